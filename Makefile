@@ -1,0 +1,89 @@
+# SPDX-License-Identifier: GPL-2.0
+# Makefile - builds the BPF programs, links them into one object and skeleton, and the agent.
+
+ARCH ?= x86
+CLANG ?= clang
+BPFTOOL ?= bpftool
+CC ?= gcc
+BUILD ?= build
+VERSION := 0.1.0
+
+# SAN=1 builds user space with AddressSanitizer and UndefinedBehaviorSanitizer.
+SANITIZERS := address,undefined
+SANFLAGS := $(if $(SAN),-fsanitize=$(SANITIZERS) -fno-omit-frame-pointer)
+CFLAGS ?= -g -O2
+CFLAGS += -std=gnu11 -Wall -Wextra -Werror -DDT_VERSION='"$(VERSION)"' \
+	  -Iinclude -Iuser -I$(BUILD) $(SANFLAGS)
+LDLIBS := -lbpf -lelf -lz -lcjson
+LDFLAGS += $(SANFLAGS)
+BPF_CFLAGS := -g -O2 -Wall -Werror -mcpu=v3 -target bpf -D__TARGET_ARCH_$(ARCH) \
+	      -Iinclude -Ivmlinux/$(ARCH) -Ibpf
+
+# maps.bpf.c first: libbpf's linker resolves the others' extern maps against it.
+BPF_SRCS := bpf/maps.bpf.c $(filter-out bpf/maps.bpf.c,$(wildcard bpf/*.bpf.c))
+BPF_OBJS := $(patsubst bpf/%.bpf.c,$(BUILD)/bpf/%.bpf.o,$(BPF_SRCS))
+BPF_HDRS := $(wildcard bpf/*.bpf.h) include/datatrail_abi.h
+USER_SRCS := $(filter-out user/main.c,$(wildcard user/*.c))
+USER_OBJS := $(patsubst user/%.c,$(BUILD)/obj/%.o,$(USER_SRCS))
+USER_HDRS := $(wildcard user/*.h) include/datatrail_abi.h
+UNIT_SRCS := $(wildcard tests/unit/test_*.c)
+UNIT_BINS := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRCS))
+PROG_SRCS := $(wildcard tests/progs/*.c)
+PROG_BINS := $(patsubst tests/progs/%.c,$(BUILD)/tests/progs/%,$(PROG_SRCS))
+
+.PHONY: all deps run test unit clean vmlinux
+.DELETE_ON_ERROR:
+
+all: $(BUILD)/datatrail $(UNIT_BINS) $(PROG_BINS)
+
+deps:
+	@./tools/deps.sh
+
+$(BUILD)/bpf/%.bpf.o: bpf/%.bpf.c $(BPF_HDRS) | $(BUILD)/bpf
+	$(CLANG) $(BPF_CFLAGS) -c $< -o $@
+
+# One object for all hook families, so that they share maps and one skeleton.
+$(BUILD)/datatrail.bpf.o: $(BPF_OBJS)
+	$(BPFTOOL) gen object $@ $^
+
+$(BUILD)/datatrail.skel.h: $(BUILD)/datatrail.bpf.o
+	$(BPFTOOL) gen skeleton $< name datatrail_bpf > $@
+
+$(BUILD)/obj/%.o: user/%.c $(USER_HDRS) | $(BUILD)/obj
+	$(CC) $(CFLAGS) -c $< -o $@
+
+$(BUILD)/obj/agent.o: $(BUILD)/datatrail.skel.h
+
+$(BUILD)/libdatatrail.a: $(USER_OBJS)
+	$(AR) rcs $@ $^
+
+$(BUILD)/datatrail: $(BUILD)/obj/main.o $(BUILD)/libdatatrail.a
+	$(CC) $(LDFLAGS) $^ $(LDLIBS) -o $@
+
+$(BUILD)/tests/%: tests/unit/%.c tests/test.h $(BUILD)/libdatatrail.a $(USER_HDRS) | $(BUILD)/tests
+	$(CC) $(CFLAGS) -Itests -DDT_BUILD_DIR='"$(BUILD)"' $< $(BUILD)/libdatatrail.a \
+		$(LDFLAGS) $(LDLIBS) -o $@
+
+# Workloads for the integration tests.
+$(BUILD)/tests/progs/%: tests/progs/%.c | $(BUILD)/tests/progs
+	$(CC) $(CFLAGS) $< $(LDFLAGS) -luring -o $@
+
+$(BUILD)/bpf $(BUILD)/obj $(BUILD)/tests $(BUILD)/tests/progs:
+	@mkdir -p $@
+
+# The agent on the bundled example inventory, JSON lines on stdout.
+run: deps all
+	$(BUILD)/datatrail run --inventory examples/inventory.json
+
+# Unit tests (no root needed) and integration tests (root, real BPF, real programs).
+test: deps all
+	@./tests/run.sh
+
+unit: all
+	@./tests/run.sh --unit-only
+
+vmlinux:
+	./tools/gen-vmlinux.sh $(ARCH)
+
+clean:
+	rm -rf $(BUILD)

@@ -1,0 +1,195 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/* common.bpf.h - helpers shared by the BPF programs: event records, fd to inode, accounting. */
+#ifndef DT_COMMON_BPF_H
+#define DT_COMMON_BPF_H
+
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_core_read.h>
+#include <bpf/bpf_tracing.h>
+#include "datatrail_abi.h"
+#include "maps.bpf.h"
+
+#define EEXIST 17
+#define E2BIG 7
+
+static __always_inline struct dt_stats *dt_stats(void)
+{
+	__u32 zero = 0;
+
+	return bpf_map_lookup_elem(&stats, &zero);
+}
+
+/*
+ * Reserves a ring buffer record and fills its header. The per-CPU sequence number advances
+ * whether or not the reservation succeeds, so user space sees a lost record as a gap even
+ * if it never reads the drop counter.
+ */
+static __always_inline void *dt_reserve(__u16 type, __u16 size)
+{
+	struct dt_stats *st = dt_stats();
+	struct dt_event_hdr *h;
+	__u64 seq;
+
+	if (!st)
+		return NULL;
+	seq = st->seq++;
+	h = bpf_ringbuf_reserve(&events, size, 0);
+	if (!h) {
+		st->dropped++;
+		return NULL;
+	}
+	h->type = type;
+	h->size = size;
+	h->cpu = bpf_get_smp_processor_id();
+	h->ts_ns = bpf_ktime_get_ns();
+	h->seq = seq;
+	return h;
+}
+
+static __always_inline void dt_submit(void *rec)
+{
+	struct dt_stats *st = dt_stats();
+
+	if (st)
+		st->emitted++;
+	bpf_ringbuf_submit(rec, 0);
+}
+
+static __always_inline struct file *dt_fd_file(struct task_struct *task, long fd)
+{
+	struct file **fds;
+	struct fdtable *fdt;
+	struct file *f = NULL;
+
+	if (fd < 0)
+		return NULL;
+	fdt = BPF_CORE_READ(task, files, fdt);
+	if (!fdt || (__u64)fd >= BPF_CORE_READ(fdt, max_fds))
+		return NULL;
+	fds = BPF_CORE_READ(fdt, fd);
+	bpf_probe_read_kernel(&f, sizeof(f), &fds[fd]);
+	return f;
+}
+
+static __always_inline int dt_inode_key_of(struct inode *inode, struct dt_inode_key *k)
+{
+	if (!inode)
+		return -1;
+	k->ino = BPF_CORE_READ(inode, i_ino);
+	k->dev = BPF_CORE_READ(inode, i_sb, s_dev);
+	k->pad = 0;
+	return 0;
+}
+
+static __always_inline int dt_file_key(struct file *f, struct dt_inode_key *k)
+{
+	if (!f)
+		return -1;
+	return dt_inode_key_of(BPF_CORE_READ(f, f_inode), k);
+}
+
+/* Fills @p from the task itself, for processes that started before the agent. */
+static __always_inline void dt_proc_from_task(struct dt_proc *p, struct task_struct *task)
+{
+	p->tgid = BPF_CORE_READ(task, tgid);
+	p->ppid = BPF_CORE_READ(task, real_parent, tgid);
+	p->uid = BPF_CORE_READ(task, cred, uid.val);
+	p->flags = 0;
+	p->start_ns = BPF_CORE_READ(task, group_leader, start_time);
+	BPF_CORE_READ_STR_INTO(&p->comm, task, comm);
+	p->exe[0] = 0;
+	p->args[0] = 0;
+	p->args_len = 0;
+	p->pad = 0;
+}
+
+/* Marks the current process as tracked, creating its entry if the agent never saw it. */
+static __always_inline void dt_proc_track(__u32 tgid)
+{
+	struct dt_proc *p = bpf_map_lookup_elem(&procs, &tgid);
+	struct dt_stats *st;
+	__u32 zero = 0;
+
+	if (p) {
+		__sync_fetch_and_or(&p->flags, DT_PROC_TRACKED);
+		return;
+	}
+	p = bpf_map_lookup_elem(&scratch, &zero);
+	if (!p)
+		return;
+	dt_proc_from_task(p, (struct task_struct *)bpf_get_current_task());
+	p->flags = DT_PROC_TRACKED;
+	if (bpf_map_update_elem(&procs, &tgid, p, BPF_ANY)) {
+		st = dt_stats();
+		if (st)
+			st->proc_full++;
+	}
+}
+
+/*
+ * Counts @bytes read by the current process from a classified inode. The common case is one
+ * lookup and two atomic adds; the first access of a process to an inode also creates the
+ * counter and tells user space, which from then on reads the counter itself.
+ */
+static __always_inline void dt_account(const struct dt_inode_key *ik, const struct dt_inode_val *iv,
+				       __u32 access, __u64 bytes)
+{
+	__u64 id = bpf_get_current_pid_tgid();
+	struct dt_acc_key k = {
+		.tgid = id >> 32,
+		.dev = ik->dev,
+		.ino = ik->ino,
+		.access = access,
+	};
+	struct dt_ev_file_access *e;
+	struct dt_acc_val *v, nv = {};
+	__u64 now = bpf_ktime_get_ns();
+	struct dt_stats *st;
+	long err;
+
+	if (k.tgid == dt_cfg.agent_tgid)
+		return;
+	v = bpf_map_lookup_elem(&acc, &k);
+	if (v) {
+add:
+		__sync_fetch_and_add(&v->bytes, bytes);
+		__sync_fetch_and_add(&v->ops, 1);
+		v->last_ns = now;
+		return;
+	}
+	nv.bytes = bytes;
+	nv.ops = 1;
+	nv.first_ns = now;
+	nv.last_ns = now;
+	nv.dataset = iv->dataset;
+	nv.uid = (__u32)bpf_get_current_uid_gid();
+	err = bpf_map_update_elem(&acc, &k, &nv, BPF_NOEXIST);
+	if (err == -EEXIST) {
+		v = bpf_map_lookup_elem(&acc, &k);
+		if (v)
+			goto add;
+		return;
+	}
+	if (err) {
+		st = dt_stats();
+		if (st)
+			st->acc_full++;
+		return;
+	}
+	dt_proc_track(k.tgid);
+
+	e = dt_reserve(DT_EV_FILE_ACCESS, sizeof(*e));
+	if (!e)
+		return;
+	e->key = k;
+	e->tid = (__u32)id;
+	e->uid = nv.uid;
+	e->dataset = iv->dataset;
+	e->label = iv->label;
+	e->pad[0] = e->pad[1] = e->pad[2] = 0;
+	e->bytes = bytes;
+	dt_submit(e);
+}
+
+#endif /* DT_COMMON_BPF_H */

@@ -1,0 +1,33 @@
+// SPDX-License-Identifier: GPL-2.0
+/* io_uring.bpf.c - reads submitted through io_uring, counted at completion. */
+#include "common.bpf.h"
+
+/*
+ * io_uring reads make no read syscall, so sys_exit never sees them. Each completion carries
+ * the request (its file and opcode) and the result, which is all the accounting needs; it runs
+ * in the submitter's thread group (inline, task work or an io-wq worker thread).
+ */
+SEC("tp_btf/io_uring_complete")
+int BPF_PROG(dt_io_uring_complete, void *ring, void *req_ptr, struct io_uring_cqe *cqe)
+{
+	struct io_kiocb *req = req_ptr;
+	struct dt_inode_key ik;
+	struct dt_inode_val *iv;
+	__s32 res;
+	__u8 op;
+
+	op = BPF_CORE_READ(req, opcode);
+	if (op != IORING_OP_READ && op != IORING_OP_READV && op != IORING_OP_READ_FIXED &&
+	    op != IORING_OP_READ_MULTISHOT)
+		return 0;
+	res = BPF_CORE_READ(cqe, res);
+	if (res <= 0)
+		return 0;
+	if (dt_file_key(BPF_CORE_READ(req, file), &ik))
+		return 0;
+	iv = bpf_map_lookup_elem(&inodes, &ik);
+	if (!iv)
+		return 0;
+	dt_account(&ik, iv, DT_ACC_IO_URING, res);
+	return 0;
+}

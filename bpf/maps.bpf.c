@@ -1,0 +1,18 @@
+// SPDX-License-Identifier: GPL-2.0
+/* maps.bpf.c - the one definition of the shared maps, the configuration and the license. */
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+#include "datatrail_abi.h"
+
+#define DT_MAPS_DEFINE
+#include "maps.bpf.h"
+
+const volatile struct dt_config dt_cfg = {};
+
+/* Keep the event layouts in the object's BTF: tests/unit/test_abi.c checks them there. */
+struct dt_ev_file_access *dt_abi_file_access __attribute__((unused));
+struct dt_ev_proc_exec *dt_abi_proc_exec __attribute__((unused));
+struct dt_ev_proc_exit *dt_abi_proc_exit __attribute__((unused));
+struct dt_ev_classify *dt_abi_classify __attribute__((unused));
+
+char LICENSE[] SEC("license") = "GPL";

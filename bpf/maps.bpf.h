@@ -1,0 +1,52 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/* maps.bpf.h - the maps and configuration shared by every datatrail BPF program. */
+#ifndef DT_MAPS_BPF_H
+#define DT_MAPS_BPF_H
+
+/*
+ * Each map is defined once, in maps.bpf.c, and declared extern everywhere else, so that
+ * `bpftool gen object` links the per-family objects onto the same maps.
+ */
+#ifdef DT_MAPS_DEFINE
+#define DT_MAP(name, ...) struct { __VA_ARGS__ } name SEC(".maps")
+#else
+#define DT_MAP(name, ...) extern struct { __VA_ARGS__ } name SEC(".maps")
+#endif
+
+/* Sizes are defaults; the agent resizes inodes, acc and events before load. */
+#define DT_INODES_MAX 65536
+#define DT_ACC_MAX 65536
+#define DT_PROCS_MAX 16384
+#define DT_DEVS_MAX 256
+#define DT_EVENTS_BYTES (8 << 20)
+
+/* Classified inodes: the inventory's, and those the kernel classifies below dataset dirs. */
+DT_MAP(inodes, __uint(type, BPF_MAP_TYPE_HASH); __uint(max_entries, DT_INODES_MAX);
+       __type(key, struct dt_inode_key); __type(value, struct dt_inode_val););
+
+/* Devices holding a classified inode: lets opens elsewhere skip the ancestor walk. */
+DT_MAP(devs, __uint(type, BPF_MAP_TYPE_HASH); __uint(max_entries, DT_DEVS_MAX); __type(key, __u32);
+       __type(value, __u32););
+
+/* Byte counters per (process, inode, way of access). Not LRU: an eviction would lose bytes. */
+DT_MAP(acc, __uint(type, BPF_MAP_TYPE_HASH); __uint(max_entries, DT_ACC_MAX);
+       __type(key, struct dt_acc_key); __type(value, struct dt_acc_val););
+
+/* Identity of every process seen; LRU since only ancestry and reporting need old entries. */
+DT_MAP(procs, __uint(type, BPF_MAP_TYPE_LRU_HASH); __uint(max_entries, DT_PROCS_MAX);
+       __type(key, __u32); __type(value, struct dt_proc););
+
+DT_MAP(stats, __uint(type, BPF_MAP_TYPE_PERCPU_ARRAY); __uint(max_entries, 1); __type(key, __u32);
+       __type(value, struct dt_stats););
+
+/* A dt_proc is larger than the BPF stack allows, so it is built here. */
+DT_MAP(scratch, __uint(type, BPF_MAP_TYPE_PERCPU_ARRAY); __uint(max_entries, 1); __type(key, __u32);
+       __type(value, struct dt_proc););
+
+DT_MAP(events, __uint(type, BPF_MAP_TYPE_RINGBUF); __uint(max_entries, DT_EVENTS_BYTES););
+
+#ifndef DT_MAPS_DEFINE
+extern const volatile struct dt_config dt_cfg;
+#endif
+
+#endif /* DT_MAPS_BPF_H */

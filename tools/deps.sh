@@ -1,0 +1,25 @@
+#!/bin/sh
+# SPDX-License-Identifier: GPL-2.0
+# deps.sh - install datatrail's build and test dependencies from Debian packages (idempotent, quiet when present).
+set -eu
+
+pkgs="make gcc clang llvm bpftool libbpf-dev libelf-dev zlib1g-dev libcjson-dev librdkafka-dev liburing-dev
+pkg-config python3 iproute2 netcat-openbsd coreutils procps"
+
+missing=""
+for p in $pkgs; do
+	if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed'; then
+		missing="$missing $p"
+	fi
+done
+[ -z "$missing" ] && exit 0
+
+if [ "$(id -u)" != 0 ]; then
+	echo "deps: missing packages:$missing; run 'sudo make deps'" >&2
+	exit 1
+fi
+echo "deps: installing$missing"
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -qq
+# shellcheck disable=SC2086
+apt-get install -y -qq --no-install-recommends $missing >/dev/null

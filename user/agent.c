@@ -1,0 +1,520 @@
+// SPDX-License-Identifier: GPL-2.0
+/* agent.c - the node agent's main loop: maps in, ring buffer and aggregates out; see agent.h. */
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+
+#include "agent.h"
+#include "datatrail_abi.h"
+/* The skeleton names the ABI structs, so it comes after them. */
+#include "datatrail.skel.h"
+#include "hmap.h"
+#include "inventory.h"
+#include "ocsf.h"
+#include "proctab.h"
+#include "sink.h"
+
+/* What user space has already reported of one kernel counter. */
+struct shadow {
+	uint64_t bytes;
+	uint64_t ops;
+};
+
+struct agent {
+	const struct agent_opts *opts;
+	struct inventory *inv;
+	struct datatrail_bpf *skel;
+	struct ring_buffer *rb;
+	struct hmap shadow;  /* struct dt_acc_key -> struct shadow */
+	struct hmap created; /* struct dt_inode_key -> char *path, inodes the kernel classified */
+	struct proctab pt;
+	struct sink events;
+	struct sink findings;
+	struct jbuf jb;
+	struct ocsf_ctx octx;
+	char hostname[256];
+	int ncpus;
+	struct dt_stats *stats_prev; /* per CPU, as last reported */
+	struct dt_stats *stats_cur;
+	uint64_t *next_seq; /* per CPU: the sequence number the next record should carry */
+	uint64_t last_check_ns;
+	uint64_t gap_seq;
+	uint64_t seq_lost; /* records missing by sequence number, for the exit summary */
+};
+
+static volatile sig_atomic_t stop_requested;
+
+static void on_signal(int sig)
+{
+	(void)sig;
+	stop_requested = 1;
+}
+
+static uint64_t now_ns(clockid_t clk)
+{
+	struct timespec ts;
+
+	clock_gettime(clk, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ULL + ts.tv_nsec;
+}
+
+static bool libbpf_verbose;
+
+static int libbpf_print(enum libbpf_print_level level, const char *fmt, va_list ap)
+{
+	if (level == LIBBPF_DEBUG && !libbpf_verbose)
+		return 0;
+	return vfprintf(stderr, fmt, ap);
+}
+
+static void emit_event_line(struct agent *a)
+{
+	sink_write(&a->events, a->jb.buf, a->jb.len);
+}
+
+static void emit_finding_line(struct agent *a)
+{
+	sink_write(&a->findings, a->jb.buf, a->jb.len);
+}
+
+/* The path under which an inode is known, or a stable placeholder. */
+static const char *inode_path(struct agent *a, uint32_t dev, uint64_t ino, char *buf, size_t n)
+{
+	const struct inv_inode *ii = inventory_find(a->inv, dev, ino);
+	struct dt_inode_key k = { .ino = ino, .dev = dev };
+	char **p;
+
+	if (ii)
+		return ii->path;
+	p = hmap_get(&a->created, &k);
+	if (p)
+		return *p;
+	snprintf(buf, n, "inode:%u:%u:%llu", dev >> 20, dev & 0xfffff, (unsigned long long)ino);
+	return buf;
+}
+
+static void emit_file(struct agent *a, const struct dt_acc_key *k, const struct dt_acc_val *v,
+		      uint64_t bytes, uint64_t ops)
+{
+	struct file_record r = {};
+	struct proc_info pi;
+	char pbuf[64];
+
+	if (proctab_get(&a->pt, k->tgid, &pi)) {
+		memset(&pi, 0, sizeof(pi));
+		pi.pid = k->tgid;
+	}
+	r.ts_ns = v->last_ns;
+	r.path = inode_path(a, k->dev, k->ino, pbuf, sizeof(pbuf));
+	r.dev = k->dev;
+	r.ino = k->ino;
+	r.proc = &pi;
+	r.uid = v->uid;
+	if (v->dataset < a->inv->n_datasets) {
+		r.dataset = a->inv->datasets[v->dataset].id;
+		r.label = a->inv->datasets[v->dataset].label;
+	} else {
+		r.dataset = "unknown";
+		r.label = DT_LABEL_NONE;
+	}
+	r.access = k->access;
+	r.bytes = bytes;
+	r.ops = ops;
+	if (ocsf_file_read(&a->jb, &a->octx, &r) == 0)
+		emit_event_line(a);
+}
+
+/*
+ * Reports what the kernel counted for @k since the last report. @final also forgets the
+ * counter, once its process is gone, so the map holds live processes only.
+ */
+static void flush_key(struct agent *a, const struct dt_acc_key *k, bool final)
+{
+	int fd = bpf_map__fd(a->skel->maps.acc);
+	struct dt_acc_val v;
+	struct shadow *s;
+
+	if (bpf_map_lookup_elem(fd, k, &v))
+		goto forget;
+	s = hmap_put(&a->shadow, k, NULL);
+	if (!s)
+		return;
+	if (v.bytes > s->bytes || v.ops > s->ops) {
+		emit_file(a, k, &v, v.bytes - s->bytes, v.ops - s->ops);
+		s->bytes = v.bytes;
+		s->ops = v.ops;
+	}
+	if (!final)
+		return;
+	bpf_map_delete_elem(fd, k);
+forget:
+	hmap_del(&a->shadow, k);
+}
+
+static bool tgid_gone(uint32_t tgid)
+{
+	return kill(tgid, 0) && errno == ESRCH;
+}
+
+/*
+ * Walks the kernel's counters: all of them (@tgid 0) or one process's. Keys are collected
+ * first because deleting during bpf_map_get_next_key() restarts the walk.
+ */
+static void flush_all(struct agent *a, uint32_t tgid, bool final)
+{
+	int fd = bpf_map__fd(a->skel->maps.acc);
+	struct dt_acc_key *keys = NULL, k, *prev = NULL;
+	size_t n = 0, cap = 0;
+
+	while (!bpf_map_get_next_key(fd, prev, &k)) {
+		if (n == cap) {
+			struct dt_acc_key *nk;
+
+			cap = cap ? cap * 2 : 256;
+			nk = realloc(keys, cap * sizeof(*keys));
+			if (!nk)
+				break;
+			keys = nk;
+		}
+		keys[n] = k;
+		prev = &keys[n++];
+	}
+	for (size_t i = 0; i < n; i++) {
+		if (tgid && keys[i].tgid != tgid)
+			continue;
+		flush_key(a, &keys[i], final || (!tgid && tgid_gone(keys[i].tgid)));
+	}
+	free(keys);
+}
+
+static void on_classify(struct agent *a, const struct dt_ev_classify *e)
+{
+	struct dt_inode_key k = { .ino = e->ino, .dev = e->dev };
+	char base[64], path[4096];
+	const char *b;
+	char **slot;
+	size_t len;
+	bool created;
+	int depth = e->depth < DT_CLASSIFY_DEPTH ? e->depth : DT_CLASSIFY_DEPTH;
+
+	b = inode_path(a, e->dev, e->anc_ino, base, sizeof(base));
+	len = snprintf(path, sizeof(path), "%s", b);
+	for (int i = depth - 1; i >= 0 && len < sizeof(path); i--)
+		len += snprintf(path + len, sizeof(path) - len, "/%.*s", DT_NAME_LEN, e->names[i]);
+	slot = hmap_put(&a->created, &k, &created);
+	if (!slot)
+		return;
+	if (!created)
+		free(*slot);
+	*slot = strdup(path);
+}
+
+static void check_seq(struct agent *a, const struct dt_event_hdr *h)
+{
+	if (h->cpu >= (uint32_t)a->ncpus)
+		return;
+	if (h->seq > a->next_seq[h->cpu])
+		a->seq_lost += h->seq - a->next_seq[h->cpu];
+	a->next_seq[h->cpu] = h->seq + 1;
+}
+
+static int on_event(void *ctx, void *data, size_t size)
+{
+	const struct dt_event_hdr *h = data;
+	struct agent *a = ctx;
+
+	if (size < sizeof(*h) || h->size > size)
+		return 0;
+	check_seq(a, h);
+	switch (h->type) {
+	case DT_EV_FILE_ACCESS:
+		if (h->size >= sizeof(struct dt_ev_file_access))
+			flush_key(a, &((const struct dt_ev_file_access *)data)->key, false);
+		break;
+	case DT_EV_PROC_EXEC:
+		if (h->size >= sizeof(struct dt_ev_proc_exec))
+			proctab_update(&a->pt, &((const struct dt_ev_proc_exec *)data)->proc);
+		break;
+	case DT_EV_PROC_EXIT:
+		if (h->size >= sizeof(struct dt_ev_proc_exit))
+			flush_all(a, ((const struct dt_ev_proc_exit *)data)->tgid, true);
+		break;
+	case DT_EV_CLASSIFY:
+		if (h->size >= sizeof(struct dt_ev_classify))
+			on_classify(a, data);
+		break;
+	}
+	return 0;
+}
+
+static void report_gap(struct agent *a, const char *source, int cpu, uint64_t lost, uint64_t now)
+{
+	struct gap_record g = {
+		.start_ns = a->last_check_ns,
+		.end_ns = now,
+		.source = source,
+		.cpu = cpu,
+		.lost = lost,
+		.seq = ++a->gap_seq,
+	};
+
+	fprintf(stderr, "datatrail: %s: lost %llu records on cpu %d\n", source,
+		(unsigned long long)lost, cpu);
+	if (ocsf_visibility_gap(&a->jb, &a->octx, &g) == 0)
+		emit_finding_line(a);
+}
+
+/* Turns every new kernel-side loss since the last check into a visibility_gap finding. */
+static void check_stats(struct agent *a)
+{
+	uint32_t zero = 0;
+	uint64_t now = now_ns(CLOCK_MONOTONIC);
+
+	if (bpf_map_lookup_elem(bpf_map__fd(a->skel->maps.stats), &zero, a->stats_cur))
+		return;
+	for (int c = 0; c < a->ncpus; c++) {
+		struct dt_stats *p = &a->stats_prev[c], *s = &a->stats_cur[c];
+
+		if (s->dropped > p->dropped)
+			report_gap(a, "ring_buffer", c, s->dropped - p->dropped, now);
+		if (s->acc_full > p->acc_full)
+			report_gap(a, "acc_map_full", c, s->acc_full - p->acc_full, now);
+		if (s->inode_full > p->inode_full)
+			report_gap(a, "inode_map_full", c, s->inode_full - p->inode_full, now);
+		if (s->proc_full > p->proc_full)
+			report_gap(a, "proc_map_full", c, s->proc_full - p->proc_full, now);
+	}
+	memcpy(a->stats_prev, a->stats_cur, a->ncpus * sizeof(*a->stats_cur));
+	a->last_check_ns = now;
+}
+
+/* Fills the classified-inode and device maps from the inventory. */
+static int load_inodes(struct agent *a)
+{
+	int ifd = bpf_map__fd(a->skel->maps.inodes), dfd = bpf_map__fd(a->skel->maps.devs);
+	uint32_t one = 1;
+
+	for (size_t i = 0; i < a->inv->n_inodes; i++) {
+		const struct inv_inode *ii = &a->inv->inodes[i];
+		struct dt_inode_key k = { .ino = ii->ino, .dev = ii->dev };
+		struct dt_inode_val v = {
+			.dataset = ii->dataset,
+			.label = a->inv->datasets[ii->dataset].label,
+			.flags = ii->is_dir ? DT_INODE_DIR : 0,
+		};
+
+		if (bpf_map_update_elem(ifd, &k, &v, BPF_ANY))
+			return -errno;
+		if (bpf_map_update_elem(dfd, &k.dev, &one, BPF_ANY))
+			return -errno;
+	}
+	return 0;
+}
+
+/* Tells systemd (Type=notify) that the agent is up; a no-op outside systemd. */
+static void notify_ready(void)
+{
+	const char *sock = getenv("NOTIFY_SOCKET");
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	socklen_t len;
+	int fd;
+
+	if (!sock || !*sock || strlen(sock) >= sizeof(sa.sun_path))
+		return;
+	memcpy(sa.sun_path, sock, strlen(sock));
+	if (sa.sun_path[0] == '@')
+		sa.sun_path[0] = 0; /* abstract namespace */
+	len = offsetof(struct sockaddr_un, sun_path) + strlen(sock);
+	fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return;
+	if (sendto(fd, "READY=1", 7, 0, (struct sockaddr *)&sa, len) < 0)
+		fprintf(stderr, "datatrail: notify socket '%s': %s\n", sock, strerror(errno));
+	close(fd);
+}
+
+static int touch_ready(const char *path)
+{
+	char buf[32];
+	int fd, n;
+
+	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	if (fd < 0)
+		return -errno;
+	n = snprintf(buf, sizeof(buf), "%d\n", getpid());
+	if (write(fd, buf, n) != n) {
+		close(fd);
+		return -EIO;
+	}
+	close(fd);
+	return 0;
+}
+
+static size_t max_sz(size_t a, size_t b)
+{
+	return a > b ? a : b;
+}
+
+int agent_run(const struct agent_opts *opts)
+{
+	struct agent a = { .opts = opts };
+	struct sigaction sa = { .sa_handler = on_signal };
+	struct errbuf eb = {};
+	uint64_t next_flush;
+	void *v;
+	int err;
+
+	libbpf_verbose = opts->verbose;
+	libbpf_set_print(libbpf_print);
+	hmap_init(&a.shadow, sizeof(struct dt_acc_key), sizeof(struct shadow));
+	hmap_init(&a.created, sizeof(struct dt_inode_key), sizeof(char *));
+	jb_init(&a.jb);
+	proctab_init(&a.pt, -1);
+
+	err = inventory_load(opts->inventory, &a.inv, &eb);
+	if (err) {
+		fprintf(stderr, "datatrail: %s\n", eb.msg);
+		goto out_free;
+	}
+	err = sink_open(&a.events, opts->events_path, &eb);
+	if (err) {
+		fprintf(stderr, "datatrail: %s\n", eb.msg);
+		goto out_inventory;
+	}
+	err = sink_open(&a.findings, opts->findings_path, &eb);
+	if (err) {
+		fprintf(stderr, "datatrail: %s\n", eb.msg);
+		goto out_events;
+	}
+
+	gethostname(a.hostname, sizeof(a.hostname) - 1);
+	a.octx.hostname = a.hostname;
+	a.octx.mono_to_real_ns = (int64_t)now_ns(CLOCK_REALTIME) - (int64_t)now_ns(CLOCK_MONOTONIC);
+	a.ncpus = libbpf_num_possible_cpus();
+	if (a.ncpus <= 0) {
+		err = a.ncpus ? a.ncpus : -EINVAL;
+		fprintf(stderr, "datatrail: cannot count cpus: %s\n", strerror(-err));
+		goto out_findings;
+	}
+	a.stats_prev = calloc(a.ncpus, sizeof(*a.stats_prev));
+	a.stats_cur = calloc(a.ncpus, sizeof(*a.stats_cur));
+	a.next_seq = calloc(a.ncpus, sizeof(*a.next_seq));
+	if (!a.stats_prev || !a.stats_cur || !a.next_seq) {
+		err = -ENOMEM;
+		goto out_findings;
+	}
+
+	a.skel = datatrail_bpf__open();
+	if (!a.skel) {
+		err = -errno;
+		fprintf(stderr, "datatrail: open bpf object: %s\n", strerror(-err));
+		goto out_findings;
+	}
+	a.skel->rodata->dt_cfg.agent_tgid = getpid();
+	/* Room for the inventory and as many files again created below its directories. */
+	bpf_map__set_max_entries(a.skel->maps.inodes, max_sz(65536, a.inv->n_inodes * 2));
+	err = datatrail_bpf__load(a.skel);
+	if (err) {
+		fprintf(stderr, "datatrail: load bpf programs: %s\n", strerror(-err));
+		goto out_skel;
+	}
+	err = load_inodes(&a);
+	if (err) {
+		fprintf(stderr, "datatrail: fill inode map: %s\n", strerror(-err));
+		goto out_skel;
+	}
+	a.pt.procs_fd = bpf_map__fd(a.skel->maps.procs);
+	proctab_seed(bpf_map__fd(a.skel->maps.procs));
+
+	a.rb = ring_buffer__new(bpf_map__fd(a.skel->maps.events), on_event, &a, NULL);
+	if (!a.rb) {
+		err = -errno;
+		fprintf(stderr, "datatrail: ring buffer: %s\n", strerror(-err));
+		goto out_skel;
+	}
+	err = datatrail_bpf__attach(a.skel);
+	if (err) {
+		fprintf(stderr, "datatrail: attach bpf programs: %s\n", strerror(-err));
+		goto out_rb;
+	}
+
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	a.last_check_ns = now_ns(CLOCK_MONOTONIC);
+	if (opts->ready_file) {
+		err = touch_ready(opts->ready_file);
+		if (err) {
+			fprintf(stderr, "datatrail: ready file '%s': %s\n", opts->ready_file,
+				strerror(-err));
+			goto out_rb;
+		}
+	}
+	notify_ready();
+	fprintf(stderr, "datatrail: watching %zu datasets, %zu inodes\n", a.inv->n_datasets,
+		a.inv->n_inodes);
+
+	next_flush = now_ns(CLOCK_MONOTONIC) + opts->flush_ms * 1000000ULL;
+	while (!stop_requested) {
+		uint64_t now = now_ns(CLOCK_MONOTONIC);
+		int timeout = now >= next_flush ? 0 : (int)((next_flush - now) / 1000000);
+
+		err = ring_buffer__poll(a.rb, timeout > 100 ? 100 : timeout);
+		if (err < 0 && err != -EINTR) {
+			fprintf(stderr, "datatrail: ring buffer poll: %s\n", strerror(-err));
+			break;
+		}
+		if (now_ns(CLOCK_MONOTONIC) >= next_flush) {
+			flush_all(&a, 0, false);
+			check_stats(&a);
+			next_flush = now_ns(CLOCK_MONOTONIC) + opts->flush_ms * 1000000ULL;
+		}
+		sink_flush(&a.events);
+		sink_flush(&a.findings);
+	}
+
+	/* Final: whatever is still in the ring buffer, then every counter's remainder. */
+	ring_buffer__consume(a.rb);
+	flush_all(&a, 0, false);
+	check_stats(&a);
+	sink_flush(&a.events);
+	sink_flush(&a.findings);
+	if (a.seq_lost)
+		fprintf(stderr, "datatrail: %llu records missing by sequence number\n",
+			(unsigned long long)a.seq_lost);
+	fprintf(stderr, "datatrail: stopped: %llu events, %llu findings written\n",
+		(unsigned long long)a.events.lines, (unsigned long long)a.findings.lines);
+	err = (a.events.errors || a.findings.errors) ? -EIO : 0;
+
+out_rb:
+	ring_buffer__free(a.rb);
+out_skel:
+	datatrail_bpf__destroy(a.skel);
+out_findings:
+	sink_close(&a.findings);
+out_events:
+	sink_close(&a.events);
+out_inventory:
+	inventory_free(a.inv);
+out_free:
+	for (size_t it = 0; hmap_next(&a.created, &it, NULL, &v);)
+		free(*(char **)v);
+	hmap_free(&a.created);
+	hmap_free(&a.shadow);
+	proctab_free(&a.pt);
+	jb_free(&a.jb);
+	free(a.stats_prev);
+	free(a.stats_cur);
+	free(a.next_seq);
+	return err ? 1 : 0;
+}

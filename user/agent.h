@@ -1,0 +1,24 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/* agent.h - `datatrail run`: load and attach the BPF programs, turn what they see into JSON lines. */
+#ifndef DT_AGENT_H
+#define DT_AGENT_H
+
+#include <stdbool.h>
+
+struct agent_opts {
+	const char *inventory;     /* required */
+	const char *events_path;   /* NULL or "-": stdout */
+	const char *findings_path; /* NULL or "-": stdout */
+	const char *ready_file;    /* touched once every program is attached; may be NULL */
+	unsigned int flush_ms;     /* period of aggregate flushes */
+	bool verbose;              /* libbpf's debug output too */
+};
+
+/*
+ * Runs until SIGINT or SIGTERM, then flushes every pending aggregate and returns 0. Returns
+ * non-zero, with a message on stderr, when the inventory is bad or the programs cannot be
+ * loaded or attached.
+ */
+int agent_run(const struct agent_opts *opts);
+
+#endif /* DT_AGENT_H */

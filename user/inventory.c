@@ -1,0 +1,968 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/* inventory.c - the dataset inventory: parse and validate the JSON, scan its paths into inodes. */
+#define _GNU_SOURCE
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <ftw.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cjson/cJSON.h>
+
+#include "inventory.h"
+
+#define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+
+/* Far beyond any real inventory; only stops a mistaken /dev/zero from eating all memory. */
+#define INV_MAX_SIZE (64u << 20)
+/* nftw holds at most this many directories open; deeper trees cost it memory, not failures. */
+#define SCAN_FDS 32
+/* The first growth of the scan array; it doubles from there, so 1M files cost ~8 reallocs. */
+#define SCAN_FIRST_CAP 4096
+
+static const char *const label_names[] = {
+	[DT_LABEL_NONE] = "none",
+	[DT_LABEL_PUBLIC] = "public",
+	[DT_LABEL_INTERNAL] = "internal",
+	[DT_LABEL_CONFIDENTIAL] = "confidential",
+	[DT_LABEL_RESTRICTED] = "restricted",
+};
+
+const char *dt_label_name(enum dt_label label)
+{
+	if ((unsigned int)label >= ARRAY_SIZE(label_names))
+		return "unknown";
+	return label_names[label];
+}
+
+enum dt_label dt_label_parse(const char *name)
+{
+	unsigned int i;
+
+	if (!name)
+		return DT_LABEL_NONE;
+	/* "none" is not a classification anyone can give, so the search starts above it */
+	for (i = DT_LABEL_PUBLIC; i < ARRAY_SIZE(label_names); i++)
+		if (!strcmp(name, label_names[i]))
+			return (enum dt_label)i;
+	return DT_LABEL_NONE;
+}
+
+/* Where in the inventory the loader is, so that every message names its subject the same way. */
+struct loader {
+	const char *name;
+	struct errbuf *err;
+	struct inventory *inv;
+	bool in_dataset;
+	size_t ds_index;   /* 0-based; messages show it 1-based */
+	const char *ds_id; /* NULL until the dataset's id is known to be valid and unique */
+};
+
+/* Writes "inventory 'NAME': [dataset 'ID' | dataset #N: ][field 'FIELD': ]WHAT"; returns @ret. */
+static int __attribute__((format(printf, 4, 5)))
+fail(const struct loader *l, int ret, const char *field, const char *fmt, ...)
+{
+	char msg[sizeof(l->err->msg)];
+	size_t len;
+	va_list ap;
+
+	len = snprintf(msg, sizeof(msg), "inventory '%s': ", l->name);
+	if (len < sizeof(msg) && l->in_dataset) {
+		if (l->ds_id)
+			len += snprintf(msg + len, sizeof(msg) - len, "dataset '%s': ", l->ds_id);
+		else
+			len += snprintf(msg + len, sizeof(msg) - len, "dataset #%zu: ",
+					l->ds_index + 1);
+	}
+	if (len < sizeof(msg) && field)
+		len += snprintf(msg + len, sizeof(msg) - len, "field '%s': ", field);
+	if (len < sizeof(msg)) {
+		va_start(ap, fmt);
+		vsnprintf(msg + len, sizeof(msg) - len, fmt, ap);
+		va_end(ap);
+	}
+	return errbuf_set(l->err, ret, "%s", msg);
+}
+
+static int fail_nomem(const struct loader *l)
+{
+	return fail(l, -ENOMEM, NULL, "%s", strerror(ENOMEM));
+}
+
+static const char *json_kind(const cJSON *j)
+{
+	if (cJSON_IsString(j))
+		return "a string";
+	if (cJSON_IsNumber(j))
+		return "a number";
+	if (cJSON_IsBool(j))
+		return "a boolean";
+	if (cJSON_IsNull(j))
+		return "null";
+	if (cJSON_IsArray(j))
+		return "an array";
+	if (cJSON_IsObject(j))
+		return "an object";
+	return "an invalid value";
+}
+
+static const cJSON *get(const cJSON *obj, const char *key)
+{
+	return cJSON_GetObjectItemCaseSensitive(obj, key);
+}
+
+/* Allocates room for the elements of @arr; one more so that an empty array is not malloc(0). */
+static void *alloc_for(const cJSON *arr, size_t size)
+{
+	return calloc((size_t)cJSON_GetArraySize(arr) + 1, size);
+}
+
+/*
+ * Copies an array of strings into *@out, counting them in *@n as it goes so that
+ * inventory_free() releases a half-copied array; @absolute: each must be an absolute path.
+ */
+static int parse_strings(const struct loader *l, const cJSON *arr, const char *field,
+			 bool absolute, char ***out, size_t *n)
+{
+	const cJSON *it;
+
+	if (!cJSON_IsArray(arr))
+		return fail(l, -EINVAL, field, "expected an array, got %s", json_kind(arr));
+	*out = alloc_for(arr, sizeof(**out));
+	if (!*out)
+		return fail_nomem(l);
+	cJSON_ArrayForEach(it, arr) {
+		if (!cJSON_IsString(it))
+			return fail(l, -EINVAL, field, "expected a string, got %s", json_kind(it));
+		if (absolute && it->valuestring[0] != '/')
+			return fail(l, -EINVAL, field, "relative path '%s'", it->valuestring);
+		(*out)[*n] = strdup(it->valuestring);
+		if (!(*out)[*n])
+			return fail_nomem(l);
+		(*n)++;
+	}
+	return 0;
+}
+
+static int parse_uids(const struct loader *l, const cJSON *arr, const char *field,
+		      struct inv_acl *acl)
+{
+	const cJSON *it;
+	double v;
+
+	if (!cJSON_IsArray(arr))
+		return fail(l, -EINVAL, field, "expected an array, got %s", json_kind(arr));
+	acl->uids = alloc_for(arr, sizeof(*acl->uids));
+	if (!acl->uids)
+		return fail_nomem(l);
+	cJSON_ArrayForEach(it, arr) {
+		if (!cJSON_IsNumber(it))
+			return fail(l, -EINVAL, field, "expected a number, got %s", json_kind(it));
+		v = it->valuedouble;
+		/* (uid_t)-1 is "no uid" to the kernel, so no process can ever run as it */
+		if (!(v >= 0 && v < UINT32_MAX && v == (double)(uint32_t)v))
+			return fail(l, -EINVAL, field, "bad uid %.15g", v);
+		acl->uids[acl->n_uids++] = (uint32_t)v;
+	}
+	return 0;
+}
+
+static int parse_acl(const struct loader *l, const cJSON *ds, const char *key,
+		     struct inv_acl *acl)
+{
+	const cJSON *obj = get(ds, key), *v;
+	char field[64];
+	int ret;
+
+	if (!obj)
+		return 0;
+	if (!cJSON_IsObject(obj))
+		return fail(l, -EINVAL, key, "expected an object, got %s", json_kind(obj));
+	acl->present = true;
+	v = get(obj, "uids");
+	if (v) {
+		snprintf(field, sizeof(field), "%s.uids", key);
+		ret = parse_uids(l, v, field, acl);
+		if (ret)
+			return ret;
+	}
+	v = get(obj, "executables");
+	if (v) {
+		snprintf(field, sizeof(field), "%s.executables", key);
+		ret = parse_strings(l, v, field, true, &acl->exes, &acl->n_exes);
+		if (ret)
+			return ret;
+	}
+	return 0;
+}
+
+static int parse_egress(const struct loader *l, const cJSON *arr, struct inv_dataset *ds)
+{
+	static const char field[] = "allowed_egress";
+	const cJSON *it;
+
+	if (!cJSON_IsArray(arr))
+		return fail(l, -EINVAL, field, "expected an array, got %s", json_kind(arr));
+	ds->egress_present = true;
+	ds->egress = alloc_for(arr, sizeof(*ds->egress));
+	if (!ds->egress)
+		return fail_nomem(l);
+	cJSON_ArrayForEach(it, arr) {
+		if (!cJSON_IsString(it))
+			return fail(l, -EINVAL, field, "expected a string, got %s", json_kind(it));
+		if (inv_cidr_parse(it->valuestring, &ds->egress[ds->n_egress]))
+			return fail(l, -EINVAL, field, "bad cidr '%s'", it->valuestring);
+		ds->n_egress++;
+	}
+	return 0;
+}
+
+static int parse_id(struct loader *l, const cJSON *j, struct inv_dataset *ds)
+{
+	const cJSON *id = get(j, "id");
+	size_t i;
+
+	if (!id)
+		return fail(l, -EINVAL, "id", "missing");
+	if (!cJSON_IsString(id))
+		return fail(l, -EINVAL, "id", "expected a string, got %s", json_kind(id));
+	if (!id->valuestring[0])
+		return fail(l, -EINVAL, "id", "empty id");
+	/* quadratic, but inventories hold datasets by the dozen, not by the million */
+	for (i = 0; i < l->ds_index; i++)
+		if (!strcmp(l->inv->datasets[i].id, id->valuestring))
+			return fail(l, -EINVAL, "id", "duplicate id '%s'", id->valuestring);
+	ds->id = strdup(id->valuestring);
+	if (!ds->id)
+		return fail_nomem(l);
+	l->ds_id = ds->id;
+	return 0;
+}
+
+static int parse_dataset(struct loader *l, const cJSON *j, struct inv_dataset *ds)
+{
+	const cJSON *v;
+	int ret;
+
+	ds->gpu_allowed = true;
+	if (!cJSON_IsObject(j))
+		return fail(l, -EINVAL, NULL, "expected an object, got %s", json_kind(j));
+	ret = parse_id(l, j, ds);
+	if (ret)
+		return ret;
+
+	v = get(j, "classification");
+	if (!v)
+		return fail(l, -EINVAL, "classification", "missing");
+	if (!cJSON_IsString(v))
+		return fail(l, -EINVAL, "classification", "expected a string, got %s",
+			    json_kind(v));
+	ds->label = dt_label_parse(v->valuestring);
+	if (ds->label == DT_LABEL_NONE)
+		return fail(l, -EINVAL, "classification", "unknown classification '%s'",
+			    v->valuestring);
+
+	v = get(j, "paths");
+	if (!v)
+		return fail(l, -EINVAL, "paths", "missing");
+	ret = parse_strings(l, v, "paths", true, &ds->paths, &ds->n_paths);
+	if (ret)
+		return ret;
+	if (!ds->n_paths)
+		return fail(l, -EINVAL, "paths", "empty");
+
+	v = get(j, "tags");
+	if (v) {
+		ret = parse_strings(l, v, "tags", false, &ds->tags, &ds->n_tags);
+		if (ret)
+			return ret;
+	}
+
+	v = get(j, "owner");
+	if (v) {
+		if (!cJSON_IsString(v))
+			return fail(l, -EINVAL, "owner", "expected a string, got %s", json_kind(v));
+		ds->owner = strdup(v->valuestring);
+		if (!ds->owner)
+			return fail_nomem(l);
+	}
+
+	ret = parse_acl(l, j, "allowed_readers", &ds->readers);
+	if (ret)
+		return ret;
+	ret = parse_acl(l, j, "allowed_writers", &ds->writers);
+	if (ret)
+		return ret;
+
+	v = get(j, "allowed_egress");
+	if (v) {
+		ret = parse_egress(l, v, ds);
+		if (ret)
+			return ret;
+	}
+
+	v = get(j, "gpu_allowed");
+	if (v) {
+		if (!cJSON_IsBool(v))
+			return fail(l, -EINVAL, "gpu_allowed", "expected a boolean, got %s",
+				    json_kind(v));
+		ds->gpu_allowed = cJSON_IsTrue(v);
+	}
+	return 0;
+}
+
+static int parse_root(struct loader *l, const cJSON *root)
+{
+	struct inventory *inv = l->inv;
+	const cJSON *arr, *it;
+	int ret;
+
+	if (!cJSON_IsObject(root))
+		return fail(l, -EINVAL, NULL, "expected an object at the top level, got %s",
+			    json_kind(root));
+	arr = get(root, "datasets");
+	if (!arr)
+		return fail(l, -EINVAL, "datasets", "missing");
+	if (!cJSON_IsArray(arr))
+		return fail(l, -EINVAL, "datasets", "expected an array, got %s", json_kind(arr));
+	inv->datasets = alloc_for(arr, sizeof(*inv->datasets));
+	if (!inv->datasets)
+		return fail_nomem(l);
+
+	l->in_dataset = true;
+	cJSON_ArrayForEach(it, arr) {
+		l->ds_index = inv->n_datasets;
+		l->ds_id = NULL;
+		/* counted before it is filled, so that inventory_free() sees a half-parsed one */
+		ret = parse_dataset(l, it, &inv->datasets[inv->n_datasets++]);
+		if (ret)
+			return ret;
+	}
+	l->in_dataset = false;
+	return 0;
+}
+
+/* One inode as the walk found it; seq keeps the sort stable, so the first find wins. */
+struct scan_ent {
+	uint64_t ino;
+	uint64_t size;
+	size_t seq;
+	uint32_t dev;
+	uint32_t dataset;
+	bool is_dir;
+	char *path;
+};
+
+struct scan {
+	struct scan_ent *ents;
+	size_t n;
+	size_t cap;
+	uint32_t dataset; /* the dataset being walked */
+	int ret;	  /* -errno that stopped the walk */
+	char bad_path[PATH_MAX];
+};
+
+/* nftw() has no user pointer; thread-local so that two threads may load at once. */
+static __thread struct scan *scan_cur;
+
+static int scan_add(struct scan *s, const char *path, const struct stat *st, bool is_dir)
+{
+	struct scan_ent *e;
+
+	if (s->n == s->cap) {
+		size_t cap = s->cap ? s->cap * 2 : SCAN_FIRST_CAP;
+
+		if (cap > SIZE_MAX / sizeof(*s->ents))
+			return -ENOMEM;
+		e = realloc(s->ents, cap * sizeof(*s->ents));
+		if (!e)
+			return -ENOMEM;
+		s->ents = e;
+		s->cap = cap;
+	}
+	e = &s->ents[s->n];
+	e->path = strdup(path);
+	if (!e->path)
+		return -ENOMEM;
+	e->ino = st->st_ino;
+	e->dev = dt_kdev(st->st_dev);
+	e->size = is_dir ? 0 : (uint64_t)st->st_size;
+	e->seq = s->n;
+	e->dataset = s->dataset;
+	e->is_dir = is_dir;
+	s->n++;
+	return 0;
+}
+
+static int scan_visit(const char *path, const struct stat *st, int type, struct FTW *ftw)
+{
+	struct scan *s = scan_cur;
+
+	(void)ftw;
+	switch (type) {
+	case FTW_D:
+		s->ret = scan_add(s, path, st, true);
+		break;
+	case FTW_F:
+		/* sockets, fifos and device nodes hold no dataset content */
+		if (S_ISREG(st->st_mode))
+			s->ret = scan_add(s, path, st, false);
+		break;
+	case FTW_DNR:
+		/* skipping it would leave whatever is below unclassified without a word */
+		s->ret = -EACCES;
+		snprintf(s->bad_path, sizeof(s->bad_path), "%s", path);
+		break;
+	default:
+		/* FTW_SL: links are not followed; FTW_NS: gone between readdir and lstat */
+		break;
+	}
+	return s->ret ? 1 : 0;
+}
+
+/* Whether @path, less any trailing slashes, is a symlink. */
+static bool is_symlink(const char *path, struct stat *st)
+{
+	size_t len = strlen(path);
+	char *copy;
+	bool ret;
+
+	while (len > 1 && path[len - 1] == '/')
+		len--;
+	copy = strndup(path, len);
+	ret = copy && !lstat(copy, st) && S_ISLNK(st->st_mode);
+	free(copy);
+	return ret;
+}
+
+static int scan_path(struct loader *l, struct scan *s, const char *path)
+{
+	struct stat st, lst;
+	char *real = NULL;
+	const char *root = path;
+	int ret;
+
+	/* stat, not lstat: a symlink named in the inventory means what it points to */
+	if (stat(path, &st)) {
+		ret = -errno;
+		return fail(l, ret, "paths", "path '%s': %s", path, strerror(-ret));
+	}
+	if (S_ISREG(st.st_mode)) {
+		ret = scan_add(s, path, &st, false);
+		return ret ? fail_nomem(l) : 0;
+	}
+	if (!S_ISDIR(st.st_mode))
+		return fail(l, -EINVAL, "paths", "path '%s': not a regular file or directory",
+			    path);
+
+	/*
+	 * nftw(FTW_PHYS) strips trailing slashes and would then report a symlinked root as a
+	 * link and not descend, so look at the path the way it will
+	 */
+	if (is_symlink(path, &lst)) {
+		real = realpath(path, NULL);
+		if (!real) {
+			ret = -errno;
+			return fail(l, ret, "paths", "path '%s': %s", path, strerror(-ret));
+		}
+		root = real;
+	}
+
+	s->ret = 0;
+	scan_cur = s;
+	ret = nftw(root, scan_visit, SCAN_FDS, FTW_PHYS);
+	scan_cur = NULL;
+	if (ret < 0) {
+		ret = errno ? -errno : -EIO;
+		ret = fail(l, ret, "paths", "path '%s': %s", root, strerror(-ret));
+	} else if (s->ret == -ENOMEM) {
+		ret = fail_nomem(l);
+	} else if (s->ret) {
+		ret = fail(l, s->ret, "paths", "path '%s': %s", s->bad_path, strerror(-s->ret));
+	}
+	free(real);
+	return ret;
+}
+
+static int ent_cmp(const void *a, const void *b)
+{
+	const struct scan_ent *x = a, *y = b;
+
+	if (x->dev != y->dev)
+		return x->dev < y->dev ? -1 : 1;
+	if (x->ino != y->ino)
+		return x->ino < y->ino ? -1 : 1;
+	return x->seq < y->seq ? -1 : x->seq > y->seq;
+}
+
+static bool same_inode(const struct scan_ent *a, const struct scan_ent *b)
+{
+	return a->dev == b->dev && a->ino == b->ino;
+}
+
+/*
+ * Sorts the finds and keeps one entry per inode: the first find, which is also the lowest
+ * dataset, since datasets are walked in order. Moves the kept paths into the inventory.
+ */
+static int merge(struct loader *l, struct scan *s)
+{
+	struct inventory *inv = l->inv;
+	struct inv_dataset *kds, *ds;
+	struct scan_ent *keep, *e;
+	struct inv_inode *in;
+	size_t i, j, n_unique = 0;
+
+	if (s->n)
+		qsort(s->ents, s->n, sizeof(*s->ents), ent_cmp);
+	for (i = 0; i < s->n; i = j) {
+		keep = &s->ents[i];
+		kds = &inv->datasets[keep->dataset];
+		for (j = i + 1; j < s->n && same_inode(keep, &s->ents[j]); j++) {
+			e = &s->ents[j];
+			ds = &inv->datasets[e->dataset];
+			if (ds->label == kds->label)
+				continue;
+			l->in_dataset = true;
+			l->ds_index = e->dataset;
+			l->ds_id = ds->id;
+			return fail(l, -EINVAL, "paths",
+				    "'%s' is already in dataset '%s' as '%s', here '%s'", e->path,
+				    kds->id, dt_label_name(kds->label), dt_label_name(ds->label));
+		}
+		n_unique++;
+	}
+
+	inv->inodes = calloc(n_unique + 1, sizeof(*inv->inodes));
+	if (!inv->inodes)
+		return fail_nomem(l);
+	for (i = 0; i < s->n; i = j) {
+		keep = &s->ents[i];
+		in = &inv->inodes[inv->n_inodes++];
+		in->ino = keep->ino;
+		in->dev = keep->dev;
+		in->dataset = keep->dataset;
+		in->is_dir = keep->is_dir;
+		in->path = keep->path;
+		keep->path = NULL;
+		if (!keep->is_dir) {
+			inv->datasets[keep->dataset].n_files++;
+			inv->datasets[keep->dataset].n_bytes += keep->size;
+		}
+		for (j = i + 1; j < s->n && same_inode(keep, &s->ents[j]); j++)
+			;
+	}
+	return 0;
+}
+
+static int scan_all(struct loader *l)
+{
+	struct inventory *inv = l->inv;
+	struct inv_dataset *ds;
+	struct scan *s;
+	size_t i, k;
+	int ret = 0;
+
+	/* on the heap: bad_path alone is PATH_MAX */
+	s = calloc(1, sizeof(*s));
+	if (!s)
+		return fail_nomem(l);
+	l->in_dataset = true;
+	for (i = 0; i < inv->n_datasets; i++) {
+		ds = &inv->datasets[i];
+		l->ds_index = i;
+		l->ds_id = ds->id;
+		s->dataset = (uint32_t)i;
+		for (k = 0; k < ds->n_paths; k++) {
+			ret = scan_path(l, s, ds->paths[k]);
+			if (ret)
+				goto out_free_ents;
+		}
+	}
+	l->in_dataset = false;
+	ret = merge(l, s);
+
+out_free_ents:
+	/* merge() took the kept paths and left NULL behind */
+	for (i = 0; i < s->n; i++)
+		free(s->ents[i].path);
+	free(s->ents);
+	free(s);
+	return ret;
+}
+
+static int syntax_error(const struct loader *l, const char *text, const char *pos)
+{
+	size_t line = 1, col = 1;
+	const char *p;
+
+	for (p = text; p < pos; p++) {
+		if (*p == '\n') {
+			line++;
+			col = 1;
+		} else {
+			col++;
+		}
+	}
+	return fail(l, -EINVAL, NULL, "line %zu, column %zu: syntax error", line, col);
+}
+
+/* @text must have a NUL at text[len]: cJSON's bounds checks have had holes (CVE-2023-53154). */
+static int parse_text(const char *text, size_t len, const char *name, struct inventory **out,
+		      struct errbuf *err)
+{
+	struct loader l = { .name = name, .err = err };
+	const char *end = NULL, *nul;
+	struct inventory *inv;
+	cJSON *root;
+	int ret;
+
+	inv = calloc(1, sizeof(*inv));
+	if (!inv)
+		return fail_nomem(&l);
+	l.inv = inv;
+	inv->file = strdup(name);
+	if (!inv->file) {
+		ret = fail_nomem(&l);
+		goto err_free_inv;
+	}
+
+	/* cJSON would end a string at a NUL and go on with the rest of it as a new token */
+	nul = memchr(text, '\0', len);
+	if (nul) {
+		ret = syntax_error(&l, text, nul);
+		goto err_free_inv;
+	}
+	/* not require_null_terminated: together with a length, 1.7.15 rejects every input */
+	root = cJSON_ParseWithLengthOpts(text, len, &end, false);
+	if (!root) {
+		ret = syntax_error(&l, text, end ? end : text);
+		goto err_free_inv;
+	}
+	while (end < text + len && (unsigned char)*end <= ' ')
+		end++;
+	if (end != text + len) {
+		ret = syntax_error(&l, text, end);
+		goto err_free_json;
+	}
+
+	ret = parse_root(&l, root);
+	if (ret)
+		goto err_free_json;
+	cJSON_Delete(root);
+	ret = scan_all(&l);
+	if (ret)
+		goto err_free_inv;
+	*out = inv;
+	return 0;
+
+err_free_json:
+	cJSON_Delete(root);
+err_free_inv:
+	inventory_free(inv);
+	return ret;
+}
+
+int inventory_parse(const char *text, size_t len, const char *name, struct inventory **out,
+		    struct errbuf *err)
+{
+	struct loader l = { .name = name, .err = err };
+	char *copy;
+	int ret;
+
+	copy = malloc(len + 1);
+	if (!copy)
+		return fail_nomem(&l);
+	memcpy(copy, text, len);
+	copy[len] = '\0';
+	ret = parse_text(copy, len, name, out, err);
+	free(copy);
+	return ret;
+}
+
+/* Reads all of @path into a NUL-terminated buffer; reads to EOF, so pipes work too. */
+static int read_file(const char *path, char **out, size_t *out_len)
+{
+	size_t len = 0, cap = 0;
+	char *buf = NULL, *p;
+	ssize_t r;
+	int fd, ret;
+
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	for (;;) {
+		if (cap - len < 2) {
+			if (cap >= INV_MAX_SIZE) {
+				ret = -EFBIG;
+				goto err_free_buf;
+			}
+			cap = cap ? cap * 2 : 65536;
+			p = realloc(buf, cap);
+			if (!p) {
+				ret = -ENOMEM;
+				goto err_free_buf;
+			}
+			buf = p;
+		}
+		r = read(fd, buf + len, cap - len - 1);
+		if (r < 0) {
+			if (errno == EINTR)
+				continue;
+			ret = -errno;
+			goto err_free_buf;
+		}
+		if (!r)
+			break;
+		len += r;
+	}
+	buf[len] = '\0';
+	close(fd);
+	*out = buf;
+	*out_len = len;
+	return 0;
+
+err_free_buf:
+	free(buf);
+	close(fd);
+	return ret;
+}
+
+int inventory_load(const char *path, struct inventory **out, struct errbuf *err)
+{
+	size_t len = 0;
+	char *text = NULL;
+	int ret;
+
+	ret = read_file(path, &text, &len);
+	if (ret)
+		return errbuf_set(err, ret, "inventory '%s': %s", path, strerror(-ret));
+	ret = parse_text(text, len, path, out, err);
+	free(text);
+	return ret;
+}
+
+static void free_strv(char **v, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		free(v[i]);
+	free(v);
+}
+
+static void free_acl(struct inv_acl *acl)
+{
+	free(acl->uids);
+	free_strv(acl->exes, acl->n_exes);
+}
+
+void inventory_free(struct inventory *inv)
+{
+	struct inv_dataset *ds;
+	size_t i;
+
+	if (!inv)
+		return;
+	for (i = 0; i < inv->n_datasets; i++) {
+		ds = &inv->datasets[i];
+		free(ds->id);
+		free_strv(ds->paths, ds->n_paths);
+		free_strv(ds->tags, ds->n_tags);
+		free(ds->owner);
+		free_acl(&ds->readers);
+		free_acl(&ds->writers);
+		free(ds->egress);
+	}
+	free(inv->datasets);
+	for (i = 0; i < inv->n_inodes; i++)
+		free(inv->inodes[i].path);
+	free(inv->inodes);
+	free(inv->file);
+	free(inv);
+}
+
+static int inode_cmp(const void *key, const void *elem)
+{
+	const struct inv_inode *k = key, *e = elem;
+
+	if (k->dev != e->dev)
+		return k->dev < e->dev ? -1 : 1;
+	if (k->ino != e->ino)
+		return k->ino < e->ino ? -1 : 1;
+	return 0;
+}
+
+const struct inv_inode *inventory_find(const struct inventory *inv, uint32_t dev, uint64_t ino)
+{
+	struct inv_inode key = { .ino = ino, .dev = dev };
+
+	if (!inv || !inv->n_inodes)
+		return NULL;
+	return bsearch(&key, inv->inodes, inv->n_inodes, sizeof(*inv->inodes), inode_cmp);
+}
+
+void inventory_summary(const struct inventory *inv, FILE *out)
+{
+	/* the most sensitive first: that is what a reader checks */
+	static const enum dt_label order[] = {
+		DT_LABEL_RESTRICTED,
+		DT_LABEL_CONFIDENTIAL,
+		DT_LABEL_INTERNAL,
+		DT_LABEL_PUBLIC,
+	};
+	const struct inv_dataset *ds;
+	uint64_t files = 0, bytes = 0;
+	size_t i, k, n;
+
+	for (i = 0; i < inv->n_datasets; i++) {
+		files += inv->datasets[i].n_files;
+		bytes += inv->datasets[i].n_bytes;
+	}
+	fprintf(out, "inventory '%s': %zu datasets, %" PRIu64 " files, %" PRIu64 " bytes\n",
+		inv->file, inv->n_datasets, files, bytes);
+
+	for (k = 0; k < ARRAY_SIZE(order); k++) {
+		n = 0;
+		files = 0;
+		bytes = 0;
+		for (i = 0; i < inv->n_datasets; i++) {
+			ds = &inv->datasets[i];
+			if (ds->label != order[k])
+				continue;
+			n++;
+			files += ds->n_files;
+			bytes += ds->n_bytes;
+		}
+		if (n)
+			fprintf(out, "  %s: %zu datasets, %" PRIu64 " files, %" PRIu64 " bytes\n",
+				dt_label_name(order[k]), n, files, bytes);
+	}
+
+	for (i = 0; i < inv->n_datasets; i++) {
+		ds = &inv->datasets[i];
+		fprintf(out, "  dataset '%s' (%s): %" PRIu64 " files, %" PRIu64 " bytes\n", ds->id,
+			dt_label_name(ds->label), ds->n_files, ds->n_bytes);
+	}
+}
+
+/* Parses exactly the decimal digits in [@s, @end) into *@out, at most @max; no sign, no blanks. */
+static int parse_dec(const char *s, const char *end, unsigned long max, unsigned long *out)
+{
+	unsigned long v = 0;
+
+	/* five digits hold any port or prefix, and keep v far from overflow */
+	if (s == end || end - s > 5)
+		return -EINVAL;
+	for (; s < end; s++) {
+		if (*s < '0' || *s > '9')
+			return -EINVAL;
+		v = v * 10 + (unsigned long)(*s - '0');
+	}
+	if (v > max)
+		return -EINVAL;
+	*out = v;
+	return 0;
+}
+
+int inv_cidr_parse(const char *s, struct inv_cidr *out)
+{
+	char addr[INET6_ADDRSTRLEN];
+	const char *a, *a_end, *rest, *end, *colon;
+	struct inv_cidr c = { 0 };
+	bool bracketed = false;
+	unsigned long v;
+	int max;
+
+	if (!s || !out)
+		return -EINVAL;
+	end = s + strlen(s);
+	if (*s == '[') {
+		a = s + 1;
+		a_end = strchr(a, ']');
+		if (!a_end)
+			return -EINVAL;
+		rest = a_end + 1;
+		bracketed = true;
+	} else {
+		a = s;
+		a_end = strchr(s, '/');
+		if (!a_end) {
+			/* one colon ends an IPv4 address; IPv6 needs brackets to carry a port */
+			colon = strchr(s, ':');
+			a_end = colon && !strchr(colon + 1, ':') ? colon : end;
+		}
+		rest = a_end;
+	}
+	if (a_end == a || (size_t)(a_end - a) >= sizeof(addr))
+		return -EINVAL;
+	memcpy(addr, a, a_end - a);
+	addr[a_end - a] = '\0';
+
+	if (!bracketed && inet_pton(AF_INET, addr, c.addr) == 1) {
+		c.family = AF_INET;
+		max = 32;
+	} else if (inet_pton(AF_INET6, addr, c.addr) == 1) {
+		c.family = AF_INET6;
+		max = 128;
+	} else {
+		return -EINVAL;
+	}
+
+	c.prefix = max;
+	if (*rest == '/') {
+		colon = strchr(rest, ':');
+		if (!colon)
+			colon = end;
+		if (parse_dec(rest + 1, colon, (unsigned long)max, &v))
+			return -EINVAL;
+		c.prefix = (int)v;
+		rest = colon;
+	}
+	if (*rest == ':') {
+		if (parse_dec(rest + 1, end, 65535, &v) || !v)
+			return -EINVAL;
+		c.port = (uint16_t)v;
+		rest = end;
+	}
+	if (*rest)
+		return -EINVAL;
+	*out = c;
+	return 0;
+}
+
+bool inv_cidr_match(const struct inv_cidr *c, int family, const void *addr, uint16_t port)
+{
+	static const uint8_t v4mapped[12] = { [10] = 0xff, [11] = 0xff };
+	const uint8_t *a = addr;
+	int full, rem;
+	uint8_t mask;
+
+	if (!c || !a)
+		return false;
+	if (c->port && c->port != port)
+		return false;
+	/* a dual-stack socket reaches IPv4 peers as ::ffff:a.b.c.d */
+	if (family == AF_INET6 && c->family == AF_INET && !memcmp(a, v4mapped, sizeof(v4mapped))) {
+		family = AF_INET;
+		a += sizeof(v4mapped);
+	}
+	if (family != c->family)
+		return false;
+	full = c->prefix / 8;
+	rem = c->prefix % 8;
+	if (memcmp(a, c->addr, (size_t)full))
+		return false;
+	if (rem) {
+		mask = (uint8_t)(0xff << (8 - rem));
+		if ((a[full] ^ c->addr[full]) & mask)
+			return false;
+	}
+	return true;
+}

@@ -1,0 +1,97 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/* inventory.h - the dataset inventory: parse, validate, scan paths into (device, inode) entries. */
+#ifndef DT_INVENTORY_H
+#define DT_INVENTORY_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "datatrail_abi.h"
+#include "errbuf.h"
+
+/* A network a dataset may be sent to: addr/prefix, and a port or 0 for any. */
+struct inv_cidr {
+	int family; /* AF_INET or AF_INET6 */
+	uint8_t addr[16];
+	int prefix;
+	uint16_t port;
+};
+
+/* allowed_readers / allowed_writers; present is false when the inventory leaves it out. */
+struct inv_acl {
+	bool present;
+	uint32_t *uids;
+	size_t n_uids;
+	char **exes;
+	size_t n_exes;
+};
+
+struct inv_dataset {
+	char *id;
+	enum dt_label label;
+	char **paths;
+	size_t n_paths;
+	char **tags;
+	size_t n_tags;
+	char *owner; /* NULL when absent */
+	struct inv_acl readers;
+	struct inv_acl writers;
+	bool egress_present;
+	struct inv_cidr *egress;
+	size_t n_egress;
+	bool gpu_allowed; /* default true */
+	uint64_t n_files; /* regular files found under paths, hard links once */
+	uint64_t n_bytes; /* their sizes */
+};
+
+/* One classified (device, inode); dev in the kernel's encoding, see dt_kdev(). */
+struct inv_inode {
+	uint64_t ino;
+	uint32_t dev;
+	uint32_t dataset; /* index into inventory.datasets */
+	bool is_dir;
+	char *path; /* the first path under which the scan found it */
+};
+
+struct inventory {
+	char *file; /* the name it was loaded from, for messages */
+	struct inv_dataset *datasets;
+	size_t n_datasets;
+	struct inv_inode *inodes; /* sorted by (dev, ino), unique */
+	size_t n_inodes;
+};
+
+/*
+ * Reads, validates and scans the inventory in @path. On success returns 0 and a new
+ * inventory in *@out that the caller frees with inventory_free(). On failure returns -errno
+ * (-EINVAL for bad content, -ENOENT for a missing inventory or dataset path, -ENOMEM ...),
+ * leaves *@out untouched and writes one message to @err, e.g.
+ *   inventory 'x.json': dataset 'imgs': field 'classification': unknown classification 'secret'
+ *   inventory 'x.json': line 3, column 7: syntax error
+ */
+int inventory_load(const char *path, struct inventory **out, struct errbuf *err);
+
+/* Same as inventory_load() on text already in memory; @name is used in messages. */
+int inventory_parse(const char *text, size_t len, const char *name, struct inventory **out,
+		    struct errbuf *err);
+
+void inventory_free(struct inventory *inv);
+
+/* The entry for (@dev, @ino), or NULL. */
+const struct inv_inode *inventory_find(const struct inventory *inv, uint32_t dev, uint64_t ino);
+
+/* Writes the `inventory check` summary: datasets, files and bytes, in total and by label. */
+void inventory_summary(const struct inventory *inv, FILE *out);
+
+/* "public" ... "restricted"; "none" for DT_LABEL_NONE. */
+const char *dt_label_name(enum dt_label label);
+/* Returns the label, or DT_LABEL_NONE for an unknown name. */
+enum dt_label dt_label_parse(const char *name);
+
+/* Parses "10.0.0.0/8", "192.168.7.10/32:443", "fd00::/8", "[fd00::1]/128:443"; 0 or -EINVAL. */
+int inv_cidr_parse(const char *s, struct inv_cidr *out);
+/* Whether (@family, @addr, @port) falls in @c; @addr is 4 or 16 bytes in network order. */
+bool inv_cidr_match(const struct inv_cidr *c, int family, const void *addr, uint16_t port);
+
+#endif /* DT_INVENTORY_H */

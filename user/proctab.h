@@ -1,0 +1,50 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/* proctab.h - who a process is (exe, command line, uid, parent), from the kernel's procs map or /proc. */
+#ifndef DT_PROCTAB_H
+#define DT_PROCTAB_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "datatrail_abi.h"
+#include "hmap.h"
+
+struct proc_info {
+	uint32_t pid;
+	uint32_t ppid;
+	uint32_t uid;
+	uint64_t start_ns;
+	char comm[DT_COMM_LEN];
+	char exe[DT_EXE_LEN];
+	char cmdline[DT_ARGS_LEN + 1]; /* argv joined by spaces */
+};
+
+/*
+ * The kernel remembers every process it saw fork or exec (an LRU map); processes older than
+ * the agent are read from /proc. The last answer for each pid is kept here, so a process
+ * that has exited and left the kernel's map can still be named.
+ */
+struct proctab {
+	int procs_fd; /* the BPF procs map, or -1 (then /proc and the cache only) */
+	struct hmap cache; /* pid -> struct proc_info */
+};
+
+void proctab_init(struct proctab *pt, int procs_fd);
+void proctab_free(struct proctab *pt);
+
+/* Fills @out for @pid; returns 0, or -ESRCH when nothing is known of it. */
+int proctab_get(struct proctab *pt, uint32_t pid, struct proc_info *out);
+
+/* Records what an exec event told. */
+void proctab_update(struct proctab *pt, const struct dt_proc *p);
+
+/* Converts the kernel's record (NUL-separated args) into @out. */
+void proc_info_from_dt(struct proc_info *out, const struct dt_proc *p);
+
+/* Reads /proc/@pid; 0 or -errno (-ENOENT once it has exited). */
+int proc_info_from_procfs(uint32_t pid, struct proc_info *out);
+
+/* Puts every process now in /proc into the kernel map, so their children inherit an identity. */
+int proctab_seed(int procs_fd);
+
+#endif /* DT_PROCTAB_H */
