@@ -118,6 +118,27 @@ static const cJSON *get(const cJSON *obj, const char *key)
 	return cJSON_GetObjectItemCaseSensitive(obj, key);
 }
 
+/*
+ * cJSON takes the first of two equal keys, other JSON tools the last, so a repeated key
+ * could mean one classification here and another in whatever else reads the file.
+ * Only the keys that are read matter, and checking just those keeps this linear.
+ */
+static int check_dup_keys(const struct loader *l, const cJSON *obj, const char *field,
+			  const char *const *keys)
+{
+	const cJSON *it;
+	int n;
+
+	for (; *keys; keys++) {
+		n = 0;
+		cJSON_ArrayForEach(it, obj) {
+			if (it->string && !strcmp(it->string, *keys) && ++n > 1)
+				return fail(l, -EINVAL, field, "duplicate key '%s'", *keys);
+		}
+	}
+	return 0;
+}
+
 /* Allocates room for the elements of @arr; one more so that an empty array is not malloc(0). */
 static void *alloc_for(const cJSON *arr, size_t size)
 {
@@ -177,6 +198,7 @@ static int parse_uids(const struct loader *l, const cJSON *arr, const char *fiel
 static int parse_acl(const struct loader *l, const cJSON *ds, const char *key,
 		     struct inv_acl *acl)
 {
+	static const char *const keys[] = { "uids", "executables", NULL };
 	const cJSON *obj = get(ds, key), *v;
 	char field[64];
 	int ret;
@@ -185,6 +207,9 @@ static int parse_acl(const struct loader *l, const cJSON *ds, const char *key,
 		return 0;
 	if (!cJSON_IsObject(obj))
 		return fail(l, -EINVAL, key, "expected an object, got %s", json_kind(obj));
+	ret = check_dup_keys(l, obj, key, keys);
+	if (ret)
+		return ret;
 	acl->present = true;
 	v = get(obj, "uids");
 	if (v) {
@@ -248,12 +273,18 @@ static int parse_id(struct loader *l, const cJSON *j, struct inv_dataset *ds)
 
 static int parse_dataset(struct loader *l, const cJSON *j, struct inv_dataset *ds)
 {
+	static const char *const keys[] = { "id", "classification", "paths", "tags", "owner",
+					    "allowed_readers", "allowed_writers", "allowed_egress",
+					    "gpu_allowed", NULL };
 	const cJSON *v;
 	int ret;
 
 	ds->gpu_allowed = true;
 	if (!cJSON_IsObject(j))
 		return fail(l, -EINVAL, NULL, "expected an object, got %s", json_kind(j));
+	ret = check_dup_keys(l, j, NULL, keys);
+	if (ret)
+		return ret;
 	ret = parse_id(l, j, ds);
 	if (ret)
 		return ret;
@@ -320,6 +351,7 @@ static int parse_dataset(struct loader *l, const cJSON *j, struct inv_dataset *d
 
 static int parse_root(struct loader *l, const cJSON *root)
 {
+	static const char *const keys[] = { "datasets", NULL };
 	struct inventory *inv = l->inv;
 	const cJSON *arr, *it;
 	int ret;
@@ -327,6 +359,9 @@ static int parse_root(struct loader *l, const cJSON *root)
 	if (!cJSON_IsObject(root))
 		return fail(l, -EINVAL, NULL, "expected an object at the top level, got %s",
 			    json_kind(root));
+	ret = check_dup_keys(l, root, NULL, keys);
+	if (ret)
+		return ret;
 	arr = get(root, "datasets");
 	if (!arr)
 		return fail(l, -EINVAL, "datasets", "missing");
@@ -431,15 +466,16 @@ static int scan_visit(const char *path, const struct stat *st, int type, struct 
 static bool is_symlink(const char *path, struct stat *st)
 {
 	size_t len = strlen(path);
-	char *copy;
-	bool ret;
+	char copy[PATH_MAX];
 
 	while (len > 1 && path[len - 1] == '/')
 		len--;
-	copy = strndup(path, len);
-	ret = copy && !lstat(copy, st) && S_ISLNK(st->st_mode);
-	free(copy);
-	return ret;
+	/* too long for lstat() as well: nftw() will fail on it and say so */
+	if (len >= sizeof(copy))
+		return false;
+	memcpy(copy, path, len);
+	copy[len] = '\0';
+	return !lstat(copy, st) && S_ISLNK(st->st_mode);
 }
 
 static int scan_path(struct loader *l, struct scan *s, const char *path)
@@ -613,7 +649,7 @@ static int syntax_error(const struct loader *l, const char *text, const char *po
 	return fail(l, -EINVAL, NULL, "line %zu, column %zu: syntax error", line, col);
 }
 
-/* @text must have a NUL at text[len]: cJSON's bounds checks have had holes (CVE-2023-53154). */
+/* @text must have a NUL at text[len], so that a bounds bug in cJSON stops there. */
 static int parse_text(const char *text, size_t len, const char *name, struct inventory **out,
 		      struct errbuf *err)
 {
@@ -639,7 +675,7 @@ static int parse_text(const char *text, size_t len, const char *name, struct inv
 		ret = syntax_error(&l, text, nul);
 		goto err_free_inv;
 	}
-	/* not require_null_terminated: together with a length, 1.7.15 rejects every input */
+	/* not require_null_terminated: 1.7.15 then fails unless len counts the NUL; see below */
 	root = cJSON_ParseWithLengthOpts(text, len, &end, false);
 	if (!root) {
 		ret = syntax_error(&l, text, end ? end : text);
@@ -676,6 +712,8 @@ int inventory_parse(const char *text, size_t len, const char *name, struct inven
 	char *copy;
 	int ret;
 
+	if (!name)
+		l.name = name = "<memory>";
 	copy = malloc(len + 1);
 	if (!copy)
 		return fail_nomem(&l);

@@ -12,7 +12,7 @@
 #include <unistd.h>
 
 #include "inventory.h"
-#include "../test.h"
+#include "test.h"
 
 /*
  * Every test that touches the file system gets its own directory under /tmp. Inventories are
@@ -337,11 +337,11 @@ static void test_symlink_root(void)
 		goto out;
 	if (!ASSERT_OK(load(&f,
 			    "{'datasets': [{'id': 'l', 'classification': 'internal',"
-			    " 'paths': ['@/datalink', '@/data/sym']}]}",
+			    " 'paths': ['@/datalink/', '@/data/sym']}]}",
 			    &inv, &err),
 		       err.msg))
 		goto out;
-	/* the linked-to tree is walked, and a linked file named directly is taken */
+	/* the linked-to tree is walked, trailing slash or not, and so is a file named directly */
 	in = find_path(inv, P(&f, "data/sub/b.bin"));
 	if (ASSERT_TRUE(in != NULL, "file below symlinked root"))
 		ASSERT_HAS(in->path, "/data/sub/b.bin", "found through the target");
@@ -666,6 +666,25 @@ out:
 	fx_fini(&f);
 }
 
+static void test_duplicate_key(void)
+{
+	struct fx f;
+
+	if (!fx_tree(&f))
+		goto out;
+	EXPECT_FAIL(&f,
+		    "{'datasets': [{'id': 'a', 'classification': 'restricted',"
+		    " 'classification': 'public', 'paths': ['@/data']}]}",
+		    -EINVAL, "dataset #1: duplicate key 'classification'");
+	EXPECT_FAIL(&f,
+		    "{'datasets': [{'id': 'a', 'classification': 'public', 'paths': ['@/data'],"
+		    " 'allowed_readers': {'uids': [1], 'uids': [2]}}]}",
+		    -EINVAL, "dataset 'a': field 'allowed_readers': duplicate key 'uids'");
+	EXPECT_FAIL(&f, "{'datasets': [], 'datasets': []}", -EINVAL, "duplicate key 'datasets'");
+out:
+	fx_fini(&f);
+}
+
 static void test_bad_uid(void)
 {
 	struct fx f;
@@ -971,10 +990,8 @@ static void test_example_inventory(void)
 		snprintf(path, sizeof(path), "%.*sexamples/inventory.json", (int)root, file);
 	else
 		snprintf(path, sizeof(path), "examples/inventory.json");
-	if (access(path, F_OK)) {
-		fprintf(stderr, "skip: %s not found\n", path);
+	if (!ASSERT_OK(access(path, F_OK), path))
 		return;
-	}
 	if (!ASSERT_OK(inventory_load(path, &inv, &err), err.msg))
 		return;
 	if (ASSERT_EQ(inv->n_datasets, 2, "n_datasets")) {
@@ -999,6 +1016,7 @@ TEST_MAIN("inventory", TEST_CASE(test_load_valid), TEST_CASE(test_find),
 	  TEST_CASE(test_missing_fields), TEST_CASE(test_wrong_types),
 	  TEST_CASE(test_relative_path), TEST_CASE(test_missing_path),
 	  TEST_CASE(test_special_file_path), TEST_CASE(test_duplicate_id),
+	  TEST_CASE(test_duplicate_key),
 	  TEST_CASE(test_bad_uid), TEST_CASE(test_bad_cidr), TEST_CASE(test_missing_inventory),
 	  TEST_CASE(test_empty_datasets), TEST_CASE(test_many_files), TEST_CASE(test_cidr_parse),
 	  TEST_CASE(test_cidr_parse_invalid), TEST_CASE(test_cidr_match), TEST_CASE(test_summary),
