@@ -7,6 +7,7 @@
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_core_read.h>
 #include <bpf/bpf_tracing.h>
+#include <bpf/bpf_endian.h>
 #include "datatrail_abi.h"
 #include "maps.bpf.h"
 
@@ -89,6 +90,17 @@ static __always_inline int dt_file_key(struct file *f, struct dt_inode_key *k)
 	return dt_inode_key_of(BPF_CORE_READ(f, f_inode), k);
 }
 
+/* Pseudo filesystems whose "files" are not copies of anything. */
+static __always_inline bool dt_pseudo_fs(struct inode *inode)
+{
+	unsigned long magic = BPF_CORE_READ(inode, i_sb, s_magic);
+
+	return magic == 0x9fa0 /* proc */ || magic == 0x62656572 /* sysfs */ ||
+	       magic == 0x63677270 /* cgroup2 */ || magic == 0x27e0eb /* cgroup */ ||
+	       magic == 0x64626720 /* debugfs */ || magic == 0x74726163 /* tracefs */ ||
+	       magic == 0xcafe4a11 /* bpffs */ || magic == 0x73636673 /* securityfs */;
+}
+
 /* Fills @p from the task itself, for processes that started before the agent. */
 static __always_inline void dt_proc_from_task(struct dt_proc *p, struct task_struct *task)
 {
@@ -164,6 +176,7 @@ add:
 	nv.last_ns = now;
 	nv.dataset = iv->dataset;
 	nv.uid = (__u32)bpf_get_current_uid_gid();
+	nv.iflags = iv->flags;
 	err = bpf_map_update_elem(&acc, &k, &nv, BPF_NOEXIST);
 	if (err == -EEXIST) {
 		v = bpf_map_lookup_elem(&acc, &k);

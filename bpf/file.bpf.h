@@ -1,29 +1,181 @@
 /* SPDX-License-Identifier: GPL-2.0 */
-/* file.bpf.h - classified-file accounting at syscall exit: reads, mmap, copies, and opens. */
+/* file.bpf.h - what happens to file descriptors at syscall exit: reads, writes, mmap, opens. */
 #ifndef DT_FILE_BPF_H
 #define DT_FILE_BPF_H
 
 #include "common.bpf.h"
+#include "path.bpf.h"
+#include "sock.bpf.h"
 #include "syscall_nr.bpf.h"
+#include "taint.bpf.h"
 
 #define DT_MAP_ANONYMOUS 0x20
-#define DT_S_IFMT 00170000
-#define DT_S_IFDIR 0040000
 
-/* A read-like syscall returned @bytes from @fd: count them if the inode is classified. */
+/*
+ * Bytes came out of @fd: counted if its inode is classified (and the reader takes the taint);
+ * otherwise, once any channel is tainted, a pipe or socket may pass a taint on.
+ */
 static __always_inline int dt_file_read(long fd, __u32 access, __u64 bytes)
 {
 	struct task_struct *task = (struct task_struct *)bpf_get_current_task();
 	struct dt_inode_key ik;
 	struct dt_inode_val *iv;
+	struct dt_chan_key ck = {};
+	struct inode *inode;
+	struct sock *sk;
+	struct file *f;
+	__u16 family, proto;
+	umode_t mode;
 
-	if (dt_file_key(dt_fd_file(task, fd), &ik))
+	f = dt_fd_file(task, fd);
+	if (!f)
+		return 0;
+	inode = BPF_CORE_READ(f, f_inode);
+	if (dt_inode_key_of(inode, &ik))
 		return 0;
 	iv = bpf_map_lookup_elem(&inodes, &ik);
-	if (!iv)
+	if (iv) {
+		dt_account(&ik, iv, access, bytes);
+		dt_taint_from_inode(&ik, iv, bytes);
 		return 0;
-	dt_account(&ik, iv, access, bytes);
+	}
+	if (!dt_chan_count)
+		return 0;
+	mode = BPF_CORE_READ(inode, i_mode) & DT_S_IFMT;
+	if (mode == DT_S_IFIFO) {
+		ck.kind = DT_CHAN_PIPE;
+		ck.ns = ik.dev;
+		ck.id = ik.ino;
+		dt_chan_receive(&ck, DT_HOP_PIPE, bytes);
+		return 0;
+	}
+	if (mode != DT_S_IFSOCK)
+		return 0;
+	sk = dt_file_sock(f);
+	if (!sk)
+		return 0;
+	family = BPF_CORE_READ(sk, __sk_common.skc_family);
+	if (family == DT_AF_UNIX) {
+		ck.kind = DT_CHAN_UNIX;
+		ck.id = (__u64)sk;
+		dt_chan_receive(&ck, DT_HOP_UNIX, bytes);
+		return 0;
+	}
+	proto = BPF_CORE_READ(sk, sk_protocol);
+	if ((family != DT_AF_INET && family != DT_AF_INET6) ||
+	    (proto != DT_IPPROTO_TCP && proto != DT_IPPROTO_UDP))
+		return 0;
+	dt_chan_key_recv(sk, family, proto, &ck);
+	dt_chan_receive(&ck, DT_HOP_INET, bytes);
 	return 0;
+}
+
+/* Counts @bytes a tainted process sent on inet socket @sk, per destination. */
+static __always_inline void dt_egress(struct sock *sk, __u16 family, long nr, unsigned long a2,
+				      unsigned long a5, __u64 bytes, const struct dt_taint *t)
+{
+	struct dt_egress_key k = {};
+	struct dt_egress_val *v, nv = {};
+	struct dt_ev_egress *e;
+	struct dt_stats *st;
+	__u64 now = bpf_ktime_get_ns();
+
+	k.tgid = bpf_get_current_pid_tgid() >> 32;
+	k.proto = BPF_CORE_READ(sk, sk_protocol);
+	if (dt_sock_dest(sk, family, nr, a2, a5, k.addr, &k.port))
+		return;
+	v = bpf_map_lookup_elem(&egress, &k);
+	if (v) {
+		__sync_fetch_and_add(&v->bytes, bytes);
+		__sync_fetch_and_add(&v->ops, 1);
+		v->last_ns = now;
+		dt_taint_merge(&v->taint, t);
+		return;
+	}
+	nv.bytes = bytes;
+	nv.ops = 1;
+	nv.first_ns = now;
+	nv.last_ns = now;
+	__builtin_memcpy(&nv.taint, t, sizeof(nv.taint));
+	nv.uid = (__u32)bpf_get_current_uid_gid();
+	if (bpf_map_update_elem(&egress, &k, &nv, BPF_NOEXIST)) {
+		/* Lost the race to another thread: count it there. */
+		v = bpf_map_lookup_elem(&egress, &k);
+		if (v) {
+			__sync_fetch_and_add(&v->bytes, bytes);
+			__sync_fetch_and_add(&v->ops, 1);
+		} else {
+			st = dt_stats();
+			if (st)
+				st->egress_full++;
+		}
+		return;
+	}
+	e = dt_reserve(DT_EV_EGRESS, sizeof(*e));
+	if (!e)
+		return;
+	e->key = k;
+	dt_submit(e);
+}
+
+/*
+ * Bytes went into @fd: a write to a classified or derived inode is counted (tamper, derived
+ * copies), and a tainted process's send on an inet socket is egress.
+ */
+static __always_inline int dt_file_write(long fd, long nr, struct pt_regs *regs, __u64 bytes)
+{
+	struct task_struct *task = (struct task_struct *)bpf_get_current_task();
+	__u32 tgid = bpf_get_current_pid_tgid() >> 32;
+	struct dt_inode_key ik;
+	struct dt_inode_val *iv;
+	struct dt_taint *t;
+	struct inode *inode;
+	struct sock *sk;
+	struct file *f;
+	__u16 family, proto;
+
+	f = dt_fd_file(task, fd);
+	if (!f)
+		return 0;
+	inode = BPF_CORE_READ(f, f_inode);
+	if (dt_inode_key_of(inode, &ik))
+		return 0;
+	iv = bpf_map_lookup_elem(&inodes, &ik);
+	if (iv) {
+		dt_account(&ik, iv, DT_ACC_WRITE, bytes);
+		return 0;
+	}
+	t = bpf_map_lookup_elem(&taint, &tgid);
+	if (!t || (BPF_CORE_READ(inode, i_mode) & DT_S_IFMT) != DT_S_IFSOCK)
+		return 0;
+	sk = dt_file_sock(f);
+	if (!sk)
+		return 0;
+	family = BPF_CORE_READ(sk, __sk_common.skc_family);
+	proto = BPF_CORE_READ(sk, sk_protocol);
+	if ((family != DT_AF_INET && family != DT_AF_INET6) ||
+	    (proto != DT_IPPROTO_TCP && proto != DT_IPPROTO_UDP))
+		return 0;
+	dt_egress(sk, family, nr, DT_SC_ARG2(regs), DT_SC_ARG5(regs), bytes, t);
+	return 0;
+}
+
+/* Total of msg_len over the first messages of a sendmmsg/recvmmsg that returned @n. */
+static __always_inline __u64 dt_mmsg_bytes(unsigned long vec, long n)
+{
+	__u64 total = 0;
+	__u32 len;
+	int i;
+
+	for (i = 0; i < 8; i++) {
+		if (i >= n)
+			break;
+		/* struct mmsghdr: user_msghdr (56 bytes), then msg_len. */
+		if (bpf_probe_read_user(&len, sizeof(len), (void *)(vec + i * 64 + 56)))
+			break;
+		total += len;
+	}
+	return total;
 }
 
 /*
@@ -118,20 +270,47 @@ static __always_inline int dt_file_sys_exit(struct pt_regs *regs, long nr, long 
 	case DT_NR_readv:
 	case DT_NR_preadv:
 	case DT_NR_preadv2:
+	case DT_NR_recvfrom:
+	case DT_NR_recvmsg:
 		if (ret > 0)
 			dt_file_read(DT_SC_ARG1(regs), DT_ACC_READ, ret);
 		break;
-	case DT_NR_sendfile:
+	case DT_NR_recvmmsg:
 		if (ret > 0)
+			dt_file_read(DT_SC_ARG1(regs), DT_ACC_READ,
+				     dt_mmsg_bytes(DT_SC_ARG2(regs), ret));
+		break;
+	case DT_NR_write:
+	case DT_NR_pwrite64:
+	case DT_NR_writev:
+	case DT_NR_pwritev:
+	case DT_NR_pwritev2:
+	case DT_NR_sendto:
+	case DT_NR_sendmsg:
+		if (ret > 0)
+			dt_file_write(DT_SC_ARG1(regs), nr, regs, ret);
+		break;
+	case DT_NR_sendmmsg:
+		if (ret > 0)
+			dt_file_write(DT_SC_ARG1(regs), nr, regs, dt_mmsg_bytes(DT_SC_ARG2(regs), ret));
+		break;
+	case DT_NR_sendfile:
+		if (ret > 0) {
 			dt_file_read(DT_SC_ARG2(regs), DT_ACC_SENDFILE, ret);
+			dt_file_write(DT_SC_ARG1(regs), nr, regs, ret);
+		}
 		break;
 	case DT_NR_splice:
-		if (ret > 0)
+		if (ret > 0) {
 			dt_file_read(DT_SC_ARG1(regs), DT_ACC_SPLICE, ret);
+			dt_file_write(DT_SC_ARG3(regs), nr, regs, ret);
+		}
 		break;
 	case DT_NR_copy_file_range:
-		if (ret > 0)
+		if (ret > 0) {
 			dt_file_read(DT_SC_ARG1(regs), DT_ACC_COPY_FILE_RANGE, ret);
+			dt_file_write(DT_SC_ARG3(regs), nr, regs, ret);
+		}
 		break;
 	case DT_NR_mmap:
 		/* ret is the address; the mapped length counts, at map time. */

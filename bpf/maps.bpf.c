@@ -8,11 +8,15 @@
 #include "maps.bpf.h"
 
 const volatile struct dt_config dt_cfg = {};
+__u64 dt_chan_count = 0;
 
 /* Keep the event layouts in the object's BTF: tests/unit/test_abi.c checks them there. */
 struct dt_ev_file_access *dt_abi_file_access __attribute__((unused));
 struct dt_ev_proc_exec *dt_abi_proc_exec __attribute__((unused));
 struct dt_ev_proc_exit *dt_abi_proc_exit __attribute__((unused));
 struct dt_ev_classify *dt_abi_classify __attribute__((unused));
+struct dt_ev_taint *dt_abi_taint __attribute__((unused));
+struct dt_ev_egress *dt_abi_egress __attribute__((unused));
+struct dt_ev_derived *dt_abi_derived __attribute__((unused));
 
 char LICENSE[] SEC("license") = "GPL";

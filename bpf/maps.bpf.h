@@ -19,6 +19,9 @@
 #define DT_PROCS_MAX 16384
 #define DT_DEVS_MAX 256
 #define DT_EVENTS_BYTES (8 << 20)
+#define DT_TAINT_MAX 65536
+#define DT_CHAN_MAX 65536
+#define DT_EGRESS_MAX 16384
 
 /* Classified inodes: the inventory's, and those the kernel classifies below dataset dirs. */
 DT_MAP(inodes, __uint(type, BPF_MAP_TYPE_HASH); __uint(max_entries, DT_INODES_MAX);
@@ -45,8 +48,25 @@ DT_MAP(scratch, __uint(type, BPF_MAP_TYPE_PERCPU_ARRAY); __uint(max_entries, 1);
 
 DT_MAP(events, __uint(type, BPF_MAP_TYPE_RINGBUF); __uint(max_entries, DT_EVENTS_BYTES););
 
+/* Taint of each tainted process (thread group); removed when it exits. */
+DT_MAP(taint, __uint(type, BPF_MAP_TYPE_HASH); __uint(max_entries, DT_TAINT_MAX); __type(key, __u32);
+       __type(value, struct dt_taint););
+
+/*
+ * Taint of pipes, sockets and derived files. LRU because nothing tells us when a pipe or
+ * socket is gone; a live channel is touched by every tainted write and stays.
+ */
+DT_MAP(chan, __uint(type, BPF_MAP_TYPE_LRU_HASH); __uint(max_entries, DT_CHAN_MAX);
+       __type(key, struct dt_chan_key); __type(value, struct dt_taint););
+
+/* Bytes sent by tainted processes, per destination. Not LRU: bytes must not vanish. */
+DT_MAP(egress, __uint(type, BPF_MAP_TYPE_HASH); __uint(max_entries, DT_EGRESS_MAX);
+       __type(key, struct dt_egress_key); __type(value, struct dt_egress_val););
+
 #ifndef DT_MAPS_DEFINE
 extern const volatile struct dt_config dt_cfg;
+/* Channels ever tainted: while 0, reads skip the channel lookup entirely. */
+extern __u64 dt_chan_count;
 #endif
 
 #endif /* DT_MAPS_BPF_H */

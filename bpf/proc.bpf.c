@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /* proc.bpf.c - process lifecycle: remember identity at fork and exec, report tracked exits. */
 #include "common.bpf.h"
+#include "taint.bpf.h"
 
 static __always_inline struct dt_proc *dt_scratch(void)
 {
@@ -27,6 +28,7 @@ int BPF_PROG(dt_fork, struct task_struct *parent, struct task_struct *child)
 	__u32 ptgid = BPF_CORE_READ(parent, tgid);
 	__u32 tgid = BPF_CORE_READ(child, tgid);
 	struct dt_proc *pp, *p;
+	struct dt_taint *t, ct;
 
 	if (BPF_CORE_READ(child, pid) != tgid)
 		return 0; /* a thread */
@@ -43,6 +45,13 @@ int BPF_PROG(dt_fork, struct task_struct *parent, struct task_struct *child)
 	p->start_ns = BPF_CORE_READ(child, start_time);
 	p->flags &= ~DT_PROC_TRACKED;
 	dt_proc_store(tgid, p);
+
+	/* Taint is inherited: a fork copies the address space, and with it the data. */
+	t = bpf_map_lookup_elem(&taint, &ptgid);
+	if (t) {
+		__builtin_memcpy(&ct, t, sizeof(ct));
+		dt_taint_process(tgid, &ct, DT_HOP_FORK, ptgid, ptgid, 0);
+	}
 	return 0;
 }
 
@@ -93,6 +102,7 @@ int BPF_PROG(dt_exit, struct task_struct *task, bool group_dead)
 
 	if (!group_dead)
 		return 0;
+	bpf_map_delete_elem(&taint, &tgid);
 	p = bpf_map_lookup_elem(&procs, &tgid);
 	if (!p || !(p->flags & DT_PROC_TRACKED))
 		return 0;

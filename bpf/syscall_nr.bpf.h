@@ -5,18 +5,60 @@
 
 #if defined(__TARGET_ARCH_x86)
 #define DT_NR_read 0
+#define DT_NR_write 1
 #define DT_NR_open 2
 #define DT_NR_mmap 9
 #define DT_NR_pread64 17
+#define DT_NR_pwrite64 18
 #define DT_NR_readv 19
+#define DT_NR_writev 20
 #define DT_NR_sendfile 40
+#define DT_NR_sendto 44
+#define DT_NR_recvfrom 45
+#define DT_NR_sendmsg 46
+#define DT_NR_recvmsg 47
+#define DT_NR_truncate 76
+#define DT_NR_ftruncate 77
+#define DT_NR_rename 82
+#define DT_NR_mkdir 83
+#define DT_NR_rmdir 84
 #define DT_NR_creat 85
+#define DT_NR_link 86
+#define DT_NR_unlink 87
+#define DT_NR_symlink 88
+#define DT_NR_chmod 90
+#define DT_NR_fchmod 91
+#define DT_NR_chown 92
+#define DT_NR_fchown 93
+#define DT_NR_lchown 94
+#define DT_NR_utime 132
+#define DT_NR_mknod 133
+#define DT_NR_setxattr 188
+#define DT_NR_removexattr 197 /* 188..199: the xattr family */
+#define DT_NR_utimes 235
 #define DT_NR_openat 257
+#define DT_NR_mkdirat 258
+#define DT_NR_mknodat 259
+#define DT_NR_fchownat 260
+#define DT_NR_futimesat 261
+#define DT_NR_unlinkat 263
+#define DT_NR_renameat 264
+#define DT_NR_linkat 265
+#define DT_NR_symlinkat 266
+#define DT_NR_fchmodat 268
 #define DT_NR_splice 275
+#define DT_NR_utimensat 280
+#define DT_NR_fallocate 285
 #define DT_NR_preadv 295
+#define DT_NR_pwritev 296
+#define DT_NR_recvmmsg 299
+#define DT_NR_sendmmsg 307
+#define DT_NR_renameat2 316
 #define DT_NR_copy_file_range 326
 #define DT_NR_preadv2 327
+#define DT_NR_pwritev2 328
 #define DT_NR_openat2 437
+#define DT_NR_fchmodat2 452
 
 /* The syscall's arguments are still in pt_regs at sys_exit; only ax holds the result. */
 #define DT_SC_NR(regs) BPF_CORE_READ(regs, orig_ax)
@@ -25,6 +67,14 @@
 #define DT_SC_ARG3(regs) BPF_CORE_READ(regs, dx)
 #define DT_SC_ARG4(regs) BPF_CORE_READ(regs, r10)
 #define DT_SC_ARG5(regs) BPF_CORE_READ(regs, r8)
+
+/* The syscall the current task is in, for hooks that fire deeper than syscall exit. */
+static __always_inline long dt_current_syscall(void)
+{
+	struct pt_regs *regs = (struct pt_regs *)bpf_task_pt_regs(bpf_get_current_task_btf());
+
+	return BPF_CORE_READ(regs, orig_ax);
+}
 #else
 #error "datatrail: unsupported architecture (define __TARGET_ARCH_x86)"
 #endif

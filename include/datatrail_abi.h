@@ -20,12 +20,19 @@
 #define DT_ARGS_LEN 256
 #define DT_NAME_LEN 64
 #define DT_CLASSIFY_DEPTH 8
+#define DT_PATH_DEPTH 16     /* components of a path the kernel walks up to the root */
+#define DT_PATH_NAME_LEN 48
+#define DT_TAINT_WORDS 4     /* dataset bitmap: 256 bits */
+#define DT_TAINT_OVERFLOW 255 /* the bit that stands for every dataset index >= 255 */
 
 enum dt_event_type {
 	DT_EV_FILE_ACCESS = 1, /* first access of a process to a classified inode */
 	DT_EV_PROC_EXEC = 2,   /* a tracked process called execve */
 	DT_EV_PROC_EXIT = 3,   /* a tracked process (thread group) exited */
 	DT_EV_CLASSIFY = 4,    /* the kernel classified an inode created below a dataset directory */
+	DT_EV_TAINT = 5,       /* a process became tainted, or tainted by more datasets */
+	DT_EV_EGRESS = 6,      /* a tainted process first sent to a destination */
+	DT_EV_DERIVED = 7,     /* a tainted process wrote a file outside the datasets */
 };
 
 /* One bit per way of reading; an aggregate key holds exactly one of them. */
@@ -36,7 +43,20 @@ enum dt_access {
 	DT_ACC_SPLICE = 8,
 	DT_ACC_COPY_FILE_RANGE = 16,
 	DT_ACC_IO_URING = 32,
+	/* Modifications: what dataset_tamper is made of. */
+	DT_ACC_WRITE = 64,
+	DT_ACC_TRUNCATE = 128,
+	DT_ACC_ATTR = 256, /* chmod, chown, utimes, xattrs */
+	DT_ACC_RENAME = 512,
+	DT_ACC_UNLINK = 1024,
+	DT_ACC_LINK = 2048,
+	DT_ACC_CREATE = 4096, /* an entry created in a dataset directory */
+	DT_ACC_MODIFY = 8192, /* changed by a syscall not listed above */
 };
+
+#define DT_ACC_READS                                                                               \
+	(DT_ACC_READ | DT_ACC_MMAP | DT_ACC_SENDFILE | DT_ACC_SPLICE | DT_ACC_COPY_FILE_RANGE |    \
+	 DT_ACC_IO_URING)
 
 enum dt_label {
 	DT_LABEL_NONE = 0,
@@ -49,6 +69,24 @@ enum dt_label {
 enum dt_inode_flags {
 	DT_INODE_DIR = 1,     /* a directory: classifies what is created below it */
 	DT_INODE_CREATED = 2, /* classified by the kernel after the agent started */
+	DT_INODE_DERIVED = 4, /* written by a tainted process: carries that taint, not a dataset's */
+};
+
+/* How taint reached a process or channel: the hops `replay --explain` shows. */
+enum dt_hop {
+	DT_HOP_READ = 1, /* read a classified or derived file */
+	DT_HOP_FORK = 2, /* inherited from the parent */
+	DT_HOP_PIPE = 3, /* pipe or FIFO */
+	DT_HOP_UNIX = 4, /* UNIX socket or socketpair */
+	DT_HOP_INET = 5, /* TCP or UDP over loopback */
+};
+
+enum dt_chan_kind {
+	DT_CHAN_PIPE = 1, /* keyed by the pipe's inode */
+	DT_CHAN_UNIX = 2, /* keyed by the receiving socket */
+	DT_CHAN_TCP = 3,  /* keyed by the receiver's 4-tuple and network namespace */
+	DT_CHAN_UDP = 4,  /* keyed by the receiver's port and network namespace */
+	DT_CHAN_FILE = 5, /* a derived file, keyed by its inode */
 };
 
 enum dt_proc_flags {
@@ -95,6 +133,8 @@ struct dt_acc_val {
 	__u64 last_ns;
 	__u32 dataset;
 	__u32 uid;
+	__u8 iflags; /* the inode's enum dt_inode_flags */
+	__u8 pad[7];
 };
 
 /* What the kernel remembers of every process, so that ancestry survives the ancestors' exit. */
@@ -146,6 +186,76 @@ struct dt_ev_classify {
 	char names[DT_CLASSIFY_DEPTH][DT_NAME_LEN];
 };
 
+/* Which datasets' bytes a process or channel carries. */
+struct dt_taint {
+	__u64 ds[DT_TAINT_WORDS]; /* bit i: dataset i */
+	__u64 bytes;              /* classified bytes read, or tainted bytes received */
+	__u64 first_ns;
+	__u32 primary; /* the dataset with the highest label */
+	__u32 src_pid; /* who passed it on: parent, channel writer; 0 for a direct read */
+	__u8 label;    /* highest enum dt_label */
+	__u8 hop;      /* enum dt_hop of the first tainting */
+	__u8 pad[6];
+};
+
+/* A channel that carries taint from writers to readers. Addresses are IPv6 or v4-mapped. */
+struct dt_chan_key {
+	__u8 kind; /* enum dt_chan_kind */
+	__u8 pad0;
+	__u16 lport; /* receiver's port, host order */
+	__u16 rport; /* sender's port (TCP only) */
+	__u16 pad1;
+	__u32 ns;   /* network namespace inode (TCP, UDP) or device (PIPE, FILE) */
+	__u32 pad2;
+	__u64 id;   /* inode (PIPE, FILE) or the receiving struct sock (UNIX) */
+	__u8 laddr[16]; /* receiver's address (TCP) */
+	__u8 raddr[16]; /* sender's address (TCP) */
+};
+
+/* Bytes a tainted process sent to one destination. */
+struct dt_egress_key {
+	__u32 tgid;
+	__u16 port; /* host order */
+	__u8 proto; /* IPPROTO_TCP or IPPROTO_UDP */
+	__u8 pad;
+	__u8 addr[16]; /* IPv6 or v4-mapped */
+};
+
+struct dt_egress_val {
+	__u64 bytes;
+	__u64 ops;
+	__u64 first_ns;
+	__u64 last_ns;
+	struct dt_taint taint; /* the sender's taint, merged at each send */
+	__u32 uid;
+	__u32 pad;
+};
+
+struct dt_ev_taint {
+	struct dt_event_hdr hdr;
+	__u32 tgid;
+	__u32 pad;
+	__u64 src_id; /* inode or channel the taint came through */
+	struct dt_taint taint;
+};
+
+struct dt_ev_egress {
+	struct dt_event_hdr hdr;
+	struct dt_egress_key key;
+};
+
+/* names[0] is the file's own name; the path is "/" names[depth-1] ... "/" names[0]. */
+struct dt_ev_derived {
+	struct dt_event_hdr hdr;
+	__u32 tgid;
+	__u32 dev;
+	__u64 ino;
+	struct dt_taint taint;
+	__u32 depth;
+	__u32 truncated; /* the walk stopped before the root */
+	char names[DT_PATH_DEPTH][DT_PATH_NAME_LEN];
+};
+
 /* Per-CPU counters (one slot of a per-CPU array). */
 struct dt_stats {
 	__u64 seq;        /* next sequence number on this CPU */
@@ -154,6 +264,8 @@ struct dt_stats {
 	__u64 acc_full;   /* reads not counted: aggregate map full */
 	__u64 inode_full; /* created files not classified: inode map full */
 	__u64 proc_full;  /* processes not remembered: proc map full */
+	__u64 taint_full; /* processes not tainted: taint map full */
+	__u64 egress_full; /* sends not counted: egress map full */
 };
 
 /* Read-only configuration, set by the agent before load. */
@@ -167,13 +279,20 @@ DT_STATIC_SIZE(struct dt_event_hdr, 24);
 DT_STATIC_SIZE(struct dt_inode_key, 16);
 DT_STATIC_SIZE(struct dt_inode_val, 8);
 DT_STATIC_SIZE(struct dt_acc_key, 24);
-DT_STATIC_SIZE(struct dt_acc_val, 40);
+DT_STATIC_SIZE(struct dt_acc_val, 48);
 DT_STATIC_SIZE(struct dt_proc, 560);
 DT_STATIC_SIZE(struct dt_ev_file_access, 72);
 DT_STATIC_SIZE(struct dt_ev_proc_exec, 584);
 DT_STATIC_SIZE(struct dt_ev_proc_exit, 32);
 DT_STATIC_SIZE(struct dt_ev_classify, 568);
-DT_STATIC_SIZE(struct dt_stats, 48);
+DT_STATIC_SIZE(struct dt_taint, 64);
+DT_STATIC_SIZE(struct dt_chan_key, 56);
+DT_STATIC_SIZE(struct dt_egress_key, 24);
+DT_STATIC_SIZE(struct dt_egress_val, 104);
+DT_STATIC_SIZE(struct dt_ev_taint, 104);
+DT_STATIC_SIZE(struct dt_ev_egress, 48);
+DT_STATIC_SIZE(struct dt_ev_derived, 880);
+DT_STATIC_SIZE(struct dt_stats, 64);
 DT_STATIC_SIZE(struct dt_config, 8);
 
 #endif /* DATATRAIL_ABI_H */

@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mount.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -16,6 +17,7 @@
 #include <bpf/libbpf.h>
 
 #include "agent.h"
+#include "correlator.h"
 #include "datatrail_abi.h"
 /* The skeleton names the ABI structs, so it comes after them. */
 #include "datatrail.skel.h"
@@ -37,6 +39,9 @@ struct agent {
 	struct datatrail_bpf *skel;
 	struct ring_buffer *rb;
 	struct hmap shadow;  /* struct dt_acc_key -> struct shadow */
+	struct hmap eshadow; /* struct dt_egress_key -> struct shadow */
+	struct hmap dead;    /* tgid -> nothing: processes found gone during a flush */
+	struct correlator corr;
 	struct hmap created; /* struct dt_inode_key -> char *path, inodes the kernel classified */
 	struct proctab pt;
 	struct sink events;
@@ -88,6 +93,13 @@ static void emit_finding_line(struct agent *a)
 	sink_write(&a->findings, a->jb.buf, a->jb.len);
 }
 
+static void emit_finding_cb(void *ctx, const char *line, size_t len)
+{
+	struct agent *a = ctx;
+
+	sink_write(&a->findings, line, len);
+}
+
 /* The path under which an inode is known, or a stable placeholder. */
 static const char *inode_path(struct agent *a, uint32_t dev, uint64_t ino, char *buf, size_t n)
 {
@@ -102,6 +114,11 @@ static const char *inode_path(struct agent *a, uint32_t dev, uint64_t ino, char 
 		return *p;
 	snprintf(buf, n, "inode:%u:%u:%llu", dev >> 20, dev & 0xfffff, (unsigned long long)ino);
 	return buf;
+}
+
+static const char *inode_path_cb(void *ctx, uint32_t dev, uint64_t ino, char *buf, size_t n)
+{
+	return inode_path(ctx, dev, ino, buf, n);
 }
 
 static void emit_file(struct agent *a, const struct dt_acc_key *k, const struct dt_acc_val *v,
@@ -133,6 +150,7 @@ static void emit_file(struct agent *a, const struct dt_acc_key *k, const struct 
 	r.ops = ops;
 	if (ocsf_file_read(&a->jb, &a->octx, &r) == 0)
 		emit_event_line(a);
+	corr_file(&a->corr, k, v, bytes, ops);
 }
 
 /*
@@ -191,11 +209,93 @@ static void flush_all(struct agent *a, uint32_t tgid, bool final)
 		prev = &keys[n++];
 	}
 	for (size_t i = 0; i < n; i++) {
+		bool gone;
+
 		if (tgid && keys[i].tgid != tgid)
 			continue;
-		flush_key(a, &keys[i], final || (!tgid && tgid_gone(keys[i].tgid)));
+		gone = !tgid && tgid_gone(keys[i].tgid);
+		if (gone)
+			hmap_put(&a->dead, &keys[i].tgid, NULL);
+		flush_key(a, &keys[i], final || gone);
 	}
 	free(keys);
+}
+
+/* Like flush_key() for the bytes a tainted process sent to one destination. */
+static void flush_egress_key(struct agent *a, const struct dt_egress_key *k, bool final)
+{
+	int fd = bpf_map__fd(a->skel->maps.egress);
+	struct dt_egress_val v;
+	struct shadow *s;
+
+	if (bpf_map_lookup_elem(fd, k, &v))
+		goto forget;
+	s = hmap_put(&a->eshadow, k, NULL);
+	if (!s)
+		return;
+	if (v.bytes != s->bytes || v.ops != s->ops) {
+		corr_egress(&a->corr, k, &v);
+		s->bytes = v.bytes;
+		s->ops = v.ops;
+	}
+	if (!final)
+		return;
+	bpf_map_delete_elem(fd, k);
+forget:
+	hmap_del(&a->eshadow, k);
+}
+
+static void flush_egress_all(struct agent *a, uint32_t tgid, bool final)
+{
+	int fd = bpf_map__fd(a->skel->maps.egress);
+	struct dt_egress_key *keys = NULL, k, *prev = NULL;
+	size_t n = 0, cap = 0;
+
+	while (!bpf_map_get_next_key(fd, prev, &k)) {
+		if (n == cap) {
+			struct dt_egress_key *nk;
+
+			cap = cap ? cap * 2 : 64;
+			nk = realloc(keys, cap * sizeof(*keys));
+			if (!nk)
+				break;
+			keys = nk;
+		}
+		keys[n] = k;
+		prev = &keys[n++];
+	}
+	for (size_t i = 0; i < n; i++) {
+		bool gone;
+
+		if (tgid && keys[i].tgid != tgid)
+			continue;
+		gone = !tgid && tgid_gone(keys[i].tgid);
+		if (gone)
+			hmap_put(&a->dead, &keys[i].tgid, NULL);
+		flush_egress_key(a, &keys[i], final || gone);
+	}
+	free(keys);
+}
+
+/* A process is gone: its counters' last bytes, then its findings' final updates. */
+static void proc_gone(struct agent *a, uint32_t tgid)
+{
+	flush_all(a, tgid, true);
+	flush_egress_all(a, tgid, true);
+	corr_proc_exit(&a->corr, tgid);
+}
+
+/* The periodic flush: every counter, and the final reports of processes found gone. */
+static void flush_periodic(struct agent *a)
+{
+	uint32_t *tgid;
+	size_t it = 0;
+
+	flush_all(a, 0, false);
+	flush_egress_all(a, 0, false);
+	while (hmap_next(&a->dead, &it, (void **)&tgid, NULL))
+		corr_proc_exit(&a->corr, *tgid);
+	hmap_free(&a->dead);
 }
 
 static void on_classify(struct agent *a, const struct dt_ev_classify *e)
@@ -218,6 +318,32 @@ static void on_classify(struct agent *a, const struct dt_ev_classify *e)
 	if (!created)
 		free(*slot);
 	*slot = strdup(path);
+}
+
+/* Remembers the path of a derived file: "/" names[depth-1] ... "/" names[0]. */
+static void on_derived(struct agent *a, const struct dt_ev_derived *e)
+{
+	struct dt_inode_key k = { .ino = e->ino, .dev = e->dev };
+	char path[4096];
+	size_t len = 0;
+	char **slot;
+	bool created;
+	int depth = e->depth < DT_PATH_DEPTH ? e->depth : DT_PATH_DEPTH;
+
+	if (e->truncated)
+		len = snprintf(path, sizeof(path), "...");
+	for (int i = depth - 1; i >= 0 && len < sizeof(path); i--)
+		len += snprintf(path + len, sizeof(path) - len, "/%.*s", DT_PATH_NAME_LEN,
+				e->names[i]);
+	if (!depth)
+		snprintf(path, sizeof(path), "/");
+	slot = hmap_put(&a->created, &k, &created);
+	if (slot) {
+		if (!created)
+			free(*slot);
+		*slot = strdup(path);
+	}
+	corr_derived(&a->corr, e);
 }
 
 static void check_seq(struct agent *a, const struct dt_event_hdr *h)
@@ -248,7 +374,19 @@ static int on_event(void *ctx, void *data, size_t size)
 		break;
 	case DT_EV_PROC_EXIT:
 		if (h->size >= sizeof(struct dt_ev_proc_exit))
-			flush_all(a, ((const struct dt_ev_proc_exit *)data)->tgid, true);
+			proc_gone(a, ((const struct dt_ev_proc_exit *)data)->tgid);
+		break;
+	case DT_EV_TAINT:
+		if (h->size >= sizeof(struct dt_ev_taint))
+			corr_taint(&a->corr, data);
+		break;
+	case DT_EV_EGRESS:
+		if (h->size >= sizeof(struct dt_ev_egress))
+			flush_egress_key(a, &((const struct dt_ev_egress *)data)->key, false);
+		break;
+	case DT_EV_DERIVED:
+		if (h->size >= sizeof(struct dt_ev_derived))
+			on_derived(a, data);
 		break;
 	case DT_EV_CLASSIFY:
 		if (h->size >= sizeof(struct dt_ev_classify))
@@ -294,6 +432,10 @@ static void check_stats(struct agent *a)
 			report_gap(a, "inode_map_full", c, s->inode_full - p->inode_full, now);
 		if (s->proc_full > p->proc_full)
 			report_gap(a, "proc_map_full", c, s->proc_full - p->proc_full, now);
+		if (s->taint_full > p->taint_full)
+			report_gap(a, "taint_map_full", c, s->taint_full - p->taint_full, now);
+		if (s->egress_full > p->egress_full)
+			report_gap(a, "egress_map_full", c, s->egress_full - p->egress_full, now);
 	}
 	memcpy(a->stats_prev, a->stats_cur, a->ncpus * sizeof(*a->stats_cur));
 	a->last_check_ns = now;
@@ -361,6 +503,16 @@ static int touch_ready(const char *path)
 	return 0;
 }
 
+/* Syscall tracepoints attach through tracefs; mount it where it is missing. */
+static int ensure_tracefs(void)
+{
+	if (!access("/sys/kernel/tracing/events", F_OK))
+		return 0;
+	if (mount("tracefs", "/sys/kernel/tracing", "tracefs", 0, NULL) && errno != EBUSY)
+		return -errno;
+	return 0;
+}
+
 static size_t max_sz(size_t a, size_t b)
 {
 	return a > b ? a : b;
@@ -379,6 +531,8 @@ int agent_run(const struct agent_opts *opts)
 	libbpf_set_print(libbpf_print);
 	hmap_init(&a.shadow, sizeof(struct dt_acc_key), sizeof(struct shadow));
 	hmap_init(&a.created, sizeof(struct dt_inode_key), sizeof(char *));
+	hmap_init(&a.eshadow, sizeof(struct dt_egress_key), sizeof(struct shadow));
+	hmap_init(&a.dead, sizeof(uint32_t), 0);
 	jb_init(&a.jb);
 	proctab_init(&a.pt, -1);
 
@@ -401,6 +555,7 @@ int agent_run(const struct agent_opts *opts)
 	gethostname(a.hostname, sizeof(a.hostname) - 1);
 	a.octx.hostname = a.hostname;
 	a.octx.mono_to_real_ns = (int64_t)now_ns(CLOCK_REALTIME) - (int64_t)now_ns(CLOCK_MONOTONIC);
+	corr_init(&a.corr, a.inv, &a.pt, &a.octx, emit_finding_cb, inode_path_cb, &a);
 	a.ncpus = libbpf_num_possible_cpus();
 	if (a.ncpus <= 0) {
 		err = a.ncpus ? a.ncpus : -EINVAL;
@@ -415,6 +570,12 @@ int agent_run(const struct agent_opts *opts)
 		goto out_findings;
 	}
 
+	err = ensure_tracefs();
+	if (err) {
+		fprintf(stderr, "datatrail: mount tracefs at '/sys/kernel/tracing': %s\n",
+			strerror(-err));
+		goto out_findings;
+	}
 	a.skel = datatrail_bpf__open();
 	if (!a.skel) {
 		err = -errno;
@@ -475,7 +636,7 @@ int agent_run(const struct agent_opts *opts)
 			break;
 		}
 		if (now_ns(CLOCK_MONOTONIC) >= next_flush) {
-			flush_all(&a, 0, false);
+			flush_periodic(&a);
 			check_stats(&a);
 			next_flush = now_ns(CLOCK_MONOTONIC) + opts->flush_ms * 1000000ULL;
 		}
@@ -485,7 +646,8 @@ int agent_run(const struct agent_opts *opts)
 
 	/* Final: whatever is still in the ring buffer, then every counter's remainder. */
 	ring_buffer__consume(a.rb);
-	flush_all(&a, 0, false);
+	flush_periodic(&a);
+	corr_flush(&a.corr);
 	check_stats(&a);
 	sink_flush(&a.events);
 	sink_flush(&a.findings);
@@ -511,6 +673,9 @@ out_free:
 		free(*(char **)v);
 	hmap_free(&a.created);
 	hmap_free(&a.shadow);
+	hmap_free(&a.eshadow);
+	hmap_free(&a.dead);
+	corr_free(&a.corr);
 	proctab_free(&a.pt);
 	jb_free(&a.jb);
 	free(a.stats_prev);

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /* ocsf.c - OCSF encoders; see ocsf.h and docs/architecture.md for the field mapping. */
+#include <arpa/inet.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -25,8 +26,72 @@ const char *dt_access_name(uint32_t access)
 		return "copy_file_range";
 	case DT_ACC_IO_URING:
 		return "io_uring";
+	case DT_ACC_WRITE:
+		return "write";
+	case DT_ACC_TRUNCATE:
+		return "truncate";
+	case DT_ACC_ATTR:
+		return "set_attributes";
+	case DT_ACC_RENAME:
+		return "rename";
+	case DT_ACC_UNLINK:
+		return "unlink";
+	case DT_ACC_LINK:
+		return "link";
+	case DT_ACC_CREATE:
+		return "create";
+	case DT_ACC_MODIFY:
+		return "modify";
 	}
 	return "unknown";
+}
+
+/* OCSF File System Activity activity_id and name for one access kind. */
+static int file_activity(uint32_t access, const char **name)
+{
+	switch (access) {
+	case DT_ACC_WRITE:
+	case DT_ACC_TRUNCATE:
+	case DT_ACC_LINK:
+		*name = "Update";
+		return 3;
+	case DT_ACC_UNLINK:
+		*name = "Delete";
+		return 4;
+	case DT_ACC_RENAME:
+		*name = "Rename";
+		return 5;
+	case DT_ACC_ATTR:
+		*name = "Set Attributes";
+		return 6;
+	case DT_ACC_CREATE:
+		*name = "Create";
+		return 1;
+	case DT_ACC_MODIFY:
+		*name = "Other";
+		return 99;
+	}
+	*name = "Read";
+	return 2;
+}
+
+const char *ocsf_severity_name(int severity_id)
+{
+	static const char *const names[] = { "Unknown", "Informational", "Low", "Medium",
+					     "High",    "Critical",      "Fatal" };
+
+	return severity_id >= 0 && severity_id <= 6 ? names[severity_id] : "Other";
+}
+
+const char *dt_addr_str(const uint8_t addr[16], char *buf, size_t n)
+{
+	static const uint8_t mapped[12] = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff };
+
+	if (!memcmp(addr, mapped, 12))
+		inet_ntop(AF_INET, addr + 12, buf, n);
+	else
+		inet_ntop(AF_INET6, addr, buf, n);
+	return buf;
 }
 
 static uint64_t wall_ms(const struct ocsf_ctx *ctx, uint64_t mono_ns)
@@ -84,7 +149,9 @@ static void process(struct jbuf *jb, const char *key, const struct proc_info *p,
 
 int ocsf_file_read(struct jbuf *jb, const struct ocsf_ctx *ctx, const struct file_record *r)
 {
-	char uid[48];
+	const char *activity;
+	char uid[48], type_name[64];
+	int activity_id = file_activity(r->access, &activity);
 
 	jb_reset(jb);
 	jb_obj_open(jb, NULL);
@@ -92,10 +159,11 @@ int ocsf_file_read(struct jbuf *jb, const struct ocsf_ctx *ctx, const struct fil
 	jb_str(jb, "class_name", "File System Activity");
 	jb_u64(jb, "category_uid", 1);
 	jb_str(jb, "category_name", "System Activity");
-	jb_u64(jb, "activity_id", 2);
-	jb_str(jb, "activity_name", "Read");
-	jb_u64(jb, "type_uid", 100102);
-	jb_str(jb, "type_name", "File System Activity: Read");
+	jb_u64(jb, "activity_id", activity_id);
+	jb_str(jb, "activity_name", activity);
+	jb_u64(jb, "type_uid", 100100 + activity_id);
+	snprintf(type_name, sizeof(type_name), "File System Activity: %s", activity);
+	jb_str(jb, "type_name", type_name);
 	jb_u64(jb, "severity_id", 1);
 	jb_str(jb, "severity", "Informational");
 	jb_u64(jb, "status_id", 1);
@@ -169,6 +237,130 @@ int ocsf_visibility_gap(struct jbuf *jb, const struct ocsf_ctx *ctx, const struc
 	jb_u64(jb, "lost", g->lost);
 	jb_u64(jb, "start_time", wall_ms(ctx, g->start_ns));
 	jb_u64(jb, "end_time", wall_ms(ctx, g->end_ns));
+	jb_obj_close(jb);
+	jb_obj_close(jb);
+	return jb_finish(jb);
+}
+
+/* The process and, nested under parent_process, its ancestors. */
+static void process_chain(struct jbuf *jb, const struct proc_info *chain, size_t n, uint32_t uid)
+{
+	char num[16];
+
+	jb_u64(jb, "pid", chain[0].pid);
+	jb_str(jb, "name", chain[0].comm);
+	jb_str(jb, "cmd_line", chain[0].cmdline);
+	jb_obj_open(jb, "file");
+	jb_str(jb, "path", chain[0].exe);
+	jb_str(jb, "name", base_name(chain[0].exe));
+	jb_obj_close(jb);
+	jb_obj_open(jb, "user");
+	snprintf(num, sizeof(num), "%u", uid);
+	jb_str(jb, "uid", num);
+	jb_obj_close(jb);
+	if (n > 1) {
+		jb_obj_open(jb, "parent_process");
+		process_chain(jb, chain + 1, n - 1, chain[1].uid);
+		jb_obj_close(jb);
+	}
+}
+
+int ocsf_finding(struct jbuf *jb, const struct ocsf_ctx *ctx, const struct finding_record *f)
+{
+	char addr[64];
+
+	jb_reset(jb);
+	jb_obj_open(jb, NULL);
+	jb_u64(jb, "class_uid", 2004);
+	jb_str(jb, "class_name", "Detection Finding");
+	jb_u64(jb, "category_uid", 2);
+	jb_str(jb, "category_name", "Findings");
+	jb_u64(jb, "activity_id", f->activity_id);
+	jb_str(jb, "activity_name", f->activity_id == 1 ? "Create" : "Update");
+	jb_u64(jb, "type_uid", 200400 + f->activity_id);
+	jb_u64(jb, "severity_id", f->severity_id);
+	jb_str(jb, "severity", ocsf_severity_name(f->severity_id));
+	jb_u64(jb, "status_id", 1);
+	jb_str(jb, "status", "New");
+	jb_u64(jb, "time", wall_ms(ctx, f->last_ns));
+	metadata(jb, NULL);
+	device(jb, ctx);
+
+	jb_obj_open(jb, "finding_info");
+	jb_str(jb, "uid", f->uid);
+	jb_str(jb, "title", f->title);
+	jb_arr_open(jb, "types");
+	jb_str(jb, NULL, f->kind);
+	jb_arr_close(jb);
+	jb_u64(jb, "created_time", wall_ms(ctx, f->first_ns));
+	jb_u64(jb, "first_seen_time", wall_ms(ctx, f->first_ns));
+	jb_u64(jb, "last_seen_time", wall_ms(ctx, f->last_ns));
+	jb_arr_open(jb, "attacks");
+	for (const char *const *a = f->attacks; a && a[0]; a += 4) {
+		jb_obj_open(jb, NULL);
+		jb_obj_open(jb, "technique");
+		jb_str(jb, "uid", a[0]);
+		jb_str(jb, "name", a[1]);
+		jb_obj_close(jb);
+		jb_obj_open(jb, "tactic");
+		jb_str(jb, "uid", a[2]);
+		jb_str(jb, "name", a[3]);
+		jb_obj_close(jb);
+		jb_obj_close(jb);
+	}
+	jb_arr_close(jb);
+	jb_obj_close(jb);
+
+	jb_arr_open(jb, "evidences");
+	jb_obj_open(jb, NULL);
+	jb_obj_open(jb, "process");
+	process_chain(jb, f->chain, f->chain_len, f->actor_uid);
+	jb_obj_close(jb);
+	if (f->dst_addr) {
+		jb_obj_open(jb, "dst_endpoint");
+		jb_str(jb, "ip", dt_addr_str(f->dst_addr, addr, sizeof(addr)));
+		jb_u64(jb, "port", f->dst_port);
+		jb_obj_close(jb);
+		jb_obj_open(jb, "connection_info");
+		jb_str(jb, "protocol_name", f->dst_proto);
+		jb_obj_close(jb);
+	}
+	if (f->file_path) {
+		jb_obj_open(jb, "file");
+		jb_str(jb, "path", f->file_path);
+		jb_str(jb, "name", base_name(f->file_path));
+		jb_obj_close(jb);
+	}
+	jb_obj_close(jb);
+	jb_arr_close(jb);
+
+	jb_arr_open(jb, "resources");
+	jb_obj_open(jb, NULL);
+	jb_str(jb, "uid", f->dataset);
+	jb_str(jb, "name", f->dataset);
+	jb_str(jb, "type", "dataset");
+	jb_arr_open(jb, "labels");
+	jb_str(jb, NULL, f->label);
+	for (size_t i = 0; i < f->n_tags; i++)
+		jb_str(jb, NULL, f->tags[i]);
+	jb_arr_close(jb);
+	jb_obj_close(jb);
+	jb_arr_close(jb);
+
+	jb_obj_open(jb, "unmapped");
+	jb_str(jb, "kind", f->kind);
+	jb_str(jb, "dataset", f->dataset);
+	jb_str(jb, "classification", f->label);
+	jb_u64(jb, "bytes", f->bytes);
+	jb_u64(jb, "ops", f->ops);
+	if (f->operations)
+		jb_str(jb, "operations", f->operations);
+	if (f->via_hop) {
+		jb_obj_open(jb, "via");
+		jb_str(jb, "hop", f->via_hop);
+		jb_u64(jb, "from_pid", f->via_pid);
+		jb_obj_close(jb);
+	}
 	jb_obj_close(jb);
 	jb_obj_close(jb);
 	return jb_finish(jb);

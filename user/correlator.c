@@ -1,0 +1,506 @@
+// SPDX-License-Identifier: GPL-2.0
+/* correlator.c - findings from aggregates; see correlator.h and docs/findings.md. */
+#include <arpa/inet.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "correlator.h"
+
+#define CHAIN_MAX 5
+/* A finding is updated when its bytes pass the next power of 4 from 4 KiB. */
+#define THRESHOLD_BASE 4096ULL
+
+struct finding_key {
+	uint32_t kind;
+	uint32_t tgid;
+	uint64_t start_ns; /* the process's, so a reused pid is another finding */
+	uint32_t dataset;
+	uint32_t pad;
+	uint8_t target[24]; /* exfiltration: addr[16], port, proto; files: dev, ino */
+};
+
+struct finding_state {
+	char uid[24];
+	uint64_t bytes;
+	uint64_t ops;
+	uint64_t reported_bytes;
+	uint64_t reported_ops;
+	uint64_t next_threshold;
+	uint64_t first_ns;
+	uint64_t last_ns;
+	uint32_t access; /* dataset_tamper: the kinds of change seen */
+	uint32_t actor_uid;
+	bool created;
+	char path[256];
+};
+
+/* Technique uid, name, tactic uid, name: ATT&CK first, then ATLAS. */
+static const char *const attacks_exfil[] = {
+	"T1048", "Exfiltration Over Alternative Protocol", "TA0010", "Exfiltration",
+	"T1041", "Exfiltration Over C2 Channel", "TA0010", "Exfiltration",
+	"AML.T0025", "Exfiltration via Cyber Means", "AML.TA0010", "Exfiltration",
+	NULL,
+};
+static const char *const attacks_read[] = {
+	"T1005", "Data from Local System", "TA0009", "Collection",
+	"AML.T0035", "ML Artifact Collection", "AML.TA0009", "Collection",
+	NULL,
+};
+static const char *const attacks_copy[] = {
+	"T1074.001", "Data Staged: Local Data Staging", "TA0009", "Collection",
+	"AML.T0035", "ML Artifact Collection", "AML.TA0009", "Collection",
+	NULL,
+};
+static const char *const attacks_tamper[] = {
+	"T1565.001", "Data Manipulation: Stored Data Manipulation", "TA0040", "Impact",
+	"AML.T0020", "Poison Training Data", "AML.TA0006", "Persistence",
+	NULL,
+};
+
+const char *finding_kind_name(enum finding_kind k)
+{
+	switch (k) {
+	case FK_EXFILTRATION:
+		return "exfiltration";
+	case FK_UNAUTHORIZED_READ:
+		return "unauthorized_read";
+	case FK_DERIVED_COPY:
+		return "derived_copy";
+	case FK_DATASET_TAMPER:
+		return "dataset_tamper";
+	}
+	return "unknown";
+}
+
+static const char *const *kind_attacks(enum finding_kind k)
+{
+	switch (k) {
+	case FK_EXFILTRATION:
+		return attacks_exfil;
+	case FK_UNAUTHORIZED_READ:
+		return attacks_read;
+	case FK_DERIVED_COPY:
+		return attacks_copy;
+	case FK_DATASET_TAMPER:
+		return attacks_tamper;
+	}
+	return NULL;
+}
+
+bool acl_allows(const struct inv_acl *acl, uint32_t uid, const char *exe)
+{
+	bool uid_ok = acl->n_uids == 0, exe_ok = acl->n_exes == 0;
+
+	if (!acl->n_uids && !acl->n_exes)
+		return false;
+	for (size_t i = 0; i < acl->n_uids && !uid_ok; i++)
+		uid_ok = acl->uids[i] == uid;
+	for (size_t i = 0; i < acl->n_exes && !exe_ok; i++)
+		exe_ok = exe && !strcmp(acl->exes[i], exe);
+	return uid_ok && exe_ok;
+}
+
+bool egress_allowed(const struct inv_dataset *ds, const uint8_t addr[16], uint16_t port)
+{
+	static const uint8_t mapped[12] = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff };
+
+	for (size_t i = 0; i < ds->n_egress; i++) {
+		if (!memcmp(addr, mapped, 12)) {
+			if (inv_cidr_match(&ds->egress[i], AF_INET, addr + 12, port))
+				return true;
+		} else if (inv_cidr_match(&ds->egress[i], AF_INET6, addr, port)) {
+			return true;
+		}
+	}
+	return false;
+}
+
+int finding_severity(enum finding_kind k, enum dt_label label, uint64_t bytes)
+{
+	int sev = label; /* public 1 ... restricted 4 */
+
+	switch (k) {
+	case FK_EXFILTRATION:
+		sev += bytes >= (1 << 20);
+		break;
+	case FK_DERIVED_COPY:
+		sev += (bytes >= (1 << 20)) - 1;
+		break;
+	case FK_DATASET_TAMPER:
+		sev += 1;
+		break;
+	case FK_UNAUTHORIZED_READ:
+		break;
+	}
+	return sev < 1 ? 1 : sev > 5 ? 5 : sev;
+}
+
+static bool is_loopback(const uint8_t a[16])
+{
+	static const uint8_t lo6[16] = { [15] = 1 };
+	static const uint8_t mapped[12] = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff };
+
+	return !memcmp(a, lo6, 16) || (!memcmp(a, mapped, 12) && a[12] == 127);
+}
+
+void corr_init(struct correlator *c, const struct inventory *inv, struct proctab *pt,
+	       const struct ocsf_ctx *octx, corr_emit_fn emit, corr_path_fn path, void *ctx)
+{
+	memset(c, 0, sizeof(*c));
+	c->inv = inv;
+	c->pt = pt;
+	c->octx = octx;
+	c->emit = emit;
+	c->path = path;
+	c->ctx = ctx;
+	hmap_init(&c->findings, sizeof(struct finding_key), sizeof(struct finding_state));
+	hmap_init(&c->derived, sizeof(struct dt_inode_key), sizeof(struct dt_taint));
+	hmap_init(&c->taints, sizeof(uint32_t), sizeof(struct dt_taint));
+	jb_init(&c->jb);
+}
+
+void corr_free(struct correlator *c)
+{
+	hmap_free(&c->findings);
+	hmap_free(&c->derived);
+	hmap_free(&c->taints);
+	jb_free(&c->jb);
+}
+
+void corr_set_inventory(struct correlator *c, const struct inventory *inv)
+{
+	c->inv = inv;
+}
+
+static uint64_t fnv1a(uint64_t h, const void *p, size_t n)
+{
+	const unsigned char *b = p;
+
+	for (size_t i = 0; i < n; i++)
+		h = (h ^ b[i]) * 0x100000001b3ULL;
+	return h;
+}
+
+/* The process and its ancestors, as far as anyone remembers them. */
+static size_t build_chain(struct correlator *c, uint32_t pid, struct proc_info *chain)
+{
+	size_t n = 0;
+
+	while (n < CHAIN_MAX && pid) {
+		if (proctab_get(c->pt, pid, &chain[n])) {
+			if (n == 0) {
+				memset(&chain[0], 0, sizeof(chain[0]));
+				chain[0].pid = pid;
+				n = 1;
+			}
+			break;
+		}
+		pid = chain[n].ppid;
+		n++;
+		/* pid 1 is the last ancestor worth naming. */
+		if (chain[n - 1].pid == 1)
+			break;
+	}
+	return n;
+}
+
+static const char *hop_name(uint8_t hop)
+{
+	switch (hop) {
+	case DT_HOP_READ:
+		return "read";
+	case DT_HOP_FORK:
+		return "fork";
+	case DT_HOP_PIPE:
+		return "pipe";
+	case DT_HOP_UNIX:
+		return "unix";
+	case DT_HOP_INET:
+		return "loopback";
+	}
+	return NULL;
+}
+
+static void access_list(uint32_t mask, char *buf, size_t n)
+{
+	size_t len = 0;
+
+	buf[0] = 0;
+	for (uint32_t bit = 1; bit && bit <= DT_ACC_MODIFY; bit <<= 1) {
+		if (!(mask & bit) || len >= n)
+			continue;
+		len += snprintf(buf + len, n - len, "%s%s", len ? "," : "", dt_access_name(bit));
+	}
+}
+
+static void emit_finding(struct correlator *c, const struct finding_key *k,
+			 struct finding_state *s)
+{
+	const struct inv_dataset *ds = &c->inv->datasets[k->dataset];
+	struct proc_info chain[CHAIN_MAX];
+	struct finding_record f = {};
+	const struct dt_taint *via;
+	char title[512], ops[160], addr[64];
+	size_t n = build_chain(c, k->tgid, chain);
+	uint16_t port;
+
+	f.kind = finding_kind_name(k->kind);
+	f.uid = s->uid;
+	f.activity_id = s->created ? 2 : 1;
+	f.severity_id = finding_severity(k->kind, ds->label, s->bytes);
+	f.first_ns = s->first_ns;
+	f.last_ns = s->last_ns;
+	f.chain = chain;
+	f.chain_len = n;
+	f.actor_uid = s->actor_uid;
+	f.dataset = ds->id;
+	f.label = dt_label_name(ds->label);
+	f.tags = (const char *const *)ds->tags;
+	f.n_tags = ds->n_tags;
+	f.bytes = s->bytes;
+	f.ops = s->ops;
+	f.attacks = kind_attacks(k->kind);
+	via = hmap_get(&c->taints, &k->tgid);
+	if (via && k->kind == FK_EXFILTRATION) {
+		f.via_hop = hop_name(via->hop);
+		f.via_pid = via->src_pid;
+	}
+
+	switch (k->kind) {
+	case FK_EXFILTRATION:
+		memcpy(&port, k->target + 16, 2);
+		f.dst_addr = k->target;
+		f.dst_port = port;
+		f.dst_proto = k->target[18] == 17 ? "udp" : "tcp";
+		snprintf(title, sizeof(title), "%s sent %llu bytes of %s dataset '%s' to %s port %u",
+			 chain[0].comm[0] ? chain[0].comm : "a process",
+			 (unsigned long long)s->bytes, f.label, ds->id,
+			 dt_addr_str(k->target, addr, sizeof(addr)), port);
+		break;
+	case FK_UNAUTHORIZED_READ:
+		f.file_path = s->path;
+		snprintf(title, sizeof(title),
+			 "%s (uid %u) read %llu bytes of %s dataset '%s' without being an allowed "
+			 "reader",
+			 chain[0].comm[0] ? chain[0].comm : "a process", s->actor_uid,
+			 (unsigned long long)s->bytes, f.label, ds->id);
+		break;
+	case FK_DERIVED_COPY:
+		f.file_path = s->path;
+		snprintf(title, sizeof(title), "%s wrote %llu bytes of %s dataset '%s' into '%s'",
+			 chain[0].comm[0] ? chain[0].comm : "a process",
+			 (unsigned long long)s->bytes, f.label, ds->id, s->path);
+		break;
+	case FK_DATASET_TAMPER:
+		f.file_path = s->path;
+		access_list(s->access, ops, sizeof(ops));
+		f.operations = ops;
+		snprintf(title, sizeof(title), "%s (uid %u) modified %s dataset '%s' (%s of '%s')",
+			 chain[0].comm[0] ? chain[0].comm : "a process", s->actor_uid, f.label,
+			 ds->id, ops, s->path);
+		break;
+	}
+	f.title = title;
+	if (ocsf_finding(&c->jb, c->octx, &f) == 0) {
+		c->emit(c->ctx, c->jb.buf, c->jb.len);
+		c->emitted++;
+	}
+	s->created = true;
+	s->reported_bytes = s->bytes;
+	s->reported_ops = s->ops;
+	while (s->next_threshold <= s->bytes)
+		s->next_threshold *= 4;
+}
+
+/* Finds or opens the finding for @k; NULL when out of memory. */
+static struct finding_state *finding_get(struct correlator *c, struct finding_key *k,
+					 uint64_t now, uint32_t actor_uid, const char *path)
+{
+	struct finding_state *s;
+	bool created;
+	uint64_t h;
+
+	s = hmap_put(&c->findings, k, &created);
+	if (!s || !created)
+		return s;
+	h = fnv1a(0xcbf29ce484222325ULL, c->octx->hostname, strlen(c->octx->hostname));
+	h = fnv1a(h, k, offsetof(struct finding_key, dataset));
+	h = fnv1a(h, c->inv->datasets[k->dataset].id, strlen(c->inv->datasets[k->dataset].id));
+	h = fnv1a(h, k->target, sizeof(k->target));
+	snprintf(s->uid, sizeof(s->uid), "dt-%016llx", (unsigned long long)h);
+	s->first_ns = now;
+	s->next_threshold = THRESHOLD_BASE;
+	s->actor_uid = actor_uid;
+	if (path)
+		snprintf(s->path, sizeof(s->path), "%s", path);
+	return s;
+}
+
+/* Emits the creation, or an update once the bytes pass the next threshold. */
+static void finding_progress(struct correlator *c, const struct finding_key *k,
+			     struct finding_state *s)
+{
+	if (!s->created || s->bytes >= s->next_threshold)
+		emit_finding(c, k, s);
+}
+
+static uint64_t proc_start(struct correlator *c, uint32_t tgid, char *exe, size_t n)
+{
+	struct proc_info pi;
+
+	if (proctab_get(c->pt, tgid, &pi)) {
+		if (exe)
+			exe[0] = 0;
+		return 0;
+	}
+	if (exe)
+		snprintf(exe, n, "%s", pi.exe);
+	return pi.start_ns;
+}
+
+static void file_finding(struct correlator *c, enum finding_kind kind, const struct dt_acc_key *k,
+			 const struct dt_acc_val *v, uint32_t dataset, uint64_t delta,
+			 uint64_t dops, bool per_file, uint64_t start_ns)
+{
+	struct finding_key fk = { .kind = kind, .tgid = k->tgid, .start_ns = start_ns,
+				  .dataset = dataset };
+	struct finding_state *s;
+	char buf[64];
+	const char *path = c->path(c->ctx, k->dev, k->ino, buf, sizeof(buf));
+
+	if (per_file) {
+		memcpy(fk.target, &k->dev, 4);
+		memcpy(fk.target + 8, &k->ino, 8);
+	}
+	s = finding_get(c, &fk, v->first_ns, v->uid, path);
+	if (!s)
+		return;
+	s->bytes += delta;
+	s->ops += dops;
+	s->access |= k->access;
+	s->last_ns = v->last_ns;
+	finding_progress(c, &fk, s);
+}
+
+void corr_file(struct correlator *c, const struct dt_acc_key *k, const struct dt_acc_val *v,
+	       uint64_t delta, uint64_t dops)
+{
+	const struct inv_dataset *ds;
+	struct dt_inode_key ik = { .ino = k->ino, .dev = k->dev };
+	char exe[DT_EXE_LEN];
+	uint64_t start;
+
+	if (v->dataset >= c->inv->n_datasets)
+		return;
+	ds = &c->inv->datasets[v->dataset];
+	if (v->iflags & DT_INODE_DERIVED) {
+		const struct dt_taint *t = hmap_get(&c->derived, &ik);
+
+		/* Writes into a copy: one derived_copy per dataset the copy carries. */
+		if (!(k->access & DT_ACC_WRITE))
+			return;
+		start = proc_start(c, k->tgid, NULL, 0);
+		for (uint32_t i = 0; i < c->inv->n_datasets && i < DT_TAINT_WORDS * 64; i++) {
+			bool in = t ? (t->ds[i / 64] >> (i % 64)) & 1 : i == v->dataset;
+
+			if (in && c->inv->datasets[i].label != DT_LABEL_PUBLIC)
+				file_finding(c, FK_DERIVED_COPY, k, v, i, delta, dops, true, start);
+		}
+		return;
+	}
+	start = proc_start(c, k->tgid, exe, sizeof(exe));
+	if (k->access & DT_ACC_READS) {
+		if (ds->readers.present && ds->label != DT_LABEL_PUBLIC &&
+		    !acl_allows(&ds->readers, v->uid, exe))
+			file_finding(c, FK_UNAUTHORIZED_READ, k, v, v->dataset, delta, dops, false,
+				     start);
+		return;
+	}
+	/* Without allowed_writers a dataset is immutable: every change is tampering. */
+	if (!acl_allows(&ds->writers, v->uid, exe))
+		file_finding(c, FK_DATASET_TAMPER, k, v, v->dataset, delta, dops, true, start);
+}
+
+void corr_egress(struct correlator *c, const struct dt_egress_key *k, const struct dt_egress_val *v)
+{
+	uint64_t start;
+
+	if (is_loopback(k->addr))
+		return;
+	start = proc_start(c, k->tgid, NULL, 0);
+	for (uint32_t w = 0; w < DT_TAINT_WORDS; w++) {
+		for (uint64_t bits = v->taint.ds[w]; bits; bits &= bits - 1) {
+			uint32_t i = w * 64 + __builtin_ctzll(bits);
+			struct finding_key fk = { .kind = FK_EXFILTRATION, .tgid = k->tgid,
+						  .start_ns = start };
+			const struct inv_dataset *ds;
+			struct finding_state *s;
+
+			/* The overflow bit stands for datasets past it: name the primary one. */
+			if (i == DT_TAINT_OVERFLOW)
+				i = v->taint.primary;
+			if (i >= c->inv->n_datasets)
+				continue;
+			ds = &c->inv->datasets[i];
+			if (ds->label == DT_LABEL_PUBLIC || egress_allowed(ds, k->addr, k->port))
+				continue;
+			fk.dataset = i;
+			memcpy(fk.target, k->addr, 16);
+			memcpy(fk.target + 16, &k->port, 2);
+			fk.target[18] = k->proto;
+			s = finding_get(c, &fk, v->first_ns, v->uid, NULL);
+			if (!s)
+				continue;
+			s->bytes = v->bytes;
+			s->ops = v->ops;
+			s->last_ns = v->last_ns;
+			finding_progress(c, &fk, s);
+		}
+	}
+}
+
+void corr_taint(struct correlator *c, const struct dt_ev_taint *e)
+{
+	struct dt_taint *t = hmap_put(&c->taints, &e->tgid, NULL);
+
+	if (t)
+		*t = e->taint;
+}
+
+void corr_derived(struct correlator *c, const struct dt_ev_derived *e)
+{
+	struct dt_inode_key k = { .ino = e->ino, .dev = e->dev };
+	struct dt_taint *t = hmap_put(&c->derived, &k, NULL);
+
+	if (t)
+		*t = e->taint;
+}
+
+/* Final updates: every finding of @tgid (or all, @tgid 0) whose numbers moved since. */
+static void finish(struct correlator *c, uint32_t tgid, bool forget)
+{
+	struct finding_key *k;
+	struct finding_state *s;
+	size_t it = 0;
+
+	while (hmap_next(&c->findings, &it, (void **)&k, (void **)&s)) {
+		if (tgid && k->tgid != tgid)
+			continue;
+		if (s->bytes != s->reported_bytes || s->ops != s->reported_ops)
+			emit_finding(c, k, s);
+		if (forget)
+			hmap_del(&c->findings, k);
+	}
+}
+
+void corr_proc_exit(struct correlator *c, uint32_t tgid)
+{
+	finish(c, tgid, true);
+	hmap_del(&c->taints, &tgid);
+}
+
+void corr_flush(struct correlator *c)
+{
+	finish(c, 0, false);
+}

@@ -1,0 +1,73 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/* correlator.h - turns kernel aggregates into findings: exfiltration, unauthorized reads, copies, tampering. */
+#ifndef DT_CORRELATOR_H
+#define DT_CORRELATOR_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "datatrail_abi.h"
+#include "hmap.h"
+#include "inventory.h"
+#include "json.h"
+#include "ocsf.h"
+#include "proctab.h"
+
+enum finding_kind {
+	FK_EXFILTRATION = 1,
+	FK_UNAUTHORIZED_READ = 2,
+	FK_DERIVED_COPY = 3,
+	FK_DATASET_TAMPER = 4,
+};
+
+/* Where findings go: one complete JSON line per call. */
+typedef void (*corr_emit_fn)(void *ctx, const char *line, size_t len);
+/* The path of an inode, as the agent knows it. */
+typedef const char *(*corr_path_fn)(void *ctx, uint32_t dev, uint64_t ino, char *buf, size_t n);
+
+/*
+ * The correlator holds no kernel handles: it is fed the same records live and in replay.
+ * It borrows @inv, @pt and @octx from its caller, who keeps them alive and may swap the
+ * inventory with corr_set_inventory() (open findings keep their dataset ids).
+ */
+struct correlator {
+	const struct inventory *inv;
+	struct proctab *pt;
+	const struct ocsf_ctx *octx;
+	corr_emit_fn emit;
+	corr_path_fn path;
+	void *ctx;
+	struct hmap findings; /* struct finding_key -> struct finding_state */
+	struct hmap derived;  /* struct dt_inode_key -> struct dt_taint, from DERIVED records */
+	struct hmap taints;   /* tgid -> struct dt_taint, the last hop that reached the process */
+	struct jbuf jb;
+	uint64_t emitted; /* finding lines written */
+};
+
+void corr_init(struct correlator *c, const struct inventory *inv, struct proctab *pt,
+	       const struct ocsf_ctx *octx, corr_emit_fn emit, corr_path_fn path, void *ctx);
+void corr_free(struct correlator *c);
+void corr_set_inventory(struct correlator *c, const struct inventory *inv);
+
+/* @delta bytes and @dops operations of one (process, inode, access) counter; @v is its total. */
+void corr_file(struct correlator *c, const struct dt_acc_key *k, const struct dt_acc_val *v,
+	       uint64_t delta, uint64_t dops);
+/* The total a tainted process has sent to one destination. */
+void corr_egress(struct correlator *c, const struct dt_egress_key *k, const struct dt_egress_val *v);
+void corr_taint(struct correlator *c, const struct dt_ev_taint *e);
+void corr_derived(struct correlator *c, const struct dt_ev_derived *e);
+/* @tgid is gone: its findings get their final update, and are forgotten. */
+void corr_proc_exit(struct correlator *c, uint32_t tgid);
+/* Final updates of every open finding (agent stop, end of replay). */
+void corr_flush(struct correlator *c);
+
+const char *finding_kind_name(enum finding_kind k);
+/* Whether (@uid, @exe) passes @acl: each non-empty list must contain the value. */
+bool acl_allows(const struct inv_acl *acl, uint32_t uid, const char *exe);
+/* Whether the dataset may be sent to (@addr v4-mapped or IPv6, @port). */
+bool egress_allowed(const struct inv_dataset *ds, const uint8_t addr[16], uint16_t port);
+/* 1..5 from the label, the kind and the volume; see docs/findings.md. */
+int finding_severity(enum finding_kind k, enum dt_label label, uint64_t bytes);
+
+#endif /* DT_CORRELATOR_H */
