@@ -4,7 +4,6 @@
 #define DT_FILE_BPF_H
 
 #include "common.bpf.h"
-#include "path.bpf.h"
 #include "sock.bpf.h"
 #include "syscall_nr.bpf.h"
 #include "taint.bpf.h"

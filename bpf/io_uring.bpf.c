@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /* io_uring.bpf.c - reads submitted through io_uring, counted at completion. */
 #include "common.bpf.h"
+#include "taint.bpf.h"
 
 /*
  * io_uring reads make no read syscall, so sys_exit never sees them. Each completion carries
@@ -29,5 +30,6 @@ int BPF_PROG(dt_io_uring_complete, void *ring, void *req_ptr, struct io_uring_cq
 	if (!iv)
 		return 0;
 	dt_account(&ik, iv, DT_ACC_IO_URING, res);
+	dt_taint_from_inode(&ik, iv, res);
 	return 0;
 }

@@ -13,7 +13,7 @@
 #define DT_MAP(name, ...) extern struct { __VA_ARGS__ } name SEC(".maps")
 #endif
 
-/* Sizes are defaults; the agent resizes inodes, acc and events before load. */
+/* Sizes are defaults; the agent resizes inodes to the inventory before load. */
 #define DT_INODES_MAX 65536
 #define DT_ACC_MAX 65536
 #define DT_PROCS_MAX 16384

@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include <bpf/bpf.h>
+#include <bpf/btf.h>
 #include <bpf/libbpf.h>
 
 #include "agent.h"
@@ -503,6 +504,27 @@ static int touch_ready(const char *path)
 	return 0;
 }
 
+/*
+ * The ctime tracepoints that reveal path-based changes (rename, unlink, chmod, truncate)
+ * came with Linux 6.13. On an older kernel their programs stay unloaded, writes are still
+ * seen at syscall exit, and the agent says what it cannot see.
+ */
+static void probe_optional_hooks(struct datatrail_bpf *skel)
+{
+	struct btf *vmlinux = btf__load_vmlinux_btf();
+	bool ctime = vmlinux && btf__find_by_name_kind(vmlinux, "btf_trace_ctime_ns_xchg",
+							 BTF_KIND_TYPEDEF) > 0;
+
+	btf__free(vmlinux);
+	if (ctime)
+		return;
+	bpf_program__set_autoload(skel->progs.dt_ctime_xchg, false);
+	bpf_program__set_autoload(skel->progs.dt_ctime_skip, false);
+	bpf_program__set_autoload(skel->progs.dt_ctime_set, false);
+	fprintf(stderr, "datatrail: kernel has no ctime tracepoints (< 6.13): rename, unlink, "
+			"chmod and truncate of dataset files are not seen\n");
+}
+
 /* Syscall tracepoints attach through tracefs; mount it where it is missing. */
 static int ensure_tracefs(void)
 {
@@ -583,6 +605,7 @@ int agent_run(const struct agent_opts *opts)
 		goto out_findings;
 	}
 	a.skel->rodata->dt_cfg.agent_tgid = getpid();
+	probe_optional_hooks(a.skel);
 	/* Room for the inventory and as many files again created below its directories. */
 	bpf_map__set_max_entries(a.skel->maps.inodes, max_sz(65536, a.inv->n_inodes * 2));
 	err = datatrail_bpf__load(a.skel);

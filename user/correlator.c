@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /* correlator.c - findings from aggregates; see correlator.h and docs/findings.md. */
 #include <arpa/inet.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -88,6 +89,19 @@ static const char *const *kind_attacks(enum finding_kind k)
 	return NULL;
 }
 
+/*
+ * execve() records the path it was given (/usr/bin/python3), an inventory may name the file
+ * it leads to (/usr/bin/python3.11): equal as strings, or once symlinks are resolved.
+ */
+static bool same_file(const char *a, const char *b)
+{
+	char ra[PATH_MAX], rb[PATH_MAX];
+
+	if (!strcmp(a, b))
+		return true;
+	return realpath(a, ra) && realpath(b, rb) && !strcmp(ra, rb);
+}
+
 bool acl_allows(const struct inv_acl *acl, uint32_t uid, const char *exe)
 {
 	bool uid_ok = acl->n_uids == 0, exe_ok = acl->n_exes == 0;
@@ -97,7 +111,7 @@ bool acl_allows(const struct inv_acl *acl, uint32_t uid, const char *exe)
 	for (size_t i = 0; i < acl->n_uids && !uid_ok; i++)
 		uid_ok = acl->uids[i] == uid;
 	for (size_t i = 0; i < acl->n_exes && !exe_ok; i++)
-		exe_ok = exe && !strcmp(acl->exes[i], exe);
+		exe_ok = exe && same_file(acl->exes[i], exe);
 	return uid_ok && exe_ok;
 }
 
@@ -387,7 +401,6 @@ void corr_file(struct correlator *c, const struct dt_acc_key *k, const struct dt
 	       uint64_t delta, uint64_t dops)
 {
 	const struct inv_dataset *ds;
-	struct dt_inode_key ik = { .ino = k->ino, .dev = k->dev };
 	char exe[DT_EXE_LEN];
 	uint64_t start;
 
@@ -395,16 +408,21 @@ void corr_file(struct correlator *c, const struct dt_acc_key *k, const struct dt
 		return;
 	ds = &c->inv->datasets[v->dataset];
 	if (v->iflags & DT_INODE_DERIVED) {
-		const struct dt_taint *t = hmap_get(&c->derived, &ik);
+		/*
+		 * Writes into a copy: one derived_copy per dataset the writer carries. An
+		 * untainted process writing there (a log rotated by cron) copies nothing.
+		 */
+		const struct dt_taint *t = hmap_get(&c->taints, &k->tgid);
 
-		/* Writes into a copy: one derived_copy per dataset the copy carries. */
-		if (!(k->access & DT_ACC_WRITE))
+		if (!(k->access & DT_ACC_WRITE) || !t)
 			return;
 		start = proc_start(c, k->tgid, NULL, 0);
 		for (uint32_t i = 0; i < c->inv->n_datasets && i < DT_TAINT_WORDS * 64; i++) {
-			bool in = t ? (t->ds[i / 64] >> (i % 64)) & 1 : i == v->dataset;
+			uint32_t bit = i < DT_TAINT_OVERFLOW ? i : DT_TAINT_OVERFLOW;
 
-			if (in && c->inv->datasets[i].label != DT_LABEL_PUBLIC)
+			if (!((t->ds[bit / 64] >> (bit % 64)) & 1))
+				continue;
+			if (c->inv->datasets[i].label != DT_LABEL_PUBLIC)
 				file_finding(c, FK_DERIVED_COPY, k, v, i, delta, dops, true, start);
 		}
 		return;

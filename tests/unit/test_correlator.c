@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /* test_correlator.c - findings from synthetic aggregates: kinds, keys, thresholds, ACLs, severities. */
 #include <cjson/cJSON.h>
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -237,6 +238,13 @@ static void test_tamper_and_derived_copy(void)
 	reset_lines();
 	d.taint.ds[0] = 1;
 	corr_derived(&f.c, &d);
+	{
+		struct dt_ev_taint te = { .tgid = 3999001 };
+
+		te.taint.ds[0] = 1;
+		te.taint.label = DT_LABEL_RESTRICTED;
+		corr_taint(&f.c, &te);
+	}
 	k.dev = 5;
 	k.ino = 6;
 	v.iflags = DT_INODE_DERIVED;
@@ -251,6 +259,10 @@ static void test_tamper_and_derived_copy(void)
 	k.access = DT_ACC_READ;
 	corr_file(&f.c, &k, &v, 10, 1);
 	ASSERT_EQ(nlines, 0, "reading a copy is no new finding");
+	k.access = DT_ACC_WRITE;
+	k.tgid = 3999000;
+	corr_file(&f.c, &k, &v, 10, 1);
+	ASSERT_EQ(nlines, 0, "an untainted writer copies nothing");
 	teardown(&f);
 }
 
@@ -267,6 +279,14 @@ static void test_acl_and_severity(void)
 	ASSERT_FALSE(acl_allows(&both, 0, "/usr/bin/python3.11"), "wrong uid");
 	ASSERT_TRUE(acl_allows(&only_uid, 1001, "/usr/bin/cat"), "any exe");
 	ASSERT_FALSE(acl_allows(&none, 0, "/x"), "empty lists allow nobody");
+	exes[0] = "/usr/bin/python3";
+	ASSERT_TRUE(acl_allows(&both, 1001, "/usr/bin/python3"), "same string");
+	{
+		char real[PATH_MAX];
+
+		if (ASSERT_TRUE(realpath("/usr/bin/python3", real) != NULL, "realpath"))
+			ASSERT_TRUE(acl_allows(&both, 1001, real), "symlink resolved");
+	}
 	ASSERT_EQ(finding_severity(FK_EXFILTRATION, DT_LABEL_INTERNAL, 10), 2, "internal exfil");
 	ASSERT_EQ(finding_severity(FK_EXFILTRATION, DT_LABEL_RESTRICTED, 1 << 20), 5, "big exfil");
 	ASSERT_EQ(finding_severity(FK_DERIVED_COPY, DT_LABEL_PUBLIC, 10), 1, "floor");
