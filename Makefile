@@ -14,7 +14,7 @@ SANFLAGS := $(if $(SAN),-fsanitize=$(SANITIZERS) -fno-omit-frame-pointer)
 CFLAGS ?= -g -O2
 CFLAGS += -std=gnu11 -Wall -Wextra -Werror -DDT_VERSION='"$(VERSION)"' \
 	  -Iinclude -Iuser -I$(BUILD) $(SANFLAGS)
-LDLIBS := -lbpf -lelf -lz -lcjson
+LDLIBS := -lbpf -lelf -lz -lcjson -lcrypto -lrdkafka
 LDFLAGS += $(SANFLAGS)
 BPF_CFLAGS := -g -O2 -Wall -Werror -mcpu=v3 -target bpf -D__TARGET_ARCH_$(ARCH) \
 	      -Iinclude -Ivmlinux/$(ARCH) -Ibpf
@@ -87,3 +87,20 @@ vmlinux:
 
 clean:
 	rm -rf $(BUILD)
+
+# libFuzzer targets (clang): build/fuzz/fuzz_NAME from tests/fuzz/fuzz_NAME.c and the user/*.c
+# files it needs; tests/fuzz/run-short.sh runs each one briefly.
+FUZZ_SRCS := $(wildcard tests/fuzz/fuzz_*.c)
+FUZZ_BINS := $(patsubst tests/fuzz/%.c,$(BUILD)/fuzz/%,$(FUZZ_SRCS))
+FUZZ_CFLAGS := -g -O1 -std=gnu11 -Wall -Wextra -Werror -fno-omit-frame-pointer \
+	       -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all -Iinclude -Iuser
+FUZZ_LDLIBS := -lcrypto -lz
+
+.PHONY: fuzz
+fuzz: $(FUZZ_BINS)
+
+$(BUILD)/fuzz/fuzz_trace: tests/fuzz/fuzz_trace.c user/trace.c $(USER_HDRS) | $(BUILD)/fuzz
+	$(CLANG) $(FUZZ_CFLAGS) $(filter %.c,$^) $(FUZZ_LDLIBS) -o $@
+
+$(BUILD)/fuzz:
+	@mkdir -p $@
