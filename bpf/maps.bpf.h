@@ -69,4 +69,24 @@ extern const volatile struct dt_config dt_cfg;
 extern __u64 dt_chan_count;
 #endif
 
+/* GPU and kernel-bypass devices (bpf/gpu.bpf.c, docs/gpu.md) */
+#define DT_GPU_DEVS_MAX 1024
+#define DT_GPU_ACC_MAX 16384
+#define DT_GPU_PROCS_MAX 4096
+
+/* Device number (kernel encoding; minor DT_DEV_ANY_MINOR: the whole major) -> enum dt_dev_kind. */
+DT_MAP(gpu_devs, __uint(type, BPF_MAP_TYPE_HASH); __uint(max_entries, DT_GPU_DEVS_MAX);
+       __type(key, __u32); __type(value, __u32););
+
+/* Operations per (process, device, class). Not LRU: counts must not vanish. */
+DT_MAP(gpu_acc, __uint(type, BPF_MAP_TYPE_HASH); __uint(max_entries, DT_GPU_ACC_MAX);
+       __type(key, struct dt_dev_key); __type(value, struct dt_dev_val););
+
+/* Processes that drove an RDMA device: only their write() calls are decoded. */
+DT_MAP(gpu_procs, __uint(type, BPF_MAP_TYPE_LRU_HASH); __uint(max_entries, DT_GPU_PROCS_MAX);
+       __type(key, __u32); __type(value, __u32););
+
+DT_MAP(gpu_stats, __uint(type, BPF_MAP_TYPE_PERCPU_ARRAY); __uint(max_entries, 1);
+       __type(key, __u32); __type(value, struct dt_gpu_stats););
+
 #endif /* DT_MAPS_BPF_H */

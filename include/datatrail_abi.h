@@ -56,7 +56,7 @@ enum dt_access {
 
 #define DT_ACC_READS                                                                               \
 	(DT_ACC_READ | DT_ACC_MMAP | DT_ACC_SENDFILE | DT_ACC_SPLICE | DT_ACC_COPY_FILE_RANGE |    \
-	 DT_ACC_IO_URING)
+	 DT_ACC_IO_URING | DT_ACC_GDS)
 
 enum dt_label {
 	DT_LABEL_NONE = 0,
@@ -294,5 +294,129 @@ DT_STATIC_SIZE(struct dt_ev_egress, 48);
 DT_STATIC_SIZE(struct dt_ev_derived, 880);
 DT_STATIC_SIZE(struct dt_stats, 64);
 DT_STATIC_SIZE(struct dt_config, 8);
+
+/* GPU and kernel-bypass devices */
+
+/*
+ * Device nodes through which data reaches accelerators without going through a file or a
+ * socket. The kernel knows them by device number only (gpu_devs map); user space fills the
+ * table from built-in majors, /proc/devices and the configuration file. See docs/gpu.md.
+ */
+enum dt_dev_kind {
+	DT_DEV_NVIDIA = 1,      /* /dev/nvidiactl, /dev/nvidiaN, /dev/nvidia-modeset (major 195) */
+	DT_DEV_NVIDIA_UVM = 2,  /* /dev/nvidia-uvm, /dev/nvidia-uvm-tools */
+	DT_DEV_NVIDIA_CAPS = 3, /* /dev/nvidia-caps/nvidia-capN (MIG capabilities) */
+	DT_DEV_AMDKFD = 4,      /* /dev/kfd */
+	DT_DEV_DRM = 5,         /* /dev/dri/renderDN, /dev/dri/cardN (major 226) */
+	DT_DEV_RDMA = 6,        /* /dev/infiniband/uverbsN (major 231) */
+	DT_DEV_NVIDIA_FS = 7,   /* /dev/nvidia-fsN: GPUDirect Storage */
+};
+
+/* Event type 8 (enum dt_event_type continues here, so that this section stays in one place). */
+enum dt_event_type_gpu {
+	DT_EV_DEVICE = 8, /* first operation of a process on a device of one kind and class */
+};
+
+/* A gpu_devs key whose minor is this stands for every minor of its major. */
+#define DT_DEV_ANY_MINOR 0xfffff
+
+/*
+ * What a process did with a device: one value per aggregate key. Ioctls are decoded by the
+ * tables in bpf/gpu.bpf.h (shared with user space); docs/gpu.md gives their sources.
+ */
+enum dt_dev_op {
+	DT_DOP_OPEN = 1,
+	DT_DOP_MMAP = 2,  /* bytes: the length asked for */
+	DT_DOP_IOCTL = 3, /* an ioctl the tables do not name */
+	/* NVIDIA resource manager escapes on nvidiactl / nvidiaN */
+	DT_DOP_NV_ALLOC = 10,   /* RM_ALLOC, RM_ALLOC_MEMORY, RM_ALLOC_OBJECT, RM_VID_HEAP_CONTROL */
+	DT_DOP_NV_FREE = 11,    /* RM_FREE */
+	DT_DOP_NV_CONTROL = 12, /* RM_CONTROL, except exports and imports */
+	DT_DOP_NV_MAP = 13,     /* RM_MAP_MEMORY: GPU memory into the CPU's address space */
+	DT_DOP_NV_MAP_DMA = 14, /* RM_MAP_MEMORY_DMA: memory into a GPU address space */
+	DT_DOP_NV_UNMAP = 15,   /* RM_UNMAP_MEMORY, RM_UNMAP_MEMORY_DMA */
+	DT_DOP_NV_EXPORT = 16,  /* to a dma-buf or an fd another process can import */
+	DT_DOP_NV_IMPORT = 17,  /* from an fd, or a duplicate of another client's object */
+	/* nvidia-uvm */
+	DT_DOP_UVM_INIT = 20,
+	DT_DOP_UVM_MIGRATE = 21,      /* MIGRATE, MIGRATE_RANGE_GROUP, POPULATE_PAGEABLE */
+	DT_DOP_UVM_MAP_EXTERNAL = 22, /* MAP_EXTERNAL_ALLOCATION, MAP_EXTERNAL_SPARSE, ALLOC_DEVICE_P2P */
+	DT_DOP_UVM_MEM_MAP = 23,      /* MEM_MAP */
+	DT_DOP_UVM_FREE = 24,
+	DT_DOP_UVM_READ_PROC = 25,    /* TOOLS_READ_PROCESS_MEMORY */
+	DT_DOP_UVM_WRITE_PROC = 26,   /* TOOLS_WRITE_PROCESS_MEMORY */
+	DT_DOP_UVM_TOOLS = 27,        /* TOOLS_INIT_EVENT_TRACKER(_V2): a tools session on a va space */
+	/* AMD KFD */
+	DT_DOP_KFD_ALLOC = 30,
+	DT_DOP_KFD_FREE = 31,
+	DT_DOP_KFD_MAP = 32,
+	DT_DOP_KFD_IMPORT = 33, /* IMPORT_DMABUF */
+	DT_DOP_KFD_EXPORT = 34, /* EXPORT_DMABUF */
+	DT_DOP_KFD_SVM = 35,
+	DT_DOP_KFD_CRIU = 36,   /* checkpoint/restore: copies queues and memory out */
+	DT_DOP_KFD_QUEUE = 37,  /* CREATE_QUEUE */
+	DT_DOP_KFD_DEBUG = 38,  /* DBG_TRAP: a debugger on another process's GPU */
+	/* DRM */
+	DT_DOP_DRM_EXPORT = 40, /* PRIME_HANDLE_TO_FD: a buffer out as a dma-buf */
+	DT_DOP_DRM_IMPORT = 41, /* PRIME_FD_TO_HANDLE */
+	DT_DOP_DRM_DRIVER = 42, /* a driver's own command (allocation, submission, ...) */
+	/* RDMA verbs, ioctl and write() ABIs */
+	DT_DOP_RDMA_REG_MR = 50,    /* memory the NIC may read and write on its own */
+	DT_DOP_RDMA_CREATE_QP = 51,
+	DT_DOP_RDMA_POST_SEND = 52, /* only providers that post through the kernel */
+	DT_DOP_RDMA_VERBS = 53,     /* any other verbs command */
+	/* GPUDirect Storage (nvidia-fs) */
+	DT_DOP_GDS_READ = 60,  /* file -> GPU; bytes: the size asked for */
+	DT_DOP_GDS_WRITE = 61, /* GPU -> file */
+	DT_DOP_GDS_MAP = 62,
+	DT_DOP_GDS_BATCH = 63,
+};
+
+/* A classified file read by GPUDirect Storage (nvidia-fs READ ioctl): a read, not a syscall. */
+enum dt_access_gpu {
+	DT_ACC_GDS = 16384,
+};
+
+/* Per-(process, device, operation) counter: the gpu_acc map. */
+struct dt_dev_key {
+	__u32 tgid;
+	__u32 rdev; /* the node's device number, kernel encoding */
+	__u16 kind; /* enum dt_dev_kind */
+	__u16 op;   /* enum dt_dev_op */
+	__u32 pad;
+};
+
+struct dt_dev_val {
+	__u64 bytes;
+	__u64 ops;
+	__u64 first_ns;
+	__u64 last_ns;
+	struct dt_taint taint; /* the process's datasets and label, merged at each operation */
+	__u32 uid;
+	__u32 last_cmd; /* raw ioctl cmd of the latest operation, 0 for open and mmap */
+};
+
+/* The first operation of a process on a device of one kind and class. */
+struct dt_ev_device {
+	struct dt_event_hdr hdr;
+	struct dt_dev_key key;
+	__u32 tid;
+	__u32 uid;
+	__u64 bytes;
+	__u32 cmd; /* the raw ioctl cmd, 0 for open and mmap */
+	__u32 sub; /* NVIDIA: escape inside XFER << 16 | low 16 bits of the RM control cmd;
+		    * RDMA: object << 16 | method (ioctl), command (write) */
+};
+
+/* Per-CPU losses of the device hooks (one slot of gpu_stats). */
+struct dt_gpu_stats {
+	__u64 acc_full;   /* device operations not counted: gpu_acc full */
+	__u64 read_fault; /* ioctl arguments that could not be read */
+};
+
+DT_STATIC_SIZE(struct dt_dev_key, 16);
+DT_STATIC_SIZE(struct dt_dev_val, 104);
+DT_STATIC_SIZE(struct dt_ev_device, 64);
+DT_STATIC_SIZE(struct dt_gpu_stats, 16);
 
 #endif /* DATATRAIL_ABI_H */

@@ -44,6 +44,12 @@ if [ "$unit_only" = 0 ]; then
 		tally "$t" "$out" "${PIPESTATUS[0]}"
 	done
 fi
+# Short libFuzzer runs of the parsers that take hostile input (long runs: make fuzz).
+if [ "$unit_only" = 0 ]; then
+	echo "== tests/fuzz/run-short.sh"
+	tests/fuzz/run-short.sh "${FUZZ_SECONDS:-10}" 2>&1 | tee "$out"
+	tally fuzz "$out" "${PIPESTATUS[0]}"
+fi
 rm -f "$out"
 
 echo "$passed passed, $failed failed"

@@ -18,15 +18,18 @@
 #include <bpf/libbpf.h>
 
 #include "agent.h"
-#include "correlator.h"
+#include "config.h"
 #include "datatrail_abi.h"
 /* The skeleton names the ABI structs, so it comes after them. */
 #include "datatrail.skel.h"
 #include "hmap.h"
 #include "inventory.h"
+#include "kafka.h"
 #include "ocsf.h"
+#include "pipeline.h"
 #include "proctab.h"
 #include "sink.h"
+#include "trace.h"
 
 /* What user space has already reported of one kernel counter. */
 struct shadow {
@@ -42,13 +45,14 @@ struct agent {
 	struct hmap shadow;  /* struct dt_acc_key -> struct shadow */
 	struct hmap eshadow; /* struct dt_egress_key -> struct shadow */
 	struct hmap dead;    /* tgid -> nothing: processes found gone during a flush */
-	struct correlator corr;
-	struct hmap created; /* struct dt_inode_key -> char *path, inodes the kernel classified */
+	struct pipeline pl;
 	struct proctab pt;
 	struct sink events;
 	struct sink findings;
-	struct jbuf jb;
-	struct ocsf_ctx octx;
+	struct trace_writer *trace;
+	struct config *cfg;        /* --config, or NULL */
+	struct kafka_sink *kafka;  /* when the config enables Kafka */
+	struct kafka_stats kstats; /* as last checked, for new drops */
 	char hostname[256];
 	int ncpus;
 	struct dt_stats *stats_prev; /* per CPU, as last reported */
@@ -60,11 +64,14 @@ struct agent {
 };
 
 static volatile sig_atomic_t stop_requested;
+static volatile sig_atomic_t reload_requested;
 
 static void on_signal(int sig)
 {
-	(void)sig;
-	stop_requested = 1;
+	if (sig == SIGHUP)
+		reload_requested = 1;
+	else
+		stop_requested = 1;
 }
 
 static uint64_t now_ns(clockid_t clk)
@@ -84,74 +91,22 @@ static int libbpf_print(enum libbpf_print_level level, const char *fmt, va_list 
 	return vfprintf(stderr, fmt, ap);
 }
 
-static void emit_event_line(struct agent *a)
+static void event_out(void *ctx, const char *line, size_t len)
 {
-	sink_write(&a->events, a->jb.buf, a->jb.len);
+	struct agent *a = ctx;
+
+	sink_write(&a->events, line, len);
+	if (a->kafka)
+		kafka_sink_produce(a->kafka, SPOOL_EVENTS, line, len);
 }
 
-static void emit_finding_line(struct agent *a)
-{
-	sink_write(&a->findings, a->jb.buf, a->jb.len);
-}
-
-static void emit_finding_cb(void *ctx, const char *line, size_t len)
+static void finding_out(void *ctx, const char *line, size_t len)
 {
 	struct agent *a = ctx;
 
 	sink_write(&a->findings, line, len);
-}
-
-/* The path under which an inode is known, or a stable placeholder. */
-static const char *inode_path(struct agent *a, uint32_t dev, uint64_t ino, char *buf, size_t n)
-{
-	const struct inv_inode *ii = inventory_find(a->inv, dev, ino);
-	struct dt_inode_key k = { .ino = ino, .dev = dev };
-	char **p;
-
-	if (ii)
-		return ii->path;
-	p = hmap_get(&a->created, &k);
-	if (p)
-		return *p;
-	snprintf(buf, n, "inode:%u:%u:%llu", dev >> 20, dev & 0xfffff, (unsigned long long)ino);
-	return buf;
-}
-
-static const char *inode_path_cb(void *ctx, uint32_t dev, uint64_t ino, char *buf, size_t n)
-{
-	return inode_path(ctx, dev, ino, buf, n);
-}
-
-static void emit_file(struct agent *a, const struct dt_acc_key *k, const struct dt_acc_val *v,
-		      uint64_t bytes, uint64_t ops)
-{
-	struct file_record r = {};
-	struct proc_info pi;
-	char pbuf[64];
-
-	if (proctab_get(&a->pt, k->tgid, &pi)) {
-		memset(&pi, 0, sizeof(pi));
-		pi.pid = k->tgid;
-	}
-	r.ts_ns = v->last_ns;
-	r.path = inode_path(a, k->dev, k->ino, pbuf, sizeof(pbuf));
-	r.dev = k->dev;
-	r.ino = k->ino;
-	r.proc = &pi;
-	r.uid = v->uid;
-	if (v->dataset < a->inv->n_datasets) {
-		r.dataset = a->inv->datasets[v->dataset].id;
-		r.label = a->inv->datasets[v->dataset].label;
-	} else {
-		r.dataset = "unknown";
-		r.label = DT_LABEL_NONE;
-	}
-	r.access = k->access;
-	r.bytes = bytes;
-	r.ops = ops;
-	if (ocsf_file_read(&a->jb, &a->octx, &r) == 0)
-		emit_event_line(a);
-	corr_file(&a->corr, k, v, bytes, ops);
+	if (a->kafka)
+		kafka_sink_produce(a->kafka, SPOOL_FINDINGS, line, len);
 }
 
 /*
@@ -170,7 +125,7 @@ static void flush_key(struct agent *a, const struct dt_acc_key *k, bool final)
 	if (!s)
 		return;
 	if (v.bytes > s->bytes || v.ops > s->ops) {
-		emit_file(a, k, &v, v.bytes - s->bytes, v.ops - s->ops);
+		pl_file(&a->pl, k, &v, v.bytes - s->bytes, v.ops - s->ops, NULL);
 		s->bytes = v.bytes;
 		s->ops = v.ops;
 	}
@@ -235,7 +190,7 @@ static void flush_egress_key(struct agent *a, const struct dt_egress_key *k, boo
 	if (!s)
 		return;
 	if (v.bytes != s->bytes || v.ops != s->ops) {
-		corr_egress(&a->corr, k, &v);
+		pl_egress(&a->pl, k, &v);
 		s->bytes = v.bytes;
 		s->ops = v.ops;
 	}
@@ -283,7 +238,7 @@ static void proc_gone(struct agent *a, uint32_t tgid)
 {
 	flush_all(a, tgid, true);
 	flush_egress_all(a, tgid, true);
-	corr_proc_exit(&a->corr, tgid);
+	pl_gone(&a->pl, tgid);
 }
 
 /* The periodic flush: every counter, and the final reports of processes found gone. */
@@ -295,56 +250,8 @@ static void flush_periodic(struct agent *a)
 	flush_all(a, 0, false);
 	flush_egress_all(a, 0, false);
 	while (hmap_next(&a->dead, &it, (void **)&tgid, NULL))
-		corr_proc_exit(&a->corr, *tgid);
+		pl_gone(&a->pl, *tgid);
 	hmap_free(&a->dead);
-}
-
-static void on_classify(struct agent *a, const struct dt_ev_classify *e)
-{
-	struct dt_inode_key k = { .ino = e->ino, .dev = e->dev };
-	char base[64], path[4096];
-	const char *b;
-	char **slot;
-	size_t len;
-	bool created;
-	int depth = e->depth < DT_CLASSIFY_DEPTH ? e->depth : DT_CLASSIFY_DEPTH;
-
-	b = inode_path(a, e->dev, e->anc_ino, base, sizeof(base));
-	len = snprintf(path, sizeof(path), "%s", b);
-	for (int i = depth - 1; i >= 0 && len < sizeof(path); i--)
-		len += snprintf(path + len, sizeof(path) - len, "/%.*s", DT_NAME_LEN, e->names[i]);
-	slot = hmap_put(&a->created, &k, &created);
-	if (!slot)
-		return;
-	if (!created)
-		free(*slot);
-	*slot = strdup(path);
-}
-
-/* Remembers the path of a derived file: "/" names[depth-1] ... "/" names[0]. */
-static void on_derived(struct agent *a, const struct dt_ev_derived *e)
-{
-	struct dt_inode_key k = { .ino = e->ino, .dev = e->dev };
-	char path[4096];
-	size_t len = 0;
-	char **slot;
-	bool created;
-	int depth = e->depth < DT_PATH_DEPTH ? e->depth : DT_PATH_DEPTH;
-
-	if (e->truncated)
-		len = snprintf(path, sizeof(path), "...");
-	for (int i = depth - 1; i >= 0 && len < sizeof(path); i--)
-		len += snprintf(path + len, sizeof(path) - len, "/%.*s", DT_PATH_NAME_LEN,
-				e->names[i]);
-	if (!depth)
-		snprintf(path, sizeof(path), "/");
-	slot = hmap_put(&a->created, &k, &created);
-	if (slot) {
-		if (!created)
-			free(*slot);
-		*slot = strdup(path);
-	}
-	corr_derived(&a->corr, e);
 }
 
 static void check_seq(struct agent *a, const struct dt_event_hdr *h)
@@ -364,34 +271,20 @@ static int on_event(void *ctx, void *data, size_t size)
 	if (size < sizeof(*h) || h->size > size)
 		return 0;
 	check_seq(a, h);
+	pl_raw(&a->pl, data, size);
+	/* What the pipeline cannot do alone: read the counters the record points at. */
 	switch (h->type) {
 	case DT_EV_FILE_ACCESS:
 		if (h->size >= sizeof(struct dt_ev_file_access))
 			flush_key(a, &((const struct dt_ev_file_access *)data)->key, false);
 		break;
-	case DT_EV_PROC_EXEC:
-		if (h->size >= sizeof(struct dt_ev_proc_exec))
-			proctab_update(&a->pt, &((const struct dt_ev_proc_exec *)data)->proc);
-		break;
 	case DT_EV_PROC_EXIT:
 		if (h->size >= sizeof(struct dt_ev_proc_exit))
 			proc_gone(a, ((const struct dt_ev_proc_exit *)data)->tgid);
 		break;
-	case DT_EV_TAINT:
-		if (h->size >= sizeof(struct dt_ev_taint))
-			corr_taint(&a->corr, data);
-		break;
 	case DT_EV_EGRESS:
 		if (h->size >= sizeof(struct dt_ev_egress))
 			flush_egress_key(a, &((const struct dt_ev_egress *)data)->key, false);
-		break;
-	case DT_EV_DERIVED:
-		if (h->size >= sizeof(struct dt_ev_derived))
-			on_derived(a, data);
-		break;
-	case DT_EV_CLASSIFY:
-		if (h->size >= sizeof(struct dt_ev_classify))
-			on_classify(a, data);
 		break;
 	}
 	return 0;
@@ -410,8 +303,7 @@ static void report_gap(struct agent *a, const char *source, int cpu, uint64_t lo
 
 	fprintf(stderr, "datatrail: %s: lost %llu records on cpu %d\n", source,
 		(unsigned long long)lost, cpu);
-	if (ocsf_visibility_gap(&a->jb, &a->octx, &g) == 0)
-		emit_finding_line(a);
+	pl_gap(&a->pl, &g);
 }
 
 /* Turns every new kernel-side loss since the last check into a visibility_gap finding. */
@@ -440,6 +332,54 @@ static void check_stats(struct agent *a)
 	}
 	memcpy(a->stats_prev, a->stats_cur, a->ncpus * sizeof(*a->stats_cur));
 	a->last_check_ns = now;
+}
+
+/* Records the Kafka path refused (spool full) become visibility_gap findings too. */
+static void check_kafka(struct agent *a)
+{
+	struct kafka_stats st;
+	uint64_t now = now_ns(CLOCK_MONOTONIC);
+
+	if (!a->kafka)
+		return;
+	kafka_sink_stats(a->kafka, &st);
+	if (st.dropped_findings > a->kstats.dropped_findings)
+		report_gap(a, "kafka_spool_full_findings", -1,
+			   st.dropped_findings - a->kstats.dropped_findings, now);
+	if (st.dropped_events > a->kstats.dropped_events)
+		report_gap(a, "kafka_spool_full_events", -1,
+			   st.dropped_events - a->kstats.dropped_events, now);
+	a->kstats = st;
+}
+
+/* SIGHUP: short-lived credentials named in the config are read again. */
+static void reload(struct agent *a)
+{
+	struct errbuf eb = {};
+
+	if (a->kafka && kafka_sink_reload_secrets(a->kafka, &eb))
+		fprintf(stderr, "datatrail: %s\n", eb.msg);
+	else if (a->kafka)
+		fprintf(stderr, "datatrail: kafka: secrets re-read\n");
+}
+
+/* Opens the config and, where it enables Kafka, the sink with its spool. */
+static int open_config(struct agent *a)
+{
+	struct errbuf eb = {};
+	int err;
+
+	err = config_load(a->opts->config_path, &a->cfg, &eb);
+	if (err) {
+		fprintf(stderr, "datatrail: %s\n", eb.msg);
+		return err;
+	}
+	if (!a->cfg->kafka.present || !a->cfg->kafka.enabled)
+		return 0;
+	err = kafka_sink_open(a->cfg, NULL, &a->kafka, &eb);
+	if (err)
+		fprintf(stderr, "datatrail: %s\n", eb.msg);
+	return err;
 }
 
 /* Fills the classified-inode and device maps from the inventory. */
@@ -535,6 +475,36 @@ static int ensure_tracefs(void)
 	return 0;
 }
 
+/* Opens the trace writer and records the run's start; messages name the directory. */
+static int open_trace(struct agent *a)
+{
+	const struct agent_opts *o = a->opts;
+	struct trace_opts to = { .host = a->hostname };
+	uint8_t key[TRACE_KEY_LEN];
+	struct errbuf eb = {};
+	int err;
+
+	if (o->trace_key) {
+		err = trace_key_load(o->trace_key, key, &eb);
+		if (err) {
+			fprintf(stderr, "datatrail: %s\n", eb.msg);
+			return err;
+		}
+		to.key = key;
+	}
+	err = trace_writer_open(o->trace_dir, &to, &a->trace, &eb);
+	explicit_bzero(key, sizeof(key));
+	if (err) {
+		fprintf(stderr, "datatrail: %s\n", eb.msg);
+		return err;
+	}
+	err = pl_record_to(&a->pl, a->trace);
+	if (err)
+		fprintf(stderr, "datatrail: trace '%s': %s\n", o->trace_dir,
+			trace_writer_error(a->trace));
+	return err;
+}
+
 static size_t max_sz(size_t a, size_t b)
 {
 	return a > b ? a : b;
@@ -546,16 +516,13 @@ int agent_run(const struct agent_opts *opts)
 	struct sigaction sa = { .sa_handler = on_signal };
 	struct errbuf eb = {};
 	uint64_t next_flush;
-	void *v;
 	int err;
 
 	libbpf_verbose = opts->verbose;
 	libbpf_set_print(libbpf_print);
 	hmap_init(&a.shadow, sizeof(struct dt_acc_key), sizeof(struct shadow));
-	hmap_init(&a.created, sizeof(struct dt_inode_key), sizeof(char *));
 	hmap_init(&a.eshadow, sizeof(struct dt_egress_key), sizeof(struct shadow));
 	hmap_init(&a.dead, sizeof(uint32_t), 0);
-	jb_init(&a.jb);
 	proctab_init(&a.pt, -1);
 
 	err = inventory_load(opts->inventory, &a.inv, &eb);
@@ -575,9 +542,19 @@ int agent_run(const struct agent_opts *opts)
 	}
 
 	gethostname(a.hostname, sizeof(a.hostname) - 1);
-	a.octx.hostname = a.hostname;
-	a.octx.mono_to_real_ns = (int64_t)now_ns(CLOCK_REALTIME) - (int64_t)now_ns(CLOCK_MONOTONIC);
-	corr_init(&a.corr, a.inv, &a.pt, &a.octx, emit_finding_cb, inode_path_cb, &a);
+	pl_init(&a.pl, a.inv, &a.pt, true, a.hostname,
+		(int64_t)now_ns(CLOCK_REALTIME) - (int64_t)now_ns(CLOCK_MONOTONIC), event_out,
+		finding_out, &a);
+	if (opts->trace_dir) {
+		err = open_trace(&a);
+		if (err)
+			goto out_findings;
+	}
+	if (opts->config_path) {
+		err = open_config(&a);
+		if (err)
+			goto out_findings;
+	}
 	a.ncpus = libbpf_num_possible_cpus();
 	if (a.ncpus <= 0) {
 		err = a.ncpus ? a.ncpus : -EINVAL;
@@ -635,6 +612,7 @@ int agent_run(const struct agent_opts *opts)
 
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL);
 	a.last_check_ns = now_ns(CLOCK_MONOTONIC);
 	if (opts->ready_file) {
 		err = touch_ready(opts->ready_file);
@@ -658,9 +636,18 @@ int agent_run(const struct agent_opts *opts)
 			fprintf(stderr, "datatrail: ring buffer poll: %s\n", strerror(-err));
 			break;
 		}
+		if (reload_requested) {
+			reload_requested = 0;
+			reload(&a);
+		}
+		if (a.kafka)
+			kafka_sink_poll(a.kafka, 0);
 		if (now_ns(CLOCK_MONOTONIC) >= next_flush) {
 			flush_periodic(&a);
 			check_stats(&a);
+			check_kafka(&a);
+			if (a.trace)
+				trace_writer_flush(a.trace);
 			next_flush = now_ns(CLOCK_MONOTONIC) + opts->flush_ms * 1000000ULL;
 		}
 		sink_flush(&a.events);
@@ -670,8 +657,13 @@ int agent_run(const struct agent_opts *opts)
 	/* Final: whatever is still in the ring buffer, then every counter's remainder. */
 	ring_buffer__consume(a.rb);
 	flush_periodic(&a);
-	corr_flush(&a.corr);
 	check_stats(&a);
+	pl_stop(&a.pl);
+	if (a.kafka) {
+		/* What the broker does not confirm in time stays in the spool for the next run. */
+		kafka_sink_close(a.kafka, 5000);
+		a.kafka = NULL;
+	}
 	sink_flush(&a.events);
 	sink_flush(&a.findings);
 	if (a.seq_lost)
@@ -680,27 +672,40 @@ int agent_run(const struct agent_opts *opts)
 	fprintf(stderr, "datatrail: stopped: %llu events, %llu findings written\n",
 		(unsigned long long)a.events.lines, (unsigned long long)a.findings.lines);
 	err = (a.events.errors || a.findings.errors) ? -EIO : 0;
+	if (a.trace) {
+		struct trace_writer_stats ts;
+
+		trace_writer_stats(a.trace, &ts);
+		if (ts.dropped_records || ts.write_errors || a.pl.trace_errors) {
+			fprintf(stderr, "datatrail: trace '%s': %llu records lost\n", opts->trace_dir,
+				(unsigned long long)(ts.dropped_records + a.pl.trace_errors));
+			err = -EIO;
+		}
+	}
 
 out_rb:
 	ring_buffer__free(a.rb);
 out_skel:
 	datatrail_bpf__destroy(a.skel);
 out_findings:
+	kafka_sink_close(a.kafka, 0);
+	config_free(a.cfg);
+	if (a.trace && trace_writer_close(a.trace) && !err) {
+		fprintf(stderr, "datatrail: trace '%s': %s\n", opts->trace_dir,
+			trace_writer_error(a.trace));
+		err = -EIO;
+	}
 	sink_close(&a.findings);
 out_events:
 	sink_close(&a.events);
 out_inventory:
 	inventory_free(a.inv);
 out_free:
-	for (size_t it = 0; hmap_next(&a.created, &it, NULL, &v);)
-		free(*(char **)v);
-	hmap_free(&a.created);
+	pl_free(&a.pl);
 	hmap_free(&a.shadow);
 	hmap_free(&a.eshadow);
 	hmap_free(&a.dead);
-	corr_free(&a.corr);
 	proctab_free(&a.pt);
-	jb_free(&a.jb);
 	free(a.stats_prev);
 	free(a.stats_cur);
 	free(a.next_seq);

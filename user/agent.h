@@ -11,6 +11,9 @@ struct agent_opts {
 	const char *findings_path; /* NULL or "-": stdout */
 	const char *ready_file;    /* touched once every program is attached; may be NULL */
 	unsigned int flush_ms;     /* period of aggregate flushes */
+	const char *trace_dir;     /* record a forensic trace there; may be NULL */
+	const char *trace_key;     /* file holding the trace's AES-256-GCM key; may be NULL */
+	const char *config_path;   /* JSON config (Kafka, devices); may be NULL */
 	bool verbose;              /* libbpf's debug output too */
 };
 

@@ -649,9 +649,12 @@ static int syntax_error(const struct loader *l, const char *text, const char *po
 	return fail(l, -EINVAL, NULL, "line %zu, column %zu: syntax error", line, col);
 }
 
-/* @text must have a NUL at text[len], so that a bounds bug in cJSON stops there. */
-static int parse_text(const char *text, size_t len, const char *name, struct inventory **out,
-		      struct errbuf *err)
+/*
+ * @text must have a NUL at text[len], so that a bounds bug in cJSON stops there. Without
+ * @scan the file system is not consulted: no path is checked and no inode is found.
+ */
+static int parse_text(const char *text, size_t len, const char *name, bool scan,
+		      struct inventory **out, struct errbuf *err)
 {
 	struct loader l = { .name = name, .err = err };
 	const char *end = NULL, *nul;
@@ -664,7 +667,9 @@ static int parse_text(const char *text, size_t len, const char *name, struct inv
 		return fail_nomem(&l);
 	l.inv = inv;
 	inv->file = strdup(name);
-	if (!inv->file) {
+	inv->text = strndup(text, len);
+	inv->text_len = len;
+	if (!inv->file || !inv->text) {
 		ret = fail_nomem(&l);
 		goto err_free_inv;
 	}
@@ -692,7 +697,7 @@ static int parse_text(const char *text, size_t len, const char *name, struct inv
 	if (ret)
 		goto err_free_json;
 	cJSON_Delete(root);
-	ret = scan_all(&l);
+	ret = scan ? scan_all(&l) : 0;
 	if (ret)
 		goto err_free_inv;
 	*out = inv;
@@ -719,7 +724,24 @@ int inventory_parse(const char *text, size_t len, const char *name, struct inven
 		return fail_nomem(&l);
 	memcpy(copy, text, len);
 	copy[len] = '\0';
-	ret = parse_text(copy, len, name, out, err);
+	ret = parse_text(copy, len, name, true, out, err);
+	free(copy);
+	return ret;
+}
+
+int inventory_parse_offline(const char *text, size_t len, const char *name,
+			    struct inventory **out, struct errbuf *err)
+{
+	struct loader l = { .name = name, .err = err };
+	char *copy;
+	int ret;
+
+	copy = malloc(len + 1);
+	if (!copy)
+		return fail_nomem(&l);
+	memcpy(copy, text, len);
+	copy[len] = '\0';
+	ret = parse_text(copy, len, name, false, out, err);
 	free(copy);
 	return ret;
 }
@@ -781,7 +803,21 @@ int inventory_load(const char *path, struct inventory **out, struct errbuf *err)
 	ret = read_file(path, &text, &len);
 	if (ret)
 		return errbuf_set(err, ret, "inventory '%s': %s", path, strerror(-ret));
-	ret = parse_text(text, len, path, out, err);
+	ret = parse_text(text, len, path, true, out, err);
+	free(text);
+	return ret;
+}
+
+int inventory_load_offline(const char *path, struct inventory **out, struct errbuf *err)
+{
+	size_t len = 0;
+	char *text = NULL;
+	int ret;
+
+	ret = read_file(path, &text, &len);
+	if (ret)
+		return errbuf_set(err, ret, "inventory '%s': %s", path, strerror(-ret));
+	ret = parse_text(text, len, path, false, out, err);
 	free(text);
 	return ret;
 }
@@ -823,6 +859,7 @@ void inventory_free(struct inventory *inv)
 		free(inv->inodes[i].path);
 	free(inv->inodes);
 	free(inv->file);
+	free(inv->text);
 	free(inv);
 }
 

@@ -56,6 +56,8 @@ struct inv_inode {
 
 struct inventory {
 	char *file; /* the name it was loaded from, for messages */
+	char *text; /* the JSON it was parsed from, as read: traces record it */
+	size_t text_len;
 	struct inv_dataset *datasets;
 	size_t n_datasets;
 	struct inv_inode *inodes; /* sorted by (dev, ino), unique */
@@ -75,6 +77,16 @@ int inventory_load(const char *path, struct inventory **out, struct errbuf *err)
 /* Same as inventory_load() on text already in memory; @name is used in messages. */
 int inventory_parse(const char *text, size_t len, const char *name, struct inventory **out,
 		    struct errbuf *err);
+
+/*
+ * Validates like inventory_parse() but touches no file system: no path must exist and
+ * n_inodes is 0. For replaying a trace on another machine.
+ */
+int inventory_parse_offline(const char *text, size_t len, const char *name,
+			    struct inventory **out, struct errbuf *err);
+
+/* inventory_parse_offline() of the file @path. */
+int inventory_load_offline(const char *path, struct inventory **out, struct errbuf *err);
 
 void inventory_free(struct inventory *inv);
 

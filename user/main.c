@@ -8,6 +8,7 @@
 
 #include "agent.h"
 #include "inventory.h"
+#include "replay.h"
 
 #ifndef DT_VERSION
 #define DT_VERSION "0.1.0"
@@ -18,9 +19,15 @@ static const char usage_text[] =
 	"\n"
 	"commands:\n"
 	"  run --inventory FILE [--events PATH|-] [--findings PATH|-] [--ready-file PATH]\n"
-	"      [--flush-ms N] [--verbose]\n"
+	"      [--flush-ms N] [--trace DIR [--trace-key FILE]] [--config FILE] [--verbose]\n"
 	"                         attach to the kernel and report classified data flows\n"
 	"  inventory check FILE   validate an inventory and print a summary\n"
+	"  trace verify DIR|FILE [-k KEYFILE]\n"
+	"                         check a recorded trace's integrity chain\n"
+	"  trace cat DIR|FILE [--pid N] [--dataset ID] [--since T] [--until T] [--key FILE]\n"
+	"                         print a trace's events as the live agent wrote them\n"
+	"  replay DIR|FILE [--inventory FILE] [--force] [--key FILE] [--explain FINDING_UID]\n"
+	"                         run a trace through the correlator again, print findings\n"
 	"  version                print the version\n";
 
 static int usage(FILE *f, int ret)
@@ -37,6 +44,9 @@ static int cmd_run(int argc, char **argv)
 		{ "findings", required_argument, NULL, 'f' },
 		{ "ready-file", required_argument, NULL, 'r' },
 		{ "flush-ms", required_argument, NULL, 'F' },
+		{ "trace", required_argument, NULL, 't' },
+		{ "trace-key", required_argument, NULL, 'K' },
+		{ "config", required_argument, NULL, 'c' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		{},
@@ -45,7 +55,7 @@ static int cmd_run(int argc, char **argv)
 	char *end;
 	int c;
 
-	while ((c = getopt_long(argc, argv, "i:e:f:r:F:vh", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "i:e:f:r:F:t:K:c:vh", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'i':
 			o.inventory = optarg;
@@ -67,6 +77,15 @@ static int cmd_run(int argc, char **argv)
 						"(10..3600000)\n", optarg);
 				return 2;
 			}
+			break;
+		case 't':
+			o.trace_dir = optarg;
+			break;
+		case 'K':
+			o.trace_key = optarg;
+			break;
+		case 'c':
+			o.config_path = optarg;
 			break;
 		case 'v':
 			o.verbose = true;
@@ -116,6 +135,10 @@ int main(int argc, char **argv)
 		return cmd_run(argc - 1, argv + 1);
 	if (!strcmp(argv[1], "inventory"))
 		return cmd_inventory(argc - 1, argv + 1);
+	if (!strcmp(argv[1], "trace"))
+		return cmd_trace(argc - 1, argv + 1);
+	if (!strcmp(argv[1], "replay"))
+		return cmd_replay(argc - 1, argv + 1);
 	if (!strcmp(argv[1], "version") || !strcmp(argv[1], "--version")) {
 		printf("datatrail %s (abi %d)\n", DT_VERSION, DT_ABI_VERSION);
 		return 0;

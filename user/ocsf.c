@@ -26,6 +26,8 @@ const char *dt_access_name(uint32_t access)
 		return "copy_file_range";
 	case DT_ACC_IO_URING:
 		return "io_uring";
+	case DT_ACC_GDS:
+		return "gds";
 	case DT_ACC_WRITE:
 		return "write";
 	case DT_ACC_TRUNCATE:

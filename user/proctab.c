@@ -15,6 +15,7 @@
 
 void proctab_init(struct proctab *pt, int procs_fd)
 {
+	memset(pt, 0, sizeof(*pt));
 	pt->procs_fd = procs_fd;
 	hmap_init(&pt->cache, sizeof(uint32_t), sizeof(struct proc_info));
 }
@@ -119,7 +120,7 @@ int proc_info_from_procfs(uint32_t pid, struct proc_info *out)
 	return 0;
 }
 
-static void cache_put(struct proctab *pt, const struct proc_info *pi)
+void proctab_put(struct proctab *pt, const struct proc_info *pi)
 {
 	struct proc_info *slot = hmap_put(&pt->cache, &pi->pid, NULL);
 
@@ -132,14 +133,21 @@ void proctab_update(struct proctab *pt, const struct dt_proc *p)
 	struct proc_info pi;
 
 	proc_info_from_dt(&pi, p);
-	cache_put(pt, &pi);
+	proctab_put(pt, &pi);
 }
 
-int proctab_get(struct proctab *pt, uint32_t pid, struct proc_info *out)
+static int lookup(struct proctab *pt, uint32_t pid, struct proc_info *out)
 {
 	struct proc_info *cached;
 	struct dt_proc p;
 
+	if (pt->offline) {
+		cached = hmap_get(&pt->cache, &pid);
+		if (!cached)
+			return -ESRCH;
+		*out = *cached;
+		return 0;
+	}
 	if (pt->procs_fd >= 0 && !bpf_map_lookup_elem(pt->procs_fd, &pid, &p)) {
 		proc_info_from_dt(out, &p);
 		/* Forked before the agent and never execed since: /proc knows the exe. */
@@ -151,7 +159,7 @@ int proctab_get(struct proctab *pt, uint32_t pid, struct proc_info *out)
 				memcpy(out->cmdline, live.cmdline, sizeof(out->cmdline));
 			}
 		}
-		cache_put(pt, out);
+		proctab_put(pt, out);
 		return 0;
 	}
 	cached = hmap_get(&pt->cache, &pid);
@@ -160,10 +168,19 @@ int proctab_get(struct proctab *pt, uint32_t pid, struct proc_info *out)
 		return 0;
 	}
 	if (!proc_info_from_procfs(pid, out)) {
-		cache_put(pt, out);
+		proctab_put(pt, out);
 		return 0;
 	}
 	return -ESRCH;
+}
+
+int proctab_get(struct proctab *pt, uint32_t pid, struct proc_info *out)
+{
+	int err = lookup(pt, pid, out);
+
+	if (!err && pt->observe)
+		pt->observe(pt->observe_ctx, out);
+	return err;
 }
 
 int proctab_seed(int procs_fd)

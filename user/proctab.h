@@ -26,7 +26,11 @@ struct proc_info {
  */
 struct proctab {
 	int procs_fd; /* the BPF procs map, or -1 (then /proc and the cache only) */
+	bool offline; /* replay: the cache alone answers, never this machine's /proc */
 	struct hmap cache; /* pid -> struct proc_info */
+	/* Told every answer proctab_get() gives, so that a trace can replay them. */
+	void (*observe)(void *ctx, const struct proc_info *pi);
+	void *observe_ctx;
 };
 
 void proctab_init(struct proctab *pt, int procs_fd);
@@ -34,6 +38,9 @@ void proctab_free(struct proctab *pt);
 
 /* Fills @out for @pid; returns 0, or -ESRCH when nothing is known of it. */
 int proctab_get(struct proctab *pt, uint32_t pid, struct proc_info *out);
+
+/* Puts @pi in the cache as the answer for its pid (replay feeds recorded answers here). */
+void proctab_put(struct proctab *pt, const struct proc_info *pi);
 
 /* Records what an exec event told. */
 void proctab_update(struct proctab *pt, const struct dt_proc *p);

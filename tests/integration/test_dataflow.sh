@@ -89,7 +89,7 @@ nfindings() { # kind pid
 	$EVQ "$FI" count --where finding_info.types.0="$1" --where evidences.0.process.pid="$2"
 }
 
-agent_start "$T" "$T/inv.json" --flush-ms 200 || exit 1
+agent_start "$T" "$T/inv.json" --flush-ms 200 --trace "$T/trace" || exit 1
 
 # 1. cat dataset | nc external
 listen "$EXT" tcp 10.199.1.2 9001 "$T/recv1" || exit 1
@@ -405,6 +405,70 @@ test_taint_survives_exec() {
 	ASSERT_EQ "$(finding exfiltration $EXEC_PID evidences.0.process.name)" nc "named after exec"
 	ASSERT_EQ "$(finding exfiltration $EXEC_PID evidences.0.process.file.path)" /usr/bin/nc "exe"
 	ASSERT_EQ "$(finding exfiltration $EXEC_PID unmapped.bytes)" 5000 "bytes"
+}
+
+# The run was recorded: the trace must verify and replay to exactly the same lines.
+test_trace_verifies() {
+	local out
+	out=$("$DATATRAIL" trace verify "$T/trace")
+	ASSERT_EQ "$?" 0 "verify exit status"
+	ASSERT_HAS "$out" ": ok:" "verify says ok"
+	ASSERT_EQ "$(stat -c %a "$T/trace")" 700 "trace dir mode"
+	ASSERT_EQ "$(find "$T/trace" -type f ! -perm 600 | wc -l)" 0 "trace files 0600"
+}
+
+test_replay_reproduces_findings() {
+	"$DATATRAIL" replay "$T/trace" >"$T/replay.jsonl"
+	ASSERT_EQ "$?" 0 "replay exit status"
+	ASSERT_EQ "$(wc -l <"$T/replay.jsonl")" "$(wc -l <"$FI")" "as many finding lines"
+	ASSERT_EQ "$(diff <(sort "$FI") <(sort "$T/replay.jsonl") | head -c 300)" "" \
+		"replayed findings are the live ones, byte for byte"
+}
+
+test_trace_cat() {
+	"$DATATRAIL" trace cat "$T/trace" >"$T/cat.jsonl"
+	ASSERT_EQ "$(diff <(sort "$EV") <(sort "$T/cat.jsonl") | head -c 300)" "" \
+		"trace cat prints the live event lines"
+	ASSERT_EQ "$("$DATATRAIL" trace cat "$T/trace" --pid $POST_PID | $EVQ /dev/stdin sum unmapped.bytes)" \
+		100000 "--pid filter"
+	ASSERT_EQ "$("$DATATRAIL" trace cat "$T/trace" --dataset nope | wc -l)" 0 "--dataset filter"
+	ASSERT_EQ "$("$DATATRAIL" trace cat "$T/trace" --until 1000 | wc -l)" 0 "--until filter"
+	ASSERT_EQ "$("$DATATRAIL" trace cat "$T/trace" --since 2000-01-01T00:00:00Z | wc -l)" \
+		"$(wc -l <"$EV")" "--since filter"
+}
+
+test_replay_with_another_inventory() {
+	cat >"$T/inv2.json" <<EOF
+{"datasets": [
+  {"id": "faces", "classification": "restricted", "paths": ["/nonexistent/on/this/host"],
+   "allowed_writers": {"uids": [4321]},
+   "allowed_egress": ["10.199.0.0/16", "fd00:199:1::/64"]}
+]}
+EOF
+	"$DATATRAIL" replay "$T/trace" --inventory "$T/inv2.json" >"$T/replay2.jsonl"
+	ASSERT_EQ "$?" 0 "replay exit status"
+	ASSERT_EQ "$($EVQ "$T/replay2.jsonl" count --where finding_info.types.0=exfiltration)" 0 \
+		"with the test hosts allowed nothing is exfiltration"
+	ASSERT_EQ "$($EVQ "$T/replay2.jsonl" count --where finding_info.types.0=unauthorized_read)" 0 \
+		"without allowed_readers no read is unauthorized"
+	ASSERT_EQ "$(finding dataset_tamper $APPEND_PID unmapped.bytes)" \
+		"$($EVQ "$T/replay2.jsonl" last unmapped.bytes --where finding_info.types.0=dataset_tamper --where evidences.0.process.pid=$APPEND_PID)" \
+		"tampering is still tampering"
+}
+
+test_replay_explain() {
+	local uid out
+	uid=$(finding exfiltration $NC1_PID finding_info.uid)
+	out=$("$DATATRAIL" replay "$T/trace" --explain "$uid")
+	ASSERT_EQ "$?" 0 "explain exit status"
+	ASSERT_HAS "$out" "finding $uid: exfiltration of dataset 'faces' by pid $NC1_PID (nc)" "head"
+	ASSERT_HAS "$out" "(cat) read '$T/ds/a.bin': 100000 bytes" "the read"
+	ASSERT_HAS "$out" "pipe     pid $NC1_PID (nc) took the taint from pid" "the pipe hop"
+	ASSERT_HAS "$out" "sent 100000 bytes to 10.199.1.2 port 9001" "the send"
+	uid=$(finding exfiltration $NC4_PID finding_info.uid)
+	out=$("$DATATRAIL" replay "$T/trace" --explain "$uid")
+	ASSERT_HAS "$out" "(cp) read '$T/ds/a.bin'" "the copy's source read"
+	ASSERT_HAS "$out" "(nc) read '$T/out/copy.bin' (a derived copy)" "the upload read the copy"
 }
 
 run_tests dataflow

@@ -123,6 +123,16 @@ static void test_layouts(void)
 	      F(struct dt_ev_derived, taint), F(struct dt_ev_derived, depth),
 	      F(struct dt_ev_derived, truncated), F(struct dt_ev_derived, names));
 	CHECK(dt_config, F(struct dt_config, agent_tgid), F(struct dt_config, pad));
+	/* GPU and kernel-bypass devices */
+	CHECK(dt_dev_key, F(struct dt_dev_key, tgid), F(struct dt_dev_key, rdev),
+	      F(struct dt_dev_key, kind), F(struct dt_dev_key, op), F(struct dt_dev_key, pad));
+	CHECK(dt_dev_val, F(struct dt_dev_val, bytes), F(struct dt_dev_val, ops),
+	      F(struct dt_dev_val, first_ns), F(struct dt_dev_val, last_ns),
+	      F(struct dt_dev_val, taint), F(struct dt_dev_val, uid), F(struct dt_dev_val, last_cmd));
+	CHECK(dt_ev_device, F(struct dt_ev_device, hdr), F(struct dt_ev_device, key),
+	      F(struct dt_ev_device, tid), F(struct dt_ev_device, uid), F(struct dt_ev_device, bytes),
+	      F(struct dt_ev_device, cmd), F(struct dt_ev_device, sub));
+	CHECK(dt_gpu_stats, F(struct dt_gpu_stats, acc_full), F(struct dt_gpu_stats, read_fault));
 	btf__free(btf);
 }
 

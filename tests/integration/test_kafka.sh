@@ -1,0 +1,208 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+# test_kafka.sh - findings from the real agent reach a real local Kafka broker: outages, SIGKILL, mTLS, bad address.
+set -u
+. "$(dirname "$0")/../lib/lib.sh"
+need_root kafka
+mount_kernel_fs
+
+for tool in java mvn openssl kcat; do
+	if ! command -v "$tool" >/dev/null; then
+		echo "kafka: '$tool' not found; run 'make deps'" >&2
+		echo "RESULT kafka: 0 passed, 1 failed"
+		exit 1
+	fi
+done
+
+PORT=${KAFKA_PORT:-19292}
+KL="$TOP/tools/kafka-local"
+T=$(mktemp -d /var/tmp/dt-kafka.XXXXXX)
+STATE=$T/broker
+TLS=$T/tls
+HOSTID=node-test-$$
+cleanup() {
+	[ -n "${AGENT_PID:-}" ] && kill -KILL "$AGENT_PID" 2>/dev/null
+	"$KL" stop --port "$PORT" --dir "$STATE" >/dev/null 2>&1
+	[ -n "${DT_KEEP:-}" ] && echo "kept $T" >&2 || rm -rf "$T"
+}
+trap cleanup EXIT
+
+broker_start() {
+	"$KL" start --port "$PORT" --dir "$STATE" --tls "$TLS" >"$T/bootstrap" 2>"$T/broker.err" || {
+		echo "broker did not start:" >&2
+		cat "$T/broker.err" >&2
+		return 1
+	}
+}
+broker_stop() {
+	"$KL" stop --port "$PORT" --dir "$STATE" >/dev/null 2>&1
+}
+
+# config NAME BOOTSTRAP TOPIC [extra kafka properties] [extra kafka keys]
+config() {
+	cat >"$T/$1.json" <<EOF
+{"kafka": {"enabled": true,
+  "properties": {"bootstrap.servers": "$2", "message.timeout.ms": 60000${4:-}},
+  ${5:-}
+  "topics": {"findings": "$3", "events": "$3.events"},
+  "host_id": "$HOSTID",
+  "spool": {"dir": "$T/spool-$1", "max_bytes": 16777216}}}
+EOF
+	chmod 600 "$T/$1.json"
+}
+
+# consume TOPIC [kcat options]: "key payload" lines from the beginning.
+consume() {
+	local t=$1
+	shift
+	timeout 30 kcat -C -b "127.0.0.1:$PORT" -t "$t" -o beginning -e -q -f '%k %s\n' "$@" \
+		2>>"$T/kcat.err"
+}
+
+# tamper N: N processes append to the dataset (root is no allowed writer): N findings.
+tamper() {
+	local i
+	for i in $(seq "$1"); do
+		/bin/sh -c "echo sample-$i >> '$T/ds/a.bin'"
+	done
+}
+
+# run_agent NAME CONFIG: an agent with its own outputs in $T/NAME.
+run_agent() {
+	mkdir -p "$T/$1"
+	agent_start "$T/$1" "$T/inv.json" --flush-ms 200 --config "$T/$2.json"
+}
+
+mkdir -p "$T/ds"
+head -c 10000 /dev/urandom >"$T/ds/a.bin"
+cat >"$T/inv.json" <<EOF
+{"datasets": [{"id": "faces", "classification": "restricted", "paths": ["$T/ds"],
+  "allowed_writers": {"uids": [4321]}}]}
+EOF
+
+broker_start || exit 1
+PLAIN=$(sed -n 1p "$T/bootstrap")
+SSL=$(sed -n 2p "$T/bootstrap")
+
+# 1. live: findings arrive with their key
+config live "$PLAIN" "dt.live.$$"
+run_agent live live || exit 1
+tamper 3
+sleep 1
+agent_stop
+LIVE_RC=$AGENT_RC
+
+# 2. the broker goes away for 10 s mid-run
+config outage "$PLAIN" "dt.outage.$$"
+run_agent outage outage || exit 1
+tamper 2
+sleep 1
+broker_stop
+tamper 3
+sleep 10
+broker_start || exit 1
+tamper 1
+sleep 3
+agent_stop
+OUTAGE_RC=$AGENT_RC
+
+# 3. the agent is SIGKILLed while the broker is down; restarted, it delivers the spool
+config crash "$PLAIN" "dt.crash.$$"
+broker_stop
+run_agent crash crash || exit 1
+tamper 3
+sleep 1.5
+kill -KILL "$AGENT_PID"
+wait "$AGENT_PID" 2>/dev/null
+CRASH_SPOOLED=$(find "$T/spool-crash" -name 'spool-*.log' -size +0 | wc -l)
+cp "$T/crash/findings.jsonl" "$T/crash-findings.jsonl"
+broker_start || exit 1
+run_agent crash2 crash || exit 1
+for i in $(seq 60); do
+	[ "$(consume "dt.crash.$$" | wc -l)" -ge "$(wc -l <"$T/crash-findings.jsonl")" ] && break
+	sleep 0.5
+done
+agent_stop
+
+# 4. mTLS: with the client certificate (its key's password from a secret file), and without
+config mtls "$SSL" "dt.mtls.$$" ", \"security.protocol\": \"ssl\",
+	\"ssl.ca.location\": \"$TLS/ca.pem\",
+	\"ssl.certificate.location\": \"$TLS/client.pem\",
+	\"ssl.key.location\": \"$TLS/client-enc.key\"" \
+	"\"secret_files\": {\"ssl.key.password\": \"$TLS/client.keypass\"},"
+run_agent mtls mtls || exit 1
+tamper 1
+sleep 2
+agent_stop
+MTLS_RC=$AGENT_RC
+config nocert "$SSL" "dt.nocert.$$" ", \"security.protocol\": \"ssl\",
+	\"ssl.ca.location\": \"$TLS/ca.pem\""
+run_agent nocert nocert || exit 1
+tamper 1
+sleep 3
+agent_stop
+NOCERT_RC=$AGENT_RC
+
+# 5. a wrong broker address
+config wrong "127.0.0.1:1" "dt.wrong.$$"
+run_agent wrong wrong || exit 1
+tamper 1
+sleep 2
+agent_stop
+WRONG_RC=$AGENT_RC
+
+# Lines of a topic, without their key, as the local findings file holds them.
+payloads() {
+	consume "$1" | cut -d' ' -f2-
+}
+
+test_live_delivery() {
+	ASSERT_EQ "$LIVE_RC" 0 "agent exit status"
+	ASSERT_EQ "$(wc -l <"$T/live/findings.jsonl")" 3 "three findings locally"
+	ASSERT_EQ "$(diff <(sort "$T/live/findings.jsonl") <(payloads "dt.live.$$" | sort) | head -c 300)" "" \
+		"the topic holds the same lines"
+	ASSERT_EQ "$(consume "dt.live.$$" | cut -d' ' -f1 | sort -u)" "$HOSTID" "message key is the host id"
+	ASSERT_EQ "$(payloads "dt.live.$$" | $EVQ /dev/stdin values finding_info.types.0)" dataset_tamper \
+		"OCSF finding content"
+}
+
+test_outage_loses_nothing() {
+	local uids
+	ASSERT_EQ "$OUTAGE_RC" 0 "agent exit status"
+	ASSERT_EQ "$(wc -l <"$T/outage/findings.jsonl")" 6 "six findings locally"
+	ASSERT_EQ "$(diff <(sort "$T/outage/findings.jsonl") <(payloads "dt.outage.$$" | sort) | head -c 300)" "" \
+		"every finding arrived, none twice"
+	uids=$(payloads "dt.outage.$$" | $EVQ /dev/stdin values finding_info.uid | wc -l)
+	ASSERT_EQ "$uids" 6 "six finding uids"
+}
+
+test_sigkill_then_spool_delivered() {
+	ASSERT_EQ "$(wc -l <"$T/crash-findings.jsonl")" 3 "findings before the kill"
+	ASSERT_GE "$CRASH_SPOOLED" 1 "they were spooled on disk"
+	ASSERT_EQ "$(diff <(sort "$T/crash-findings.jsonl") <(payloads "dt.crash.$$" | sort) | head -c 300)" "" \
+		"the restarted agent delivered them"
+}
+
+test_mtls() {
+	ASSERT_EQ "$MTLS_RC" 0 "agent exit status"
+	ASSERT_EQ "$(diff "$T/mtls/findings.jsonl" <(timeout 30 kcat -C -b "$SSL" -t "dt.mtls.$$" -o beginning -e -q \
+		-X security.protocol=ssl -X "ssl.ca.location=$TLS/ca.pem" \
+		-X "ssl.certificate.location=$TLS/client.pem" -X "ssl.key.location=$TLS/client.key" \
+		-f '%s\n' 2>/dev/null) | head -c 300)" "" "delivered over mTLS"
+}
+
+test_mtls_without_client_cert() {
+	ASSERT_EQ "$NOCERT_RC" 0 "agent exits 0"
+	ASSERT_HAS "$(cat "$T/nocert/agent.err")" "kafka '127.0.0.1:$((PORT + 2))'" "error names the broker"
+	ASSERT_HAS "$(tr 'A-Z' 'a-z' <"$T/nocert/agent.err")" "ssl" "and says it is TLS"
+	ASSERT_EQ "$(wc -l <"$T/nocert/findings.jsonl")" 1 "the finding is still written locally"
+	ASSERT_GE "$(find "$T/spool-nocert" -name 'spool-*.log' -size +0 | wc -l)" 1 "and spooled"
+}
+
+test_wrong_address() {
+	ASSERT_EQ "$WRONG_RC" 0 "agent exits 0"
+	ASSERT_HAS "$(cat "$T/wrong/agent.err")" "kafka '127.0.0.1:1'" "error names the address"
+	ASSERT_GE "$(find "$T/spool-wrong" -name 'spool-*.log' -size +0 | wc -l)" 1 "spooled"
+}
+
+run_tests kafka

@@ -1,0 +1,97 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+# test_trace.sh - recorded traces from the real agent: encryption, and tampering caught at the exact block.
+set -u
+. "$(dirname "$0")/../lib/lib.sh"
+need_root trace
+mount_kernel_fs
+
+T=$(mktemp -d /var/tmp/dt-trace.XXXXXX)
+cleanup() {
+	[ -n "${AGENT_PID:-}" ] && kill -KILL "$AGENT_PID" 2>/dev/null
+	[ -n "${DT_KEEP:-}" ] && echo "kept $T" >&2 || rm -rf "$T"
+}
+trap cleanup EXIT
+
+mkdir -p "$T/ds" "$T/run1" "$T/run2"
+head -c 300000 /dev/urandom >"$T/ds/a.bin"
+cat >"$T/inv.json" <<EOF
+{"datasets": [{"id": "faces", "classification": "restricted", "paths": ["$T/ds"]}]}
+EOF
+head -c 32 /dev/urandom >"$T/key"
+head -c 32 /dev/urandom >"$T/wrong.key"
+chmod 600 "$T/key" "$T/wrong.key"
+cp "$T/key" "$T/loose.key"
+chmod 644 "$T/loose.key"
+
+# Two short recorded runs: one encrypted, one plain; several reads make several records.
+agent_start "$T/run1" "$T/inv.json" --flush-ms 100 --trace "$T/enc" --trace-key "$T/key" || exit 1
+for i in 1 2 3; do /usr/bin/cat "$T/ds/a.bin" >/dev/null; done
+agent_stop
+ENC_RC=$AGENT_RC
+agent_start "$T/run2" "$T/inv.json" --flush-ms 100 --trace "$T/plain" || exit 1
+for i in 1 2 3; do /usr/bin/cat "$T/ds/a.bin" >/dev/null; done
+agent_stop
+PLAIN_RC=$AGENT_RC
+SEG=trace-00000000.dts
+
+test_runs_recorded() {
+	ASSERT_EQ "$ENC_RC" 0 "encrypted run exit status"
+	ASSERT_EQ "$PLAIN_RC" 0 "plain run exit status"
+	ASSERT_EQ "$("$DATATRAIL" trace verify "$T/plain" >/dev/null; echo $?)" 0 "plain verifies"
+	ASSERT_EQ "$("$DATATRAIL" trace cat "$T/plain" | $EVQ /dev/stdin sum unmapped.bytes)" 900000 \
+		"every byte read is in the trace"
+}
+
+test_encryption() {
+	local out
+	ASSERT_EQ "$("$DATATRAIL" trace verify "$T/enc" -k "$T/key" >/dev/null; echo $?)" 0 \
+		"verifies with the key"
+	ASSERT_EQ "$("$DATATRAIL" trace cat "$T/enc" --key "$T/key" | $EVQ /dev/stdin sum unmapped.bytes)" \
+		900000 "decrypts with the key"
+	ASSERT_EQ "$(grep -c faces "$T/enc/$SEG")" 0 "no dataset id in clear text"
+	out=$("$DATATRAIL" trace cat "$T/enc" --key "$T/wrong.key" 2>&1)
+	ASSERT_NEQ "$?" 0 "wrong key fails"
+	ASSERT_HAS "$out" "decryption failed" "wrong key says so"
+	out=$("$DATATRAIL" replay "$T/enc" --key "$T/loose.key" 2>&1)
+	ASSERT_NEQ "$?" 0 "a key file others can read is refused"
+	ASSERT_HAS "$out" "loose.key" "names the key file"
+}
+
+test_flipped_byte() {
+	local out
+	cp -a "$T/plain" "$T/flip"
+	# Header (192 bytes), block 0's header (56 bytes), then its stored bytes.
+	printf '\xff' | dd of="$T/flip/$SEG" bs=1 seek=$((192 + 56 + 7)) conv=notrunc status=none
+	out=$("$DATATRAIL" trace verify "$T/flip")
+	ASSERT_EQ "$?" 1 "verify exit status"
+	ASSERT_HAS "$out" "segment '$SEG' block 0:" "names the block"
+	out=$("$DATATRAIL" replay "$T/flip" 2>&1 >/dev/null)
+	ASSERT_NEQ "$?" 0 "replay refuses it"
+	ASSERT_HAS "$out" "failed verification" "and says why"
+	out=$("$DATATRAIL" replay "$T/flip" --force 2>&1 >/dev/null)
+	ASSERT_EQ "$?" 0 "replay --force"
+	ASSERT_HAS "$out" "skipped segment '$SEG' block 0" "says what it skipped"
+}
+
+test_truncated() {
+	local out size
+	cp -a "$T/plain" "$T/trunc"
+	size=$(stat -c %s "$T/trunc/$SEG")
+	truncate -s $((size - 100)) "$T/trunc/$SEG"
+	out=$("$DATATRAIL" trace verify "$T/trunc")
+	ASSERT_EQ "$?" 1 "verify exit status"
+	ASSERT_HAS "$out" "segment '$SEG'" "names the segment"
+}
+
+test_zeroed_block() {
+	local out
+	cp -a "$T/plain" "$T/edit"
+	# Zero part of the first block: its CRC and chain hash no longer match.
+	dd if=/dev/zero of="$T/edit/$SEG" bs=1 seek=$((192 + 56)) count=16 conv=notrunc status=none
+	out=$("$DATATRAIL" trace verify "$T/edit")
+	ASSERT_EQ "$?" 1 "verify exit status"
+	ASSERT_HAS "$out" "block 0" "names the block"
+}
+
+run_tests trace

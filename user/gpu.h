@@ -1,0 +1,145 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/* gpu.h - GPU and kernel-bypass devices: device table, counters to OCSF events and findings. */
+#ifndef DT_GPU_H
+#define DT_GPU_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "datatrail_abi.h"
+#include "errbuf.h"
+#include "hmap.h"
+#include "inventory.h"
+#include "json.h"
+#include "ocsf.h"
+#include "proctab.h"
+
+/* Room in gpu_devs (DT_GPU_DEVS_MAX in bpf/maps.bpf.h) for the configuration's entries. */
+#define GPU_CONFIG_DEVICES_MAX 512
+
+typedef void (*gpu_out_fn)(void *ctx, const char *line, size_t len);
+
+/* One row of the device table: a device number, or a whole major, and what it is. */
+struct gpu_dev {
+	uint32_t rdev; /* kernel encoding; minor DT_DEV_ANY_MINOR stands for the whole major */
+	uint32_t kind; /* enum dt_dev_kind */
+	char *path;    /* the configuration's node, or NULL for built-in and /proc/devices rows */
+};
+
+/* What gpu_set_output() borrows from the agent; all must outlive the struct gpu. */
+struct gpu_out {
+	const struct inventory *inv;
+	struct proctab *pt;
+	const struct ocsf_ctx *octx;
+	const struct hmap *taints; /* tgid -> struct dt_taint (the correlator's); may be NULL */
+	gpu_out_fn event_out;      /* Memory Activity lines; may be NULL */
+	gpu_out_fn finding_out;    /* Detection Finding lines */
+	void *ctx;
+};
+
+struct gpu {
+	struct gpu_dev *devs;
+	size_t n_devs;
+	struct hmap paths; /* rdev -> char *: nodes found under /dev or named in the config */
+	struct gpu_out out;
+	int acc_fd;   /* gpu_acc, -1 until gpu_load_maps() */
+	int taint_fd; /* taint, -1: only the counters' and the correlator's taint is used */
+	int stats_fd; /* gpu_stats, -1: losses are not reported */
+	int ncpus;
+	struct dt_gpu_stats *stats_prev;
+	struct dt_gpu_stats *stats_cur;
+	uint64_t last_check_ns;
+	uint64_t gap_seq;
+	struct hmap shadow;   /* struct dt_dev_key -> what was reported of that counter */
+	struct hmap procs;    /* tgid -> struct gpu_proc: device use and taint, for findings */
+	struct hmap findings; /* struct gpu_finding_key -> struct gpu_finding */
+	struct jbuf jb;
+	uint64_t emitted; /* finding lines written */
+};
+
+/*
+ * Builds the device table: built-in majors (195 nvidia, 226 drm, 231 rdma), the dynamic majors
+ * /proc/devices lists (nvidia-uvm, nvidia-caps, nvidia-fs, kfd, ...), then the "devices" array
+ * of the JSON configuration at @config_path (may be NULL), each node stat()ed for its number;
+ * and names what it can by a walk of /dev. 0, or -errno with one message in @err, e.g.
+ *   config 'c.json': field 'devices[0].kind': unknown device kind 'tpu'
+ * The struct is usable (and must be freed with gpu_free()) whatever the result.
+ */
+int gpu_init(struct gpu *g, const char *config_path, struct errbuf *err);
+void gpu_free(struct gpu *g);
+
+/* The pieces gpu_init() is made of, for tests: an empty table, then rows from each source. */
+void gpu_init_empty(struct gpu *g);
+int gpu_add_builtin(struct gpu *g);
+int gpu_add_proc_devices(struct gpu *g, const char *text);
+/* @name is used in messages; paths in the text are stat()ed. */
+int gpu_add_config(struct gpu *g, const char *text, size_t len, const char *name,
+		   struct errbuf *err);
+/* Fills g->paths from char devices below @root whose number is in the table. */
+int gpu_scan_nodes(struct gpu *g, const char *root);
+
+/* The kind of device @rdev (exact row first, then its major's), or 0. */
+uint32_t gpu_kind_of(const struct gpu *g, uint32_t rdev);
+/* The node's path, or "char:MAJOR:MINOR" in @buf. */
+const char *gpu_dev_path(const struct gpu *g, uint32_t rdev, char *buf, size_t n);
+
+void gpu_set_output(struct gpu *g, const struct gpu_out *out);
+
+/*
+ * Puts the table into the kernel's gpu_devs map (@devs_fd) and remembers the counter, taint
+ * and loss maps for gpu_flush(); any fd may be -1. 0 or -errno.
+ */
+int gpu_load_maps(struct gpu *g, int devs_fd, int acc_fd, int taint_fd, int stats_fd);
+
+/* A DT_EV_DEVICE record: its counter is read and reported at once. */
+void gpu_on_device(struct gpu *g, const struct dt_ev_device *e);
+
+/*
+ * A counter's totals as gpu_acc holds them (or as a test or a trace supplies them): reports
+ * what is new since the last call for @k, then applies the finding rules to its process.
+ */
+void gpu_counter(struct gpu *g, const struct dt_dev_key *k, const struct dt_dev_val *v);
+
+/*
+ * Reports what the kernel counted since the last call: every counter (@tgid 0) or one
+ * process's, as Memory Activity lines, and raises or updates findings. With @tgid 0 it also
+ * re-reads the taint of every process that used a device, finishes processes found gone and
+ * turns new kernel-side losses into visibility_gap findings. @final (a process's exit) gives
+ * its findings their last update and forgets it and its counters.
+ */
+void gpu_flush(struct gpu *g, uint32_t tgid, bool final);
+
+/* Agent stop: last updates of every open finding whose numbers moved. */
+void gpu_stop(struct gpu *g);
+
+/*
+ * What a process did, folded into one record per (process, device kind, class), for the
+ * encoders and tests.
+ */
+struct gpu_record {
+	uint64_t ts_ns; /* CLOCK_MONOTONIC, of the last operation counted */
+	const struct proc_info *proc;
+	uint32_t uid;
+	uint32_t rdev;
+	const char *path;
+	uint32_t kind;
+	uint32_t op;
+	uint32_t last_cmd;
+	uint64_t bytes; /* in this record */
+	uint64_t ops;
+	const char *const *datasets; /* ids of the datasets in the process's taint */
+	size_t n_datasets;
+};
+
+/* Memory Activity (1004): one JSON line into @jb; jb_finish()'s result. */
+int gpu_ocsf_event(struct jbuf *jb, const struct ocsf_ctx *ctx, const struct gpu_record *r);
+
+const char *gpu_kind_name(uint32_t kind);
+/* 0 for a name that is not a kind. */
+uint32_t gpu_kind_parse(const char *name);
+const char *gpu_op_name(uint32_t op);
+/* OCSF Memory Activity activity_id and name of a class. */
+int gpu_op_activity(uint32_t op, const char **name);
+
+#endif /* DT_GPU_H */

@@ -1,0 +1,329 @@
+// SPDX-License-Identifier: GPL-2.0
+/* pipeline.c - records to event and finding lines, recorded on the way; see pipeline.h. */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "pipeline.h"
+
+static uint64_t mono_now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ULL + ts.tv_nsec;
+}
+
+const char *pl_inode_path(struct pipeline *pl, uint32_t dev, uint64_t ino, char *buf, size_t n)
+{
+	const struct inv_inode *ii = inventory_find(pl->inv, dev, ino);
+	struct dt_inode_key k = { .ino = ino, .dev = dev };
+	char **p;
+
+	if (ii)
+		return ii->path;
+	p = hmap_get(&pl->paths, &k);
+	if (p)
+		return *p;
+	snprintf(buf, n, "inode:%u:%u:%llu", dev >> 20, dev & 0xfffff, (unsigned long long)ino);
+	return buf;
+}
+
+void pl_set_path(struct pipeline *pl, uint32_t dev, uint64_t ino, const char *path)
+{
+	struct dt_inode_key k = { .ino = ino, .dev = dev };
+	bool created;
+	char **slot, *copy;
+
+	slot = hmap_get(&pl->paths, &k);
+	if (slot && !strcmp(*slot, path))
+		return;
+	copy = strdup(path);
+	if (!copy)
+		return;
+	slot = hmap_put(&pl->paths, &k, &created);
+	if (!slot) {
+		free(copy);
+		return;
+	}
+	if (!created)
+		free(*slot);
+	*slot = copy;
+}
+
+static const char *path_cb(void *ctx, uint32_t dev, uint64_t ino, char *buf, size_t n)
+{
+	return pl_inode_path(ctx, dev, ino, buf, n);
+}
+
+static void finding_cb(void *ctx, const char *line, size_t len)
+{
+	struct pipeline *pl = ctx;
+
+	if (pl->finding_out)
+		pl->finding_out(pl->out_ctx, line, len);
+}
+
+/* Remembers a process-table answer that the next record will be written after. */
+static void observe_cb(void *ctx, const struct proc_info *pi)
+{
+	struct pipeline *pl = ctx;
+	struct proc_info *last;
+	bool created;
+	uint8_t *nb;
+
+	if (!pl->trace)
+		return;
+	last = hmap_put(&pl->recorded, &pi->pid, &created);
+	if (!last)
+		return;
+	if (!created && !memcmp(last, pi, sizeof(*pi)))
+		return;
+	*last = *pi;
+	if (pl->pending_len + sizeof(*pi) > pl->pending_cap) {
+		size_t ncap = pl->pending_cap ? pl->pending_cap * 2 : 16 * sizeof(*pi);
+
+		nb = realloc(pl->pending, ncap);
+		if (!nb) {
+			pl->trace_errors++;
+			return;
+		}
+		pl->pending = nb;
+		pl->pending_cap = ncap;
+	}
+	memcpy(pl->pending + pl->pending_len, pi, sizeof(*pi));
+	pl->pending_len += sizeof(*pi);
+}
+
+/* Writes the answers the record needed, then the record itself. */
+static void record(struct pipeline *pl, uint16_t type, const void *data, size_t len, uint64_t ts)
+{
+	if (!pl->trace)
+		return;
+	for (size_t off = 0; off < pl->pending_len; off += sizeof(struct proc_info))
+		if (trace_write(pl->trace, DT_REC_PROC, pl->pending + off, sizeof(struct proc_info),
+				ts) < 0)
+			pl->trace_errors++;
+	pl->pending_len = 0;
+	if (trace_write(pl->trace, type, data, len, ts) < 0)
+		pl->trace_errors++;
+}
+
+int pl_init(struct pipeline *pl, const struct inventory *inv, struct proctab *pt, bool live,
+	    const char *hostname, int64_t mono_to_real_ns, pl_out_fn event_out,
+	    pl_out_fn finding_out, void *out_ctx)
+{
+	memset(pl, 0, sizeof(*pl));
+	pl->inv = inv;
+	pl->pt = pt;
+	pl->live = live;
+	snprintf(pl->hostname, sizeof(pl->hostname), "%s", hostname);
+	pl->octx.hostname = pl->hostname;
+	pl->octx.mono_to_real_ns = mono_to_real_ns;
+	pl->event_out = event_out;
+	pl->finding_out = finding_out;
+	pl->out_ctx = out_ctx;
+	hmap_init(&pl->paths, sizeof(struct dt_inode_key), sizeof(char *));
+	hmap_init(&pl->recorded, sizeof(uint32_t), sizeof(struct proc_info));
+	jb_init(&pl->jb);
+	corr_init(&pl->corr, inv, pt, &pl->octx, finding_cb, path_cb, pl);
+	pt->observe = observe_cb;
+	pt->observe_ctx = pl;
+	return 0;
+}
+
+void pl_free(struct pipeline *pl)
+{
+	void *v;
+
+	for (size_t it = 0; hmap_next(&pl->paths, &it, NULL, &v);)
+		free(*(char **)v);
+	hmap_free(&pl->paths);
+	hmap_free(&pl->recorded);
+	corr_free(&pl->corr);
+	jb_free(&pl->jb);
+	free(pl->pending);
+	if (pl->pt && pl->pt->observe_ctx == pl)
+		pl->pt->observe = NULL;
+}
+
+int pl_record_to(struct pipeline *pl, struct trace_writer *w)
+{
+	struct dt_rec_meta m = { .mono_to_real_ns = pl->octx.mono_to_real_ns,
+				 .abi_version = DT_ABI_VERSION };
+	uint64_t now = mono_now();
+
+	pl->trace = w;
+	snprintf(m.hostname, sizeof(m.hostname), "%s", pl->hostname);
+	record(pl, DT_REC_META, &m, sizeof(m), now);
+	record(pl, DT_REC_INVENTORY, pl->inv->text, pl->inv->text_len, now);
+	return pl->trace_errors ? -EIO : 0;
+}
+
+void pl_set_inventory(struct pipeline *pl, const struct inventory *inv)
+{
+	pl->inv = inv;
+	corr_set_inventory(&pl->corr, inv);
+	record(pl, DT_REC_INVENTORY, inv->text, inv->text_len, mono_now());
+}
+
+/* The kernel named an inode created below a dataset directory: remember its path. */
+static void on_classify(struct pipeline *pl, const struct dt_ev_classify *e)
+{
+	int depth = e->depth < DT_CLASSIFY_DEPTH ? e->depth : DT_CLASSIFY_DEPTH;
+	char base[64], path[4096];
+	size_t len;
+
+	len = snprintf(path, sizeof(path), "%s",
+		       pl_inode_path(pl, e->dev, e->anc_ino, base, sizeof(base)));
+	for (int i = depth - 1; i >= 0 && len < sizeof(path); i--)
+		len += snprintf(path + len, sizeof(path) - len, "/%.*s", DT_NAME_LEN, e->names[i]);
+	pl_set_path(pl, e->dev, e->ino, path);
+}
+
+/* A derived file: "/" names[depth-1] ... "/" names[0]. */
+static void on_derived(struct pipeline *pl, const struct dt_ev_derived *e)
+{
+	int depth = e->depth < DT_PATH_DEPTH ? e->depth : DT_PATH_DEPTH;
+	char path[4096];
+	size_t len = 0;
+
+	path[0] = 0;
+	if (e->truncated)
+		len = snprintf(path, sizeof(path), "...");
+	for (int i = depth - 1; i >= 0 && len < sizeof(path); i--)
+		len += snprintf(path + len, sizeof(path) - len, "/%.*s", DT_PATH_NAME_LEN,
+				e->names[i]);
+	if (!depth)
+		snprintf(path, sizeof(path), "/");
+	pl_set_path(pl, e->dev, e->ino, path);
+	corr_derived(&pl->corr, e);
+}
+
+void pl_raw(struct pipeline *pl, const void *rec, size_t size)
+{
+	const struct dt_event_hdr *h = rec;
+
+	if (size < sizeof(*h) || h->size > size)
+		return;
+	switch (h->type) {
+	case DT_EV_CLASSIFY:
+		if (h->size >= sizeof(struct dt_ev_classify))
+			on_classify(pl, rec);
+		break;
+	case DT_EV_DERIVED:
+		if (h->size >= sizeof(struct dt_ev_derived))
+			on_derived(pl, rec);
+		break;
+	case DT_EV_TAINT:
+		if (h->size >= sizeof(struct dt_ev_taint))
+			corr_taint(&pl->corr, rec);
+		break;
+	case DT_EV_PROC_EXEC:
+		if (pl->live && h->size >= sizeof(struct dt_ev_proc_exec))
+			proctab_update(pl->pt, &((const struct dt_ev_proc_exec *)rec)->proc);
+		break;
+	}
+	record(pl, h->type, rec, h->size, h->ts_ns);
+}
+
+static bool event_wanted(struct pipeline *pl, const struct file_record *r)
+{
+	const struct pl_filter *f = &pl->filter;
+	uint64_t ms = (uint64_t)((int64_t)r->ts_ns + pl->octx.mono_to_real_ns) / 1000000;
+
+	if (!pl->event_out)
+		return false;
+	if (f->pid && r->proc->pid != f->pid)
+		return false;
+	if (f->dataset && strcmp(f->dataset, r->dataset))
+		return false;
+	if (f->since_ms && ms < f->since_ms)
+		return false;
+	if (f->until_ms && ms > f->until_ms)
+		return false;
+	return true;
+}
+
+void pl_file(struct pipeline *pl, const struct dt_acc_key *k, const struct dt_acc_val *v,
+	     uint64_t delta, uint64_t dops, const char *path)
+{
+	struct file_record r = {};
+	struct proc_info pi;
+	char pbuf[64];
+	struct {
+		struct dt_rec_file f;
+		char path[4096];
+	} rec = {};
+	size_t plen;
+
+	if (path)
+		pl_set_path(pl, k->dev, k->ino, path);
+	if (proctab_get(pl->pt, k->tgid, &pi)) {
+		memset(&pi, 0, sizeof(pi));
+		pi.pid = k->tgid;
+	}
+	r.ts_ns = v->last_ns;
+	r.path = pl_inode_path(pl, k->dev, k->ino, pbuf, sizeof(pbuf));
+	r.dev = k->dev;
+	r.ino = k->ino;
+	r.proc = &pi;
+	r.uid = v->uid;
+	if (v->dataset < pl->inv->n_datasets) {
+		r.dataset = pl->inv->datasets[v->dataset].id;
+		r.label = pl->inv->datasets[v->dataset].label;
+	} else {
+		r.dataset = "unknown";
+		r.label = DT_LABEL_NONE;
+	}
+	r.access = k->access;
+	r.bytes = delta;
+	r.ops = dops;
+	if (event_wanted(pl, &r) && ocsf_file_read(&pl->jb, &pl->octx, &r) == 0)
+		pl->event_out(pl->out_ctx, pl->jb.buf, pl->jb.len);
+	corr_file(&pl->corr, k, v, delta, dops);
+
+	if (!pl->trace)
+		return;
+	rec.f.key = *k;
+	rec.f.val = *v;
+	rec.f.delta = delta;
+	rec.f.dops = dops;
+	plen = strlen(r.path);
+	if (plen >= sizeof(rec.path))
+		plen = sizeof(rec.path) - 1;
+	memcpy(rec.path, r.path, plen);
+	record(pl, DT_REC_FILE, &rec, sizeof(rec.f) + plen + 1, v->last_ns);
+}
+
+void pl_egress(struct pipeline *pl, const struct dt_egress_key *k, const struct dt_egress_val *v)
+{
+	struct dt_rec_egress rec = { .key = *k, .val = *v };
+
+	corr_egress(&pl->corr, k, v);
+	record(pl, DT_REC_EGRESS, &rec, sizeof(rec), v->last_ns);
+}
+
+void pl_gone(struct pipeline *pl, uint32_t tgid)
+{
+	corr_proc_exit(&pl->corr, tgid);
+	record(pl, DT_REC_GONE, &tgid, sizeof(tgid), mono_now());
+}
+
+void pl_stop(struct pipeline *pl)
+{
+	corr_flush(&pl->corr);
+	record(pl, DT_REC_STOP, "", 0, mono_now());
+}
+
+void pl_gap(struct pipeline *pl, const struct gap_record *g)
+{
+	struct dt_rec_gap rec = { .start_ns = g->start_ns, .end_ns = g->end_ns, .lost = g->lost,
+				  .seq = g->seq, .cpu = g->cpu };
+
+	snprintf(rec.source, sizeof(rec.source), "%s", g->source);
+	if (ocsf_visibility_gap(&pl->jb, &pl->octx, g) == 0 && pl->finding_out)
+		pl->finding_out(pl->out_ctx, pl->jb.buf, pl->jb.len);
+	record(pl, DT_REC_GAP, &rec, sizeof(rec), g->end_ns);
+}

@@ -1,0 +1,80 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/* pipeline.h - from records to JSON lines: the part of the agent that live runs and replays share. */
+#ifndef DT_PIPELINE_H
+#define DT_PIPELINE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "correlator.h"
+#include "datatrail_abi.h"
+#include "hmap.h"
+#include "inventory.h"
+#include "json.h"
+#include "ocsf.h"
+#include "proctab.h"
+#include "records.h"
+#include "trace.h"
+
+typedef void (*pl_out_fn)(void *ctx, const char *line, size_t len);
+
+/* Which event lines to print (trace cat); findings are not filtered. */
+struct pl_filter {
+	uint32_t pid;        /* 0: any */
+	const char *dataset; /* NULL: any */
+	uint64_t since_ms;   /* wall clock, 0: no bound */
+	uint64_t until_ms;   /* 0: no bound */
+};
+
+/*
+ * Borrowed: @inv and @pt, which the caller keeps alive (and may swap the inventory with
+ * pl_set_inventory()). Owned: the path table, the correlator, and nothing of the trace writer
+ * (pl_record_to() only borrows it). With a trace writer set, every record that reaches the
+ * pipeline is written to it first, with the process-table answers it needed just before it.
+ */
+struct pipeline {
+	const struct inventory *inv;
+	struct proctab *pt;
+	bool live; /* exec records update the process table (replay has them recorded) */
+	struct ocsf_ctx octx;
+	char hostname[256];
+	struct hmap paths; /* struct dt_inode_key -> char *, inodes the inventory does not list */
+	struct correlator corr;
+	struct jbuf jb;
+	pl_out_fn event_out; /* NULL: no event lines */
+	pl_out_fn finding_out;
+	void *out_ctx;
+	struct pl_filter filter;
+	struct trace_writer *trace;
+	struct hmap recorded; /* pid -> struct proc_info last written to the trace */
+	uint8_t *pending;     /* process-table answers waiting for their record */
+	size_t pending_len;
+	size_t pending_cap;
+	uint64_t trace_errors;
+};
+
+int pl_init(struct pipeline *pl, const struct inventory *inv, struct proctab *pt, bool live,
+	    const char *hostname, int64_t mono_to_real_ns, pl_out_fn event_out,
+	    pl_out_fn finding_out, void *out_ctx);
+void pl_free(struct pipeline *pl);
+
+/* Starts recording: writes the run's META and INVENTORY records. */
+int pl_record_to(struct pipeline *pl, struct trace_writer *w);
+void pl_set_inventory(struct pipeline *pl, const struct inventory *inv);
+
+/* A ring buffer record as the kernel wrote it. */
+void pl_raw(struct pipeline *pl, const void *rec, size_t size);
+/* A counter's news: @delta bytes in @dops operations, @v its totals; @path overrides lookup. */
+void pl_file(struct pipeline *pl, const struct dt_acc_key *k, const struct dt_acc_val *v,
+	     uint64_t delta, uint64_t dops, const char *path);
+void pl_egress(struct pipeline *pl, const struct dt_egress_key *k, const struct dt_egress_val *v);
+void pl_gone(struct pipeline *pl, uint32_t tgid);
+void pl_stop(struct pipeline *pl);
+void pl_gap(struct pipeline *pl, const struct gap_record *g);
+
+/* The path of an inode: the inventory's, one the kernel reported, or "inode:MAJ:MIN:INO". */
+const char *pl_inode_path(struct pipeline *pl, uint32_t dev, uint64_t ino, char *buf, size_t n);
+void pl_set_path(struct pipeline *pl, uint32_t dev, uint64_t ino, const char *path);
+
+#endif /* DT_PIPELINE_H */

@@ -1,0 +1,58 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/* records.h - the agent's own trace records, beside the kernel's: what replay needs to re-derive findings. */
+#ifndef DT_RECORDS_H
+#define DT_RECORDS_H
+
+#include <stdint.h>
+
+#include "datatrail_abi.h"
+#include "proctab.h"
+
+/*
+ * A trace holds every ring buffer record as it came (type = enum dt_event_type) and these
+ * (types from 0x100, see trace.h), in the order the agent used them. Replay feeds them to the
+ * same pipeline, so a record must carry everything the agent looked up outside the stream:
+ * counters read from kernel maps, processes read from the procs map or /proc, paths.
+ */
+enum dt_rec_type {
+	DT_REC_META = 0x100,      /* struct dt_rec_meta: first in every run */
+	DT_REC_INVENTORY = 0x101, /* the inventory's JSON text, at start and at each reload */
+	DT_REC_FILE = 0x102,      /* struct dt_rec_file, then the path */
+	DT_REC_EGRESS = 0x103,    /* struct dt_rec_egress */
+	DT_REC_PROC = 0x104,      /* struct proc_info: an answer the process table gave */
+	DT_REC_GONE = 0x105,      /* uint32_t tgid: the agent found the process gone */
+	DT_REC_STOP = 0x106,      /* the agent stopped: final updates */
+	DT_REC_GAP = 0x107,       /* struct dt_rec_gap: a visibility gap was reported */
+};
+
+struct dt_rec_meta {
+	int64_t mono_to_real_ns;
+	uint32_t abi_version;
+	uint32_t pad;
+	char hostname[256];
+};
+
+struct dt_rec_file {
+	struct dt_acc_key key;
+	struct dt_acc_val val;
+	uint64_t delta;
+	uint64_t dops;
+	/* followed by the path, NUL-terminated */
+};
+
+struct dt_rec_egress {
+	struct dt_egress_key key;
+	struct dt_egress_val val;
+};
+
+struct dt_rec_gap {
+	uint64_t start_ns;
+	uint64_t end_ns;
+	uint64_t lost;
+	uint64_t seq;
+	int32_t cpu;
+	uint32_t pad;
+	char source[32];
+};
+
+#endif /* DT_RECORDS_H */
