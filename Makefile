@@ -10,7 +10,7 @@ VERSION := 0.1.0
 
 # SAN=1 builds user space with AddressSanitizer and UndefinedBehaviorSanitizer.
 SANITIZERS := address,undefined
-SANFLAGS := $(if $(SAN),-fsanitize=$(SANITIZERS) -fno-omit-frame-pointer)
+SANFLAGS := $(if $(SAN),-fsanitize=$(SANITIZERS) -fno-sanitize-recover=all -fno-omit-frame-pointer)
 CFLAGS ?= -g -O2
 CFLAGS += -std=gnu11 -Wall -Wextra -Werror -DDT_VERSION='"$(VERSION)"' \
 	  -Iinclude -Iuser -I$(BUILD) $(SANFLAGS)
@@ -77,7 +77,7 @@ run: deps all
 
 # Unit tests (no root needed) and integration tests (root, real BPF, real programs).
 test: deps all
-	@./tests/run.sh
+	@BUILD=$(BUILD) ./tests/run.sh
 
 unit: all
 	@./tests/run.sh --unit-only

@@ -48,13 +48,18 @@ static __always_inline void *dt_reserve(__u16 type, __u16 size)
 	return h;
 }
 
+/* Wake the agent only once this much waits; it also collects every 100 ms by itself. */
+#define DT_WAKEUP_BYTES (64 << 10)
+
 static __always_inline void dt_submit(void *rec)
 {
 	struct dt_stats *st = dt_stats();
 
 	if (st)
 		st->emitted++;
-	bpf_ringbuf_submit(rec, 0);
+	bpf_ringbuf_submit(rec, bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA) >= DT_WAKEUP_BYTES
+				       ? BPF_RB_FORCE_WAKEUP
+				       : BPF_RB_NO_WAKEUP);
 }
 
 static __always_inline struct file *dt_fd_file(struct task_struct *task, long fd)

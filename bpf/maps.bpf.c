@@ -18,6 +18,7 @@ struct dt_ev_classify *dt_abi_classify __attribute__((unused));
 struct dt_ev_taint *dt_abi_taint __attribute__((unused));
 struct dt_ev_egress *dt_abi_egress __attribute__((unused));
 struct dt_ev_derived *dt_abi_derived __attribute__((unused));
+struct dt_ev_agent *dt_abi_agent __attribute__((unused));
 struct dt_ev_device *dt_abi_device __attribute__((unused));
 
 char LICENSE[] SEC("license") = "GPL";

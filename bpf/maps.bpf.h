@@ -63,6 +63,16 @@ DT_MAP(chan, __uint(type, BPF_MAP_TYPE_LRU_HASH); __uint(max_entries, DT_CHAN_MA
 DT_MAP(egress, __uint(type, BPF_MAP_TYPE_HASH); __uint(max_entries, DT_EGRESS_MAX);
        __type(key, struct dt_egress_key); __type(value, struct dt_egress_val););
 
+/* What user space reported of acc and egress counters (see struct dt_shadow). */
+DT_MAP(acc_seen, __uint(type, BPF_MAP_TYPE_HASH); __uint(max_entries, DT_ACC_MAX);
+       __type(key, struct dt_acc_key); __type(value, struct dt_shadow););
+DT_MAP(egress_seen, __uint(type, BPF_MAP_TYPE_HASH); __uint(max_entries, DT_EGRESS_MAX);
+       __type(key, struct dt_egress_key); __type(value, struct dt_shadow););
+
+/* Dataset ids by index (see struct dt_dsname). */
+DT_MAP(dsnames, __uint(type, BPF_MAP_TYPE_ARRAY); __uint(max_entries, DT_TAINT_WORDS * 64);
+       __type(key, __u32); __type(value, struct dt_dsname););
+
 #ifndef DT_MAPS_DEFINE
 extern const volatile struct dt_config dt_cfg;
 /* Channels ever tainted: while 0, reads skip the channel lookup entirely. */

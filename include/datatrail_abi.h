@@ -33,6 +33,8 @@ enum dt_event_type {
 	DT_EV_TAINT = 5,       /* a process became tainted, or tainted by more datasets */
 	DT_EV_EGRESS = 6,      /* a tainted process first sent to a destination */
 	DT_EV_DERIVED = 7,     /* a tainted process wrote a file outside the datasets */
+	/* 8: DT_EV_DEVICE, see the GPU section below */
+	DT_EV_AGENT = 9,       /* another process signalled the agent or opened its pinned maps */
 };
 
 /* One bit per way of reading; an aggregate key holds exactly one of them. */
@@ -70,7 +72,11 @@ enum dt_inode_flags {
 	DT_INODE_DIR = 1,     /* a directory: classifies what is created below it */
 	DT_INODE_CREATED = 2, /* classified by the kernel after the agent started */
 	DT_INODE_DERIVED = 4, /* written by a tainted process: carries that taint, not a dataset's */
+	DT_INODE_AGENT = 8,   /* the agent's own config, inventory or trace: changes are tampering */
 };
+
+/* The dataset index of the agent's own files (DT_INODE_AGENT): no dataset of the inventory. */
+#define DT_DATASET_AGENT 0xffffffffu
 
 /* How taint reached a process or channel: the hops `replay --explain` shows. */
 enum dt_hop {
@@ -272,6 +278,34 @@ struct dt_stats {
 struct dt_config {
 	__u32 agent_tgid; /* the agent's own reads are not reported */
 	__u32 pad;
+	char pin_dir[64]; /* where the agent pins its maps; opening them is tampering */
+};
+
+/* What user space has reported of a counter: pinned, so a restarted agent does not repeat it. */
+struct dt_shadow {
+	__u64 bytes;
+	__u64 ops;
+};
+
+/* Dataset ids by index, pinned: kernel state keeps meaning across reloads and restarts. */
+struct dt_dsname {
+	char id[64];
+};
+
+enum dt_agent_access {
+	DT_AGENT_SIGNAL = 1,  /* another process signalled the agent */
+	DT_AGENT_PIN_OPEN = 2, /* another process opened one of the agent's pinned maps */
+};
+
+/* DT_EV_AGENT: something another process did to the agent itself. */
+struct dt_ev_agent {
+	struct dt_event_hdr hdr;
+	__u32 tgid; /* who */
+	__u32 uid;
+	__u32 kind; /* enum dt_agent_access */
+	__s32 sig;
+	char comm[DT_COMM_LEN];
+	char path[64]; /* DT_AGENT_PIN_OPEN: the pinned path */
 };
 
 #define DT_STATIC_SIZE(type, size) _Static_assert(sizeof(type) == (size), #type " size changed")
@@ -293,7 +327,10 @@ DT_STATIC_SIZE(struct dt_ev_taint, 104);
 DT_STATIC_SIZE(struct dt_ev_egress, 48);
 DT_STATIC_SIZE(struct dt_ev_derived, 880);
 DT_STATIC_SIZE(struct dt_stats, 64);
-DT_STATIC_SIZE(struct dt_config, 8);
+DT_STATIC_SIZE(struct dt_config, 72);
+DT_STATIC_SIZE(struct dt_shadow, 16);
+DT_STATIC_SIZE(struct dt_dsname, 64);
+DT_STATIC_SIZE(struct dt_ev_agent, 120);
 
 /* GPU and kernel-bypass devices */
 

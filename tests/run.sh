@@ -30,7 +30,7 @@ tally() { # name output-file rc
 }
 
 out=$(mktemp)
-for t in build/tests/test_*; do
+for t in "${BUILD:-build}"/tests/test_*; do
 	[ -x "$t" ] || continue
 	"$t" 2>&1 | tee "$out"
 	tally "$t" "$out" "${PIPESTATUS[0]}"
@@ -45,7 +45,7 @@ if [ "$unit_only" = 0 ]; then
 	done
 fi
 # Short libFuzzer runs of the parsers that take hostile input (long runs: make fuzz).
-if [ "$unit_only" = 0 ]; then
+if [ "$unit_only" = 0 ] && [ -z "${SKIP_FUZZ:-}" ]; then
 	echo "== tests/fuzz/run-short.sh"
 	tests/fuzz/run-short.sh "${FUZZ_SECONDS:-10}" 2>&1 | tee "$out"
 	tally fuzz "$out" "${PIPESTATUS[0]}"

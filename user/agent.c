@@ -6,9 +6,15 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <libgen.h>
+#include <sys/inotify.h>
+#include <linux/capability.h>
 #include <sys/mount.h>
+#include <sys/prctl.h>
+#include <sys/syscall.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/vfs.h>
 #include <sys/un.h>
 #include <time.h>
 #include <unistd.h>
@@ -22,30 +28,26 @@
 #include "datatrail_abi.h"
 /* The skeleton names the ABI structs, so it comes after them. */
 #include "datatrail.skel.h"
+#include "gpu.h"
 #include "hmap.h"
 #include "inventory.h"
 #include "kafka.h"
+#include "kstate.h"
 #include "ocsf.h"
 #include "pipeline.h"
 #include "proctab.h"
 #include "sink.h"
 #include "trace.h"
 
-/* What user space has already reported of one kernel counter. */
-struct shadow {
-	uint64_t bytes;
-	uint64_t ops;
-};
-
 struct agent {
 	const struct agent_opts *opts;
 	struct inventory *inv;
 	struct datatrail_bpf *skel;
 	struct ring_buffer *rb;
-	struct hmap shadow;  /* struct dt_acc_key -> struct shadow */
-	struct hmap eshadow; /* struct dt_egress_key -> struct shadow */
+	uint64_t shadow_errors; /* reports the pinned acc_seen/egress_seen maps could not keep */
 	struct hmap dead;    /* tgid -> nothing: processes found gone during a flush */
 	struct pipeline pl;
+	struct gpu gpu; /* GPU and kernel-bypass devices */
 	struct proctab pt;
 	struct sink events;
 	struct sink findings;
@@ -53,6 +55,11 @@ struct agent {
 	struct config *cfg;        /* --config, or NULL */
 	struct kafka_sink *kafka;  /* when the config enables Kafka */
 	struct kafka_stats kstats; /* as last checked, for new drops */
+	int inotify_fd;            /* the inventory's directory, for edits; -1 without */
+	char *inv_name;            /* the inventory's file name within it */
+	uint64_t inventory_version; /* 1, then one more per reload that took effect */
+	bool status_warned;
+	unsigned int flush_ms; /* --flush-ms, else the config's, else 1000 */
 	char hostname[256];
 	int ncpus;
 	struct dt_stats *stats_prev; /* per CPU, as last reported */
@@ -115,30 +122,35 @@ static void finding_out(void *ctx, const char *line, size_t len)
  */
 static void flush_key(struct agent *a, const struct dt_acc_key *k, bool final)
 {
-	int fd = bpf_map__fd(a->skel->maps.acc);
+	int fd = bpf_map__fd(a->skel->maps.acc), sfd = bpf_map__fd(a->skel->maps.acc_seen);
+	struct dt_shadow s = {};
 	struct dt_acc_val v;
-	struct shadow *s;
 
 	if (bpf_map_lookup_elem(fd, k, &v))
 		goto forget;
-	s = hmap_put(&a->shadow, k, NULL);
-	if (!s)
-		return;
-	if (v.bytes > s->bytes || v.ops > s->ops) {
-		pl_file(&a->pl, k, &v, v.bytes - s->bytes, v.ops - s->ops, NULL);
-		s->bytes = v.bytes;
-		s->ops = v.ops;
+	/* What was reported lives in a pinned map: a restarted agent goes on from there. */
+	bpf_map_lookup_elem(sfd, k, &s);
+	if (v.bytes > s.bytes || v.ops > s.ops) {
+		pl_file(&a->pl, k, &v, v.bytes - s.bytes, v.ops - s.ops, NULL);
+		s.bytes = v.bytes;
+		s.ops = v.ops;
+		if (!final && bpf_map_update_elem(sfd, k, &s, BPF_ANY))
+			a->shadow_errors++;
 	}
 	if (!final)
 		return;
 	bpf_map_delete_elem(fd, k);
 forget:
-	hmap_del(&a->shadow, k);
+	bpf_map_delete_elem(sfd, k);
 }
 
+/* /proc, not kill(0): without CAP_KILL the agent could not tell others' processes gone. */
 static bool tgid_gone(uint32_t tgid)
 {
-	return kill(tgid, 0) && errno == ESRCH;
+	char path[32];
+
+	snprintf(path, sizeof(path), "/proc/%u", tgid);
+	return access(path, F_OK) && errno == ENOENT;
 }
 
 /*
@@ -180,25 +192,25 @@ static void flush_all(struct agent *a, uint32_t tgid, bool final)
 /* Like flush_key() for the bytes a tainted process sent to one destination. */
 static void flush_egress_key(struct agent *a, const struct dt_egress_key *k, bool final)
 {
-	int fd = bpf_map__fd(a->skel->maps.egress);
+	int fd = bpf_map__fd(a->skel->maps.egress), sfd = bpf_map__fd(a->skel->maps.egress_seen);
+	struct dt_shadow s = {};
 	struct dt_egress_val v;
-	struct shadow *s;
 
 	if (bpf_map_lookup_elem(fd, k, &v))
 		goto forget;
-	s = hmap_put(&a->eshadow, k, NULL);
-	if (!s)
-		return;
-	if (v.bytes != s->bytes || v.ops != s->ops) {
+	bpf_map_lookup_elem(sfd, k, &s);
+	if (v.bytes != s.bytes || v.ops != s.ops) {
 		pl_egress(&a->pl, k, &v);
-		s->bytes = v.bytes;
-		s->ops = v.ops;
+		s.bytes = v.bytes;
+		s.ops = v.ops;
+		if (!final && bpf_map_update_elem(sfd, k, &s, BPF_ANY))
+			a->shadow_errors++;
 	}
 	if (!final)
 		return;
 	bpf_map_delete_elem(fd, k);
 forget:
-	hmap_del(&a->eshadow, k);
+	bpf_map_delete_elem(sfd, k);
 }
 
 static void flush_egress_all(struct agent *a, uint32_t tgid, bool final)
@@ -238,6 +250,7 @@ static void proc_gone(struct agent *a, uint32_t tgid)
 {
 	flush_all(a, tgid, true);
 	flush_egress_all(a, tgid, true);
+	gpu_flush(&a->gpu, tgid, true);
 	pl_gone(&a->pl, tgid);
 }
 
@@ -249,6 +262,8 @@ static void flush_periodic(struct agent *a)
 
 	flush_all(a, 0, false);
 	flush_egress_all(a, 0, false);
+	/* Before the gone processes' pl_gone(): it drops the taint their device findings need. */
+	gpu_flush(&a->gpu, 0, false);
 	while (hmap_next(&a->dead, &it, (void **)&tgid, NULL))
 		pl_gone(&a->pl, *tgid);
 	hmap_free(&a->dead);
@@ -285,6 +300,10 @@ static int on_event(void *ctx, void *data, size_t size)
 	case DT_EV_EGRESS:
 		if (h->size >= sizeof(struct dt_ev_egress))
 			flush_egress_key(a, &((const struct dt_ev_egress *)data)->key, false);
+		break;
+	case DT_EV_DEVICE:
+		if (h->size >= sizeof(struct dt_ev_device))
+			gpu_on_device(&a->gpu, data);
 		break;
 	}
 	return 0;
@@ -352,10 +371,100 @@ static void check_kafka(struct agent *a)
 	a->kstats = st;
 }
 
-/* SIGHUP: short-lived credentials named in the config are read again. */
+/*
+ * A new inventory takes effect without a restart: datasets keep their kernel slots, the
+ * inode map follows, the pipeline (and the trace) learn it. A bad one changes nothing.
+ */
+static void reload_inventory(struct agent *a)
+{
+	int ifd = bpf_map__fd(a->skel->maps.inodes), dfd = bpf_map__fd(a->skel->maps.devs);
+	struct inventory *inv = NULL;
+	struct errbuf eb = {};
+	int err;
+
+	err = inventory_load(a->opts->inventory, &inv, &eb);
+	if (!err) {
+		err = kstate_align(bpf_map__fd(a->skel->maps.dsnames), inv, &eb);
+		if (err)
+			inventory_free(inv);
+	}
+	if (err) {
+		fprintf(stderr, "datatrail: reload: %s; the inventory in force stays\n", eb.msg);
+		return;
+	}
+	err = kstate_sync_inodes(ifd, dfd, inv);
+	if (err) {
+		/* The map may now hold part of each: put the old inventory back in full. */
+		fprintf(stderr, "datatrail: reload: inode map: %s; the inventory in force stays\n",
+			strerror(-err));
+		kstate_sync_inodes(ifd, dfd, a->inv);
+		inventory_free(inv);
+		return;
+	}
+	kstate_add_agent_file(ifd, dfd, a->opts->inventory);
+	if (a->opts->config_path)
+		kstate_add_agent_file(ifd, dfd, a->opts->config_path);
+	if (a->opts->trace_dir)
+		kstate_add_agent_file(ifd, dfd, a->opts->trace_dir);
+	pl_set_inventory(&a->pl, inv);
+	pl_slots(&a->pl);
+	a->gpu.out.inv = inv;
+	inventory_free(a->inv);
+	a->inv = inv;
+	a->inventory_version++;
+	fprintf(stderr, "datatrail: inventory '%s' reloaded: %zu datasets, %zu inodes\n",
+		a->opts->inventory, inv->n_datasets, inv->n_inodes);
+}
+
+/* Watches the inventory's directory: editors replace files rather than write them in place. */
+static void watch_inventory(struct agent *a)
+{
+	char *copy = strdup(a->opts->inventory), *dir;
+
+	a->inotify_fd = -1;
+	if (!copy)
+		return;
+	a->inv_name = strdup(basename(copy));
+	strcpy(copy, a->opts->inventory);
+	dir = dirname(copy);
+	a->inotify_fd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
+	if (a->inotify_fd >= 0 &&
+	    inotify_add_watch(a->inotify_fd, dir, IN_CLOSE_WRITE | IN_MOVED_TO | IN_CREATE) < 0) {
+		fprintf(stderr, "datatrail: watch '%s': %s; reload with SIGHUP\n", dir,
+			strerror(errno));
+		close(a->inotify_fd);
+		a->inotify_fd = -1;
+	}
+	free(copy);
+}
+
+static bool inventory_changed(struct agent *a)
+{
+	char buf[4096] __attribute__((aligned(__alignof__(struct inotify_event))));
+	bool changed = false;
+	ssize_t n;
+
+	if (a->inotify_fd < 0 || !a->inv_name)
+		return false;
+	while ((n = read(a->inotify_fd, buf, sizeof(buf))) > 0) {
+		for (char *p = buf; p < buf + n;) {
+			struct inotify_event *ev = (struct inotify_event *)p;
+
+			if (ev->len && !strcmp(ev->name, a->inv_name) &&
+			    (ev->mask & (IN_CLOSE_WRITE | IN_MOVED_TO)))
+				changed = true;
+			p += sizeof(*ev) + ev->len;
+		}
+	}
+	return changed;
+}
+
+/* SIGHUP: the inventory and the secret files named in the config are read again. */
 static void reload(struct agent *a)
 {
 	struct errbuf eb = {};
+
+	reload_inventory(a);
 
 	if (a->kafka && kafka_sink_reload_secrets(a->kafka, &eb))
 		fprintf(stderr, "datatrail: %s\n", eb.msg);
@@ -382,26 +491,74 @@ static int open_config(struct agent *a)
 	return err;
 }
 
-/* Fills the classified-inode and device maps from the inventory. */
+/*
+ * Fills the classified-inode and device maps from the inventory, after giving its datasets
+ * the slots the pinned maps already use, and marks the agent's own files.
+ */
 static int load_inodes(struct agent *a)
 {
 	int ifd = bpf_map__fd(a->skel->maps.inodes), dfd = bpf_map__fd(a->skel->maps.devs);
-	uint32_t one = 1;
+	const struct agent_opts *o = a->opts;
+	struct errbuf eb = {};
+	int err;
 
-	for (size_t i = 0; i < a->inv->n_inodes; i++) {
-		const struct inv_inode *ii = &a->inv->inodes[i];
-		struct dt_inode_key k = { .ino = ii->ino, .dev = ii->dev };
-		struct dt_inode_val v = {
-			.dataset = ii->dataset,
-			.label = a->inv->datasets[ii->dataset].label,
-			.flags = ii->is_dir ? DT_INODE_DIR : 0,
-		};
-
-		if (bpf_map_update_elem(ifd, &k, &v, BPF_ANY))
-			return -errno;
-		if (bpf_map_update_elem(dfd, &k.dev, &one, BPF_ANY))
-			return -errno;
+	err = kstate_align(bpf_map__fd(a->skel->maps.dsnames), a->inv, &eb);
+	if (err) {
+		fprintf(stderr, "datatrail: %s\n", eb.msg);
+		return err;
 	}
+	pl_slots(&a->pl);
+	err = kstate_sync_inodes(ifd, dfd, a->inv);
+	if (err)
+		return err;
+	/* Another process changing these is tampering with the agent itself. */
+	err = kstate_add_agent_file(ifd, dfd, o->inventory);
+	if (!err && o->config_path)
+		err = kstate_add_agent_file(ifd, dfd, o->config_path);
+	if (!err && o->trace_dir)
+		err = kstate_add_agent_file(ifd, dfd, o->trace_dir);
+	return err;
+}
+
+/*
+ * Taint that outlived a previous agent: the correlator learns it as if from taint records.
+ * A process that exited while no agent ran left its taint behind; a new process with its
+ * pid (started after the taint was) must not inherit it.
+ */
+static void seed_taints(struct agent *a)
+{
+	int fd = bpf_map__fd(a->skel->maps.taint);
+	uint32_t k, *prev = NULL, stale[256];
+	size_t n = 0;
+
+	while (!bpf_map_get_next_key(fd, prev, &k)) {
+		struct dt_ev_taint e = { .hdr = { .type = DT_EV_TAINT, .size = sizeof(e) }, .tgid = k };
+		struct proc_info pi;
+
+		if (!bpf_map_lookup_elem(fd, &k, &e.taint)) {
+			if (proc_info_from_procfs(k, &pi) ||
+			    pi.start_ns > e.taint.first_ns + 1000000000ULL) {
+				if (n < sizeof(stale) / sizeof(stale[0]))
+					stale[n++] = k;
+			} else {
+				pl_raw(&a->pl, &e, sizeof(e));
+			}
+		}
+		prev = &k;
+	}
+	for (size_t i = 0; i < n; i++)
+		bpf_map_delete_elem(fd, &stale[i]);
+}
+
+/* Pinned maps live in the BPF file system; mount it where it is missing. */
+static int ensure_bpffs(void)
+{
+	struct statfs sfs;
+
+	if (!statfs("/sys/fs/bpf", &sfs) && sfs.f_type == 0xcafe4a11 /* BPF_FS_MAGIC */)
+		return 0;
+	if (mount("bpf", "/sys/fs/bpf", "bpf", 0, NULL))
+		return -errno;
 	return 0;
 }
 
@@ -505,6 +662,107 @@ static int open_trace(struct agent *a)
 	return err;
 }
 
+/*
+ * After attach the agent needs no privilege to use what it holds (map and ring buffer fds,
+ * open files). It keeps CAP_DAC_READ_SEARCH, to rescan dataset directories on reload, and
+ * CAP_SYS_PTRACE, to read /proc/PID/exe of other users' processes; the bounding set loses
+ * the rest too, so nothing it execs could regain them.
+ */
+#define DT_KEPT_CAPS ((1ULL << CAP_DAC_READ_SEARCH) | (1ULL << CAP_SYS_PTRACE))
+
+static int drop_caps(void)
+{
+	struct __user_cap_header_struct hdr = { .version = _LINUX_CAPABILITY_VERSION_3 };
+	struct __user_cap_data_struct data[2] = {};
+
+	/* The bounding set needs CAP_SETPCAP; where it was not granted, it is already narrow. */
+	for (int cap = 0; cap <= CAP_LAST_CAP; cap++)
+		if (!(DT_KEPT_CAPS & (1ULL << cap)) && prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) &&
+		    errno != EINVAL && errno != EPERM)
+			return -errno;
+	data[0].effective = data[0].permitted = (uint32_t)DT_KEPT_CAPS;
+	data[1].effective = data[1].permitted = (uint32_t)(DT_KEPT_CAPS >> 32);
+	if (syscall(SYS_capset, &hdr, data))
+		return -errno;
+	return 0;
+}
+
+/*
+ * The status file `datatrail status` reads: written whole to a temporary name and renamed,
+ * so a reader never sees half of one.
+ */
+static void write_status(struct agent *a, bool running)
+{
+	const char *path = a->opts->status_file;
+	uint64_t totals[6] = {};
+	char tmp[4096];
+	struct jbuf jb;
+	int fd;
+
+	if (!path)
+		return;
+	for (int c = 0; c < a->ncpus; c++) {
+		totals[0] += a->stats_prev[c].emitted;
+		totals[1] += a->stats_prev[c].dropped;
+		totals[2] += a->stats_prev[c].acc_full;
+		totals[3] += a->stats_prev[c].inode_full + a->stats_prev[c].proc_full;
+		totals[4] += a->stats_prev[c].taint_full;
+		totals[5] += a->stats_prev[c].egress_full;
+	}
+	jb_init(&jb);
+	jb_obj_open(&jb, NULL);
+	jb_u64(&jb, "pid", getpid());
+	jb_bool(&jb, "running", running);
+	jb_bool(&jb, "attached", running);
+	jb_u64(&jb, "updated_ms", now_ns(CLOCK_REALTIME) / 1000000);
+	jb_u64(&jb, "flush_ms", a->flush_ms);
+	jb_obj_open(&jb, "inventory");
+	jb_str(&jb, "file", a->opts->inventory);
+	jb_u64(&jb, "datasets", a->inv->n_datasets);
+	jb_u64(&jb, "inodes", a->inv->n_inodes);
+	jb_u64(&jb, "version", a->inventory_version);
+	jb_obj_close(&jb);
+	jb_obj_open(&jb, "counters");
+	jb_u64(&jb, "kernel_records", totals[0]);
+	jb_u64(&jb, "ring_buffer_dropped", totals[1]);
+	jb_u64(&jb, "acc_map_full", totals[2]);
+	jb_u64(&jb, "inode_or_proc_map_full", totals[3]);
+	jb_u64(&jb, "taint_map_full", totals[4]);
+	jb_u64(&jb, "egress_map_full", totals[5]);
+	jb_u64(&jb, "seq_lost", a->seq_lost);
+	jb_u64(&jb, "events_written", a->events.lines);
+	jb_u64(&jb, "findings_written", a->findings.lines);
+	jb_obj_close(&jb);
+	jb_obj_open(&jb, "kafka");
+	jb_bool(&jb, "enabled", a->kafka != NULL);
+	jb_u64(&jb, "delivered", a->kstats.delivered);
+	jb_u64(&jb, "spooled", a->kstats.spooled);
+	jb_u64(&jb, "spool_bytes", a->kstats.spool_bytes);
+	jb_u64(&jb, "dropped_findings", a->kstats.dropped_findings);
+	jb_u64(&jb, "dropped_events", a->kstats.dropped_events);
+	jb_str(&jb, "last_error", a->kstats.last_error);
+	jb_obj_close(&jb);
+	jb_obj_close(&jb);
+	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
+	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0640);
+	if (!jb_finish(&jb) && fd >= 0 && write(fd, jb.buf, jb.len) == (ssize_t)jb.len &&
+	    !close(fd)) {
+		fd = -1;
+		if (rename(tmp, path))
+			unlink(tmp);
+	}
+	if (fd >= 0) {
+		close(fd);
+		unlink(tmp);
+	}
+	if (fd >= 0 || access(path, F_OK)) {
+		if (!a->status_warned)
+			fprintf(stderr, "datatrail: status '%s': cannot write it\n", path);
+		a->status_warned = true;
+	}
+	jb_free(&jb);
+}
+
 static size_t max_sz(size_t a, size_t b)
 {
 	return a > b ? a : b;
@@ -520,11 +778,12 @@ int agent_run(const struct agent_opts *opts)
 
 	libbpf_verbose = opts->verbose;
 	libbpf_set_print(libbpf_print);
-	hmap_init(&a.shadow, sizeof(struct dt_acc_key), sizeof(struct shadow));
-	hmap_init(&a.eshadow, sizeof(struct dt_egress_key), sizeof(struct shadow));
 	hmap_init(&a.dead, sizeof(uint32_t), 0);
 	proctab_init(&a.pt, -1);
 
+	a.flush_ms = opts->flush_ms;
+	if (opts->ready_file)
+		unlink(opts->ready_file); /* a stale one would claim readiness too early */
 	err = inventory_load(opts->inventory, &a.inv, &eb);
 	if (err) {
 		fprintf(stderr, "datatrail: %s\n", eb.msg);
@@ -554,7 +813,18 @@ int agent_run(const struct agent_opts *opts)
 		err = open_config(&a);
 		if (err)
 			goto out_findings;
+		if (!opts->flush_ms_given && a.cfg->flush_ms)
+			a.flush_ms = a.cfg->flush_ms;
 	}
+	err = gpu_init(&a.gpu, opts->config_path, &eb);
+	if (err) {
+		fprintf(stderr, "datatrail: %s\n", eb.msg);
+		goto out_findings;
+	}
+	gpu_set_output(&a.gpu, &(struct gpu_out){ .inv = a.inv, .pt = &a.pt, .octx = &a.pl.octx,
+						  .taints = &a.pl.corr.taints,
+						  .event_out = event_out,
+						  .finding_out = finding_out, .ctx = &a });
 	a.ncpus = libbpf_num_possible_cpus();
 	if (a.ncpus <= 0) {
 		err = a.ncpus ? a.ncpus : -EINVAL;
@@ -585,6 +855,23 @@ int agent_run(const struct agent_opts *opts)
 	probe_optional_hooks(a.skel);
 	/* Room for the inventory and as many files again created below its directories. */
 	bpf_map__set_max_entries(a.skel->maps.inodes, max_sz(65536, a.inv->n_inodes * 2));
+	if (opts->ringbuf_kb)
+		bpf_map__set_max_entries(a.skel->maps.events, opts->ringbuf_kb * 1024);
+	if (opts->pin_dir && opts->pin_dir[0]) {
+		snprintf((char *)a.skel->rodata->dt_cfg.pin_dir,
+			 sizeof(a.skel->rodata->dt_cfg.pin_dir), "%s", opts->pin_dir);
+		err = ensure_bpffs();
+		if (!err)
+			err = kstate_pin(a.skel->obj, opts->pin_dir,
+					 max_sz(65536, a.inv->n_inodes * 2), &eb);
+		else
+			snprintf(eb.msg, sizeof(eb.msg), "mount bpffs at '/sys/fs/bpf': %s",
+				 strerror(-err));
+		if (err) {
+			fprintf(stderr, "datatrail: %s\n", eb.msg);
+			goto out_skel;
+		}
+	}
 	err = datatrail_bpf__load(a.skel);
 	if (err) {
 		fprintf(stderr, "datatrail: load bpf programs: %s\n", strerror(-err));
@@ -595,8 +882,16 @@ int agent_run(const struct agent_opts *opts)
 		fprintf(stderr, "datatrail: fill inode map: %s\n", strerror(-err));
 		goto out_skel;
 	}
+	err = gpu_load_maps(&a.gpu, bpf_map__fd(a.skel->maps.gpu_devs),
+			    bpf_map__fd(a.skel->maps.gpu_acc), bpf_map__fd(a.skel->maps.taint),
+			    bpf_map__fd(a.skel->maps.gpu_stats));
+	if (err) {
+		fprintf(stderr, "datatrail: fill device map: %s\n", strerror(-err));
+		goto out_skel;
+	}
 	a.pt.procs_fd = bpf_map__fd(a.skel->maps.procs);
 	proctab_seed(bpf_map__fd(a.skel->maps.procs));
+	seed_taints(&a);
 
 	a.rb = ring_buffer__new(bpf_map__fd(a.skel->maps.events), on_event, &a, NULL);
 	if (!a.rb) {
@@ -609,10 +904,19 @@ int agent_run(const struct agent_opts *opts)
 		fprintf(stderr, "datatrail: attach bpf programs: %s\n", strerror(-err));
 		goto out_rb;
 	}
+	err = drop_caps();
+	if (err) {
+		fprintf(stderr, "datatrail: drop capabilities: %s\n", strerror(-err));
+		goto out_rb;
+	}
 
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGHUP, &sa, NULL);
+	/* A stray signal must not stop the agent; the kernel side reports who sent it. */
+	signal(SIGPIPE, SIG_IGN);
+	signal(SIGUSR1, SIG_IGN);
+	signal(SIGUSR2, SIG_IGN);
 	a.last_check_ns = now_ns(CLOCK_MONOTONIC);
 	if (opts->ready_file) {
 		err = touch_ready(opts->ready_file);
@@ -622,11 +926,21 @@ int agent_run(const struct agent_opts *opts)
 			goto out_rb;
 		}
 	}
+	watch_inventory(&a);
+	a.inventory_version = 1;
+	if (opts->status_file) {
+		char *dir = strdup(opts->status_file);
+
+		if (dir)
+			mkdir(dirname(dir), 0755);
+		free(dir);
+	}
+	write_status(&a, true);
 	notify_ready();
 	fprintf(stderr, "datatrail: watching %zu datasets, %zu inodes\n", a.inv->n_datasets,
 		a.inv->n_inodes);
 
-	next_flush = now_ns(CLOCK_MONOTONIC) + opts->flush_ms * 1000000ULL;
+	next_flush = now_ns(CLOCK_MONOTONIC) + a.flush_ms * 1000000ULL;
 	while (!stop_requested) {
 		uint64_t now = now_ns(CLOCK_MONOTONIC);
 		int timeout = now >= next_flush ? 0 : (int)((next_flush - now) / 1000000);
@@ -636,9 +950,13 @@ int agent_run(const struct agent_opts *opts)
 			fprintf(stderr, "datatrail: ring buffer poll: %s\n", strerror(-err));
 			break;
 		}
+		/* The kernel wakes us only once data piles up; the rest is collected here. */
+		ring_buffer__consume(a.rb);
 		if (reload_requested) {
 			reload_requested = 0;
 			reload(&a);
+		} else if (inventory_changed(&a)) {
+			reload_inventory(&a);
 		}
 		if (a.kafka)
 			kafka_sink_poll(a.kafka, 0);
@@ -646,9 +964,10 @@ int agent_run(const struct agent_opts *opts)
 			flush_periodic(&a);
 			check_stats(&a);
 			check_kafka(&a);
+			write_status(&a, true);
 			if (a.trace)
 				trace_writer_flush(a.trace);
-			next_flush = now_ns(CLOCK_MONOTONIC) + opts->flush_ms * 1000000ULL;
+			next_flush = now_ns(CLOCK_MONOTONIC) + a.flush_ms * 1000000ULL;
 		}
 		sink_flush(&a.events);
 		sink_flush(&a.findings);
@@ -658,6 +977,7 @@ int agent_run(const struct agent_opts *opts)
 	ring_buffer__consume(a.rb);
 	flush_periodic(&a);
 	check_stats(&a);
+	gpu_stop(&a.gpu);
 	pl_stop(&a.pl);
 	if (a.kafka) {
 		/* What the broker does not confirm in time stays in the spool for the next run. */
@@ -666,6 +986,9 @@ int agent_run(const struct agent_opts *opts)
 	}
 	sink_flush(&a.events);
 	sink_flush(&a.findings);
+	write_status(&a, false);
+	if (opts->ready_file)
+		unlink(opts->ready_file);
 	if (a.seq_lost)
 		fprintf(stderr, "datatrail: %llu records missing by sequence number\n",
 			(unsigned long long)a.seq_lost);
@@ -701,9 +1024,11 @@ out_events:
 out_inventory:
 	inventory_free(a.inv);
 out_free:
+	if (a.inotify_fd > 0)
+		close(a.inotify_fd);
+	free(a.inv_name);
+	gpu_free(&a.gpu);
 	pl_free(&a.pl);
-	hmap_free(&a.shadow);
-	hmap_free(&a.eshadow);
 	hmap_free(&a.dead);
 	proctab_free(&a.pt);
 	free(a.stats_prev);

@@ -11,9 +11,13 @@ struct agent_opts {
 	const char *findings_path; /* NULL or "-": stdout */
 	const char *ready_file;    /* touched once every program is attached; may be NULL */
 	unsigned int flush_ms;     /* period of aggregate flushes */
+	bool flush_ms_given;       /* flush_ms came from the command line: the config's yields */
 	const char *trace_dir;     /* record a forensic trace there; may be NULL */
 	const char *trace_key;     /* file holding the trace's AES-256-GCM key; may be NULL */
 	const char *config_path;   /* JSON config (Kafka, devices); may be NULL */
+	const char *pin_dir;       /* pin state maps there, reuse what is there; "" or NULL: no pins */
+	unsigned int ringbuf_kb;   /* ring buffer size (a power of 2, >= 4); 0: the default 8 MiB */
+	const char *status_file;   /* `datatrail status` reads it; NULL: none */
 	bool verbose;              /* libbpf's debug output too */
 };
 

@@ -53,6 +53,11 @@ static const char *const attacks_copy[] = {
 	"AML.T0035", "ML Artifact Collection", "AML.TA0009", "Collection",
 	NULL,
 };
+static const char *const attacks_agent[] = {
+	"T1562.001", "Impair Defenses: Disable or Modify Tools", "TA0005", "Defense Evasion",
+	"T1489", "Service Stop", "TA0040", "Impact",
+	NULL,
+};
 static const char *const attacks_tamper[] = {
 	"T1565.001", "Data Manipulation: Stored Data Manipulation", "TA0040", "Impact",
 	"AML.T0020", "Poison Training Data", "AML.TA0006", "Persistence",
@@ -70,6 +75,8 @@ const char *finding_kind_name(enum finding_kind k)
 		return "derived_copy";
 	case FK_DATASET_TAMPER:
 		return "dataset_tamper";
+	case FK_AGENT_TAMPER:
+		return "agent_tamper";
 	}
 	return "unknown";
 }
@@ -85,6 +92,8 @@ static const char *const *kind_attacks(enum finding_kind k)
 		return attacks_copy;
 	case FK_DATASET_TAMPER:
 		return attacks_tamper;
+	case FK_AGENT_TAMPER:
+		return attacks_agent;
 	}
 	return NULL;
 }
@@ -145,6 +154,9 @@ int finding_severity(enum finding_kind k, enum dt_label label, uint64_t bytes)
 		sev += 1;
 		break;
 	case FK_UNAUTHORIZED_READ:
+		break;
+	case FK_AGENT_TAMPER:
+		sev = 4;
 		break;
 	}
 	return sev < 1 ? 1 : sev > 5 ? 5 : sev;
@@ -251,7 +263,10 @@ static void access_list(uint32_t mask, char *buf, size_t n)
 static void emit_finding(struct correlator *c, const struct finding_key *k,
 			 struct finding_state *s)
 {
-	const struct inv_dataset *ds = &c->inv->datasets[k->dataset];
+	static const struct inv_dataset agent_ds = { .id = "datatrail-agent",
+						     .label = DT_LABEL_RESTRICTED };
+	const struct inv_dataset *ds = k->kind == FK_AGENT_TAMPER ? &agent_ds
+								: &c->inv->datasets[k->dataset];
 	struct proc_info chain[CHAIN_MAX];
 	struct finding_record f = {};
 	const struct dt_taint *via;
@@ -306,6 +321,33 @@ static void emit_finding(struct correlator *c, const struct finding_key *k,
 			 chain[0].comm[0] ? chain[0].comm : "a process",
 			 (unsigned long long)s->bytes, f.label, ds->id, s->path);
 		break;
+	case FK_AGENT_TAMPER:
+		if (k->target[0] == DT_AGENT_SIGNAL) {
+			snprintf(title, sizeof(title), "%s (uid %u) sent signal %u to the datatrail agent",
+				 chain[0].comm[0] ? chain[0].comm : "a process", s->actor_uid,
+				 k->target[1]);
+			f.operations = "signal";
+			/*
+			 * Killing or stopping the agent blinds the node; SIGHUP, SIGINT and SIGTERM
+			 * are how operators reload and stop it: recorded, at low severity.
+			 */
+			if (k->target[1] == 9 || k->target[1] == 19)
+				f.severity_id = 5;
+			else if (k->target[1] == 1 || k->target[1] == 2 || k->target[1] == 15)
+				f.severity_id = 2;
+			break;
+		}
+		f.file_path = s->path;
+		if (k->target[0] == DT_AGENT_PIN_OPEN) {
+			f.operations = "open_pinned_map";
+		} else {
+			access_list(s->access, ops, sizeof(ops));
+			f.operations = ops;
+		}
+		snprintf(title, sizeof(title), "%s (uid %u) %s the datatrail agent's '%s'",
+			 chain[0].comm[0] ? chain[0].comm : "a process", s->actor_uid,
+			 k->target[0] == DT_AGENT_PIN_OPEN ? "opened" : "modified", s->path);
+		break;
 	case FK_DATASET_TAMPER:
 		f.file_path = s->path;
 		access_list(s->access, ops, sizeof(ops));
@@ -340,7 +382,9 @@ static struct finding_state *finding_get(struct correlator *c, struct finding_ke
 		return s;
 	h = fnv1a(0xcbf29ce484222325ULL, c->octx->hostname, strlen(c->octx->hostname));
 	h = fnv1a(h, k, offsetof(struct finding_key, dataset));
-	h = fnv1a(h, c->inv->datasets[k->dataset].id, strlen(c->inv->datasets[k->dataset].id));
+	if (k->kind != FK_AGENT_TAMPER)
+		h = fnv1a(h, c->inv->datasets[k->dataset].id,
+			  strlen(c->inv->datasets[k->dataset].id));
 	h = fnv1a(h, k->target, sizeof(k->target));
 	snprintf(s->uid, sizeof(s->uid), "dt-%016llx", (unsigned long long)h);
 	s->first_ns = now;
@@ -404,9 +448,18 @@ void corr_file(struct correlator *c, const struct dt_acc_key *k, const struct dt
 	char exe[DT_EXE_LEN];
 	uint64_t start;
 
+	if (v->dataset == DT_DATASET_AGENT) {
+		/* Reading the agent's files is no harm (an operator's trace cat); changing them is. */
+		if (!(k->access & DT_ACC_READS))
+			file_finding(c, FK_AGENT_TAMPER, k, v, 0, delta, dops, true,
+				     proc_start(c, k->tgid, NULL, 0));
+		return;
+	}
 	if (v->dataset >= c->inv->n_datasets)
 		return;
 	ds = &c->inv->datasets[v->dataset];
+	if (ds->retired)
+		return;
 	if (v->iflags & DT_INODE_DERIVED) {
 		/*
 		 * Writes into a copy: one derived_copy per dataset the writer carries. An
@@ -461,7 +514,8 @@ void corr_egress(struct correlator *c, const struct dt_egress_key *k, const stru
 			if (i >= c->inv->n_datasets)
 				continue;
 			ds = &c->inv->datasets[i];
-			if (ds->label == DT_LABEL_PUBLIC || egress_allowed(ds, k->addr, k->port))
+			if (ds->retired || ds->label == DT_LABEL_PUBLIC ||
+			    egress_allowed(ds, k->addr, k->port))
 				continue;
 			fk.dataset = i;
 			memcpy(fk.target, k->addr, 16);
@@ -476,6 +530,28 @@ void corr_egress(struct correlator *c, const struct dt_egress_key *k, const stru
 			finding_progress(c, &fk, s);
 		}
 	}
+}
+
+void corr_agent(struct correlator *c, const struct dt_ev_agent *e)
+{
+	struct finding_key fk = { .kind = FK_AGENT_TAMPER, .tgid = e->tgid };
+	struct finding_state *s;
+	char path[sizeof(e->path) + 1];
+
+	fk.start_ns = proc_start(c, e->tgid, NULL, 0);
+	fk.dataset = 0;
+	fk.target[0] = e->kind;
+	fk.target[1] = (uint8_t)e->sig;
+	memcpy(path, e->path, sizeof(e->path));
+	path[sizeof(e->path)] = 0;
+	if (e->kind == DT_AGENT_PIN_OPEN)
+		memcpy(fk.target + 2, e->path, sizeof(fk.target) - 2);
+	s = finding_get(c, &fk, e->hdr.ts_ns, e->uid, path);
+	if (!s)
+		return;
+	s->ops++;
+	s->last_ns = e->hdr.ts_ns;
+	finding_progress(c, &fk, s);
 }
 
 void corr_taint(struct correlator *c, const struct dt_ev_taint *e)

@@ -19,6 +19,7 @@ enum finding_kind {
 	FK_UNAUTHORIZED_READ = 2,
 	FK_DERIVED_COPY = 3,
 	FK_DATASET_TAMPER = 4,
+	FK_AGENT_TAMPER = 5, /* another process signalled the agent or changed its files or maps */
 };
 
 /* Where findings go: one complete JSON line per call. */
@@ -57,6 +58,8 @@ void corr_file(struct correlator *c, const struct dt_acc_key *k, const struct dt
 void corr_egress(struct correlator *c, const struct dt_egress_key *k, const struct dt_egress_val *v);
 void corr_taint(struct correlator *c, const struct dt_ev_taint *e);
 void corr_derived(struct correlator *c, const struct dt_ev_derived *e);
+/* Another process acted on the agent itself (signal, pinned map). */
+void corr_agent(struct correlator *c, const struct dt_ev_agent *e);
 /* @tgid is gone: its findings get their final update, and are forgotten. */
 void corr_proc_exit(struct correlator *c, uint32_t tgid);
 /* Final updates of every open finding (agent stop, end of replay). */

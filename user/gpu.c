@@ -198,9 +198,10 @@ void gpu_init_empty(struct gpu *g)
 {
 	memset(g, 0, sizeof(*g));
 	g->acc_fd = g->taint_fd = g->stats_fd = -1;
-	hmap_init(&g->paths, sizeof(uint32_t), sizeof(char *));
+	/* 8-byte keys: hmap puts a value right after its key, and these hold pointers and u64s. */
+	hmap_init(&g->paths, sizeof(uint64_t), sizeof(char *));
 	hmap_init(&g->shadow, sizeof(struct dt_dev_key), sizeof(struct gpu_shadow));
-	hmap_init(&g->procs, sizeof(uint32_t), sizeof(struct gpu_proc));
+	hmap_init(&g->procs, sizeof(uint64_t), sizeof(struct gpu_proc));
 	hmap_init(&g->findings, sizeof(struct gpu_finding_key), sizeof(struct gpu_finding));
 	jb_init(&g->jb);
 }
@@ -427,7 +428,7 @@ static int config_device(struct gpu *g, const cJSON *e, size_t i, const char *na
 	if (path->valuestring[0] != '/')
 		return cfg_fail(err, -EINVAL, name, field, "expected an absolute path, got '%s'",
 				path->valuestring);
-	/* The node itself, not what a symlink in /dev/char points at: stat follows them. */
+	/* stat() follows symlinks: /dev/char/195:0 or a udev alias names the node behind it. */
 	if (stat(path->valuestring, &st))
 		return cfg_fail(err, -errno, name, field, "'%s': %s", path->valuestring,
 				strerror(errno));
@@ -545,20 +546,26 @@ static struct gpu *scan_gpu;
 
 static int scan_one(const char *path, const struct stat *st, int type, struct FTW *ftw)
 {
+	uint64_t key;
 	uint32_t rdev;
 	bool created;
 	char **slot;
 
-	(void)type;
-	if (ftw->level > 3 || !S_ISCHR(st->st_mode))
-		return 0;
+	/* Device nodes live near the top; shared memory and hugepage mounts can be large. */
+	if (type == FTW_D && (ftw->level >= 3 || !strcmp(path + ftw->base, "shm") ||
+			      !strcmp(path + ftw->base, "hugepages") ||
+			      !strcmp(path + ftw->base, "mqueue")))
+		return FTW_SKIP_SUBTREE;
+	if (!S_ISCHR(st->st_mode))
+		return FTW_CONTINUE;
 	rdev = dt_kdev(st->st_rdev);
 	if (!gpu_kind_of(scan_gpu, rdev))
-		return 0;
-	slot = hmap_put(&scan_gpu->paths, &rdev, &created);
+		return FTW_CONTINUE;
+	key = rdev;
+	slot = hmap_put(&scan_gpu->paths, &key, &created);
 	if (slot && created)
 		*slot = strdup(path);
-	return 0;
+	return FTW_CONTINUE;
 }
 
 int gpu_scan_nodes(struct gpu *g, const char *root)
@@ -567,12 +574,14 @@ int gpu_scan_nodes(struct gpu *g, const char *root)
 
 	/* The configuration's names come first: they are what the operator wrote. */
 	for (size_t i = 0; i < g->n_devs; i++) {
+		uint64_t key;
 		bool created;
 		char **slot;
 
 		if (!g->devs[i].path)
 			continue;
-		slot = hmap_put(&g->paths, &g->devs[i].rdev, &created);
+		key = g->devs[i].rdev;
+		slot = hmap_put(&g->paths, &key, &created);
 		if (!slot)
 			return -ENOMEM;
 		if (!created)
@@ -580,7 +589,7 @@ int gpu_scan_nodes(struct gpu *g, const char *root)
 		*slot = strdup(g->devs[i].path);
 	}
 	scan_gpu = g;
-	err = nftw(root, scan_one, 16, FTW_PHYS);
+	err = nftw(root, scan_one, 16, FTW_PHYS | FTW_ACTIONRETVAL);
 	scan_gpu = NULL;
 	return err ? -errno : 0;
 }
@@ -600,7 +609,8 @@ uint32_t gpu_kind_of(const struct gpu *g, uint32_t rdev)
 
 const char *gpu_dev_path(const struct gpu *g, uint32_t rdev, char *buf, size_t n)
 {
-	char **p = hmap_get(&g->paths, &rdev);
+	uint64_t key = rdev;
+	char **p = hmap_get(&g->paths, &key);
 
 	if (p && *p)
 		return *p;
@@ -991,7 +1001,7 @@ static void evaluate(struct gpu *g, uint32_t tgid, const struct gpu_proc *p)
 {
 	const struct inventory *inv = g->out.inv;
 	uint32_t ds[DT_TAINT_WORDS * 64];
-	size_t n = taint_datasets(inv, &p->taint, ds, ARRAY_SIZE(ds));
+	size_t n = taint_datasets(inv, &p->taint, ds, ARRAY_SIZE(ds)), named = 0;
 
 	for (uint32_t kind = 1; kind <= KIND_MAX; kind++) {
 		const struct gpu_use *u = &p->use[kind];
@@ -1001,6 +1011,9 @@ static void evaluate(struct gpu *g, uint32_t tgid, const struct gpu_proc *p)
 		for (size_t i = 0; i < n; i++) {
 			const struct inv_dataset *d = &inv->datasets[ds[i]];
 
+			/* A slot a reload removed classifies nothing any more. */
+			if (d->retired)
+				continue;
 			if (kind == DT_DEV_RDMA) {
 				if (d->label != DT_LABEL_PUBLIC)
 					finding_set(g, GF_BYPASS, tgid, p, ds[i], kind, u);
@@ -1011,9 +1024,13 @@ static void evaluate(struct gpu *g, uint32_t tgid, const struct gpu_proc *p)
 	}
 	if (!p->read_proc.ops)
 		return;
-	for (size_t i = 0; i < n; i++)
+	for (size_t i = 0; i < n; i++) {
+		if (inv->datasets[ds[i]].retired)
+			continue;
 		finding_set(g, GF_MEMORY_READ, tgid, p, ds[i], DT_DEV_NVIDIA_UVM, &p->read_proc);
-	if (!n)
+		named++;
+	}
+	if (!named)
 		finding_set(g, GF_MEMORY_READ, tgid, p, DATASET_UNKNOWN, DT_DEV_NVIDIA_UVM,
 			    &p->read_proc);
 }
@@ -1024,7 +1041,7 @@ static struct gpu_proc *proc_get(struct gpu *g, uint32_t tgid)
 	struct gpu_proc *p;
 	bool created;
 
-	p = hmap_put(&g->procs, &tgid, &created);
+	p = hmap_put(&g->procs, &(uint64_t){ tgid }, &created);
 	if (p && created && g->out.pt && !proctab_get(g->out.pt, tgid, &pi))
 		p->start_ns = pi.start_ns;
 	return p;
@@ -1033,15 +1050,18 @@ static struct gpu_proc *proc_get(struct gpu *g, uint32_t tgid)
 /* The process's taint now: the kernel's map while it lives, and what the correlator heard. */
 static void refresh_taint(struct gpu *g, uint32_t tgid, struct gpu_proc *p)
 {
-	const struct dt_taint *ct;
+	const void *ct;
 	struct dt_taint t;
 
 	if (g->taint_fd >= 0 && !bpf_map_lookup_elem(g->taint_fd, &tgid, &t))
 		taint_or(&p->taint, &t);
 	if (g->out.taints) {
+		/* Copied out: behind a 4-byte key the correlator's value is not 8-byte aligned. */
 		ct = hmap_get(g->out.taints, &tgid);
-		if (ct)
-			taint_or(&p->taint, ct);
+		if (ct) {
+			memcpy(&t, ct, sizeof(t));
+			taint_or(&p->taint, &t);
+		}
 	}
 }
 
@@ -1180,7 +1200,7 @@ static void finish(struct gpu *g, uint32_t tgid, bool forget)
 			hmap_del(&g->findings, k);
 	}
 	if (forget && tgid)
-		hmap_del(&g->procs, &tgid);
+		hmap_del(&g->procs, &(uint64_t){ tgid });
 }
 
 static bool tgid_gone(uint32_t tgid)
@@ -1243,7 +1263,8 @@ void gpu_flush(struct gpu *g, uint32_t tgid, bool final)
 	struct hmap gone;
 	size_t n = 0, cap = 0, it = 0;
 	struct gpu_proc *p;
-	uint32_t *pk;
+	uint64_t *tk;
+	uint32_t *pk, t;
 
 	hmap_init(&gone, sizeof(uint32_t), 0);
 	/* Keys first: deleting during bpf_map_get_next_key() would restart the walk. */
@@ -1273,7 +1294,7 @@ void gpu_flush(struct gpu *g, uint32_t tgid, bool final)
 	free(keys);
 
 	if (tgid) {
-		p = hmap_get(&g->procs, &tgid);
+		p = hmap_get(&g->procs, &(uint64_t){ tgid });
 		if (p) {
 			refresh_taint(g, tgid, p);
 			evaluate(g, tgid, p);
@@ -1281,11 +1302,12 @@ void gpu_flush(struct gpu *g, uint32_t tgid, bool final)
 		if (final)
 			finish(g, tgid, true);
 	} else {
-		while (hmap_next(&g->procs, &it, (void **)&pk, (void **)&p)) {
-			refresh_taint(g, *pk, p);
-			evaluate(g, *pk, p);
-			if (tgid_gone(*pk))
-				hmap_put(&gone, pk, NULL);
+		while (hmap_next(&g->procs, &it, (void **)&tk, (void **)&p)) {
+			t = *tk;
+			refresh_taint(g, t, p);
+			evaluate(g, t, p);
+			if (tgid_gone(t))
+				hmap_put(&gone, &t, NULL);
 		}
 		it = 0;
 		while (hmap_next(&gone, &it, (void **)&pk, NULL))

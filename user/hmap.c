@@ -7,7 +7,7 @@
 
 enum { SLOT_EMPTY = 0, SLOT_LIVE = 1, SLOT_DEAD = 2 };
 
-/* A slot is [state byte][pad to 8][key][value]. */
+/* A slot is [state byte][pad to 8][key][pad to 8][value]. */
 #define SLOT_HDR 8
 
 static uint64_t hash_bytes(const void *p, size_t n)
@@ -30,7 +30,9 @@ void hmap_init(struct hmap *m, size_t key_size, size_t val_size)
 	memset(m, 0, sizeof(*m));
 	m->key_size = key_size;
 	m->val_size = val_size;
-	m->slot_size = (SLOT_HDR + key_size + val_size + 7) & ~(size_t)7;
+	/* Values start 8-aligned, whatever the key's size: they hold u64s. */
+	m->val_off = (SLOT_HDR + key_size + 7) & ~(size_t)7;
+	m->slot_size = (m->val_off + val_size + 7) & ~(size_t)7;
 }
 
 void hmap_free(struct hmap *m)
@@ -100,7 +102,7 @@ void *hmap_get(const struct hmap *m, const void *key)
 	bool found;
 	long i = find_slot(m, key, &found);
 
-	return found ? slot_at(m, i) + SLOT_HDR + m->key_size : NULL;
+	return found ? slot_at(m, i) + m->val_off : NULL;
 }
 
 void *hmap_put(struct hmap *m, const void *key, bool *created)
@@ -113,7 +115,7 @@ void *hmap_put(struct hmap *m, const void *key, bool *created)
 		*created = false;
 	i = find_slot(m, key, &found);
 	if (found)
-		return slot_at(m, i) + SLOT_HDR + m->key_size;
+		return slot_at(m, i) + m->val_off;
 	if ((m->used + m->dead + 1) * 4 > m->cap * 3) {
 		if (grow(m))
 			return NULL;
@@ -128,7 +130,7 @@ void *hmap_put(struct hmap *m, const void *key, bool *created)
 	m->used++;
 	if (created)
 		*created = true;
-	return s + SLOT_HDR + m->key_size;
+	return s + m->val_off;
 }
 
 bool hmap_del(struct hmap *m, const void *key)
@@ -154,7 +156,7 @@ bool hmap_next(const struct hmap *m, size_t *it, void **key, void **val)
 		if (key)
 			*key = s + SLOT_HDR;
 		if (val)
-			*val = s + SLOT_HDR + m->key_size;
+			*val = s + m->val_off;
 		return true;
 	}
 	return false;

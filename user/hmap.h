@@ -16,6 +16,7 @@
 struct hmap {
 	size_t key_size;
 	size_t val_size;
+	size_t val_off;   /* a value's offset in its slot */
 	size_t slot_size;
 	size_t cap;  /* slots, a power of two */
 	size_t used; /* live entries */

@@ -749,6 +749,7 @@ int inventory_parse_offline(const char *text, size_t len, const char *name,
 /* Reads all of @path into a NUL-terminated buffer; reads to EOF, so pipes work too. */
 static int read_file(const char *path, char **out, size_t *out_len)
 {
+	struct stat st;
 	size_t len = 0, cap = 0;
 	char *buf = NULL, *p;
 	ssize_t r;
@@ -757,6 +758,11 @@ static int read_file(const char *path, char **out, size_t *out_len)
 	fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
 		return -errno;
+	/* Anyone could rewrite it: whatever it says cannot be trusted to classify data. */
+	if (!fstat(fd, &st) && (st.st_mode & S_IWOTH)) {
+		ret = -EPERM;
+		goto err_free_buf;
+	}
 	for (;;) {
 		if (cap - len < 2) {
 			if (cap >= INV_MAX_SIZE) {
@@ -801,6 +807,8 @@ int inventory_load(const char *path, struct inventory **out, struct errbuf *err)
 	int ret;
 
 	ret = read_file(path, &text, &len);
+	if (ret == -EPERM)
+		return errbuf_set(err, ret, "inventory '%s': world-writable: refusing it", path);
 	if (ret)
 		return errbuf_set(err, ret, "inventory '%s': %s", path, strerror(-ret));
 	ret = parse_text(text, len, path, true, out, err);
@@ -820,6 +828,58 @@ int inventory_load_offline(const char *path, struct inventory **out, struct errb
 	ret = parse_text(text, len, path, false, out, err);
 	free(text);
 	return ret;
+}
+
+int inventory_align_ids(struct inventory *inv, const char *const *ids, size_t n)
+{
+	size_t total = n, next, i, j;
+	struct inv_dataset *nds;
+	uint32_t *map;
+
+	/* Datasets of @inv that @ids does not name get slots after the named ones. */
+	for (i = 0; i < inv->n_datasets; i++) {
+		for (j = 0; j < n && strcmp(ids[j], inv->datasets[i].id); j++)
+			;
+		if (j == n)
+			total++;
+	}
+	nds = calloc(total ? total : 1, sizeof(*nds));
+	map = calloc(inv->n_datasets ? inv->n_datasets : 1, sizeof(*map));
+	if (!nds || !map)
+		goto err_nomem;
+	for (j = 0; j < n; j++) {
+		nds[j].retired = true;
+		nds[j].label = DT_LABEL_NONE;
+		nds[j].id = strdup(ids[j]);
+		if (!nds[j].id)
+			goto err_free_ids;
+	}
+	next = n;
+	for (i = 0; i < inv->n_datasets; i++) {
+		for (j = 0; j < n && strcmp(ids[j], inv->datasets[i].id); j++)
+			;
+		if (j == n)
+			j = next++;
+		else
+			free(nds[j].id);
+		nds[j] = inv->datasets[i];
+		map[i] = j;
+	}
+	for (i = 0; i < inv->n_inodes; i++)
+		inv->inodes[i].dataset = map[inv->inodes[i].dataset];
+	free(inv->datasets);
+	free(map);
+	inv->datasets = nds;
+	inv->n_datasets = total;
+	return 0;
+
+err_free_ids:
+	for (j = 0; j < n; j++)
+		free(nds[j].id);
+err_nomem:
+	free(nds);
+	free(map);
+	return -ENOMEM;
 }
 
 static void free_strv(char **v, size_t n)

@@ -43,6 +43,7 @@ struct inv_dataset {
 	bool gpu_allowed; /* default true */
 	uint64_t n_files; /* regular files found under paths, hard links once */
 	uint64_t n_bytes; /* their sizes */
+	bool retired;     /* a slot kept for a dataset a reload removed; classifies nothing */
 };
 
 /* One classified (device, inode); dev in the kernel's encoding, see dt_kdev(). */
@@ -84,6 +85,14 @@ int inventory_parse(const char *text, size_t len, const char *name, struct inven
  */
 int inventory_parse_offline(const char *text, size_t len, const char *name,
 			    struct inventory **out, struct errbuf *err);
+
+/*
+ * Reorders @inv's datasets so that dataset @ids[i] has index i, keeping the indexes the
+ * kernel's maps and taint bitmaps already use across a reload or restart. An id of @ids that
+ * @inv lacks keeps its slot as a retired dataset; datasets new to @inv come after. Inode
+ * entries follow their datasets. 0 or -ENOMEM (then @inv is unchanged).
+ */
+int inventory_align_ids(struct inventory *inv, const char *const *ids, size_t n);
 
 /* inventory_parse_offline() of the file @path. */
 int inventory_load_offline(const char *path, struct inventory **out, struct errbuf *err);

@@ -1,14 +1,23 @@
 // SPDX-License-Identifier: GPL-2.0
 /* main.c - the datatrail command: subcommand dispatch and option parsing. */
+#include <cjson/cJSON.h>
 #include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "agent.h"
 #include "inventory.h"
+#include "kstate.h"
 #include "replay.h"
+
+/* Where `run` writes, and `status` reads, the agent's status. */
+#define DT_STATUS_FILE "/run/datatrail/status.json"
+
+/* Where state that outlives the agent (taint, counters) is pinned. */
+#define DT_PIN_DIR "/sys/fs/bpf/datatrail"
 
 #ifndef DT_VERSION
 #define DT_VERSION "0.1.0"
@@ -19,7 +28,8 @@ static const char usage_text[] =
 	"\n"
 	"commands:\n"
 	"  run --inventory FILE [--events PATH|-] [--findings PATH|-] [--ready-file PATH]\n"
-	"      [--flush-ms N] [--trace DIR [--trace-key FILE]] [--config FILE] [--verbose]\n"
+	"      [--flush-ms N] [--trace DIR [--trace-key FILE]] [--config FILE]\n"
+	"      [--pin-dir DIR] [--ringbuf-kb N] [--status-file PATH] [--verbose]\n"
 	"                         attach to the kernel and report classified data flows\n"
 	"  inventory check FILE   validate an inventory and print a summary\n"
 	"  trace verify DIR|FILE [-k KEYFILE]\n"
@@ -28,6 +38,9 @@ static const char usage_text[] =
 	"                         print a trace's events as the live agent wrote them\n"
 	"  replay DIR|FILE [--inventory FILE] [--force] [--key FILE] [--explain FINDING_UID]\n"
 	"                         run a trace through the correlator again, print findings\n"
+	"  status [--status-file PATH]\n"
+	"                         show a running agent's counters, spool and inventory\n"
+	"  cleanup [--pin-dir DIR] remove the maps a stopped agent left pinned\n"
 	"  version                print the version\n";
 
 static int usage(FILE *f, int ret)
@@ -47,15 +60,19 @@ static int cmd_run(int argc, char **argv)
 		{ "trace", required_argument, NULL, 't' },
 		{ "trace-key", required_argument, NULL, 'K' },
 		{ "config", required_argument, NULL, 'c' },
+		{ "pin-dir", required_argument, NULL, 'P' },
+		{ "ringbuf-kb", required_argument, NULL, 'R' },
+		{ "status-file", required_argument, NULL, 'S' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		{},
 	};
-	struct agent_opts o = { .flush_ms = 1000 };
+	struct agent_opts o = { .flush_ms = 1000, .pin_dir = DT_PIN_DIR,
+				.status_file = DT_STATUS_FILE };
 	char *end;
 	int c;
 
-	while ((c = getopt_long(argc, argv, "i:e:f:r:F:t:K:c:vh", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "i:e:f:r:F:t:K:c:P:R:S:vh", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'i':
 			o.inventory = optarg;
@@ -72,6 +89,7 @@ static int cmd_run(int argc, char **argv)
 		case 'F':
 			errno = 0;
 			o.flush_ms = strtoul(optarg, &end, 10);
+			o.flush_ms_given = true;
 			if (errno || *end || o.flush_ms < 10 || o.flush_ms > 3600000) {
 				fprintf(stderr, "datatrail: option '--flush-ms': bad value '%s' "
 						"(10..3600000)\n", optarg);
@@ -86,6 +104,22 @@ static int cmd_run(int argc, char **argv)
 			break;
 		case 'c':
 			o.config_path = optarg;
+			break;
+		case 'P':
+			o.pin_dir = optarg;
+			break;
+		case 'R':
+			errno = 0;
+			o.ringbuf_kb = strtoul(optarg, &end, 10);
+			if (errno || *end || o.ringbuf_kb < 4 || o.ringbuf_kb > (1 << 20) ||
+			    (o.ringbuf_kb & (o.ringbuf_kb - 1))) {
+				fprintf(stderr, "datatrail: option '--ringbuf-kb': bad value '%s' "
+						"(a power of 2, 4..1048576)\n", optarg);
+				return 2;
+			}
+			break;
+		case 'S':
+			o.status_file = optarg;
 			break;
 		case 'v':
 			o.verbose = true;
@@ -105,6 +139,64 @@ static int cmd_run(int argc, char **argv)
 		return 2;
 	}
 	return agent_run(&o);
+}
+
+/* Prints a running agent's status file; exit 0 only while that agent runs. */
+static int cmd_status(int argc, char **argv)
+{
+	const char *path = DT_STATUS_FILE;
+	char buf[8192], proc[32];
+	cJSON *doc, *pid, *running;
+	size_t n;
+	FILE *f;
+	int alive;
+
+	if (argc == 3 && !strcmp(argv[1], "--status-file"))
+		path = argv[2];
+	else if (argc != 1) {
+		fprintf(stderr, "usage: datatrail status [--status-file PATH]\n");
+		return 2;
+	}
+	f = fopen(path, "r");
+	if (!f) {
+		fprintf(stderr, "datatrail: status '%s': %s (is the agent running?)\n", path,
+			strerror(errno));
+		return 1;
+	}
+	n = fread(buf, 1, sizeof(buf) - 1, f);
+	fclose(f);
+	buf[n] = 0;
+	doc = cJSON_Parse(buf);
+	if (!doc) {
+		fprintf(stderr, "datatrail: status '%s': not a status file\n", path);
+		return 1;
+	}
+	pid = cJSON_GetObjectItem(doc, "pid");
+	running = cJSON_GetObjectItem(doc, "running");
+	snprintf(proc, sizeof(proc), "/proc/%.0f", cJSON_GetNumberValue(pid));
+	alive = cJSON_IsTrue(running) && !access(proc, F_OK);
+	fputs(buf, stdout);
+	printf("agent %.0f: %s\n", cJSON_GetNumberValue(pid), alive ? "running" : "not running");
+	cJSON_Delete(doc);
+	return alive ? 0 : 1;
+}
+
+static int cmd_cleanup(int argc, char **argv)
+{
+	const char *dir = DT_PIN_DIR;
+	struct errbuf eb;
+
+	if (argc == 3 && !strcmp(argv[1], "--pin-dir"))
+		dir = argv[2];
+	else if (argc != 1) {
+		fprintf(stderr, "usage: datatrail cleanup [--pin-dir DIR]\n");
+		return 2;
+	}
+	if (kstate_cleanup(dir, &eb)) {
+		fprintf(stderr, "datatrail: %s\n", eb.msg);
+		return 1;
+	}
+	return 0;
 }
 
 static int cmd_inventory(int argc, char **argv)
@@ -139,6 +231,10 @@ int main(int argc, char **argv)
 		return cmd_trace(argc - 1, argv + 1);
 	if (!strcmp(argv[1], "replay"))
 		return cmd_replay(argc - 1, argv + 1);
+	if (!strcmp(argv[1], "cleanup"))
+		return cmd_cleanup(argc - 1, argv + 1);
+	if (!strcmp(argv[1], "status"))
+		return cmd_status(argc - 1, argv + 1);
 	if (!strcmp(argv[1], "version") || !strcmp(argv[1], "--version")) {
 		printf("datatrail %s (abi %d)\n", DT_VERSION, DT_ABI_VERSION);
 		return 0;

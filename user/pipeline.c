@@ -168,6 +168,34 @@ void pl_set_inventory(struct pipeline *pl, const struct inventory *inv)
 	record(pl, DT_REC_INVENTORY, inv->text, inv->text_len, mono_now());
 }
 
+void pl_slots(struct pipeline *pl)
+{
+	size_t len = 0, cap = 0;
+	char *ids = NULL;
+
+	for (size_t i = 0; i < pl->inv->n_datasets; i++) {
+		size_t n = strlen(pl->inv->datasets[i].id) + 1;
+
+		if (len + n > cap) {
+			char *ni;
+
+			cap = (len + n) * 2;
+			ni = realloc(ids, cap);
+			if (!ni) {
+				free(ids);
+				pl->trace_errors++;
+				return;
+			}
+			ids = ni;
+		}
+		memcpy(ids + len, pl->inv->datasets[i].id, n);
+		ids[len + n - 1] = '\n';
+		len += n;
+	}
+	record(pl, DT_REC_SLOTS, ids ? ids : "", len, mono_now());
+	free(ids);
+}
+
 /* The kernel named an inode created below a dataset directory: remember its path. */
 static void on_classify(struct pipeline *pl, const struct dt_ev_classify *e)
 {
@@ -219,6 +247,10 @@ void pl_raw(struct pipeline *pl, const void *rec, size_t size)
 	case DT_EV_TAINT:
 		if (h->size >= sizeof(struct dt_ev_taint))
 			corr_taint(&pl->corr, rec);
+		break;
+	case DT_EV_AGENT:
+		if (h->size >= sizeof(struct dt_ev_agent))
+			corr_agent(&pl->corr, rec);
 		break;
 	case DT_EV_PROC_EXEC:
 		if (pl->live && h->size >= sizeof(struct dt_ev_proc_exec))
@@ -280,7 +312,9 @@ void pl_file(struct pipeline *pl, const struct dt_acc_key *k, const struct dt_ac
 	r.access = k->access;
 	r.bytes = delta;
 	r.ops = dops;
-	if (event_wanted(pl, &r) && ocsf_file_read(&pl->jb, &pl->octx, &r) == 0)
+	if (v->dataset == DT_DATASET_AGENT)
+		r.dataset = NULL; /* the agent's own files: findings only, no event lines */
+	if (r.dataset && event_wanted(pl, &r) && ocsf_file_read(&pl->jb, &pl->octx, &r) == 0)
 		pl->event_out(pl->out_ctx, pl->jb.buf, pl->jb.len);
 	corr_file(&pl->corr, k, v, delta, dops);
 

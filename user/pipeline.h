@@ -62,6 +62,8 @@ void pl_free(struct pipeline *pl);
 /* Starts recording: writes the run's META and INVENTORY records. */
 int pl_record_to(struct pipeline *pl, struct trace_writer *w);
 void pl_set_inventory(struct pipeline *pl, const struct inventory *inv);
+/* Records which dataset each index stands for (after kstate_align()): replay aligns alike. */
+void pl_slots(struct pipeline *pl);
 
 /* A ring buffer record as the kernel wrote it. */
 void pl_raw(struct pipeline *pl, const void *rec, size_t size);

@@ -23,6 +23,7 @@ enum dt_rec_type {
 	DT_REC_GONE = 0x105,      /* uint32_t tgid: the agent found the process gone */
 	DT_REC_STOP = 0x106,      /* the agent stopped: final updates */
 	DT_REC_GAP = 0x107,       /* struct dt_rec_gap: a visibility gap was reported */
+	DT_REC_SLOTS = 0x108,     /* dataset ids by kernel index, one per line, after each INVENTORY */
 };
 
 struct dt_rec_meta {

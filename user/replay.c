@@ -149,6 +149,27 @@ static int on_inventory(struct replay *r, const void *data, uint32_t len)
 	return 0;
 }
 
+/* The live agent gave the datasets kernel indexes (pinned slots): give them the same here. */
+static int on_slots(struct replay *r, const char *data, uint32_t len)
+{
+	const char *ids[DT_TAINT_WORDS * 64];
+	char *copy = strndup(data, len), *save = NULL, *tok;
+	size_t n = 0;
+	int err;
+
+	if (!copy)
+		return -ENOMEM;
+	for (tok = strtok_r(copy, "\n", &save); tok && n < DT_TAINT_WORDS * 64;
+	     tok = strtok_r(NULL, "\n", &save))
+		ids[n++] = tok;
+	err = inventory_align_ids(r->recorded, ids, n);
+	free(copy);
+	if (err)
+		return err;
+	build_remap(r);
+	return 0;
+}
+
 static void note_hop(struct replay *r, const struct dt_ev_taint *e)
 {
 	struct hop_rec *h;
@@ -211,6 +232,8 @@ static int feed(struct replay *r, uint16_t type, const void *data, uint32_t len)
 	}
 	if (type == DT_REC_INVENTORY)
 		return on_inventory(r, data, len);
+	if (type == DT_REC_SLOTS && r->recorded)
+		return on_slots(r, data, len);
 	if (!r->pl_ready)
 		return 0; /* a segment's records before its run's inventory: force mode */
 

@@ -22,46 +22,13 @@ cleanup() {
 	ip link del "$VO" 2>/dev/null
 	ip netns del "$EXT" 2>/dev/null
 	ip netns del "$OKNS" 2>/dev/null
+	lib_cleanup
 	[ -n "${DT_KEEP:-}" ] && echo "kept $T" >&2 || rm -rf "$T"
 }
 trap cleanup EXIT
 
-setup_host() { # ns veth host-side-v4 ns-side-v4 [host-v6 ns-v6]
-	ip netns add "$1" || return 1
-	ip link add "$2" type veth peer name "$2p" || return 1
-	ip link set "$2p" netns "$1"
-	ip addr add "$3/24" dev "$2"
-	ip link set "$2" up
-	ip netns exec "$1" ip addr add "$4/24" dev "$2p"
-	ip netns exec "$1" ip link set "$2p" up
-	ip netns exec "$1" ip link set lo up
-	if [ $# -gt 4 ]; then
-		ip -6 addr add "$5/64" dev "$2" nodad
-		ip netns exec "$1" ip -6 addr add "$6/64" dev "$2p" nodad
-	fi
-}
 setup_host "$EXT" "$VX" 10.199.1.1 10.199.1.2 fd00:199:1::1 fd00:199:1::2 || exit 1
 setup_host "$OKNS" "$VO" 10.199.2.1 10.199.2.2 || exit 1
-
-# listen NS PROTO ADDR PORT OUTFILE: one connection (or 1 s of UDP silence), bounded to 20 s.
-listen() {
-	local flags=-l
-	[ "$2" = udp ] && flags="-lu -w 2"
-	# shellcheck disable=SC2086
-	ip netns exec "$1" timeout 20 nc $flags "$3" "$4" >"$5" &
-	PIDS_TO_KILL="$PIDS_TO_KILL $!"
-	local i
-	for i in $(seq 100); do
-		if [ "$2" = udp ]; then
-			ip netns exec "$1" ss -lun | grep -q ":$4 " && return 0
-		else
-			ip netns exec "$1" ss -ltn | grep -q ":$4 " && return 0
-		fi
-		sleep 0.05
-	done
-	echo "listener on $3:$4 did not start" >&2
-	return 1
-}
 
 chmod 755 "$T"
 mkdir -p "$T/ds/sub" "$T/out"

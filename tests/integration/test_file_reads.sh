@@ -11,6 +11,7 @@ cleanup() {
 	[ -n "${SLOW_PID:-}" ] && kill "$SLOW_PID" 2>/dev/null
 	mountpoint -q "$T/bind" && umount "$T/bind"
 	[ -n "${AGENT_PID:-}" ] && kill -KILL "$AGENT_PID" 2>/dev/null
+	lib_cleanup
 	[ -n "${DT_KEEP:-}" ] && echo "kept $T" >&2 || rm -rf "$T"
 }
 trap cleanup EXIT
@@ -112,7 +113,7 @@ src = os.open('$T/ds/a.bin', os.O_RDONLY)
 dst = os.open('$T/out/copy.bin', os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
 while os.copy_file_range(src, dst, 40000) > 0: pass
 " & CFR_PID=$!; wait $CFR_PID
-"$TOP/build/tests/progs/uring_read" "$T/ds/a.bin" >"$T/uring.out" & URING_PID=$!; wait $URING_PID
+"$TOP/$BUILD/tests/progs/uring_read" "$T/ds/a.bin" >"$T/uring.out" & URING_PID=$!; wait $URING_PID
 /usr/bin/cat "$T/plain.bin" >/dev/null & PLAIN_PID=$!; wait $PLAIN_PID
 /usr/bin/cat "$T/link.bin" >/dev/null & LINK_PID=$!; wait $LINK_PID
 /usr/bin/cat "$T/bind/b.bin" >/dev/null & BIND_PID=$!; wait $BIND_PID
@@ -185,7 +186,7 @@ test_sendfile_splice_copy_file_range() {
 test_io_uring() {
 	ASSERT_EQ "$(cat "$T/uring.out")" 100000 "workload read"
 	ASSERT_EQ "$(bytes_of $URING_PID io_uring)" 100000 "io_uring bytes"
-	ASSERT_EQ "$(field_of $URING_PID actor.process.file.path)" "$TOP/build/tests/progs/uring_read" "exe"
+	ASSERT_EQ "$(field_of $URING_PID actor.process.file.path)" "$TOP/$BUILD/tests/progs/uring_read" "exe"
 }
 
 test_unclassified_is_silent() {

@@ -23,6 +23,7 @@ HOSTID=node-test-$$
 cleanup() {
 	[ -n "${AGENT_PID:-}" ] && kill -KILL "$AGENT_PID" 2>/dev/null
 	"$KL" stop --port "$PORT" --dir "$STATE" >/dev/null 2>&1
+	lib_cleanup
 	[ -n "${DT_KEEP:-}" ] && echo "kept $T" >&2 || rm -rf "$T"
 }
 trap cleanup EXIT

@@ -9,6 +9,7 @@ mount_kernel_fs
 T=$(mktemp -d /var/tmp/dt-trace.XXXXXX)
 cleanup() {
 	[ -n "${AGENT_PID:-}" ] && kill -KILL "$AGENT_PID" 2>/dev/null
+	lib_cleanup
 	[ -n "${DT_KEEP:-}" ] && echo "kept $T" >&2 || rm -rf "$T"
 }
 trap cleanup EXIT

@@ -3,7 +3,8 @@
 # lib.sh - integration test helpers: ASSERT_* that print tag and both values, agent start/stop.
 
 TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
-DATATRAIL=${DATATRAIL:-$TOP/build/datatrail}
+BUILD=${BUILD:-build}
+DATATRAIL=${DATATRAIL:-$TOP/$BUILD/datatrail}
 EVQ="python3 $TOP/tests/lib/evq.py"
 PY=/usr/bin/python3
 
@@ -55,13 +56,29 @@ run_tests() { # suite
 	[ "$T_FAILED" = 0 ]
 }
 
+# Each agent gets its own pin directory unless the test sets PIN_DIR (to test restarts).
+AGENT_N=0
+pin_dir() {
+	echo "${PIN_DIR:-/sys/fs/bpf/dt-test-$$-$AGENT_N}"
+}
+
+# lib_cleanup: removes what agent_start left in the kernel; call it from the test's cleanup.
+lib_cleanup() {
+	local d
+	for d in /sys/fs/bpf/dt-test-$$-* ${PIN_DIR:-}; do
+		[ -d "$d" ] && "$DATATRAIL" cleanup --pin-dir "$d" 2>/dev/null
+	done
+	return 0
+}
+
 # agent_start DIR INVENTORY [ARGS...]: runs the agent with outputs in DIR, waits until attached.
 agent_start() {
 	local dir=$1 inv=$2 i
 	shift 2
+	AGENT_N=$((AGENT_N + 1))
 	rm -f "$dir/ready"
 	"$DATATRAIL" run --inventory "$inv" --events "$dir/events.jsonl" \
-		--findings "$dir/findings.jsonl" --ready-file "$dir/ready" "$@" \
+		--findings "$dir/findings.jsonl" --ready-file "$dir/ready" --pin-dir "$(pin_dir)" "$@" \
 		2>"$dir/agent.err" &
 	AGENT_PID=$!
 	for i in $(seq 300); do
@@ -104,4 +121,40 @@ mount_kernel_fs() {
 	mountpoint -q /sys/kernel/tracing || mount -t tracefs tracefs /sys/kernel/tracing 2>/dev/null
 	mountpoint -q /sys/fs/bpf || mount -t bpf bpf /sys/fs/bpf 2>/dev/null
 	return 0
+}
+
+# Test hosts in network namespaces the test creates itself (never any other address).
+setup_host() { # ns veth host-side-v4 ns-side-v4 [host-v6 ns-v6]
+	ip netns add "$1" || return 1
+	ip link add "$2" type veth peer name "$2p" || return 1
+	ip link set "$2p" netns "$1"
+	ip addr add "$3/24" dev "$2"
+	ip link set "$2" up
+	ip netns exec "$1" ip addr add "$4/24" dev "$2p"
+	ip netns exec "$1" ip link set "$2p" up
+	ip netns exec "$1" ip link set lo up
+	if [ $# -gt 4 ]; then
+		ip -6 addr add "$5/64" dev "$2" nodad
+		ip netns exec "$1" ip -6 addr add "$6/64" dev "$2p" nodad
+	fi
+}
+
+# listen NS PROTO ADDR PORT OUTFILE: one connection (or 1 s of UDP silence), bounded to 20 s.
+listen() {
+	local flags=-l
+	[ "$2" = udp ] && flags="-lu -w 2"
+	# shellcheck disable=SC2086
+	ip netns exec "$1" timeout 20 nc $flags "$3" "$4" >"$5" &
+	PIDS_TO_KILL="$PIDS_TO_KILL $!"
+	local i
+	for i in $(seq 100); do
+		if [ "$2" = udp ]; then
+			ip netns exec "$1" ss -lun | grep -q ":$4 " && return 0
+		else
+			ip netns exec "$1" ss -ltn | grep -q ":$4 " && return 0
+		fi
+		sleep 0.05
+	done
+	echo "listener on $3:$4 did not start" >&2
+	return 1
 }

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0
-/* gpu_ioctls.c - issues the real NVIDIA, UVM, KFD, RDMA and GDS commands on a node, for test_gpu.sh. */
+/* gpu_ioctls.c - the real NVIDIA, UVM, KFD, RDMA and GDS commands on any node, for test_gpu.sh. */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>

@@ -122,7 +122,13 @@ static void test_layouts(void)
 	      F(struct dt_ev_derived, dev), F(struct dt_ev_derived, ino),
 	      F(struct dt_ev_derived, taint), F(struct dt_ev_derived, depth),
 	      F(struct dt_ev_derived, truncated), F(struct dt_ev_derived, names));
-	CHECK(dt_config, F(struct dt_config, agent_tgid), F(struct dt_config, pad));
+	CHECK(dt_config, F(struct dt_config, agent_tgid), F(struct dt_config, pad),
+	      F(struct dt_config, pin_dir));
+	CHECK(dt_shadow, F(struct dt_shadow, bytes), F(struct dt_shadow, ops));
+	CHECK(dt_dsname, F(struct dt_dsname, id));
+	CHECK(dt_ev_agent, F(struct dt_ev_agent, hdr), F(struct dt_ev_agent, tgid),
+	      F(struct dt_ev_agent, uid), F(struct dt_ev_agent, kind), F(struct dt_ev_agent, sig),
+	      F(struct dt_ev_agent, comm), F(struct dt_ev_agent, path));
 	/* GPU and kernel-bypass devices */
 	CHECK(dt_dev_key, F(struct dt_dev_key, tgid), F(struct dt_dev_key, rdev),
 	      F(struct dt_dev_key, kind), F(struct dt_dev_key, op), F(struct dt_dev_key, pad));

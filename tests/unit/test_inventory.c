@@ -1009,7 +1009,32 @@ static void test_example_inventory(void)
 	inventory_free(inv);
 }
 
-TEST_MAIN("inventory", TEST_CASE(test_load_valid), TEST_CASE(test_find),
+static void test_world_writable_refused(void)
+{
+	char dir[] = "/tmp/dt-inv-ww.XXXXXX", file[64];
+	struct inventory *inv = NULL;
+	struct errbuf err = { "" };
+	FILE *f;
+
+	if (!ASSERT_TRUE(mkdtemp(dir) != NULL, "mkdtemp"))
+		return;
+	snprintf(file, sizeof(file), "%s/inv.json", dir);
+	f = fopen(file, "w");
+	if (!ASSERT_TRUE(f != NULL, "create"))
+		return;
+	fprintf(f, "{\"datasets\": []}");
+	fclose(f);
+	chmod(file, 0666);
+	ASSERT_EQ(inventory_load(file, &inv, &err), -EPERM, "world-writable refused");
+	ASSERT_HAS(err.msg, "world-writable", "message");
+	chmod(file, 0644);
+	if (ASSERT_OK(inventory_load(file, &inv, &err), err.msg))
+		inventory_free(inv);
+	unlink(file);
+	rmdir(dir);
+}
+
+TEST_MAIN("inventory", TEST_CASE(test_world_writable_refused), TEST_CASE(test_load_valid), TEST_CASE(test_find),
 	  TEST_CASE(test_symlink_root), TEST_CASE(test_same_label_overlap),
 	  TEST_CASE(test_label_conflict), TEST_CASE(test_syntax_error),
 	  TEST_CASE(test_parse_in_memory), TEST_CASE(test_bad_classification),
