@@ -153,42 +153,6 @@ static bool tgid_gone(uint32_t tgid)
 	return access(path, F_OK) && errno == ENOENT;
 }
 
-/*
- * Walks the kernel's counters: all of them (@tgid 0) or one process's. Keys are collected
- * first because deleting during bpf_map_get_next_key() restarts the walk.
- */
-static void flush_all(struct agent *a, uint32_t tgid, bool final)
-{
-	int fd = bpf_map__fd(a->skel->maps.acc);
-	struct dt_acc_key *keys = NULL, k, *prev = NULL;
-	size_t n = 0, cap = 0;
-
-	while (!bpf_map_get_next_key(fd, prev, &k)) {
-		if (n == cap) {
-			struct dt_acc_key *nk;
-
-			cap = cap ? cap * 2 : 256;
-			nk = realloc(keys, cap * sizeof(*keys));
-			if (!nk)
-				break;
-			keys = nk;
-		}
-		keys[n] = k;
-		prev = &keys[n++];
-	}
-	for (size_t i = 0; i < n; i++) {
-		bool gone;
-
-		if (tgid && keys[i].tgid != tgid)
-			continue;
-		gone = !tgid && tgid_gone(keys[i].tgid);
-		if (gone)
-			hmap_put(&a->dead, &keys[i].tgid, NULL);
-		flush_key(a, &keys[i], final || gone);
-	}
-	free(keys);
-}
-
 /* Like flush_key() for the bytes a tainted process sent to one destination. */
 static void flush_egress_key(struct agent *a, const struct dt_egress_key *k, bool final)
 {
@@ -213,36 +177,70 @@ forget:
 	bpf_map_delete_elem(sfd, k);
 }
 
-static void flush_egress_all(struct agent *a, uint32_t tgid, bool final)
+typedef void (*flush_fn)(struct agent *a, const void *key, bool final);
+
+static void flush_acc_cb(struct agent *a, const void *key, bool final)
 {
-	int fd = bpf_map__fd(a->skel->maps.egress);
-	struct dt_egress_key *keys = NULL, k, *prev = NULL;
+	flush_key(a, key, final);
+}
+
+static void flush_egress_cb(struct agent *a, const void *key, bool final)
+{
+	flush_egress_key(a, key, final);
+}
+
+/*
+ * Walks a counter map (acc or egress, whose keys both begin with the tgid): all of it (@tgid
+ * 0) or one process's, noting processes found gone. Keys are collected first because
+ * deleting during bpf_map_get_next_key() restarts the walk.
+ */
+static void flush_map(struct agent *a, int fd, size_t key_size, flush_fn fn, uint32_t tgid,
+		      bool final)
+{
+	uint8_t *keys = NULL, k[64], *prev = NULL;
 	size_t n = 0, cap = 0;
 
-	while (!bpf_map_get_next_key(fd, prev, &k)) {
+	if (key_size > sizeof(k))
+		return;
+	while (!bpf_map_get_next_key(fd, prev, k)) {
 		if (n == cap) {
-			struct dt_egress_key *nk;
+			uint8_t *nk;
 
-			cap = cap ? cap * 2 : 64;
-			nk = realloc(keys, cap * sizeof(*keys));
+			cap = cap ? cap * 2 : 256;
+			nk = realloc(keys, cap * key_size);
 			if (!nk)
 				break;
 			keys = nk;
 		}
-		keys[n] = k;
-		prev = &keys[n++];
+		memcpy(keys + n * key_size, k, key_size);
+		prev = keys + n++ * key_size;
 	}
 	for (size_t i = 0; i < n; i++) {
+		uint8_t *key = keys + i * key_size;
+		uint32_t kt;
 		bool gone;
 
-		if (tgid && keys[i].tgid != tgid)
+		memcpy(&kt, key, sizeof(kt));
+		if (tgid && kt != tgid)
 			continue;
-		gone = !tgid && tgid_gone(keys[i].tgid);
+		gone = !tgid && tgid_gone(kt);
 		if (gone)
-			hmap_put(&a->dead, &keys[i].tgid, NULL);
-		flush_egress_key(a, &keys[i], final || gone);
+			hmap_put(&a->dead, &kt, NULL);
+		fn(a, key, final || gone);
 	}
 	free(keys);
+}
+
+static void flush_all(struct agent *a, uint32_t tgid, bool final)
+{
+	flush_map(a, bpf_map__fd(a->skel->maps.acc), sizeof(struct dt_acc_key), flush_acc_cb, tgid,
+		  final);
+}
+
+static void flush_egress_all(struct agent *a, uint32_t tgid, bool final)
+{
+	flush_map(a, bpf_map__fd(a->skel->maps.egress), sizeof(struct dt_egress_key),
+		  flush_egress_cb, tgid, final);
 }
 
 /* A process is gone: its counters' last bytes, then its findings' final updates. */

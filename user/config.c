@@ -500,17 +500,9 @@ static int parse_root(const struct loader *l, const cJSON *root, struct config *
 
 static int syntax_error(const struct loader *l, const char *text, const char *pos)
 {
-	size_t line = 1, col = 1;
-	const char *p;
+	size_t line, col;
 
-	for (p = text; p < pos; p++) {
-		if (*p == '\n') {
-			line++;
-			col = 1;
-		} else {
-			col++;
-		}
-	}
+	text_position(text, pos, &line, &col);
 	return fail(l, -EINVAL, NULL, "line %zu, column %zu: syntax error", line, col);
 }
 

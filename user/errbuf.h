@@ -4,6 +4,7 @@
 #define DT_ERRBUF_H
 
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <sys/sysmacros.h>
 #include <sys/types.h>
@@ -24,6 +25,21 @@ errbuf_set(struct errbuf *eb, int err, const char *fmt, ...)
 		va_end(ap);
 	}
 	return err;
+}
+
+/* The 1-based line and column of @pos in @text, for "line L, column C" messages. */
+static inline void text_position(const char *text, const char *pos, size_t *line, size_t *col)
+{
+	*line = 1;
+	*col = 1;
+	for (const char *p = text; p < pos; p++) {
+		if (*p == '\n') {
+			(*line)++;
+			*col = 1;
+		} else {
+			(*col)++;
+		}
+	}
 }
 
 /* A user-space dev_t in the kernel's internal encoding, as BPF sees it in super_block.s_dev. */

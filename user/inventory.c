@@ -635,17 +635,9 @@ out_free_ents:
 
 static int syntax_error(const struct loader *l, const char *text, const char *pos)
 {
-	size_t line = 1, col = 1;
-	const char *p;
+	size_t line, col;
 
-	for (p = text; p < pos; p++) {
-		if (*p == '\n') {
-			line++;
-			col = 1;
-		} else {
-			col++;
-		}
-	}
+	text_position(text, pos, &line, &col);
 	return fail(l, -EINVAL, NULL, "line %zu, column %zu: syntax error", line, col);
 }
 
