@@ -36,7 +36,16 @@ chmod 666 "$T/ww.json"
 WW_OUT=$("$DATATRAIL" run --inventory "$T/ww.json" --pin-dir "" 2>&1)
 WW_RC=$?
 
-agent_start "$T/a1" "$INV" --flush-ms 200 --status-file "$T/status.json" || exit 1
+# systemd's Type=notify: READY=1 on the socket it names, once attached.
+$PY -c "
+import socket
+s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM); s.bind('$T/notify.sock'); s.settimeout(30)
+open('$T/notify.out', 'wb').write(s.recv(64))
+" &
+NOTIFY_PID=$!
+for i in $(seq 100); do [ -S "$T/notify.sock" ] && break; sleep 0.05; done
+NOTIFY_SOCKET=$T/notify.sock agent_start "$T/a1" "$INV" --flush-ms 200 --status-file "$T/status.json" || exit 1
+wait $NOTIFY_PID
 CAPEFF=$(awk '/^CapEff/ {print $2}' "/proc/$AGENT_PID/status")
 /usr/bin/cat "$T/ds2/b.bin" >/dev/null &
 BEFORE_PID=$!
@@ -90,6 +99,10 @@ RC2=$AGENT_RC
 test_world_writable_inventory_refused() {
 	ASSERT_NEQ "$WW_RC" 0 "exit status"
 	ASSERT_HAS "$WW_OUT" "world-writable" "says why"
+}
+
+test_systemd_notify() {
+	ASSERT_EQ "$(cat "$T/notify.out")" "READY=1" "READY=1 sent to NOTIFY_SOCKET"
 }
 
 test_capabilities_dropped() {
