@@ -60,6 +60,15 @@ consume() {
 		2>>"$T/kcat.err"
 }
 
+# The dataset_tamper lines of a topic, without their key, as the local findings file holds
+# them (stopping each agent with SIGINT adds an agent_tamper finding besides).
+payloads() {
+	consume "$1" | cut -d' ' -f2- | grep '"types":\["dataset_tamper"\]'
+}
+local_findings() {
+	grep '"types":\["dataset_tamper"\]' "$1"
+}
+
 # tamper N: N processes append to the dataset (root is no allowed writer): N findings.
 tamper() {
 	local i
@@ -84,6 +93,7 @@ EOF
 broker_start || exit 1
 PLAIN=$(sed -n 1p "$T/bootstrap")
 SSL=$(sed -n 2p "$T/bootstrap")
+SASL=$(sed -n 3p "$T/bootstrap")
 
 # 1. live: findings arrive with their key
 config live "$PLAIN" "dt.live.$$"
@@ -120,7 +130,7 @@ cp "$T/crash/findings.jsonl" "$T/crash-findings.jsonl"
 broker_start || exit 1
 run_agent crash2 crash || exit 1
 for i in $(seq 60); do
-	[ "$(consume "dt.crash.$$" | wc -l)" -ge "$(wc -l <"$T/crash-findings.jsonl")" ] && break
+	[ "$(payloads "dt.crash.$$" | wc -l)" -ge 3 ] && break
 	sleep 0.5
 done
 agent_stop
@@ -144,6 +154,17 @@ sleep 3
 agent_stop
 NOCERT_RC=$AGENT_RC
 
+# SASL/SCRAM-SHA-512 over TLS, the password from a secret file
+config scram "$SASL" "dt.scram.$$" ", \"security.protocol\": \"sasl_ssl\",
+	\"ssl.ca.location\": \"$TLS/ca.pem\", \"sasl.mechanisms\": \"SCRAM-SHA-512\",
+	\"sasl.username\": \"datatrail\"" \
+	"\"secret_files\": {\"sasl.password\": \"$TLS/scram.password\"},"
+run_agent scram scram || exit 1
+tamper 1
+sleep 2
+agent_stop
+SCRAM_RC=$AGENT_RC
+
 # 5. a wrong broker address
 config wrong "127.0.0.1:1" "dt.wrong.$$"
 run_agent wrong wrong || exit 1
@@ -152,15 +173,10 @@ sleep 2
 agent_stop
 WRONG_RC=$AGENT_RC
 
-# Lines of a topic, without their key, as the local findings file holds them.
-payloads() {
-	consume "$1" | cut -d' ' -f2-
-}
-
 test_live_delivery() {
 	ASSERT_EQ "$LIVE_RC" 0 "agent exit status"
-	ASSERT_EQ "$(wc -l <"$T/live/findings.jsonl")" 3 "three findings locally"
-	ASSERT_EQ "$(diff <(sort "$T/live/findings.jsonl") <(payloads "dt.live.$$" | sort) | head -c 300)" "" \
+	ASSERT_EQ "$(local_findings "$T/live/findings.jsonl" | wc -l)" 3 "three findings locally"
+	ASSERT_EQ "$(diff <(local_findings "$T/live/findings.jsonl" | sort) <(payloads "dt.live.$$" | sort) | head -c 300)" "" \
 		"the topic holds the same lines"
 	ASSERT_EQ "$(consume "dt.live.$$" | cut -d' ' -f1 | sort -u)" "$HOSTID" "message key is the host id"
 	ASSERT_EQ "$(payloads "dt.live.$$" | $EVQ /dev/stdin values finding_info.types.0)" dataset_tamper \
@@ -170,34 +186,43 @@ test_live_delivery() {
 test_outage_loses_nothing() {
 	local uids
 	ASSERT_EQ "$OUTAGE_RC" 0 "agent exit status"
-	ASSERT_EQ "$(wc -l <"$T/outage/findings.jsonl")" 6 "six findings locally"
-	ASSERT_EQ "$(diff <(sort "$T/outage/findings.jsonl") <(payloads "dt.outage.$$" | sort) | head -c 300)" "" \
+	ASSERT_EQ "$(local_findings "$T/outage/findings.jsonl" | wc -l)" 6 "six findings locally"
+	ASSERT_EQ "$(diff <(local_findings "$T/outage/findings.jsonl" | sort) <(payloads "dt.outage.$$" | sort) | head -c 300)" "" \
 		"every finding arrived, none twice"
 	uids=$(payloads "dt.outage.$$" | $EVQ /dev/stdin values finding_info.uid | wc -l)
 	ASSERT_EQ "$uids" 6 "six finding uids"
 }
 
 test_sigkill_then_spool_delivered() {
-	ASSERT_EQ "$(wc -l <"$T/crash-findings.jsonl")" 3 "findings before the kill"
+	ASSERT_EQ "$(local_findings "$T/crash-findings.jsonl" | wc -l)" 3 "findings before the kill"
 	ASSERT_GE "$CRASH_SPOOLED" 1 "they were spooled on disk"
-	ASSERT_EQ "$(diff <(sort "$T/crash-findings.jsonl") <(payloads "dt.crash.$$" | sort) | head -c 300)" "" \
+	ASSERT_EQ "$(diff <(local_findings "$T/crash-findings.jsonl" | sort) <(payloads "dt.crash.$$" | sort) | head -c 300)" "" \
 		"the restarted agent delivered them"
 }
 
 test_mtls() {
 	ASSERT_EQ "$MTLS_RC" 0 "agent exit status"
-	ASSERT_EQ "$(diff "$T/mtls/findings.jsonl" <(timeout 30 kcat -C -b "$SSL" -t "dt.mtls.$$" -o beginning -e -q \
+	ASSERT_EQ "$(diff <(local_findings "$T/mtls/findings.jsonl") <(timeout 30 kcat -C -b "$SSL" -t "dt.mtls.$$" -o beginning -e -q \
 		-X security.protocol=ssl -X "ssl.ca.location=$TLS/ca.pem" \
 		-X "ssl.certificate.location=$TLS/client.pem" -X "ssl.key.location=$TLS/client.key" \
-		-f '%s\n' 2>/dev/null) | head -c 300)" "" "delivered over mTLS"
+		-f '%s\n' 2>/dev/null | grep '"types":\["dataset_tamper"\]') | head -c 300)" "" "delivered over mTLS"
 }
 
 test_mtls_without_client_cert() {
 	ASSERT_EQ "$NOCERT_RC" 0 "agent exits 0"
 	ASSERT_HAS "$(cat "$T/nocert/agent.err")" "kafka '127.0.0.1:$((PORT + 2))'" "error names the broker"
 	ASSERT_HAS "$(tr 'A-Z' 'a-z' <"$T/nocert/agent.err")" "ssl" "and says it is TLS"
-	ASSERT_EQ "$(wc -l <"$T/nocert/findings.jsonl")" 1 "the finding is still written locally"
+	ASSERT_EQ "$(local_findings "$T/nocert/findings.jsonl" | wc -l)" 1 "the finding is still written locally"
 	ASSERT_GE "$(find "$T/spool-nocert" -name 'spool-*.log' -size +0 | wc -l)" 1 "and spooled"
+}
+
+test_sasl_scram() {
+	ASSERT_EQ "$SCRAM_RC" 0 "agent exit status"
+	ASSERT_EQ "$(local_findings "$T/scram/findings.jsonl" | wc -l)" 1 "one finding"
+	ASSERT_EQ "$(diff <(local_findings "$T/scram/findings.jsonl") <(payloads "dt.scram.$$") | head -c 300)" "" \
+		"delivered with SCRAM-SHA-512"
+	ASSERT_EQ "$(grep -c "$(cat "$TLS/scram.password")" "$T/scram.json")" 0 \
+		"the password is not in the config"
 }
 
 test_wrong_address() {
