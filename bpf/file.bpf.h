@@ -35,7 +35,9 @@ static __always_inline int dt_file_read(long fd, __u32 access, __u64 bytes)
 	iv = bpf_map_lookup_elem(&inodes, &ik);
 	if (iv) {
 		dt_account(&ik, iv, access, bytes);
-		dt_taint_from_inode(&ik, iv, bytes);
+		/* The agent's own files (its trace, say) hold no dataset's bytes to carry. */
+		if (iv->dataset != DT_DATASET_AGENT)
+			dt_taint_from_inode(&ik, iv, bytes);
 		return 0;
 	}
 	if (!dt_chan_count)

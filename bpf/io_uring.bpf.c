@@ -30,6 +30,7 @@ int BPF_PROG(dt_io_uring_complete, void *ring, void *req_ptr, struct io_uring_cq
 	if (!iv)
 		return 0;
 	dt_account(&ik, iv, DT_ACC_IO_URING, res);
-	dt_taint_from_inode(&ik, iv, res);
+	if (iv->dataset != DT_DATASET_AGENT)
+		dt_taint_from_inode(&ik, iv, res);
 	return 0;
 }

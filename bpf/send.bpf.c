@@ -63,7 +63,7 @@ static __always_inline int dt_send_enter(long nr, long fd_out, long fd_in, unsig
 	/* sendfile, splice, copy_file_range from a classified file: tainted before the copy. */
 	if (fd_in >= 0 && !dt_file_key(dt_fd_file(task, fd_in), &ik)) {
 		iv = bpf_map_lookup_elem(&inodes, &ik);
-		if (iv)
+		if (iv && iv->dataset != DT_DATASET_AGENT)
 			dt_taint_from_inode(&ik, iv, 0);
 	}
 	t = bpf_map_lookup_elem(&taint, &tgid);

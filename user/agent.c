@@ -71,6 +71,11 @@ struct agent {
 };
 
 static volatile sig_atomic_t stop_requested;
+
+static void on_noop(int sig)
+{
+	(void)sig;
+}
 static volatile sig_atomic_t reload_requested;
 
 static void on_signal(int sig)
@@ -693,12 +698,13 @@ static void write_status(struct agent *a, bool running)
 {
 	const char *path = a->opts->status_file;
 	uint64_t totals[6] = {};
+
+	if (!path || !*path)
+		return;
 	char tmp[4096];
 	struct jbuf jb;
 	int fd;
 
-	if (!path)
-		return;
 	for (int c = 0; c < a->ncpus; c++) {
 		totals[0] += a->stats_prev[c].emitted;
 		totals[1] += a->stats_prev[c].dropped;
@@ -769,7 +775,7 @@ static size_t max_sz(size_t a, size_t b)
 int agent_run(const struct agent_opts *opts)
 {
 	struct agent a = { .opts = opts };
-	struct sigaction sa = { .sa_handler = on_signal };
+	struct sigaction sa = { .sa_handler = on_signal }, noop = { .sa_handler = on_noop };
 	struct errbuf eb = {};
 	uint64_t next_flush;
 	int err;
@@ -911,10 +917,13 @@ int agent_run(const struct agent_opts *opts)
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGHUP, &sa, NULL);
-	/* A stray signal must not stop the agent; the kernel side reports who sent it. */
-	signal(SIGPIPE, SIG_IGN);
-	signal(SIGUSR1, SIG_IGN);
-	signal(SIGUSR2, SIG_IGN);
+	/*
+	 * A stray signal must not stop the agent. Caught rather than ignored: the kernel drops
+	 * an ignored signal before its tracepoint would say who sent it.
+	 */
+	sigaction(SIGPIPE, &noop, NULL);
+	sigaction(SIGUSR1, &noop, NULL);
+	sigaction(SIGUSR2, &noop, NULL);
 	a.last_check_ns = now_ns(CLOCK_MONOTONIC);
 	if (opts->ready_file) {
 		err = touch_ready(opts->ready_file);
@@ -926,7 +935,7 @@ int agent_run(const struct agent_opts *opts)
 	}
 	watch_inventory(&a);
 	a.inventory_version = 1;
-	if (opts->status_file) {
+	if (opts->status_file && *opts->status_file) {
 		char *dir = strdup(opts->status_file);
 
 		if (dir)

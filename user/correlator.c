@@ -475,7 +475,8 @@ void corr_file(struct correlator *c, const struct dt_acc_key *k, const struct dt
 
 			if (!((t->ds[bit / 64] >> (bit % 64)) & 1))
 				continue;
-			if (c->inv->datasets[i].label != DT_LABEL_PUBLIC)
+			if (!c->inv->datasets[i].retired &&
+			    c->inv->datasets[i].label != DT_LABEL_PUBLIC)
 				file_finding(c, FK_DERIVED_COPY, k, v, i, delta, dops, true, start);
 		}
 		return;
@@ -544,8 +545,12 @@ void corr_agent(struct correlator *c, const struct dt_ev_agent *e)
 	fk.target[1] = (uint8_t)e->sig;
 	memcpy(path, e->path, sizeof(e->path));
 	path[sizeof(e->path)] = 0;
-	if (e->kind == DT_AGENT_PIN_OPEN)
-		memcpy(fk.target + 2, e->path, sizeof(fk.target) - 2);
+	if (e->kind == DT_AGENT_PIN_OPEN) {
+		/* One finding per pinned map: the path's hash, as pin paths share long prefixes. */
+		uint64_t h = fnv1a(0xcbf29ce484222325ULL, path, strlen(path));
+
+		memcpy(fk.target + 8, &h, sizeof(h));
+	}
 	s = finding_get(c, &fk, e->hdr.ts_ns, e->uid, path);
 	if (!s)
 		return;

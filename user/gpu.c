@@ -366,20 +366,6 @@ static const char *describe(const cJSON *j, char *buf, size_t n)
 	return buf;
 }
 
-static void line_col(const char *text, const char *at, int *line, int *col)
-{
-	*line = 1;
-	*col = 1;
-	for (const char *p = text; p < at && *p; p++) {
-		if (*p == '\n') {
-			(*line)++;
-			*col = 1;
-		} else {
-			(*col)++;
-		}
-	}
-}
-
 static int config_device(struct gpu *g, const cJSON *e, size_t i, const char *name,
 			 struct errbuf *err)
 {
@@ -449,13 +435,13 @@ int gpu_add_config(struct gpu *g, const char *text, size_t len, const char *name
 	const char *end = NULL;
 	char vbuf[80];
 	cJSON *root, *devs = NULL, *m;
-	size_t i = 0;
-	int line, col, ret = 0;
+	size_t i = 0, line, col;
+	int ret = 0;
 
 	root = cJSON_ParseWithLengthOpts(text, len, &end, false);
 	if (!root) {
-		line_col(text, end ? end : text, &line, &col);
-		return cfg_fail(err, -EINVAL, name, NULL, "line %d, column %d: syntax error", line,
+		text_position(text, end ? end : text, &line, &col);
+		return cfg_fail(err, -EINVAL, name, NULL, "line %zu, column %zu: syntax error", line,
 				col);
 	}
 	if (!cJSON_IsObject(root)) {

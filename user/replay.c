@@ -271,8 +271,10 @@ static int feed(struct replay *r, uint16_t type, const void *data, uint32_t len)
 		if (len <= sizeof(f) || ((const char *)data)[len - 1])
 			return 0;
 		memcpy(&f, data, sizeof(f));
-		ds = remap_ds(r, f.val.dataset);
-		if (ds < 0)
+		/* The agent's own files are no dataset: their records pass as they are. */
+		ds = f.val.dataset == DT_DATASET_AGENT ? (int32_t)DT_DATASET_AGENT
+						       : remap_ds(r, f.val.dataset);
+		if (ds < 0 && f.val.dataset != DT_DATASET_AGENT)
 			return 0;
 		f.val.dataset = ds;
 		note_read(r, &f, path);
@@ -641,7 +643,12 @@ static int trace_verify_cmd(int argc, char **argv)
 	int c, err;
 
 	optind = 1;
-	while ((c = getopt(argc, argv, "k:")) != -1) {
+	static const struct option longopts[] = {
+		{ "key", required_argument, NULL, 'k' },
+		{},
+	};
+
+	while ((c = getopt_long(argc, argv, "k:", longopts, NULL)) != -1) {
 		if (c != 'k')
 			goto usage;
 		if (load_key(optarg, keybuf))
@@ -666,7 +673,7 @@ static int trace_verify_cmd(int argc, char **argv)
 		       rep.reason[0] ? rep.reason : strerror(err < 0 ? -err : EINVAL));
 	return 1;
 usage:
-	fprintf(stderr, "usage: datatrail trace verify DIR|FILE [-k KEYFILE]\n");
+	fprintf(stderr, "usage: datatrail trace verify DIR|FILE [--key FILE]\n");
 	return 2;
 }
 

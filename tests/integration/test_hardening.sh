@@ -44,7 +44,8 @@ open('$T/notify.out', 'wb').write(s.recv(64))
 " &
 NOTIFY_PID=$!
 for i in $(seq 100); do [ -S "$T/notify.sock" ] && break; sleep 0.05; done
-NOTIFY_SOCKET=$T/notify.sock agent_start "$T/a1" "$INV" --flush-ms 200 --status-file "$T/status.json" || exit 1
+NOTIFY_SOCKET=$T/notify.sock agent_start "$T/a1" "$INV" --flush-ms 200 --status-file "$T/status.json" \
+	--trace "$T/trace" || exit 1
 wait $NOTIFY_PID
 CAPEFF=$(awk '/^CapEff/ {print $2}' "/proc/$AGENT_PID/status")
 /usr/bin/cat "$T/ds2/b.bin" >/dev/null &
@@ -138,6 +139,16 @@ test_agent_tamper() {
 		--where evidences.0.process.pid=$MV_PID)" "rename" "replacing the inventory"
 	ASSERT_EQ "$($EVQ "$T/a2/findings.jsonl" max severity_id --where finding_info.types.0=agent_tamper)" 5 \
 		"SIGSTOP is critical"
+}
+
+test_replay_across_reloads() {
+	# The trace holds both inventories and the dataset slots: replay gives the same findings.
+	"$DATATRAIL" replay "$T/trace" >"$T/replay.jsonl"
+	ASSERT_EQ "$?" 0 "replay exit status"
+	ASSERT_EQ "$(diff <(sort "$T/a1/findings.jsonl") <(sort "$T/replay.jsonl") | head -c 300)" "" \
+		"replayed findings, agent_tamper included, are the live ones"
+	ASSERT_EQ "$("$DATATRAIL" trace cat "$T/trace" --pid $AFTER_PID | $EVQ /dev/stdin last unmapped.dataset)" \
+		voices "events after the reload name the new dataset"
 }
 
 test_status() {
