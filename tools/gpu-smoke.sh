@@ -1,6 +1,6 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
-# gpu-smoke.sh - on a machine with an NVIDIA GPU: run the agent, nvidia-smi and a tiny CUDA job, check device events.
+# gpu-smoke.sh - on an NVIDIA GPU machine: agent, nvidia-smi, a tiny CUDA job; checks device events.
 #
 # usage: sudo tools/gpu-smoke.sh [--keep] [--config FILE]
 #

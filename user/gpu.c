@@ -4,7 +4,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <ftw.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -1189,9 +1188,13 @@ static void finish(struct gpu *g, uint32_t tgid, bool forget)
 		hmap_del(&g->procs, &(uint64_t){ tgid });
 }
 
+/* As the agent decides it: kill(0) would say EPERM once the agent has dropped CAP_KILL. */
 static bool tgid_gone(uint32_t tgid)
 {
-	return kill(tgid, 0) && errno == ESRCH;
+	char path[32];
+
+	snprintf(path, sizeof(path), "/proc/%u", tgid);
+	return access(path, F_OK) && errno == ENOENT;
 }
 
 static uint64_t mono_ns(void)

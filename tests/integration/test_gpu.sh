@@ -1,6 +1,6 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
-# test_gpu.sh - GPU, RDMA and GDS device calls on stand-in nodes: decoded classes, exact counts, findings.
+# test_gpu.sh - GPU, RDMA and GDS calls on stand-in nodes: decoded classes, exact counts, findings.
 set -u
 . "$(dirname "$0")/../lib/lib.sh"
 need_root gpu
