@@ -199,38 +199,6 @@ void corr_set_inventory(struct correlator *c, const struct inventory *inv)
 	c->inv = inv;
 }
 
-static uint64_t fnv1a(uint64_t h, const void *p, size_t n)
-{
-	const unsigned char *b = p;
-
-	for (size_t i = 0; i < n; i++)
-		h = (h ^ b[i]) * 0x100000001b3ULL;
-	return h;
-}
-
-/* The process and its ancestors, as far as anyone remembers them. */
-static size_t build_chain(struct correlator *c, uint32_t pid, struct proc_info *chain)
-{
-	size_t n = 0;
-
-	while (n < CHAIN_MAX && pid) {
-		if (proctab_get(c->pt, pid, &chain[n])) {
-			if (n == 0) {
-				memset(&chain[0], 0, sizeof(chain[0]));
-				chain[0].pid = pid;
-				n = 1;
-			}
-			break;
-		}
-		pid = chain[n].ppid;
-		n++;
-		/* pid 1 is the last ancestor worth naming. */
-		if (chain[n - 1].pid == 1)
-			break;
-	}
-	return n;
-}
-
 static const char *hop_name(uint8_t hop)
 {
 	switch (hop) {
@@ -271,7 +239,7 @@ static void emit_finding(struct correlator *c, const struct finding_key *k,
 	struct finding_record f = {};
 	const struct dt_taint *via;
 	char title[512], ops[160], addr[64];
-	size_t n = build_chain(c, k->tgid, chain);
+	size_t n = proctab_chain(c->pt, k->tgid, chain, CHAIN_MAX);
 	uint16_t port;
 
 	f.kind = finding_kind_name(k->kind);
@@ -380,12 +348,12 @@ static struct finding_state *finding_get(struct correlator *c, struct finding_ke
 	s = hmap_put(&c->findings, k, &created);
 	if (!s || !created)
 		return s;
-	h = fnv1a(0xcbf29ce484222325ULL, c->octx->hostname, strlen(c->octx->hostname));
-	h = fnv1a(h, k, offsetof(struct finding_key, dataset));
+	h = hash_fnv1a(HASH_FNV1A_INIT, c->octx->hostname, strlen(c->octx->hostname));
+	h = hash_fnv1a(h, k, offsetof(struct finding_key, dataset));
 	if (k->kind != FK_AGENT_TAMPER)
-		h = fnv1a(h, c->inv->datasets[k->dataset].id,
+		h = hash_fnv1a(h, c->inv->datasets[k->dataset].id,
 			  strlen(c->inv->datasets[k->dataset].id));
-	h = fnv1a(h, k->target, sizeof(k->target));
+	h = hash_fnv1a(h, k->target, sizeof(k->target));
 	snprintf(s->uid, sizeof(s->uid), "dt-%016llx", (unsigned long long)h);
 	s->first_ns = now;
 	s->next_threshold = THRESHOLD_BASE;
@@ -547,7 +515,7 @@ void corr_agent(struct correlator *c, const struct dt_ev_agent *e)
 	path[sizeof(e->path)] = 0;
 	if (e->kind == DT_AGENT_PIN_OPEN) {
 		/* One finding per pinned map: the path's hash, as pin paths share long prefixes. */
-		uint64_t h = fnv1a(0xcbf29ce484222325ULL, path, strlen(path));
+		uint64_t h = hash_fnv1a(HASH_FNV1A_INIT, path, strlen(path));
 
 		memcpy(fk.target + 8, &h, sizeof(h));
 	}

@@ -705,37 +705,6 @@ static size_t taint_datasets(const struct inventory *inv, const struct dt_taint 
 
 /* OCSF */
 
-static uint64_t wall_ms(const struct ocsf_ctx *ctx, uint64_t mono_ns)
-{
-	return (uint64_t)((int64_t)mono_ns + ctx->mono_to_real_ns) / 1000000;
-}
-
-static const char *base_name(const char *path)
-{
-	const char *s = strrchr(path, '/');
-
-	return s ? s + 1 : path;
-}
-
-static void process_obj(struct jbuf *jb, const char *key, const struct proc_info *p, uint32_t uid)
-{
-	char num[16];
-
-	jb_obj_open(jb, key);
-	jb_u64(jb, "pid", p->pid);
-	jb_str(jb, "name", p->comm);
-	jb_str(jb, "cmd_line", p->cmdline);
-	jb_obj_open(jb, "file");
-	jb_str(jb, "path", p->exe);
-	jb_str(jb, "name", base_name(p->exe));
-	jb_obj_close(jb);
-	jb_obj_open(jb, "user");
-	snprintf(num, sizeof(num), "%u", uid);
-	jb_str(jb, "uid", num);
-	jb_obj_close(jb);
-	jb_obj_close(jb);
-}
-
 int gpu_ocsf_event(struct jbuf *jb, const struct ocsf_ctx *ctx, const struct gpu_record *r)
 {
 	const char *activity;
@@ -758,23 +727,13 @@ int gpu_ocsf_event(struct jbuf *jb, const struct ocsf_ctx *ctx, const struct gpu
 	/* Counted at syscall entry: whether the driver accepted the call is not known. */
 	jb_u64(jb, "status_id", 0);
 	jb_str(jb, "status", "Unknown");
-	jb_u64(jb, "time", wall_ms(ctx, r->ts_ns));
-	jb_obj_open(jb, "metadata");
-	jb_str(jb, "version", OCSF_VERSION);
-	jb_obj_open(jb, "product");
-	jb_str(jb, "name", "datatrail");
-	jb_str(jb, "vendor_name", "datatrail");
-	jb_str(jb, "version", DT_VERSION);
-	jb_obj_close(jb);
-	jb_obj_close(jb);
-	jb_obj_open(jb, "device");
-	jb_str(jb, "hostname", ctx->hostname);
-	jb_u64(jb, "type_id", 0);
-	jb_obj_close(jb);
+	jb_u64(jb, "time", ocsf_wall_ms(ctx, r->ts_ns));
+	ocsf_metadata(jb, NULL);
+	ocsf_device(jb, ctx);
 	jb_obj_open(jb, "actor");
-	process_obj(jb, "process", r->proc, r->uid);
+	ocsf_process(jb, "process", r->proc, r->uid);
 	jb_obj_close(jb);
-	process_obj(jb, "process", r->proc, r->uid);
+	ocsf_process(jb, "process", r->proc, r->uid);
 	if (r->bytes)
 		jb_u64(jb, "size", r->bytes);
 
@@ -836,36 +795,6 @@ static int severity(uint32_t kind, const struct inv_dataset *ds)
 	return sev < 1 ? 1 : sev > 5 ? 5 : sev;
 }
 
-static uint64_t fnv1a(uint64_t h, const void *p, size_t n)
-{
-	const unsigned char *b = p;
-
-	for (size_t i = 0; i < n; i++)
-		h = (h ^ b[i]) * 0x100000001b3ULL;
-	return h;
-}
-
-static size_t build_chain(struct gpu *g, uint32_t pid, struct proc_info *chain)
-{
-	size_t n = 0;
-
-	while (n < CHAIN_MAX && pid) {
-		if (proctab_get(g->out.pt, pid, &chain[n])) {
-			if (n == 0) {
-				memset(&chain[0], 0, sizeof(chain[0]));
-				chain[0].pid = pid;
-				n = 1;
-			}
-			break;
-		}
-		pid = chain[n].ppid;
-		n++;
-		if (chain[n - 1].pid == 1)
-			break;
-	}
-	return n;
-}
-
 static void emit_finding(struct gpu *g, const struct gpu_finding_key *k, struct gpu_finding *s)
 {
 	const struct inventory *inv = g->out.inv;
@@ -880,7 +809,7 @@ static void emit_finding(struct gpu *g, const struct gpu_finding_key *k, struct 
 		return;
 	if (inv && k->dataset < inv->n_datasets)
 		ds = &inv->datasets[k->dataset];
-	n = build_chain(g, k->tgid, chain);
+	n = proctab_chain(g->out.pt, k->tgid, chain, CHAIN_MAX);
 	comm = chain[0].comm[0] ? chain[0].comm : "a process";
 	f.kind = finding_name(k->kind);
 	f.uid = s->uid;
@@ -956,12 +885,12 @@ static void finding_set(struct gpu *g, uint32_t kind, uint32_t tgid, const struc
 	if (!s)
 		return;
 	if (created) {
-		h = fnv1a(0xcbf29ce484222325ULL, host, strlen(host));
-		h = fnv1a(h, finding_name(kind), strlen(finding_name(kind)));
-		h = fnv1a(h, &k.tgid, sizeof(k.tgid));
-		h = fnv1a(h, &k.start_ns, sizeof(k.start_ns));
-		h = fnv1a(h, id, strlen(id));
-		h = fnv1a(h, &k.dev_kind, sizeof(k.dev_kind));
+		h = hash_fnv1a(HASH_FNV1A_INIT, host, strlen(host));
+		h = hash_fnv1a(h, finding_name(kind), strlen(finding_name(kind)));
+		h = hash_fnv1a(h, &k.tgid, sizeof(k.tgid));
+		h = hash_fnv1a(h, &k.start_ns, sizeof(k.start_ns));
+		h = hash_fnv1a(h, id, strlen(id));
+		h = hash_fnv1a(h, &k.dev_kind, sizeof(k.dev_kind));
 		snprintf(s->uid, sizeof(s->uid), "dt-%016llx", (unsigned long long)h);
 		s->next_bytes = THRESHOLD_BYTES;
 		s->next_ops = THRESHOLD_OPS;

@@ -42,6 +42,17 @@ bool hmap_del(struct hmap *m, const void *key);
 /* Iteration: for (size_t it = 0; hmap_next(m, &it, &k, &v);) ... Deleting the current entry is allowed. */
 bool hmap_next(const struct hmap *m, size_t *it, void **key, void **val);
 
+/* FNV-1a over @n bytes, continuing from @h (start with HASH_FNV1A_INIT): stable ids. */
+#define HASH_FNV1A_INIT 0xcbf29ce484222325ULL
+static inline uint64_t hash_fnv1a(uint64_t h, const void *p, size_t n)
+{
+	const unsigned char *b = p;
+
+	for (size_t i = 0; i < n; i++)
+		h = (h ^ b[i]) * 0x100000001b3ULL;
+	return h;
+}
+
 static inline size_t hmap_count(const struct hmap *m)
 {
 	return m->used;

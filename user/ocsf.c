@@ -96,19 +96,19 @@ const char *dt_addr_str(const uint8_t addr[16], char *buf, size_t n)
 	return buf;
 }
 
-static uint64_t wall_ms(const struct ocsf_ctx *ctx, uint64_t mono_ns)
+uint64_t ocsf_wall_ms(const struct ocsf_ctx *ctx, uint64_t mono_ns)
 {
 	return (uint64_t)((int64_t)mono_ns + ctx->mono_to_real_ns) / 1000000;
 }
 
-static const char *base_name(const char *path)
+const char *ocsf_base_name(const char *path)
 {
 	const char *s = strrchr(path, '/');
 
 	return s ? s + 1 : path;
 }
 
-static void metadata(struct jbuf *jb, const char *event_uid)
+void ocsf_metadata(struct jbuf *jb, const char *event_uid)
 {
 	jb_obj_open(jb, "metadata");
 	jb_str(jb, "version", OCSF_VERSION);
@@ -122,7 +122,7 @@ static void metadata(struct jbuf *jb, const char *event_uid)
 	jb_obj_close(jb);
 }
 
-static void device(struct jbuf *jb, const struct ocsf_ctx *ctx)
+void ocsf_device(struct jbuf *jb, const struct ocsf_ctx *ctx)
 {
 	jb_obj_open(jb, "device");
 	jb_str(jb, "hostname", ctx->hostname);
@@ -130,7 +130,7 @@ static void device(struct jbuf *jb, const struct ocsf_ctx *ctx)
 	jb_obj_close(jb);
 }
 
-static void process(struct jbuf *jb, const char *key, const struct proc_info *p, uint32_t uid)
+void ocsf_process(struct jbuf *jb, const char *key, const struct proc_info *p, uint32_t uid)
 {
 	char num[16];
 
@@ -140,7 +140,7 @@ static void process(struct jbuf *jb, const char *key, const struct proc_info *p,
 	jb_str(jb, "cmd_line", p->cmdline);
 	jb_obj_open(jb, "file");
 	jb_str(jb, "path", p->exe);
-	jb_str(jb, "name", base_name(p->exe));
+	jb_str(jb, "name", ocsf_base_name(p->exe));
 	jb_obj_close(jb);
 	jb_obj_open(jb, "user");
 	snprintf(num, sizeof(num), "%u", uid);
@@ -170,13 +170,13 @@ int ocsf_file_read(struct jbuf *jb, const struct ocsf_ctx *ctx, const struct fil
 	jb_str(jb, "severity", "Informational");
 	jb_u64(jb, "status_id", 1);
 	jb_str(jb, "status", "Success");
-	jb_u64(jb, "time", wall_ms(ctx, r->ts_ns));
-	metadata(jb, NULL);
-	device(jb, ctx);
+	jb_u64(jb, "time", ocsf_wall_ms(ctx, r->ts_ns));
+	ocsf_metadata(jb, NULL);
+	ocsf_device(jb, ctx);
 
 	jb_obj_open(jb, "file");
 	jb_str(jb, "path", r->path);
-	jb_str(jb, "name", base_name(r->path));
+	jb_str(jb, "name", ocsf_base_name(r->path));
 	jb_u64(jb, "type_id", 1);
 	snprintf(uid, sizeof(uid), "%u:%u:%llu", r->dev >> 20, r->dev & 0xfffff,
 		 (unsigned long long)r->ino);
@@ -184,7 +184,7 @@ int ocsf_file_read(struct jbuf *jb, const struct ocsf_ctx *ctx, const struct fil
 	jb_obj_close(jb);
 
 	jb_obj_open(jb, "actor");
-	process(jb, "process", r->proc, r->uid);
+	ocsf_process(jb, "process", r->proc, r->uid);
 	jb_obj_close(jb);
 
 	jb_obj_open(jb, "unmapped");
@@ -222,23 +222,23 @@ int ocsf_visibility_gap(struct jbuf *jb, const struct ocsf_ctx *ctx, const struc
 	jb_u64(jb, "type_uid", 200401);
 	jb_u64(jb, "severity_id", 3);
 	jb_str(jb, "severity", "Medium");
-	jb_u64(jb, "time", wall_ms(ctx, g->end_ns));
-	metadata(jb, NULL);
-	device(jb, ctx);
+	jb_u64(jb, "time", ocsf_wall_ms(ctx, g->end_ns));
+	ocsf_metadata(jb, NULL);
+	ocsf_device(jb, ctx);
 	jb_obj_open(jb, "finding_info");
 	jb_str(jb, "uid", uid);
 	jb_str(jb, "title", title);
 	jb_arr_open(jb, "types");
 	jb_str(jb, NULL, "visibility_gap");
 	jb_arr_close(jb);
-	jb_u64(jb, "created_time", wall_ms(ctx, g->end_ns));
+	jb_u64(jb, "created_time", ocsf_wall_ms(ctx, g->end_ns));
 	jb_obj_close(jb);
 	jb_obj_open(jb, "unmapped");
 	jb_str(jb, "source", g->source);
 	jb_i64(jb, "cpu", g->cpu);
 	jb_u64(jb, "lost", g->lost);
-	jb_u64(jb, "start_time", wall_ms(ctx, g->start_ns));
-	jb_u64(jb, "end_time", wall_ms(ctx, g->end_ns));
+	jb_u64(jb, "start_time", ocsf_wall_ms(ctx, g->start_ns));
+	jb_u64(jb, "end_time", ocsf_wall_ms(ctx, g->end_ns));
 	jb_obj_close(jb);
 	jb_obj_close(jb);
 	return jb_finish(jb);
@@ -254,7 +254,7 @@ static void process_chain(struct jbuf *jb, const struct proc_info *chain, size_t
 	jb_str(jb, "cmd_line", chain[0].cmdline);
 	jb_obj_open(jb, "file");
 	jb_str(jb, "path", chain[0].exe);
-	jb_str(jb, "name", base_name(chain[0].exe));
+	jb_str(jb, "name", ocsf_base_name(chain[0].exe));
 	jb_obj_close(jb);
 	jb_obj_open(jb, "user");
 	snprintf(num, sizeof(num), "%u", uid);
@@ -284,9 +284,9 @@ int ocsf_finding(struct jbuf *jb, const struct ocsf_ctx *ctx, const struct findi
 	jb_str(jb, "severity", ocsf_severity_name(f->severity_id));
 	jb_u64(jb, "status_id", 1);
 	jb_str(jb, "status", "New");
-	jb_u64(jb, "time", wall_ms(ctx, f->last_ns));
-	metadata(jb, NULL);
-	device(jb, ctx);
+	jb_u64(jb, "time", ocsf_wall_ms(ctx, f->last_ns));
+	ocsf_metadata(jb, NULL);
+	ocsf_device(jb, ctx);
 
 	jb_obj_open(jb, "finding_info");
 	jb_str(jb, "uid", f->uid);
@@ -294,9 +294,9 @@ int ocsf_finding(struct jbuf *jb, const struct ocsf_ctx *ctx, const struct findi
 	jb_arr_open(jb, "types");
 	jb_str(jb, NULL, f->kind);
 	jb_arr_close(jb);
-	jb_u64(jb, "created_time", wall_ms(ctx, f->first_ns));
-	jb_u64(jb, "first_seen_time", wall_ms(ctx, f->first_ns));
-	jb_u64(jb, "last_seen_time", wall_ms(ctx, f->last_ns));
+	jb_u64(jb, "created_time", ocsf_wall_ms(ctx, f->first_ns));
+	jb_u64(jb, "first_seen_time", ocsf_wall_ms(ctx, f->first_ns));
+	jb_u64(jb, "last_seen_time", ocsf_wall_ms(ctx, f->last_ns));
 	jb_arr_open(jb, "attacks");
 	for (const char *const *a = f->attacks; a && a[0]; a += 4) {
 		jb_obj_open(jb, NULL);
@@ -330,7 +330,7 @@ int ocsf_finding(struct jbuf *jb, const struct ocsf_ctx *ctx, const struct findi
 	if (f->file_path) {
 		jb_obj_open(jb, "file");
 		jb_str(jb, "path", f->file_path);
-		jb_str(jb, "name", base_name(f->file_path));
+		jb_str(jb, "name", ocsf_base_name(f->file_path));
 		jb_obj_close(jb);
 	}
 	jb_obj_close(jb);

@@ -79,4 +79,12 @@ int ocsf_finding(struct jbuf *jb, const struct ocsf_ctx *ctx, const struct findi
 const char *dt_addr_str(const uint8_t addr[16], char *buf, size_t n);
 const char *ocsf_severity_name(int severity_id);
 
+/* Pieces every record shares, for the encoders of other modules (gpu.c). */
+uint64_t ocsf_wall_ms(const struct ocsf_ctx *ctx, uint64_t mono_ns);
+const char *ocsf_base_name(const char *path);
+void ocsf_metadata(struct jbuf *jb, const char *event_uid);
+void ocsf_device(struct jbuf *jb, const struct ocsf_ctx *ctx);
+/* The OCSF process object under @key: pid, name, cmd_line, file, user. */
+void ocsf_process(struct jbuf *jb, const char *key, const struct proc_info *p, uint32_t uid);
+
 #endif /* DT_OCSF_H */

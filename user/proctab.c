@@ -183,6 +183,27 @@ int proctab_get(struct proctab *pt, uint32_t pid, struct proc_info *out)
 	return err;
 }
 
+size_t proctab_chain(struct proctab *pt, uint32_t pid, struct proc_info *chain, size_t max)
+{
+	size_t n = 0;
+
+	while (n < max && pid) {
+		if (proctab_get(pt, pid, &chain[n])) {
+			if (n == 0) {
+				memset(&chain[0], 0, sizeof(chain[0]));
+				chain[0].pid = pid;
+				n = 1;
+			}
+			break;
+		}
+		pid = chain[n].ppid;
+		/* pid 1 is the last ancestor worth naming. */
+		if (chain[n++].pid == 1)
+			break;
+	}
+	return n;
+}
+
 int proctab_seed(int procs_fd)
 {
 	struct dirent *de;

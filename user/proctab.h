@@ -42,6 +42,12 @@ int proctab_get(struct proctab *pt, uint32_t pid, struct proc_info *out);
 /* Puts @pi in the cache as the answer for its pid (replay feeds recorded answers here). */
 void proctab_put(struct proctab *pt, const struct proc_info *pi);
 
+/*
+ * @pid and its ancestors, at most @max, up to pid 1, as far as anyone remembers them; an
+ * unknown @pid still gives one entry with only its pid. Returns how many.
+ */
+size_t proctab_chain(struct proctab *pt, uint32_t pid, struct proc_info *chain, size_t max);
+
 /* Records what an exec event told. */
 void proctab_update(struct proctab *pt, const struct dt_proc *p);
 
