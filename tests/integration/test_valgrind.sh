@@ -6,6 +6,8 @@ set -u
 need_root valgrind
 mount_kernel_fs
 
+# Valgrind and AddressSanitizer do not mix: the sanitized pass checks the plain build here.
+VG_DATATRAIL=$TOP/build/datatrail
 T=$(mktemp -d /var/tmp/dt-vg.XXXXXX)
 cleanup() {
 	[ -n "${VG_PID:-}" ] && kill -KILL "$VG_PID" 2>/dev/null
@@ -22,7 +24,7 @@ cat >"$T/inv.json" <<EOF
 EOF
 valgrind --leak-check=full --errors-for-leak-kinds=definite,indirect --error-exitcode=99 \
 	--suppressions="$TOP/tests/valgrind.supp" \
-	"$DATATRAIL" run --inventory "$T/inv.json" --events "$T/events.jsonl" \
+	"$VG_DATATRAIL" run --inventory "$T/inv.json" --events "$T/events.jsonl" \
 	--findings "$T/findings.jsonl" --ready-file "$T/ready" --pin-dir "$(pin_dir)" \
 	--trace "$T/trace" --status-file "$T/status.json" --flush-ms 200 >"$T/vg.log" 2>&1 &
 VG_PID=$!
