@@ -78,6 +78,38 @@ static __always_inline struct file *dt_fd_file(struct task_struct *task, long fd
 	return f;
 }
 
+extern void *bpf_rdonly_cast(const void *obj, __u32 btf_id) __ksym;
+
+/*
+ * The current task's file behind @fd as a BTF pointer: its fields are then read with plain
+ * (fault-safe) loads instead of a helper call each, which on every read and write syscall is
+ * the difference between ~70 and ~420 ns (bench/hooks.bpf.c). For tp_btf programs.
+ */
+static __always_inline struct file *dt_fd_file_btf(long fd)
+{
+	struct task_struct *task = bpf_get_current_task_btf();
+	struct fdtable *fdt = task->files->fdt;
+	struct file *f = NULL;
+
+	if (!fdt || fd < 0 || (__u64)fd >= fdt->max_fds)
+		return NULL;
+	bpf_probe_read_kernel(&f, sizeof(f), &fdt->fd[fd]);
+	return f ? bpf_rdonly_cast(f, bpf_core_type_id_kernel(struct file)) : NULL;
+}
+
+/* dt_file_key() for a file from dt_fd_file_btf(); also returns the inode. */
+static __always_inline struct inode *dt_file_key_btf(struct file *f, struct dt_inode_key *k)
+{
+	struct inode *inode = f->f_inode;
+
+	if (!inode)
+		return NULL;
+	k->ino = inode->i_ino;
+	k->dev = inode->i_sb->s_dev;
+	k->pad = 0;
+	return inode;
+}
+
 static __always_inline int dt_inode_key_of(struct inode *inode, struct dt_inode_key *k)
 {
 	if (!inode)

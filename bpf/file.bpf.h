@@ -16,7 +16,6 @@
  */
 static __always_inline int dt_file_read(long fd, __u32 access, __u64 bytes)
 {
-	struct task_struct *task = (struct task_struct *)bpf_get_current_task();
 	struct dt_inode_key ik;
 	struct dt_inode_val *iv;
 	struct dt_chan_key ck = {};
@@ -26,11 +25,11 @@ static __always_inline int dt_file_read(long fd, __u32 access, __u64 bytes)
 	__u16 family, proto;
 	umode_t mode;
 
-	f = dt_fd_file(task, fd);
+	f = dt_fd_file_btf(fd);
 	if (!f)
 		return 0;
-	inode = BPF_CORE_READ(f, f_inode);
-	if (dt_inode_key_of(inode, &ik))
+	inode = dt_file_key_btf(f, &ik);
+	if (!inode)
 		return 0;
 	iv = bpf_map_lookup_elem(&inodes, &ik);
 	if (iv) {
@@ -42,7 +41,7 @@ static __always_inline int dt_file_read(long fd, __u32 access, __u64 bytes)
 	}
 	if (!dt_chan_count)
 		return 0;
-	mode = BPF_CORE_READ(inode, i_mode) & DT_S_IFMT;
+	mode = inode->i_mode & DT_S_IFMT;
 	if (mode == DT_S_IFIFO) {
 		ck.kind = DT_CHAN_PIPE;
 		ck.ns = ik.dev;
@@ -125,7 +124,6 @@ static __always_inline void dt_egress(struct sock *sk, __u16 family, long nr, un
  */
 static __always_inline int dt_file_write(long fd, long nr, struct pt_regs *regs, __u64 bytes)
 {
-	struct task_struct *task = (struct task_struct *)bpf_get_current_task();
 	__u32 tgid = bpf_get_current_pid_tgid() >> 32;
 	struct dt_inode_key ik;
 	struct dt_inode_val *iv;
@@ -135,11 +133,11 @@ static __always_inline int dt_file_write(long fd, long nr, struct pt_regs *regs,
 	struct file *f;
 	__u16 family, proto;
 
-	f = dt_fd_file(task, fd);
+	f = dt_fd_file_btf(fd);
 	if (!f)
 		return 0;
-	inode = BPF_CORE_READ(f, f_inode);
-	if (dt_inode_key_of(inode, &ik))
+	inode = dt_file_key_btf(f, &ik);
+	if (!inode)
 		return 0;
 	iv = bpf_map_lookup_elem(&inodes, &ik);
 	if (iv) {
@@ -147,7 +145,7 @@ static __always_inline int dt_file_write(long fd, long nr, struct pt_regs *regs,
 		return 0;
 	}
 	t = bpf_map_lookup_elem(&taint, &tgid);
-	if (!t || (BPF_CORE_READ(inode, i_mode) & DT_S_IFMT) != DT_S_IFSOCK)
+	if (!t || (inode->i_mode & DT_S_IFMT) != DT_S_IFSOCK)
 		return 0;
 	sk = dt_file_sock(f);
 	if (!sk)
