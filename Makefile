@@ -110,3 +110,30 @@ $(BUILD)/fuzz/fuzz_config: tests/fuzz/fuzz_config.c user/config.c $(USER_HDRS) |
 
 $(BUILD)/fuzz:
 	@mkdir -p $@
+
+# Benchmarks, not part of `make test`: overhead on real workloads (ABAB, agent off/on),
+# pipeline capacity and inventory scale; BENCH_QUICK=1 for a smoke run. See bench/run.sh
+# and docs/performance.md.
+BENCH_WLS := $(addprefix $(BUILD)/bench/,wl_syscall wl_read wl_loader wl_tcp mkfiles)
+BENCH_LIBS := $(addprefix $(BUILD)/bench/,pipeline_bench inv_bench)
+
+.PHONY: bench
+bench: $(BUILD)/datatrail $(BENCH_WLS) $(BENCH_LIBS) $(BUILD)/bench/hookbench \
+	$(BUILD)/bench/hooks.bpf.o
+	@BUILD=$(BUILD) ./bench/run.sh
+
+$(BENCH_WLS): $(BUILD)/bench/%: bench/%.c bench/bench.h bench/files.h
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) $< $(LDFLAGS) -o $@
+
+$(BENCH_LIBS): $(BUILD)/bench/%: bench/%.c bench/bench.h $(BUILD)/libdatatrail.a $(USER_HDRS)
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) $< $(BUILD)/libdatatrail.a $(LDFLAGS) $(LDLIBS) -o $@
+
+$(BUILD)/bench/hookbench: bench/hookbench.c
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) $< $(LDFLAGS) -lbpf -o $@
+
+$(BUILD)/bench/hooks.bpf.o: bench/hooks.bpf.c
+	@mkdir -p $(@D)
+	$(CLANG) $(BPF_CFLAGS) -c $< -o $@
