@@ -184,36 +184,40 @@ static __always_inline __u64 dt_mmsg_bytes(unsigned long vec, long n)
  */
 static __always_inline int dt_file_open(long fd)
 {
-	struct task_struct *task = (struct task_struct *)bpf_get_current_task();
 	struct dentry *d, *leaf, *parent;
 	struct dt_inode_val *anc = NULL, nv = {};
-	struct dt_inode_key ik, pk, ak = {};
+	struct dt_inode_key ik, pk = {}, ak = {};
 	struct dt_ev_classify *e;
-	struct inode *inode;
+	struct inode *inode, *pinode;
 	struct file *f;
 	__u32 depth = 0;
 	umode_t mode;
 	int i;
 
-	f = dt_fd_file(task, fd);
+	/* Every open on a device with classified files walks here: plain BTF loads, no helpers. */
+	f = dt_fd_file_btf(fd);
 	if (!f)
 		return 0;
-	leaf = BPF_CORE_READ(f, f_path.dentry);
-	inode = BPF_CORE_READ(f, f_inode);
-	if (dt_inode_key_of(inode, &ik))
+	if (!dt_file_key_btf(f, &ik))
 		return 0;
 	if (!bpf_map_lookup_elem(&devs, &ik.dev))
 		return 0;
 	if (bpf_map_lookup_elem(&inodes, &ik))
 		return 0;
 
+	leaf = f->f_path.dentry;
 	d = leaf;
 	for (i = 0; i < DT_CLASSIFY_DEPTH; i++) {
-		parent = BPF_CORE_READ(d, d_parent);
+		if (!d)
+			return 0;
+		parent = d->d_parent;
 		if (!parent || parent == d)
 			return 0;
-		if (dt_inode_key_of(BPF_CORE_READ(parent, d_inode), &pk))
+		pinode = parent->d_inode;
+		if (!pinode)
 			return 0;
+		pk.ino = pinode->i_ino;
+		pk.dev = pinode->i_sb->s_dev;
 		anc = bpf_map_lookup_elem(&inodes, &pk);
 		if (anc) {
 			ak = pk;
