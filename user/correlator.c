@@ -181,7 +181,6 @@ void corr_init(struct correlator *c, const struct inventory *inv, struct proctab
 	c->path = path;
 	c->ctx = ctx;
 	hmap_init(&c->findings, sizeof(struct finding_key), sizeof(struct finding_state));
-	hmap_init(&c->derived, sizeof(struct dt_inode_key), sizeof(struct dt_taint));
 	hmap_init(&c->taints, sizeof(uint32_t), sizeof(struct dt_taint));
 	jb_init(&c->jb);
 }
@@ -189,7 +188,6 @@ void corr_init(struct correlator *c, const struct inventory *inv, struct proctab
 void corr_free(struct correlator *c)
 {
 	hmap_free(&c->findings);
-	hmap_free(&c->derived);
 	hmap_free(&c->taints);
 	jb_free(&c->jb);
 }
@@ -530,15 +528,6 @@ void corr_agent(struct correlator *c, const struct dt_ev_agent *e)
 void corr_taint(struct correlator *c, const struct dt_ev_taint *e)
 {
 	struct dt_taint *t = hmap_put(&c->taints, &e->tgid, NULL);
-
-	if (t)
-		*t = e->taint;
-}
-
-void corr_derived(struct correlator *c, const struct dt_ev_derived *e)
-{
-	struct dt_inode_key k = { .ino = e->ino, .dev = e->dev };
-	struct dt_taint *t = hmap_put(&c->derived, &k, NULL);
 
 	if (t)
 		*t = e->taint;

@@ -40,7 +40,6 @@ struct correlator {
 	corr_path_fn path;
 	void *ctx;
 	struct hmap findings; /* struct finding_key -> struct finding_state */
-	struct hmap derived;  /* struct dt_inode_key -> struct dt_taint, from DERIVED records */
 	struct hmap taints;   /* tgid -> struct dt_taint, the last hop that reached the process */
 	struct jbuf jb;
 	uint64_t emitted; /* finding lines written */
@@ -57,7 +56,6 @@ void corr_file(struct correlator *c, const struct dt_acc_key *k, const struct dt
 /* The total a tainted process has sent to one destination. */
 void corr_egress(struct correlator *c, const struct dt_egress_key *k, const struct dt_egress_val *v);
 void corr_taint(struct correlator *c, const struct dt_ev_taint *e);
-void corr_derived(struct correlator *c, const struct dt_ev_derived *e);
 /* Another process acted on the agent itself (signal, pinned map). */
 void corr_agent(struct correlator *c, const struct dt_ev_agent *e);
 /* @tgid is gone: its findings get their final update, and are forgotten. */

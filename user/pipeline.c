@@ -226,7 +226,6 @@ static void on_derived(struct pipeline *pl, const struct dt_ev_derived *e)
 	if (!depth)
 		snprintf(path, sizeof(path), "/");
 	pl_set_path(pl, e->dev, e->ino, path);
-	corr_derived(&pl->corr, e);
 }
 
 void pl_raw(struct pipeline *pl, const void *rec, size_t size)

@@ -224,7 +224,6 @@ static void test_tamper_and_derived_copy(void)
 {
 	struct dt_acc_key k = { .tgid = 3999001, .dev = 1, .ino = 2, .access = DT_ACC_WRITE };
 	struct dt_acc_val v = { .bytes = 16, .ops = 1, .dataset = 0, .uid = 0 };
-	struct dt_ev_derived d = { .tgid = 3999001, .dev = 5, .ino = 6 };
 	struct fixture f;
 
 	if (setup(&f, one_dataset))
@@ -236,8 +235,6 @@ static void test_tamper_and_derived_copy(void)
 		ASSERT_STREQ(field(0, "severity_id"), "5", "restricted tamper");
 	}
 	reset_lines();
-	d.taint.ds[0] = 1;
-	corr_derived(&f.c, &d);
 	{
 		struct dt_ev_taint te = { .tgid = 3999001 };
 
