@@ -131,7 +131,7 @@ foreign() { # [nocpu] -> what else is running that would skew a run, or nothing
 	# another agent's programs (pinned, or a process pgrep missed) run on every syscall
 	n=$(sysexit_progs)
 	[ -n "${AGENT_PID:-}" ] && mine=1
-	[ "$n" -gt "$mine" ] && what="$what bpf:dt_sys_exit*$((n - mine))"
+	[ "$n" -gt "$mine" ] && what="$what bpf:dt_exit_read*$((n - mine))"
 	if [ -z "$what" ] && [ "${1:-}" != nocpu ]; then
 		local busy
 		busy=$(cpu_busy_pct)
@@ -167,7 +167,8 @@ quiet_wait() { # [nocpu]
 
 # --- the agent ---
 
-sysexit_progs() { bpftool prog show 2>/dev/null | grep -c 'name dt_sys_exit '; }
+# Every agent attaches dt_exit_read; another agent's programs run on the workloads' syscalls.
+sysexit_progs() { bpftool prog show 2>/dev/null | grep -c 'name dt_exit_read '; }
 
 AGENT_READY_S=""
 PROGS_BEFORE=0
@@ -536,8 +537,8 @@ map_memlock() { # -> "total inodes"
 	echo "$total $inodes"
 }
 
-sysexit_stats() { # -> "cnt ns" of the agent's dt_sys_exit
-	prog_stats | awk '$2 == "dt_sys_exit" { print $3, $4 }'
+sysexit_stats() { # -> "cnt ns" of the agent's pread64 exit program, what wl_read runs
+	prog_stats | awk '$2 == "dt_exit_pread64" { print $3, $4 }'
 }
 
 section_S1() {
@@ -582,7 +583,7 @@ EOF
 			local hwm st2="0 0" st3="0 0"
 			hwm=$(agent_hwm_kb)
 			if [ "$p" = 1 ]; then
-				# diagnostic: ns per dt_sys_exit run on a miss (T2) and a hit (T3)
+				# diagnostic: ns per dt_exit_pread64 run on a miss (T2) and a hit (T3)
 				sysctl -q -w kernel.bpf_stats_enabled=1
 				c0=$(sysexit_stats)
 				bounded "$BB/wl_read" "$PUB_FILE" "$S1_PASSES" "$RUN_LIMIT" >/dev/null
