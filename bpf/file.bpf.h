@@ -177,42 +177,68 @@ static __always_inline __u64 dt_mmsg_bytes(unsigned long vec, long n)
 	return total;
 }
 
+/* bpf/gpu.bpf.c: counts an open of a GPU or kernel-bypass device node. */
+extern int dt_gpu_opened(__u32 rdev);
+
 /*
  * A file was opened: if it lies below a classified directory but is not classified yet (it
  * was created, moved in, or lies in a directory created after the agent started), classify
  * it and the directories between, and tell user space its name.
+ *
+ * This runs for every open on a device that holds classified inodes, so the common cases are
+ * kept short: a file whose parent is classified takes one lookup for the parent, and a file
+ * in a directory already walked without result (walkneg) one more; only the first open in a
+ * directory per dt_walk_gen walks up to DT_CLASSIFY_DEPTH ancestors.
  */
 static __always_inline int dt_file_open(long fd)
 {
 	struct dentry *d, *leaf, *parent;
 	struct dt_inode_val *anc = NULL, nv = {};
-	struct dt_inode_key ik, pk = {}, ak = {};
+	struct dt_inode_key ik, pk = {}, dk = {}, ak = {};
 	struct dt_ev_classify *e;
 	struct inode *inode, *pinode;
 	struct file *f;
-	__u32 depth = 0;
+	__u64 gen, *neg;
+	__u32 depth = 0, dirs = 0;
 	umode_t mode;
 	int i;
 
-	/* Every open on a device with classified files walks here: plain BTF loads, no helpers. */
 	f = dt_fd_file_btf(fd);
 	if (!f)
 		return 0;
-	if (!dt_file_key_btf(f, &ik))
+	inode = dt_file_key_btf(f, &ik);
+	if (!inode)
 		return 0;
+	/* Device nodes are never classified; a GPU's is counted (one open program, one fd walk). */
+	if ((inode->i_mode & DT_S_IFMT) == DT_S_IFCHR)
+		return dt_gpu_opened(inode->i_rdev);
 	if (!bpf_map_lookup_elem(&devs, &ik.dev))
 		return 0;
 	if (bpf_map_lookup_elem(&inodes, &ik))
 		return 0;
 
 	leaf = f->f_path.dentry;
-	d = leaf;
-	for (i = 0; i < DT_CLASSIFY_DEPTH; i++) {
-		if (!d)
-			return 0;
+	parent = leaf->d_parent;
+	if (!parent || parent == leaf || !parent->d_inode)
+		return 0;
+	dk.ino = parent->d_inode->i_ino;
+	dk.dev = parent->d_inode->i_sb->s_dev;
+	anc = bpf_map_lookup_elem(&inodes, &dk);
+	if (anc) {
+		ak = dk;
+		depth = 1;
+		goto found;
+	}
+	/* Read before the walk: a change during it voids what the walk would record. */
+	gen = dt_walk_gen;
+	neg = bpf_map_lookup_elem(&walkneg, &dk);
+	if (neg && *neg == gen)
+		return 0;
+	d = parent;
+	for (i = 1; i < DT_CLASSIFY_DEPTH; i++) {
 		parent = d->d_parent;
 		if (!parent || parent == d)
-			return 0;
+			break;
 		pinode = parent->d_inode;
 		if (!pinode)
 			return 0;
@@ -222,13 +248,16 @@ static __always_inline int dt_file_open(long fd)
 		if (anc) {
 			ak = pk;
 			depth = i + 1;
-			break;
+			goto found;
 		}
 		d = parent;
 	}
-	if (!anc || !(anc->flags & DT_INODE_DIR))
-		return 0;
+	bpf_map_update_elem(&walkneg, &dk, &gen, BPF_ANY);
+	return 0;
 
+found:
+	if (!(anc->flags & DT_INODE_DIR))
+		return 0;
 	e = dt_reserve(DT_EV_CLASSIFY, sizeof(*e));
 	nv.dataset = anc->dataset;
 	nv.label = anc->label;
@@ -236,11 +265,14 @@ static __always_inline int dt_file_open(long fd)
 	for (i = 0; i < DT_CLASSIFY_DEPTH; i++) {
 		if (i >= depth)
 			break;
-		inode = BPF_CORE_READ(d, d_inode);
-		if (dt_inode_key_of(inode, &pk))
+		inode = d->d_inode;
+		if (!inode)
 			break;
-		mode = BPF_CORE_READ(inode, i_mode);
+		pk.ino = inode->i_ino;
+		pk.dev = inode->i_sb->s_dev;
+		mode = inode->i_mode;
 		nv.flags = DT_INODE_CREATED | ((mode & DT_S_IFMT) == DT_S_IFDIR ? DT_INODE_DIR : 0);
+		dirs |= nv.flags & DT_INODE_DIR;
 		if (bpf_map_update_elem(&inodes, &pk, &nv, BPF_NOEXIST) == -E2BIG) {
 			struct dt_stats *st = dt_stats();
 
@@ -248,10 +280,12 @@ static __always_inline int dt_file_open(long fd)
 				st->inode_full++;
 		}
 		if (e)
-			bpf_probe_read_kernel_str(e->names[i], DT_NAME_LEN,
-						  BPF_CORE_READ(d, d_name.name));
-		d = BPF_CORE_READ(d, d_parent);
+			bpf_probe_read_kernel_str(e->names[i], DT_NAME_LEN, d->d_name.name);
+		d = d->d_parent;
 	}
+	/* A directory classified here is an ancestor that earlier walks did not find. */
+	if (dirs)
+		__sync_fetch_and_add(&dt_walk_gen, 1);
 	if (!e)
 		return 0;
 	e->ino = ik.ino;
@@ -262,6 +296,18 @@ static __always_inline int dt_file_open(long fd)
 	e->label = nv.label;
 	e->pad[0] = e->pad[1] = e->pad[2] = 0;
 	dt_submit(e);
+	return 0;
+}
+
+/*
+ * A rename may move a directory walked without result below a dataset, and a new directory
+ * may reuse such a directory's inode number. Counted at exit, so an open racing the rename
+ * itself may still trust the old answer once; the next open after the exit walks again.
+ */
+static __always_inline int dt_walk_invalidate(long ret)
+{
+	if (ret == 0)
+		__sync_fetch_and_add(&dt_walk_gen, 1);
 	return 0;
 }
 

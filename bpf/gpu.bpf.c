@@ -15,7 +15,6 @@
  * anything but a character device costs a few reads and no lookup.
  */
 
-#define DT_S_IFCHR 0020000
 #define DT_MINOR_BITS 20
 
 static __always_inline struct dt_gpu_stats *dt_gpu_stats(void)
@@ -33,13 +32,25 @@ static __always_inline void dt_gpu_read_fault(void)
 		__sync_fetch_and_add(&st->read_fault, 1);
 }
 
+/* The kind of device @rdev is, 0 when it is not a registered device. */
+static __always_inline __u32 dt_gpu_kind(__u32 rdev)
+{
+	__u32 *kind, any;
+
+	kind = bpf_map_lookup_elem(&gpu_devs, &rdev);
+	if (kind)
+		return *kind;
+	any = (rdev & ~((1U << DT_MINOR_BITS) - 1)) | DT_DEV_ANY_MINOR;
+	kind = bpf_map_lookup_elem(&gpu_devs, &any);
+	return kind ? *kind : 0;
+}
+
 /* The kind of the device behind @fd, and its number; 0 when it is not a registered device. */
 static __always_inline __u32 dt_gpu_fd(long fd, __u32 *rdev)
 {
 	struct task_struct *task = (struct task_struct *)bpf_get_current_task();
 	struct inode *inode;
 	struct file *f;
-	__u32 *kind, any;
 
 	f = dt_fd_file(task, fd);
 	if (!f)
@@ -48,12 +59,7 @@ static __always_inline __u32 dt_gpu_fd(long fd, __u32 *rdev)
 	if (!inode || (BPF_CORE_READ(inode, i_mode) & DT_S_IFMT) != DT_S_IFCHR)
 		return 0;
 	*rdev = BPF_CORE_READ(inode, i_rdev);
-	kind = bpf_map_lookup_elem(&gpu_devs, rdev);
-	if (kind)
-		return *kind;
-	any = (*rdev & ~((1U << DT_MINOR_BITS) - 1)) | DT_DEV_ANY_MINOR;
-	kind = bpf_map_lookup_elem(&gpu_devs, &any);
-	return kind ? *kind : 0;
+	return dt_gpu_kind(*rdev);
 }
 
 /*
@@ -273,34 +279,17 @@ int dt_gpu_mmap(struct trace_event_raw_sys_enter *ctx)
 	return 0;
 }
 
-static __always_inline int dt_gpu_open(long ret)
+/*
+ * Opens are seen by the open exit programs of syscalls.bpf.c, which already hold the inode:
+ * they call this for a character device, so an open costs one program and one fd walk.
+ */
+__noinline int dt_gpu_opened(__u32 rdev)
 {
-	__u32 rdev = 0, kind;
+	__u32 kind = dt_gpu_kind(rdev);
 
-	if (ret < 0)
-		return 0;
-	kind = dt_gpu_fd(ret, &rdev);
 	if (kind)
 		dt_gpu_count(rdev, kind, DT_DOP_OPEN, 0, 0, 0);
 	return 0;
-}
-
-SEC("tracepoint/syscalls/sys_exit_openat")
-int dt_gpu_exit_openat(struct trace_event_raw_sys_exit *ctx)
-{
-	return dt_gpu_open(ctx->ret);
-}
-
-SEC("tracepoint/syscalls/sys_exit_open")
-int dt_gpu_exit_open(struct trace_event_raw_sys_exit *ctx)
-{
-	return dt_gpu_open(ctx->ret);
-}
-
-SEC("tracepoint/syscalls/sys_exit_openat2")
-int dt_gpu_exit_openat2(struct trace_event_raw_sys_exit *ctx)
-{
-	return dt_gpu_open(ctx->ret);
 }
 
 /*

@@ -31,6 +31,16 @@ DT_MAP(inodes, __uint(type, BPF_MAP_TYPE_HASH); __uint(max_entries, DT_INODES_MA
 DT_MAP(devs, __uint(type, BPF_MAP_TYPE_HASH); __uint(max_entries, DT_DEVS_MAX); __type(key, __u32);
        __type(value, __u32););
 
+/*
+ * Directories none of whose files has a classified ancestor, with the dt_walk_gen they were
+ * found in: an open there skips the ancestor walk. Anything that could give such a directory
+ * a classified ancestor (rename, mkdir reusing an inode, a directory classified by a walk, an
+ * inventory load) moves dt_walk_gen on, which voids every entry at once.
+ */
+#define DT_WALKNEG_MAX 16384
+DT_MAP(walkneg, __uint(type, BPF_MAP_TYPE_LRU_HASH); __uint(max_entries, DT_WALKNEG_MAX);
+       __type(key, struct dt_inode_key); __type(value, __u64););
+
 /* Byte counters per (process, inode, way of access). Not LRU: an eviction would lose bytes. */
 DT_MAP(acc, __uint(type, BPF_MAP_TYPE_HASH); __uint(max_entries, DT_ACC_MAX);
        __type(key, struct dt_acc_key); __type(value, struct dt_acc_val););
@@ -77,6 +87,7 @@ DT_MAP(dsnames, __uint(type, BPF_MAP_TYPE_ARRAY); __uint(max_entries, DT_TAINT_W
 extern const volatile struct dt_config dt_cfg;
 /* Channels ever tainted: while 0, reads skip the channel lookup entirely. */
 extern __u64 dt_chan_count;
+extern __u64 dt_walk_gen;
 #endif
 
 /* GPU and kernel-bypass devices (bpf/gpu.bpf.c, docs/gpu.md) */

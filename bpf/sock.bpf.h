@@ -16,6 +16,7 @@
 #define DT_S_IFIFO 0010000
 #define DT_S_IFREG 0100000
 #define DT_S_IFDIR 0040000
+#define DT_S_IFCHR 0020000
 
 static __always_inline struct sock *dt_file_sock(struct file *f)
 {

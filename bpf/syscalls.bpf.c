@@ -42,3 +42,16 @@ DT_SYS_EXIT(open, DT_NR_open)
 DT_SYS_EXIT(openat, DT_NR_openat)
 DT_SYS_EXIT(openat2, DT_NR_openat2)
 DT_SYS_EXIT(creat, DT_NR_creat)
+
+#define DT_SYS_EXIT_WALK(name)                                                                     \
+	SEC("tracepoint/syscalls/sys_exit_" #name)                                                 \
+	int dt_exit_##name(struct trace_event_raw_sys_exit *ctx)                                   \
+	{                                                                                          \
+		return dt_walk_invalidate(ctx->ret);                                               \
+	}
+
+DT_SYS_EXIT_WALK(rename)
+DT_SYS_EXIT_WALK(renameat)
+DT_SYS_EXIT_WALK(renameat2)
+DT_SYS_EXIT_WALK(mkdir)
+DT_SYS_EXIT_WALK(mkdirat)

@@ -375,6 +375,15 @@ static void check_kafka(struct agent *a)
 }
 
 /*
+ * The kernel remembers directories whose files have no classified ancestor (walkneg, see
+ * bpf/file.bpf.h); inodes added to the map may be such ancestors, so those answers go.
+ */
+static void forget_walks(struct agent *a)
+{
+	__atomic_fetch_add(&a->skel->bss->dt_walk_gen, 1, __ATOMIC_SEQ_CST);
+}
+
+/*
  * A new inventory takes effect without a restart: datasets keep their kernel slots, the
  * inode map follows, the pipeline (and the trace) learn it. A bad one changes nothing.
  */
@@ -401,9 +410,11 @@ static void reload_inventory(struct agent *a)
 		fprintf(stderr, "datatrail: reload: inode map: %s; the inventory in force stays\n",
 			strerror(-err));
 		kstate_sync_inodes(ifd, dfd, a->inv);
+		forget_walks(a);
 		inventory_free(inv);
 		return;
 	}
+	forget_walks(a);
 	kstate_add_agent_file(ifd, dfd, a->opts->inventory);
 	if (a->opts->config_path)
 		kstate_add_agent_file(ifd, dfd, a->opts->config_path);

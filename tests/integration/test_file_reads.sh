@@ -16,13 +16,14 @@ cleanup() {
 }
 trap cleanup EXIT
 
-mkdir -p "$T/ds/sub" "$T/bind" "$T/out"
+mkdir -p "$T/ds/sub" "$T/bind" "$T/out" "$T/outside/a/b"
 head -c 100000 /dev/urandom >"$T/ds/a.bin"
 head -c 65659 /dev/urandom >"$T/ds/b.bin"
 head -c 5000 /dev/urandom >"$T/ds/sub/c.bin"
 head -c 4321 /dev/urandom >"$T/ds/moveme.bin"
 head -c 7777 /dev/urandom >"$T/labels.csv"
 head -c 3000 /dev/urandom >"$T/plain.bin"
+head -c 2222 /dev/urandom >"$T/outside/a/b/in.bin"
 ln "$T/ds/a.bin" "$T/link.bin"
 cat >"$T/inv.json" <<EOF
 {"datasets": [
@@ -129,6 +130,12 @@ printf abcdef >"$T/ds/newdir/deeper/n2.txt"
 mv "$T/ds/moveme.bin" "$T/moved.bin"
 /usr/bin/cat "$T/moved.bin" >/dev/null & MOVED_PID=$!; wait $MOVED_PID
 
+# Read while unclassified (the kernel remembers that b has no classified ancestor), then the
+# tree is moved into the dataset: the next open must walk again and find it.
+/usr/bin/cat "$T/outside/a/b/in.bin" >/dev/null & OUTSIDE_PID=$!; wait $OUTSIDE_PID
+mv "$T/outside/a" "$T/ds/moved-in"
+/usr/bin/cat "$T/ds/moved-in/b/in.bin" >/dev/null & MOVEDIN_PID=$!; wait $MOVEDIN_PID
+
 for i in $(seq 100); do [ -e "$T/slow.ready" ] && break; sleep 0.1; done
 agent_stop
 kill "$SLOW_PID" 2>/dev/null
@@ -217,6 +224,13 @@ test_created_after_start() {
 	ASSERT_EQ "$(field_of $NEW2_PID file.path)" "$T/ds/newdir/deeper/n2.txt" "new subdir path"
 }
 
+test_moved_into_dataset() {
+	ASSERT_EQ "$(bytes_of $OUTSIDE_PID)" 0 "bytes read before the move"
+	ASSERT_EQ "$(bytes_of $MOVEDIN_PID)" 2222 "bytes read after the move"
+	ASSERT_EQ "$(field_of $MOVEDIN_PID file.path)" "$T/ds/moved-in/b/in.bin" "moved-in path"
+	ASSERT_EQ "$(field_of $MOVEDIN_PID unmapped.dataset)" faces "moved-in dataset"
+}
+
 test_stopped_mid_read() {
 	ASSERT_EQ "$(bytes_of $SLOW_STOPPED)" 12345 "bytes read before the agent stopped"
 }
@@ -224,7 +238,7 @@ test_stopped_mid_read() {
 test_no_stray_records() {
 	local pids="$CAT_PID $DD1_PID $DD4K_PID $DD1M_PID $DDC_PID $PREAD_PID $READV_PID $PREADV_PID"
 	pids="$pids $MMAP_PID $SENDFILE_PID $SPLICE_PID $CFR_PID $URING_PID $LINK_PID $BIND_PID"
-	pids="$pids $LABELS_PID $NEW_PID $NEW2_PID $MOVED_PID $SLOW_STOPPED"
+	pids="$pids $LABELS_PID $NEW_PID $NEW2_PID $MOVED_PID $MOVEDIN_PID $SLOW_STOPPED"
 	local p stray=""
 	for p in $($EVQ "$EV" values actor.process.pid --where activity_id=2); do
 		[[ " $pids " == *" $p "* ]] || stray="$stray $p"
