@@ -62,75 +62,43 @@ static __always_inline void dt_submit(void *rec)
 				       : BPF_RB_NO_WAKEUP);
 }
 
-static __always_inline struct file *dt_fd_file(struct task_struct *task, long fd)
-{
-	struct file **fds;
-	struct fdtable *fdt;
-	struct file *f = NULL;
-
-	if (fd < 0)
-		return NULL;
-	fdt = BPF_CORE_READ(task, files, fdt);
-	if (!fdt || (__u64)fd >= BPF_CORE_READ(fdt, max_fds))
-		return NULL;
-	fds = BPF_CORE_READ(fdt, fd);
-	bpf_probe_read_kernel(&f, sizeof(f), &fds[fd]);
-	return f;
-}
-
-extern void *bpf_rdonly_cast(const void *obj, __u32 btf_id) __ksym;
-
 /*
- * The current task's file behind @fd as a BTF pointer: its fields are then read with plain
- * (fault-safe) loads instead of a helper call each, which on every read and write syscall is
- * the difference between ~70 and ~420 ns (bench/hooks.bpf.c). For tp_btf programs.
+ * Kernel objects as BTF pointers: their fields are then read with plain (fault-safe) loads
+ * instead of a helper call each, which on every read and write syscall is the difference
+ * between ~70 and ~420 ns (bench/hooks.bpf.c). These need bpf_rdonly_cast(), so they are
+ * defined once, in kobj.bpf.c: Debian 12's linker (libbpf 1.1) fails to link one kfunc
+ * declared in two objects. __hidden makes libbpf load them as static subprograms, which is
+ * what lets the verifier see the pointers they return.
  */
-static __always_inline struct file *dt_fd_file_btf(long fd)
-{
-	struct task_struct *task = bpf_get_current_task_btf();
-	struct fdtable *fdt = task->files->fdt;
-	struct file *f = NULL;
-
-	if (!fdt || fd < 0 || (__u64)fd >= fdt->max_fds)
-		return NULL;
-	bpf_probe_read_kernel(&f, sizeof(f), &fdt->fd[fd]);
-	return f ? bpf_rdonly_cast(f, bpf_core_type_id_kernel(struct file)) : NULL;
-}
-
-/* dt_file_key() for a file from dt_fd_file_btf(); also returns the inode. */
-static __always_inline struct inode *dt_file_key_btf(struct file *f, struct dt_inode_key *k)
-{
-	struct inode *inode = f->f_inode;
-
-	if (!inode)
-		return NULL;
-	k->ino = inode->i_ino;
-	k->dev = inode->i_sb->s_dev;
-	k->pad = 0;
-	return inode;
-}
+/* The current task's file behind @fd, or NULL. */
+extern struct file *dt_fd_file_btf(long fd) __hidden;
+/* The socket of socket file @f, or NULL. */
+extern struct sock *dt_file_sock(struct file *f) __hidden;
+/* @sk as the AF_UNIX socket it is. */
+extern struct unix_sock *dt_unix_sock(struct sock *sk) __hidden;
 
 static __always_inline int dt_inode_key_of(struct inode *inode, struct dt_inode_key *k)
 {
 	if (!inode)
 		return -1;
-	k->ino = BPF_CORE_READ(inode, i_ino);
-	k->dev = BPF_CORE_READ(inode, i_sb, s_dev);
+	k->ino = inode->i_ino;
+	k->dev = inode->i_sb->s_dev;
 	k->pad = 0;
 	return 0;
 }
 
-static __always_inline int dt_file_key(struct file *f, struct dt_inode_key *k)
+/* The key of @f's inode (@f from dt_fd_file_btf() or a BTF argument); also returns the inode. */
+static __always_inline struct inode *dt_file_key_btf(struct file *f, struct dt_inode_key *k)
 {
-	if (!f)
-		return -1;
-	return dt_inode_key_of(BPF_CORE_READ(f, f_inode), k);
+	struct inode *inode = f ? f->f_inode : NULL;
+
+	return dt_inode_key_of(inode, k) ? NULL : inode;
 }
 
 /* Pseudo filesystems whose "files" are not copies of anything. */
 static __always_inline bool dt_pseudo_fs(struct inode *inode)
 {
-	unsigned long magic = BPF_CORE_READ(inode, i_sb, s_magic);
+	unsigned long magic = inode->i_sb->s_magic;
 
 	return magic == 0x9fa0 /* proc */ || magic == 0x62656572 /* sysfs */ ||
 	       magic == 0x63677270 /* cgroup2 */ || magic == 0x27e0eb /* cgroup */ ||

@@ -54,14 +54,14 @@ static __always_inline int dt_file_read(long fd, __u32 access, __u64 bytes)
 	sk = dt_file_sock(f);
 	if (!sk)
 		return 0;
-	family = BPF_CORE_READ(sk, __sk_common.skc_family);
+	family = sk->__sk_common.skc_family;
 	if (family == DT_AF_UNIX) {
 		ck.kind = DT_CHAN_UNIX;
 		ck.id = (__u64)sk;
 		dt_chan_receive(&ck, DT_HOP_UNIX, bytes);
 		return 0;
 	}
-	proto = BPF_CORE_READ(sk, sk_protocol);
+	proto = sk->sk_protocol;
 	if ((family != DT_AF_INET && family != DT_AF_INET6) ||
 	    (proto != DT_IPPROTO_TCP && proto != DT_IPPROTO_UDP))
 		return 0;
@@ -81,7 +81,7 @@ static __always_inline void dt_egress(struct sock *sk, __u16 family, long nr, un
 	__u64 now = bpf_ktime_get_ns();
 
 	k.tgid = bpf_get_current_pid_tgid() >> 32;
-	k.proto = BPF_CORE_READ(sk, sk_protocol);
+	k.proto = sk->sk_protocol;
 	if (dt_sock_dest(sk, family, nr, a2, a5, k.addr, &k.port))
 		return;
 	v = bpf_map_lookup_elem(&egress, &k);
@@ -150,8 +150,8 @@ static __always_inline int dt_file_write(long fd, long nr, struct pt_regs *regs,
 	sk = dt_file_sock(f);
 	if (!sk)
 		return 0;
-	family = BPF_CORE_READ(sk, __sk_common.skc_family);
-	proto = BPF_CORE_READ(sk, sk_protocol);
+	family = sk->__sk_common.skc_family;
+	proto = sk->sk_protocol;
 	if ((family != DT_AF_INET && family != DT_AF_INET6) ||
 	    (proto != DT_IPPROTO_TCP && proto != DT_IPPROTO_UDP))
 		return 0;

@@ -48,17 +48,12 @@ static __always_inline __u32 dt_gpu_kind(__u32 rdev)
 /* The kind of the device behind @fd, and its number; 0 when it is not a registered device. */
 static __always_inline __u32 dt_gpu_fd(long fd, __u32 *rdev)
 {
-	struct task_struct *task = (struct task_struct *)bpf_get_current_task();
-	struct inode *inode;
-	struct file *f;
+	struct file *f = dt_fd_file_btf(fd);
+	struct inode *inode = f ? f->f_inode : NULL;
 
-	f = dt_fd_file(task, fd);
-	if (!f)
+	if (!inode || (inode->i_mode & DT_S_IFMT) != DT_S_IFCHR)
 		return 0;
-	inode = BPF_CORE_READ(f, f_inode);
-	if (!inode || (BPF_CORE_READ(inode, i_mode) & DT_S_IFMT) != DT_S_IFCHR)
-		return 0;
-	*rdev = BPF_CORE_READ(inode, i_rdev);
+	*rdev = inode->i_rdev;
 	return dt_gpu_kind(*rdev);
 }
 
@@ -214,7 +209,6 @@ static __always_inline struct dt_dev_dec dt_gpu_rdma(__u32 cmd, unsigned long ar
  */
 static __always_inline void dt_gpu_gds_file(unsigned long arg, __u16 op, __u64 bytes)
 {
-	struct task_struct *task = (struct task_struct *)bpf_get_current_task();
 	struct dt_inode_key ik;
 	struct dt_inode_val *iv;
 	int fd;
@@ -223,7 +217,7 @@ static __always_inline void dt_gpu_gds_file(unsigned long arg, __u16 op, __u64 b
 		dt_gpu_read_fault();
 		return;
 	}
-	if (dt_file_key(dt_fd_file(task, fd), &ik))
+	if (!dt_file_key_btf(dt_fd_file_btf(fd), &ik))
 		return;
 	iv = bpf_map_lookup_elem(&inodes, &ik);
 	if (!iv)
@@ -294,20 +288,20 @@ __noinline int dt_gpu_opened(__u32 rdev)
 
 /*
  * RDMA's older ABI passes verbs commands with write(fd, {u32 command; u16 in_words;
- * u16 out_words; ...}). Every write() in the system enters here, so a process that never
- * touched an RDMA node costs one lookup in gpu_procs and nothing else.
+ * u16 out_words; ...}). Every write() in the system comes here, from send.bpf.c's
+ * sys_enter_write program (one program per tracepoint is cheaper than two), so a process
+ * that never touched an RDMA node costs one lookup in gpu_procs and nothing else.
  */
-SEC("tracepoint/syscalls/sys_enter_write")
-int dt_gpu_write(struct trace_event_raw_sys_enter *ctx)
+__noinline int dt_gpu_write(long fd, unsigned long buf, unsigned long count)
 {
 	__u32 tgid = bpf_get_current_pid_tgid() >> 32, rdev = 0, command;
 	struct dt_dev_dec d;
 
 	if (!bpf_map_lookup_elem(&gpu_procs, &tgid))
 		return 0;
-	if (dt_gpu_fd(ctx->args[0], &rdev) != DT_DEV_RDMA || ctx->args[2] < 8)
+	if (dt_gpu_fd(fd, &rdev) != DT_DEV_RDMA || count < 8)
 		return 0;
-	if (bpf_probe_read_user(&command, sizeof(command), (void *)ctx->args[1])) {
+	if (bpf_probe_read_user(&command, sizeof(command), (void *)buf)) {
 		dt_gpu_read_fault();
 		return 0;
 	}

@@ -14,6 +14,7 @@ int BPF_PROG(dt_io_uring_complete, void *ring, void *req_ptr, struct io_uring_cq
 	struct io_kiocb *req = req_ptr;
 	struct dt_inode_key ik;
 	struct dt_inode_val *iv;
+	struct inode *inode;
 	__s32 res;
 	__u8 op;
 
@@ -24,8 +25,13 @@ int BPF_PROG(dt_io_uring_complete, void *ring, void *req_ptr, struct io_uring_cq
 	res = BPF_CORE_READ(cqe, res);
 	if (res <= 0)
 		return 0;
-	if (dt_file_key(BPF_CORE_READ(req, file), &ik))
+	/* The tracepoint gives the request as void *: probe reads, not plain loads. */
+	inode = BPF_CORE_READ(req, file, f_inode);
+	if (!inode)
 		return 0;
+	ik.ino = BPF_CORE_READ(inode, i_ino);
+	ik.dev = BPF_CORE_READ(inode, i_sb, s_dev);
+	ik.pad = 0;
 	iv = bpf_map_lookup_elem(&inodes, &ik);
 	if (!iv)
 		return 0;

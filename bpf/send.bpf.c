@@ -47,11 +47,11 @@ static __always_inline void dt_mark_derived(struct file *f, const struct dt_inod
 static __always_inline int dt_send_enter(long nr, long fd_out, long fd_in, unsigned long a2,
 					 unsigned long a5)
 {
-	struct task_struct *task = (struct task_struct *)bpf_get_current_task();
 	__u32 tgid = bpf_get_current_pid_tgid() >> 32;
 	struct dt_chan_key ck = {};
 	struct dt_inode_key ik;
 	struct dt_inode_val *iv;
+	struct unix_sock *us;
 	struct dt_taint *t;
 	struct inode *inode;
 	struct sock *sk, *peer;
@@ -61,7 +61,7 @@ static __always_inline int dt_send_enter(long nr, long fd_out, long fd_in, unsig
 	umode_t mode;
 
 	/* sendfile, splice, copy_file_range from a classified file: tainted before the copy. */
-	if (fd_in >= 0 && !dt_file_key(dt_fd_file(task, fd_in), &ik)) {
+	if (fd_in >= 0 && dt_file_key_btf(dt_fd_file_btf(fd_in), &ik)) {
 		iv = bpf_map_lookup_elem(&inodes, &ik);
 		if (iv && iv->dataset != DT_DATASET_AGENT)
 			dt_taint_from_inode(&ik, iv, 0);
@@ -70,13 +70,11 @@ static __always_inline int dt_send_enter(long nr, long fd_out, long fd_in, unsig
 	if (!t)
 		return 0;
 
-	f = dt_fd_file(task, fd_out);
-	if (!f)
+	f = dt_fd_file_btf(fd_out);
+	inode = dt_file_key_btf(f, &ik);
+	if (!inode)
 		return 0;
-	inode = BPF_CORE_READ(f, f_inode);
-	if (dt_inode_key_of(inode, &ik))
-		return 0;
-	mode = BPF_CORE_READ(inode, i_mode) & DT_S_IFMT;
+	mode = inode->i_mode & DT_S_IFMT;
 	if (mode == DT_S_IFIFO) {
 		ck.kind = DT_CHAN_PIPE;
 		ck.ns = ik.dev;
@@ -103,9 +101,10 @@ static __always_inline int dt_send_enter(long nr, long fd_out, long fd_in, unsig
 	sk = dt_file_sock(f);
 	if (!sk)
 		return 0;
-	family = BPF_CORE_READ(sk, __sk_common.skc_family);
+	family = sk->__sk_common.skc_family;
 	if (family == DT_AF_UNIX) {
-		peer = BPF_CORE_READ((struct unix_sock *)sk, peer);
+		us = dt_unix_sock(sk);
+		peer = us ? us->peer : NULL;
 		if (!peer)
 			return 0;
 		ck.kind = DT_CHAN_UNIX;
@@ -113,7 +112,7 @@ static __always_inline int dt_send_enter(long nr, long fd_out, long fd_in, unsig
 		dt_chan_mark(&ck, t, tgid);
 		return 0;
 	}
-	proto = BPF_CORE_READ(sk, sk_protocol);
+	proto = sk->sk_protocol;
 	if ((family != DT_AF_INET && family != DT_AF_INET6) ||
 	    (proto != DT_IPPROTO_TCP && proto != DT_IPPROTO_UDP))
 		return 0;
@@ -131,7 +130,16 @@ static __always_inline int dt_send_enter(long nr, long fd_out, long fd_in, unsig
 		return dt_send_enter(nr, out, in, ctx->args[1], ctx->args[4]);                     \
 	}
 
-DT_SEND_ENTER(write, DT_NR_write, ctx->args[0], -1)
+/* bpf/gpu.bpf.c: RDMA verbs passed with write(). */
+extern int dt_gpu_write(long fd, unsigned long buf, unsigned long count);
+
+SEC("tracepoint/syscalls/sys_enter_write")
+int dt_enter_write(struct trace_event_raw_sys_enter *ctx)
+{
+	dt_gpu_write(ctx->args[0], ctx->args[1], ctx->args[2]);
+	return dt_send_enter(DT_NR_write, ctx->args[0], -1, ctx->args[1], ctx->args[4]);
+}
+
 DT_SEND_ENTER(writev, DT_NR_writev, ctx->args[0], -1)
 DT_SEND_ENTER(pwrite64, DT_NR_pwrite64, ctx->args[0], -1)
 DT_SEND_ENTER(pwritev, DT_NR_pwritev, ctx->args[0], -1)
