@@ -205,7 +205,8 @@ add:
 	e->uid = nv.uid;
 	e->dataset = iv->dataset;
 	e->label = iv->label;
-	e->pad[0] = e->pad[1] = e->pad[2] = 0;
+	e->iflags = iv->flags;
+	e->pad[0] = e->pad[1] = 0;
 	e->bytes = bytes;
 	dt_submit(e);
 }

@@ -164,7 +164,8 @@ struct dt_ev_file_access {
 	__u32 uid;
 	__u32 dataset;
 	__u8 label;
-	__u8 pad[3];
+	__u8 iflags; /* the inode's enum dt_inode_flags */
+	__u8 pad[2];
 	__u64 bytes; /* of the first operation */
 };
 

@@ -46,6 +46,11 @@ struct agent {
 	struct ring_buffer *rb;
 	uint64_t shadow_errors; /* reports the pinned acc_seen/egress_seen maps could not keep */
 	struct hmap dead;    /* tgid -> nothing: processes found gone during a flush */
+	/*
+	 * acc_seen, mirrored: the pinned map is written through (a restarted agent reads it
+	 * back) but never read while running, which saves a bpf() call per counter and flush.
+	 */
+	struct hmap seen;    /* struct dt_acc_key -> struct dt_shadow */
 	struct pipeline pl;
 	struct gpu gpu; /* GPU and kernel-bypass devices */
 	struct proctab pt;
@@ -121,6 +126,34 @@ static void finding_out(void *ctx, const char *line, size_t len)
 		kafka_sink_produce(a->kafka, SPOOL_FINDINGS, line, len);
 }
 
+/* What was reported of @k: in the pinned map, so that a restarted agent goes on from there. */
+static void remember_seen(struct agent *a, const struct dt_acc_key *k, const struct dt_shadow *s)
+{
+	struct dt_shadow *slot = hmap_put(&a->seen, k, NULL);
+
+	if (slot)
+		*slot = *s;
+	if (!slot || bpf_map_update_elem(bpf_map__fd(a->skel->maps.acc_seen), k, s, BPF_ANY))
+		a->shadow_errors++;
+}
+
+/* The mirror of acc_seen starts as what a previous agent left pinned. */
+static void load_seen(struct agent *a)
+{
+	int fd = bpf_map__fd(a->skel->maps.acc_seen);
+	struct dt_acc_key k, *prev = NULL;
+	struct dt_shadow s, *slot;
+
+	while (!bpf_map_get_next_key(fd, prev, &k)) {
+		if (!bpf_map_lookup_elem(fd, &k, &s)) {
+			slot = hmap_put(&a->seen, &k, NULL);
+			if (slot)
+				*slot = s;
+		}
+		prev = &k;
+	}
+}
+
 /*
  * Reports what the kernel counted for @k since the last report. @final also forgets the
  * counter, once its process is gone, so the map holds live processes only.
@@ -128,25 +161,50 @@ static void finding_out(void *ctx, const char *line, size_t len)
 static void flush_key(struct agent *a, const struct dt_acc_key *k, bool final)
 {
 	int fd = bpf_map__fd(a->skel->maps.acc), sfd = bpf_map__fd(a->skel->maps.acc_seen);
-	struct dt_shadow s = {};
+	struct dt_shadow *seen = hmap_get(&a->seen, k), s = {};
 	struct dt_acc_val v;
+	int err;
 
-	if (bpf_map_lookup_elem(fd, k, &v))
+	/* A gone process adds no more: read and remove in one call. */
+	err = final ? bpf_map_lookup_and_delete_elem(fd, k, &v) : bpf_map_lookup_elem(fd, k, &v);
+	if (err)
 		goto forget;
-	/* What was reported lives in a pinned map: a restarted agent goes on from there. */
-	bpf_map_lookup_elem(sfd, k, &s);
+	if (seen)
+		s = *seen;
 	if (v.bytes > s.bytes || v.ops > s.ops) {
 		pl_file(&a->pl, k, &v, v.bytes - s.bytes, v.ops - s.ops, NULL);
 		s.bytes = v.bytes;
 		s.ops = v.ops;
-		if (!final && bpf_map_update_elem(sfd, k, &s, BPF_ANY))
-			a->shadow_errors++;
+		if (!final)
+			remember_seen(a, k, &s);
 	}
 	if (!final)
 		return;
-	bpf_map_delete_elem(fd, k);
 forget:
+	hmap_del(&a->seen, k);
 	bpf_map_delete_elem(sfd, k);
+}
+
+/*
+ * A counter's first access: its record carries the first operation, so neither the counter
+ * nor what was reported of it (nothing: the kernel has just created it) is read back. Bytes
+ * that followed come with the periodic flush. One bpf() call instead of three.
+ */
+static void flush_first(struct agent *a, const struct dt_ev_file_access *e)
+{
+	struct dt_acc_val v = {
+		.bytes = e->bytes,
+		.ops = 1,
+		.first_ns = e->hdr.ts_ns,
+		.last_ns = e->hdr.ts_ns,
+		.dataset = e->dataset,
+		.uid = e->uid,
+		.iflags = e->iflags,
+	};
+	struct dt_shadow s = { .bytes = v.bytes, .ops = v.ops };
+
+	pl_file(&a->pl, &e->key, &v, v.bytes, v.ops, NULL);
+	remember_seen(a, &e->key, &s);
 }
 
 /* /proc, not kill(0): without CAP_KILL the agent could not tell others' processes gone. */
@@ -294,11 +352,13 @@ static int on_event(void *ctx, void *data, size_t size)
 	switch (h->type) {
 	case DT_EV_FILE_ACCESS:
 		if (h->size >= sizeof(struct dt_ev_file_access))
-			flush_key(a, &((const struct dt_ev_file_access *)data)->key, false);
+			flush_first(a, data);
 		break;
 	case DT_EV_PROC_EXIT:
-		if (h->size >= sizeof(struct dt_ev_proc_exit))
+		if (h->size >= sizeof(struct dt_ev_proc_exit)) {
 			proc_gone(a, ((const struct dt_ev_proc_exit *)data)->tgid);
+			proctab_stale(&a->pt, ((const struct dt_ev_proc_exit *)data)->tgid);
+		}
 		break;
 	case DT_EV_EGRESS:
 		if (h->size >= sizeof(struct dt_ev_egress))
@@ -794,6 +854,7 @@ int agent_run(const struct agent_opts *opts)
 	libbpf_verbose = opts->verbose;
 	libbpf_set_print(libbpf_print);
 	hmap_init(&a.dead, sizeof(uint32_t), 0);
+	hmap_init(&a.seen, sizeof(struct dt_acc_key), sizeof(struct dt_shadow));
 	proctab_init(&a.pt, -1);
 
 	a.flush_ms = opts->flush_ms;
@@ -907,6 +968,7 @@ int agent_run(const struct agent_opts *opts)
 	a.pt.procs_fd = bpf_map__fd(a.skel->maps.procs);
 	proctab_seed(bpf_map__fd(a.skel->maps.procs));
 	seed_taints(&a);
+	load_seen(&a);
 
 	a.rb = ring_buffer__new(bpf_map__fd(a.skel->maps.events), on_event, &a, NULL);
 	if (!a.rb) {
@@ -963,6 +1025,7 @@ int agent_run(const struct agent_opts *opts)
 		uint64_t now = now_ns(CLOCK_MONOTONIC);
 		int timeout = now >= next_flush ? 0 : (int)((next_flush - now) / 1000000);
 
+		proctab_tick(&a.pt);
 		err = ring_buffer__poll(a.rb, timeout > 100 ? 100 : timeout);
 		if (err < 0 && err != -EINTR) {
 			fprintf(stderr, "datatrail: ring buffer poll: %s\n", strerror(-err));
@@ -979,6 +1042,7 @@ int agent_run(const struct agent_opts *opts)
 		if (a.kafka)
 			kafka_sink_poll(a.kafka, 0);
 		if (now_ns(CLOCK_MONOTONIC) >= next_flush) {
+			proctab_tick(&a.pt);
 			flush_periodic(&a);
 			check_stats(&a);
 			check_kafka(&a);
@@ -1048,6 +1112,7 @@ out_free:
 	gpu_free(&a.gpu);
 	pl_free(&a.pl);
 	hmap_free(&a.dead);
+	hmap_free(&a.seen);
 	proctab_free(&a.pt);
 	free(a.stats_prev);
 	free(a.stats_cur);

@@ -18,11 +18,19 @@ void proctab_init(struct proctab *pt, int procs_fd)
 	memset(pt, 0, sizeof(*pt));
 	pt->procs_fd = procs_fd;
 	hmap_init(&pt->cache, sizeof(uint32_t), sizeof(struct proc_info));
+	hmap_init(&pt->fresh, sizeof(uint32_t), sizeof(uint64_t));
+	pt->tick = 1;
 }
 
 void proctab_free(struct proctab *pt)
 {
 	hmap_free(&pt->cache);
+	hmap_free(&pt->fresh);
+}
+
+void proctab_stale(struct proctab *pt, uint32_t pid)
+{
+	hmap_del(&pt->fresh, &pid);
 }
 
 static void join_args(char *dst, size_t dstlen, const char *args, size_t n)
@@ -126,6 +134,12 @@ void proctab_put(struct proctab *pt, const struct proc_info *pi)
 
 	if (slot)
 		*slot = *pi;
+	if (!pt->offline) {
+		uint64_t *tick = hmap_put(&pt->fresh, &pi->pid, NULL);
+
+		if (tick)
+			*tick = pt->tick;
+	}
 }
 
 void proctab_update(struct proctab *pt, const struct dt_proc *p)
@@ -139,9 +153,11 @@ void proctab_update(struct proctab *pt, const struct dt_proc *p)
 static int lookup(struct proctab *pt, uint32_t pid, struct proc_info *out)
 {
 	struct proc_info *cached;
+	uint64_t *tick;
 	struct dt_proc p;
 
-	if (pt->offline) {
+	tick = pt->offline ? NULL : hmap_get(&pt->fresh, &pid);
+	if (pt->offline || (tick && *tick == pt->tick)) {
 		cached = hmap_get(&pt->cache, &pid);
 		if (!cached)
 			return -ESRCH;

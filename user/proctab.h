@@ -28,6 +28,13 @@ struct proctab {
 	int procs_fd; /* the BPF procs map, or -1 (then /proc and the cache only) */
 	bool offline; /* replay: the cache alone answers, never this machine's /proc */
 	struct hmap cache; /* pid -> struct proc_info */
+	/*
+	 * pid -> the tick its cache entry was last read from the kernel or /proc in. Within one
+	 * tick (one batch of records) the cache answers alone: the kernel's entry is 560 bytes
+	 * behind a bpf() call, and a batch asks about the same few processes over and over.
+	 */
+	struct hmap fresh;
+	uint64_t tick;
 	/* Told every answer proctab_get() gives, so that a trace can replay them. */
 	void (*observe)(void *ctx, const struct proc_info *pi);
 	void *observe_ctx;
@@ -38,6 +45,15 @@ void proctab_free(struct proctab *pt);
 
 /* Fills @out for @pid; returns 0, or -ESRCH when nothing is known of it. */
 int proctab_get(struct proctab *pt, uint32_t pid, struct proc_info *out);
+
+/* Starts a new batch: answers from here on are read afresh once per pid. */
+static inline void proctab_tick(struct proctab *pt)
+{
+	pt->tick++;
+}
+
+/* @pid exited: its next answer, even within this batch, is read afresh (pid reuse). */
+void proctab_stale(struct proctab *pt, uint32_t pid);
 
 /* Puts @pi in the cache as the answer for its pid (replay feeds recorded answers here). */
 void proctab_put(struct proctab *pt, const struct proc_info *pi);

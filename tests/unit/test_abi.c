@@ -91,7 +91,8 @@ static void test_layouts(void)
 	CHECK(dt_ev_file_access, F(struct dt_ev_file_access, hdr), F(struct dt_ev_file_access, key),
 	      F(struct dt_ev_file_access, tid), F(struct dt_ev_file_access, uid),
 	      F(struct dt_ev_file_access, dataset), F(struct dt_ev_file_access, label),
-	      F(struct dt_ev_file_access, pad), F(struct dt_ev_file_access, bytes));
+	      F(struct dt_ev_file_access, iflags), F(struct dt_ev_file_access, pad),
+	      F(struct dt_ev_file_access, bytes));
 	CHECK(dt_ev_proc_exec, F(struct dt_ev_proc_exec, hdr), F(struct dt_ev_proc_exec, proc));
 	CHECK(dt_ev_proc_exit, F(struct dt_ev_proc_exit, hdr), F(struct dt_ev_proc_exit, tgid),
 	      F(struct dt_ev_proc_exit, exit_code));
