@@ -551,18 +551,19 @@ int spool_append(struct spool *sp, enum spool_stream stream, const void *data, s
 	return 0;
 }
 
-/* Reads record @r back into sp->raw; -EBADMSG (reported) when it is corrupt. */
-static int read_rec(struct spool *sp, const struct spool_rec *r, size_t *len)
+/*
+ * Reads record @r back: its payload, NUL-terminated, in *@data (the spool's buffer) and its
+ * length in *@len. -EBADMSG (reported) when it is corrupt.
+ */
+static int read_rec(struct spool *sp, const struct spool_rec *r, const uint8_t **data,
+		    size_t *len)
 {
 	uint32_t seg = id_seg(r->id), off = id_off(r->id);
-	uint8_t hdr[SPOOL_HDR_SIZE];
-	uint8_t *stored;
 	struct rec_hdr h;
 	const char *why;
 	char name[64];
 	uLongf rlen;
 	ssize_t n;
-	bool zlib;
 	int zret;
 
 	if (sp->rfd < 0 || sp->rfd_no != seg) {
@@ -575,54 +576,52 @@ static int read_rec(struct spool *sp, const struct spool_rec *r, size_t *len)
 		}
 		sp->rfd_no = seg;
 	}
-	n = pread(sp->rfd, hdr, sizeof(hdr), off);
+	/* the index knows the record's size: header and payload in one read */
+	if (grow((void **)&sp->rbuf, &sp->rcap, r->size + 1, 1))
+		return -ENOMEM;
+	n = pread(sp->rfd, sp->rbuf, r->size, off);
 	if (n < 0)
 		return -errno;
-	if (n != sizeof(hdr)) {
+	if (n < SPOOL_HDR_SIZE) {
 		report_corrupt(sp, seg, off, "truncated header");
 		return -EBADMSG;
 	}
-	decode_hdr(hdr, &h);
+	decode_hdr(sp->rbuf, &h);
 	why = check_hdr(&h);
 	if (!why && SPOOL_HDR_SIZE + h.stored_len != r->size)
 		why = "size changed since indexed";
+	if (!why && (uint32_t)n != r->size)
+		why = "truncated";
+	if (!why && rec_crc(sp->rbuf, sp->rbuf + SPOOL_HDR_SIZE, h.stored_len) != h.crc)
+		why = "checksum mismatch";
 	if (why) {
 		report_corrupt(sp, seg, off, "%s", why);
 		return -EBADMSG;
 	}
-	zlib = h.flags & SPOOL_F_ZLIB;
-	if (grow((void **)&sp->raw, &sp->rawcap, h.raw_len + 1, 1) ||
-	    (zlib && grow((void **)&sp->rbuf, &sp->rcap, h.stored_len ? h.stored_len : 1, 1)))
+	if (!(h.flags & SPOOL_F_ZLIB)) {
+		/* raw, as spool_append() writes: used where it lies */
+		sp->rbuf[r->size] = '\0';
+		*data = sp->rbuf + SPOOL_HDR_SIZE;
+		*len = h.raw_len;
+		return 0;
+	}
+	if (grow((void **)&sp->raw, &sp->rawcap, h.raw_len + 1, 1))
 		return -ENOMEM;
-	/* raw, as spool_append() writes: no second buffer, no copy */
-	stored = zlib ? sp->rbuf : sp->raw;
-	n = pread(sp->rfd, stored, h.stored_len, off + SPOOL_HDR_SIZE);
-	if (n < 0)
-		return -errno;
-	if ((uint32_t)n != h.stored_len) {
-		report_corrupt(sp, seg, off, "truncated");
+	rlen = h.raw_len;
+	zret = uncompress(sp->raw, &rlen, sp->rbuf + SPOOL_HDR_SIZE, h.stored_len);
+	if (zret != Z_OK || rlen != h.raw_len) {
+		report_corrupt(sp, seg, off, "zlib: %s", zret != Z_OK ? zError(zret) : "wrong length");
 		return -EBADMSG;
-	}
-	if (rec_crc(hdr, stored, h.stored_len) != h.crc) {
-		report_corrupt(sp, seg, off, "checksum mismatch");
-		return -EBADMSG;
-	}
-	if (zlib) {
-		rlen = h.raw_len;
-		zret = uncompress(sp->raw, &rlen, sp->rbuf, h.stored_len);
-		if (zret != Z_OK || rlen != h.raw_len) {
-			report_corrupt(sp, seg, off, "zlib: %s",
-				       zret != Z_OK ? zError(zret) : "wrong length");
-			return -EBADMSG;
-		}
 	}
 	sp->raw[h.raw_len] = '\0';
+	*data = sp->raw;
 	*len = h.raw_len;
 	return 0;
 }
 
 int spool_replay_from(struct spool *sp, uint64_t from_id, spool_cb cb, void *ctx)
 {
+	const uint8_t *data = NULL;
 	struct spool_rec r;
 	size_t i, len = 0;
 	int ret;
@@ -635,7 +634,7 @@ int spool_replay_from(struct spool *sp, uint64_t from_id, spool_cb cb, void *ctx
 			return 0;
 		r = sp->recs[i];
 		from_id = r.id + 1;
-		ret = read_rec(sp, &r, &len);
+		ret = read_rec(sp, &r, &data, &len);
 		if (ret == -EBADMSG) {
 			/* reported and counted: drop it so it is not tried forever */
 			spool_ack(sp, r.id);
@@ -643,7 +642,7 @@ int spool_replay_from(struct spool *sp, uint64_t from_id, spool_cb cb, void *ctx
 		}
 		if (ret)
 			return ret;
-		ret = cb(ctx, r.id, (enum spool_stream)r.stream, sp->raw, len);
+		ret = cb(ctx, r.id, (enum spool_stream)r.stream, data, len);
 		if (ret)
 			return ret;
 	}
