@@ -6,37 +6,37 @@
 
 #include "json.h"
 
-static void reserve(struct jbuf *jb, size_t n)
+#define ONES 0x0101010101010101ull
+#define HIGHS 0x8080808080808080ull
+
+char *jb_grow_(struct jbuf *jb, size_t n)
 {
 	size_t ncap;
 	char *nb;
 
 	if (jb->len + n <= jb->cap)
-		return;
+		return jb->buf + jb->len;
 	ncap = jb->cap ? jb->cap : 512;
 	while (ncap < jb->len + n)
 		ncap *= 2;
 	nb = realloc(jb->buf, ncap);
 	if (!nb) {
 		jb->err = true;
-		return;
+		return NULL;
 	}
 	jb->buf = nb;
 	jb->cap = ncap;
+	return nb + jb->len;
 }
 
 static void put(struct jbuf *jb, const char *s, size_t n)
 {
-	reserve(jb, n);
-	if (jb->err)
-		return;
-	memcpy(jb->buf + jb->len, s, n);
-	jb->len += n;
-}
+	char *p = jb_room_(jb, n);
 
-static void putc_(struct jbuf *jb, char c)
-{
-	put(jb, &c, 1);
+	if (!p)
+		return;
+	memcpy(p, s, n);
+	jb->len += n;
 }
 
 /* Length of the valid UTF-8 sequence at @s (at most @n bytes), or 0 if it is not one. */
@@ -69,59 +69,125 @@ static size_t utf8_len(const unsigned char *s, size_t n)
 	return len;
 }
 
-static void put_escaped(struct jbuf *jb, const char *str, size_t n)
+static bool plain(unsigned char c)
+{
+	return c >= 0x20 && c < 0x80 && c != '"' && c != '\\';
+}
+
+/*
+ * The first byte at or after @s that is not copied as it is: a control character, '"', '\\'
+ * or a byte of 0x80 and up. Paths and command lines are long runs of plain ASCII, so they
+ * are tested eight bytes at a time; each test below is exact for "some byte of the word".
+ */
+static const unsigned char *skip_plain(const unsigned char *s, const unsigned char *end)
+{
+	uint64_t w, lo, q, b;
+
+	for (; end - s >= 8; s += 8) {
+		memcpy(&w, s, 8);
+		/* each term has the high bit of a byte set if that byte, or one below it, is special */
+		lo = (w - ONES * 0x20) & ~w; /* below 0x20 */
+		q = w ^ (ONES * '"');
+		q = (q - ONES) & ~q; /* '"' */
+		b = w ^ (ONES * '\\');
+		b = (b - ONES) & ~b; /* '\\' */
+		if ((lo | q | b | w) & HIGHS) /* w itself: 0x80 and up */
+			break;
+	}
+	while (s < end && plain(*s))
+		s++;
+	return s;
+}
+
+void jb_put_str_(struct jbuf *jb, const char *str, size_t n)
 {
 	static const char hex[] = "0123456789abcdef";
-	const unsigned char *s = (const unsigned char *)str;
-	size_t i = 0, run = 0;
+	const unsigned char *s = (const unsigned char *)str, *end = s + n, *run;
+	char *p;
+	size_t l;
 
-	putc_(jb, '"');
-	while (i < n) {
-		unsigned char c = s[i];
-		size_t l;
-
-		if (c >= 0x20 && c != '"' && c != '\\' && c < 0x80) {
-			run++;
-			i++;
-			continue;
-		}
-		put(jb, (const char *)s + i - run, run);
-		run = 0;
-		switch (c) {
+	/* room for the string with nothing to escape and its quotes: the common case */
+	p = jb_room_(jb, n + 2);
+	if (!p)
+		return;
+	*p++ = '"';
+	for (;;) {
+		run = s;
+		s = skip_plain(s, end);
+		memcpy(p, run, s - run);
+		p += s - run;
+		jb->len = p - jb->buf;
+		if (s == end)
+			break;
+		/* one byte may become six, and the rest of the string and the quote must fit */
+		p = jb_room_(jb, 6 + (end - s));
+		if (!p)
+			return;
+		switch (*s) {
 		case '"':
-			put(jb, "\\\"", 2);
+			memcpy(p, "\\\"", 2);
+			p += 2;
 			break;
 		case '\\':
-			put(jb, "\\\\", 2);
+			memcpy(p, "\\\\", 2);
+			p += 2;
 			break;
 		case '\n':
-			put(jb, "\\n", 2);
+			memcpy(p, "\\n", 2);
+			p += 2;
 			break;
 		case '\t':
-			put(jb, "\\t", 2);
+			memcpy(p, "\\t", 2);
+			p += 2;
 			break;
 		case '\r':
-			put(jb, "\\r", 2);
+			memcpy(p, "\\r", 2);
+			p += 2;
 			break;
 		default:
-			if (c < 0x20) {
-				char u[6] = { '\\', 'u', '0', '0', hex[c >> 4], hex[c & 15] };
-
-				put(jb, u, 6);
+			if (*s < 0x20) {
+				memcpy(p, "\\u00", 4);
+				p[4] = hex[*s >> 4];
+				p[5] = hex[*s & 15];
+				p += 6;
 				break;
 			}
-			l = utf8_len(s + i, n - i);
+			l = utf8_len(s, end - s);
 			if (l) {
-				put(jb, (const char *)s + i, l);
-				i += l;
+				memcpy(p, s, l);
+				p += l;
+				s += l;
 				continue;
 			}
-			put(jb, "\\ufffd", 6);
+			memcpy(p, "\\ufffd", 6);
+			p += 6;
 		}
-		i++;
+		s++;
 	}
-	put(jb, (const char *)s + i - run, run);
-	putc_(jb, '"');
+	*p++ = '"';
+	jb->len = p - jb->buf;
+}
+
+void jb_put_u64_(struct jbuf *jb, uint64_t val)
+{
+	char tmp[20], *q = tmp + sizeof(tmp);
+
+	do {
+		*--q = '0' + val % 10;
+		val /= 10;
+	} while (val);
+	put(jb, q, tmp + sizeof(tmp) - q);
+}
+
+void jb_put_i64_(struct jbuf *jb, int64_t val)
+{
+	if (val < 0) {
+		put(jb, "-", 1);
+		/* Negate as unsigned: INT64_MIN has no positive int64_t. */
+		jb_put_u64_(jb, -(uint64_t)val);
+		return;
+	}
+	jb_put_u64_(jb, val);
 }
 
 void jb_init(struct jbuf *jb)
@@ -144,22 +210,9 @@ void jb_reset(struct jbuf *jb)
 	jb->first[0] = true;
 }
 
-/* Comma and key before a value. */
-static void member(struct jbuf *jb, const char *key)
+void jb_open_(struct jbuf *jb, char c)
 {
-	if (!jb->first[jb->depth])
-		putc_(jb, ',');
-	jb->first[jb->depth] = false;
-	if (key) {
-		put_escaped(jb, key, strlen(key));
-		putc_(jb, ':');
-	}
-}
-
-static void open_(struct jbuf *jb, const char *key, char c)
-{
-	member(jb, key);
-	putc_(jb, c);
+	put(jb, &c, 1);
 	if (jb->depth + 1 >= JB_MAX_DEPTH) {
 		jb->err = true;
 		return;
@@ -167,89 +220,25 @@ static void open_(struct jbuf *jb, const char *key, char c)
 	jb->first[++jb->depth] = true;
 }
 
-static void close_(struct jbuf *jb, char c)
+void jb_close_(struct jbuf *jb, char c)
 {
 	if (jb->depth <= 0) {
 		jb->err = true;
 		return;
 	}
 	jb->depth--;
-	putc_(jb, c);
-}
-
-void jb_obj_open(struct jbuf *jb, const char *key)
-{
-	open_(jb, key, '{');
-}
-
-void jb_obj_close(struct jbuf *jb)
-{
-	close_(jb, '}');
-}
-
-void jb_arr_open(struct jbuf *jb, const char *key)
-{
-	open_(jb, key, '[');
-}
-
-void jb_arr_close(struct jbuf *jb)
-{
-	close_(jb, ']');
-}
-
-void jb_strn(struct jbuf *jb, const char *key, const char *val, size_t n)
-{
-	member(jb, key);
-	put_escaped(jb, val, n);
-}
-
-void jb_str(struct jbuf *jb, const char *key, const char *val)
-{
-	jb_strn(jb, key, val ? val : "", val ? strlen(val) : 0);
-}
-
-void jb_u64(struct jbuf *jb, const char *key, uint64_t val)
-{
-	char tmp[24], *p = tmp + sizeof(tmp);
-
-	member(jb, key);
-	do {
-		*--p = '0' + val % 10;
-		val /= 10;
-	} while (val);
-	put(jb, p, tmp + sizeof(tmp) - p);
-}
-
-void jb_i64(struct jbuf *jb, const char *key, int64_t val)
-{
-	if (val >= 0) {
-		jb_u64(jb, key, val);
-		return;
-	}
-	member(jb, key);
-	putc_(jb, '-');
-	/* Negate as unsigned: INT64_MIN has no positive int64_t. */
-	jb->first[jb->depth] = true;
-	jb_u64(jb, NULL, -(uint64_t)val);
-}
-
-void jb_bool(struct jbuf *jb, const char *key, bool val)
-{
-	member(jb, key);
-	if (val)
-		put(jb, "true", 4);
-	else
-		put(jb, "false", 5);
+	put(jb, &c, 1);
 }
 
 int jb_finish(struct jbuf *jb)
 {
 	if (jb->depth != 0)
 		jb->err = true;
-	putc_(jb, '\n');
-	reserve(jb, 1);
-	if (!jb->err)
+	/* the newline and the NUL after it, which len does not count */
+	if (jb_room_(jb, 2)) {
+		jb->buf[jb->len++] = '\n';
 		jb->buf[jb->len] = 0;
+	}
 	if (jb->err)
 		return jb->buf ? -EINVAL : -ENOMEM;
 	return 0;

@@ -1,12 +1,388 @@
 // SPDX-License-Identifier: GPL-2.0
 /* test_json.c - the JSON writer and the OCSF encoders: exact text, escaping, valid output. */
 #include <cjson/cJSON.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "json.h"
 #include "ocsf.h"
 #include "test.h"
+
+/*
+ * Records that touch every branch of the encoders, with strings that need escaping in the
+ * variable fields. The exact lines they give are pinned below: the encoders are tuned for
+ * speed, and no byte of their output may change with that.
+ */
+static void fill_proc(struct proc_info *pi, uint32_t pid, uint32_t uid, const char *comm,
+		      const char *exe, const char *cmdline)
+{
+	memset(pi, 0, sizeof(*pi));
+	pi->pid = pid;
+	pi->ppid = 1;
+	pi->uid = uid;
+	snprintf(pi->comm, sizeof(pi->comm), "%s", comm);
+	snprintf(pi->exe, sizeof(pi->exe), "%s", exe);
+	snprintf(pi->cmdline, sizeof(pi->cmdline), "%s", cmdline);
+}
+
+static int enc_file_read(struct jbuf *jb, uint32_t access)
+{
+	static const struct ocsf_ctx ctx = { .hostname = "gpu-node-7",
+					     .mono_to_real_ns = 1700000000000000000LL };
+	struct proc_info pi;
+	struct file_record r = {
+		.ts_ns = 123456789,
+		.path = "/data/faces/\"quoted\"\tdir/caf\xc3\xa9 \xff.jpg",
+		.dev = (259u << 20) | 3,
+		.ino = 18446744073709551615ull,
+		.proc = &pi,
+		.uid = 4294967295u,
+		.dataset = "faces",
+		.label = DT_LABEL_RESTRICTED,
+		.access = access,
+		.bytes = 0,
+		.ops = 1,
+	};
+
+	fill_proc(&pi, 4242, 1001, "py\\thon", "/usr/bin/python3.11",
+		  "python3 train.py --msg \"a\\b\"\n\x01\x1f end");
+	return ocsf_file_read(jb, &ctx, &r);
+}
+
+static int enc_finding(struct jbuf *jb)
+{
+	static const struct ocsf_ctx ctx = { .hostname = "h\"ost", .mono_to_real_ns = -5000000 };
+	static const char *const attacks[] = { "T1048", "Exfiltration Over Alternative Protocol",
+					       "TA0010", "Exfiltration", NULL };
+	static const char *const tags[] = { "PII", "gdpr \"art. 9\"" };
+	static const uint8_t dst[16] = { [10] = 0xff, [11] = 0xff, 203, 0, 113, 10 };
+	struct proc_info chain[3];
+	struct finding_record f = {
+		.kind = "exfiltration",
+		.uid = "datatrail:h:exfiltration:42",
+		.title = "python3 sent 1.0 GiB of \"faces\" to 203.0.113.10",
+		.activity_id = 2,
+		.severity_id = 4,
+		.first_ns = 10000000,
+		.last_ns = 99000000,
+		.chain = chain,
+		.chain_len = 3,
+		.actor_uid = 1000,
+		.dataset = "faces",
+		.label = "restricted",
+		.tags = tags,
+		.n_tags = 2,
+		.file_path = "/tmp/out\\copy.bin",
+		.dst_addr = dst,
+		.dst_port = 443,
+		.dst_proto = "tcp",
+		.bytes = 1073741824,
+		.ops = 16384,
+		.operations = "write,truncate",
+		.via_hop = "pipe",
+		.via_pid = 77,
+		.attacks = attacks,
+	};
+
+	fill_proc(&chain[0], 4242, 1000, "python3", "/usr/bin/python3.11", "python3 up.py");
+	fill_proc(&chain[1], 4000, 1000, "bash", "/bin/bash", "bash -c \"python3 up.py\"");
+	fill_proc(&chain[2], 1, 0, "systemd", "/lib/systemd/systemd", "");
+	return ocsf_finding(jb, &ctx, &f);
+}
+
+static int enc_gap(struct jbuf *jb, int cpu)
+{
+	static const struct ocsf_ctx ctx = { .hostname = "gpu-node-7", .mono_to_real_ns = 0 };
+	struct gap_record g = { .start_ns = 1000000, .end_ns = 3000000, .source = "ring_buffer",
+				.cpu = cpu, .lost = 12, .seq = 9 };
+
+	return ocsf_visibility_gap(jb, &ctx, &g);
+}
+
+static const char want_file_read[] =
+	"{\"class_uid\":1001,\"class_name\":\"File System Activity\",\"category_uid\":1,\"cate"
+	"gory_name\":\"System Activity\",\"activity_id\":2,\"activity_name\":\"Read\",\"type_u"
+	"id\":100102,\"type_name\":\"File System Activity: Read\",\"severity_id\":1,\"severity"
+	"\":\"Informational\",\"status_id\":1,\"status\":\"Success\",\"time\":1700000000123,\""
+	"metadata\":{\"version\":\"1.1.0\",\"product\":{\"name\":\"datatrail\",\"vendor_name\""
+	":\"datatrail\",\"version\":\"" DT_VERSION "\"}},\"device\":{\"hostname\":\"gpu-node-7\",\"type"
+	"_id\":0},\"file\":{\"path\":\"/data/faces/\\\"quoted\\\"\\tdir/caf\xc3""\xa9"" \\ufff"
+	"d.jpg\",\"name\":\"caf\xc3""\xa9"" \\ufffd.jpg\",\"type_id\":1,\"uid\":\"259:3:184467"
+	"44073709551615\"},\"actor\":{\"process\":{\"pid\":4242,\"name\":\"py\\\\thon\",\"cmd_"
+	"line\":\"python3 train.py --msg \\\"a\\\\b\\\"\\n\\u0001\\u001f end\",\"file\":{\"pat"
+	"h\":\"/usr/bin/python3.11\",\"name\":\"python3.11\"},\"user\":{\"uid\":\"4294967295\""
+	"}}},\"unmapped\":{\"dataset\":\"faces\",\"classification\":\"restricted\",\"bytes\":0"
+	",\"ops\":1,\"access\":\"mmap\"}}\n";
+static const char want_file_rename[] =
+	"{\"class_uid\":1001,\"class_name\":\"File System Activity\",\"category_uid\":1,\"cate"
+	"gory_name\":\"System Activity\",\"activity_id\":5,\"activity_name\":\"Rename\",\"type"
+	"_uid\":100105,\"type_name\":\"File System Activity: Rename\",\"severity_id\":1,\"seve"
+	"rity\":\"Informational\",\"status_id\":1,\"status\":\"Success\",\"time\":170000000012"
+	"3,\"metadata\":{\"version\":\"1.1.0\",\"product\":{\"name\":\"datatrail\",\"vendor_na"
+	"me\":\"datatrail\",\"version\":\"" DT_VERSION "\"}},\"device\":{\"hostname\":\"gpu-node-7\",\""
+	"type_id\":0},\"file\":{\"path\":\"/data/faces/\\\"quoted\\\"\\tdir/caf\xc3""\xa9"" \\"
+	"ufffd.jpg\",\"name\":\"caf\xc3""\xa9"" \\ufffd.jpg\",\"type_id\":1,\"uid\":\"259:3:18"
+	"446744073709551615\"},\"actor\":{\"process\":{\"pid\":4242,\"name\":\"py\\\\thon\",\""
+	"cmd_line\":\"python3 train.py --msg \\\"a\\\\b\\\"\\n\\u0001\\u001f end\",\"file\":{"
+	"\"path\":\"/usr/bin/python3.11\",\"name\":\"python3.11\"},\"user\":{\"uid\":\"4294967"
+	"295\"}}},\"unmapped\":{\"dataset\":\"faces\",\"classification\":\"restricted\",\"byte"
+	"s\":0,\"ops\":1,\"access\":\"rename\"}}\n";
+static const char want_finding[] =
+	"{\"class_uid\":2004,\"class_name\":\"Detection Finding\",\"category_uid\":2,\"categor"
+	"y_name\":\"Findings\",\"activity_id\":2,\"activity_name\":\"Update\",\"type_uid\":200"
+	"402,\"severity_id\":4,\"severity\":\"High\",\"status_id\":1,\"status\":\"New\",\"time"
+	"\":94,\"metadata\":{\"version\":\"1.1.0\",\"product\":{\"name\":\"datatrail\",\"vendo"
+	"r_name\":\"datatrail\",\"version\":\"" DT_VERSION "\"}},\"device\":{\"hostname\":\"h\\\"ost\","
+	"\"type_id\":0},\"finding_info\":{\"uid\":\"datatrail:h:exfiltration:42\",\"title\":\""
+	"python3 sent 1.0 GiB of \\\"faces\\\" to 203.0.113.10\",\"types\":[\"exfiltration\"],"
+	"\"created_time\":5,\"first_seen_time\":5,\"last_seen_time\":94,\"attacks\":[{\"techni"
+	"que\":{\"uid\":\"T1048\",\"name\":\"Exfiltration Over Alternative Protocol\"},\"tacti"
+	"c\":{\"uid\":\"TA0010\",\"name\":\"Exfiltration\"}}]},\"evidences\":[{\"process\":{\""
+	"pid\":4242,\"name\":\"python3\",\"cmd_line\":\"python3 up.py\",\"file\":{\"path\":\"/"
+	"usr/bin/python3.11\",\"name\":\"python3.11\"},\"user\":{\"uid\":\"1000\"},\"parent_pr"
+	"ocess\":{\"pid\":4000,\"name\":\"bash\",\"cmd_line\":\"bash -c \\\"python3 up.py\\\""
+	"\",\"file\":{\"path\":\"/bin/bash\",\"name\":\"bash\"},\"user\":{\"uid\":\"1000\"},\""
+	"parent_process\":{\"pid\":1,\"name\":\"systemd\",\"cmd_line\":\"\",\"file\":{\"path\""
+	":\"/lib/systemd/systemd\",\"name\":\"systemd\"},\"user\":{\"uid\":\"0\"}}}},\"dst_end"
+	"point\":{\"ip\":\"203.0.113.10\",\"port\":443},\"connection_info\":{\"protocol_name\""
+	":\"tcp\"},\"file\":{\"path\":\"/tmp/out\\\\copy.bin\",\"name\":\"out\\\\copy.bin\"}}]"
+	",\"resources\":[{\"uid\":\"faces\",\"name\":\"faces\",\"type\":\"dataset\",\"labels\""
+	":[\"restricted\",\"PII\",\"gdpr \\\"art. 9\\\"\"]}],\"unmapped\":{\"kind\":\"exfiltra"
+	"tion\",\"dataset\":\"faces\",\"classification\":\"restricted\",\"bytes\":1073741824,"
+	"\"ops\":16384,\"operations\":\"write,truncate\",\"via\":{\"hop\":\"pipe\",\"from_pid"
+	"\":77}}}\n";
+static const char want_gap_cpu[] =
+	"{\"class_uid\":2004,\"class_name\":\"Detection Finding\",\"category_uid\":2,\"categor"
+	"y_name\":\"Findings\",\"activity_id\":1,\"activity_name\":\"Create\",\"type_uid\":200"
+	"401,\"severity_id\":3,\"severity\":\"Medium\",\"time\":3,\"metadata\":{\"version\":\""
+	"1.1.0\",\"product\":{\"name\":\"datatrail\",\"vendor_name\":\"datatrail\",\"version\""
+	":\"" DT_VERSION "\"}},\"device\":{\"hostname\":\"gpu-node-7\",\"type_id\":0},\"finding_info\":"
+	"{\"uid\":\"datatrail:gpu-node-7:visibility_gap:ring_buffer:1:9\",\"title\":\"datatrai"
+	"l lost 12 records (ring_buffer) on cpu 1\",\"types\":[\"visibility_gap\"],\"created_t"
+	"ime\":3},\"unmapped\":{\"source\":\"ring_buffer\",\"cpu\":1,\"lost\":12,\"start_time"
+	"\":1,\"end_time\":3}}\n";
+static const char want_gap[] =
+	"{\"class_uid\":2004,\"class_name\":\"Detection Finding\",\"category_uid\":2,\"categor"
+	"y_name\":\"Findings\",\"activity_id\":1,\"activity_name\":\"Create\",\"type_uid\":200"
+	"401,\"severity_id\":3,\"severity\":\"Medium\",\"time\":3,\"metadata\":{\"version\":\""
+	"1.1.0\",\"product\":{\"name\":\"datatrail\",\"vendor_name\":\"datatrail\",\"version\""
+	":\"" DT_VERSION "\"}},\"device\":{\"hostname\":\"gpu-node-7\",\"type_id\":0},\"finding_info\":"
+	"{\"uid\":\"datatrail:gpu-node-7:visibility_gap:ring_buffer:-1:9\",\"title\":\"datatra"
+	"il lost 12 records (ring_buffer)\",\"types\":[\"visibility_gap\"],\"created_time\":3}"
+	",\"unmapped\":{\"source\":\"ring_buffer\",\"cpu\":-1,\"lost\":12,\"start_time\":1,\"e"
+	"nd_time\":3}}\n";
+static void test_exact_lines(void)
+{
+	struct jbuf jb;
+
+	jb_init(&jb);
+	ASSERT_OK(enc_file_read(&jb, DT_ACC_MMAP), "encode read");
+	ASSERT_STREQ(jb.buf, want_file_read, "file read line");
+	ASSERT_EQ(jb.len, sizeof(want_file_read) - 1, "file read length");
+	ASSERT_OK(enc_file_read(&jb, DT_ACC_RENAME), "encode rename");
+	ASSERT_STREQ(jb.buf, want_file_rename, "rename line");
+	ASSERT_OK(enc_finding(&jb), "encode finding");
+	ASSERT_STREQ(jb.buf, want_finding, "finding line");
+	ASSERT_EQ(jb.len, sizeof(want_finding) - 1, "finding length");
+	ASSERT_OK(enc_gap(&jb, 1), "encode gap");
+	ASSERT_STREQ(jb.buf, want_gap_cpu, "gap line, per cpu");
+	ASSERT_OK(enc_gap(&jb, -1), "encode gap");
+	ASSERT_STREQ(jb.buf, want_gap, "gap line");
+	jb_free(&jb);
+}
+
+/* What the writer must give for one string: the plain byte-by-byte rules of json.h. */
+static size_t ref_escape(const unsigned char *s, size_t n, char *out)
+{
+	static const char hex[] = "0123456789abcdef";
+	size_t i = 0, o = 0;
+
+	out[o++] = '"';
+	while (i < n) {
+		unsigned char c = s[i];
+		size_t len = 0;
+		uint32_t cp = 0;
+
+		if (c == '"' || c == '\\') {
+			out[o++] = '\\';
+			out[o++] = c;
+		} else if (c == '\n' || c == '\t' || c == '\r') {
+			out[o++] = '\\';
+			out[o++] = c == '\n' ? 'n' : c == '\t' ? 't' : 'r';
+		} else if (c < 0x20) {
+			o += sprintf(out + o, "\\u00%c%c", hex[c >> 4], hex[c & 15]);
+		} else if (c < 0x80) {
+			out[o++] = c;
+		} else {
+			if (c >= 0xc2 && c <= 0xdf)
+				len = 2, cp = c & 0x1f;
+			else if ((c & 0xf0) == 0xe0)
+				len = 3, cp = c & 0x0f;
+			else if (c >= 0xf0 && c <= 0xf4)
+				len = 4, cp = c & 0x07;
+			for (size_t k = 1; len && k < len; k++) {
+				if (i + k >= n || (s[i + k] & 0xc0) != 0x80)
+					len = 0;
+				else
+					cp = cp << 6 | (s[i + k] & 0x3f);
+			}
+			if (len && ((len == 3 && cp < 0x800) || (len == 4 && cp < 0x10000) ||
+				    (cp >= 0xd800 && cp <= 0xdfff) || cp > 0x10ffff))
+				len = 0;
+			if (!len) {
+				o += sprintf(out + o, "\\ufffd");
+			} else {
+				memcpy(out + o, s + i, len);
+				o += len;
+				i += len;
+				continue;
+			}
+		}
+		i++;
+	}
+	out[o++] = '"';
+	out[o] = '\0';
+	return o;
+}
+
+/* One string through jb_strn as the only member of an object; 0 if it matches the reference. */
+static bool escapes_like_ref(struct jbuf *jb, const unsigned char *s, size_t n, const char *tag)
+{
+	static char want[6 * 512 + 32], ref[6 * 512 + 8];
+
+	ref_escape(s, n, ref);
+	snprintf(want, sizeof(want), "{\"k\":%s}\n", ref);
+	jb_reset(jb);
+	jb_obj_open(jb, NULL);
+	jb_strn(jb, "k", (const char *)s, n);
+	jb_obj_close(jb);
+	if (!ASSERT_OK(jb_finish(jb), tag))
+		return false;
+	return ASSERT_STREQ(jb->buf, want, tag);
+}
+
+/*
+ * Every byte that needs care, at every offset of strings around the lengths where a
+ * word-at-a-time scan changes step, so that runs start and end on each side of a boundary.
+ */
+static void test_escape_run_boundaries(void)
+{
+	static const unsigned char specials[] = { '"', '\\', '\n', '\t', '\r', 0, 1, 0x1f, 0x7f,
+						  0x80, 0xbf, 0xc3, 0xff, ' ', '~' };
+	unsigned char s[80];
+	struct jbuf jb;
+	char tag[64];
+
+	jb_init(&jb);
+	for (size_t n = 0; n <= 40; n++) {
+		for (size_t at = 0; at < n; at++) {
+			for (size_t k = 0; k < sizeof(specials); k++) {
+				memset(s, 'a', n);
+				s[at] = specials[k];
+				snprintf(tag, sizeof(tag), "len %zu, 0x%02x at %zu", n, specials[k],
+					 at);
+				if (!escapes_like_ref(&jb, s, n, tag))
+					goto out;
+			}
+		}
+	}
+out:
+	jb_free(&jb);
+}
+
+/* UTF-8 sequences, whole, cut at the end of the string, overlong, surrogates, past U+10FFFF. */
+static void test_escape_utf8(void)
+{
+	static const char *const seqs[] = {
+		"\xc3\xa9", "\xe2\x82\xac", "\xf0\x9f\x98\x80", "\xf4\x8f\xbf\xbf", "\xc2\x80",
+		"\xdf\xbf", "\xef\xbf\xbf", "\xc0\xaf", "\xc1\xbf", "\xe0\x80\xaf", "\xed\xa0\x80",
+		"\xed\x9f\xbf", "\xf4\x90\x80\x80", "\xf8\x88\x80\x80\x80", "\xc3", "\xe2\x82",
+		"\xf0\x9f\x98", "\xc3\x28", "\xe2\x28\xa1",
+	};
+	unsigned char s[64];
+	struct jbuf jb;
+	char tag[64];
+
+	jb_init(&jb);
+	for (size_t q = 0; q < sizeof(seqs) / sizeof(seqs[0]); q++) {
+		size_t l = strlen(seqs[q]);
+
+		/* before, inside and after an 8-byte word, and as the very last bytes */
+		for (size_t pre = 0; pre <= 17; pre++) {
+			for (size_t post = 0; post <= 2; post++) {
+				memset(s, 'x', pre);
+				memcpy(s + pre, seqs[q], l);
+				memset(s + pre + l, 'y', post);
+				snprintf(tag, sizeof(tag), "utf-8 #%zu after %zu bytes, %zu after", q,
+					 pre, post);
+				if (!escapes_like_ref(&jb, s, pre + l + post, tag))
+					goto out;
+			}
+		}
+	}
+out:
+	jb_free(&jb);
+}
+
+/* Long strings of random bytes and of mostly plain text, which grow the buffer many times. */
+static void test_escape_long_random(void)
+{
+	static unsigned char s[512];
+	uint32_t x = 2463534242u;
+	struct jbuf jb;
+	char tag[64];
+
+	jb_init(&jb);
+	for (int round = 0; round < 2000; round++) {
+		size_t n = round % 512;
+
+		for (size_t i = 0; i < n; i++) {
+			x ^= x << 13;
+			x ^= x >> 17;
+			x ^= x << 5;
+			/* odd rounds: plain text with a special byte now and then */
+			s[i] = round % 2 ? (x % 61 ? 'a' + x % 26 : x >> 8) : x >> 8;
+		}
+		snprintf(tag, sizeof(tag), "random round %d, %zu bytes", round, n);
+		if (!escapes_like_ref(&jb, s, n, tag))
+			break;
+	}
+	jb_free(&jb);
+}
+
+/* Many members: the buffer grows while keys, separators and values are written. */
+static void test_many_members(void)
+{
+	struct jbuf jb;
+	char want[64];
+	size_t pos;
+
+	jb_init(&jb);
+	jb_obj_open(&jb, NULL);
+	for (unsigned int i = 0; i < 5000; i++) {
+		jb_u64(&jb, "n", i);
+		jb_str(&jb, "s", "v\"");
+		jb_arr_open(&jb, "a");
+		jb_bool(&jb, NULL, i & 1);
+		jb_i64(&jb, NULL, -(int64_t)i);
+		jb_arr_close(&jb);
+	}
+	jb_obj_close(&jb);
+	ASSERT_OK(jb_finish(&jb), "finish");
+	pos = 1;
+	for (unsigned int i = 0; i < 5000; i++) {
+		int n = snprintf(want, sizeof(want), "%s\"n\":%u,\"s\":\"v\\\"\",\"a\":[%s,%s%u]",
+				 i ? "," : "", i, i & 1 ? "true" : "false", i ? "-" : "", i);
+
+		if (!ASSERT_TRUE(!strncmp(jb.buf + pos, want, n), "member text"))
+			goto out;
+		pos += n;
+	}
+	ASSERT_STREQ(jb.buf + pos, "}\n", "end");
+out:
+	jb_free(&jb);
+}
 
 static void test_nesting_and_numbers(void)
 {
@@ -154,4 +530,7 @@ out:
 }
 
 TEST_MAIN("json", TEST_CASE(test_nesting_and_numbers), TEST_CASE(test_escaping),
-	  TEST_CASE(test_misnesting_fails), TEST_CASE(test_ocsf_file_read), TEST_CASE(test_ocsf_gap))
+	  TEST_CASE(test_misnesting_fails), TEST_CASE(test_ocsf_file_read), TEST_CASE(test_ocsf_gap),
+	  TEST_CASE(test_exact_lines), TEST_CASE(test_escape_run_boundaries),
+	  TEST_CASE(test_escape_utf8), TEST_CASE(test_escape_long_random),
+	  TEST_CASE(test_many_members))
