@@ -70,7 +70,7 @@ static __always_inline int dt_file_read(long fd, __u32 access, __u64 bytes)
 	return 0;
 }
 
-/* Counts @bytes a tainted process sent on inet socket @sk, per destination. */
+/* Counts @bytes a tainted process sent on inet socket @sk off the node, per destination. */
 static __always_inline void dt_egress(struct sock *sk, __u16 family, long nr, unsigned long a2,
 				      unsigned long a5, __u64 bytes, const struct dt_taint *t)
 {
@@ -82,7 +82,8 @@ static __always_inline void dt_egress(struct sock *sk, __u16 family, long nr, un
 
 	k.tgid = bpf_get_current_pid_tgid() >> 32;
 	k.proto = sk->sk_protocol;
-	if (dt_sock_dest(sk, family, nr, a2, a5, k.addr, &k.port))
+	/* Loopback is a channel (marked at entry, send.bpf.c), not a way off the node. */
+	if (dt_sock_dest(sk, family, nr, a2, a5, k.addr, &k.port) || dt_addr_is_loopback(k.addr))
 		return;
 	v = bpf_map_lookup_elem(&egress, &k);
 	if (v) {
