@@ -155,26 +155,29 @@ static void load_seen(struct agent *a)
 }
 
 /*
- * Reports what the kernel counted for @k since the last report. @final also forgets the
- * counter, once its process is gone, so the map holds live processes only.
+ * Reports what the kernel counted for @k since the last report, @v as a map walk read it.
+ * @final (the process is gone) reads the counter afresh instead, since the walk's copy may
+ * miss the last bytes, and forgets it, so that the map holds live processes only.
  */
-static void flush_key(struct agent *a, const struct dt_acc_key *k, bool final)
+static void flush_key(struct agent *a, const struct dt_acc_key *k, const struct dt_acc_val *v,
+		      bool final)
 {
 	int fd = bpf_map__fd(a->skel->maps.acc), sfd = bpf_map__fd(a->skel->maps.acc_seen);
 	struct dt_shadow *seen = hmap_get(&a->seen, k), s = {};
-	struct dt_acc_val v;
-	int err;
+	struct dt_acc_val last;
 
 	/* A gone process adds no more: read and remove in one call. */
-	err = final ? bpf_map_lookup_and_delete_elem(fd, k, &v) : bpf_map_lookup_elem(fd, k, &v);
-	if (err)
-		goto forget;
+	if (final) {
+		if (bpf_map_lookup_and_delete_elem(fd, k, &last))
+			goto forget;
+		v = &last;
+	}
 	if (seen)
 		s = *seen;
-	if (v.bytes > s.bytes || v.ops > s.ops) {
-		pl_file(&a->pl, k, &v, v.bytes - s.bytes, v.ops - s.ops, NULL);
-		s.bytes = v.bytes;
-		s.ops = v.ops;
+	if (v->bytes > s.bytes || v->ops > s.ops) {
+		pl_file(&a->pl, k, v, v->bytes - s.bytes, v->ops - s.ops, NULL);
+		s.bytes = v->bytes;
+		s.ops = v->ops;
 		if (!final)
 			remember_seen(a, k, &s);
 	}
@@ -183,6 +186,37 @@ static void flush_key(struct agent *a, const struct dt_acc_key *k, bool final)
 forget:
 	hmap_del(&a->seen, k);
 	bpf_map_delete_elem(sfd, k);
+}
+
+/*
+ * A process exited: the final read of each of its counters. They are found in the mirror of
+ * what was reported, which every counter enters at its first access, not by walking the
+ * map. A counter whose first-access record was lost is left to the periodic walk, which
+ * finds its process gone.
+ */
+static void flush_proc(struct agent *a, uint32_t tgid)
+{
+	struct dt_acc_key *k, *keys = NULL;
+	size_t it = 0, n = 0, cap = 0;
+
+	while (hmap_next(&a->seen, &it, (void **)&k, NULL)) {
+		if (k->tgid != tgid)
+			continue;
+		if (n == cap) {
+			struct dt_acc_key *nk;
+
+			cap = cap ? cap * 2 : 64;
+			nk = realloc(keys, cap * sizeof(*keys));
+			if (!nk)
+				break;
+			keys = nk;
+		}
+		keys[n++] = *k;
+	}
+	/* flush_key() deletes from the mirror, so not while walking it. */
+	for (size_t i = 0; i < n; i++)
+		flush_key(a, &keys[i], NULL, true);
+	free(keys);
 }
 
 /*
@@ -216,101 +250,135 @@ static bool tgid_gone(uint32_t tgid)
 	return access(path, F_OK) && errno == ENOENT;
 }
 
-/* Like flush_key() for the bytes a tainted process sent to one destination. */
-static void flush_egress_key(struct agent *a, const struct dt_egress_key *k, bool final)
+/* Like flush_key() for the bytes a tainted process sent to one destination; @v NULL: read it. */
+static void flush_egress_key(struct agent *a, const struct dt_egress_key *k,
+			     const struct dt_egress_val *v, bool final)
 {
 	int fd = bpf_map__fd(a->skel->maps.egress), sfd = bpf_map__fd(a->skel->maps.egress_seen);
+	struct dt_egress_val last;
 	struct dt_shadow s = {};
-	struct dt_egress_val v;
 
-	if (bpf_map_lookup_elem(fd, k, &v))
-		goto forget;
+	if (final) {
+		if (bpf_map_lookup_and_delete_elem(fd, k, &last))
+			goto forget;
+		v = &last;
+	} else if (!v) {
+		if (bpf_map_lookup_elem(fd, k, &last))
+			return;
+		v = &last;
+	}
 	bpf_map_lookup_elem(sfd, k, &s);
-	if (v.bytes != s.bytes || v.ops != s.ops) {
-		pl_egress(&a->pl, k, &v);
-		s.bytes = v.bytes;
-		s.ops = v.ops;
+	if (v->bytes != s.bytes || v->ops != s.ops) {
+		pl_egress(&a->pl, k, v);
+		s.bytes = v->bytes;
+		s.ops = v->ops;
 		if (!final && bpf_map_update_elem(sfd, k, &s, BPF_ANY))
 			a->shadow_errors++;
 	}
 	if (!final)
 		return;
-	bpf_map_delete_elem(fd, k);
 forget:
 	bpf_map_delete_elem(sfd, k);
 }
 
-typedef void (*flush_fn)(struct agent *a, const void *key, bool final);
+typedef void (*flush_fn)(struct agent *a, const void *key, const void *val, bool final);
 
-static void flush_acc_cb(struct agent *a, const void *key, bool final)
+static void flush_acc_cb(struct agent *a, const void *key, const void *val, bool final)
 {
-	flush_key(a, key, final);
+	flush_key(a, key, val, final);
 }
 
-static void flush_egress_cb(struct agent *a, const void *key, bool final)
+static void flush_egress_cb(struct agent *a, const void *key, const void *val, bool final)
 {
-	flush_egress_key(a, key, final);
+	flush_egress_key(a, key, val, final);
 }
+
+#define FLUSH_BATCH 1024
 
 /*
  * Walks a counter map (acc or egress, whose keys both begin with the tgid): all of it (@tgid
- * 0) or one process's, noting processes found gone. Keys are collected first because
- * deleting during bpf_map_get_next_key() restarts the walk.
+ * 0), noting processes found gone, or the final read of one gone process's. Keys and values
+ * come BPF_MAP_LOOKUP_BATCH at a time, one bpf() call per FLUSH_BATCH entries instead of two
+ * per entry, all of them before any is handled, since a final read deletes.
  */
-static void flush_map(struct agent *a, int fd, size_t key_size, flush_fn fn, uint32_t tgid,
-		      bool final)
+static void flush_map(struct agent *a, int fd, size_t key_size, size_t val_size, flush_fn fn,
+		      uint32_t tgid)
 {
-	uint8_t *keys = NULL, k[64], *prev = NULL;
+	uint8_t *keys = NULL, *vals = NULL;
 	size_t n = 0, cap = 0;
+	uint32_t batch, *in = NULL;
+	struct hmap alive;
+	int err = 0;
 
-	if (key_size > sizeof(k))
-		return;
-	while (!bpf_map_get_next_key(fd, prev, k)) {
-		if (n == cap) {
-			uint8_t *nk;
+	hmap_init(&alive, sizeof(uint32_t), sizeof(uint32_t));
+	while (err != -ENOENT) {
+		uint32_t got = FLUSH_BATCH;
 
-			cap = cap ? cap * 2 : 256;
-			nk = realloc(keys, cap * key_size);
-			if (!nk)
+		if (cap - n < FLUSH_BATCH) {
+			uint8_t *nk = realloc(keys, (cap + FLUSH_BATCH) * key_size);
+			uint8_t *nv = nk ? realloc(vals, (cap + FLUSH_BATCH) * val_size) : NULL;
+
+			if (nk)
+				keys = nk;
+			if (!nv)
 				break;
-			keys = nk;
+			vals = nv;
+			cap += FLUSH_BATCH;
 		}
-		memcpy(keys + n * key_size, k, key_size);
-		prev = keys + n++ * key_size;
+		err = bpf_map_lookup_batch(fd, in, &batch, keys + n * key_size, vals + n * val_size,
+					   &got, NULL);
+		if (err && err != -ENOENT) {
+			fprintf(stderr, "datatrail: read counters: %s\n", strerror(-err));
+			break;
+		}
+		n += got;
+		in = &batch;
 	}
 	for (size_t i = 0; i < n; i++) {
 		uint8_t *key = keys + i * key_size;
-		uint32_t kt;
+		uint32_t kt, *state;
 		bool gone;
 
 		memcpy(&kt, key, sizeof(kt));
-		if (tgid && kt != tgid)
+		if (tgid) {
+			if (kt == tgid)
+				fn(a, key, NULL, true);
 			continue;
-		gone = !tgid && tgid_gone(kt);
+		}
+		/* One look at /proc per process and walk, not per counter. */
+		state = hmap_get(&alive, &kt);
+		if (!state) {
+			state = hmap_put(&alive, &kt, NULL);
+			if (state)
+				*state = tgid_gone(kt) ? 2 : 1;
+		}
+		gone = state && *state == 2;
 		if (gone)
 			hmap_put(&a->dead, &kt, NULL);
-		fn(a, key, final || gone);
+		fn(a, key, vals + i * val_size, gone);
 	}
+	hmap_free(&alive);
 	free(keys);
+	free(vals);
 }
 
-static void flush_all(struct agent *a, uint32_t tgid, bool final)
+static void flush_all(struct agent *a)
 {
-	flush_map(a, bpf_map__fd(a->skel->maps.acc), sizeof(struct dt_acc_key), flush_acc_cb, tgid,
-		  final);
+	flush_map(a, bpf_map__fd(a->skel->maps.acc), sizeof(struct dt_acc_key),
+		  sizeof(struct dt_acc_val), flush_acc_cb, 0);
 }
 
-static void flush_egress_all(struct agent *a, uint32_t tgid, bool final)
+static void flush_egress_all(struct agent *a, uint32_t tgid)
 {
 	flush_map(a, bpf_map__fd(a->skel->maps.egress), sizeof(struct dt_egress_key),
-		  flush_egress_cb, tgid, final);
+		  sizeof(struct dt_egress_val), flush_egress_cb, tgid);
 }
 
 /* A process is gone: its counters' last bytes, then its findings' final updates. */
 static void proc_gone(struct agent *a, uint32_t tgid)
 {
-	flush_all(a, tgid, true);
-	flush_egress_all(a, tgid, true);
+	flush_proc(a, tgid);
+	flush_egress_all(a, tgid);
 	gpu_flush(&a->gpu, tgid, true);
 	pl_gone(&a->pl, tgid);
 }
@@ -321,8 +389,8 @@ static void flush_periodic(struct agent *a)
 	uint32_t *tgid;
 	size_t it = 0;
 
-	flush_all(a, 0, false);
-	flush_egress_all(a, 0, false);
+	flush_all(a);
+	flush_egress_all(a, 0);
 	/* Before the gone processes' pl_gone(): it drops the taint their device findings need. */
 	gpu_flush(&a->gpu, 0, false);
 	while (hmap_next(&a->dead, &it, (void **)&tgid, NULL))
@@ -362,7 +430,7 @@ static int on_event(void *ctx, void *data, size_t size)
 		break;
 	case DT_EV_EGRESS:
 		if (h->size >= sizeof(struct dt_ev_egress))
-			flush_egress_key(a, &((const struct dt_ev_egress *)data)->key, false);
+			flush_egress_key(a, &((const struct dt_ev_egress *)data)->key, NULL, false);
 		break;
 	case DT_EV_DEVICE:
 		if (h->size >= sizeof(struct dt_ev_device))
