@@ -450,7 +450,7 @@ int main(int argc, char **argv)
 			pl_file(&pl, &k, &v, 65536, 16, NULL);
 		}
 		if (!(fed & 4095)) {
-			/* As the agent does per batch of ring buffer records (at most 100 ms). */
+			/* As the agent does per batch of ring buffer records (at most 4096). */
 			proctab_tick(&pt);
 			if (o.use_sink)
 				sink_flush(&o.sink);

@@ -11,8 +11,9 @@
  * calls that set those transfers up (allocations, mappings, migrations, exports, memory
  * registration), so those are counted, per (process, device, class), in gpu_acc. Devices are
  * told by the device number of the node (gpu_devs), never by path: a renamed or bind-mounted
- * node is the same device. These are per-syscall tracepoints of their own, so a syscall on
- * anything but a character device costs a few reads and no lookup.
+ * node is the same device. ioctl and mmap have tracepoints of their own, where a syscall on
+ * anything but a character device costs a few loads and no lookup; opens and RDMA write()s
+ * are handled by the programs already on those syscalls (dt_gpu_opened, dt_gpu_write).
  */
 
 #define DT_MINOR_BITS 20

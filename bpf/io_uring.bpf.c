@@ -2,6 +2,7 @@
 /* io_uring.bpf.c - reads submitted through io_uring, counted at completion. */
 #include "common.bpf.h"
 #include "taint.bpf.h"
+#include "file.bpf.h"
 
 /*
  * io_uring reads make no read syscall, so sys_exit never sees them. Each completion carries
@@ -19,10 +20,13 @@ int BPF_PROG(dt_io_uring_complete, void *ring, void *req_ptr, struct io_uring_cq
 	__u8 op;
 
 	op = BPF_CORE_READ(req, opcode);
+	res = BPF_CORE_READ(cqe, res);
+	/* No rename or mkdir syscall for the open path's memory to notice (file.bpf.h). */
+	if (op == IORING_OP_RENAMEAT || op == IORING_OP_MKDIRAT)
+		return dt_walk_invalidate(res);
 	if (op != IORING_OP_READ && op != IORING_OP_READV && op != IORING_OP_READ_FIXED &&
 	    op != IORING_OP_READ_MULTISHOT)
 		return 0;
-	res = BPF_CORE_READ(cqe, res);
 	if (res <= 0)
 		return 0;
 	/* The tracepoint gives the request as void *: probe reads, not plain loads. */

@@ -51,6 +51,7 @@ struct agent {
 	 * back) but never read while running, which saves a bpf() call per counter and flush.
 	 */
 	struct hmap seen;    /* struct dt_acc_key -> struct dt_shadow */
+	struct hmap unseen;  /* struct dt_acc_key -> bool: left alone by a walk (flush_acc_cb) */
 	struct pipeline pl;
 	struct gpu gpu; /* GPU and kernel-bypass devices */
 	struct proctab pt;
@@ -73,6 +74,13 @@ struct agent {
 	uint64_t last_check_ns;
 	uint64_t gap_seq;
 	uint64_t seq_lost; /* records missing by sequence number, for the exit summary */
+	/*
+	 * Periodic walks left until counters are trusted to be in the mirror again: set on any
+	 * loss, since a lost first-access record leaves its counter out of it (proc_gone).
+	 */
+	unsigned int loss_walks;
+	bool stopping; /* the last walk: every record is read, nothing is left for later */
+	uint64_t records; /* ring buffer records read */
 };
 
 static volatile sig_atomic_t stop_requested;
@@ -237,6 +245,10 @@ static void flush_first(struct agent *a, const struct dt_ev_file_access *e)
 	};
 	struct dt_shadow s = { .bytes = v.bytes, .ops = v.ops };
 
+	/* Late: a walk took the counter over as if its record were lost, and reported these. */
+	if (hmap_get(&a->seen, &e->key))
+		return;
+	hmap_del(&a->unseen, &e->key);
 	pl_file(&a->pl, &e->key, &v, v.bytes, v.ops, NULL);
 	remember_seen(a, &e->key, &s);
 }
@@ -281,16 +293,37 @@ forget:
 	bpf_map_delete_elem(sfd, k);
 }
 
-typedef void (*flush_fn)(struct agent *a, const void *key, const void *val, bool final);
+/* Handles one counter of a walk (@val) or, @val NULL, the final read of an exited process's. */
+typedef bool (*flush_fn)(struct agent *a, const void *key, const void *val, bool final);
 
-static void flush_acc_cb(struct agent *a, const void *key, const void *val, bool final)
+/*
+ * A counter a walk finds that is not in the mirror was created since the records were last
+ * read: its first-access record reports it, and reporting it here as well would count its
+ * first bytes twice. Left alone for one walk; still unknown at the next, its record was lost
+ * and the walk takes it over. Returns whether it was handled (not left alone).
+ */
+static bool flush_acc_cb(struct agent *a, const void *key, const void *val, bool final)
 {
+	bool *skipped;
+
+	if (val && !a->stopping && !hmap_get(&a->seen, key)) {
+		skipped = hmap_get(&a->unseen, key);
+		if (!skipped || !*skipped) {
+			skipped = hmap_put(&a->unseen, key, NULL);
+			if (skipped)
+				*skipped = false;
+			return false;
+		}
+		hmap_del(&a->unseen, key);
+	}
 	flush_key(a, key, val, final);
+	return true;
 }
 
-static void flush_egress_cb(struct agent *a, const void *key, const void *val, bool final)
+static bool flush_egress_cb(struct agent *a, const void *key, const void *val, bool final)
 {
 	flush_egress_key(a, key, val, final);
+	return true;
 }
 
 #define FLUSH_BATCH 1024
@@ -353,9 +386,8 @@ static void flush_map(struct agent *a, int fd, size_t key_size, size_t val_size,
 				*state = tgid_gone(kt) ? 2 : 1;
 		}
 		gone = state && *state == 2;
-		if (gone)
+		if (fn(a, key, vals + i * val_size, gone) && gone)
 			hmap_put(&a->dead, &kt, NULL);
-		fn(a, key, vals + i * val_size, gone);
 	}
 	hmap_free(&alive);
 	free(keys);
@@ -364,8 +396,21 @@ static void flush_map(struct agent *a, int fd, size_t key_size, size_t val_size,
 
 static void flush_all(struct agent *a)
 {
+	void *key;
+	bool *skipped;
+	size_t it = 0;
+
+	/* Keys left alone by the last walk are taken over by this one (flush_acc_cb). */
+	while (hmap_next(&a->unseen, &it, NULL, (void **)&skipped))
+		*skipped = true;
 	flush_map(a, bpf_map__fd(a->skel->maps.acc), sizeof(struct dt_acc_key),
 		  sizeof(struct dt_acc_val), flush_acc_cb, 0);
+	/* Those this walk did not meet are gone from the map. */
+	for (it = 0; hmap_next(&a->unseen, &it, &key, (void **)&skipped);)
+		if (*skipped)
+			hmap_del(&a->unseen, key);
+	if (a->loss_walks)
+		a->loss_walks--;
 }
 
 static void flush_egress_all(struct agent *a, uint32_t tgid)
@@ -377,7 +422,11 @@ static void flush_egress_all(struct agent *a, uint32_t tgid)
 /* A process is gone: its counters' last bytes, then its findings' final updates. */
 static void proc_gone(struct agent *a, uint32_t tgid)
 {
-	flush_proc(a, tgid);
+	if (a->loss_walks)
+		flush_map(a, bpf_map__fd(a->skel->maps.acc), sizeof(struct dt_acc_key),
+			  sizeof(struct dt_acc_val), flush_acc_cb, tgid);
+	else
+		flush_proc(a, tgid);
 	flush_egress_all(a, tgid);
 	gpu_flush(&a->gpu, tgid, true);
 	pl_gone(&a->pl, tgid);
@@ -402,8 +451,10 @@ static void check_seq(struct agent *a, const struct dt_event_hdr *h)
 {
 	if (h->cpu >= (uint32_t)a->ncpus)
 		return;
-	if (h->seq > a->next_seq[h->cpu])
+	if (h->seq > a->next_seq[h->cpu]) {
 		a->seq_lost += h->seq - a->next_seq[h->cpu];
+		a->loss_walks = 2;
+	}
 	a->next_seq[h->cpu] = h->seq + 1;
 }
 
@@ -415,6 +466,9 @@ static int on_event(void *ctx, void *data, size_t size)
 	if (size < sizeof(*h) || h->size > size)
 		return 0;
 	check_seq(a, h);
+	/* A batch of process answers (proctab_tick) spans a bounded number of records. */
+	if (!(++a->records & 4095))
+		proctab_tick(&a->pt);
 	pl_raw(&a->pl, data, size);
 	/* What the pipeline cannot do alone: read the counters the record points at. */
 	switch (h->type) {
@@ -453,6 +507,7 @@ static void report_gap(struct agent *a, const char *source, int cpu, uint64_t lo
 
 	fprintf(stderr, "datatrail: %s: lost %llu records on cpu %d\n", source,
 		(unsigned long long)lost, cpu);
+	a->loss_walks = 2;
 	pl_gap(&a->pl, &g);
 }
 
@@ -542,12 +597,12 @@ static void reload_inventory(struct agent *a)
 		inventory_free(inv);
 		return;
 	}
-	forget_walks(a);
 	kstate_add_agent_file(ifd, dfd, a->opts->inventory);
 	if (a->opts->config_path)
 		kstate_add_agent_file(ifd, dfd, a->opts->config_path);
 	if (a->opts->trace_dir)
 		kstate_add_agent_file(ifd, dfd, a->opts->trace_dir);
+	forget_walks(a);
 	pl_set_inventory(&a->pl, inv);
 	pl_slots(&a->pl);
 	a->gpu.out.inv = inv;
@@ -923,6 +978,7 @@ int agent_run(const struct agent_opts *opts)
 	libbpf_set_print(libbpf_print);
 	hmap_init(&a.dead, sizeof(uint32_t), 0);
 	hmap_init(&a.seen, sizeof(struct dt_acc_key), sizeof(struct dt_shadow));
+	hmap_init(&a.unseen, sizeof(struct dt_acc_key), sizeof(bool));
 	proctab_init(&a.pt, -1);
 
 	a.flush_ms = opts->flush_ms;
@@ -1125,6 +1181,7 @@ int agent_run(const struct agent_opts *opts)
 
 	/* Final: whatever is still in the ring buffer, then every counter's remainder. */
 	ring_buffer__consume(a.rb);
+	a.stopping = true;
 	flush_periodic(&a);
 	check_stats(&a);
 	gpu_stop(&a.gpu);
@@ -1181,6 +1238,7 @@ out_free:
 	pl_free(&a.pl);
 	hmap_free(&a.dead);
 	hmap_free(&a.seen);
+	hmap_free(&a.unseen);
 	proctab_free(&a.pt);
 	free(a.stats_prev);
 	free(a.stats_cur);

@@ -16,7 +16,7 @@ cleanup() {
 }
 trap cleanup EXIT
 
-mkdir -p "$T/ds/sub" "$T/bind" "$T/out" "$T/outside/a/b"
+mkdir -p "$T/ds/sub" "$T/bind" "$T/out" "$T/outside/a/b" "$T/outside/u/v"
 head -c 100000 /dev/urandom >"$T/ds/a.bin"
 head -c 65659 /dev/urandom >"$T/ds/b.bin"
 head -c 5000 /dev/urandom >"$T/ds/sub/c.bin"
@@ -24,6 +24,7 @@ head -c 4321 /dev/urandom >"$T/ds/moveme.bin"
 head -c 7777 /dev/urandom >"$T/labels.csv"
 head -c 3000 /dev/urandom >"$T/plain.bin"
 head -c 2222 /dev/urandom >"$T/outside/a/b/in.bin"
+head -c 3333 /dev/urandom >"$T/outside/u/v/in.bin"
 ln "$T/ds/a.bin" "$T/link.bin"
 cat >"$T/inv.json" <<EOF
 {"datasets": [
@@ -135,6 +136,10 @@ mv "$T/ds/moveme.bin" "$T/moved.bin"
 /usr/bin/cat "$T/outside/a/b/in.bin" >/dev/null & OUTSIDE_PID=$!; wait $OUTSIDE_PID
 mv "$T/outside/a" "$T/ds/moved-in"
 /usr/bin/cat "$T/ds/moved-in/b/in.bin" >/dev/null & MOVEDIN_PID=$!; wait $MOVEDIN_PID
+# The same with the rename done by io_uring, which makes no rename syscall.
+/usr/bin/cat "$T/outside/u/v/in.bin" >/dev/null & OUTSIDE2_PID=$!; wait $OUTSIDE2_PID
+"$TOP/$BUILD/tests/progs/uring_rename" "$T/outside/u" "$T/ds/uring-in"
+/usr/bin/cat "$T/ds/uring-in/v/in.bin" >/dev/null & URINGIN_PID=$!; wait $URINGIN_PID
 
 for i in $(seq 100); do [ -e "$T/slow.ready" ] && break; sleep 0.1; done
 agent_stop
@@ -229,6 +234,9 @@ test_moved_into_dataset() {
 	ASSERT_EQ "$(bytes_of $MOVEDIN_PID)" 2222 "bytes read after the move"
 	ASSERT_EQ "$(field_of $MOVEDIN_PID file.path)" "$T/ds/moved-in/b/in.bin" "moved-in path"
 	ASSERT_EQ "$(field_of $MOVEDIN_PID unmapped.dataset)" faces "moved-in dataset"
+	ASSERT_EQ "$(bytes_of $OUTSIDE2_PID)" 0 "bytes read before the io_uring move"
+	ASSERT_EQ "$(bytes_of $URINGIN_PID)" 3333 "bytes read after the io_uring move"
+	ASSERT_EQ "$(field_of $URINGIN_PID file.path)" "$T/ds/uring-in/v/in.bin" "io_uring moved-in path"
 }
 
 test_stopped_mid_read() {
@@ -238,7 +246,7 @@ test_stopped_mid_read() {
 test_no_stray_records() {
 	local pids="$CAT_PID $DD1_PID $DD4K_PID $DD1M_PID $DDC_PID $PREAD_PID $READV_PID $PREADV_PID"
 	pids="$pids $MMAP_PID $SENDFILE_PID $SPLICE_PID $CFR_PID $URING_PID $LINK_PID $BIND_PID"
-	pids="$pids $LABELS_PID $NEW_PID $NEW2_PID $MOVED_PID $MOVEDIN_PID $SLOW_STOPPED"
+	pids="$pids $LABELS_PID $NEW_PID $NEW2_PID $MOVED_PID $MOVEDIN_PID $URINGIN_PID $SLOW_STOPPED"
 	local p stray=""
 	for p in $($EVQ "$EV" values actor.process.pid --where activity_id=2); do
 		[[ " $pids " == *" $p "* ]] || stray="$stray $p"
