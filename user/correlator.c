@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "correlator.h"
 
@@ -99,16 +100,69 @@ static const char *const *kind_attacks(enum finding_kind k)
 }
 
 /*
+ * realpath() answers at most RP_TTL_NS old. acl_allows() runs on every counter delta of a
+ * dataset whose ACL names executables, and realpath() costs a syscall or more per path
+ * component: 3.6 M events/s per core fell to 0.85 M with one executable in the ACL. The few
+ * paths in play (the ACL's, the readers' executables) fit in a small direct-mapped table; a
+ * symlink changed under one (update-alternatives) is seen within the TTL.
+ */
+#define RP_SLOTS 16
+#define RP_TTL_NS (5 * 1000000000ULL)
+
+struct rp_slot {
+	uint64_t at_ns; /* 0: empty */
+	bool ok;	/* realpath() succeeded */
+	char path[PATH_MAX];
+	char real[PATH_MAX];
+};
+
+static struct rp_slot rp_cache[RP_SLOTS];
+
+static uint64_t mono_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ULL + ts.tv_nsec;
+}
+
+/* realpath() of @path, or NULL; the answer lives until the next call. */
+static const char *cached_realpath(const char *path)
+{
+	size_t n = strlen(path);
+	struct rp_slot *s;
+	uint64_t now;
+
+	if (n >= PATH_MAX)
+		return NULL;
+	s = &rp_cache[hash_fnv1a(HASH_FNV1A_INIT, path, n) % RP_SLOTS];
+	now = mono_ns();
+	if (!s->at_ns || now - s->at_ns > RP_TTL_NS || strcmp(s->path, path)) {
+		memcpy(s->path, path, n + 1);
+		s->ok = realpath(path, s->real) != NULL;
+		s->at_ns = now;
+	}
+	return s->ok ? s->real : NULL;
+}
+
+/*
  * execve() records the path it was given (/usr/bin/python3), an inventory may name the file
  * it leads to (/usr/bin/python3.11): equal as strings, or once symlinks are resolved.
  */
 static bool same_file(const char *a, const char *b)
 {
-	char ra[PATH_MAX], rb[PATH_MAX];
+	char ra[PATH_MAX];
+	const char *r;
 
 	if (!strcmp(a, b))
 		return true;
-	return realpath(a, ra) && realpath(b, rb) && !strcmp(ra, rb);
+	/* Copied out: both answers may come from one slot. */
+	r = cached_realpath(a);
+	if (!r)
+		return false;
+	memcpy(ra, r, strlen(r) + 1);
+	r = cached_realpath(b);
+	return r && !strcmp(ra, r);
 }
 
 bool acl_allows(const struct inv_acl *acl, uint32_t uid, const char *exe)

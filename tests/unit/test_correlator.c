@@ -281,8 +281,17 @@ static void test_acl_and_severity(void)
 	{
 		char real[PATH_MAX];
 
-		if (ASSERT_TRUE(realpath("/usr/bin/python3", real) != NULL, "realpath"))
+		if (ASSERT_TRUE(realpath("/usr/bin/python3", real) != NULL, "realpath")) {
 			ASSERT_TRUE(acl_allows(&both, 1001, real), "symlink resolved");
+			/* The second answer comes from the realpath() cache: the same. */
+			ASSERT_TRUE(acl_allows(&both, 1001, real), "symlink resolved, cached");
+		}
+		ASSERT_FALSE(acl_allows(&both, 1001, "/usr/bin/cat"), "other exe, cached");
+		ASSERT_FALSE(acl_allows(&both, 1001, "/nonexistent/python3"), "missing exe");
+		exes[0] = "/nonexistent/python3";
+		ASSERT_FALSE(acl_allows(&both, 1001, "/usr/bin/python3.11"), "missing ACL exe");
+		ASSERT_TRUE(acl_allows(&both, 1001, "/nonexistent/python3"), "missing, same string");
+		exes[0] = "/usr/bin/python3";
 	}
 	ASSERT_EQ(finding_severity(FK_EXFILTRATION, DT_LABEL_INTERNAL, 10), 2, "internal exfil");
 	ASSERT_EQ(finding_severity(FK_EXFILTRATION, DT_LABEL_RESTRICTED, 1 << 20), 5, "big exfil");
