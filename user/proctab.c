@@ -17,20 +17,21 @@ void proctab_init(struct proctab *pt, int procs_fd)
 {
 	memset(pt, 0, sizeof(*pt));
 	pt->procs_fd = procs_fd;
-	hmap_init(&pt->cache, sizeof(uint32_t), sizeof(struct proc_info));
-	hmap_init(&pt->fresh, sizeof(uint32_t), sizeof(uint64_t));
+	hmap_init(&pt->cache, sizeof(uint32_t), sizeof(struct pt_entry));
 	pt->tick = 1;
 }
 
 void proctab_free(struct proctab *pt)
 {
 	hmap_free(&pt->cache);
-	hmap_free(&pt->fresh);
 }
 
 void proctab_stale(struct proctab *pt, uint32_t pid)
 {
-	hmap_del(&pt->fresh, &pid);
+	struct pt_entry *e = hmap_get(&pt->cache, &pid);
+
+	if (e)
+		e->tick = 0;
 }
 
 static void join_args(char *dst, size_t dstlen, const char *args, size_t n)
@@ -130,15 +131,11 @@ int proc_info_from_procfs(uint32_t pid, struct proc_info *out)
 
 void proctab_put(struct proctab *pt, const struct proc_info *pi)
 {
-	struct proc_info *slot = hmap_put(&pt->cache, &pi->pid, NULL);
+	struct pt_entry *slot = hmap_put(&pt->cache, &pi->pid, NULL);
 
-	if (slot)
-		*slot = *pi;
-	if (!pt->offline) {
-		uint64_t *tick = hmap_put(&pt->fresh, &pi->pid, NULL);
-
-		if (tick)
-			*tick = pt->tick;
+	if (slot) {
+		slot->pi = *pi;
+		slot->tick = pt->tick;
 	}
 }
 
@@ -152,16 +149,13 @@ void proctab_update(struct proctab *pt, const struct dt_proc *p)
 
 static int lookup(struct proctab *pt, uint32_t pid, struct proc_info *out)
 {
-	struct proc_info *cached;
-	uint64_t *tick;
+	struct pt_entry *cached = hmap_get(&pt->cache, &pid);
 	struct dt_proc p;
 
-	tick = pt->offline ? NULL : hmap_get(&pt->fresh, &pid);
-	if (pt->offline || (tick && *tick == pt->tick)) {
-		cached = hmap_get(&pt->cache, &pid);
+	if (pt->offline || (cached && cached->tick == pt->tick)) {
 		if (!cached)
 			return -ESRCH;
-		*out = *cached;
+		*out = cached->pi;
 		return 0;
 	}
 	if (pt->procs_fd >= 0 && !bpf_map_lookup_elem(pt->procs_fd, &pid, &p)) {
@@ -178,9 +172,9 @@ static int lookup(struct proctab *pt, uint32_t pid, struct proc_info *out)
 		proctab_put(pt, out);
 		return 0;
 	}
-	cached = hmap_get(&pt->cache, &pid);
+	/* The kernel has forgotten it: the last answer still names it. */
 	if (cached) {
-		*out = *cached;
+		*out = cached->pi;
 		return 0;
 	}
 	if (!proc_info_from_procfs(pid, out)) {

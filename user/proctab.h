@@ -24,16 +24,21 @@ struct proc_info {
  * the agent are read from /proc. The last answer for each pid is kept here, so a process
  * that has exited and left the kernel's map can still be named.
  */
+struct pt_entry {
+	struct proc_info pi;
+	uint64_t tick; /* 0: read afresh at the next question */
+};
+
 struct proctab {
 	int procs_fd; /* the BPF procs map, or -1 (then /proc and the cache only) */
 	bool offline; /* replay: the cache alone answers, never this machine's /proc */
-	struct hmap cache; /* pid -> struct proc_info */
 	/*
-	 * pid -> the tick its cache entry was last read from the kernel or /proc in. Within one
-	 * tick (one batch of records) the cache answers alone: the kernel's entry is 560 bytes
-	 * behind a bpf() call, and a batch asks about the same few processes over and over.
+	 * pid -> struct pt_entry: the answer and the tick it was read from the kernel or /proc
+	 * in. Within one tick (one batch of records) the cache answers alone: the kernel's entry
+	 * is 560 bytes behind a bpf() call, and a batch asks about the same few processes over
+	 * and over.
 	 */
-	struct hmap fresh;
+	struct hmap cache;
 	uint64_t tick;
 	/* Told every answer proctab_get() gives, so that a trace can replay them. */
 	void (*observe)(void *ctx, const struct proc_info *pi);
