@@ -69,6 +69,27 @@ local_findings() {
 	grep '"types":\["dataset_tamper"\]' "$1"
 }
 
+# wait_local NAME N / wait_topic TOPIC N: poll (bounded to 60 s) until the agent NAME wrote N
+# tamper findings locally, or the topic holds N; never a fixed sleep before a check.
+wait_local() {
+	local i
+	for i in $(seq 120); do
+		[ "$(local_findings "$T/$1/findings.jsonl" 2>/dev/null | wc -l)" -ge "$2" ] && return 0
+		sleep 0.5
+	done
+	echo "wait_local $1: fewer than $2 findings after 60 s" >&2
+	return 1
+}
+wait_topic() {
+	local end=$((SECONDS + 60))
+	while [ "$SECONDS" -lt "$end" ]; do
+		[ "$(payloads "$1" | wc -l)" -ge "$2" ] && return 0
+		sleep 1
+	done
+	echo "wait_topic $1: fewer than $2 findings after 60 s" >&2
+	return 1
+}
+
 # tamper N: N processes append to the dataset (root is no allowed writer): N findings.
 tamper() {
 	local i
@@ -99,7 +120,8 @@ SASL=$(sed -n 3p "$T/bootstrap")
 config live "$PLAIN" "dt.live.$$"
 run_agent live live || exit 1
 tamper 3
-sleep 1
+wait_local live 3
+wait_topic "dt.live.$$" 3
 agent_stop
 LIVE_RC=$AGENT_RC
 
@@ -107,13 +129,16 @@ LIVE_RC=$AGENT_RC
 config outage "$PLAIN" "dt.outage.$$"
 run_agent outage outage || exit 1
 tamper 2
-sleep 1
+wait_local outage 2
 broker_stop
 tamper 3
+wait_local outage 5
+# The outage lasts long enough for the agent to try, fail and spool.
 sleep 10
 broker_start || exit 1
 tamper 1
-sleep 3
+wait_local outage 6
+wait_topic "dt.outage.$$" 6
 agent_stop
 OUTAGE_RC=$AGENT_RC
 
@@ -122,17 +147,18 @@ config crash "$PLAIN" "dt.crash.$$"
 broker_stop
 run_agent crash crash || exit 1
 tamper 3
-sleep 1.5
+wait_local crash 3
+for i in $(seq 60); do
+	[ "$(find "$T/spool-crash" -name 'spool-*.log' -size +0 | wc -l)" -ge 1 ] && break
+	sleep 0.5
+done
 kill -KILL "$AGENT_PID"
 wait "$AGENT_PID" 2>/dev/null
 CRASH_SPOOLED=$(find "$T/spool-crash" -name 'spool-*.log' -size +0 | wc -l)
 cp "$T/crash/findings.jsonl" "$T/crash-findings.jsonl"
 broker_start || exit 1
 run_agent crash2 crash || exit 1
-for i in $(seq 60); do
-	[ "$(payloads "dt.crash.$$" | wc -l)" -ge 3 ] && break
-	sleep 0.5
-done
+wait_topic "dt.crash.$$" 3
 agent_stop
 
 # 4. mTLS: with the client certificate (its key's password from a secret file), and without
@@ -143,14 +169,19 @@ config mtls "$SSL" "dt.mtls.$$" ", \"security.protocol\": \"ssl\",
 	"\"secret_files\": {\"ssl.key.password\": \"$TLS/client.keypass\"},"
 run_agent mtls mtls || exit 1
 tamper 1
-sleep 2
+wait_local mtls 1
+wait_topic "dt.mtls.$$" 1
 agent_stop
 MTLS_RC=$AGENT_RC
 config nocert "$SSL" "dt.nocert.$$" ", \"security.protocol\": \"ssl\",
 	\"ssl.ca.location\": \"$TLS/ca.pem\""
 run_agent nocert nocert || exit 1
 tamper 1
-sleep 3
+wait_local nocert 1
+for i in $(seq 60); do
+	grep -qi ssl "$T/nocert/agent.err" && [ "$(find "$T/spool-nocert" -name 'spool-*.log' -size +0 | wc -l)" -ge 1 ] && break
+	sleep 0.5
+done
 agent_stop
 NOCERT_RC=$AGENT_RC
 
@@ -161,7 +192,8 @@ config scram "$SASL" "dt.scram.$$" ", \"security.protocol\": \"sasl_ssl\",
 	"\"secret_files\": {\"sasl.password\": \"$TLS/scram.password\"},"
 run_agent scram scram || exit 1
 tamper 1
-sleep 2
+wait_local scram 1
+wait_topic "dt.scram.$$" 1
 agent_stop
 SCRAM_RC=$AGENT_RC
 
@@ -169,7 +201,11 @@ SCRAM_RC=$AGENT_RC
 config wrong "127.0.0.1:1" "dt.wrong.$$"
 run_agent wrong wrong || exit 1
 tamper 1
-sleep 2
+wait_local wrong 1
+for i in $(seq 60); do
+	grep -q "kafka '127.0.0.1:1'" "$T/wrong/agent.err" && [ "$(find "$T/spool-wrong" -name 'spool-*.log' -size +0 | wc -l)" -ge 1 ] && break
+	sleep 0.5
+done
 agent_stop
 WRONG_RC=$AGENT_RC
 
