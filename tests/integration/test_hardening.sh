@@ -75,6 +75,10 @@ sleep 0.5
 /usr/bin/cat "$T/ds2/b.bin" >/dev/null &
 STILL_PID=$!
 wait $STILL_PID
+# SIGUSR1 is caught, not ignored, so its sender is named too.
+/bin/sh -c "kill -USR1 $AGENT_PID" &
+USR1_PID=$!
+wait $USR1_PID
 STATUS_OUT=$("$DATATRAIL" status --status-file "$T/status.json")
 STATUS_RC=$?
 agent_stop
@@ -137,6 +141,8 @@ test_agent_tamper() {
 		--where evidences.0.process.pid=$$)" "sent signal 1 to the datatrail agent" "title"
 	ASSERT_HAS "$($EVQ "$T/a1/findings.jsonl" values unmapped.operations --where finding_info.types.0=agent_tamper \
 		--where evidences.0.process.pid=$MV_PID)" "rename" "replacing the inventory"
+	ASSERT_HAS "$($EVQ "$T/a1/findings.jsonl" values finding_info.title --where finding_info.types.0=agent_tamper \
+		--where evidences.0.process.pid=$USR1_PID)" "sent signal 10 to the datatrail agent" "SIGUSR1 from a shell"
 	ASSERT_EQ "$($EVQ "$T/a2/findings.jsonl" max severity_id --where finding_info.types.0=agent_tamper)" 5 \
 		"SIGSTOP is critical"
 }
@@ -145,7 +151,7 @@ test_replay_across_reloads() {
 	# The trace holds both inventories and the dataset slots: replay gives the same findings.
 	"$DATATRAIL" replay "$T/trace" >"$T/replay.jsonl"
 	ASSERT_EQ "$?" 0 "replay exit status"
-	ASSERT_EQ "$(diff <(sort "$T/a1/findings.jsonl") <(sort "$T/replay.jsonl") | head -c 300)" "" \
+	ASSERT_SAME_LINES "$T/a1/findings.jsonl" "$T/replay.jsonl" \
 		"replayed findings, agent_tamper included, are the live ones"
 	ASSERT_EQ "$("$DATATRAIL" trace cat "$T/trace" --pid $AFTER_PID | $EVQ /dev/stdin last unmapped.dataset)" \
 		voices "events after the reload name the new dataset"

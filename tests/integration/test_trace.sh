@@ -44,6 +44,35 @@ test_runs_recorded() {
 		"every byte read is in the trace"
 }
 
+# inflate_blocks SEGMENT: "blocks=B flags=F inflated=I named=N" over the data blocks: B is 1
+# if there is at least one, F the distinct flags, I 1 if every block's stored bytes inflate
+# with zlib, 0 if none does, N 1 if every inflated block names the dataset.
+inflate_blocks() {
+	python3 - "$1" <<'PY'
+import struct, sys, zlib
+b = open(sys.argv[1], "rb").read()
+off, flags, ok, named, n = 192, set(), 0, 0, 0
+while off + 56 <= len(b):
+    magic, idx, stored, raw, crc, fl = struct.unpack_from("<IIIIIB", b, off)
+    data = b[off + 56:off + 56 + stored]
+    off += 56 + stored
+    if fl & 4:
+        continue
+    n += 1
+    flags.add(fl)
+    for cand in (data, data[:-16]):
+        try:
+            out = zlib.decompress(cand)
+        except zlib.error:
+            continue
+        ok += 1
+        named += b"faces" in out
+        break
+print("blocks=%d flags=%s inflated=%d named=%d" % (n > 0, ",".join(map(str, sorted(flags))),
+      1 if ok == n else 0 if ok == 0 else -1, 1 if n and named == n else 0))
+PY
+}
+
 test_encryption() {
 	local out
 	ASSERT_EQ "$("$DATATRAIL" trace verify "$T/enc" -k "$T/key" >/dev/null; echo $?)" 0 \
@@ -51,6 +80,12 @@ test_encryption() {
 	ASSERT_EQ "$("$DATATRAIL" trace cat "$T/enc" --key "$T/key" | $EVQ /dev/stdin sum unmapped.bytes)" \
 		900000 "decrypts with the key"
 	ASSERT_EQ "$(grep -c faces "$T/enc/$SEG")" 0 "no dataset id in clear text"
+	# Compression alone would also hide the id: a plain block's bytes inflate to records that
+	# name the dataset, an encrypted block's bytes (tag cut off or not) inflate to nothing.
+	ASSERT_EQ "$(inflate_blocks "$T/plain/$SEG")" "blocks=1 flags=1 inflated=1 named=1" \
+		"plain blocks are zlib streams naming the dataset"
+	ASSERT_EQ "$(inflate_blocks "$T/enc/$SEG")" "blocks=1 flags=3 inflated=0 named=0" \
+		"encrypted blocks are no zlib stream"
 	out=$("$DATATRAIL" trace cat "$T/enc" --key "$T/wrong.key" 2>&1)
 	ASSERT_NEQ "$?" 0 "wrong key fails"
 	ASSERT_HAS "$out" "decryption failed" "wrong key says so"

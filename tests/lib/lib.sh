@@ -32,6 +32,18 @@ ASSERT_GE() { # actual minimum tag
 	[ "$1" -ge "$2" ] 2>/dev/null || _fail "$3: actual '$1' < expected minimum '$2'"
 }
 
+# The same lines in any order; a side that is missing or empty fails (an empty diff of two
+# missing files must not pass).
+ASSERT_SAME_LINES() { # file-a file-b tag
+	local d
+	if [ ! -s "$1" ] || [ ! -s "$2" ]; then
+		_fail "$3: '$1' or '$2' is missing or empty"
+		return 1
+	fi
+	d=$(diff <(sort "$1") <(sort "$2") | head -c 300)
+	[ -z "$d" ] || _fail "$3: the lines differ: $d"
+}
+
 ASSERT_HAS() { # haystack needle tag
 	[[ "$1" == *"$2"* ]] || _fail "$3: '$1' does not contain '$2'"
 }
