@@ -612,8 +612,8 @@ static void check_kafka(struct agent *a)
 		       st.taken_findings - a->kstats.taken_findings, now);
 	spool_gap_step(a, &a->spool_gap[1], st.dropped_events - a->kstats.dropped_events,
 		       st.taken_events - a->kstats.taken_events, now);
-	/* what the gap findings just cost, for the next check */
-	kafka_sink_stats(a->kafka, &a->kstats);
+	/* taken before the gap findings went out: what they cost counts in the next check */
+	a->kstats = st;
 	a->kafka_check_ns = now;
 }
 
@@ -1278,6 +1278,8 @@ int agent_run(const struct agent_opts *opts)
 	gpu_stop(&a.gpu);
 	pl_stop(&a.pl);
 	check_kafka(&a); /* closes a spool_full episode, counting what the last findings cost */
+	if (a.kafka)
+		kafka_sink_stats(a.kafka, &a.kstats); /* the final status: every drop */
 	if (a.kafka) {
 		/* What the broker does not confirm in time stays in the spool for the next run. */
 		kafka_sink_close(a.kafka, 5000);

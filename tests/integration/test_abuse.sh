@@ -35,8 +35,8 @@ cat >"$T/inv.json" <<EOF
   "allowed_readers": {"uids": [0]}}]}
 EOF
 
-# Kafka towards a port nothing listens on (KAFKA_PORT, this suite's own): records spool.
-PORT=${KAFKA_PORT:-19592}
+# Kafka towards loopback port 1, where nothing listens: every record stays in the spool.
+PORT=1
 kafka_config() { # FILE SPOOL_DIR MAX_BYTES
 	cat >"$1" <<EOF
 {"kafka": {"enabled": true, "send_events": true,
@@ -174,23 +174,10 @@ DEEPDS=$T/ds/$(printf 'g%.0s' {1..45})/$(printf 'h%.0s' {1..45})/$(printf 'i%.0s
 DEEPDS=$DEEPDS/$(printf 'j%.0s' {1..45})/$(printf 'k%.0s' {1..45})/$(printf 'l%.0s' {1..45})
 mkdir -p "$DEEP" "$DEEPDS"
 head -c 500 /dev/urandom >"$DEEPDS/deep.bin"
-cat >"$T/inv-deep.json" <<EOF
-{"datasets": [{"id": "faces", "classification": "restricted", "paths": ["$T/ds"],
-  "allowed_readers": {"uids": [0]}}]}
-EOF
 as_nobody ln -s "$T/root/target" "$T/pub/status.json.tmp"
-mkdir -p "$T/normal"
 kafka_config "$T/corrupt.json" "$T/spool-corrupt" 1048576
-"$DATATRAIL" run --inventory "$T/inv-deep.json" --events "$T/pub/events.jsonl" \
-	--findings "$T/pub/findings.jsonl" --ready-file "$T/pub/ready" --pin-dir "$(pin_dir)" \
-	--status-file "$T/pub/status.json" --flush-ms 100 --config "$T/corrupt.json" \
-	2>"$T/normal/agent.err" &
-AGENT_PID=$!
-for i in $(seq 300); do
-	[ -s "$T/pub/ready" ] && break
-	kill -0 "$AGENT_PID" 2>/dev/null || break
-	sleep 0.1
-done
+agent_start "$T/pub" "$T/inv.json" --status-file "$T/pub/status.json" --flush-ms 100 \
+	--config "$T/corrupt.json" || exit 1
 /usr/bin/cp "$T/ds/a.bin" "$DEEP/copy.bin" &
 CP_PID=$!
 wait $CP_PID
