@@ -92,9 +92,13 @@ static int open_error(const char *what, const char *path, int dfd, const char *b
 		      bool dir, struct errbuf *err)
 {
 	struct stat st;
+	int ret;
 
-	if (!fstatat(dfd, base, &st, AT_SYMLINK_NOFOLLOW) && refuse(what, path, &st, dir, err))
-		return e == ELOOP || e == ENOTDIR ? -ELOOP : -e;
+	if (!fstatat(dfd, base, &st, AT_SYMLINK_NOFOLLOW)) {
+		ret = refuse(what, path, &st, dir, err);
+		if (ret)
+			return ret;
+	}
 	return errbuf_set(err, -e, "%s '%s': %s", what, path, strerror(e));
 }
 

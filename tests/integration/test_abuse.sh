@@ -292,4 +292,54 @@ test_full_spool_one_gap() {
 		--where activity_id=2)" "$dropped" "the Update carries the running count"
 }
 
+# Findings fill the spool (no events sent): the gap findings are refused too, and count in the
+# same episode instead of raising a new gap at every flush.
+cat >"$T/fullfi.json" <<EOF
+{"kafka": {"enabled": true,
+  "properties": {"bootstrap.servers": "127.0.0.1:$PORT"},
+  "host_id": "abuse-test",
+  "spool": {"dir": "$T/spool-fullfi", "max_bytes": 65536}}}
+EOF
+chmod 600 "$T/fullfi.json"
+mkdir -p "$T/fullfi"
+agent_start "$T/fullfi" "$T/inv.json" --flush-ms 100 --config "$T/fullfi.json" \
+	--status-file "$T/fullfi/status.json" || exit 1
+# each writer is a process of its own: a dataset_tamper finding each
+for i in $(seq 400); do
+	/bin/sh -c "echo $i >>'$T/ds/a.bin'"
+	[ $((i % 50)) = 0 ] && grep -q '"spool_full":true' "$T/fullfi/status.json" && [ $i -ge 200 ] && break
+done
+# ten more flushes with the spool full: the old way raised a new (refused) gap at each
+status_ms() {
+	$PY -c "import json,sys; print(json.load(open(sys.argv[1]))['updated_ms'])" "$T/fullfi/status.json"
+}
+FULLFI_T0=$(status_ms)
+for i in $(seq 50); do
+	[ "$(status_ms)" -ge $((FULLFI_T0 + 1000)) ] && break
+	sleep 0.1
+done
+FULLFI_SPAN=$(($(status_ms) - FULLFI_T0))
+FULLFI_STATUS=$(cat "$T/fullfi/status.json")
+agent_stop
+FULLFI_RC=$AGENT_RC
+
+test_full_spool_gap_findings_refused_too() {
+	local fi=$T/fullfi/findings.jsonl dropped lost
+	ASSERT_EQ "$FULLFI_RC" 0 "agent exit status"
+	ASSERT_GE "$FULLFI_SPAN" 1000 "ten flushes or more after the burst"
+	ASSERT_HAS "$FULLFI_STATUS" '"spool_full":true' "still full then"
+	ASSERT_EQ "$($EVQ "$fi" count --where unmapped.source=kafka_spool_full_findings \
+		--where activity_id=1)" 1 "one Create"
+	ASSERT_EQ "$($EVQ "$fi" count --where unmapped.source=kafka_spool_full_findings \
+		--where activity_id=2)" 1 "one Update, at stop"
+	dropped=$($PY -c "import json,sys; print(json.load(open(sys.argv[1]))['kafka']['dropped_findings'])" \
+		"$T/fullfi/status.json")
+	ASSERT_GE "$dropped" 50 "findings dropped"
+	# the Update counts every refusal before it, its Create's included; the Update itself is
+	# refused too unless, smaller than a tamper finding, it still fits: then the two are equal
+	lost=$($EVQ "$fi" last unmapped.lost --where unmapped.source=kafka_spool_full_findings \
+		--where activity_id=2)
+	ASSERT_HAS " $((dropped - 1)) $dropped " " $lost " "the Update's count against the status's $dropped"
+}
+
 run_tests abuse
