@@ -34,6 +34,43 @@ static int refuse(const char *what, const char *path, const struct stat *st, boo
 	return 0;
 }
 
+/* Whether @uid may be trusted with the path to an output: the agent's own, or root's. */
+static bool trusted(uid_t uid)
+{
+	return uid == 0 || uid == geteuid();
+}
+
+/*
+ * Refuses a symlink of another user's on the way to @dir (every existing prefix of it, @dir
+ * itself only when @last): a user's link in /tmp would lead the output into a directory of
+ * the link's choosing.
+ */
+static int check_links(const char *what, const char *path, const char *dir, bool last,
+		       struct errbuf *err)
+{
+	char buf[PATH_MAX];
+	size_t n = strlen(dir);
+	struct stat st;
+
+	if (n >= sizeof(buf))
+		return errbuf_set(err, -ENAMETOOLONG, "%s '%s': %s", what, path,
+				  strerror(ENAMETOOLONG));
+	memcpy(buf, dir, n + 1);
+	for (char *p = buf + 1; p <= buf + n; p++) {
+		char c = *p;
+
+		if ((c != '/' && c != '\0') || (!c && !last))
+			continue;
+		*p = '\0';
+		if (!lstat(buf, &st) && S_ISLNK(st.st_mode) && !trusted(st.st_uid))
+			return errbuf_set(err, -EPERM,
+					  "%s '%s': '%s' is a symlink of uid %u: refusing it", what,
+					  path, buf, (unsigned int)st.st_uid);
+		*p = c;
+	}
+	return 0;
+}
+
 /*
  * Opens the directory that holds @path (O_PATH) and points *@base at the last component,
  * inside @buf (PATH_MAX bytes). A directory anyone can write without the sticky bit is
@@ -46,7 +83,7 @@ static int open_parent(const char *what, const char *path, char *buf, const char
 	const char *dir;
 	struct stat st;
 	char *slash;
-	int dfd;
+	int dfd, ret;
 
 	if (!len || len >= PATH_MAX)
 		return errbuf_set(err, -EINVAL, "%s '%s': %s", what, path,
@@ -68,14 +105,23 @@ static int open_parent(const char *what, const char *path, char *buf, const char
 	}
 	if (!**base || !strcmp(*base, ".") || !strcmp(*base, ".."))
 		return errbuf_set(err, -EINVAL, "%s '%s': names no file", what, path);
+	ret = check_links(what, path, dir, true, err);
+	if (ret)
+		return ret;
 	dfd = open(dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
 	if (dfd < 0)
 		return errbuf_set(err, -errno, "%s '%s': %s", what, path, strerror(errno));
 	if (fstat(dfd, &st)) {
-		int ret = -errno;
-
+		ret = -errno;
 		close(dfd);
 		return errbuf_set(err, ret, "%s '%s': %s", what, path, strerror(-ret));
+	}
+	/* its owner could move the output away and put a link in its place */
+	if (!trusted(st.st_uid)) {
+		close(dfd);
+		return errbuf_set(err, -EPERM,
+				  "%s '%s': directory '%s' is owned by uid %u: refusing it", what,
+				  path, dir, (unsigned int)st.st_uid);
 	}
 	if ((st.st_mode & S_IWOTH) && !(st.st_mode & S_ISVTX)) {
 		close(dfd);
@@ -236,6 +282,10 @@ int outdir_open(const char *what, const char *path, int parents, struct errbuf *
 	int dfd, fd, ret;
 
 	if (parents) {
+		/* before any mkdir: one through a planted link would land elsewhere */
+		ret = check_links(what, path, path, false, err);
+		if (ret)
+			return ret;
 		ret = make_parents(path);
 		if (ret)
 			return errbuf_set(err, ret, "%s '%s': cannot create: %s", what, path,

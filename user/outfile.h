@@ -17,11 +17,14 @@
  *  - the last component is never followed (O_NOFOLLOW): a symlink there is refused;
  *  - an existing file must be a regular file with one link, owned by the agent's euid;
  *    an existing directory must be a directory owned by the agent's euid;
- *  - the directory holding it must not be writable by everyone unless it is sticky (/tmp):
- *    there anyone could swap the entry after the checks;
+ *  - the directory holding it must belong to root or the agent's euid, and must not be
+ *    writable by everyone unless it is sticky (/tmp): else someone could swap the entry after
+ *    the checks;
+ *  - no symlink of another user's (not root's, not the euid's) on the way to it: it would
+ *    lead the output into a directory of its owner's choosing;
  *  - truncation comes after the checks, never with the open;
  *  - temporaries are created O_EXCL under a random name, then renamed over the output.
- * Directories above the last component are followed as usual: they are the operator's.
+ * Other symlinks on the way are followed: they are the operator's.
  *
  * @what names the output in messages, which read
  *   events '/tmp/x': is a symlink: refusing it

@@ -145,6 +145,33 @@ test_file_of_another_user_refused() {
 		"nobody's file untouched"
 }
 
+test_dir_of_another_user_refused() {
+	as_nobody mkdir "$T/pub/nd"
+	run_refused nd --events "$T/pub/nd/ev"
+	ASSERT_EQ "$RC" 1 "exit status"
+	ASSERT_HAS "$ERR" \
+		"datatrail: events '$T/pub/nd/ev': directory '$T/pub/nd' is owned by uid 65534: refusing it" \
+		"message"
+	ASSERT_EQ "$(ls -A "$T/pub/nd")" "" "nothing created"
+}
+
+# nobody's link to root's directory, higher up in the path: the output would land there
+test_symlinked_directory_refused() {
+	as_nobody ln -s "$T/root/dir" "$T/pub/dlink"
+	run_refused dlink --events - --findings "$T/pub/dlink/findings.jsonl"
+	ASSERT_EQ "$RC" 1 "exit status"
+	ASSERT_HAS "$ERR" \
+		"datatrail: findings '$T/pub/dlink/findings.jsonl': '$T/pub/dlink' is a symlink of uid 65534: refusing it" \
+		"message"
+	kafka_config "$T/dlink.json" "$T/pub/dlink/sub/spool" 65536
+	run_refused dlinksp --events - --config "$T/dlink.json"
+	ASSERT_EQ "$RC" 1 "spool: exit status"
+	ASSERT_HAS "$ERR" \
+		"datatrail: spool '$T/pub/dlink/sub/spool': '$T/pub/dlink' is a symlink of uid 65534: refusing it" \
+		"spool: message"
+	dir_untouched "link on the way"
+}
+
 test_hard_link_refused() {
 	# fs.protected_hardlinks keeps nobody from this; a root-made link stands for it
 	ln "$T/root/target" "$T/pub/ev-hard"
