@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <libgen.h>
+#include <limits.h>
 #include <sys/inotify.h>
 #include <linux/capability.h>
 #include <sys/mount.h>
@@ -34,10 +35,22 @@
 #include "kafka.h"
 #include "kstate.h"
 #include "ocsf.h"
+#include "outfile.h"
 #include "pipeline.h"
 #include "proctab.h"
 #include "sink.h"
 #include "trace.h"
+
+/* A stretch of records refused by the Kafka spool, reported as one visibility_gap. */
+struct spool_gap {
+	const char *source;
+	bool open;
+	uint64_t seq; /* the finding's uid for the whole episode */
+	uint64_t start_ns;
+	uint64_t lost;	   /* refused since it opened */
+	uint64_t reported; /* lost as last reported */
+	uint64_t reported_ns;
+};
 
 struct agent {
 	const struct agent_opts *opts;
@@ -61,6 +74,8 @@ struct agent {
 	struct config *cfg;        /* --config, or NULL */
 	struct kafka_sink *kafka;  /* when the config enables Kafka */
 	struct kafka_stats kstats; /* as last checked, for new drops */
+	struct spool_gap spool_gap[2]; /* findings, events: see spool_gap_step() */
+	uint64_t kafka_check_ns;
 	int inotify_fd;            /* the inventory's directory, for edits; -1 without */
 	char *inv_name;            /* the inventory's file name within it */
 	uint64_t inventory_version; /* 1, then one more per reload that took effect */
@@ -539,6 +554,51 @@ static void check_stats(struct agent *a)
 	a->last_check_ns = now;
 }
 
+/* A running count is reported again at most this often while the spool stays full. */
+#define SPOOL_GAP_UPDATE_NS (60 * 1000000000ULL)
+
+/*
+ * One stream's refusals as one visibility_gap episode. It opens at the first record refused
+ * (Create), is updated with the running count at most once a minute while records keep being
+ * refused, and a last time when it closes: in an interval where the spool took records of the
+ * stream and refused none, or at stop. A full spool refuses the gap findings too; they count
+ * in the episode instead of raising one new gap per flush.
+ */
+static void spool_gap_step(struct agent *a, struct spool_gap *g, uint64_t refused,
+			   uint64_t taken, uint64_t now)
+{
+	struct gap_record r = { .source = g->source, .cpu = -1, .end_ns = now };
+	bool ends;
+
+	if (refused && !g->open) {
+		*g = (struct spool_gap){ .source = g->source, .open = true, .seq = ++a->gap_seq,
+					 .start_ns = a->kafka_check_ns, .lost = refused };
+		r.activity_id = 1;
+		fprintf(stderr, "datatrail: %s: the spool refuses records\n", g->source);
+	} else if (g->open) {
+		g->lost += refused;
+	} else {
+		return;
+	}
+	ends = a->stopping || (!refused && taken);
+	if (!r.activity_id && (g->lost == g->reported ||
+			       (!ends && now - g->reported_ns < SPOOL_GAP_UPDATE_NS)))
+		goto out;
+	r.activity_id = r.activity_id ? r.activity_id : 2;
+	r.start_ns = g->start_ns;
+	r.lost = g->lost;
+	r.seq = g->seq;
+	pl_gap(&a->pl, &r);
+	g->reported = g->lost;
+	g->reported_ns = now;
+out:
+	if (ends) {
+		fprintf(stderr, "datatrail: %s: %llu records refused in all\n", g->source,
+			(unsigned long long)g->lost);
+		g->open = false;
+	}
+}
+
 /* Records the Kafka path refused (spool full) become visibility_gap findings too. */
 static void check_kafka(struct agent *a)
 {
@@ -548,13 +608,13 @@ static void check_kafka(struct agent *a)
 	if (!a->kafka)
 		return;
 	kafka_sink_stats(a->kafka, &st);
-	if (st.dropped_findings > a->kstats.dropped_findings)
-		report_gap(a, "kafka_spool_full_findings", -1,
-			   st.dropped_findings - a->kstats.dropped_findings, now);
-	if (st.dropped_events > a->kstats.dropped_events)
-		report_gap(a, "kafka_spool_full_events", -1,
-			   st.dropped_events - a->kstats.dropped_events, now);
+	spool_gap_step(a, &a->spool_gap[0], st.dropped_findings - a->kstats.dropped_findings,
+		       st.taken_findings - a->kstats.taken_findings, now);
+	spool_gap_step(a, &a->spool_gap[1], st.dropped_events - a->kstats.dropped_events,
+		       st.taken_events - a->kstats.taken_events, now);
+	/* taken before the gap findings went out: what they cost counts in the next check */
 	a->kstats = st;
+	a->kafka_check_ns = now;
 }
 
 /*
@@ -685,6 +745,7 @@ static int open_config(struct agent *a)
 	err = kafka_sink_open(a->cfg, NULL, &a->kafka, &eb);
 	if (err)
 		fprintf(stderr, "datatrail: %s\n", eb.msg);
+	a->kafka_check_ns = now_ns(CLOCK_MONOTONIC);
 	return err;
 }
 
@@ -781,18 +842,18 @@ static void notify_ready(void)
 	close(fd);
 }
 
-static int touch_ready(const char *path)
+static int touch_ready(const char *path, struct errbuf *err)
 {
 	char buf[32];
 	int fd, n;
 
-	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	fd = outfile_open("ready file", path, O_TRUNC, 0600, err);
 	if (fd < 0)
-		return -errno;
+		return fd;
 	n = snprintf(buf, sizeof(buf), "%d\n", getpid());
 	if (write(fd, buf, n) != n) {
 		close(fd);
-		return -EIO;
+		return errbuf_set(err, -EIO, "ready file '%s': %s", path, strerror(EIO));
 	}
 	close(fd);
 	return 0;
@@ -895,10 +956,15 @@ static void write_status(struct agent *a, bool running)
 
 	if (!path || !*path)
 		return;
-	char tmp[4096];
+	struct trace_writer_stats ts = {};
+	char tmp[PATH_MAX];
+	struct errbuf eb = {};
 	struct jbuf jb;
+	bool ok = false;
 	int fd;
 
+	if (a->trace)
+		trace_writer_stats(a->trace, &ts);
 	for (int c = 0; c < a->ncpus; c++) {
 		totals[0] += a->stats_prev[c].emitted;
 		totals[1] += a->stats_prev[c].dropped;
@@ -930,32 +996,48 @@ static void write_status(struct agent *a, bool running)
 	jb_u64(&jb, "seq_lost", a->seq_lost);
 	jb_u64(&jb, "events_written", a->events.lines);
 	jb_u64(&jb, "findings_written", a->findings.lines);
+	jb_u64(&jb, "events_write_errors", a->events.errors);
+	jb_u64(&jb, "findings_write_errors", a->findings.errors);
 	jb_obj_close(&jb);
 	jb_obj_open(&jb, "kafka");
 	jb_bool(&jb, "enabled", a->kafka != NULL);
+	jb_u64(&jb, "produced", a->kstats.produced);
 	jb_u64(&jb, "delivered", a->kstats.delivered);
+	jb_u64(&jb, "delivery_errors", a->kstats.delivery_errors);
 	jb_u64(&jb, "spooled", a->kstats.spooled);
 	jb_u64(&jb, "spool_bytes", a->kstats.spool_bytes);
 	jb_u64(&jb, "dropped_findings", a->kstats.dropped_findings);
 	jb_u64(&jb, "dropped_events", a->kstats.dropped_events);
+	jb_u64(&jb, "corrupt_records", a->kstats.corrupt_records);
+	jb_u64(&jb, "spool_write_errors", a->kstats.spool_write_errors);
+	jb_bool(&jb, "spool_full", a->spool_gap[0].open || a->spool_gap[1].open);
 	jb_str(&jb, "last_error", a->kstats.last_error);
 	jb_obj_close(&jb);
+	jb_obj_open(&jb, "trace");
+	jb_bool(&jb, "enabled", a->trace != NULL);
+	jb_u64(&jb, "records", ts.records);
+	jb_u64(&jb, "segments", ts.segments);
+	jb_u64(&jb, "dropped_records", ts.dropped_records + a->pl.trace_errors);
+	jb_u64(&jb, "write_errors", ts.write_errors);
 	jb_obj_close(&jb);
-	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
-	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0640);
-	if (!jb_finish(&jb) && fd >= 0 && write(fd, jb.buf, jb.len) == (ssize_t)jb.len &&
-	    !close(fd)) {
-		fd = -1;
-		if (rename(tmp, path))
-			unlink(tmp);
-	}
+	jb_obj_close(&jb);
+	/* a fresh random name each time (O_EXCL): a name planted beside it is never followed */
+	fd = outfile_tmp("status", path, 0640, tmp, sizeof(tmp), &eb);
 	if (fd >= 0) {
-		close(fd);
-		unlink(tmp);
+		if (jb_finish(&jb) || write(fd, jb.buf, jb.len) != (ssize_t)jb.len) {
+			errbuf_set(&eb, -EIO, "status '%s': cannot write it", path);
+			close(fd);
+			unlink(tmp);
+		} else if (close(fd) || rename(tmp, path)) {
+			/* rename replaces a link at @path itself, never what it points to */
+			errbuf_set(&eb, -errno, "status '%s': %s", path, strerror(errno));
+			unlink(tmp);
+		} else {
+			ok = true;
+		}
 	}
-	if (fd >= 0 || access(path, F_OK)) {
-		if (!a->status_warned)
-			fprintf(stderr, "datatrail: status '%s': cannot write it\n", path);
+	if (!ok && !a->status_warned) {
+		fprintf(stderr, "datatrail: %s\n", eb.msg);
 		a->status_warned = true;
 	}
 	jb_free(&jb);
@@ -982,6 +1064,16 @@ int agent_run(const struct agent_opts *opts)
 	proctab_init(&a.pt, -1);
 
 	a.flush_ms = opts->flush_ms;
+	a.spool_gap[0].source = "kafka_spool_full_findings";
+	a.spool_gap[1].source = "kafka_spool_full_events";
+	/* Planted outputs are refused now, not after attach when they are first written. */
+	if ((opts->ready_file && outfile_check("ready file", opts->ready_file, &eb)) ||
+	    (opts->status_file && *opts->status_file &&
+	     outfile_check("status", opts->status_file, &eb))) {
+		fprintf(stderr, "datatrail: %s\n", eb.msg);
+		err = -EPERM;
+		goto out_free;
+	}
 	if (opts->ready_file)
 		unlink(opts->ready_file); /* a stale one would claim readiness too early */
 	err = inventory_load(opts->inventory, &a.inv, &eb);
@@ -989,12 +1081,12 @@ int agent_run(const struct agent_opts *opts)
 		fprintf(stderr, "datatrail: %s\n", eb.msg);
 		goto out_free;
 	}
-	err = sink_open(&a.events, opts->events_path, &eb);
+	err = sink_open(&a.events, "events", opts->events_path, &eb);
 	if (err) {
 		fprintf(stderr, "datatrail: %s\n", eb.msg);
 		goto out_inventory;
 	}
-	err = sink_open(&a.findings, opts->findings_path, &eb);
+	err = sink_open(&a.findings, "findings", opts->findings_path, &eb);
 	if (err) {
 		fprintf(stderr, "datatrail: %s\n", eb.msg);
 		goto out_events;
@@ -1123,10 +1215,9 @@ int agent_run(const struct agent_opts *opts)
 	sigaction(SIGUSR2, &noop, NULL);
 	a.last_check_ns = now_ns(CLOCK_MONOTONIC);
 	if (opts->ready_file) {
-		err = touch_ready(opts->ready_file);
+		err = touch_ready(opts->ready_file, &eb);
 		if (err) {
-			fprintf(stderr, "datatrail: ready file '%s': %s\n", opts->ready_file,
-				strerror(-err));
+			fprintf(stderr, "datatrail: %s\n", eb.msg);
 			goto out_rb;
 		}
 	}
@@ -1186,6 +1277,9 @@ int agent_run(const struct agent_opts *opts)
 	check_stats(&a);
 	gpu_stop(&a.gpu);
 	pl_stop(&a.pl);
+	check_kafka(&a); /* closes a spool_full episode, counting what the last findings cost */
+	if (a.kafka)
+		kafka_sink_stats(a.kafka, &a.kstats); /* the final status: every drop */
 	if (a.kafka) {
 		/* What the broker does not confirm in time stays in the spool for the next run. */
 		kafka_sink_close(a.kafka, 5000);

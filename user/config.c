@@ -14,6 +14,7 @@
 #include <cjson/cJSON.h>
 
 #include "config.h"
+#include "json.h"
 
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 
@@ -552,6 +553,15 @@ static int parse_text(const struct loader *l, const char *text, size_t len, stru
 		end++;
 	if (end != text + len) {
 		ret = syntax_error(l, text, end);
+		goto err_free_json;
+	}
+	nul = json_find_nul_escape(text, len);
+	if (nul) {
+		size_t line, col;
+
+		text_position(text, nul, &line, &col);
+		ret = fail(l, -EINVAL, NULL, "line %zu, column %zu: \\u0000 in a string: refusing it",
+			   line, col);
 		goto err_free_json;
 	}
 	ret = parse_root(l, root, cfg);

@@ -34,7 +34,7 @@ struct finding_state {
 	uint32_t access; /* dataset_tamper: the kinds of change seen */
 	uint32_t actor_uid;
 	bool created;
-	char path[256];
+	char *path; /* whole, however long: evidences[].file.path; NULL without a file */
 };
 
 /* Technique uid, name, tactic uid, name: ATT&CK first, then ATLAS. */
@@ -241,6 +241,12 @@ void corr_init(struct correlator *c, const struct inventory *inv, struct proctab
 
 void corr_free(struct correlator *c)
 {
+	struct finding_state *s;
+	size_t it = 0;
+	void *k;
+
+	while (hmap_next(&c->findings, &it, &k, (void **)&s))
+		free(s->path);
 	hmap_free(&c->findings);
 	hmap_free(&c->taints);
 	jb_free(&c->jb);
@@ -410,8 +416,13 @@ static struct finding_state *finding_get(struct correlator *c, struct finding_ke
 	s->first_ns = now;
 	s->next_threshold = THRESHOLD_BASE;
 	s->actor_uid = actor_uid;
-	if (path)
-		snprintf(s->path, sizeof(s->path), "%s", path);
+	if (path) {
+		s->path = strdup(path);
+		if (!s->path) {
+			hmap_del(&c->findings, k);
+			return NULL;
+		}
+	}
 	return s;
 }
 
@@ -599,8 +610,10 @@ static void finish(struct correlator *c, uint32_t tgid, bool forget)
 			continue;
 		if (s->bytes != s->reported_bytes || s->ops != s->reported_ops)
 			emit_finding(c, k, s);
-		if (forget)
+		if (forget) {
+			free(s->path);
 			hmap_del(&c->findings, k);
+		}
 	}
 }
 

@@ -17,6 +17,7 @@
 #include <cjson/cJSON.h>
 
 #include "inventory.h"
+#include "json.h"
 
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 
@@ -682,6 +683,15 @@ static int parse_text(const char *text, size_t len, const char *name, bool scan,
 		end++;
 	if (end != text + len) {
 		ret = syntax_error(&l, text, end);
+		goto err_free_json;
+	}
+	nul = json_find_nul_escape(text, len);
+	if (nul) {
+		size_t line, col;
+
+		text_position(text, nul, &line, &col);
+		ret = fail(&l, -EINVAL, NULL, "line %zu, column %zu: \\u0000 in a string: refusing it",
+			   line, col);
 		goto err_free_json;
 	}
 

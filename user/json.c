@@ -243,3 +243,20 @@ int jb_finish(struct jbuf *jb)
 		return jb->buf ? -EINVAL : -ENOMEM;
 	return 0;
 }
+
+const char *json_find_nul_escape(const char *text, size_t len)
+{
+	const char *p = text, *end = text + len;
+	bool in_str = false;
+
+	for (; p < end; p++) {
+		if (*p == '"') {
+			in_str = !in_str;
+		} else if (in_str && *p == '\\') {
+			if (end - p >= 6 && !memcmp(p + 1, "u0000", 5))
+				return p;
+			p++; /* the escaped character, so that \\ and \" are no escapes here */
+		}
+	}
+	return NULL;
+}

@@ -142,4 +142,11 @@ static inline void jb_bool(struct jbuf *jb, const char *key, bool val)
 	jb->len += val ? 4 : 5;
 }
 
+/*
+ * Reading side: the first "\u0000" escape inside a string of the JSON @text (already parsed
+ * as valid), or NULL. cJSON decodes it into a NUL that ends its C string, so "ab\u0000cd"
+ * would silently read as "ab": loaders refuse such text instead.
+ */
+const char *json_find_nul_escape(const char *text, size_t len);
+
 #endif /* DT_JSON_H */

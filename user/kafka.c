@@ -594,6 +594,10 @@ int kafka_sink_produce(struct kafka_sink *ks, enum spool_stream stream, const ch
 			    stream_name(stream), strerror(-ret));
 		return ret;
 	}
+	if (stream == SPOOL_EVENTS)
+		ks->st.taken_events++;
+	else
+		ks->st.taken_findings++;
 	/* nothing older waits: straight from memory, no read back from the spool */
 	if (ks->caught_up && may_send(ks) && ks->in_flight < KAFKA_MAX_IN_FLIGHT)
 		send_one(ks, id, stream, json, len);
@@ -639,6 +643,7 @@ void kafka_sink_stats(const struct kafka_sink *ks, struct kafka_stats *st)
 	st->dropped_events = ss.dropped_events + ks->dropped_too_large[SPOOL_EVENTS];
 	st->dropped_findings = ss.dropped_findings + ks->dropped_too_large[SPOOL_FINDINGS];
 	st->corrupt_records = ss.corrupt_records;
+	st->spool_write_errors = ss.write_errors;
 }
 
 struct rd_kafka_s *kafka_sink_rdkafka(struct kafka_sink *ks)

@@ -46,8 +46,11 @@ struct kafka_stats {
 	uint64_t spool_bytes;	   /* the spool's size on disk */
 	uint64_t dropped_events;   /* refused by the spool (full, events over half) or too large */
 	uint64_t dropped_findings; /* refused by the spool (full) or too large for the broker */
+	uint64_t taken_events;	   /* taken by the spool */
+	uint64_t taken_findings;
 	uint64_t delivery_errors;  /* failed delivery reports; those records stay spooled */
 	uint64_t corrupt_records;  /* found in the spool, reported and skipped */
+	uint64_t spool_write_errors; /* appends the spool could not write (in the drops too) */
 	char last_error[512];	   /* "" until something fails */
 };
 

@@ -226,6 +226,7 @@ int ocsf_file_read(struct jbuf *jb, const struct ocsf_ctx *ctx, const struct fil
 
 int ocsf_visibility_gap(struct jbuf *jb, const struct ocsf_ctx *ctx, const struct gap_record *g)
 {
+	bool update = g->activity_id == 2;
 	char uid[96], title[160];
 
 	snprintf(uid, sizeof(uid), "datatrail:%s:visibility_gap:%s:%d:%llu", ctx->hostname,
@@ -243,9 +244,9 @@ int ocsf_visibility_gap(struct jbuf *jb, const struct ocsf_ctx *ctx, const struc
 	jb_str(jb, "class_name", "Detection Finding");
 	jb_u64(jb, "category_uid", 2);
 	jb_str(jb, "category_name", "Findings");
-	jb_u64(jb, "activity_id", 1);
-	jb_str(jb, "activity_name", "Create");
-	jb_u64(jb, "type_uid", 200401);
+	jb_u64(jb, "activity_id", update ? 2 : 1);
+	jb_str(jb, "activity_name", update ? "Update" : "Create");
+	jb_u64(jb, "type_uid", update ? 200402 : 200401);
 	jb_u64(jb, "severity_id", 3);
 	jb_str(jb, "severity", "Medium");
 	jb_u64(jb, "time", ocsf_wall_ms(ctx, g->end_ns));
@@ -257,7 +258,9 @@ int ocsf_visibility_gap(struct jbuf *jb, const struct ocsf_ctx *ctx, const struc
 	jb_arr_open(jb, "types");
 	jb_str(jb, NULL, "visibility_gap");
 	jb_arr_close(jb);
-	jb_u64(jb, "created_time", ocsf_wall_ms(ctx, g->end_ns));
+	jb_u64(jb, "created_time", ocsf_wall_ms(ctx, update ? g->start_ns : g->end_ns));
+	if (update)
+		jb_u64(jb, "modified_time", ocsf_wall_ms(ctx, g->end_ns));
 	jb_obj_close(jb);
 	jb_obj_open(jb, "unmapped");
 	jb_str(jb, "source", g->source);

@@ -38,7 +38,8 @@ struct gap_record {
 	const char *source; /* "ring_buffer", "acc_map_full", ... */
 	int cpu;            /* -1 when not per CPU */
 	uint64_t lost;
-	uint64_t seq;       /* makes the finding uid unique per report */
+	uint64_t seq;       /* makes the finding uid unique per report (per episode) */
+	int activity_id;    /* 0 or 1 Create, 2 Update: an episode that goes on (a full spool) */
 };
 
 /* One finding, as the correlator hands it to the encoder. */

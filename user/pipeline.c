@@ -353,7 +353,8 @@ void pl_stop(struct pipeline *pl)
 void pl_gap(struct pipeline *pl, const struct gap_record *g)
 {
 	struct dt_rec_gap rec = { .start_ns = g->start_ns, .end_ns = g->end_ns, .lost = g->lost,
-				  .seq = g->seq, .cpu = g->cpu };
+				  .seq = g->seq, .cpu = g->cpu,
+				  .activity_id = (uint32_t)g->activity_id };
 
 	snprintf(rec.source, sizeof(rec.source), "%s", g->source);
 	if (ocsf_visibility_gap(&pl->jb, &pl->octx, g) == 0 && pl->finding_out)

@@ -52,7 +52,7 @@ struct dt_rec_gap {
 	uint64_t lost;
 	uint64_t seq;
 	int32_t cpu;
-	uint32_t pad;
+	uint32_t activity_id; /* 0 from older writers: Create; 2 Update */
 	char source[32];
 };
 

@@ -312,7 +312,7 @@ static int feed(struct replay *r, uint16_t type, const void *data, uint32_t len)
 		gr.source[sizeof(gr.source) - 1] = 0;
 		g = (struct gap_record){ .start_ns = gr.start_ns, .end_ns = gr.end_ns,
 					 .source = gr.source, .cpu = gr.cpu, .lost = gr.lost,
-					 .seq = gr.seq };
+					 .seq = gr.seq, .activity_id = (int)gr.activity_id };
 		pl_gap(&r->pl, &g);
 		return 0;
 	}

@@ -2,16 +2,16 @@
 /* sink.c - JSON line outputs; see sink.h. */
 #include <errno.h>
 #include <fcntl.h>
-#include <sys/stat.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
+#include "outfile.h"
 #include "sink.h"
 
-int sink_open(struct sink *s, const char *path, struct errbuf *err)
+int sink_open(struct sink *s, const char *what, const char *path, struct errbuf *err)
 {
-	int fd, ret;
+	int fd;
 
 	memset(s, 0, sizeof(*s));
 	if (!path || !strcmp(path, "-")) {
@@ -20,17 +20,13 @@ int sink_open(struct sink *s, const char *path, struct errbuf *err)
 		return s->path ? 0 : -ENOMEM;
 	}
 	/* Records name processes and files: readable by the owner only. */
-	fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+	fd = outfile_open(what, path, O_APPEND, 0600, err);
 	if (fd < 0)
-		return errbuf_set(err, -errno, "output '%s': %s", path, strerror(errno));
-	if (fchmod(fd, 0600)) {
-		ret = errbuf_set(err, -errno, "output '%s': chmod: %s", path, strerror(errno));
-		goto err_close;
-	}
+		return fd;
 	s->f = fdopen(fd, "a");
 	if (!s->f) {
-		ret = errbuf_set(err, -errno, "output '%s': %s", path, strerror(errno));
-		goto err_close;
+		close(fd);
+		return errbuf_set(err, -errno, "%s '%s': %s", what, path, strerror(errno));
 	}
 	s->path = strdup(path);
 	if (!s->path) {
@@ -38,10 +34,6 @@ int sink_open(struct sink *s, const char *path, struct errbuf *err)
 		return -ENOMEM;
 	}
 	return 0;
-
-err_close:
-	close(fd);
-	return ret;
 }
 
 void sink_write(struct sink *s, const char *line, size_t len)

@@ -18,6 +18,7 @@
 
 #include <zlib.h>
 
+#include "outfile.h"
 #include "spool.h"
 
 #define SPOOL_MAGIC 0x50535444u /* "DTSP" as little-endian bytes */
@@ -317,7 +318,8 @@ static int persist_ack(struct spool *sp, bool sync)
 
 	len = snprintf(text, sizeof(text), "%" PRIu32 " %" PRIu32 "\n", id_seg(sp->ack_pos),
 		       id_off(sp->ack_pos));
-	fd = openat(sp->dirfd, ACK_TMP, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	fd = openat(sp->dirfd, ACK_TMP, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC,
+		    0600);
 	if (fd < 0) {
 		ret = -errno;
 		goto out_report;
@@ -827,27 +829,6 @@ static int list_segments(struct spool *sp, uint32_t **out, size_t *n_out)
 	return 0;
 }
 
-/* mkdir -p with mode 0700 for every directory it creates. */
-static int make_dirs(const char *path)
-{
-	char buf[PATH_MAX], *p;
-
-	if (strlen(path) >= sizeof(buf))
-		return -ENAMETOOLONG;
-	strcpy(buf, path);
-	for (p = buf + 1; *p; p++) {
-		if (*p != '/')
-			continue;
-		*p = '\0';
-		if (mkdir(buf, 0700) && errno != EEXIST)
-			return -errno;
-		*p = '/';
-	}
-	if (mkdir(buf, 0700) && errno != EEXIST)
-		return -errno;
-	return 0;
-}
-
 int spool_open(const char *dir, uint64_t max_bytes, struct spool **out, struct errbuf *err)
 {
 	uint32_t ack_seg, ack_off, *nos = NULL;
@@ -874,22 +855,18 @@ int spool_open(const char *dir, uint64_t max_bytes, struct spool **out, struct e
 		ret = errbuf_set(err, -ENOMEM, "spool '%s': %s", dir, strerror(ENOMEM));
 		goto err_free;
 	}
-	ret = make_dirs(dir);
-	if (ret) {
-		errbuf_set(err, ret, "spool '%s': create: %s", dir, strerror(-ret));
-		goto err_free;
-	}
-	sp->dirfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	/* a planted symlink or someone else's directory is refused, never chmod-ed 0700 */
+	sp->dirfd = outdir_open("spool", dir, 1, err);
 	if (sp->dirfd < 0) {
-		ret = errbuf_set(err, -errno, "spool '%s': %s", dir, strerror(errno));
+		ret = sp->dirfd;
 		goto err_free;
 	}
-	/* the records name processes and files: owner only, also for a dir made by someone else */
+	/* the records name processes and files: owner only, also for a dir made 0755 by hand */
 	if (fstat(sp->dirfd, &st) || ((st.st_mode & 077) && fchmod(sp->dirfd, 0700))) {
 		ret = errbuf_set(err, -errno, "spool '%s': chmod 0700: %s", dir, strerror(errno));
 		goto err_free;
 	}
-	sp->lockfd = openat(sp->dirfd, LOCK_FILE, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	sp->lockfd = openat(sp->dirfd, LOCK_FILE, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
 	if (sp->lockfd < 0) {
 		ret = errbuf_set(err, -errno, "spool '%s': lock: %s", dir, strerror(errno));
 		goto err_free;

@@ -67,7 +67,8 @@ typedef int (*spool_cb)(void *ctx, uint64_t id, enum spool_stream stream, const 
 struct spool;
 
 /*
- * Opens (creating, mode 0700) the spool in @dir, bounded to @max_bytes on disk, and indexes
+ * Opens (creating, mode 0700, parents too; a symlink or another user's directory is refused,
+ * see outfile.h) the spool in @dir, bounded to @max_bytes on disk, and indexes
  * the records that an earlier run left un-acked. A corrupt record found here is reported on
  * stderr and kept in spool_last_error(), e.g.
  *   spool '/var/lib/datatrail/spool/spool-00000003.log': record at offset 4096: checksum mismatch

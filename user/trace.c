@@ -20,6 +20,7 @@
 #include <openssl/rand.h>
 #include <zlib.h>
 
+#include "outfile.h"
 #include "trace.h"
 
 /*
@@ -2049,13 +2050,13 @@ int trace_writer_open(const char *dir, const struct trace_opts *o, struct trace_
 		w->host[0] = '\0';
 	read_boot_id(w->boot_id);
 
-	if (mkdir(dir, 0700) && errno != EEXIST) {
-		ret =
-		    errbuf_set(err, -errno, "trace '%s': cannot create: %s", dir, strerror(errno));
+	/* a planted symlink or someone else's directory is refused, never chmod-ed 0700 */
+	w->dirfd = outdir_open("trace", dir, 0, err);
+	if (w->dirfd < 0) {
+		ret = w->dirfd;
 		goto fail;
 	}
-	w->dirfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (w->dirfd < 0 || fstat(w->dirfd, &st)) {
+	if (fstat(w->dirfd, &st)) {
 		ret = errbuf_set(err, -errno, "trace '%s': %s", dir, strerror(errno));
 		goto fail;
 	}

@@ -57,7 +57,8 @@ struct trace_writer;
 
 /*
  * Opens a writer on directory @dir: creates it 0700 if missing (an existing one is made
- * 0700), locks it against a second writer (-EBUSY), and starts a new segment numbered after
+ * 0700; a symlink or another user's is refused, see outfile.h), locks it against a second
+ * writer (-EBUSY), and starts a new segment numbered after
  * the highest one there, continuing the hash chain from it (also when that segment was left
  * unclosed by a crash). Returns 0 and *@out, or -errno with a message in @err.
  */

@@ -77,6 +77,22 @@ static void expect_parse_error(const char *text, const char *needle)
 	ASSERT_HAS(eb.msg, "config 't.json': ", "names the file");
 }
 
+/* cJSON decodes \u0000 into a NUL that ends its C string: host_id "web\u0000-1" would read "web". */
+static void test_nul_escape_refused(void)
+{
+	static const char text[] = "{\"kafka\": {\"enabled\": false,\n"
+				   "  \"host_id\": \"web\\u0000-1\"}}";
+	struct config *cfg = NULL;
+	struct errbuf eb = { "" };
+
+	ASSERT_EQ(config_parse(text, strlen(text), "t.json", &cfg, &eb), -EINVAL, "NUL in host_id");
+	ASSERT_STREQ(eb.msg, "config 't.json': line 2, column 18: \\u0000 in a string: refusing it",
+		     "NUL in host_id");
+	ASSERT_TRUE(cfg == NULL, "untouched on failure");
+	/* in a key too */
+	expect_parse_error("{\"fl\\u0000ush_ms\": 5}", "line 1, column 5: \\u0000 in a string");
+}
+
 static void test_full_config(void)
 {
 	struct config *cfg = NULL;
@@ -350,4 +366,4 @@ static void test_wrong_types(void)
 TEST_MAIN("config", TEST_CASE(test_full_config), TEST_CASE(test_defaults_and_unknown_keys),
 	  TEST_CASE(test_inline_secret_rejected), TEST_CASE(test_secret_files),
 	  TEST_CASE(test_copy_and_release), TEST_CASE(test_world_writable_refused),
-	  TEST_CASE(test_wrong_types))
+	  TEST_CASE(test_wrong_types), TEST_CASE(test_nul_escape_refused))

@@ -461,6 +461,38 @@ static void test_syntax_error(void)
 	fx_fini(&f);
 }
 
+/* cJSON decodes \u0000 into a NUL that ends its C string: "fa\u0000ces" would read "fa". */
+static void test_nul_escape_refused(void)
+{
+	static const char id_nul[] = "{\"datasets\": [{\"id\": \"fa\\u0000ces\",\n"
+				     "  \"classification\": \"restricted\", \"paths\": [\"/\"]}]}";
+	static const char path_nul[] = "{\"datasets\": [{\"id\": \"faces\",\n"
+				       "  \"classification\": \"restricted\",\n"
+				       "  \"paths\": [\"/etc\\u0000/passwd\"]}]}";
+	/* an escaped backslash before u0000 is no escape of a NUL: a valid id */
+	static const char escaped[] = "{\"datasets\": [{\"id\": \"a\\\\u0000\", "
+				      "\"classification\": \"public\", \"paths\": [\"/etc/hostname\"]}]}";
+	struct inventory *inv = NULL;
+	struct errbuf err = { "" };
+
+	ASSERT_EQ(inventory_parse(id_nul, strlen(id_nul), "mem.json", &inv, &err), -EINVAL,
+		  "NUL in an id");
+	ASSERT_STREQ(err.msg,
+		     "inventory 'mem.json': line 1, column 25: \\u0000 in a string: refusing it",
+		     "NUL in an id");
+	ASSERT_EQ(inventory_parse(path_nul, strlen(path_nul), "mem.json", &inv, &err), -EINVAL,
+		  "NUL in a path");
+	ASSERT_STREQ(err.msg,
+		     "inventory 'mem.json': line 3, column 18: \\u0000 in a string: refusing it",
+		     "NUL in a path");
+	ASSERT_TRUE(inv == NULL, "out untouched");
+	if (!ASSERT_OK(inventory_parse(escaped, strlen(escaped), "mem.json", &inv, &err),
+		       err.msg))
+		return;
+	ASSERT_STREQ(inv->datasets[0].id, "a\\u0000", "escaped backslash kept");
+	inventory_free(inv);
+}
+
 static void test_parse_in_memory(void)
 {
 	static const char text[] = "{\"datasets\": []}\n\ngarbage";
@@ -1037,7 +1069,7 @@ static void test_world_writable_refused(void)
 TEST_MAIN("inventory", TEST_CASE(test_world_writable_refused), TEST_CASE(test_load_valid), TEST_CASE(test_find),
 	  TEST_CASE(test_symlink_root), TEST_CASE(test_same_label_overlap),
 	  TEST_CASE(test_label_conflict), TEST_CASE(test_syntax_error),
-	  TEST_CASE(test_parse_in_memory), TEST_CASE(test_bad_classification),
+	  TEST_CASE(test_parse_in_memory), TEST_CASE(test_nul_escape_refused), TEST_CASE(test_bad_classification),
 	  TEST_CASE(test_missing_fields), TEST_CASE(test_wrong_types),
 	  TEST_CASE(test_relative_path), TEST_CASE(test_missing_path),
 	  TEST_CASE(test_special_file_path), TEST_CASE(test_duplicate_id),

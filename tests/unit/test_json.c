@@ -529,8 +529,54 @@ out:
 	jb_free(&jb);
 }
 
+/* An episode's Update: same uid, created at the start, modified at the report. */
+static void test_ocsf_gap_update(void)
+{
+	struct ocsf_ctx ctx = { .hostname = "h", .mono_to_real_ns = 0 };
+	struct gap_record g = { .start_ns = 1000000, .end_ns = 5000000,
+				.source = "kafka_spool_full_events", .cpu = -1, .lost = 40, .seq = 3,
+				.activity_id = 2 };
+	struct jbuf jb;
+	cJSON *doc, *fi;
+
+	jb_init(&jb);
+	ASSERT_OK(ocsf_visibility_gap(&jb, &ctx, &g), "encode");
+	doc = cJSON_Parse(jb.buf);
+	if (!ASSERT_TRUE(doc != NULL, "parses"))
+		goto out;
+	fi = OBJ(doc, "finding_info");
+	ASSERT_EQ(NUM("activity_id"), 2, "activity_id");
+	ASSERT_STREQ(cJSON_GetStringValue(OBJ(doc, "activity_name")), "Update", "activity_name");
+	ASSERT_EQ(NUM("type_uid"), 200402, "type_uid");
+	ASSERT_STREQ(cJSON_GetStringValue(OBJ(fi, "uid")),
+		     "datatrail:h:visibility_gap:kafka_spool_full_events:-1:3", "uid");
+	ASSERT_EQ(cJSON_GetNumberValue(OBJ(fi, "created_time")), 1, "created at the start");
+	ASSERT_EQ(cJSON_GetNumberValue(OBJ(fi, "modified_time")), 5, "modified at the report");
+	ASSERT_EQ(cJSON_GetNumberValue(OBJ(OBJ(doc, "unmapped"), "lost")), 40, "running count");
+	cJSON_Delete(doc);
+out:
+	jb_free(&jb);
+}
+
+static void test_find_nul_escape(void)
+{
+	static const char plain[] = "{\"a\": \"x\\u0001\", \"b\": \"\\\\u0000\"}";
+	static const char in_value[] = "{\"a\": \"x\\u0000y\"}";
+	static const char after_quote[] = "{\"a\": \"\\\"\\u0000\"}";
+	static const char in_key[] = "{\"\\u0000\": 1}";
+
+	ASSERT_TRUE(json_find_nul_escape(plain, strlen(plain)) == NULL, "none: \\u0001, \\\\u0000");
+	ASSERT_EQ(json_find_nul_escape(in_value, strlen(in_value)) - in_value, 8, "in a value");
+	ASSERT_EQ(json_find_nul_escape(after_quote, strlen(after_quote)) - after_quote, 9,
+		  "after an escaped quote");
+	ASSERT_EQ(json_find_nul_escape(in_key, strlen(in_key)) - in_key, 2, "in a key");
+	/* cut short: the escape must be whole within the length */
+	ASSERT_TRUE(json_find_nul_escape(in_value, 12) == NULL, "cut before the last digit");
+}
+
 TEST_MAIN("json", TEST_CASE(test_nesting_and_numbers), TEST_CASE(test_escaping),
 	  TEST_CASE(test_misnesting_fails), TEST_CASE(test_ocsf_file_read), TEST_CASE(test_ocsf_gap),
 	  TEST_CASE(test_exact_lines), TEST_CASE(test_escape_run_boundaries),
 	  TEST_CASE(test_escape_utf8), TEST_CASE(test_escape_long_random),
-	  TEST_CASE(test_many_members))
+	  TEST_CASE(test_many_members), TEST_CASE(test_ocsf_gap_update),
+	  TEST_CASE(test_find_nul_escape))
