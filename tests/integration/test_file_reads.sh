@@ -157,7 +157,7 @@ test_agent_exits_cleanly() {
 test_cat() {
 	ASSERT_EQ "$(bytes_of $CAT_PID)" 100000 "cat bytes"
 	ASSERT_EQ "$(field_of $CAT_PID unmapped.dataset)" faces "cat dataset"
-	ASSERT_EQ "$(field_of $CAT_PID unmapped.classification)" restricted "cat label"
+	ASSERT_EQ "$(field_of $CAT_PID file.confidentiality)" Restricted "cat label"
 	ASSERT_EQ "$(field_of $CAT_PID actor.process.file.path)" /usr/bin/cat "cat exe"
 	ASSERT_EQ "$(field_of $CAT_PID actor.process.name)" cat "cat comm"
 	ASSERT_EQ "$(field_of $CAT_PID actor.process.cmd_line)" "/usr/bin/cat $T/ds/a.bin" "cat cmdline"
@@ -168,9 +168,9 @@ test_cat() {
 
 test_dd_block_sizes() {
 	ASSERT_EQ "$(bytes_of $DD1_PID read)" 5000 "dd bs=1 bytes"
-	ASSERT_EQ "$($EVQ "$EV" sum unmapped.ops --where actor.process.pid=$DD1_PID)" 5000 "dd bs=1 reads"
+	ASSERT_EQ "$($EVQ "$EV" sum count --where actor.process.pid=$DD1_PID)" 5000 "dd bs=1 reads"
 	ASSERT_EQ "$(bytes_of $DD4K_PID read)" 100000 "dd bs=4096 bytes"
-	ASSERT_EQ "$($EVQ "$EV" sum unmapped.ops --where actor.process.pid=$DD4K_PID)" 25 "dd bs=4096 reads"
+	ASSERT_EQ "$($EVQ "$EV" sum count --where actor.process.pid=$DD4K_PID)" 25 "dd bs=4096 reads"
 	ASSERT_EQ "$(bytes_of $DD1M_PID read)" 100000 "dd bs=1M bytes"
 	ASSERT_EQ "$(bytes_of $DDC_PID read)" 3584 "dd bs=512 count=7 bytes"
 	ASSERT_EQ "$(field_of $DD4K_PID actor.process.file.path)" /usr/bin/dd "dd exe"
@@ -218,7 +218,7 @@ test_hard_link_bind_mount_rename() {
 test_single_file_dataset() {
 	ASSERT_EQ "$(bytes_of $LABELS_PID)" 7777 "labels bytes"
 	ASSERT_EQ "$(field_of $LABELS_PID unmapped.dataset)" labels "labels dataset"
-	ASSERT_EQ "$(field_of $LABELS_PID unmapped.classification)" confidential "labels label"
+	ASSERT_EQ "$(field_of $LABELS_PID file.confidentiality)" Confidential "labels label"
 }
 
 test_created_after_start() {
@@ -253,6 +253,13 @@ test_no_stray_records() {
 	done
 	# The shell that created new.txt wrote, but did not read: no read record.
 	ASSERT_EQ "$stray" "" "read records from processes the test did not start"
+}
+
+# Every read, write, rename, mmap, io_uring... line is OCSF 1.8.0.
+test_ocsf_valid() {
+	ASSERT_OCSF "events" "$EV"
+	ASSERT_KINDS "events" "$EV" activity_id=2 unmapped.access=mmap unmapped.access=io_uring \
+		unmapped.access=sendfile
 }
 
 run_tests file_reads
