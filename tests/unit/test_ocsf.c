@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 /* test_ocsf.c - every line shape of every encoder, valid against the vendored OCSF 1.8.0 schema. */
+#include <stdbool.h>
 #include <stdio.h>
+#include <sys/wait.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -161,17 +163,16 @@ static void gpu_lines(FILE *f, struct jbuf *jb)
 	}
 }
 
-/* Every shape of every encoder, validated. */
-static void test_every_shape_valid(void)
+/* Writes every shape of every encoder into a new temporary file, named in @path. */
+static bool write_shapes(char *path)
 {
-	char path[] = "/tmp/dt-ocsf-XXXXXX", out[8192];
 	struct jbuf jb;
 	FILE *f;
 	int fd;
 
 	fd = mkstemp(path);
 	if (!ASSERT_TRUE(fd >= 0, "mkstemp"))
-		return;
+		return false;
 	f = fdopen(fd, "w");
 	jb_init(&jb);
 	n_lines = 0;
@@ -181,10 +182,39 @@ static void test_every_shape_valid(void)
 	gpu_lines(f, &jb);
 	jb_free(&jb);
 	fclose(f);
-	ASSERT_EQ(n_lines, 15 * 5 + 2 + 5 * 3 + 3 * 3 + 64, "lines written");
-	ASSERT_EQ(validate(path, n_lines, out, sizeof(out)), 0, "validator");
-	ASSERT_HAS(out, "errors", out);
-	ASSERT_HAS(out, " 0 errors", out);
+	return ASSERT_EQ(n_lines, 15 * 5 + 2 + 5 * 3 + 3 * 3 + 64, "lines written");
+}
+
+/* Every shape of every encoder, validated. */
+static void test_every_shape_valid(void)
+{
+	char path[] = "/tmp/dt-ocsf-XXXXXX", out[8192];
+
+	if (write_shapes(path)) {
+		ASSERT_EQ(validate(path, n_lines, out, sizeof(out)), 0, "validator");
+		ASSERT_HAS(out, " 0 errors", out);
+	}
+	unlink(path);
+}
+
+/* The index template of docs/siem.md is JSON and maps every time the encoders write as a date. */
+static void test_siem_index_template(void)
+{
+	char path[] = "/tmp/dt-ocsf-XXXXXX", cmd[256], out[4096];
+	size_t len;
+	FILE *p;
+
+	if (!write_shapes(path))
+		goto out;
+	snprintf(cmd, sizeof(cmd), "python3 tests/lib/siem_template.py docs/siem.md '%s' 2>&1", path);
+	p = popen(cmd, "r");
+	if (!ASSERT_TRUE(p != NULL, "popen"))
+		goto out;
+	len = fread(out, 1, sizeof(out) - 1, p);
+	out[len] = 0;
+	ASSERT_EQ(WEXITSTATUS(pclose(p)), 0, out);
+	ASSERT_HAS(out, " 0 not dates", out);
+out:
 	unlink(path);
 }
 
@@ -287,4 +317,4 @@ free_jb:
 }
 
 TEST_MAIN("ocsf", TEST_CASE(test_every_shape_valid), TEST_CASE(test_metadata_uid),
-	  TEST_CASE(test_broken_lines_caught))
+	  TEST_CASE(test_broken_lines_caught), TEST_CASE(test_siem_index_template))
