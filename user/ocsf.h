@@ -14,7 +14,11 @@
 #define OCSF_ATTACK_VERSION "v17"
 #define OCSF_ATLAS_VERSION "4.9.0"
 
-/* OCSF profiles a line uses: metadata.profiles lists each bit's name (ocsf.c, profile_names). */
+/*
+ * OCSF profiles a line uses: metadata.profiles lists each bit's name (ocsf.c, profile_names).
+ * An encoder that writes a profile's attribute (process.container: OCSF_PROFILE_CONTAINER)
+ * sets its bit in ocsf_head.profiles, or the line fails the schema check (tests/unit/test_ocsf.c).
+ */
 enum ocsf_profile {
 	OCSF_PROFILE_HOST = 1u << 0,                /* device, actor */
 	OCSF_PROFILE_DATA_CLASSIFICATION = 1u << 1, /* resources[].data_classifications */
