@@ -140,6 +140,10 @@ mv "$T/outside/a" "$T/ds/moved-in"
 /usr/bin/cat "$T/outside/u/v/in.bin" >/dev/null & OUTSIDE2_PID=$!; wait $OUTSIDE2_PID
 "$TOP/$BUILD/tests/progs/uring_rename" "$T/outside/u" "$T/ds/uring-in"
 /usr/bin/cat "$T/ds/uring-in/v/in.bin" >/dev/null & URINGIN_PID=$!; wait $URINGIN_PID
+# Changes of a dataset file, each its own File System Activity: set attributes, truncate, delete.
+/usr/bin/chmod 640 "$T/ds/newdir/deeper/n2.txt" & CHMOD_PID=$!; wait $CHMOD_PID
+/usr/bin/truncate -s 2 "$T/ds/newdir/deeper/n2.txt" & TRUNC_PID=$!; wait $TRUNC_PID
+/usr/bin/rm "$T/ds/newdir/deeper/n2.txt" & RM_PID=$!; wait $RM_PID
 
 for i in $(seq 100); do [ -e "$T/slow.ready" ] && break; sleep 0.1; done
 agent_stop
@@ -259,7 +263,11 @@ test_no_stray_records() {
 test_ocsf_valid() {
 	ASSERT_OCSF "events" "$EV"
 	ASSERT_KINDS "events" "$EV" activity_id=2 unmapped.access=mmap unmapped.access=io_uring \
-		unmapped.access=sendfile
+		unmapped.access=sendfile activity_id=5,unmapped.access=rename \
+		activity_id=3,unmapped.access=write activity_id=1,unmapped.access=create \
+		actor.process.pid=$CHMOD_PID,activity_id=6,unmapped.access=set_attributes \
+		actor.process.pid=$TRUNC_PID,activity_id=3,unmapped.access=truncate \
+		actor.process.pid=$RM_PID,activity_id=4,unmapped.access=unlink
 }
 
 run_tests file_reads
