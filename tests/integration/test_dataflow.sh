@@ -453,6 +453,10 @@ test_ocsf_valid() {
 		finding_info.types.0=unauthorized_read,activity_id=1 \
 		finding_info.types.0=dataset_tamper,activity_id=1
 	ASSERT_KINDS "events" "$EV" activity_id=2 unmapped.access=write
+	ASSERT_EQ "$(cat "$EV" "$FI" | $EVQ /dev/stdin values metadata.uid | wc -l)" \
+		"$(cat "$EV" "$FI" | wc -l)" "a metadata.uid of its own on every line"
+	ASSERT_EQ "$(diff <($EVQ "$FI" values metadata.uid) <($EVQ "$T/replay.jsonl" values metadata.uid))" "" \
+		"replay gives the live metadata.uid"
 }
 
 # A finding closes when its process exits, with the figures of its last update or more.
