@@ -382,6 +382,10 @@ int ocsf_file_read(struct jbuf *jb, const struct ocsf_ctx *ctx, const struct fil
 	at = ocsf_begin(jb, ctx, &h);
 	/* ops: the syscalls (or completions) this line adds up */
 	jb_u64(jb, "count", r->ops);
+	if (r->first_ns && r->first_ns <= r->ts_ns) {
+		jb_u64(jb, "start_time", ocsf_wall_ms(ctx, r->first_ns));
+		jb_u64(jb, "end_time", h.time_ms);
+	}
 
 	ocsf_file_open(jb, "file", r->path);
 	/* "major:minor:inode" */

@@ -56,6 +56,7 @@ struct ocsf_ctx {
 /* One aggregate record of classified reads: File System Activity (1001), Read. */
 struct file_record {
 	uint64_t ts_ns; /* CLOCK_MONOTONIC, of the last read counted */
+	uint64_t first_ns; /* the window's start, when the record covers the counter's whole life; else 0 */
 	const char *path;
 	uint32_t dev;
 	uint64_t ino;

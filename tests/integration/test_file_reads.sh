@@ -268,6 +268,8 @@ test_ocsf_valid() {
 		actor.process.pid=$CHMOD_PID,activity_id=6,unmapped.access=set_attributes \
 		actor.process.pid=$TRUNC_PID,activity_id=3,unmapped.access=truncate \
 		actor.process.pid=$RM_PID,activity_id=4,unmapped.access=unlink
+	ASSERT_NEQ "$($EVQ "$EV" max start_time --where actor.process.pid=$CAT_PID)" "" \
+		"a counter's first line has its window"
 }
 
 run_tests file_reads

@@ -77,6 +77,7 @@ static void file_lines(FILE *f, struct jbuf *jb)
 			r.access = acc;
 			r.label = label;
 			r.proc = label == DT_LABEL_NONE ? &unknown : &pi;
+			r.first_ns = label % 2 ? 1000000 : 0;
 			put(f, jb, ocsf_file_read(jb, &ctx, &r));
 		}
 	}
