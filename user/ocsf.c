@@ -252,7 +252,7 @@ int ocsf_end(struct jbuf *jb, size_t uid_at, uint64_t seed)
 	uint64_t h[4] = { seed ^ 0x243f6a8885a308d3ULL, seed ^ 0x13198a2e03707344ULL,
 			  seed ^ 0xa4093822299f31d0ULL, seed ^ 0x082efa98ec4e6c89ULL };
 	const unsigned char *p = (const unsigned char *)jb->buf;
-	size_t i = 0, n = jb->len;
+	size_t i = 0, n;
 	uint64_t a, b, w;
 	char hex[32], *u;
 
