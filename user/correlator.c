@@ -82,7 +82,7 @@ const char *finding_kind_name(enum finding_kind k)
 	return "unknown";
 }
 
-static const char *const *kind_attacks(enum finding_kind k)
+const char *const *finding_kind_attacks(enum finding_kind k)
 {
 	switch (k) {
 	case FK_EXFILTRATION:
@@ -286,8 +286,9 @@ static void access_list(uint32_t mask, char *buf, size_t n)
 	}
 }
 
+/* Create, Update or, when @end (the process is gone), Close with the final figures. */
 static void emit_finding(struct correlator *c, const struct finding_key *k,
-			 struct finding_state *s)
+			 struct finding_state *s, bool end)
 {
 	static const struct inv_dataset agent_ds = { .id = "datatrail-agent",
 						     .label = DT_LABEL_RESTRICTED };
@@ -302,7 +303,7 @@ static void emit_finding(struct correlator *c, const struct finding_key *k,
 
 	f.kind = finding_kind_name(k->kind);
 	f.uid = s->uid;
-	f.activity_id = s->created ? 2 : 1;
+	f.activity_id = !s->created ? 1 : end ? 3 : 2;
 	f.severity_id = finding_severity(k->kind, ds->label, s->bytes);
 	f.first_ns = s->first_ns;
 	f.last_ns = s->last_ns;
@@ -315,7 +316,7 @@ static void emit_finding(struct correlator *c, const struct finding_key *k,
 	f.n_tags = ds->n_tags;
 	f.bytes = s->bytes;
 	f.ops = s->ops;
-	f.attacks = kind_attacks(k->kind);
+	f.attacks = finding_kind_attacks(k->kind);
 	via = hmap_get(&c->taints, &k->tgid);
 	if (via && k->kind == FK_EXFILTRATION) {
 		f.via_hop = hop_name(via->hop);
@@ -431,7 +432,7 @@ static void finding_progress(struct correlator *c, const struct finding_key *k,
 			     struct finding_state *s)
 {
 	if (!s->created || s->bytes >= s->next_threshold)
-		emit_finding(c, k, s);
+		emit_finding(c, k, s, false);
 }
 
 static uint64_t proc_start(struct correlator *c, uint32_t tgid, char *exe, size_t n)
@@ -598,7 +599,10 @@ void corr_taint(struct correlator *c, const struct dt_ev_taint *e)
 		*t = e->taint;
 }
 
-/* Final updates: every finding of @tgid (or all, @tgid 0) whose numbers moved since. */
+/*
+ * Final updates: every finding of @tgid (or all, @tgid 0) whose numbers moved since; when
+ * @forget (the process exited), a Close for every finding, moved or not.
+ */
 static void finish(struct correlator *c, uint32_t tgid, bool forget)
 {
 	struct finding_key *k;
@@ -608,8 +612,9 @@ static void finish(struct correlator *c, uint32_t tgid, bool forget)
 	while (hmap_next(&c->findings, &it, (void **)&k, (void **)&s)) {
 		if (tgid && k->tgid != tgid)
 			continue;
-		if (s->bytes != s->reported_bytes || s->ops != s->reported_ops)
-			emit_finding(c, k, s);
+		if ((forget && s->created) || s->bytes != s->reported_bytes ||
+		    s->ops != s->reported_ops)
+			emit_finding(c, k, s, forget);
 		if (forget) {
 			free(s->path);
 			hmap_del(&c->findings, k);

@@ -64,6 +64,8 @@ void corr_proc_exit(struct correlator *c, uint32_t tgid);
 void corr_flush(struct correlator *c);
 
 const char *finding_kind_name(enum finding_kind k);
+/* ATT&CK then ATLAS techniques of a kind, as ocsf_attacks() takes them; NULL if none. */
+const char *const *finding_kind_attacks(enum finding_kind k);
 /* Whether (@uid, @exe) passes @acl: each non-empty list must contain the value. */
 bool acl_allows(const struct inv_acl *acl, uint32_t uid, const char *exe);
 /* Whether the dataset may be sent to (@addr v4-mapped or IPv6, @port). */

@@ -33,12 +33,6 @@
 /* A gpu_memory_read whose reader carries no dataset names none. */
 #define DATASET_UNKNOWN UINT32_MAX
 
-enum gpu_finding_kind {
-	GF_POLICY = 1,      /* gpu_policy */
-	GF_BYPASS = 2,      /* kernel_bypass_egress */
-	GF_MEMORY_READ = 3, /* gpu_memory_read */
-};
-
 /* What a process did with devices of one kind, opens aside. */
 struct gpu_use {
 	uint64_t ops;
@@ -707,33 +701,26 @@ static size_t taint_datasets(const struct inventory *inv, const struct dt_taint 
 
 int gpu_ocsf_event(struct jbuf *jb, const struct ocsf_ctx *ctx, const struct gpu_record *r)
 {
-	const char *activity;
-	int activity_id = gpu_op_activity(r->op, &activity);
-	char type_name[64], num[32];
+	struct ocsf_head h = {
+		.cls = &ocsf_memory_activity,
+		.severity_id = 1,
+		/* Counted at syscall entry: whether the driver accepted the call is not known. */
+		.status_id = 0,
+		.status = "Unknown",
+		.time_ms = ocsf_wall_ms(ctx, r->ts_ns),
+		.profiles = OCSF_PROFILE_HOST,
+	};
+	char num[32];
+	size_t at;
 
-	jb_reset(jb);
-	jb_obj_open(jb, NULL);
-	jb_u64(jb, "class_uid", 1004);
-	jb_str(jb, "class_name", "Memory Activity");
-	jb_u64(jb, "category_uid", 1);
-	jb_str(jb, "category_name", "System Activity");
-	jb_u64(jb, "activity_id", activity_id);
-	jb_str(jb, "activity_name", activity);
-	jb_u64(jb, "type_uid", 100400 + activity_id);
-	snprintf(type_name, sizeof(type_name), "Memory Activity: %s", activity);
-	jb_str(jb, "type_name", type_name);
-	jb_u64(jb, "severity_id", 1);
-	jb_str(jb, "severity", "Informational");
-	/* Counted at syscall entry: whether the driver accepted the call is not known. */
-	jb_u64(jb, "status_id", 0);
-	jb_str(jb, "status", "Unknown");
-	jb_u64(jb, "time", ocsf_wall_ms(ctx, r->ts_ns));
-	ocsf_metadata(jb, NULL);
-	ocsf_device(jb, ctx);
+	h.activity_id = gpu_op_activity(r->op, &h.activity_name);
+	at = ocsf_begin(jb, ctx, &h);
+	/* ops: the ioctls (or maps) this line adds up; size: the bytes they moved or mapped */
+	jb_u64(jb, "count", r->ops);
 	jb_obj_open(jb, "actor");
-	ocsf_process(jb, "process", r->proc, r->uid);
+	ocsf_process(jb, "process", ctx, r->proc, r->uid);
 	jb_obj_close(jb);
-	ocsf_process(jb, "process", r->proc, r->uid);
+	ocsf_process(jb, "process", ctx, r->proc, r->uid);
 	if (r->bytes)
 		jb_u64(jb, "size", r->bytes);
 
@@ -743,8 +730,6 @@ int gpu_ocsf_event(struct jbuf *jb, const struct ocsf_ctx *ctx, const struct gpu
 	jb_str(jb, "device", num);
 	jb_str(jb, "device_path", r->path);
 	jb_str(jb, "ioctl_class", gpu_op_name(r->op));
-	jb_u64(jb, "count", r->ops);
-	jb_u64(jb, "bytes", r->bytes);
 	if (r->last_cmd) {
 		snprintf(num, sizeof(num), "0x%08x", r->last_cmd);
 		jb_str(jb, "last_cmd", num);
@@ -756,8 +741,7 @@ int gpu_ocsf_event(struct jbuf *jb, const struct ocsf_ctx *ctx, const struct gpu
 		jb_arr_close(jb);
 	}
 	jb_obj_close(jb);
-	jb_obj_close(jb);
-	return jb_finish(jb);
+	return ocsf_end(jb, at, r->ts_ns ^ r->op);
 }
 
 /* Findings */
@@ -773,7 +757,12 @@ static const char *const attacks_memory_read[] = {
 	NULL,
 };
 
-static const char *finding_name(uint32_t kind)
+const char *const *gpu_finding_attacks(uint32_t kind)
+{
+	return kind == GF_BYPASS ? attacks_bypass : kind == GF_MEMORY_READ ? attacks_memory_read : NULL;
+}
+
+const char *gpu_finding_name(uint32_t kind)
 {
 	switch (kind) {
 	case GF_POLICY:
@@ -795,7 +784,9 @@ static int severity(uint32_t kind, const struct inv_dataset *ds)
 	return sev < 1 ? 1 : sev > 5 ? 5 : sev;
 }
 
-static void emit_finding(struct gpu *g, const struct gpu_finding_key *k, struct gpu_finding *s)
+/* Create, Update or, when @end (the process is gone), Close with the final figures. */
+static void emit_finding(struct gpu *g, const struct gpu_finding_key *k, struct gpu_finding *s,
+			 bool end)
 {
 	const struct inventory *inv = g->out.inv;
 	const struct inv_dataset *ds = NULL;
@@ -811,9 +802,9 @@ static void emit_finding(struct gpu *g, const struct gpu_finding_key *k, struct 
 		ds = &inv->datasets[k->dataset];
 	n = proctab_chain(g->out.pt, k->tgid, chain, CHAIN_MAX);
 	comm = chain[0].comm[0] ? chain[0].comm : "a process";
-	f.kind = finding_name(k->kind);
+	f.kind = gpu_finding_name(k->kind);
 	f.uid = s->uid;
-	f.activity_id = s->created ? 2 : 1;
+	f.activity_id = !s->created ? 1 : end ? 3 : 2;
 	f.severity_id = severity(k->kind, ds);
 	f.first_ns = s->first_ns;
 	f.last_ns = s->last_ns;
@@ -827,8 +818,7 @@ static void emit_finding(struct gpu *g, const struct gpu_finding_key *k, struct 
 	f.file_path = s->path;
 	f.bytes = s->bytes;
 	f.ops = s->ops;
-	f.attacks = k->kind == GF_BYPASS ? attacks_bypass :
-		    k->kind == GF_MEMORY_READ ? attacks_memory_read : NULL;
+	f.attacks = gpu_finding_attacks(k->kind);
 	switch (k->kind) {
 	case GF_POLICY:
 		snprintf(title, sizeof(title),
@@ -886,7 +876,7 @@ static void finding_set(struct gpu *g, uint32_t kind, uint32_t tgid, const struc
 		return;
 	if (created) {
 		h = hash_fnv1a(HASH_FNV1A_INIT, host, strlen(host));
-		h = hash_fnv1a(h, finding_name(kind), strlen(finding_name(kind)));
+		h = hash_fnv1a(h, gpu_finding_name(kind), strlen(gpu_finding_name(kind)));
 		h = hash_fnv1a(h, &k.tgid, sizeof(k.tgid));
 		h = hash_fnv1a(h, &k.start_ns, sizeof(k.start_ns));
 		h = hash_fnv1a(h, id, strlen(id));
@@ -903,7 +893,7 @@ static void finding_set(struct gpu *g, uint32_t kind, uint32_t tgid, const struc
 	s->ops = u->ops;
 	s->last_ns = u->last_ns;
 	if (!s->created || s->bytes >= s->next_bytes || s->ops >= s->next_ops)
-		emit_finding(g, &k, s);
+		emit_finding(g, &k, s, false);
 }
 
 /*
@@ -1098,7 +1088,10 @@ void gpu_on_device(struct gpu *g, const struct dt_ev_device *e)
 	evaluate(g, k.tgid, p);
 }
 
-/* Last updates of @tgid's (0: every) findings that moved; @forget drops them and the process. */
+/*
+ * Last updates of @tgid's (0: every) findings that moved; @forget drops them and the process,
+ * after a Close of each, moved or not.
+ */
 static void finish(struct gpu *g, uint32_t tgid, bool forget)
 {
 	struct gpu_finding_key *k;
@@ -1108,8 +1101,9 @@ static void finish(struct gpu *g, uint32_t tgid, bool forget)
 	while (hmap_next(&g->findings, &it, (void **)&k, (void **)&s)) {
 		if (tgid && k->tgid != tgid)
 			continue;
-		if (s->bytes != s->reported_bytes || s->ops != s->reported_ops)
-			emit_finding(g, k, s);
+		if ((forget && s->created) || s->bytes != s->reported_bytes ||
+		    s->ops != s->reported_ops)
+			emit_finding(g, k, s, forget);
 		if (forget)
 			hmap_del(&g->findings, k);
 	}

@@ -132,6 +132,16 @@ struct gpu_record {
 	size_t n_datasets;
 };
 
+enum gpu_finding_kind {
+	GF_POLICY = 1,      /* gpu_policy */
+	GF_BYPASS = 2,      /* kernel_bypass_egress */
+	GF_MEMORY_READ = 3, /* gpu_memory_read */
+};
+
+const char *gpu_finding_name(uint32_t kind);
+/* ATT&CK then ATLAS techniques of a kind, as ocsf_attacks() takes them; NULL if none. */
+const char *const *gpu_finding_attacks(uint32_t kind);
+
 /* Memory Activity (1004): one JSON line into @jb; jb_finish()'s result. */
 int gpu_ocsf_event(struct jbuf *jb, const struct ocsf_ctx *ctx, const struct gpu_record *r);
 

@@ -277,18 +277,49 @@ static void dr_msg_cb(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaque)
 }
 
 /*
+ * The text of the JSON value after the first @pat in the record (a number, or a string's
+ * contents up to its closing quote) into @out; "" when absent. The encoders write the class,
+ * severity, metadata.version and device.hostname before any free text, so the first match is
+ * theirs (a quote inside a string is escaped: `\"class_uid\":` never matches).
+ */
+static size_t json_peek(const char *data, size_t len, const char *pat, char *out, size_t n)
+{
+	size_t plen = strlen(pat), i = 0;
+	const char *p = memmem(data, len, pat, plen), *end = data + len;
+
+	if (p)
+		for (p += plen; p < end && i + 1 < n && *p != '"' && *p != ',' && *p != '}'; p++)
+			out[i++] = *p;
+	out[i] = 0;
+	return i;
+}
+
+/*
  * Hands one record to librdkafka. 0: it took it; 1: it cannot take more now (queue full,
  * fatal state, some other refusal, noted) and the record stays for later.
  */
 static int send_one(struct kafka_sink *ks, uint64_t id, int stream, const void *data, size_t len)
 {
+	char cls[16], sev[8], ver[16], node[256];
 	rd_kafka_resp_err_t err;
+	size_t nlen;
 
+	/* Headers, so that consumers route without parsing the JSON (docs/siem.md). */
+	json_peek(data, len, "\"class_uid\":", cls, sizeof(cls));
+	json_peek(data, len, "\"severity_id\":", sev, sizeof(sev));
+	json_peek(data, len, "\"metadata\":{\"version\":\"", ver, sizeof(ver));
+	nlen = json_peek(data, len, "\"device\":{\"hostname\":\"", node, sizeof(node));
+	if (!nlen)
+		nlen = snprintf(node, sizeof(node), "%s", ks->host_id);
 	err = rd_kafka_producev(ks->rk, RD_KAFKA_V_RKT(ks->rkt[stream]),
 				RD_KAFKA_V_PARTITION(RD_KAFKA_PARTITION_UA),
 				RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
 				RD_KAFKA_V_KEY(ks->host_id, strlen(ks->host_id)),
 				RD_KAFKA_V_VALUE((void *)data, len),
+				RD_KAFKA_V_HEADER("ocsf_class_uid", cls, strlen(cls)),
+				RD_KAFKA_V_HEADER("ocsf_severity_id", sev, strlen(sev)),
+				RD_KAFKA_V_HEADER("ocsf_version", ver, strlen(ver)),
+				RD_KAFKA_V_HEADER("node", node, nlen),
 				RD_KAFKA_V_OPAQUE((void *)(uintptr_t)id), RD_KAFKA_V_END);
 	if (!err) {
 		ks->in_flight++;

@@ -1,9 +1,11 @@
 // SPDX-License-Identifier: GPL-2.0
 /* ocsf.c - OCSF encoders; see ocsf.h and docs/architecture.md for the field mapping. */
 #include <arpa/inet.h>
+#include <endian.h>
 #include <stdio.h>
 #include <string.h>
 
+#include "hmap.h"
 #include "inventory.h"
 #include "ocsf.h"
 
@@ -56,6 +58,10 @@ struct file_activity {
 };
 
 #define FILE_ACTIVITY(id, name) { id, name, "File System Activity: " name }
+
+const struct ocsf_class ocsf_file_activity = { 1001, "File System Activity", 1, "System Activity" },
+			 ocsf_memory_activity = { 1004, "Memory Activity", 1, "System Activity" },
+			 ocsf_detection_finding = { 2004, "Detection Finding", 2, "Findings" };
 
 static const struct file_activity *file_activity(uint32_t access)
 {
@@ -135,71 +141,253 @@ const char *ocsf_base_name(const char *path)
 	return s ? s + 1 : path;
 }
 
-void ocsf_metadata(struct jbuf *jb, const char *event_uid)
+/* metadata.profiles: one name per enum ocsf_profile bit, in bit order. */
+static const char *const profile_names[] = { "host", "data_classification", "container" };
+
+/* A 64-bit id as 16 lowercase hex digits into @out (no NUL). */
+static void hex64(char *out, uint64_t v)
 {
+	static const char hex[] = "0123456789abcdef";
+
+	for (int i = 15; i >= 0; i--, v >>= 4)
+		out[i] = hex[v & 15];
+}
+
+/* What a host is named by in device.uid and process.uid: stable, the same in replay. */
+static uint64_t host_hash(const struct ocsf_ctx *ctx)
+{
+	return hash_fnv1a(HASH_FNV1A_INIT, ctx->hostname, strlen(ctx->hostname));
+}
+
+/* "Detection Finding: Create" without snprintf(): the class name, ": ", the activity. */
+static void type_name(struct jbuf *jb, const char *cls, const char *activity)
+{
+	char buf[128];
+	size_t a = strlen(cls), b = strlen(activity);
+
+	if (a + 2 + b > sizeof(buf))
+		b = sizeof(buf) - 2 - a;
+	memcpy(buf, cls, a);
+	memcpy(buf + a, ": ", 2);
+	memcpy(buf + a + 2, activity, b);
+	jb_strn(jb, "type_name", buf, a + 2 + b);
+}
+
+/* The 36 characters of the metadata.uid placeholder, overwritten by ocsf_end(). */
+#define UID_HOLDER "00000000-0000-8000-8000-000000000000"
+
+size_t ocsf_begin(struct jbuf *jb, const struct ocsf_ctx *ctx, const struct ocsf_head *h)
+{
+	char uid[16];
+	size_t at;
+
+	jb_reset(jb);
+	jb_obj_open(jb, NULL);
+	jb_u64(jb, "class_uid", h->cls->uid);
+	jb_str(jb, "class_name", h->cls->name);
+	jb_u64(jb, "category_uid", h->cls->category_uid);
+	jb_str(jb, "category_name", h->cls->category_name);
+	jb_u64(jb, "activity_id", h->activity_id);
+	jb_str(jb, "activity_name", h->activity_name);
+	jb_u64(jb, "type_uid", (uint64_t)h->cls->uid * 100 + h->activity_id);
+	type_name(jb, h->cls->name, h->activity_name);
+	jb_u64(jb, "severity_id", h->severity_id);
+	jb_str(jb, "severity", ocsf_severity_name(h->severity_id));
+	if (h->status_id >= 0) {
+		jb_u64(jb, "status_id", h->status_id);
+		jb_str(jb, "status", h->status);
+	}
+	jb_u64(jb, "time", h->time_ms);
+	if (h->message)
+		jb_str(jb, "message", h->message);
+
 	jb_obj_open(jb, "metadata");
 	jb_str(jb, "version", OCSF_VERSION);
-	if (event_uid)
-		jb_str(jb, "uid", event_uid);
+	jb_strn(jb, "uid", UID_HOLDER, sizeof(UID_HOLDER) - 1);
+	at = jb->len - (sizeof(UID_HOLDER) - 1) - 1;
+	jb_arr_open(jb, "profiles");
+	for (size_t i = 0; i < sizeof(profile_names) / sizeof(profile_names[0]); i++)
+		if (h->profiles & (1u << i))
+			jb_str(jb, NULL, profile_names[i]);
+	jb_arr_close(jb);
 	jb_obj_open(jb, "product");
 	jb_str(jb, "name", "datatrail");
 	jb_str(jb, "vendor_name", "datatrail");
 	jb_str(jb, "version", DT_VERSION);
 	jb_obj_close(jb);
 	jb_obj_close(jb);
-}
 
-void ocsf_device(struct jbuf *jb, const struct ocsf_ctx *ctx)
-{
 	jb_obj_open(jb, "device");
 	jb_str(jb, "hostname", ctx->hostname);
-	jb_u64(jb, "type_id", 0);
+	hex64(uid, host_hash(ctx));
+	jb_strn(jb, "uid", uid, sizeof(uid));
+	/* The agent watches Linux servers (training and inference nodes). */
+	jb_u64(jb, "type_id", 1);
+	jb_str(jb, "type", "Server");
 	jb_obj_close(jb);
+	return at;
 }
 
-void ocsf_process(struct jbuf *jb, const char *key, const struct proc_info *p, uint32_t uid)
+static uint64_t mix64(uint64_t h)
+{
+	h ^= h >> 33;
+	h *= 0xff51afd7ed558ccdULL;
+	h ^= h >> 33;
+	h *= 0xc4ceb9fe1a85ec53ULL;
+	h ^= h >> 33;
+	return h;
+}
+
+static inline uint64_t lane(uint64_t h, const unsigned char *p)
+{
+	uint64_t w;
+
+	memcpy(&w, p, 8);
+	h ^= le64toh(w);
+	return (h << 31 | h >> 33) * 0x9e3779b97f4a7c15ULL;
+}
+
+int ocsf_end(struct jbuf *jb, size_t uid_at, uint64_t seed)
+{
+	uint64_t h[4] = { seed ^ 0x243f6a8885a308d3ULL, seed ^ 0x13198a2e03707344ULL,
+			  seed ^ 0xa4093822299f31d0ULL, seed ^ 0x082efa98ec4e6c89ULL };
+	const unsigned char *p = (const unsigned char *)jb->buf;
+	size_t i = 0, n;
+	uint64_t a, b, w;
+	char hex[32], *u;
+
+	jb_obj_close(jb);
+	if (!jb->buf || jb->err || uid_at + 36 > jb->len)
+		return jb_finish(jb);
+	n = jb->len;
+	/*
+	 * Four independent lanes of 8 bytes each, little-endian on every host (a trace replays to
+	 * the same uid anywhere): the line is hashed at about a byte per cycle, not a uid's worth
+	 * of the encoder's time. Any change of the line changes a lane.
+	 */
+	for (; i + 32 <= n; i += 32) {
+		h[0] = lane(h[0], p + i);
+		h[1] = lane(h[1], p + i + 8);
+		h[2] = lane(h[2], p + i + 16);
+		h[3] = lane(h[3], p + i + 24);
+	}
+	for (; i + 8 <= n; i += 8)
+		h[0] = lane(h[0], p + i);
+	for (w = n; i < n; i++)
+		w = w << 8 | p[i];
+	a = mix64(h[0] ^ mix64(h[2] ^ w));
+	b = mix64(h[1] ^ mix64(h[3] ^ n) ^ a);
+	hex64(hex, a);
+	hex64(hex + 16, b);
+	/* RFC 9562 version 8 (custom) and variant bits. */
+	hex[12] = '8';
+	hex[16] = "89ab"[hex[16] >= 'a' ? (hex[16] - 'a' + 10) & 3 : (hex[16] - '0') & 3];
+	u = jb->buf + uid_at;
+	memcpy(u, hex, 8);
+	memcpy(u + 9, hex + 8, 4);
+	memcpy(u + 14, hex + 12, 4);
+	memcpy(u + 19, hex + 16, 4);
+	memcpy(u + 24, hex + 20, 12);
+	return jb_finish(jb);
+}
+
+int ocsf_confidentiality(enum dt_label label, const char **name)
+{
+	switch (label) {
+	case DT_LABEL_PUBLIC:
+		*name = "Not Confidential";
+		return 1;
+	case DT_LABEL_INTERNAL:
+		/* OCSF has no "internal": Other, with the inventory's word. */
+		*name = "internal";
+		return 99;
+	case DT_LABEL_CONFIDENTIAL:
+		*name = "Confidential";
+		return 2;
+	case DT_LABEL_RESTRICTED:
+		*name = "Restricted";
+		return 6;
+	default:
+		*name = "Unknown";
+		return 0;
+	}
+}
+
+void ocsf_file_open(struct jbuf *jb, const char *key, const char *path)
 {
 	jb_obj_open(jb, key);
+	jb_str(jb, "path", path);
+	jb_str(jb, "name", ocsf_base_name(path));
+	jb_u64(jb, "type_id", 1);
+	jb_str(jb, "type", "Regular File");
+}
+
+/* The attributes of process @p, with its ancestors (@n - 1 of them) nested as parent_process. */
+static void process_body(struct jbuf *jb, const struct ocsf_ctx *ctx, const struct proc_info *p,
+			 size_t n, uint32_t uid)
+{
+	struct {
+		uint32_t pid;
+		uint32_t zero;
+		uint64_t start_ns;
+	} id = { p->pid, 0, p->start_ns };
+	char hex[16];
+
+	/* pid + start time: unique for the host's uptime, the same for every line of the process */
+	hex64(hex, hash_fnv1a(host_hash(ctx), &id, sizeof(id)));
+	jb_strn(jb, "uid", hex, sizeof(hex));
 	jb_u64(jb, "pid", p->pid);
+	if (p->start_ns)
+		jb_u64(jb, "created_time", ocsf_wall_ms(ctx, p->start_ns));
 	jb_str(jb, "name", p->comm);
 	jb_str(jb, "cmd_line", p->cmdline);
-	jb_obj_open(jb, "file");
-	jb_str(jb, "path", p->exe);
-	jb_str(jb, "name", ocsf_base_name(p->exe));
+	ocsf_file_open(jb, "file", p->exe);
 	jb_obj_close(jb);
 	jb_obj_open(jb, "user");
 	str_u64(jb, "uid", uid);
 	jb_obj_close(jb);
+	if (n > 1) {
+		jb_obj_open(jb, "parent_process");
+		process_body(jb, ctx, p + 1, n - 1, p[1].uid);
+		jb_obj_close(jb);
+	}
+}
+
+void ocsf_process(struct jbuf *jb, const char *key, const struct ocsf_ctx *ctx,
+		  const struct proc_info *p, uint32_t uid)
+{
+	jb_obj_open(jb, key);
+	process_body(jb, ctx, p, 1, uid);
 	jb_obj_close(jb);
 }
 
 int ocsf_file_read(struct jbuf *jb, const struct ocsf_ctx *ctx, const struct file_record *r)
 {
 	const struct file_activity *act = file_activity(r->access);
+	struct ocsf_head h = {
+		.cls = &ocsf_file_activity,
+		.activity_id = act->id,
+		.activity_name = act->name,
+		.severity_id = 1,
+		.status_id = 1,
+		.status = "Success",
+		.time_ms = ocsf_wall_ms(ctx, r->ts_ns),
+		.profiles = OCSF_PROFILE_HOST,
+	};
 	char uid[48], *end = uid + sizeof(uid), *p;
+	const char *conf;
+	size_t at;
+	int conf_id;
 
-	jb_reset(jb);
-	jb_obj_open(jb, NULL);
-	jb_u64(jb, "class_uid", 1001);
-	jb_str(jb, "class_name", "File System Activity");
-	jb_u64(jb, "category_uid", 1);
-	jb_str(jb, "category_name", "System Activity");
-	jb_u64(jb, "activity_id", act->id);
-	jb_str(jb, "activity_name", act->name);
-	jb_u64(jb, "type_uid", 100100 + act->id);
-	jb_str(jb, "type_name", act->type_name);
-	jb_u64(jb, "severity_id", 1);
-	jb_str(jb, "severity", "Informational");
-	jb_u64(jb, "status_id", 1);
-	jb_str(jb, "status", "Success");
-	jb_u64(jb, "time", ocsf_wall_ms(ctx, r->ts_ns));
-	ocsf_metadata(jb, NULL);
-	ocsf_device(jb, ctx);
+	at = ocsf_begin(jb, ctx, &h);
+	/* ops: the syscalls (or completions) this line adds up */
+	jb_u64(jb, "count", r->ops);
+	if (r->first_ns && r->first_ns <= r->ts_ns) {
+		jb_u64(jb, "start_time", ocsf_wall_ms(ctx, r->first_ns));
+		jb_u64(jb, "end_time", h.time_ms);
+	}
 
-	jb_obj_open(jb, "file");
-	jb_str(jb, "path", r->path);
-	jb_str(jb, "name", ocsf_base_name(r->path));
-	jb_u64(jb, "type_id", 1);
+	ocsf_file_open(jb, "file", r->path);
 	/* "major:minor:inode" */
 	p = dec_u64(end, r->ino);
 	*--p = ':';
@@ -207,27 +395,50 @@ int ocsf_file_read(struct jbuf *jb, const struct ocsf_ctx *ctx, const struct fil
 	*--p = ':';
 	p = dec_u64(p, r->dev >> 20);
 	jb_strn(jb, "uid", p, end - p);
+	conf_id = ocsf_confidentiality(r->label, &conf);
+	jb_u64(jb, "confidentiality_id", conf_id);
+	jb_str(jb, "confidentiality", conf);
 	jb_obj_close(jb);
 
 	jb_obj_open(jb, "actor");
-	ocsf_process(jb, "process", r->proc, r->uid);
+	ocsf_process(jb, "process", ctx, r->proc, r->uid);
 	jb_obj_close(jb);
 
 	jb_obj_open(jb, "unmapped");
 	jb_str(jb, "dataset", r->dataset);
-	jb_str(jb, "classification", dt_label_name(r->label));
 	jb_u64(jb, "bytes", r->bytes);
-	jb_u64(jb, "ops", r->ops);
 	jb_str(jb, "access", dt_access_name(r->access));
 	jb_obj_close(jb);
+	return ocsf_end(jb, at, r->ts_ns);
+}
+
+/* finding_info.analytic: the datatrail rule that raised the finding, named by its kind. */
+static void analytic(struct jbuf *jb, const char *kind)
+{
+	jb_obj_open(jb, "analytic");
+	jb_str(jb, "uid", kind);
+	jb_str(jb, "name", kind);
+	jb_u64(jb, "type_id", 1);
+	jb_str(jb, "type", "Rule");
 	jb_obj_close(jb);
-	return jb_finish(jb);
 }
 
 int ocsf_visibility_gap(struct jbuf *jb, const struct ocsf_ctx *ctx, const struct gap_record *g)
 {
 	bool update = g->activity_id == 2;
 	char uid[96], title[160];
+	struct ocsf_head h = {
+		.cls = &ocsf_detection_finding,
+		.activity_id = update ? 2 : 1,
+		.activity_name = update ? "Update" : "Create",
+		.severity_id = 3,
+		.status_id = 1,
+		.status = "New",
+		.time_ms = ocsf_wall_ms(ctx, g->end_ns),
+		.message = title,
+		.profiles = OCSF_PROFILE_HOST,
+	};
+	size_t at;
 
 	snprintf(uid, sizeof(uid), "datatrail:%s:visibility_gap:%s:%d:%llu", ctx->hostname,
 		 g->source, g->cpu, (unsigned long long)g->seq);
@@ -238,26 +449,18 @@ int ocsf_visibility_gap(struct jbuf *jb, const struct ocsf_ctx *ctx, const struc
 		snprintf(title, sizeof(title), "datatrail lost %llu records (%s)",
 			 (unsigned long long)g->lost, g->source);
 
-	jb_reset(jb);
-	jb_obj_open(jb, NULL);
-	jb_u64(jb, "class_uid", 2004);
-	jb_str(jb, "class_name", "Detection Finding");
-	jb_u64(jb, "category_uid", 2);
-	jb_str(jb, "category_name", "Findings");
-	jb_u64(jb, "activity_id", update ? 2 : 1);
-	jb_str(jb, "activity_name", update ? "Update" : "Create");
-	jb_u64(jb, "type_uid", update ? 200402 : 200401);
-	jb_u64(jb, "severity_id", 3);
-	jb_str(jb, "severity", "Medium");
-	jb_u64(jb, "time", ocsf_wall_ms(ctx, g->end_ns));
-	ocsf_metadata(jb, NULL);
-	ocsf_device(jb, ctx);
+	at = ocsf_begin(jb, ctx, &h);
+	jb_u64(jb, "count", g->lost);
+	jb_u64(jb, "start_time", ocsf_wall_ms(ctx, g->start_ns));
+	jb_u64(jb, "end_time", ocsf_wall_ms(ctx, g->end_ns));
 	jb_obj_open(jb, "finding_info");
 	jb_str(jb, "uid", uid);
 	jb_str(jb, "title", title);
 	jb_arr_open(jb, "types");
 	jb_str(jb, NULL, "visibility_gap");
 	jb_arr_close(jb);
+	analytic(jb, "visibility_gap");
+	/* A Kafka spool episode's updates: created at its start, modified at this report. */
 	jb_u64(jb, "created_time", ocsf_wall_ms(ctx, update ? g->start_ns : g->end_ns));
 	if (update)
 		jb_u64(jb, "modified_time", ocsf_wall_ms(ctx, g->end_ns));
@@ -265,54 +468,74 @@ int ocsf_visibility_gap(struct jbuf *jb, const struct ocsf_ctx *ctx, const struc
 	jb_obj_open(jb, "unmapped");
 	jb_str(jb, "source", g->source);
 	jb_i64(jb, "cpu", g->cpu);
-	jb_u64(jb, "lost", g->lost);
-	jb_u64(jb, "start_time", ocsf_wall_ms(ctx, g->start_ns));
-	jb_u64(jb, "end_time", ocsf_wall_ms(ctx, g->end_ns));
 	jb_obj_close(jb);
-	jb_obj_close(jb);
-	return jb_finish(jb);
+	return ocsf_end(jb, at, g->end_ns ^ g->seq);
 }
 
-/* The process and, nested under parent_process, its ancestors. */
-static void process_chain(struct jbuf *jb, const struct proc_info *chain, size_t n, uint32_t uid)
+/*
+ * One name as a technique (or sub-technique: "T1074.001", "Data Staged: Local Data
+ * Staging") of ATT&CK, or of ATLAS ("AML.T0025").
+ */
+static void technique(struct jbuf *jb, const char *uid, const char *name)
 {
-	jb_u64(jb, "pid", chain[0].pid);
-	jb_str(jb, "name", chain[0].comm);
-	jb_str(jb, "cmd_line", chain[0].cmdline);
-	jb_obj_open(jb, "file");
-	jb_str(jb, "path", chain[0].exe);
-	jb_str(jb, "name", ocsf_base_name(chain[0].exe));
+	bool atlas = !strncmp(uid, "AML.", 4);
+	const char *dot = strchr(uid + (atlas ? 4 : 0), '.'), *colon = strstr(name, ": ");
+
+	jb_obj_open(jb, "technique");
+	jb_strn(jb, "uid", uid, dot ? (size_t)(dot - uid) : strlen(uid));
+	if (!dot || colon)
+		jb_strn(jb, "name", name, dot ? (size_t)(colon - name) : strlen(name));
 	jb_obj_close(jb);
-	jb_obj_open(jb, "user");
-	str_u64(jb, "uid", uid);
-	jb_obj_close(jb);
-	if (n > 1) {
-		jb_obj_open(jb, "parent_process");
-		process_chain(jb, chain + 1, n - 1, chain[1].uid);
+	if (dot) {
+		jb_obj_open(jb, "sub_technique");
+		jb_str(jb, "uid", uid);
+		jb_str(jb, "name", colon ? colon + 2 : name);
 		jb_obj_close(jb);
 	}
 }
 
+void ocsf_attacks(struct jbuf *jb, const char *const *attacks)
+{
+	jb_arr_open(jb, "attacks");
+	for (const char *const *a = attacks; a && a[0]; a += 4) {
+		jb_obj_open(jb, NULL);
+		technique(jb, a[0], a[1]);
+		jb_obj_open(jb, "tactic");
+		jb_str(jb, "uid", a[2]);
+		jb_str(jb, "name", a[3]);
+		jb_obj_close(jb);
+		jb_str(jb, "version",
+		       !strncmp(a[0], "AML.", 4) ? OCSF_ATLAS_VERSION : OCSF_ATTACK_VERSION);
+		jb_obj_close(jb);
+	}
+	jb_arr_close(jb);
+}
+
 int ocsf_finding(struct jbuf *jb, const struct ocsf_ctx *ctx, const struct finding_record *f)
 {
+	static const char *const activities[] = { "Unknown", "Create", "Update", "Close" };
+	struct ocsf_head h = {
+		.cls = &ocsf_detection_finding,
+		.activity_id = f->activity_id,
+		.activity_name = f->activity_id >= 1 && f->activity_id <= 3 ?
+					 activities[f->activity_id] : "Unknown",
+		.severity_id = f->severity_id,
+		/* The agent does no triage: every finding stays New for the analyst. */
+		.status_id = 1,
+		.status = "New",
+		.time_ms = ocsf_wall_ms(ctx, f->last_ns),
+		.message = f->title,
+		.profiles = OCSF_PROFILE_HOST | OCSF_PROFILE_DATA_CLASSIFICATION,
+	};
+	const char *conf;
 	char addr[64];
+	size_t at;
+	int conf_id;
 
-	jb_reset(jb);
-	jb_obj_open(jb, NULL);
-	jb_u64(jb, "class_uid", 2004);
-	jb_str(jb, "class_name", "Detection Finding");
-	jb_u64(jb, "category_uid", 2);
-	jb_str(jb, "category_name", "Findings");
-	jb_u64(jb, "activity_id", f->activity_id);
-	jb_str(jb, "activity_name", f->activity_id == 1 ? "Create" : "Update");
-	jb_u64(jb, "type_uid", 200400 + f->activity_id);
-	jb_u64(jb, "severity_id", f->severity_id);
-	jb_str(jb, "severity", ocsf_severity_name(f->severity_id));
-	jb_u64(jb, "status_id", 1);
-	jb_str(jb, "status", "New");
-	jb_u64(jb, "time", ocsf_wall_ms(ctx, f->last_ns));
-	ocsf_metadata(jb, NULL);
-	ocsf_device(jb, ctx);
+	at = ocsf_begin(jb, ctx, &h);
+	jb_u64(jb, "count", f->ops);
+	jb_u64(jb, "start_time", ocsf_wall_ms(ctx, f->first_ns));
+	jb_u64(jb, "end_time", ocsf_wall_ms(ctx, f->last_ns));
 
 	jb_obj_open(jb, "finding_info");
 	jb_str(jb, "uid", f->uid);
@@ -320,43 +543,36 @@ int ocsf_finding(struct jbuf *jb, const struct ocsf_ctx *ctx, const struct findi
 	jb_arr_open(jb, "types");
 	jb_str(jb, NULL, f->kind);
 	jb_arr_close(jb);
+	analytic(jb, f->kind);
 	jb_u64(jb, "created_time", ocsf_wall_ms(ctx, f->first_ns));
 	jb_u64(jb, "first_seen_time", ocsf_wall_ms(ctx, f->first_ns));
 	jb_u64(jb, "last_seen_time", ocsf_wall_ms(ctx, f->last_ns));
-	jb_arr_open(jb, "attacks");
-	for (const char *const *a = f->attacks; a && a[0]; a += 4) {
-		jb_obj_open(jb, NULL);
-		jb_obj_open(jb, "technique");
-		jb_str(jb, "uid", a[0]);
-		jb_str(jb, "name", a[1]);
-		jb_obj_close(jb);
-		jb_obj_open(jb, "tactic");
-		jb_str(jb, "uid", a[2]);
-		jb_str(jb, "name", a[3]);
-		jb_obj_close(jb);
-		jb_obj_close(jb);
-	}
-	jb_arr_close(jb);
+	if (f->activity_id != 1)
+		jb_u64(jb, "modified_time", ocsf_wall_ms(ctx, f->last_ns));
+	ocsf_attacks(jb, f->attacks);
 	jb_obj_close(jb);
 
 	jb_arr_open(jb, "evidences");
 	jb_obj_open(jb, NULL);
 	jb_obj_open(jb, "process");
-	process_chain(jb, f->chain, f->chain_len, f->actor_uid);
+	process_body(jb, ctx, f->chain, f->chain_len, f->actor_uid);
 	jb_obj_close(jb);
 	if (f->dst_addr) {
+		bool udp = f->dst_proto && !strcmp(f->dst_proto, "udp");
+
 		jb_obj_open(jb, "dst_endpoint");
 		jb_str(jb, "ip", dt_addr_str(f->dst_addr, addr, sizeof(addr)));
 		jb_u64(jb, "port", f->dst_port);
 		jb_obj_close(jb);
 		jb_obj_open(jb, "connection_info");
+		jb_u64(jb, "direction_id", 2);
+		jb_str(jb, "direction", "Outbound");
 		jb_str(jb, "protocol_name", f->dst_proto);
+		jb_u64(jb, "protocol_num", udp ? 17 : 6);
 		jb_obj_close(jb);
 	}
 	if (f->file_path) {
-		jb_obj_open(jb, "file");
-		jb_str(jb, "path", f->file_path);
-		jb_str(jb, "name", ocsf_base_name(f->file_path));
+		ocsf_file_open(jb, "file", f->file_path);
 		jb_obj_close(jb);
 	}
 	jb_obj_close(jb);
@@ -372,15 +588,18 @@ int ocsf_finding(struct jbuf *jb, const struct ocsf_ctx *ctx, const struct findi
 	for (size_t i = 0; i < f->n_tags; i++)
 		jb_str(jb, NULL, f->tags[i]);
 	jb_arr_close(jb);
+	jb_arr_open(jb, "data_classifications");
+	jb_obj_open(jb, NULL);
+	conf_id = ocsf_confidentiality(dt_label_parse(f->label), &conf);
+	jb_u64(jb, "confidentiality_id", conf_id);
+	jb_str(jb, "confidentiality", conf);
+	jb_obj_close(jb);
+	jb_arr_close(jb);
 	jb_obj_close(jb);
 	jb_arr_close(jb);
 
 	jb_obj_open(jb, "unmapped");
-	jb_str(jb, "kind", f->kind);
-	jb_str(jb, "dataset", f->dataset);
-	jb_str(jb, "classification", f->label);
 	jb_u64(jb, "bytes", f->bytes);
-	jb_u64(jb, "ops", f->ops);
 	if (f->operations)
 		jb_str(jb, "operations", f->operations);
 	if (f->via_hop) {
@@ -390,6 +609,5 @@ int ocsf_finding(struct jbuf *jb, const struct ocsf_ctx *ctx, const struct findi
 		jb_obj_close(jb);
 	}
 	jb_obj_close(jb);
-	jb_obj_close(jb);
-	return jb_finish(jb);
+	return ocsf_end(jb, at, f->last_ns ^ ((uint64_t)f->activity_id << 62));
 }

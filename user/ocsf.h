@@ -9,7 +9,44 @@
 #include "json.h"
 #include "proctab.h"
 
-#define OCSF_VERSION "1.1.0"
+#define OCSF_VERSION "1.8.0"
+/* The matrix versions the technique tables (correlator.c, gpu.c) were checked against. */
+#define OCSF_ATTACK_VERSION "v17"
+#define OCSF_ATLAS_VERSION "4.9.0"
+
+/*
+ * OCSF profiles a line uses: metadata.profiles lists each bit's name (ocsf.c, profile_names).
+ * An encoder that writes a profile's attribute (process.container: OCSF_PROFILE_CONTAINER)
+ * sets its bit in ocsf_head.profiles, or the line fails the schema check (tests/unit/test_ocsf.c).
+ */
+enum ocsf_profile {
+	OCSF_PROFILE_HOST = 1u << 0,                /* device, actor */
+	OCSF_PROFILE_DATA_CLASSIFICATION = 1u << 1, /* resources[].data_classifications */
+	OCSF_PROFILE_CONTAINER = 1u << 2,           /* process.container, device.container */
+};
+
+/* An OCSF event class, with its category. */
+struct ocsf_class {
+	int uid;
+	const char *name;
+	int category_uid;
+	const char *category_name;
+};
+
+extern const struct ocsf_class ocsf_file_activity, ocsf_memory_activity, ocsf_detection_finding;
+
+/* What every line starts with; see ocsf_begin(). */
+struct ocsf_head {
+	const struct ocsf_class *cls;
+	int activity_id;
+	const char *activity_name;
+	int severity_id;
+	int status_id; /* -1: no status */
+	const char *status;
+	uint64_t time_ms;
+	const char *message; /* or NULL */
+	unsigned int profiles; /* enum ocsf_profile bits */
+};
 
 struct ocsf_ctx {
 	const char *hostname;
@@ -19,6 +56,7 @@ struct ocsf_ctx {
 /* One aggregate record of classified reads: File System Activity (1001), Read. */
 struct file_record {
 	uint64_t ts_ns; /* CLOCK_MONOTONIC, of the last read counted */
+	uint64_t first_ns; /* the window's start, when the record covers the counter's whole life; else 0 */
 	const char *path;
 	uint32_t dev;
 	uint64_t ino;
@@ -47,7 +85,7 @@ struct finding_record {
 	const char *kind;  /* finding_info.types[0] */
 	const char *uid;   /* finding_info.uid, stable for the finding's life */
 	const char *title;
-	int activity_id;   /* 1 Create, 2 Update */
+	int activity_id;   /* 1 Create, 2 Update, 3 Close (the finding ended: final figures) */
 	int severity_id;   /* 1..5 */
 	uint64_t first_ns; /* CLOCK_MONOTONIC */
 	uint64_t last_ns;
@@ -83,9 +121,26 @@ const char *ocsf_severity_name(int severity_id);
 /* Pieces every record shares, for the encoders of other modules (gpu.c). */
 uint64_t ocsf_wall_ms(const struct ocsf_ctx *ctx, uint64_t mono_ns);
 const char *ocsf_base_name(const char *path);
-void ocsf_metadata(struct jbuf *jb, const char *event_uid);
-void ocsf_device(struct jbuf *jb, const struct ocsf_ctx *ctx);
-/* The OCSF process object under @key: pid, name, cmd_line, file, user. */
-void ocsf_process(struct jbuf *jb, const char *key, const struct proc_info *p, uint32_t uid);
+/*
+ * Resets @jb and opens a line: class, activity, type, severity, status, time, message,
+ * metadata (its uid a placeholder that ocsf_end() fills) and device. Returns where the
+ * placeholder is, for ocsf_end().
+ */
+size_t ocsf_begin(struct jbuf *jb, const struct ocsf_ctx *ctx, const struct ocsf_head *h);
+/*
+ * Closes the line and fills metadata.uid: a UUID (version 8) hashed from the line's bytes and
+ * @seed (a nanosecond time of the record), so that replay gives the same uid as the live
+ * line and two lines differ in uid unless they are the same record. Returns jb_finish()'s.
+ */
+int ocsf_end(struct jbuf *jb, size_t uid_at, uint64_t seed);
+/* The OCSF process object under @key: uid, pid, created_time, name, cmd_line, file, user. */
+void ocsf_process(struct jbuf *jb, const char *key, const struct ocsf_ctx *ctx,
+		  const struct proc_info *p, uint32_t uid);
+/* The OCSF file object of a regular file at @path (no uid), left open for more attributes. */
+void ocsf_file_open(struct jbuf *jb, const char *key, const char *path);
+/* file.confidentiality_id and confidentiality of a datatrail classification. */
+int ocsf_confidentiality(enum dt_label label, const char **name);
+/* The attacks array of a technique table (pairs of uid, name; tactic uid, name). */
+void ocsf_attacks(struct jbuf *jb, const char *const *attacks);
 
 #endif /* DT_OCSF_H */

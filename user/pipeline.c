@@ -296,6 +296,9 @@ void pl_file(struct pipeline *pl, const struct dt_acc_key *k, const struct dt_ac
 		pi.pid = k->tgid;
 	}
 	r.ts_ns = v->last_ns;
+	/* The counter's first report covers its whole life: then its window is known. */
+	if (delta == v->bytes && dops == v->ops)
+		r.first_ns = v->first_ns;
 	r.path = pl_inode_path(pl, k->dev, k->ino, pbuf, sizeof(pbuf));
 	r.dev = k->dev;
 	r.ino = k->ino;

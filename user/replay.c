@@ -425,8 +425,10 @@ static int explain(struct replay *r)
 		return 1;
 	ev = cJSON_GetArrayItem(cJSON_GetObjectItem(doc, "evidences"), 0);
 	u = cJSON_GetObjectItem(doc, "unmapped");
-	kind = cJSON_GetStringValue(cJSON_GetObjectItem(u, "kind"));
-	dataset = cJSON_GetStringValue(cJSON_GetObjectItem(u, "dataset"));
+	kind = cJSON_GetStringValue(cJSON_GetArrayItem(
+		cJSON_GetObjectItem(cJSON_GetObjectItem(doc, "finding_info"), "types"), 0));
+	dataset = cJSON_GetStringValue(cJSON_GetObjectItem(
+		cJSON_GetArrayItem(cJSON_GetObjectItem(doc, "resources"), 0), "uid"));
 	pid = cJSON_GetNumberValue(cJSON_GetObjectItem(cJSON_GetObjectItem(ev, "process"), "pid"));
 	bytes = cJSON_GetNumberValue(cJSON_GetObjectItem(u, "bytes"));
 	for (size_t i = 0; dataset && i < current_inv(r)->n_datasets; i++)

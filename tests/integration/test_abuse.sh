@@ -315,7 +315,7 @@ test_full_spool_one_gap() {
 	dropped=$($PY -c "import json,sys; print(json.load(open(sys.argv[1]))['kafka']['dropped_events'])" \
 		"$T/full/status.json")
 	ASSERT_GE "$dropped" 100 "events dropped"
-	ASSERT_EQ "$($EVQ "$fi" last unmapped.lost --where unmapped.source=kafka_spool_full_events \
+	ASSERT_EQ "$($EVQ "$fi" last count --where unmapped.source=kafka_spool_full_events \
 		--where activity_id=2)" "$dropped" "the Update carries the running count"
 }
 
@@ -364,7 +364,7 @@ test_full_spool_gap_findings_refused_too() {
 	ASSERT_GE "$dropped" 50 "findings dropped"
 	# the Update counts every refusal before it, its Create's included; the Update itself is
 	# refused too unless, smaller than a tamper finding, it still fits: then the two are equal
-	lost=$($EVQ "$fi" last unmapped.lost --where unmapped.source=kafka_spool_full_findings \
+	lost=$($EVQ "$fi" last count --where unmapped.source=kafka_spool_full_findings \
 		--where activity_id=2)
 	ASSERT_HAS " $((dropped - 1)) $dropped " " $lost " "the Update's count against the status's $dropped"
 }

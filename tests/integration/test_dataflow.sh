@@ -438,4 +438,40 @@ test_replay_explain() {
 	ASSERT_HAS "$out" "(nc) read '$T/out/copy.bin' (a derived copy)" "the upload read the copy"
 }
 
+# Every line the run wrote, live, replayed and printed by trace cat, is OCSF 1.8.0.
+test_ocsf_valid() {
+	[ -f "$T/replay.jsonl" ] || "$DATATRAIL" replay "$T/trace" >"$T/replay.jsonl"
+	[ -f "$T/cat.jsonl" ] || "$DATATRAIL" trace cat "$T/trace" >"$T/cat.jsonl"
+	ASSERT_OCSF "events" "$EV"
+	ASSERT_OCSF "findings" "$FI"
+	ASSERT_OCSF "replay" "$T/replay.jsonl"
+	ASSERT_OCSF "trace cat" "$T/cat.jsonl"
+	ASSERT_KINDS "findings" "$FI" \
+		finding_info.types.0=exfiltration,activity_id=1 \
+		finding_info.types.0=exfiltration,activity_id=3 \
+		finding_info.types.0=derived_copy,activity_id=1 \
+		finding_info.types.0=unauthorized_read,activity_id=1 \
+		finding_info.types.0=dataset_tamper,activity_id=1
+	ASSERT_KINDS "events" "$EV" activity_id=2 unmapped.access=write
+	ASSERT_EQ "$(cat "$EV" "$FI" | $EVQ /dev/stdin values metadata.uid | wc -l)" \
+		"$(cat "$EV" "$FI" | wc -l)" "a metadata.uid of its own on every line"
+	ASSERT_EQ "$(diff <($EVQ "$FI" values metadata.uid) <($EVQ "$T/replay.jsonl" values metadata.uid))" "" \
+		"replay gives the live metadata.uid"
+}
+
+# A finding closes when its process exits, with the figures of its last update or more.
+test_close_when_process_ends() {
+	local uid
+	uid=$(finding exfiltration $NC1_PID finding_info.uid)
+	ASSERT_EQ "$($EVQ "$FI" last activity_id --where finding_info.uid="$uid")" 3 "last line: Close"
+	ASSERT_EQ "$($EVQ "$FI" count --where finding_info.uid="$uid" --where activity_id=3)" 1 \
+		"one Close"
+	ASSERT_EQ "$($EVQ "$FI" last unmapped.bytes --where finding_info.uid="$uid" --where activity_id=3)" \
+		100000 "the final figures"
+	ASSERT_NEQ "$($EVQ "$FI" last finding_info.modified_time --where finding_info.uid="$uid")" "" \
+		"modified_time"
+	ASSERT_EQ "$($EVQ "$FI" values metadata.uid | wc -l)" "$(wc -l <"$FI")" \
+		"a metadata.uid per line"
+}
+
 run_tests dataflow

@@ -140,6 +140,10 @@ mv "$T/outside/a" "$T/ds/moved-in"
 /usr/bin/cat "$T/outside/u/v/in.bin" >/dev/null & OUTSIDE2_PID=$!; wait $OUTSIDE2_PID
 "$TOP/$BUILD/tests/progs/uring_rename" "$T/outside/u" "$T/ds/uring-in"
 /usr/bin/cat "$T/ds/uring-in/v/in.bin" >/dev/null & URINGIN_PID=$!; wait $URINGIN_PID
+# Changes of a dataset file, each its own File System Activity: set attributes, truncate, delete.
+/usr/bin/chmod 640 "$T/ds/newdir/deeper/n2.txt" & CHMOD_PID=$!; wait $CHMOD_PID
+/usr/bin/truncate -s 2 "$T/ds/newdir/deeper/n2.txt" & TRUNC_PID=$!; wait $TRUNC_PID
+/usr/bin/rm "$T/ds/newdir/deeper/n2.txt" & RM_PID=$!; wait $RM_PID
 
 for i in $(seq 100); do [ -e "$T/slow.ready" ] && break; sleep 0.1; done
 agent_stop
@@ -157,7 +161,7 @@ test_agent_exits_cleanly() {
 test_cat() {
 	ASSERT_EQ "$(bytes_of $CAT_PID)" 100000 "cat bytes"
 	ASSERT_EQ "$(field_of $CAT_PID unmapped.dataset)" faces "cat dataset"
-	ASSERT_EQ "$(field_of $CAT_PID unmapped.classification)" restricted "cat label"
+	ASSERT_EQ "$(field_of $CAT_PID file.confidentiality)" Restricted "cat label"
 	ASSERT_EQ "$(field_of $CAT_PID actor.process.file.path)" /usr/bin/cat "cat exe"
 	ASSERT_EQ "$(field_of $CAT_PID actor.process.name)" cat "cat comm"
 	ASSERT_EQ "$(field_of $CAT_PID actor.process.cmd_line)" "/usr/bin/cat $T/ds/a.bin" "cat cmdline"
@@ -168,9 +172,9 @@ test_cat() {
 
 test_dd_block_sizes() {
 	ASSERT_EQ "$(bytes_of $DD1_PID read)" 5000 "dd bs=1 bytes"
-	ASSERT_EQ "$($EVQ "$EV" sum unmapped.ops --where actor.process.pid=$DD1_PID)" 5000 "dd bs=1 reads"
+	ASSERT_EQ "$($EVQ "$EV" sum count --where actor.process.pid=$DD1_PID)" 5000 "dd bs=1 reads"
 	ASSERT_EQ "$(bytes_of $DD4K_PID read)" 100000 "dd bs=4096 bytes"
-	ASSERT_EQ "$($EVQ "$EV" sum unmapped.ops --where actor.process.pid=$DD4K_PID)" 25 "dd bs=4096 reads"
+	ASSERT_EQ "$($EVQ "$EV" sum count --where actor.process.pid=$DD4K_PID)" 25 "dd bs=4096 reads"
 	ASSERT_EQ "$(bytes_of $DD1M_PID read)" 100000 "dd bs=1M bytes"
 	ASSERT_EQ "$(bytes_of $DDC_PID read)" 3584 "dd bs=512 count=7 bytes"
 	ASSERT_EQ "$(field_of $DD4K_PID actor.process.file.path)" /usr/bin/dd "dd exe"
@@ -218,7 +222,7 @@ test_hard_link_bind_mount_rename() {
 test_single_file_dataset() {
 	ASSERT_EQ "$(bytes_of $LABELS_PID)" 7777 "labels bytes"
 	ASSERT_EQ "$(field_of $LABELS_PID unmapped.dataset)" labels "labels dataset"
-	ASSERT_EQ "$(field_of $LABELS_PID unmapped.classification)" confidential "labels label"
+	ASSERT_EQ "$(field_of $LABELS_PID file.confidentiality)" Confidential "labels label"
 }
 
 test_created_after_start() {
@@ -253,6 +257,19 @@ test_no_stray_records() {
 	done
 	# The shell that created new.txt wrote, but did not read: no read record.
 	ASSERT_EQ "$stray" "" "read records from processes the test did not start"
+}
+
+# Every read, write, rename, mmap, io_uring... line is OCSF 1.8.0.
+test_ocsf_valid() {
+	ASSERT_OCSF "events" "$EV"
+	ASSERT_KINDS "events" "$EV" activity_id=2 unmapped.access=mmap unmapped.access=io_uring \
+		unmapped.access=sendfile activity_id=5,unmapped.access=rename \
+		activity_id=3,unmapped.access=write activity_id=1,unmapped.access=create \
+		actor.process.pid=$CHMOD_PID,activity_id=6,unmapped.access=set_attributes \
+		actor.process.pid=$TRUNC_PID,activity_id=3,unmapped.access=truncate \
+		actor.process.pid=$RM_PID,activity_id=4,unmapped.access=unlink
+	ASSERT_NEQ "$($EVQ "$EV" max start_time --where actor.process.pid=$CAT_PID)" "" \
+		"a counter's first line has its window"
 }
 
 run_tests file_reads

@@ -59,11 +59,11 @@ EV=$T/events.jsonl
 FI=$T/findings.jsonl
 # Operations of one class: the sum of the counts of the lines that report them.
 ops() { # pid kind class
-	$EVQ "$EV" sum unmapped.count --where process.pid="$1" --where unmapped.device_kind="$2" \
+	$EVQ "$EV" sum count --where process.pid="$1" --where unmapped.device_kind="$2" \
 		--where unmapped.ioctl_class="$3"
 }
 bytes() { # pid kind class
-	$EVQ "$EV" sum unmapped.bytes --where process.pid="$1" --where unmapped.device_kind="$2" \
+	$EVQ "$EV" sum size --where process.pid="$1" --where unmapped.device_kind="$2" \
 		--where unmapped.ioctl_class="$3"
 }
 finding() { # kind pid field
@@ -225,7 +225,7 @@ test_gpu_policy() {
 	ASSERT_EQ "$(finding gpu_policy $p evidences.0.process.pid)" $p "pid"
 	ASSERT_EQ "$(finding gpu_policy $p evidences.0.process.file.path)" "$PROG" "exe"
 	ASSERT_EQ "$(finding gpu_policy $p evidences.0.file.path)" "$T/dev/nvidia0" "device"
-	ASSERT_EQ "$(finding gpu_policy $p unmapped.ops)" 15 "ops: all but the open and the 2 foreign"
+	ASSERT_EQ "$(finding gpu_policy $p count)" 15 "ops: all but the open and the 2 foreign"
 	ASSERT_EQ "$(finding gpu_policy $p severity_id)" 4 "restricted"
 	ASSERT_EQ "$(finding gpu_policy $p class_uid)" 2004 "Detection Finding"
 	ASSERT_HAS "$(finding gpu_policy $p finding_info.title)" "may not reach GPUs" "title"
@@ -239,7 +239,7 @@ test_gpu_policy() {
 
 test_gpu_policy_when_taint_comes_last() {
 	ASSERT_EQ "$(finding gpu_policy $LATE_PID resources.0.uid)" faces "dataset"
-	ASSERT_EQ "$(finding gpu_policy $LATE_PID unmapped.ops)" 15 "ops"
+	ASSERT_EQ "$(finding gpu_policy $LATE_PID count)" 15 "ops"
 }
 
 test_gpu_allowed_dataset_is_silent() {
@@ -252,7 +252,7 @@ test_kernel_bypass_egress() {
 	ASSERT_EQ "$(finding kernel_bypass_egress $p resources.0.uid)" faces "dataset"
 	ASSERT_EQ "$(finding kernel_bypass_egress $p evidences.0.file.path)" \
 		"$T/dev/infiniband/uverbs0" "device"
-	ASSERT_EQ "$(finding kernel_bypass_egress $p unmapped.ops)" 8 "verbs calls and the mmap"
+	ASSERT_EQ "$(finding kernel_bypass_egress $p count)" 8 "verbs calls and the mmap"
 	ASSERT_EQ "$(finding kernel_bypass_egress $p finding_info.attacks.0.technique.uid)" T1048 \
 		"att&ck"
 	ASSERT_EQ "$(nfindings gpu_policy $p)" 0 "RDMA is not a GPU"
@@ -291,6 +291,15 @@ test_gds_read_of_dataset() {
 test_device_known_by_number() {
 	ASSERT_EQ "$(ops $BYNUM_PID nvidia nv_alloc)" 5 "same number, other name"
 	ASSERT_EQ "$($EVQ "$EV" count --where process.pid=$UNLISTED_PID)" 0 "number of no kind"
+}
+
+# GPU Memory Activity and the GPU findings are OCSF 1.8.0.
+test_ocsf_valid() {
+	ASSERT_OCSF "events" "$EV"
+	ASSERT_OCSF "findings" "$FI"
+	ASSERT_KINDS "findings" "$FI" finding_info.types.0=gpu_policy \
+		finding_info.types.0=kernel_bypass_egress finding_info.types.0=gpu_memory_read
+	ASSERT_KINDS "events" "$EV" class_uid=1004,activity_id=9 class_uid=1004,activity_id=1
 }
 
 run_tests gpu

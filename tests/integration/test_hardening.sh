@@ -167,12 +167,22 @@ test_status() {
 test_overload_loses_records_not_bytes() {
 	local lost
 	ASSERT_EQ "$RC2" 0 "agent exit status"
-	lost=$($EVQ "$T/a2/findings.jsonl" sum unmapped.lost --where finding_info.types.0=visibility_gap \
+	lost=$($EVQ "$T/a2/findings.jsonl" sum count --where finding_info.types.0=visibility_gap \
 		--where unmapped.source=ring_buffer)
 	ASSERT_GE "$lost" 1 "visibility_gap findings count the lost records"
 	ASSERT_HAS "$(cat "$T/a2/agent.err")" "ring_buffer: lost" "and the agent says so"
 	ASSERT_EQ "$($EVQ "$T/a2/events.jsonl" sum unmapped.bytes --where actor.process.pid=$MANY_PID)" 30000 \
 		"every byte of the 300 files is still counted"
+}
+
+# Agent tampering and visibility gaps are OCSF 1.8.0 too, live and replayed.
+test_ocsf_valid() {
+	[ -f "$T/replay.jsonl" ] || "$DATATRAIL" replay "$T/trace" >"$T/replay.jsonl"
+	ASSERT_OCSF "findings" "$T/a1/findings.jsonl" "$T/a2/findings.jsonl"
+	ASSERT_OCSF "events" "$T/a1/events.jsonl" "$T/a2/events.jsonl"
+	ASSERT_OCSF "replay" "$T/replay.jsonl"
+	ASSERT_KINDS "findings" "$T/a1/findings.jsonl" finding_info.types.0=agent_tamper
+	ASSERT_KINDS "findings" "$T/a2/findings.jsonl" finding_info.types.0=visibility_gap
 }
 
 run_tests hardening

@@ -60,13 +60,14 @@ consume() {
 		2>>"$T/kcat.err"
 }
 
-# The dataset_tamper lines of a topic, without their key, as the local findings file holds
-# them (stopping each agent with SIGINT adds an agent_tamper finding besides).
+# The dataset_tamper Create lines of a topic, without their key, as the local findings file
+# holds them (stopping each agent with SIGINT adds an agent_tamper finding besides; each
+# appending process's exit a Close).
 payloads() {
-	consume "$1" | cut -d' ' -f2- | grep '"types":\["dataset_tamper"\]'
+	consume "$1" | cut -d' ' -f2- | grep '"activity_id":1,' | grep '"types":\["dataset_tamper"\]'
 }
 local_findings() {
-	grep '"types":\["dataset_tamper"\]' "$1"
+	grep '"activity_id":1,' "$1" | grep '"types":\["dataset_tamper"\]'
 }
 
 # same_as_topic FILE TOPIC TAG: the file's tamper findings are the topic's, in any order.
@@ -223,6 +224,18 @@ test_live_delivery() {
 	ASSERT_EQ "$(consume "dt.live.$$" | cut -d' ' -f1 | sort -u)" "$HOSTID" "message key is the host id"
 	ASSERT_EQ "$(payloads "dt.live.$$" | $EVQ /dev/stdin values finding_info.types.0)" dataset_tamper \
 		"OCSF finding content"
+	consume "dt.live.$$" | cut -d' ' -f2- >"$T/live.topic"
+	ASSERT_OCSF "every line on the topic" "$T/live.topic"
+}
+
+# Headers route a record without parsing it: class, severity, OCSF version, node.
+test_live_headers() {
+	local hdrs
+	hdrs=$(consume "dt.live.$$" -f '%h\n' | sort -u)
+	ASSERT_HAS "$hdrs" "ocsf_class_uid=2004,ocsf_severity_id=" "class first"
+	ASSERT_HAS "$hdrs" ",ocsf_version=1.8.0,node=$(hostname)" "version and node"
+	ASSERT_EQ "$(consume "dt.live.$$" -f '%h\n' | grep -c 'ocsf_severity_id=[1-6],')" \
+		"$(consume "dt.live.$$" | wc -l)" "a severity on every message"
 }
 
 test_outage_loses_nothing() {
@@ -246,7 +259,7 @@ test_mtls() {
 	timeout 30 kcat -C -b "$SSL" -t "dt.mtls.$$" -o beginning -e -q \
 		-X security.protocol=ssl -X "ssl.ca.location=$TLS/ca.pem" \
 		-X "ssl.certificate.location=$TLS/client.pem" -X "ssl.key.location=$TLS/client.key" \
-		-f '%s\n' 2>/dev/null | grep '"types":\["dataset_tamper"\]' >"$T/mtls.topic"
+		-f '%s\n' 2>/dev/null | grep '"activity_id":1,' | grep '"types":\["dataset_tamper"\]' >"$T/mtls.topic"
 	ASSERT_SAME_LINES "$T/mtls.local" "$T/mtls.topic" "delivered over mTLS"
 }
 

@@ -130,4 +130,29 @@ test_zeroed_block() {
 	ASSERT_HAS "$out" "block 0" "names the block"
 }
 
+# A trace recorded by datatrail 6289a5a (OCSF 1.1.0 lines): the old agent watched cat, cp and
+# an unauthorized cat of a "faces" dataset in /var/tmp/i13rec/ds, an append and a rename in it,
+# and a SIGHUP to itself. Replayed now, it gives valid OCSF 1.8.0 lines with the same figures.
+test_previous_version_trace_replays() {
+	local old=$T/old
+	mkdir -p "$old"
+	cp "$TOP/tests/integration/data/trace-6289a5a/trace-00000000.dts" "$old/"
+	chmod 700 "$old"
+	chmod 600 "$old"/*
+	ASSERT_HAS "$("$DATATRAIL" trace verify "$old")" ": ok: 1 segments" "verifies"
+	"$DATATRAIL" replay "$old" >"$T/old-replay.jsonl"
+	ASSERT_EQ "$?" 0 "replay exit status"
+	"$DATATRAIL" trace cat "$old" >"$T/old-cat.jsonl"
+	ASSERT_EQ "$?" 0 "trace cat exit status"
+	ASSERT_OCSF "replay" "$T/old-replay.jsonl"
+	ASSERT_OCSF "trace cat" "$T/old-cat.jsonl"
+	ASSERT_EQ "$($EVQ "$T/old-cat.jsonl" sum unmapped.bytes)" 157009 "bytes of the recorded events"
+	ASSERT_EQ "$($EVQ "$T/old-replay.jsonl" last unmapped.bytes --where finding_info.types.0=derived_copy)" \
+		50000 "derived_copy"
+	ASSERT_EQ "$($EVQ "$T/old-replay.jsonl" last unmapped.bytes --where finding_info.types.0=unauthorized_read)" \
+		7000 "unauthorized_read"
+	ASSERT_KINDS "replay" "$T/old-replay.jsonl" finding_info.types.0=dataset_tamper \
+		finding_info.types.0=agent_tamper finding_info.types.0=derived_copy,activity_id=3
+}
+
 run_tests trace

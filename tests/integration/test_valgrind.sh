@@ -48,8 +48,9 @@ test_valgrind_clean() {
 test_work_done_under_valgrind() {
 	ASSERT_EQ "$($EVQ "$T/events.jsonl" sum unmapped.bytes --where actor.process.pid=$CAT_PID)" 12345 \
 		"bytes counted"
-	ASSERT_EQ "$($EVQ "$T/findings.jsonl" count --where finding_info.types.0=unauthorized_read)" 1 \
-		"finding raised"
+	ASSERT_EQ "$($EVQ "$T/findings.jsonl" count --where finding_info.types.0=unauthorized_read \
+		--where activity_id=1)" 1 "finding raised"
+	ASSERT_OCSF "lines written under valgrind" "$T/events.jsonl" "$T/findings.jsonl"
 }
 
 run_tests valgrind

@@ -48,6 +48,28 @@ ASSERT_HAS() { # haystack needle tag
 	[[ "$1" == *"$2"* ]] || _fail "$3: '$1' does not contain '$2'"
 }
 
+# ASSERT_OCSF TAG FILE...: every line of the files valid OCSF against the vendored schema
+# (tests/ocsf/), and at least one line.
+ASSERT_OCSF() {
+	local tag=$1 out
+	shift
+	out=$(python3 "$TOP/tests/lib/ocsf_validate.py" --min 1 "$@" 2>&1) ||
+		_fail "$tag: $(echo "$out" | tail -n 12)"
+}
+
+# ASSERT_KINDS TAG FILE WHAT...: FILE has a line of each WHAT, "field=value[,field=value]".
+ASSERT_KINDS() {
+	local tag=$1 file=$2 w args
+	shift 2
+	for w in "$@"; do
+		args=""
+		for kv in ${w//,/ }; do args="$args --where $kv"; done
+		# shellcheck disable=SC2086
+		[ "$($EVQ "$file" count $args)" -ge 1 ] || _fail "$tag: no line with $w"
+	done
+	return 0
+}
+
 run_tests() { # suite
 	local suite=$1 t
 	for t in $(declare -F | awk '{print $3}' | grep '^test_'); do

@@ -447,14 +447,14 @@ static void test_events(void)
 	ASSERT_STREQ(field(events[0], "unmapped.device"), "195:0", "device number");
 	ASSERT_STREQ(field(events[0], "unmapped.device_path"), "char:195:0", "path");
 	ASSERT_STREQ(field(events[0], "unmapped.ioctl_class"), "nv_map_memory", "class");
-	ASSERT_STREQ(field(events[0], "unmapped.count"), "2", "count");
+	ASSERT_STREQ(field(events[0], "count"), "2", "count");
 	ASSERT_STREQ(field(events[0], "unmapped.last_cmd"), "0xc020464e", "last cmd");
 	ASSERT_STREQ(field(events[0], "time"), "2000", "time of the last op, in ms");
 	v.ops = 5;
 	v.bytes = 65536 * 3;
 	gpu_counter(&f.g, &k, &v);
-	ASSERT_STREQ(field(events[1], "unmapped.count"), "3", "delta ops");
-	ASSERT_STREQ(field(events[1], "unmapped.bytes"), "131072", "delta bytes");
+	ASSERT_STREQ(field(events[1], "count"), "3", "delta ops");
+	ASSERT_STREQ(field(events[1], "size"), "131072", "delta bytes");
 	ASSERT_EQ(nfindings, 0, "an untainted process raises nothing");
 out:
 	teardown(&f);
@@ -481,7 +481,7 @@ static void test_gpu_policy(void)
 	ASSERT_STREQ(field(findings[0], "resources.0.uid"), "faces", "dataset");
 	ASSERT_STREQ(field(findings[0], "resources.0.labels.1"), "PII", "tags");
 	ASSERT_STREQ(field(findings[0], "evidences.0.file.path"), "char:195:0", "device");
-	ASSERT_STREQ(field(findings[0], "unmapped.ops"), "3", "ops");
+	ASSERT_STREQ(field(findings[0], "count"), "3", "ops");
 	ASSERT_STREQ(field(findings[0], "severity_id"), "4", "restricted");
 	ASSERT_HAS(field(findings[0], "finding_info.title"), "trainer used nvidia device",
 		   "title");
@@ -540,10 +540,14 @@ static void test_late_taint(void)
 	slot = hmap_put(&f.taints, &tgid, NULL);
 	memcpy(slot, &t, sizeof(t)); /* the correlator's table: unaligned behind a 4-byte key */
 	gpu_flush(&f.g, 0, false);
-	if (!ASSERT_EQ(nfindings, 1, "raised at the next flush"))
+	if (!ASSERT_EQ(nfindings, 2, "raised at the next flush, closed as the process is gone"))
 		goto out;
 	ASSERT_STREQ(field(findings[0], "finding_info.types.0"), "gpu_policy", "kind");
 	ASSERT_STREQ(field(findings[0], "unmapped.bytes"), "8192", "bytes");
+	ASSERT_STREQ(field(findings[1], "activity_id"), "3", "Close");
+	ASSERT_STREQ(field(findings[1], "finding_info.uid"), field(findings[0], "finding_info.uid"),
+		     "the same finding");
+	ASSERT_STREQ(field(findings[1], "unmapped.bytes"), "8192", "final figures");
 	ASSERT_EQ(hmap_count(&f.g.procs), 0, "the process (gone) is forgotten");
 out:
 	teardown(&f);

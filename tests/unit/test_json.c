@@ -101,77 +101,106 @@ static int enc_gap(struct jbuf *jb, int cpu)
 }
 
 static const char want_file_read[] =
-	"{\"class_uid\":1001,\"class_name\":\"File System Activity\",\"category_uid\":1,\"cate"
-	"gory_name\":\"System Activity\",\"activity_id\":2,\"activity_name\":\"Read\",\"type_u"
-	"id\":100102,\"type_name\":\"File System Activity: Read\",\"severity_id\":1,\"severity"
-	"\":\"Informational\",\"status_id\":1,\"status\":\"Success\",\"time\":1700000000123,\""
-	"metadata\":{\"version\":\"1.1.0\",\"product\":{\"name\":\"datatrail\",\"vendor_name\""
-	":\"datatrail\",\"version\":\"" DT_VERSION "\"}},\"device\":{\"hostname\":\"gpu-node-7\",\"type"
-	"_id\":0},\"file\":{\"path\":\"/data/faces/\\\"quoted\\\"\\tdir/caf\xc3""\xa9"" \\ufff"
-	"d.jpg\",\"name\":\"caf\xc3""\xa9"" \\ufffd.jpg\",\"type_id\":1,\"uid\":\"259:3:184467"
-	"44073709551615\"},\"actor\":{\"process\":{\"pid\":4242,\"name\":\"py\\\\thon\",\"cmd_"
-	"line\":\"python3 train.py --msg \\\"a\\\\b\\\"\\n\\u0001\\u001f end\",\"file\":{\"pat"
-	"h\":\"/usr/bin/python3.11\",\"name\":\"python3.11\"},\"user\":{\"uid\":\"4294967295\""
-	"}}},\"unmapped\":{\"dataset\":\"faces\",\"classification\":\"restricted\",\"bytes\":0"
-	",\"ops\":1,\"access\":\"mmap\"}}\n";
+	"{\"class_uid\":1001,\"class_name\":\"File System Activity\",\"category_uid\":1,"
+	"\"category_name\":\"System Activity\",\"activity_id\":2,\"activity_name\":\"Read"
+	"\",\"type_uid\":100102,\"type_name\":\"File System Activity: Read\",\"severity_i"
+	"d\":1,\"severity\":\"Informational\",\"status_id\":1,\"status\":\"Success\",\"ti"
+	"me\":1700000000123,\"metadata\":{\"version\":\"1.8.0\",\"uid\":\"3a476ad1-4dcd-8"
+	"8d0-aa67-90427e6c8359\",\"profiles\":[\"host\"],\"product\":{\"name\":\"datatrai"
+	"l\",\"vendor_name\":\"datatrail\",\"version\":\"" DT_VERSION "\"}},\"device\":{"
+	"\"hostname\":\"gpu-node-7\",\"uid\":\"9a371f29eed4a644\",\"type_id\":1,\"type\":"
+	"\"Server\"},\"count\":1,\"file\":{\"path\":\"/data/faces/\\\"quoted\\\"\\tdir/ca"
+	"f\xc3""\xa9"" \\ufffd.jpg\",\"name\":\"caf\xc3""\xa9"" \\ufffd.jpg\",\"type_id\""
+	":1,\"type\":\"Regular File\",\"uid\":\"259:3:18446744073709551615\",\"confidenti"
+	"ality_id\":6,\"confidentiality\":\"Restricted\"},\"actor\":{\"process\":{\"uid\""
+	":\"e08ebfe020983006\",\"pid\":4242,\"name\":\"py\\\\thon\",\"cmd_line\":\"python"
+	"3 train.py --msg \\\"a\\\\b\\\"\\n\\u0001\\u001f end\",\"file\":{\"path\":\"/usr"
+	"/bin/python3.11\",\"name\":\"python3.11\",\"type_id\":1,\"type\":\"Regular File"
+	"\"},\"user\":{\"uid\":\"4294967295\"}}},\"unmapped\":{\"dataset\":\"faces\",\"by"
+	"tes\":0,\"access\":\"mmap\"}}\n";
 static const char want_file_rename[] =
-	"{\"class_uid\":1001,\"class_name\":\"File System Activity\",\"category_uid\":1,\"cate"
-	"gory_name\":\"System Activity\",\"activity_id\":5,\"activity_name\":\"Rename\",\"type"
-	"_uid\":100105,\"type_name\":\"File System Activity: Rename\",\"severity_id\":1,\"seve"
-	"rity\":\"Informational\",\"status_id\":1,\"status\":\"Success\",\"time\":170000000012"
-	"3,\"metadata\":{\"version\":\"1.1.0\",\"product\":{\"name\":\"datatrail\",\"vendor_na"
-	"me\":\"datatrail\",\"version\":\"" DT_VERSION "\"}},\"device\":{\"hostname\":\"gpu-node-7\",\""
-	"type_id\":0},\"file\":{\"path\":\"/data/faces/\\\"quoted\\\"\\tdir/caf\xc3""\xa9"" \\"
-	"ufffd.jpg\",\"name\":\"caf\xc3""\xa9"" \\ufffd.jpg\",\"type_id\":1,\"uid\":\"259:3:18"
-	"446744073709551615\"},\"actor\":{\"process\":{\"pid\":4242,\"name\":\"py\\\\thon\",\""
-	"cmd_line\":\"python3 train.py --msg \\\"a\\\\b\\\"\\n\\u0001\\u001f end\",\"file\":{"
-	"\"path\":\"/usr/bin/python3.11\",\"name\":\"python3.11\"},\"user\":{\"uid\":\"4294967"
-	"295\"}}},\"unmapped\":{\"dataset\":\"faces\",\"classification\":\"restricted\",\"byte"
-	"s\":0,\"ops\":1,\"access\":\"rename\"}}\n";
+	"{\"class_uid\":1001,\"class_name\":\"File System Activity\",\"category_uid\":1,"
+	"\"category_name\":\"System Activity\",\"activity_id\":5,\"activity_name\":\"Rena"
+	"me\",\"type_uid\":100105,\"type_name\":\"File System Activity: Rename\",\"severi"
+	"ty_id\":1,\"severity\":\"Informational\",\"status_id\":1,\"status\":\"Success\","
+	"\"time\":1700000000123,\"metadata\":{\"version\":\"1.8.0\",\"uid\":\"6dcee23c-8d"
+	"6b-8767-bba3-1f5b08af8410\",\"profiles\":[\"host\"],\"product\":{\"name\":\"data"
+	"trail\",\"vendor_name\":\"datatrail\",\"version\":\"" DT_VERSION "\"}},\"device"
+	"\":{\"hostname\":\"gpu-node-7\",\"uid\":\"9a371f29eed4a644\",\"type_id\":1,\"typ"
+	"e\":\"Server\"},\"count\":1,\"file\":{\"path\":\"/data/faces/\\\"quoted\\\"\\tdi"
+	"r/caf\xc3""\xa9"" \\ufffd.jpg\",\"name\":\"caf\xc3""\xa9"" \\ufffd.jpg\",\"type_"
+	"id\":1,\"type\":\"Regular File\",\"uid\":\"259:3:18446744073709551615\",\"confid"
+	"entiality_id\":6,\"confidentiality\":\"Restricted\"},\"actor\":{\"process\":{\"u"
+	"id\":\"e08ebfe020983006\",\"pid\":4242,\"name\":\"py\\\\thon\",\"cmd_line\":\"py"
+	"thon3 train.py --msg \\\"a\\\\b\\\"\\n\\u0001\\u001f end\",\"file\":{\"path\":\""
+	"/usr/bin/python3.11\",\"name\":\"python3.11\",\"type_id\":1,\"type\":\"Regular F"
+	"ile\"},\"user\":{\"uid\":\"4294967295\"}}},\"unmapped\":{\"dataset\":\"faces\","
+	"\"bytes\":0,\"access\":\"rename\"}}\n";
 static const char want_finding[] =
-	"{\"class_uid\":2004,\"class_name\":\"Detection Finding\",\"category_uid\":2,\"categor"
-	"y_name\":\"Findings\",\"activity_id\":2,\"activity_name\":\"Update\",\"type_uid\":200"
-	"402,\"severity_id\":4,\"severity\":\"High\",\"status_id\":1,\"status\":\"New\",\"time"
-	"\":94,\"metadata\":{\"version\":\"1.1.0\",\"product\":{\"name\":\"datatrail\",\"vendo"
-	"r_name\":\"datatrail\",\"version\":\"" DT_VERSION "\"}},\"device\":{\"hostname\":\"h\\\"ost\","
-	"\"type_id\":0},\"finding_info\":{\"uid\":\"datatrail:h:exfiltration:42\",\"title\":\""
-	"python3 sent 1.0 GiB of \\\"faces\\\" to 203.0.113.10\",\"types\":[\"exfiltration\"],"
-	"\"created_time\":5,\"first_seen_time\":5,\"last_seen_time\":94,\"attacks\":[{\"techni"
-	"que\":{\"uid\":\"T1048\",\"name\":\"Exfiltration Over Alternative Protocol\"},\"tacti"
-	"c\":{\"uid\":\"TA0010\",\"name\":\"Exfiltration\"}}]},\"evidences\":[{\"process\":{\""
-	"pid\":4242,\"name\":\"python3\",\"cmd_line\":\"python3 up.py\",\"file\":{\"path\":\"/"
-	"usr/bin/python3.11\",\"name\":\"python3.11\"},\"user\":{\"uid\":\"1000\"},\"parent_pr"
-	"ocess\":{\"pid\":4000,\"name\":\"bash\",\"cmd_line\":\"bash -c \\\"python3 up.py\\\""
-	"\",\"file\":{\"path\":\"/bin/bash\",\"name\":\"bash\"},\"user\":{\"uid\":\"1000\"},\""
-	"parent_process\":{\"pid\":1,\"name\":\"systemd\",\"cmd_line\":\"\",\"file\":{\"path\""
-	":\"/lib/systemd/systemd\",\"name\":\"systemd\"},\"user\":{\"uid\":\"0\"}}}},\"dst_end"
-	"point\":{\"ip\":\"203.0.113.10\",\"port\":443},\"connection_info\":{\"protocol_name\""
-	":\"tcp\"},\"file\":{\"path\":\"/tmp/out\\\\copy.bin\",\"name\":\"out\\\\copy.bin\"}}]"
-	",\"resources\":[{\"uid\":\"faces\",\"name\":\"faces\",\"type\":\"dataset\",\"labels\""
-	":[\"restricted\",\"PII\",\"gdpr \\\"art. 9\\\"\"]}],\"unmapped\":{\"kind\":\"exfiltra"
-	"tion\",\"dataset\":\"faces\",\"classification\":\"restricted\",\"bytes\":1073741824,"
-	"\"ops\":16384,\"operations\":\"write,truncate\",\"via\":{\"hop\":\"pipe\",\"from_pid"
-	"\":77}}}\n";
+	"{\"class_uid\":2004,\"class_name\":\"Detection Finding\",\"category_uid\":2,\"ca"
+	"tegory_name\":\"Findings\",\"activity_id\":2,\"activity_name\":\"Update\",\"type"
+	"_uid\":200402,\"type_name\":\"Detection Finding: Update\",\"severity_id\":4,\"se"
+	"verity\":\"High\",\"status_id\":1,\"status\":\"New\",\"time\":94,\"message\":\"p"
+	"ython3 sent 1.0 GiB of \\\"faces\\\" to 203.0.113.10\",\"metadata\":{\"version\""
+	":\"1.8.0\",\"uid\":\"a4c35798-809b-8fff-96dd-89f2e0271822\",\"profiles\":[\"host"
+	"\",\"data_classification\"],\"product\":{\"name\":\"datatrail\",\"vendor_name\":"
+	"\"datatrail\",\"version\":\"" DT_VERSION "\"}},\"device\":{\"hostname\":\"h\\\"o"
+	"st\",\"uid\":\"074ca875ec6a78a7\",\"type_id\":1,\"type\":\"Server\"},\"count\":1"
+	"6384,\"start_time\":5,\"end_time\":94,\"finding_info\":{\"uid\":\"datatrail:h:ex"
+	"filtration:42\",\"title\":\"python3 sent 1.0 GiB of \\\"faces\\\" to 203.0.113.1"
+	"0\",\"types\":[\"exfiltration\"],\"analytic\":{\"uid\":\"exfiltration\",\"name\""
+	":\"exfiltration\",\"type_id\":1,\"type\":\"Rule\"},\"created_time\":5,\"first_se"
+	"en_time\":5,\"last_seen_time\":94,\"modified_time\":94,\"attacks\":[{\"technique"
+	"\":{\"uid\":\"T1048\",\"name\":\"Exfiltration Over Alternative Protocol\"},\"tac"
+	"tic\":{\"uid\":\"TA0010\",\"name\":\"Exfiltration\"},\"version\":\"v17\"}]},\"ev"
+	"idences\":[{\"process\":{\"uid\":\"946e04fdc90e4125\",\"pid\":4242,\"name\":\"py"
+	"thon3\",\"cmd_line\":\"python3 up.py\",\"file\":{\"path\":\"/usr/bin/python3.11"
+	"\",\"name\":\"python3.11\",\"type_id\":1,\"type\":\"Regular File\"},\"user\":{\""
+	"uid\":\"1000\"},\"parent_process\":{\"uid\":\"edec9b194e6c8eee\",\"pid\":4000,\""
+	"name\":\"bash\",\"cmd_line\":\"bash -c \\\"python3 up.py\\\"\",\"file\":{\"path"
+	"\":\"/bin/bash\",\"name\":\"bash\",\"type_id\":1,\"type\":\"Regular File\"},\"us"
+	"er\":{\"uid\":\"1000\"},\"parent_process\":{\"uid\":\"5441ff7b39f63226\",\"pid\""
+	":1,\"name\":\"systemd\",\"cmd_line\":\"\",\"file\":{\"path\":\"/lib/systemd/syst"
+	"emd\",\"name\":\"systemd\",\"type_id\":1,\"type\":\"Regular File\"},\"user\":{\""
+	"uid\":\"0\"}}}},\"dst_endpoint\":{\"ip\":\"203.0.113.10\",\"port\":443},\"connec"
+	"tion_info\":{\"direction_id\":2,\"direction\":\"Outbound\",\"protocol_name\":\"t"
+	"cp\",\"protocol_num\":6},\"file\":{\"path\":\"/tmp/out\\\\copy.bin\",\"name\":\""
+	"out\\\\copy.bin\",\"type_id\":1,\"type\":\"Regular File\"}}],\"resources\":[{\"u"
+	"id\":\"faces\",\"name\":\"faces\",\"type\":\"dataset\",\"labels\":[\"restricted"
+	"\",\"PII\",\"gdpr \\\"art. 9\\\"\"],\"data_classifications\":[{\"confidentiality"
+	"_id\":6,\"confidentiality\":\"Restricted\"}]}],\"unmapped\":{\"bytes\":107374182"
+	"4,\"operations\":\"write,truncate\",\"via\":{\"hop\":\"pipe\",\"from_pid\":77}}}"
+	"\n";
 static const char want_gap_cpu[] =
-	"{\"class_uid\":2004,\"class_name\":\"Detection Finding\",\"category_uid\":2,\"categor"
-	"y_name\":\"Findings\",\"activity_id\":1,\"activity_name\":\"Create\",\"type_uid\":200"
-	"401,\"severity_id\":3,\"severity\":\"Medium\",\"time\":3,\"metadata\":{\"version\":\""
-	"1.1.0\",\"product\":{\"name\":\"datatrail\",\"vendor_name\":\"datatrail\",\"version\""
-	":\"" DT_VERSION "\"}},\"device\":{\"hostname\":\"gpu-node-7\",\"type_id\":0},\"finding_info\":"
-	"{\"uid\":\"datatrail:gpu-node-7:visibility_gap:ring_buffer:1:9\",\"title\":\"datatrai"
-	"l lost 12 records (ring_buffer) on cpu 1\",\"types\":[\"visibility_gap\"],\"created_t"
-	"ime\":3},\"unmapped\":{\"source\":\"ring_buffer\",\"cpu\":1,\"lost\":12,\"start_time"
-	"\":1,\"end_time\":3}}\n";
+	"{\"class_uid\":2004,\"class_name\":\"Detection Finding\",\"category_uid\":2,\"ca"
+	"tegory_name\":\"Findings\",\"activity_id\":1,\"activity_name\":\"Create\",\"type"
+	"_uid\":200401,\"type_name\":\"Detection Finding: Create\",\"severity_id\":3,\"se"
+	"verity\":\"Medium\",\"status_id\":1,\"status\":\"New\",\"time\":3,\"message\":\""
+	"datatrail lost 12 records (ring_buffer) on cpu 1\",\"metadata\":{\"version\":\"1"
+	".8.0\",\"uid\":\"6dd7151c-4ab3-8c7a-9e6c-2b2ba5ee9eb5\",\"profiles\":[\"host\"],"
+	"\"product\":{\"name\":\"datatrail\",\"vendor_name\":\"datatrail\",\"version\":\""
+	"" DT_VERSION "\"}},\"device\":{\"hostname\":\"gpu-node-7\",\"uid\":\"9a371f29eed"
+	"4a644\",\"type_id\":1,\"type\":\"Server\"},\"count\":12,\"start_time\":1,\"end_t"
+	"ime\":3,\"finding_info\":{\"uid\":\"datatrail:gpu-node-7:visibility_gap:ring_buf"
+	"fer:1:9\",\"title\":\"datatrail lost 12 records (ring_buffer) on cpu 1\",\"types"
+	"\":[\"visibility_gap\"],\"analytic\":{\"uid\":\"visibility_gap\",\"name\":\"visi"
+	"bility_gap\",\"type_id\":1,\"type\":\"Rule\"},\"created_time\":3},\"unmapped\":{"
+	"\"source\":\"ring_buffer\",\"cpu\":1}}\n";
 static const char want_gap[] =
-	"{\"class_uid\":2004,\"class_name\":\"Detection Finding\",\"category_uid\":2,\"categor"
-	"y_name\":\"Findings\",\"activity_id\":1,\"activity_name\":\"Create\",\"type_uid\":200"
-	"401,\"severity_id\":3,\"severity\":\"Medium\",\"time\":3,\"metadata\":{\"version\":\""
-	"1.1.0\",\"product\":{\"name\":\"datatrail\",\"vendor_name\":\"datatrail\",\"version\""
-	":\"" DT_VERSION "\"}},\"device\":{\"hostname\":\"gpu-node-7\",\"type_id\":0},\"finding_info\":"
-	"{\"uid\":\"datatrail:gpu-node-7:visibility_gap:ring_buffer:-1:9\",\"title\":\"datatra"
-	"il lost 12 records (ring_buffer)\",\"types\":[\"visibility_gap\"],\"created_time\":3}"
-	",\"unmapped\":{\"source\":\"ring_buffer\",\"cpu\":-1,\"lost\":12,\"start_time\":1,\"e"
-	"nd_time\":3}}\n";
+	"{\"class_uid\":2004,\"class_name\":\"Detection Finding\",\"category_uid\":2,\"ca"
+	"tegory_name\":\"Findings\",\"activity_id\":1,\"activity_name\":\"Create\",\"type"
+	"_uid\":200401,\"type_name\":\"Detection Finding: Create\",\"severity_id\":3,\"se"
+	"verity\":\"Medium\",\"status_id\":1,\"status\":\"New\",\"time\":3,\"message\":\""
+	"datatrail lost 12 records (ring_buffer)\",\"metadata\":{\"version\":\"1.8.0\",\""
+	"uid\":\"4fa25d5a-9c04-8192-a3d0-eec8a4de59f3\",\"profiles\":[\"host\"],\"product"
+	"\":{\"name\":\"datatrail\",\"vendor_name\":\"datatrail\",\"version\":\""
+	"" DT_VERSION "\"}},\"device\":{\"hostname\":\"gpu-node-7\",\"uid\":\"9a371f29eed"
+	"4a644\",\"type_id\":1,\"type\":\"Server\"},\"count\":12,\"start_time\":1,\"end_t"
+	"ime\":3,\"finding_info\":{\"uid\":\"datatrail:gpu-node-7:visibility_gap:ring_buf"
+	"fer:-1:9\",\"title\":\"datatrail lost 12 records (ring_buffer)\",\"types\":[\"vi"
+	"sibility_gap\"],\"analytic\":{\"uid\":\"visibility_gap\",\"name\":\"visibility_g"
+	"ap\",\"type_id\":1,\"type\":\"Rule\"},\"created_time\":3},\"unmapped\":{\"source"
+	"\":\"ring_buffer\",\"cpu\":-1}}\n";
 static void test_exact_lines(void)
 {
 	struct jbuf jb;
@@ -494,7 +523,11 @@ static void test_ocsf_file_read(void)
 		cJSON *u = OBJ(doc, "unmapped");
 
 		ASSERT_STREQ(cJSON_GetStringValue(OBJ(u, "dataset")), "faces", "dataset");
-		ASSERT_STREQ(cJSON_GetStringValue(OBJ(u, "classification")), "restricted", "label");
+		ASSERT_STREQ(cJSON_GetStringValue(OBJ(OBJ(doc, "file"), "confidentiality")),
+			     "Restricted", "label");
+		ASSERT_EQ(cJSON_GetNumberValue(OBJ(OBJ(doc, "file"), "confidentiality_id")), 6,
+			  "label id");
+		ASSERT_EQ(NUM("count"), 3, "ops");
 		ASSERT_EQ(cJSON_GetNumberValue(OBJ(u, "bytes")), 123456, "bytes");
 		ASSERT_STREQ(cJSON_GetStringValue(OBJ(u, "access")), "mmap", "access");
 	}
@@ -522,8 +555,9 @@ static void test_ocsf_gap(void)
 		     "types[0]");
 	ASSERT_STREQ(cJSON_GetStringValue(OBJ(fi, "uid")), "datatrail:h:visibility_gap:ring_buffer:1:1",
 		     "uid");
-	ASSERT_EQ(cJSON_GetNumberValue(OBJ(OBJ(doc, "unmapped"), "lost")), 12, "lost");
-	ASSERT_EQ(cJSON_GetNumberValue(OBJ(OBJ(doc, "unmapped"), "start_time")), 1, "window start");
+	ASSERT_EQ(NUM("count"), 12, "lost");
+	ASSERT_EQ(NUM("start_time"), 1, "window start");
+	ASSERT_EQ(NUM("end_time"), 3, "window end");
 	cJSON_Delete(doc);
 out:
 	jb_free(&jb);
@@ -552,7 +586,7 @@ static void test_ocsf_gap_update(void)
 		     "datatrail:h:visibility_gap:kafka_spool_full_events:-1:3", "uid");
 	ASSERT_EQ(cJSON_GetNumberValue(OBJ(fi, "created_time")), 1, "created at the start");
 	ASSERT_EQ(cJSON_GetNumberValue(OBJ(fi, "modified_time")), 5, "modified at the report");
-	ASSERT_EQ(cJSON_GetNumberValue(OBJ(OBJ(doc, "unmapped"), "lost")), 40, "running count");
+	ASSERT_EQ(NUM("count"), 40, "running count");
 	cJSON_Delete(doc);
 out:
 	jb_free(&jb);

@@ -15,6 +15,7 @@
 
 #include "config.h"
 #include "kafka.h"
+#include "ocsf.h"
 #include "spool.h"
 #include "test.h"
 
@@ -144,7 +145,21 @@ struct msgs {
 	int n;
 	char key[MAXMSG][64];
 	char val[MAXMSG][256];
+	char hdr[MAXMSG][192]; /* "class|severity|version|node" from the message headers */
 };
+
+/* The value of header @name of @m as a string; "" when missing. */
+static void header(rd_kafka_message_t *m, const char *name, char *out, size_t n)
+{
+	rd_kafka_headers_t *h = NULL;
+	const void *v;
+	size_t len;
+
+	out[0] = 0;
+	if (rd_kafka_message_headers(m, &h) || rd_kafka_header_get_last(h, name, &v, &len))
+		return;
+	snprintf(out, n, "%.*s", (int)len, (const char *)v);
+}
 
 /* Reads @topic from the beginning until @want messages came or @ms passed. */
 static void consume(const struct fx *f, const char *topic, int want, int ms, struct msgs *out)
@@ -171,8 +186,15 @@ static void consume(const struct fx *f, const char *topic, int want, int ms, str
 		if (!m->err && out->n < MAXMSG) {
 			snprintf(out->key[out->n], sizeof(out->key[0]), "%.*s", (int)m->key_len,
 				 (const char *)m->key);
+			char c[16], sv[16], v[16], node[128];
+
 			snprintf(out->val[out->n], sizeof(out->val[0]), "%.*s", (int)m->len,
 				 (const char *)m->payload);
+			header(m, "ocsf_class_uid", c, sizeof(c));
+			header(m, "ocsf_severity_id", sv, sizeof(sv));
+			header(m, "ocsf_version", v, sizeof(v));
+			header(m, "node", node, sizeof(node));
+			snprintf(out->hdr[out->n], sizeof(out->hdr[0]), "%s|%s|%s|%s", c, sv, v, node);
 			out->n++;
 		}
 		rd_kafka_message_destroy(m);
@@ -563,7 +585,44 @@ out:
 	fx_fini(&f);
 }
 
+/* OCSF lines carry their class, severity, version and node as headers, for routing. */
+static void test_ocsf_headers(void)
+{
+	static const struct ocsf_ctx octx = { .hostname = "gpu-node-7" };
+	struct gap_record g = { .start_ns = 1000000, .end_ns = 3000000, .source = "ring_buffer",
+				.cpu = -1, .lost = 12, .seq = 1 };
+	struct kafka_sink *ks = NULL;
+	struct config *cfg = NULL;
+	struct jbuf jb;
+	struct msgs m;
+	struct fx f;
+
+	jb_init(&jb);
+	if (!fx_init(&f))
+		goto out;
+	cfg = make_config(&f, NULL, NULL, "");
+	ks = open_sink(cfg);
+	if (!ks)
+		goto out;
+	if (!ASSERT_OK(ocsf_visibility_gap(&jb, &octx, &g), "encode"))
+		goto out;
+	ASSERT_OK(kafka_sink_produce(ks, SPOOL_FINDINGS, jb.buf, jb.len), "gap");
+	ASSERT_OK(produce_str(ks, SPOOL_FINDINGS, "{\"not\":%d}\n", 1), "not OCSF");
+	ASSERT_TRUE(poll_drained(ks, 10000), "spool drains");
+	consume(&f, TOPIC_F, 2, 5000, &m);
+	if (!ASSERT_EQ(m.n, 2, "both delivered"))
+		goto out;
+	ASSERT_STREQ(m.hdr[0], "2004|3|" OCSF_VERSION "|gpu-node-7", "headers of the gap");
+	ASSERT_STREQ(m.hdr[1], "|||test-host", "no OCSF fields: empty, node from the host id");
+out:
+	kafka_sink_close(ks, 1000);
+	config_free(cfg);
+	fx_fini(&f);
+	jb_free(&jb);
+}
+
 TEST_MAIN("kafka", TEST_CASE(test_delivered_and_acked), TEST_CASE(test_events_only_when_asked),
 	  TEST_CASE(test_broker_down_then_up), TEST_CASE(test_reopen_reproduces_spool),
 	  TEST_CASE(test_errors_logged_once), TEST_CASE(test_bad_properties),
-	  TEST_CASE(test_reload_secrets), TEST_CASE(test_fatal_error_new_producer))
+	  TEST_CASE(test_reload_secrets), TEST_CASE(test_fatal_error_new_producer),
+	  TEST_CASE(test_ocsf_headers))
