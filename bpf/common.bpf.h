@@ -119,6 +119,10 @@ static __always_inline void dt_proc_from_task(struct dt_proc *p, struct task_str
 	p->args[0] = 0;
 	p->args_len = 0;
 	p->pad = 0;
+	/* A process first seen here still runs some file: the one its mm maps as its exe. */
+	p->exe_ino = BPF_CORE_READ(task, mm, exe_file, f_inode, i_ino);
+	p->exe_dev = BPF_CORE_READ(task, mm, exe_file, f_inode, i_sb, s_dev);
+	p->pad2 = 0;
 }
 
 /* Marks the current process as tracked, creating its entry if the agent never saw it. */

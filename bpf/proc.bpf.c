@@ -74,6 +74,12 @@ int BPF_PROG(dt_exec, struct task_struct *task, pid_t old_pid, struct linux_binp
 	dt_proc_from_task(p, task);
 	p->flags = flags | DT_PROC_EXECED;
 	bpf_probe_read_kernel_str(p->exe, sizeof(p->exe), BPF_CORE_READ(bprm, filename));
+	/*
+	 * The file exec opened (after #! and binfmt_misc, the interpreter): a path can be bind
+	 * mounted over, chrooted, relative or re-pointed, the inode the kernel runs cannot.
+	 */
+	p->exe_ino = BPF_CORE_READ(bprm, file, f_inode, i_ino);
+	p->exe_dev = BPF_CORE_READ(bprm, file, f_inode, i_sb, s_dev);
 	start = BPF_CORE_READ(task, mm, arg_start);
 	end = BPF_CORE_READ(task, mm, arg_end);
 	len = end - start;

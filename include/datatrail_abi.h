@@ -155,6 +155,14 @@ struct dt_proc {
 	char args[DT_ARGS_LEN]; /* argv, NUL-separated, truncated */
 	__u32 args_len;
 	__u32 pad;
+	/*
+	 * The file the process runs, as the kernel opened it at exec (bprm->file), inherited at
+	 * fork: what allowed_readers/allowed_writers executables are compared with, never the
+	 * path string. 0/0: unknown (a kernel thread, a process the map never saw run).
+	 */
+	__u64 exe_ino;
+	__u32 exe_dev; /* the kernel's encoding, like dt_inode_key.dev */
+	__u32 pad2;
 };
 
 struct dt_ev_file_access {
@@ -315,9 +323,9 @@ DT_STATIC_SIZE(struct dt_inode_key, 16);
 DT_STATIC_SIZE(struct dt_inode_val, 8);
 DT_STATIC_SIZE(struct dt_acc_key, 24);
 DT_STATIC_SIZE(struct dt_acc_val, 48);
-DT_STATIC_SIZE(struct dt_proc, 560);
+DT_STATIC_SIZE(struct dt_proc, 576);
 DT_STATIC_SIZE(struct dt_ev_file_access, 72);
-DT_STATIC_SIZE(struct dt_ev_proc_exec, 584);
+DT_STATIC_SIZE(struct dt_ev_proc_exec, 600);
 DT_STATIC_SIZE(struct dt_ev_proc_exit, 32);
 DT_STATIC_SIZE(struct dt_ev_classify, 568);
 DT_STATIC_SIZE(struct dt_taint, 64);

@@ -647,6 +647,7 @@ static void reload_inventory(struct agent *a)
 		fprintf(stderr, "datatrail: reload: %s; the inventory in force stays\n", eb.msg);
 		return;
 	}
+	inventory_resolve_exes(inv, stderr, "datatrail: reload: ");
 	err = kstate_sync_inodes(ifd, dfd, inv);
 	if (err) {
 		/* The map may now hold part of each: put the old inventory back in full. */
@@ -1081,6 +1082,7 @@ int agent_run(const struct agent_opts *opts)
 		fprintf(stderr, "datatrail: %s\n", eb.msg);
 		goto out_free;
 	}
+	inventory_resolve_exes(a.inv, stderr, "datatrail: ");
 	err = sink_open(&a.events, "events", opts->events_path, &eb);
 	if (err) {
 		fprintf(stderr, "datatrail: %s\n", eb.msg);
@@ -1258,6 +1260,12 @@ int agent_run(const struct agent_opts *opts)
 			kafka_sink_poll(a.kafka, 0);
 		if (now_ns(CLOCK_MONOTONIC) >= next_flush) {
 			proctab_tick(&a.pt);
+			/*
+			 * An upgrade replaces an allowed program by a new inode (rename): the
+			 * few paths are stat()ed again each flush, before its counters are judged.
+			 */
+			if (inventory_resolve_exes(a.inv, stderr, "datatrail: "))
+				pl_exes(&a.pl);
 			flush_periodic(&a);
 			check_stats(&a);
 			check_kafka(&a);

@@ -1,11 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0
 /* correlator.c - findings from aggregates; see correlator.h and docs/findings.md. */
 #include <arpa/inet.h>
-#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "correlator.h"
 
@@ -100,72 +98,12 @@ const char *const *finding_kind_attacks(enum finding_kind k)
 }
 
 /*
- * realpath() answers at most RP_TTL_NS old. acl_allows() runs on every counter delta of a
- * dataset whose ACL names executables, and realpath() costs a syscall or more per path
- * component: 3.6 M events/s per core fell to 0.85 M with one executable in the ACL. The few
- * paths in play (the ACL's, the readers' executables) fit in a small direct-mapped table; a
- * symlink changed under one (update-alternatives) is seen within the TTL.
+ * A process passes an executable list only by running one of its files: the (device, inode)
+ * the kernel opened at exec against those the inventory's paths resolved to on the host. A
+ * path string proves nothing (bind mounts, chroots, relative execs, re-pointed symlinks can
+ * all put another program behind it); an unknown identity (0) matches nothing.
  */
-#define RP_SLOTS 16
-#define RP_TTL_NS (5 * 1000000000ULL)
-
-struct rp_slot {
-	uint64_t at_ns; /* 0: empty */
-	bool ok;	/* realpath() succeeded */
-	char path[PATH_MAX];
-	char real[PATH_MAX];
-};
-
-static struct rp_slot rp_cache[RP_SLOTS];
-
-static uint64_t mono_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ULL + ts.tv_nsec;
-}
-
-/* realpath() of @path, or NULL; the answer lives until the next call. */
-static const char *cached_realpath(const char *path)
-{
-	size_t n = strlen(path);
-	struct rp_slot *s;
-	uint64_t now;
-
-	if (n >= PATH_MAX)
-		return NULL;
-	s = &rp_cache[hash_fnv1a(HASH_FNV1A_INIT, path, n) % RP_SLOTS];
-	now = mono_ns();
-	if (!s->at_ns || now - s->at_ns > RP_TTL_NS || strcmp(s->path, path)) {
-		memcpy(s->path, path, n + 1);
-		s->ok = realpath(path, s->real) != NULL;
-		s->at_ns = now;
-	}
-	return s->ok ? s->real : NULL;
-}
-
-/*
- * execve() records the path it was given (/usr/bin/python3), an inventory may name the file
- * it leads to (/usr/bin/python3.11): equal as strings, or once symlinks are resolved.
- */
-static bool same_file(const char *a, const char *b)
-{
-	char ra[PATH_MAX];
-	const char *r;
-
-	if (!strcmp(a, b))
-		return true;
-	/* Copied out: both answers may come from one slot. */
-	r = cached_realpath(a);
-	if (!r)
-		return false;
-	memcpy(ra, r, strlen(r) + 1);
-	r = cached_realpath(b);
-	return r && !strcmp(ra, r);
-}
-
-bool acl_allows(const struct inv_acl *acl, uint32_t uid, const char *exe)
+bool acl_allows(const struct inv_acl *acl, uint32_t uid, uint32_t exe_dev, uint64_t exe_ino)
 {
 	bool uid_ok = acl->n_uids == 0, exe_ok = acl->n_exes == 0;
 
@@ -173,8 +111,8 @@ bool acl_allows(const struct inv_acl *acl, uint32_t uid, const char *exe)
 		return false;
 	for (size_t i = 0; i < acl->n_uids && !uid_ok; i++)
 		uid_ok = acl->uids[i] == uid;
-	for (size_t i = 0; i < acl->n_exes && !exe_ok; i++)
-		exe_ok = exe && same_file(acl->exes[i], exe);
+	for (size_t i = 0; i < acl->n_exes && !exe_ok && exe_ino; i++)
+		exe_ok = acl->exe_ids[i].ino == exe_ino && acl->exe_ids[i].dev == exe_dev;
 	return uid_ok && exe_ok;
 }
 
@@ -435,18 +373,11 @@ static void finding_progress(struct correlator *c, const struct finding_key *k,
 		emit_finding(c, k, s, false);
 }
 
-static uint64_t proc_start(struct correlator *c, uint32_t tgid, char *exe, size_t n)
+static uint64_t proc_start(struct correlator *c, uint32_t tgid)
 {
 	struct proc_info pi;
 
-	if (proctab_get(c->pt, tgid, &pi)) {
-		if (exe)
-			exe[0] = 0;
-		return 0;
-	}
-	if (exe)
-		snprintf(exe, n, "%s", pi.exe);
-	return pi.start_ns;
+	return proctab_get(c->pt, tgid, &pi) ? 0 : pi.start_ns;
 }
 
 static void file_finding(struct correlator *c, enum finding_kind kind, const struct dt_acc_key *k,
@@ -477,14 +408,14 @@ void corr_file(struct correlator *c, const struct dt_acc_key *k, const struct dt
 	       uint64_t delta, uint64_t dops)
 {
 	const struct inv_dataset *ds;
-	char exe[DT_EXE_LEN];
+	struct proc_info pi;
 	uint64_t start;
 
 	if (v->dataset == DT_DATASET_AGENT) {
 		/* Reading the agent's files is no harm (an operator's trace cat); changing them is. */
 		if (!(k->access & DT_ACC_READS))
 			file_finding(c, FK_AGENT_TAMPER, k, v, 0, delta, dops, true,
-				     proc_start(c, k->tgid, NULL, 0));
+				     proc_start(c, k->tgid));
 		return;
 	}
 	if (v->dataset >= c->inv->n_datasets)
@@ -501,7 +432,7 @@ void corr_file(struct correlator *c, const struct dt_acc_key *k, const struct dt
 
 		if (!(k->access & DT_ACC_WRITE) || !t)
 			return;
-		start = proc_start(c, k->tgid, NULL, 0);
+		start = proc_start(c, k->tgid);
 		for (uint32_t i = 0; i < c->inv->n_datasets && i < DT_TAINT_WORDS * 64; i++) {
 			uint32_t bit = i < DT_TAINT_OVERFLOW ? i : DT_TAINT_OVERFLOW;
 
@@ -513,16 +444,19 @@ void corr_file(struct correlator *c, const struct dt_acc_key *k, const struct dt
 		}
 		return;
 	}
-	start = proc_start(c, k->tgid, exe, sizeof(exe));
+	/* Unknown to the process table: no start time, no executable, so no executable ACL. */
+	if (proctab_get(c->pt, k->tgid, &pi))
+		memset(&pi, 0, sizeof(pi));
+	start = pi.start_ns;
 	if (k->access & DT_ACC_READS) {
 		if (ds->readers.present && ds->label != DT_LABEL_PUBLIC &&
-		    !acl_allows(&ds->readers, v->uid, exe))
+		    !acl_allows(&ds->readers, v->uid, pi.exe_dev, pi.exe_ino))
 			file_finding(c, FK_UNAUTHORIZED_READ, k, v, v->dataset, delta, dops, false,
 				     start);
 		return;
 	}
 	/* Without allowed_writers a dataset is immutable: every change is tampering. */
-	if (!acl_allows(&ds->writers, v->uid, exe))
+	if (!acl_allows(&ds->writers, v->uid, pi.exe_dev, pi.exe_ino))
 		file_finding(c, FK_DATASET_TAMPER, k, v, v->dataset, delta, dops, true, start);
 }
 
@@ -532,7 +466,7 @@ void corr_egress(struct correlator *c, const struct dt_egress_key *k, const stru
 
 	if (is_loopback(k->addr))
 		return;
-	start = proc_start(c, k->tgid, NULL, 0);
+	start = proc_start(c, k->tgid);
 	for (uint32_t w = 0; w < DT_TAINT_WORDS; w++) {
 		for (uint64_t bits = v->taint.ds[w]; bits; bits &= bits - 1) {
 			uint32_t i = w * 64 + __builtin_ctzll(bits);
@@ -571,7 +505,7 @@ void corr_agent(struct correlator *c, const struct dt_ev_agent *e)
 	struct finding_state *s;
 	char path[sizeof(e->path) + 1];
 
-	fk.start_ns = proc_start(c, e->tgid, NULL, 0);
+	fk.start_ns = proc_start(c, e->tgid);
 	fk.dataset = 0;
 	fk.target[0] = e->kind;
 	fk.target[1] = (uint8_t)e->sig;

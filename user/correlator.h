@@ -66,8 +66,12 @@ void corr_flush(struct correlator *c);
 const char *finding_kind_name(enum finding_kind k);
 /* ATT&CK then ATLAS techniques of a kind, as ocsf_attacks() takes them; NULL if none. */
 const char *const *finding_kind_attacks(enum finding_kind k);
-/* Whether (@uid, @exe) passes @acl: each non-empty list must contain the value. */
-bool acl_allows(const struct inv_acl *acl, uint32_t uid, const char *exe);
+/*
+ * Whether a process of @uid running the file (@exe_dev, @exe_ino) passes @acl: each non-empty
+ * list must contain it; executables by their resolved inode (inventory_resolve_exes()), never
+ * by path. @exe_ino 0 (unknown) passes no executable list.
+ */
+bool acl_allows(const struct inv_acl *acl, uint32_t uid, uint32_t exe_dev, uint64_t exe_ino);
 /* Whether the dataset may be sent to (@addr v4-mapped or IPv6, @port). */
 bool egress_allowed(const struct inv_dataset *ds, const uint8_t addr[16], uint16_t port);
 /* 1..5 from the label, the kind and the volume; see docs/findings.md. */

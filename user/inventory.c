@@ -225,6 +225,9 @@ static int parse_acl(const struct loader *l, const cJSON *ds, const char *key,
 		ret = parse_strings(l, v, field, true, &acl->exes, &acl->n_exes);
 		if (ret)
 			return ret;
+		acl->exe_ids = calloc(acl->n_exes ? acl->n_exes : 1, sizeof(*acl->exe_ids));
+		if (!acl->exe_ids)
+			return fail_nomem(l);
 	}
 	return 0;
 }
@@ -897,6 +900,96 @@ static void free_acl(struct inv_acl *acl)
 {
 	free(acl->uids);
 	free_strv(acl->exes, acl->n_exes);
+	free(acl->exe_ids);
+}
+
+/* Whether @path came before entry (@ds, @which, @e) in the order inventory_resolve_exes() walks. */
+static bool exe_seen_before(const struct inventory *inv, size_t ds, int which, size_t e,
+			    const char *path)
+{
+	for (size_t i = 0; i <= ds; i++) {
+		for (int w = 0; w < 2; w++) {
+			const struct inv_acl *acl = w ? &inv->datasets[i].writers
+						       : &inv->datasets[i].readers;
+
+			for (size_t j = 0; j < acl->n_exes; j++) {
+				if (i == ds && w == which && j == e)
+					return false;
+				if (!strcmp(acl->exes[j], path))
+					return true;
+			}
+		}
+	}
+	return false;
+}
+
+static void log_exe(const struct inventory *inv, FILE *log, const char *prefix, const char *path,
+		    const struct inv_exe *was, const struct inv_exe *now)
+{
+	fprintf(log, "%sinventory '%s': allowed executable '%s': ", prefix, inv->file, path);
+	if (now->err)
+		fprintf(log, "%s: allows no process\n", strerror(-now->err));
+	else if (was->ino == now->ino && was->dev == now->dev)
+		fprintf(log, "changed in place (device %u:%u inode %" PRIu64 ")\n", now->dev >> 20,
+			now->dev & 0xfffff, now->ino);
+	else if (!was->ino)
+		fprintf(log, "device %u:%u inode %" PRIu64 "\n", now->dev >> 20, now->dev & 0xfffff,
+			now->ino);
+	else
+		fprintf(log, "device %u:%u inode %" PRIu64 " (was %u:%u inode %" PRIu64 ")\n",
+			now->dev >> 20, now->dev & 0xfffff, now->ino, was->dev >> 20,
+			was->dev & 0xfffff, was->ino);
+}
+
+size_t inventory_resolve_exes(struct inventory *inv, FILE *log, const char *prefix)
+{
+	size_t changed = 0;
+
+	for (size_t i = 0; i < inv->n_datasets; i++) {
+		for (int w = 0; w < 2; w++) {
+			struct inv_acl *acl = w ? &inv->datasets[i].writers : &inv->datasets[i].readers;
+
+			for (size_t j = 0; j < acl->n_exes; j++) {
+				struct inv_exe now = {}, *e = &acl->exe_ids[j];
+				struct stat st;
+
+				/* The path is absolute (the parser insists): no working directory in it. */
+				if (stat(acl->exes[j], &st)) {
+					now.err = -errno;
+				} else {
+					now.ino = st.st_ino;
+					now.dev = dt_kdev(st.st_dev);
+					now.mtime_ns = (int64_t)st.st_mtim.tv_sec * 1000000000 +
+						       st.st_mtim.tv_nsec;
+				}
+				if (now.ino == e->ino && now.dev == e->dev &&
+				    now.mtime_ns == e->mtime_ns && now.err == e->err &&
+				    (e->ino || e->err))
+					continue;
+				changed++;
+				if (log && !exe_seen_before(inv, i, w, j, acl->exes[j]))
+					log_exe(inv, log, prefix ? prefix : "", acl->exes[j], e, &now);
+				*e = now;
+			}
+		}
+	}
+	return changed;
+}
+
+void inventory_set_exe(struct inventory *inv, const char *path, uint32_t dev, uint64_t ino)
+{
+	for (size_t i = 0; i < inv->n_datasets; i++) {
+		for (int w = 0; w < 2; w++) {
+			struct inv_acl *acl = w ? &inv->datasets[i].writers : &inv->datasets[i].readers;
+
+			for (size_t j = 0; j < acl->n_exes; j++) {
+				if (strcmp(acl->exes[j], path))
+					continue;
+				acl->exe_ids[j] = (struct inv_exe){ .ino = ino, .dev = dev,
+								    .err = ino ? 0 : -ENOENT };
+			}
+		}
+	}
 }
 
 void inventory_free(struct inventory *inv)

@@ -6,6 +6,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include "datatrail_abi.h"
 #include "errbuf.h"
@@ -18,12 +19,25 @@ struct inv_cidr {
 	uint16_t port;
 };
 
+/*
+ * An allowed executable as stat() on the host found it: the file a process must run to be
+ * allowed. Its path string alone allows nothing (a bind mount, chroot or relative exec can
+ * put another program at it).
+ */
+struct inv_exe {
+	uint64_t ino; /* 0: not resolved (never looked, missing): matches no process */
+	uint32_t dev; /* the kernel's encoding, see dt_kdev() */
+	int err;      /* the last stat()'s -errno, or 0 */
+	int64_t mtime_ns;
+};
+
 /* allowed_readers / allowed_writers; present is false when the inventory leaves it out. */
 struct inv_acl {
 	bool present;
 	uint32_t *uids;
 	size_t n_uids;
 	char **exes;
+	struct inv_exe *exe_ids; /* exes[i] resolved: inventory_resolve_exes() */
 	size_t n_exes;
 };
 
@@ -104,6 +118,19 @@ const struct inv_inode *inventory_find(const struct inventory *inv, uint32_t dev
 
 /* Writes the `inventory check` summary: datasets, files and bytes, in total and by label. */
 void inventory_summary(const struct inventory *inv, FILE *out);
+
+/*
+ * Resolves every allowed executable to the (device, inode) that stat() finds at its absolute
+ * path now, from the caller's root, symlinks followed. Until the first call none is resolved
+ * and an ACL with executables allows no process; callers that judge live processes call it
+ * after each load and then every few seconds, as a package upgrade replaces a program by a
+ * new inode. Returns how many entries changed (device, inode or mtime; a first failure
+ * counts too) and, with @log, writes one line per changed path, each prefixed by @prefix.
+ */
+size_t inventory_resolve_exes(struct inventory *inv, FILE *log, const char *prefix);
+
+/* Replay: every allowed executable named @path is (@dev, @ino), as the recording agent saw it. */
+void inventory_set_exe(struct inventory *inv, const char *path, uint32_t dev, uint64_t ino);
 
 /* "public" ... "restricted"; "none" for DT_LABEL_NONE. */
 const char *dt_label_name(enum dt_label label);

@@ -216,6 +216,8 @@ static int cmd_inventory(int argc, char **argv)
 		return 1;
 	}
 	inventory_summary(inv, stdout);
+	/* What each allowed executable stands for now: the file, not the path, is what allows. */
+	inventory_resolve_exes(inv, stdout, "  ");
 	inventory_free(inv);
 	return 0;
 }

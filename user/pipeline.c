@@ -148,6 +148,23 @@ void pl_free(struct pipeline *pl)
 		pl->pt->observe = NULL;
 }
 
+/* Appends @n bytes to the growing buffer (*@buf, *@len, *@cap); 0 or -ENOMEM. */
+static int grow_append(char **buf, size_t *len, size_t *cap, const void *data, size_t n)
+{
+	if (*len + n > *cap) {
+		size_t ncap = (*len + n) * 2;
+		char *nb = realloc(*buf, ncap);
+
+		if (!nb)
+			return -ENOMEM;
+		*buf = nb;
+		*cap = ncap;
+	}
+	memcpy(*buf + *len, data, n);
+	*len += n;
+	return 0;
+}
+
 int pl_record_to(struct pipeline *pl, struct trace_writer *w)
 {
 	struct dt_rec_meta m = { .mono_to_real_ns = pl->octx.mono_to_real_ns,
@@ -158,6 +175,7 @@ int pl_record_to(struct pipeline *pl, struct trace_writer *w)
 	snprintf(m.hostname, sizeof(m.hostname), "%s", pl->hostname);
 	record(pl, DT_REC_META, &m, sizeof(m), now);
 	record(pl, DT_REC_INVENTORY, pl->inv->text, pl->inv->text_len, now);
+	pl_exes(pl);
 	return pl->trace_errors ? -EIO : 0;
 }
 
@@ -166,6 +184,37 @@ void pl_set_inventory(struct pipeline *pl, const struct inventory *inv)
 	pl->inv = inv;
 	corr_set_inventory(&pl->corr, inv);
 	record(pl, DT_REC_INVENTORY, inv->text, inv->text_len, mono_now());
+	pl_exes(pl);
+}
+
+void pl_exes(struct pipeline *pl)
+{
+	size_t len = 0, cap = 0;
+	char *buf = NULL;
+
+	if (!pl->trace)
+		return;
+	for (size_t i = 0; i < pl->inv->n_datasets; i++) {
+		for (int w = 0; w < 2; w++) {
+			const struct inv_dataset *ds = &pl->inv->datasets[i];
+			const struct inv_acl *acl = w ? &ds->writers : &ds->readers;
+
+			for (size_t j = 0; j < acl->n_exes; j++) {
+				struct dt_rec_exe e = { .ino = acl->exe_ids[j].ino,
+							.dev = acl->exe_ids[j].dev,
+							.len = strlen(acl->exes[j]) + 1 };
+
+				if (grow_append(&buf, &len, &cap, &e, sizeof(e)) ||
+				    grow_append(&buf, &len, &cap, acl->exes[j], e.len)) {
+					free(buf);
+					pl->trace_errors++;
+					return;
+				}
+			}
+		}
+	}
+	record(pl, DT_REC_EXES, buf ? buf : "", len, mono_now());
+	free(buf);
 }
 
 void pl_slots(struct pipeline *pl)
@@ -174,23 +223,14 @@ void pl_slots(struct pipeline *pl)
 	char *ids = NULL;
 
 	for (size_t i = 0; i < pl->inv->n_datasets; i++) {
-		size_t n = strlen(pl->inv->datasets[i].id) + 1;
+		const char *id = pl->inv->datasets[i].id;
 
-		if (len + n > cap) {
-			char *ni;
-
-			cap = (len + n) * 2;
-			ni = realloc(ids, cap);
-			if (!ni) {
-				free(ids);
-				pl->trace_errors++;
-				return;
-			}
-			ids = ni;
+		if (grow_append(&ids, &len, &cap, id, strlen(id)) ||
+		    grow_append(&ids, &len, &cap, "\n", 1)) {
+			free(ids);
+			pl->trace_errors++;
+			return;
 		}
-		memcpy(ids + len, pl->inv->datasets[i].id, n);
-		ids[len + n - 1] = '\n';
-		len += n;
 	}
 	record(pl, DT_REC_SLOTS, ids ? ids : "", len, mono_now());
 	free(ids);

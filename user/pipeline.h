@@ -59,9 +59,12 @@ int pl_init(struct pipeline *pl, const struct inventory *inv, struct proctab *pt
 	    pl_out_fn finding_out, void *out_ctx);
 void pl_free(struct pipeline *pl);
 
-/* Starts recording: writes the run's META and INVENTORY records. */
+/* Starts recording: writes the run's META, INVENTORY and EXES records. */
 int pl_record_to(struct pipeline *pl, struct trace_writer *w);
+/* The inventory (resolved, see inventory_resolve_exes()) takes effect; INVENTORY and EXES recorded. */
 void pl_set_inventory(struct pipeline *pl, const struct inventory *inv);
+/* Records the inventory's allowed executables as now resolved: replay judges with the same. */
+void pl_exes(struct pipeline *pl);
 /* Records which dataset each index stands for (after kstate_align()): replay aligns alike. */
 void pl_slots(struct pipeline *pl);
 

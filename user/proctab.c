@@ -7,10 +7,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <bpf/bpf.h>
 
+#include "errbuf.h"
 #include "proctab.h"
 
 void proctab_init(struct proctab *pt, int procs_fd)
@@ -58,6 +60,8 @@ void proc_info_from_dt(struct proc_info *out, const struct dt_proc *p)
 	out->comm[sizeof(out->comm) - 1] = 0;
 	memcpy(out->exe, p->exe, sizeof(out->exe));
 	out->exe[sizeof(out->exe) - 1] = 0;
+	out->exe_dev = p->exe_dev;
+	out->exe_ino = p->exe_ino;
 	join_args(out->cmdline, sizeof(out->cmdline), p->args,
 		  p->args_len < DT_ARGS_LEN ? p->args_len : DT_ARGS_LEN);
 }
@@ -81,6 +85,7 @@ int proc_info_from_procfs(uint32_t pid, struct proc_info *out)
 {
 	char path[64], buf[1024], *p;
 	unsigned long long start;
+	struct stat st;
 	unsigned int ppid;
 	ssize_t n;
 
@@ -122,6 +127,10 @@ int proc_info_from_procfs(uint32_t pid, struct proc_info *out)
 	snprintf(path, sizeof(path), "/proc/%u/exe", pid);
 	n = readlink(path, out->exe, sizeof(out->exe) - 1);
 	out->exe[n > 0 ? n : 0] = 0;
+	if (!stat(path, &st)) {
+		out->exe_dev = dt_kdev(st.st_dev);
+		out->exe_ino = st.st_ino;
+	}
 	snprintf(path, sizeof(path), "/proc/%u/cmdline", pid);
 	n = read_file(path, buf, DT_ARGS_LEN);
 	if (n > 0)
@@ -167,6 +176,11 @@ static int lookup(struct proctab *pt, uint32_t pid, struct proc_info *out)
 			if (!proc_info_from_procfs(pid, &live) && live.ppid == out->ppid) {
 				memcpy(out->exe, live.exe, sizeof(out->exe));
 				memcpy(out->cmdline, live.cmdline, sizeof(out->cmdline));
+				/* The kernel's view of the running file, where it had one, wins. */
+				if (!out->exe_ino) {
+					out->exe_dev = live.exe_dev;
+					out->exe_ino = live.exe_ino;
+				}
 			}
 		}
 		proctab_put(pt, out);
@@ -241,6 +255,8 @@ int proctab_seed(int procs_fd)
 		p.start_ns = pi.start_ns;
 		memcpy(p.comm, pi.comm, sizeof(p.comm));
 		memcpy(p.exe, pi.exe, sizeof(p.exe));
+		p.exe_dev = pi.exe_dev;
+		p.exe_ino = pi.exe_ino;
 		n = strlen(pi.cmdline);
 		memcpy(p.args, pi.cmdline, n < DT_ARGS_LEN ? n : DT_ARGS_LEN);
 		p.args_len = n < DT_ARGS_LEN ? n : DT_ARGS_LEN;

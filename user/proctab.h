@@ -17,6 +17,12 @@ struct proc_info {
 	char comm[DT_COMM_LEN];
 	char exe[DT_EXE_LEN];
 	char cmdline[DT_ARGS_LEN + 1]; /* argv joined by spaces */
+	/*
+	 * The file it runs (struct dt_proc exe_dev/exe_ino; /proc/PID/exe for processes older
+	 * than the agent): what executable ACLs compare. 0/0: unknown, allowed nowhere.
+	 */
+	uint32_t exe_dev;
+	uint64_t exe_ino;
 };
 
 /*
@@ -75,7 +81,10 @@ void proctab_update(struct proctab *pt, const struct dt_proc *p);
 /* Converts the kernel's record (NUL-separated args) into @out. */
 void proc_info_from_dt(struct proc_info *out, const struct dt_proc *p);
 
-/* Reads /proc/@pid; 0 or -errno (-ENOENT once it has exited). */
+/*
+ * Reads /proc/@pid; 0 or -errno (-ENOENT once it has exited). The exe's (dev, ino) come from
+ * stat() of /proc/@pid/exe, which the kernel resolves to the file the process runs.
+ */
 int proc_info_from_procfs(uint32_t pid, struct proc_info *out);
 
 /* Puts every process now in /proc into the kernel map, so their children inherit an identity. */

@@ -3,6 +3,7 @@
 #ifndef DT_RECORDS_H
 #define DT_RECORDS_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #include "datatrail_abi.h"
@@ -24,7 +25,17 @@ enum dt_rec_type {
 	DT_REC_STOP = 0x106,      /* the agent stopped: final updates */
 	DT_REC_GAP = 0x107,       /* struct dt_rec_gap: a visibility gap was reported */
 	DT_REC_SLOTS = 0x108,     /* dataset ids by kernel index, one per line, after each INVENTORY */
+	DT_REC_EXES = 0x109,      /* struct dt_rec_exe entries: allowed executables as resolved */
 };
+
+/*
+ * DT_REC_PROC records of traces written before proc_info had exe_dev/exe_ino are this long:
+ * replay takes them as processes whose executable is unknown, allowed by no executable list.
+ */
+#define PROC_INFO_V1_SIZE 560
+_Static_assert(offsetof(struct proc_info, exe_dev) <= PROC_INFO_V1_SIZE &&
+		       sizeof(struct proc_info) > PROC_INFO_V1_SIZE,
+	       "proc_info: the fields before exe_dev are what old traces hold");
 
 struct dt_rec_meta {
 	int64_t mono_to_real_ns;
@@ -39,6 +50,18 @@ struct dt_rec_file {
 	uint64_t delta;
 	uint64_t dops;
 	/* followed by the path, NUL-terminated */
+};
+
+/*
+ * One allowed executable path and the (device, inode) the agent resolved it to, after each
+ * INVENTORY and whenever a re-resolution changed one. A DT_REC_EXES record is a run of these,
+ * each followed by its path (len bytes, NUL included); ino 0: not found, allows nothing.
+ * Traces without them replay with every executable unresolved: executable lists allow nobody.
+ */
+struct dt_rec_exe {
+	uint64_t ino;
+	uint32_t dev;
+	uint32_t len;
 };
 
 struct dt_rec_egress {

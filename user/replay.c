@@ -170,6 +170,24 @@ static int on_slots(struct replay *r, const char *data, uint32_t len)
 	return 0;
 }
 
+/* The recording agent's resolution of the allowed executables, for whichever inventory judges. */
+static void on_exes(struct replay *r, const char *data, uint32_t len)
+{
+	struct dt_rec_exe e;
+
+	for (uint32_t off = 0; len - off >= sizeof(e);) {
+		const char *path = data + off + sizeof(e);
+
+		memcpy(&e, data + off, sizeof(e));
+		if (!e.len || e.len > len - off - sizeof(e) || path[e.len - 1])
+			return;
+		inventory_set_exe(r->recorded, path, e.dev, e.ino);
+		if (r->override)
+			inventory_set_exe(r->override, path, e.dev, e.ino);
+		off += sizeof(e) + e.len;
+	}
+}
+
 static void note_hop(struct replay *r, const struct dt_ev_taint *e)
 {
 	struct hop_rec *h;
@@ -291,9 +309,21 @@ static int feed(struct replay *r, uint16_t type, const void *data, uint32_t len)
 		pl_egress(&r->pl, &e.key, &e.val);
 		return 0;
 	}
-	case DT_REC_PROC:
-		if (len >= sizeof(struct proc_info))
-			proctab_put(&r->pt, data);
+	case DT_REC_PROC: {
+		struct proc_info pi = {};
+
+		/* An older agent's record: no executable identity, so no executable list allows it. */
+		if (len >= sizeof(pi))
+			memcpy(&pi, data, sizeof(pi));
+		else if (len >= PROC_INFO_V1_SIZE)
+			memcpy(&pi, data, offsetof(struct proc_info, exe_dev));
+		else
+			return 0;
+		proctab_put(&r->pt, &pi);
+		return 0;
+	}
+	case DT_REC_EXES:
+		on_exes(r, data, len);
 		return 0;
 	case DT_REC_GONE:
 		if (len >= sizeof(uint32_t))

@@ -87,7 +87,8 @@ static void test_layouts(void)
 	CHECK(dt_proc, F(struct dt_proc, tgid), F(struct dt_proc, ppid), F(struct dt_proc, uid),
 	      F(struct dt_proc, flags), F(struct dt_proc, start_ns), F(struct dt_proc, comm),
 	      F(struct dt_proc, exe), F(struct dt_proc, args), F(struct dt_proc, args_len),
-	      F(struct dt_proc, pad));
+	      F(struct dt_proc, pad), F(struct dt_proc, exe_ino), F(struct dt_proc, exe_dev),
+	      F(struct dt_proc, pad2));
 	CHECK(dt_ev_file_access, F(struct dt_ev_file_access, hdr), F(struct dt_ev_file_access, key),
 	      F(struct dt_ev_file_access, tid), F(struct dt_ev_file_access, uid),
 	      F(struct dt_ev_file_access, dataset), F(struct dt_ev_file_access, label),

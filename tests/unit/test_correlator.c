@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /* test_correlator.c - findings from synthetic aggregates: kinds, keys, thresholds, ACLs, severities. */
 #include <cjson/cJSON.h>
+#include <errno.h>
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
@@ -76,7 +77,7 @@ static int setup(struct fixture *f, const char *datasets_json)
 	struct dt_proc p = {};
 	int err;
 
-	snprintf(text, sizeof(text), datasets_json, dir, dir);
+	snprintf(text, sizeof(text), datasets_json, dir, dir, dir, dir);
 	err = inventory_parse(text, strlen(text), "test.json", &f->inv, &eb);
 	if (!ASSERT_OK(err, eb.msg))
 		return -1;
@@ -266,37 +267,132 @@ static void test_tamper_and_derived_copy(void)
 static void test_acl_and_severity(void)
 {
 	uint32_t uids[] = { 1001 };
-	char *exes[] = { "/usr/bin/python3.11" };
-	struct inv_acl both = { .present = true, .uids = uids, .n_uids = 1, .exes = exes, .n_exes = 1 };
+	char *exes[] = { "/usr/bin/python3.11", "/usr/bin/missing" };
+	struct inv_exe ids[] = { { .ino = 1234, .dev = 8 << 20 | 1 }, { .err = -ENOENT } };
+	struct inv_acl both = { .present = true, .uids = uids, .n_uids = 1, .exes = exes,
+				.exe_ids = ids, .n_exes = 2 };
+	struct inv_acl only_exe = { .present = true, .exes = exes, .exe_ids = ids, .n_exes = 2 };
 	struct inv_acl only_uid = { .present = true, .uids = uids, .n_uids = 1 };
 	struct inv_acl none = { .present = true };
 
-	ASSERT_TRUE(acl_allows(&both, 1001, "/usr/bin/python3.11"), "uid and exe");
-	ASSERT_FALSE(acl_allows(&both, 1001, "/usr/bin/cat"), "wrong exe");
-	ASSERT_FALSE(acl_allows(&both, 0, "/usr/bin/python3.11"), "wrong uid");
-	ASSERT_TRUE(acl_allows(&only_uid, 1001, "/usr/bin/cat"), "any exe");
-	ASSERT_FALSE(acl_allows(&none, 0, "/x"), "empty lists allow nobody");
-	exes[0] = "/usr/bin/python3";
-	ASSERT_TRUE(acl_allows(&both, 1001, "/usr/bin/python3"), "same string");
-	{
-		char real[PATH_MAX];
-
-		if (ASSERT_TRUE(realpath("/usr/bin/python3", real) != NULL, "realpath")) {
-			ASSERT_TRUE(acl_allows(&both, 1001, real), "symlink resolved");
-			/* The second answer comes from the realpath() cache: the same. */
-			ASSERT_TRUE(acl_allows(&both, 1001, real), "symlink resolved, cached");
-		}
-		ASSERT_FALSE(acl_allows(&both, 1001, "/usr/bin/cat"), "other exe, cached");
-		ASSERT_FALSE(acl_allows(&both, 1001, "/nonexistent/python3"), "missing exe");
-		exes[0] = "/nonexistent/python3";
-		ASSERT_FALSE(acl_allows(&both, 1001, "/usr/bin/python3.11"), "missing ACL exe");
-		ASSERT_TRUE(acl_allows(&both, 1001, "/nonexistent/python3"), "missing, same string");
-		exes[0] = "/usr/bin/python3";
-	}
+	ASSERT_TRUE(acl_allows(&both, 1001, 8 << 20 | 1, 1234), "uid and exe inode");
+	ASSERT_FALSE(acl_allows(&both, 1001, 8 << 20 | 1, 1235), "other inode");
+	ASSERT_FALSE(acl_allows(&both, 1001, 8 << 20 | 2, 1234), "same inode, other device");
+	ASSERT_FALSE(acl_allows(&both, 0, 8 << 20 | 1, 1234), "wrong uid");
+	ASSERT_FALSE(acl_allows(&both, 1001, 0, 0), "unknown exe");
+	ASSERT_TRUE(acl_allows(&only_exe, 77, 8 << 20 | 1, 1234), "any uid");
+	ASSERT_FALSE(acl_allows(&only_exe, 77, 0, 0), "unknown exe, any uid");
+	ASSERT_TRUE(acl_allows(&only_uid, 1001, 0, 0), "any exe, even unknown");
+	ASSERT_FALSE(acl_allows(&none, 0, 8 << 20 | 1, 1234), "empty lists allow nobody");
+	ids[0].ino = 0;
+	ASSERT_FALSE(acl_allows(&only_exe, 77, 8 << 20 | 1, 1234), "unresolved entry");
 	ASSERT_EQ(finding_severity(FK_EXFILTRATION, DT_LABEL_INTERNAL, 10), 2, "internal exfil");
 	ASSERT_EQ(finding_severity(FK_EXFILTRATION, DT_LABEL_RESTRICTED, 1 << 20), 5, "big exfil");
 	ASSERT_EQ(finding_severity(FK_DERIVED_COPY, DT_LABEL_PUBLIC, 10), 1, "floor");
 	ASSERT_EQ(finding_severity(FK_DATASET_TAMPER, DT_LABEL_CONFIDENTIAL, 0), 4, "tamper");
+}
+
+/* A process named like the allowed executable, or run from another file, reads: by inode only. */
+static const char *exe_dataset =
+	"{\"datasets\": [{\"id\": \"faces\", \"classification\": \"restricted\","
+	" \"paths\": [\"%s/faces\"],"
+	" \"allowed_readers\": {\"executables\": [\"%s/bin/tool\", \"%s/bin/link\"]},"
+	" \"allowed_writers\": {\"executables\": [\"%s/bin/tool\"]}}]}";
+
+static void add_proc(struct fixture *f, uint32_t tgid, const char *exe, const struct stat *st)
+{
+	struct dt_proc p = { .tgid = tgid, .ppid = 1, .start_ns = tgid };
+
+	snprintf(p.comm, sizeof(p.comm), "tool");
+	snprintf(p.exe, sizeof(p.exe), "%s", exe);
+	if (st) {
+		p.exe_dev = dt_kdev(st->st_dev);
+		p.exe_ino = st->st_ino;
+	}
+	proctab_update(&f->pt, &p);
+}
+
+static int reads(struct fixture *f, uint32_t tgid, uint32_t access)
+{
+	struct dt_acc_key k = { .tgid = tgid, .dev = 1, .ino = 2, .access = access };
+	struct dt_acc_val v = { .bytes = 4096, .ops = 1, .dataset = 0, .uid = 0 };
+
+	reset_lines();
+	corr_file(&f->c, &k, &v, 4096, 1);
+	return nlines;
+}
+
+static void test_exe_acl_by_inode(void)
+{
+	char bin[64], tool[80], link[80], other[80], copy[80];
+	struct stat st_tool, st_other, st_new;
+	struct fixture f;
+	FILE *fp;
+
+	snprintf(bin, sizeof(bin), "%s/bin", dir);
+	snprintf(tool, sizeof(tool), "%s/tool", bin);
+	snprintf(link, sizeof(link), "%s/link", bin);
+	snprintf(other, sizeof(other), "%s/other", bin);
+	snprintf(copy, sizeof(copy), "%s/tool.new", bin);
+	if (!ASSERT_OK(mkdir(bin, 0755), "mkdir bin"))
+		return;
+	fp = fopen(tool, "w");
+	if (fp)
+		fclose(fp);
+	fp = fopen(other, "w");
+	if (fp)
+		fclose(fp);
+	ASSERT_OK(symlink("tool", link), "symlink");
+	if (!ASSERT_OK(stat(tool, &st_tool), "stat tool") ||
+	    !ASSERT_OK(stat(other, &st_other), "stat other") || setup(&f, exe_dataset))
+		goto out_files;
+
+	ASSERT_EQ(reads(&f, 4000001, DT_ACC_READ), 1, "not resolved yet: nobody allowed");
+	/* tool in both lists, and link, which leads to it. */
+	ASSERT_EQ(inventory_resolve_exes(f.inv, NULL, NULL), 3, "three entries resolved");
+	ASSERT_EQ(f.inv->datasets[0].readers.exe_ids[1].ino, st_tool.st_ino, "link: its target");
+	ASSERT_EQ(inventory_resolve_exes(f.inv, NULL, NULL), 0, "nothing changed");
+
+	add_proc(&f, 4000002, tool, &st_tool);
+	ASSERT_EQ(reads(&f, 4000002, DT_ACC_READ), 0, "the allowed file reads");
+	ASSERT_EQ(reads(&f, 4000002, DT_ACC_WRITE), 0, "the allowed file writes");
+	/* What a bind mount, chroot or re-pointed symlink shows: the path, another file. */
+	add_proc(&f, 4000003, tool, &st_other);
+	ASSERT_EQ(reads(&f, 4000003, DT_ACC_READ), 1, "allowed path, other file");
+	ASSERT_STREQ(field(0, "finding_info.types.0"), "unauthorized_read", "kind");
+	ASSERT_STREQ(field(0, "evidences.0.process.pid"), "4000003", "pid");
+	ASSERT_STREQ(field(0, "evidences.0.process.file.path"), tool, "exe as execed");
+	ASSERT_EQ(reads(&f, 4000003, DT_ACC_WRITE), 1, "allowed path, other file writes");
+	ASSERT_STREQ(field(0, "finding_info.types.0"), "dataset_tamper", "tamper kind");
+	/* A relative exec or a symlink to the allowed file: another string, the same file. */
+	add_proc(&f, 4000004, "./usr/bin/whatever", &st_tool);
+	ASSERT_EQ(reads(&f, 4000004, DT_ACC_READ), 0, "any path, the allowed file");
+	add_proc(&f, 4000005, tool, NULL);
+	ASSERT_EQ(reads(&f, 4000005, DT_ACC_READ), 1, "unknown file, allowed path");
+
+	/* An upgrade: a new file renamed over the allowed path. */
+	fp = fopen(copy, "w");
+	if (fp)
+		fclose(fp);
+	ASSERT_OK(rename(copy, tool), "rename over");
+	ASSERT_OK(stat(tool, &st_new), "stat new");
+	ASSERT_EQ(inventory_resolve_exes(f.inv, NULL, NULL), 3, "re-resolved");
+	add_proc(&f, 4000006, tool, &st_new);
+	ASSERT_EQ(reads(&f, 4000006, DT_ACC_READ), 0, "the new file reads");
+	add_proc(&f, 4000007, tool, &st_tool);
+	ASSERT_EQ(reads(&f, 4000007, DT_ACC_READ), 1, "the replaced file no longer");
+	/* Gone: nothing is allowed, until a trace's record says what it was (replay). */
+	unlink(tool);
+	ASSERT_EQ(inventory_resolve_exes(f.inv, NULL, NULL), 3, "gone");
+	ASSERT_EQ(reads(&f, 4000006, DT_ACC_READ), 1, "gone: nobody");
+	inventory_set_exe(f.inv, tool, dt_kdev(st_new.st_dev), st_new.st_ino);
+	ASSERT_EQ(reads(&f, 4000006, DT_ACC_READ), 0, "set as recorded");
+	teardown(&f);
+out_files:
+	unlink(link);
+	unlink(tool);
+	unlink(other);
+	rmdir(bin);
 }
 
 static void test_setup_dir(void)
@@ -324,4 +420,5 @@ static void test_teardown_dir(void)
 TEST_MAIN("correlator", TEST_CASE(test_setup_dir), TEST_CASE(test_exfiltration_lifecycle),
 	  TEST_CASE(test_exfiltration_not_raised), TEST_CASE(test_unauthorized_read),
 	  TEST_CASE(test_tamper_and_derived_copy), TEST_CASE(test_acl_and_severity),
+	  TEST_CASE(test_exe_acl_by_inode),
 	  TEST_CASE(test_teardown_dir))

@@ -509,6 +509,50 @@ static void test_parse_in_memory(void)
 	inventory_free(inv);
 }
 
+/* Executables allow by the file their path leads to: resolved on demand, changes told once per path. */
+static void test_resolve_exes(void)
+{
+	static const char text[] =
+		"{\"datasets\": [{\"id\": \"a\", \"classification\": \"internal\", \"paths\": [\"/x\"],"
+		" \"allowed_readers\": {\"executables\": [\"/nonexistent/dt-exe\", \"/bin/sh\"]},"
+		" \"allowed_writers\": {\"executables\": [\"/bin/sh\"]}}]}";
+	struct inventory *inv = NULL;
+	struct errbuf err = { "" };
+	const struct inv_acl *r;
+	char *log = NULL;
+	size_t loglen = 0;
+	struct stat st;
+	FILE *fp;
+
+	if (!ASSERT_OK(inventory_parse_offline(text, strlen(text), "m.json", &inv, &err), err.msg))
+		return;
+	r = &inv->datasets[0].readers;
+	ASSERT_EQ(r->exe_ids[1].ino, 0, "not resolved before the first call");
+	fp = open_memstream(&log, &loglen);
+	if (!ASSERT_TRUE(fp != NULL, "open_memstream"))
+		goto out;
+	ASSERT_EQ(inventory_resolve_exes(inv, fp, "> "), 3, "three entries, first time");
+	ASSERT_EQ(inventory_resolve_exes(inv, fp, "> "), 0, "unchanged");
+	fclose(fp);
+	ASSERT_OK(stat("/bin/sh", &st), "stat /bin/sh");
+	ASSERT_EQ(r->exe_ids[1].ino, st.st_ino, "followed to the file");
+	ASSERT_EQ(r->exe_ids[1].dev, dt_kdev(st.st_dev), "its device, kernel encoding");
+	ASSERT_EQ(inv->datasets[0].writers.exe_ids[0].ino, st.st_ino, "writers too");
+	ASSERT_EQ(r->exe_ids[0].ino, 0, "missing: nothing");
+	ASSERT_EQ(r->exe_ids[0].err, -ENOENT, "missing: why");
+	ASSERT_HAS(log, "> inventory 'm.json': allowed executable '/nonexistent/dt-exe': "
+			"No such file or directory: allows no process\n", "missing told");
+	ASSERT_HAS(log, "> inventory 'm.json': allowed executable '/bin/sh': device ", "found told");
+	/* One line per path: /bin/sh is in both lists. */
+	ASSERT_EQ(strstr(strstr(log, "'/bin/sh'") + 1, "'/bin/sh'") == NULL, 1, "told once");
+	inventory_set_exe(inv, "/nonexistent/dt-exe", 8 << 20 | 1, 77);
+	ASSERT_EQ(r->exe_ids[0].ino, 77, "set by path");
+	ASSERT_EQ(r->exe_ids[0].dev, 8 << 20 | 1, "set by path: device");
+out:
+	free(log);
+	inventory_free(inv);
+}
+
 static void test_bad_classification(void)
 {
 	char want[3 * PATH_MAX];
@@ -1069,7 +1113,8 @@ static void test_world_writable_refused(void)
 TEST_MAIN("inventory", TEST_CASE(test_world_writable_refused), TEST_CASE(test_load_valid), TEST_CASE(test_find),
 	  TEST_CASE(test_symlink_root), TEST_CASE(test_same_label_overlap),
 	  TEST_CASE(test_label_conflict), TEST_CASE(test_syntax_error),
-	  TEST_CASE(test_parse_in_memory), TEST_CASE(test_nul_escape_refused), TEST_CASE(test_bad_classification),
+	  TEST_CASE(test_parse_in_memory), TEST_CASE(test_nul_escape_refused),
+	  TEST_CASE(test_resolve_exes), TEST_CASE(test_bad_classification),
 	  TEST_CASE(test_missing_fields), TEST_CASE(test_wrong_types),
 	  TEST_CASE(test_relative_path), TEST_CASE(test_missing_path),
 	  TEST_CASE(test_special_file_path), TEST_CASE(test_duplicate_id),
