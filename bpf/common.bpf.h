@@ -87,10 +87,40 @@ static __always_inline int dt_inode_key_of(struct inode *inode, struct dt_inode_
 	return 0;
 }
 
+#define DT_OVL_SUPER_MAGIC 0x794c7630
+
+/*
+ * The layers below overlayfs inode @inode: the upper inode (once created or copied up) and
+ * the lower one (a file's data, a directory's topmost). Returns 1 when the upper holds the
+ * data. Either may be NULL. Costs a few probe reads, so only called for overlayfs inodes.
+ */
+extern int dt_ovl_layers(struct inode *inode, struct inode **upper, struct inode **lower) __hidden;
+
+static __always_inline bool dt_is_ovl(struct inode *inode)
+{
+	return inode->i_sb->s_magic == DT_OVL_SUPER_MAGIC;
+}
+
+/*
+ * The inode that holds @inode's data: @inode itself, or for overlayfs the layer a read is
+ * handed to (the upper once copied up, else the lower), so that reads through an overlay
+ * of a dataset count as reads of the dataset's own inode.
+ */
+static __always_inline struct inode *dt_real_inode(struct inode *inode)
+{
+	struct inode *upper, *lower;
+
+	if (!inode || !dt_is_ovl(inode))
+		return inode;
+	if (dt_ovl_layers(inode, &upper, &lower) && upper)
+		return upper;
+	return lower ? lower : (upper ? upper : inode);
+}
+
 /* The key of @f's inode (@f from dt_fd_file_btf() or a BTF argument); also returns the inode. */
 static __always_inline struct inode *dt_file_key_btf(struct file *f, struct dt_inode_key *k)
 {
-	struct inode *inode = f ? f->f_inode : NULL;
+	struct inode *inode = dt_real_inode(f ? f->f_inode : NULL);
 
 	return dt_inode_key_of(inode, k) ? NULL : inode;
 }

@@ -32,6 +32,8 @@ static __always_inline int dt_file_read(long fd, __u32 access, __u64 bytes)
 	if (!inode)
 		return 0;
 	iv = bpf_map_lookup_elem(&inodes, &ik);
+	if (!iv && dt_is_ovl(f->f_inode))
+		iv = dt_ovl_copied_up(f, &ik);
 	if (iv) {
 		dt_account(&ik, iv, access, bytes);
 		/* The agent's own files (its trace, say) hold no dataset's bytes to carry. */
@@ -213,6 +215,9 @@ static __always_inline int dt_file_open(long fd)
 	/* Device nodes are never classified; a GPU's is counted (one open program, one fd walk). */
 	if ((inode->i_mode & DT_S_IFMT) == DT_S_IFCHR)
 		return dt_gpu_opened(inode->i_rdev);
+	/* Opened for writing through an overlay: copied up already, before this exit. */
+	if (dt_is_ovl(f->f_inode) && !bpf_map_lookup_elem(&inodes, &ik) && dt_ovl_copied_up(f, &ik))
+		return 0;
 	if (!bpf_map_lookup_elem(&devs, &ik.dev))
 		return 0;
 	if (bpf_map_lookup_elem(&inodes, &ik))
