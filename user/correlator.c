@@ -280,6 +280,44 @@ static void access_list(uint32_t mask, char *buf, size_t n)
 	}
 }
 
+/* bpf() commands agent.bpf.c reports on the agent's objects (enum bpf_cmd). */
+static const char *bpf_cmd_name(unsigned int cmd)
+{
+	switch (cmd) {
+	case 2:
+		return "map_update_elem";
+	case 3:
+		return "map_delete_elem";
+	case 13:
+		return "prog_get_fd_by_id";
+	case 14:
+		return "map_get_fd_by_id";
+	case 21:
+		return "map_lookup_and_delete_elem";
+	case 22:
+		return "map_freeze";
+	case 25:
+		return "map_lookup_and_delete_batch";
+	case 26:
+		return "map_update_batch";
+	case 27:
+		return "map_delete_batch";
+	case 29:
+		return "link_update";
+	case 30:
+		return "link_get_fd_by_id";
+	case 34:
+		return "link_detach";
+	}
+	return "unknown";
+}
+
+/* Whether bpf() command @cmd changes the object rather than only opening it. */
+static bool bpf_cmd_changes(unsigned int cmd)
+{
+	return cmd != 13 && cmd != 14 && cmd != 30;
+}
+
 static void emit_finding(struct correlator *c, const struct finding_key *k,
 			 struct finding_state *s)
 {
@@ -355,6 +393,25 @@ static void emit_finding(struct correlator *c, const struct finding_key *k,
 				f.severity_id = 5;
 			else if (k->target[1] == 1 || k->target[1] == 2 || k->target[1] == 15)
 				f.severity_id = 2;
+			break;
+		}
+		if (k->target[0] == DT_AGENT_BPF_OBJ) {
+			bool change = bpf_cmd_changes(k->target[1]);
+
+			f.operations = bpf_cmd_name(k->target[1]);
+			f.object = s->path;
+			snprintf(title, sizeof(title),
+				 "%s (uid %u) %s the datatrail agent's %s (bpf %s)",
+				 chain[0].comm[0] ? chain[0].comm : "a process", s->actor_uid,
+				 change ? "changed" : "opened by id", s->path, f.operations);
+			/*
+			 * A deleted taint entry or a detached program blinds the agent; a map fd
+			 * can change it; a program or link fd is what `bpftool prog show` takes.
+			 */
+			if (change)
+				f.severity_id = 5;
+			else if (k->target[1] != 14)
+				f.severity_id = 3;
 			break;
 		}
 		f.file_path = s->path;
@@ -565,8 +622,11 @@ void corr_agent(struct correlator *c, const struct dt_ev_agent *e)
 	fk.target[1] = (uint8_t)e->sig;
 	memcpy(path, e->path, sizeof(e->path));
 	path[sizeof(e->path)] = 0;
-	if (e->kind == DT_AGENT_PIN_OPEN) {
-		/* One finding per pinned map: the path's hash, as pin paths share long prefixes. */
+	if (e->kind == DT_AGENT_PIN_OPEN || e->kind == DT_AGENT_BPF_OBJ) {
+		/*
+		 * One finding per pinned map, or per bpf() command and object: the path's (the
+		 * object's name's) hash, as pin paths share long prefixes.
+		 */
 		uint64_t h = hash_fnv1a(HASH_FNV1A_INIT, path, strlen(path));
 
 		memcpy(fk.target + 8, &h, sizeof(h));
