@@ -90,11 +90,11 @@ static __always_inline int dt_inode_key_of(struct inode *inode, struct dt_inode_
 #define DT_OVL_SUPER_MAGIC 0x794c7630
 
 /*
- * The layers below overlayfs inode @inode: the upper inode (once created or copied up) and
+ * The dentries below overlayfs inode @inode: the upper one (once created or copied up) and
  * the lower one (a file's data, a directory's topmost). Returns 1 when the upper holds the
  * data. Either may be NULL. Costs a few probe reads, so only called for overlayfs inodes.
  */
-extern int dt_ovl_layers(struct inode *inode, struct inode **upper, struct inode **lower) __hidden;
+extern int dt_ovl_layers(struct inode *inode, struct dentry **upper, struct dentry **lower) __hidden;
 
 static __always_inline bool dt_is_ovl(struct inode *inode)
 {
@@ -102,26 +102,36 @@ static __always_inline bool dt_is_ovl(struct inode *inode)
 }
 
 /*
- * The inode that holds @inode's data: @inode itself, or for overlayfs the layer a read is
- * handed to (the upper once copied up, else the lower), so that reads through an overlay
- * of a dataset count as reads of the dataset's own inode.
+ * The dentry that holds @f's data: its own, or for overlayfs the layer reads are handed to
+ * (the upper once copied up, else the lower), so that a read through an overlay of a dataset
+ * counts as a read of the dataset's own inode, and a walk up from it finds the dataset's
+ * directories. Other stacking file systems (FUSE passthrough, ecryptfs) are not seen through.
  */
-static __always_inline struct inode *dt_real_inode(struct inode *inode)
+static __always_inline struct dentry *dt_real_dentry(struct file *f)
 {
-	struct inode *upper, *lower;
+	struct dentry *upper, *lower;
 
-	if (!inode || !dt_is_ovl(inode))
-		return inode;
-	if (dt_ovl_layers(inode, &upper, &lower) && upper)
+	if (!dt_is_ovl(f->f_inode))
+		return f->f_path.dentry;
+	if (dt_ovl_layers(f->f_inode, &upper, &lower) && upper)
 		return upper;
-	return lower ? lower : (upper ? upper : inode);
+	/* Kept apart: the verifier refuses pointers the compiler would OR together. */
+	barrier_var(lower);
+	if (lower)
+		return lower;
+	barrier_var(upper);
+	if (upper)
+		return upper;
+	return f->f_path.dentry;
 }
 
-/* The key of @f's inode (@f from dt_fd_file_btf() or a BTF argument); also returns the inode. */
+/* The key of @f's (real) inode (@f from dt_fd_file_btf() or a BTF argument); also returns it. */
 static __always_inline struct inode *dt_file_key_btf(struct file *f, struct dt_inode_key *k)
 {
-	struct inode *inode = dt_real_inode(f ? f->f_inode : NULL);
+	struct inode *inode = f ? f->f_inode : NULL;
 
+	if (inode && dt_is_ovl(inode))
+		inode = dt_real_dentry(f)->d_inode;
 	return dt_inode_key_of(inode, k) ? NULL : inode;
 }
 

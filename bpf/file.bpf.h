@@ -223,7 +223,8 @@ static __always_inline int dt_file_open(long fd)
 	if (bpf_map_lookup_elem(&inodes, &ik))
 		return 0;
 
-	leaf = f->f_path.dentry;
+	/* Through an overlay: the walk goes up the layer's own directories. */
+	leaf = dt_real_dentry(f);
 	parent = leaf->d_parent;
 	if (!parent || parent == leaf || !parent->d_inode)
 		return 0;

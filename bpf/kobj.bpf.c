@@ -55,14 +55,12 @@ enum ovl_inode_flag___dt {
 	OVL_UPPERDATA___dt = 3,
 };
 
-static __always_inline struct inode *dt_dentry_inode(struct dentry *d)
+static __always_inline struct dentry *dt_btf_dentry(struct dentry *d)
 {
-	struct inode *inode = d ? BPF_CORE_READ(d, d_inode) : NULL;
-
-	return inode ? bpf_rdonly_cast(inode, bpf_core_type_id_kernel(struct inode)) : NULL;
+	return d ? bpf_rdonly_cast(d, bpf_core_type_id_kernel(struct dentry)) : NULL;
 }
 
-__hidden int dt_ovl_layers(struct inode *inode, struct inode **upper, struct inode **lower)
+__hidden int dt_ovl_layers(struct inode *inode, struct dentry **upper, struct dentry **lower)
 {
 	struct ovl_inode___dt *oi;
 	struct ovl_entry___dt *oe;
@@ -80,7 +78,7 @@ __hidden int dt_ovl_layers(struct inode *inode, struct inode **upper, struct ino
 	oi = (void *)((unsigned long)inode - bpf_core_field_offset(struct ovl_inode___dt, vfs_inode));
 	d = BPF_CORE_READ(oi, __upperdentry);
 	if (d) {
-		*upper = dt_dentry_inode(d);
+		*upper = dt_btf_dentry(d);
 		/* Without the upper-data flag (a metacopy), the data is still below. */
 		flags = BPF_CORE_READ(oi, flags);
 		data_up = !bpf_core_enum_value_exists(enum ovl_inode_flag___dt, OVL_UPPERDATA___dt) ||
@@ -101,6 +99,6 @@ __hidden int dt_ovl_layers(struct inode *inode, struct inode **upper, struct ino
 				       bpf_core_field_offset(struct ovl_entry___dt, __lowerstack) +
 				       idx * stride +
 				       bpf_core_field_offset(struct ovl_path___dt, dentry)));
-	*lower = dt_dentry_inode(d);
+	*lower = dt_btf_dentry(d);
 	return data_up;
 }

@@ -198,12 +198,13 @@ static __always_inline void dt_mark_derived(struct file *f, const struct dt_inod
 static __always_inline struct dt_inode_val *dt_ovl_copied_up(struct file *f,
 							    const struct dt_inode_key *ik)
 {
-	struct inode *upper, *lower;
+	struct dentry *upper, *lower;
 	struct dt_inode_key lk;
 	struct dt_inode_val *lv;
 	struct dt_taint t;
 
-	if (!dt_ovl_layers(f->f_inode, &upper, &lower) || !upper || dt_inode_key_of(lower, &lk))
+	if (!dt_ovl_layers(f->f_inode, &upper, &lower) || !upper || !lower ||
+	    dt_inode_key_of(lower->d_inode, &lk))
 		return NULL;
 	lv = bpf_map_lookup_elem(&inodes, &lk);
 	if (!lv || lv->dataset == DT_DATASET_AGENT)

