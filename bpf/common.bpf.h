@@ -72,6 +72,8 @@ static __always_inline void dt_submit(void *rec)
  */
 /* The current task's file behind @fd, or NULL. */
 extern struct file *dt_fd_file_btf(long fd) __hidden;
+/* @f (from a probe read) as a BTF pointer, or NULL. */
+extern struct file *dt_file_btf(struct file *f) __hidden;
 /* The socket of socket file @f, or NULL. */
 extern struct sock *dt_file_sock(struct file *f) __hidden;
 /* @sk as the AF_UNIX socket it is. */

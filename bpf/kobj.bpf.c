@@ -18,6 +18,11 @@ __hidden struct file *dt_fd_file_btf(long fd)
 	return f ? bpf_rdonly_cast(f, bpf_core_type_id_kernel(struct file)) : NULL;
 }
 
+__hidden struct file *dt_file_btf(struct file *f)
+{
+	return f ? bpf_rdonly_cast(f, bpf_core_type_id_kernel(struct file)) : NULL;
+}
+
 __hidden struct sock *dt_file_sock(struct file *f)
 {
 	struct socket *s = bpf_rdonly_cast(f->private_data, bpf_core_type_id_kernel(struct socket));

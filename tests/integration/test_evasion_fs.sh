@@ -13,9 +13,7 @@ PIDS_TO_KILL=""
 cleanup() {
 	for p in $PIDS_TO_KILL; do kill "$p" 2>/dev/null; done
 	[ -n "${AGENT_PID:-}" ] && kill -KILL "$AGENT_PID" 2>/dev/null
-	ip netns pids "$EXT" 2>/dev/null | xargs -r kill 2>/dev/null
-	ip link del "$VX" 2>/dev/null
-	ip netns del "$EXT" 2>/dev/null
+	teardown_host "$EXT" "$VX"
 	lib_cleanup
 	[ -n "${DT_KEEP:-}" ] && echo "kept $T" >&2 || rm -rf "$T"
 }
@@ -31,6 +29,7 @@ head -c 7000 /dev/urandom >"$T/ds/c.bin"
 chmod -R a+rX "$T/ds"
 # nobody may write b.bin (through the overlay, which copies it up first).
 chown nobody:nogroup "$T/ds/b.bin"
+cp "$TOP/$BUILD/tests/progs/uring_read" "$T/uring_read"
 # The unprivileged user owns the overlay's upper layer, its mount points and its pid files.
 chown nobody:nogroup "$T/up" "$T/work" "$T/ovl" "$T/bnd" "$T/run"
 cat >"$T/inv.json" <<EOF
@@ -43,9 +42,6 @@ EV=$T/events.jsonl
 FI=$T/findings.jsonl
 finding() { # kind pid field
 	$EVQ "$FI" last "$3" --where finding_info.types.0="$1" --where evidences.0.process.pid="$2"
-}
-nfindings() { # kind pid
-	$EVQ "$FI" count --where finding_info.types.0="$1" --where evidences.0.process.pid="$2"
 }
 event_of() { # pid field
 	$EVQ "$EV" values "$2" --where actor.process.pid="$1" | paste -sd, -
@@ -82,6 +78,7 @@ sh -c 'echo \$\$ >$R/cat2.pid; exec /usr/bin/cat $T/ovl/b.bin' |
 	sh -c 'echo \$\$ >$R/nc2.pid; exec /usr/bin/nc -w 10 -N 10.199.21.2 9202'
 sh -c 'echo \$\$ >$R/cat5.pid; exec /usr/bin/cat $T/ovl/late.bin' |
 	sh -c 'echo \$\$ >$R/nc5.pid; exec /usr/bin/nc -w 10 -N 10.199.21.2 9205'
+sh -c 'echo \$\$ >$R/uring.pid; exec $T/uring_read $T/ovl/c.bin' >$R/uring.out
 mount --bind $T/ds $T/bnd
 sh -c 'echo \$\$ >$R/cat3.pid; exec /usr/bin/cat $T/bnd/c.bin' |
 	sh -c 'echo \$\$ >$R/nc3.pid; exec /usr/bin/nc -w 10 -N 10.199.21.2 9203'
@@ -163,6 +160,17 @@ test_new_file_classified_through_overlay() {
 	ASSERT_EQ "$(event_of "$cat5" file.path)" "$T/ds/late.bin" "found below the dataset directory"
 	ASSERT_EQ "$(stat -c %s "$T/recv5")" 4444 "bytes received by the external host"
 	ASSERT_EQ "$(finding exfiltration "$nc5" unmapped.bytes)" 4444 "finding bytes"
+}
+
+test_io_uring_through_overlay() {
+	local uring
+	uring=$(pid_of uring)
+	ASSERT_EQ "$(cat "$T/run/uring.out")" 7000 "workload read"
+	ASSERT_EQ "$($EVQ "$EV" sum unmapped.bytes --where actor.process.pid="$uring" \
+		--where unmapped.access=io_uring)" 7000 "io_uring bytes"
+	ASSERT_EQ "$($EVQ "$EV" values file.path --where actor.process.pid="$uring" \
+		--where unmapped.access=io_uring)" "$T/ds/c.bin" "the dataset's own file"
+	ASSERT_EQ "$(event_of "$uring" unmapped.dataset)" faces "dataset"
 }
 
 test_bind_mount_in_user_namespace() {

@@ -13,9 +13,7 @@ PIDS_TO_KILL=""
 cleanup() {
 	for p in $PIDS_TO_KILL; do kill "$p" 2>/dev/null; done
 	[ -n "${AGENT_PID:-}" ] && kill -KILL "$AGENT_PID" 2>/dev/null
-	ip netns pids "$EXT" 2>/dev/null | xargs -r kill 2>/dev/null
-	ip link del "$VX" 2>/dev/null
-	ip netns del "$EXT" 2>/dev/null
+	teardown_host "$EXT" "$VX"
 	lib_cleanup
 	[ -n "${DT_KEEP:-}" ] && echo "kept $T" >&2 || rm -rf "$T"
 }
