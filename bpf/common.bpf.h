@@ -107,16 +107,20 @@ static __always_inline bool dt_is_ovl(struct inode *inode)
  * The dentry that holds @f's data: its own, or for overlayfs the layer reads are handed to
  * (the upper once copied up, else the lower), so that a read through an overlay of a dataset
  * counts as a read of the dataset's own inode, and a walk up from it finds the dataset's
- * directories. Other stacking file systems (FUSE passthrough, ecryptfs) are not seen through.
+ * directories. *@origin is the lower dentry an upper copy was made from, else NULL. Other
+ * stacking file systems (FUSE passthrough, ecryptfs) are not seen through.
  */
-static __always_inline struct dentry *dt_real_dentry(struct file *f)
+static __always_inline struct dentry *dt_real_dentry(struct file *f, struct dentry **origin)
 {
 	struct dentry *upper, *lower;
 
+	*origin = NULL;
 	if (!dt_is_ovl(f->f_inode))
 		return f->f_path.dentry;
-	if (dt_ovl_layers(f->f_inode, &upper, &lower) && upper)
+	if (dt_ovl_layers(f->f_inode, &upper, &lower) && upper) {
+		*origin = lower;
 		return upper;
+	}
 	/* Kept apart: the verifier refuses pointers the compiler would OR together. */
 	barrier_var(lower);
 	if (lower)
@@ -127,14 +131,27 @@ static __always_inline struct dentry *dt_real_dentry(struct file *f)
 	return f->f_path.dentry;
 }
 
-/* The key of @f's (real) inode (@f from dt_fd_file_btf() or a BTF argument); also returns it. */
-static __always_inline struct inode *dt_file_key_btf(struct file *f, struct dt_inode_key *k)
+/*
+ * The key of @f's real inode (@f from dt_fd_file_btf() or a BTF argument), and the inode;
+ * *@origin is an overlay copy's origin (see dt_real_dentry()).
+ */
+static __always_inline struct inode *dt_file_key_real(struct file *f, struct dt_inode_key *k,
+						      struct dentry **origin)
 {
 	struct inode *inode = f ? f->f_inode : NULL;
 
+	*origin = NULL;
 	if (inode && dt_is_ovl(inode))
-		inode = dt_real_dentry(f)->d_inode;
+		inode = dt_real_dentry(f, origin)->d_inode;
 	return dt_inode_key_of(inode, k) ? NULL : inode;
+}
+
+/* The key of @f's real inode (see dt_file_key_real()); also returns the inode. */
+static __always_inline struct inode *dt_file_key_btf(struct file *f, struct dt_inode_key *k)
+{
+	struct dentry *origin;
+
+	return dt_file_key_real(f, k, &origin);
 }
 
 /* Pseudo filesystems whose "files" are not copies of anything. */

@@ -15,6 +15,7 @@ int BPF_PROG(dt_io_uring_complete, void *ring, void *req_ptr, struct io_uring_cq
 	struct io_kiocb *req = req_ptr;
 	struct dt_inode_key ik;
 	struct dt_inode_val *iv;
+	struct dentry *origin;
 	struct file *f;
 	__s32 res;
 	__u8 op;
@@ -31,11 +32,11 @@ int BPF_PROG(dt_io_uring_complete, void *ring, void *req_ptr, struct io_uring_cq
 		return 0;
 	/* The tracepoint gives the request as void *: its file by probe read, then typed. */
 	f = dt_file_btf(BPF_CORE_READ(req, file));
-	if (!f || !dt_file_key_btf(f, &ik))
+	if (!f || !dt_file_key_real(f, &ik, &origin))
 		return 0;
 	iv = bpf_map_lookup_elem(&inodes, &ik);
-	if (!iv && dt_is_ovl(f->f_inode))
-		iv = dt_ovl_copied_up(f, &ik);
+	if (!iv && origin)
+		iv = dt_ovl_copied_up(f, &ik, origin);
 	if (!iv)
 		return 0;
 	dt_account(&ik, iv, DT_ACC_IO_URING, res);

@@ -190,21 +190,21 @@ static __always_inline void dt_mark_derived(struct file *f, const struct dt_inod
 }
 
 /*
- * An overlayfs file whose data now lives in the upper copy of a classified lower file (a write
- * or attribute change through the overlay copied it up): the copy holds the dataset's bytes,
- * so it becomes a derived file carrying the lower file's taint. Changing the copy leaves the
- * dataset as it was (no tampering); reading it still taints. Returns the copy's entry.
+ * An overlayfs file whose data now lives in the upper copy @ik of lower file @origin (a write
+ * or attribute change through the overlay copied it up; dt_file_key_real() says so): if the
+ * lower file is classified, the copy holds the dataset's bytes and becomes a derived file
+ * carrying its taint. Changing the copy leaves the dataset as it was (no tampering); reading
+ * it still taints. Returns the copy's entry.
  */
 static __always_inline struct dt_inode_val *dt_ovl_copied_up(struct file *f,
-							    const struct dt_inode_key *ik)
+							    const struct dt_inode_key *ik,
+							    struct dentry *origin)
 {
-	struct dentry *upper, *lower;
 	struct dt_inode_key lk;
 	struct dt_inode_val *lv;
 	struct dt_taint t;
 
-	if (!dt_ovl_layers(f->f_inode, &upper, &lower) || !upper || !lower ||
-	    dt_inode_key_of(lower->d_inode, &lk))
+	if (!origin || dt_inode_key_of(origin->d_inode, &lk))
 		return NULL;
 	lv = bpf_map_lookup_elem(&inodes, &lk);
 	if (!lv || lv->dataset == DT_DATASET_AGENT)
