@@ -2,21 +2,6 @@
 /* agent.bpf.c - the agent watching itself: signals sent to it, its maps, programs and links used by others. */
 #include "common.bpf.h"
 
-/* enum bpf_cmd, by number: the uapi values, fixed. */
-#define DT_BPF_MAP_UPDATE_ELEM 2
-#define DT_BPF_MAP_DELETE_ELEM 3
-#define DT_BPF_OBJ_GET 7
-#define DT_BPF_PROG_GET_FD_BY_ID 13
-#define DT_BPF_MAP_GET_FD_BY_ID 14
-#define DT_BPF_MAP_LOOKUP_AND_DELETE_ELEM 21
-#define DT_BPF_MAP_FREEZE 22
-#define DT_BPF_MAP_LOOKUP_AND_DELETE_BATCH 25
-#define DT_BPF_MAP_UPDATE_BATCH 26
-#define DT_BPF_MAP_DELETE_BATCH 27
-#define DT_BPF_LINK_UPDATE 29
-#define DT_BPF_LINK_GET_FD_BY_ID 30
-#define DT_BPF_LINK_DETACH 34
-
 static __always_inline struct dt_ev_agent *dt_agent_event(__u32 kind)
 {
 	struct dt_ev_agent *e = dt_reserve(DT_EV_AGENT, sizeof(*e));

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0
-/* kobj.bpf.c - file descriptors and sockets as BTF pointers, for plain loads (see common.bpf.h). */
+/* kobj.bpf.c - file descriptors, sockets and overlayfs layers as BTF pointers, for plain loads (see common.bpf.h). */
 #include "common.bpf.h"
 #include "sock.bpf.h"
 
@@ -93,6 +93,7 @@ __hidden int dt_ovl_layers(struct inode *inode, struct dentry **upper, struct de
 	if (!oe)
 		return data_up;
 	n = BPF_CORE_READ(oe, __numlower);
+	/* 500 is overlayfs' own limit on layers (OVL_MAX_STACK). */
 	if (!n || n > 500)
 		return data_up;
 	/* A directory merges the topmost lower layer; a file's data is in the last (lowerdata). */

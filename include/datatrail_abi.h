@@ -299,6 +299,23 @@ enum dt_agent_access {
 	DT_AGENT_BPF_OBJ = 3, /* another process used bpf() on one of the agent's maps, programs or links */
 };
 
+/* bpf() commands agent.bpf.c watches, by their uapi numbers (enum bpf_cmd). */
+enum dt_bpf_cmd {
+	DT_BPF_MAP_UPDATE_ELEM = 2,
+	DT_BPF_MAP_DELETE_ELEM = 3,
+	DT_BPF_OBJ_GET = 7,
+	DT_BPF_PROG_GET_FD_BY_ID = 13,
+	DT_BPF_MAP_GET_FD_BY_ID = 14,
+	DT_BPF_MAP_LOOKUP_AND_DELETE_ELEM = 21,
+	DT_BPF_MAP_FREEZE = 22,
+	DT_BPF_MAP_LOOKUP_AND_DELETE_BATCH = 25,
+	DT_BPF_MAP_UPDATE_BATCH = 26,
+	DT_BPF_MAP_DELETE_BATCH = 27,
+	DT_BPF_LINK_UPDATE = 29,
+	DT_BPF_LINK_GET_FD_BY_ID = 30,
+	DT_BPF_LINK_DETACH = 34,
+};
+
 /* The agent's own BPF objects by kernel id (map agentobj), filled by the agent after attach. */
 enum dt_obj_type {
 	DT_OBJ_PROG = 1,

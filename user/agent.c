@@ -510,19 +510,11 @@ static void check_seq(struct agent *a, const struct dt_event_hdr *h)
 	a->next_seq[h->cpu] = h->seq + 1;
 }
 
-/* bpf() commands that change a map (enum bpf_cmd): the taint map is checked for a while. */
+/* Another process changed one of the agent's maps or links: the taint map is checked for a while. */
 static void on_agent_event(struct agent *a, const struct dt_ev_agent *e)
 {
-	static const int changes[] = { 2, 3, 21, 22, 25, 26, 27 };
-
-	if (e->kind != DT_AGENT_BPF_OBJ)
-		return;
-	for (size_t i = 0; i < sizeof(changes) / sizeof(changes[0]); i++) {
-		if (e->sig == changes[i]) {
-			a->restore_until_ns = now_ns(CLOCK_MONOTONIC) + 10000000000ULL;
-			return;
-		}
-	}
+	if (e->kind == DT_AGENT_BPF_OBJ && corr_bpf_cmd_changes(e->sig))
+		a->restore_until_ns = now_ns(CLOCK_MONOTONIC) + 10000000000ULL;
 }
 
 static int on_event(void *ctx, void *data, size_t size)

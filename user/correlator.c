@@ -280,42 +280,42 @@ static void access_list(uint32_t mask, char *buf, size_t n)
 	}
 }
 
-/* bpf() commands agent.bpf.c reports on the agent's objects (enum bpf_cmd). */
+/* The name of a bpf() command agent.bpf.c reports (enum dt_bpf_cmd). */
 static const char *bpf_cmd_name(unsigned int cmd)
 {
 	switch (cmd) {
-	case 2:
+	case DT_BPF_MAP_UPDATE_ELEM:
 		return "map_update_elem";
-	case 3:
+	case DT_BPF_MAP_DELETE_ELEM:
 		return "map_delete_elem";
-	case 13:
+	case DT_BPF_PROG_GET_FD_BY_ID:
 		return "prog_get_fd_by_id";
-	case 14:
+	case DT_BPF_MAP_GET_FD_BY_ID:
 		return "map_get_fd_by_id";
-	case 21:
+	case DT_BPF_MAP_LOOKUP_AND_DELETE_ELEM:
 		return "map_lookup_and_delete_elem";
-	case 22:
+	case DT_BPF_MAP_FREEZE:
 		return "map_freeze";
-	case 25:
+	case DT_BPF_MAP_LOOKUP_AND_DELETE_BATCH:
 		return "map_lookup_and_delete_batch";
-	case 26:
+	case DT_BPF_MAP_UPDATE_BATCH:
 		return "map_update_batch";
-	case 27:
+	case DT_BPF_MAP_DELETE_BATCH:
 		return "map_delete_batch";
-	case 29:
+	case DT_BPF_LINK_UPDATE:
 		return "link_update";
-	case 30:
+	case DT_BPF_LINK_GET_FD_BY_ID:
 		return "link_get_fd_by_id";
-	case 34:
+	case DT_BPF_LINK_DETACH:
 		return "link_detach";
 	}
 	return "unknown";
 }
 
-/* Whether bpf() command @cmd changes the object rather than only opening it. */
-static bool bpf_cmd_changes(unsigned int cmd)
+bool corr_bpf_cmd_changes(unsigned int cmd)
 {
-	return cmd != 13 && cmd != 14 && cmd != 30;
+	return cmd != DT_BPF_PROG_GET_FD_BY_ID && cmd != DT_BPF_MAP_GET_FD_BY_ID &&
+	       cmd != DT_BPF_LINK_GET_FD_BY_ID;
 }
 
 static void emit_finding(struct correlator *c, const struct finding_key *k,
@@ -396,7 +396,7 @@ static void emit_finding(struct correlator *c, const struct finding_key *k,
 			break;
 		}
 		if (k->target[0] == DT_AGENT_BPF_OBJ) {
-			bool change = bpf_cmd_changes(k->target[1]);
+			bool change = corr_bpf_cmd_changes(k->target[1]);
 
 			f.operations = bpf_cmd_name(k->target[1]);
 			f.object = s->path;
@@ -410,7 +410,7 @@ static void emit_finding(struct correlator *c, const struct finding_key *k,
 			 */
 			if (change)
 				f.severity_id = 5;
-			else if (k->target[1] != 14)
+			else if (k->target[1] != DT_BPF_MAP_GET_FD_BY_ID)
 				f.severity_id = 3;
 			break;
 		}
