@@ -87,6 +87,10 @@ struct agent {
 	 */
 	uint64_t restore_until_ns;
 	uint64_t taints_restored;
+	/* Flushes left that write the inventory's inodes back: another process changed them. */
+	unsigned int restore_inodes;
+	char inodes_obj[64]; /* how agentobj names the inodes and devs maps */
+	char devs_obj[64];
 };
 
 static volatile sig_atomic_t stop_requested;
@@ -482,6 +486,29 @@ static void restore_taints(struct agent *a)
 	}
 }
 
+static void forget_walks(struct agent *a);
+static int mark_agent_files(struct agent *a);
+
+/*
+ * Inventory entries another process deleted from (or changed in) inodes or devs would hide
+ * reads of those files: written back, over two flushes in case the change landed after the
+ * first. Files classified or derived by the kernel since start cannot be, and stay lost.
+ */
+static void restore_inodes(struct agent *a)
+{
+	int err;
+
+	err = kstate_fill_inodes(bpf_map__fd(a->skel->maps.inodes),
+				 bpf_map__fd(a->skel->maps.devs), a->inv);
+	if (!err)
+		err = mark_agent_files(a);
+	forget_walks(a);
+	if (err)
+		fprintf(stderr, "datatrail: inodes: write back: %s\n", strerror(-err));
+	else if (a->restore_inodes == 1)
+		fprintf(stderr, "datatrail: inodes: inventory entries written back after another process changed them\n");
+}
+
 /* The periodic flush: every counter, and the final reports of processes found gone. */
 static void flush_periodic(struct agent *a)
 {
@@ -490,6 +517,10 @@ static void flush_periodic(struct agent *a)
 
 	if (a->restore_until_ns && now_ns(CLOCK_MONOTONIC) < a->restore_until_ns)
 		restore_taints(a);
+	if (a->restore_inodes) {
+		restore_inodes(a);
+		a->restore_inodes--;
+	}
 	flush_all(a);
 	flush_egress_all(a, 0);
 	/* Before the gone processes' pl_gone(): it drops the taint their device findings need. */
@@ -513,8 +544,12 @@ static void check_seq(struct agent *a, const struct dt_event_hdr *h)
 /* Another process changed one of the agent's maps or links: the taint map is checked for a while. */
 static void on_agent_event(struct agent *a, const struct dt_ev_agent *e)
 {
-	if (e->kind == DT_AGENT_BPF_OBJ && corr_bpf_cmd_changes(e->sig))
-		a->restore_until_ns = now_ns(CLOCK_MONOTONIC) + 10000000000ULL;
+	if (e->kind != DT_AGENT_BPF_OBJ || !corr_bpf_cmd_changes(e->sig))
+		return;
+	a->restore_until_ns = now_ns(CLOCK_MONOTONIC) + 10000000000ULL;
+	if (!strncmp(e->path, a->inodes_obj, sizeof(e->path)) ||
+	    !strncmp(e->path, a->devs_obj, sizeof(e->path)))
+		a->restore_inodes = 2;
 }
 
 static int on_event(void *ctx, void *data, size_t size)
@@ -633,6 +668,21 @@ static void forget_walks(struct agent *a)
  * A new inventory takes effect without a restart: datasets keep their kernel slots, the
  * inode map follows, the pipeline (and the trace) learn it. A bad one changes nothing.
  */
+/* Another process changing the agent's inventory, config or trace is tampering with it. */
+static int mark_agent_files(struct agent *a)
+{
+	int ifd = bpf_map__fd(a->skel->maps.inodes), dfd = bpf_map__fd(a->skel->maps.devs);
+	const struct agent_opts *o = a->opts;
+	int err;
+
+	err = kstate_add_agent_file(ifd, dfd, o->inventory);
+	if (!err && o->config_path)
+		err = kstate_add_agent_file(ifd, dfd, o->config_path);
+	if (!err && o->trace_dir)
+		err = kstate_add_agent_file(ifd, dfd, o->trace_dir);
+	return err;
+}
+
 static void reload_inventory(struct agent *a)
 {
 	int ifd = bpf_map__fd(a->skel->maps.inodes), dfd = bpf_map__fd(a->skel->maps.devs);
@@ -660,11 +710,7 @@ static void reload_inventory(struct agent *a)
 		inventory_free(inv);
 		return;
 	}
-	kstate_add_agent_file(ifd, dfd, a->opts->inventory);
-	if (a->opts->config_path)
-		kstate_add_agent_file(ifd, dfd, a->opts->config_path);
-	if (a->opts->trace_dir)
-		kstate_add_agent_file(ifd, dfd, a->opts->trace_dir);
+	mark_agent_files(a);
 	forget_walks(a);
 	pl_set_inventory(&a->pl, inv);
 	pl_slots(&a->pl);
@@ -758,7 +804,6 @@ static int open_config(struct agent *a)
 static int load_inodes(struct agent *a)
 {
 	int ifd = bpf_map__fd(a->skel->maps.inodes), dfd = bpf_map__fd(a->skel->maps.devs);
-	const struct agent_opts *o = a->opts;
 	struct errbuf eb = {};
 	int err;
 
@@ -771,13 +816,7 @@ static int load_inodes(struct agent *a)
 	err = kstate_sync_inodes(ifd, dfd, a->inv);
 	if (err)
 		return err;
-	/* Another process changing these is tampering with the agent itself. */
-	err = kstate_add_agent_file(ifd, dfd, o->inventory);
-	if (!err && o->config_path)
-		err = kstate_add_agent_file(ifd, dfd, o->config_path);
-	if (!err && o->trace_dir)
-		err = kstate_add_agent_file(ifd, dfd, o->trace_dir);
-	return err;
+	return mark_agent_files(a);
 }
 
 /*
@@ -810,12 +849,16 @@ static void seed_taints(struct agent *a)
 		bpf_map_delete_elem(fd, &stale[i]);
 }
 
-static int register_obj(int objfd, __u32 type, __u32 id, const char *kind, const char *name)
+/* Records one object; @out (64 bytes, or NULL) receives the name findings will give it. */
+static int register_obj(int objfd, __u32 type, __u32 id, const char *kind, const char *name,
+			char *out)
 {
 	struct dt_obj_key k = { .type = type, .id = id };
 	struct dt_obj_val v = {};
 
 	snprintf(v.name, sizeof(v.name), "%s '%s' (id %u)", kind, name, id);
+	if (out)
+		memcpy(out, v.name, sizeof(v.name));
 	return bpf_map_update_elem(objfd, &k, &v, BPF_ANY) ? -errno : 0;
 }
 
@@ -837,7 +880,9 @@ static int register_objects(struct agent *a)
 
 		if (bpf_map__fd(map) < 0 || bpf_obj_get_info_by_fd(bpf_map__fd(map), &info, &len))
 			continue;
-		err = register_obj(objfd, DT_OBJ_MAP, info.id, "map", bpf_map__name(map));
+		err = register_obj(objfd, DT_OBJ_MAP, info.id, "map", bpf_map__name(map),
+				   map == a->skel->maps.inodes ? a->inodes_obj :
+				   map == a->skel->maps.devs ? a->devs_obj : NULL);
 		if (err)
 			return err;
 	}
@@ -848,7 +893,8 @@ static int register_objects(struct agent *a)
 		if (bpf_program__fd(prog) < 0 ||
 		    bpf_obj_get_info_by_fd(bpf_program__fd(prog), &info, &len))
 			continue;
-		err = register_obj(objfd, DT_OBJ_PROG, info.id, "program", bpf_program__name(prog));
+		err = register_obj(objfd, DT_OBJ_PROG, info.id, "program", bpf_program__name(prog),
+				   NULL);
 		if (err)
 			return err;
 	}
@@ -859,7 +905,7 @@ static int register_objects(struct agent *a)
 
 		if (!link || bpf_obj_get_info_by_fd(bpf_link__fd(link), &info, &len))
 			continue;
-		err = register_obj(objfd, DT_OBJ_LINK, info.id, "link", sk->progs[i].name);
+		err = register_obj(objfd, DT_OBJ_LINK, info.id, "link", sk->progs[i].name, NULL);
 		if (err)
 			return err;
 	}

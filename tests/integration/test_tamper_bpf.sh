@@ -50,6 +50,7 @@ agent_start "$T" "$T/inv.json" --flush-ms 200 || exit 1
 bpftool -j map show pinned "$(pin_dir)/taint" >"$T/pinned.json" &
 PIN_PID=$!
 wait $PIN_PID
+bpftool -j map show pinned "$(pin_dir)/inodes" >"$T/inodes.json"
 TAINT_ID=$($PY -c "import json; print(json.load(open('$T/pinned.json'))['id'])")
 PROG_ID=$(agent_ids prog | head -n 1)
 LINK_ID=$(agent_ids link | head -n 1)
@@ -80,6 +81,37 @@ DELETE_RC=$?
 for i in $(seq 100); do grep -q "taint: restored" "$T/agent.err" && break; sleep 0.05; done
 touch "$T/go"
 wait $SENDER_PID
+
+# The dataset file's inventory entry, deleted by id while a reader holds it open (a new open
+# would classify it again, below its dataset directory): the agent writes it back.
+$PY -c "
+import os, time
+f = open('$T/ds/a.bin', 'rb', buffering=0)
+open('$T/opened', 'w').close()
+for i in range(200):
+    if os.path.exists('$T/go2'):
+        break
+    time.sleep(0.05)
+assert len(f.read()) == 30000
+" &
+READER_PID=$!
+PIDS_TO_KILL="$PIDS_TO_KILL $READER_PID"
+for i in $(seq 100); do [ -e "$T/opened" ] && break; sleep 0.05; done
+INODES_ID=$($PY -c "import json; print(json.load(open('$T/inodes.json'))['id'])")
+IKEY=$($PY -c "
+import os, struct
+st = os.stat('$T/ds/a.bin')
+k = struct.pack('<QII', st.st_ino, os.major(st.st_dev) << 20 | os.minor(st.st_dev), 0)
+print(' '.join(str(b) for b in k))")
+# shellcheck disable=SC2086
+bpftool map delete id "$INODES_ID" key $IKEY &
+IDEL_PID=$!
+wait $IDEL_PID
+IDEL_RC=$?
+for i in $(seq 100); do grep -q "inodes: inventory entries written back" "$T/agent.err" && break; sleep 0.05; done
+touch "$T/go2"
+wait $READER_PID
+READER_RC=$?
 
 bpftool map dump id "$TAINT_ID" >/dev/null &
 DUMP_PID=$!
@@ -131,6 +163,17 @@ test_deleted_taint_is_restored() {
 		--where evidences.0.process.pid=$SENDER_PID)" 30000 "exfiltration still seen"
 	ASSERT_EQ "$($EVQ "$FI" last resources.0.uid --where finding_info.types.0=exfiltration \
 		--where evidences.0.process.pid=$SENDER_PID)" faces "dataset"
+}
+
+test_deleted_inode_is_restored() {
+	ASSERT_EQ "$IDEL_RC" 0 "bpftool deleted the entry"
+	ASSERT_EQ "$(tamper $IDEL_PID unmapped.object)" "map 'inodes' (id $INODES_ID)" "object"
+	ASSERT_HAS "$(cat "$T/agent.err")" "inodes: inventory entries written back" "the agent said so"
+	ASSERT_EQ "$READER_RC" 0 "the reader read the file"
+	ASSERT_EQ "$($EVQ "$T/events.jsonl" sum unmapped.bytes --where actor.process.pid=$READER_PID)" 30000 \
+		"the file's reads count again"
+	ASSERT_EQ "$($EVQ "$T/events.jsonl" values unmapped.dataset --where actor.process.pid=$READER_PID)" \
+		faces "as the dataset's"
 }
 
 test_map_dump_by_id() {
