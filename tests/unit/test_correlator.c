@@ -279,7 +279,7 @@ static void test_agent_tamper_by_bpf(void)
 
 	if (setup(&f, one_dataset))
 		return;
-	agent_event(&f, DT_AGENT_BPF_OBJ, 14, "map 'taint' (id 42)");
+	agent_event(&f, DT_AGENT_BPF_OBJ, DT_BPF_MAP_GET_FD_BY_ID, "map 'taint' (id 42)");
 	if (ASSERT_EQ(nlines, 1, "map opened by id")) {
 		ASSERT_STREQ(field(0, "finding_info.types.0"), "agent_tamper", "kind");
 		ASSERT_STREQ(field(0, "unmapped.operations"), "map_get_fd_by_id", "operation");
@@ -293,22 +293,22 @@ static void test_agent_tamper_by_bpf(void)
 			     "(bpf map_get_fd_by_id)", "title");
 	}
 	reset_lines();
-	agent_event(&f, DT_AGENT_BPF_OBJ, 3, "map 'taint' (id 42)");
+	agent_event(&f, DT_AGENT_BPF_OBJ, DT_BPF_MAP_DELETE_ELEM, "map 'taint' (id 42)");
 	if (ASSERT_EQ(nlines, 1, "entry deleted: a finding of its own")) {
 		ASSERT_STREQ(field(0, "unmapped.operations"), "map_delete_elem", "operation");
 		ASSERT_STREQ(field(0, "severity_id"), "5", "critical");
 	}
 	reset_lines();
-	agent_event(&f, DT_AGENT_BPF_OBJ, 3, "map 'taint' (id 42)");
+	agent_event(&f, DT_AGENT_BPF_OBJ, DT_BPF_MAP_DELETE_ELEM, "map 'taint' (id 42)");
 	ASSERT_EQ(nlines, 0, "the same again: counted, not a new finding");
-	agent_event(&f, DT_AGENT_BPF_OBJ, 3, "map 'inodes' (id 43)");
+	agent_event(&f, DT_AGENT_BPF_OBJ, DT_BPF_MAP_DELETE_ELEM, "map 'inodes' (id 43)");
 	ASSERT_EQ(nlines, 1, "another map: another finding");
 	reset_lines();
-	agent_event(&f, DT_AGENT_BPF_OBJ, 13, "program 'dt_signal' (id 7)");
+	agent_event(&f, DT_AGENT_BPF_OBJ, DT_BPF_PROG_GET_FD_BY_ID, "program 'dt_signal' (id 7)");
 	if (ASSERT_EQ(nlines, 1, "program opened by id"))
 		ASSERT_STREQ(field(0, "severity_id"), "3", "listing programs is routine");
 	reset_lines();
-	agent_event(&f, DT_AGENT_BPF_OBJ, 34, "link 'dt_signal' (id 9)");
+	agent_event(&f, DT_AGENT_BPF_OBJ, DT_BPF_LINK_DETACH, "link 'dt_signal' (id 9)");
 	if (ASSERT_EQ(nlines, 1, "link detached")) {
 		ASSERT_STREQ(field(0, "unmapped.operations"), "link_detach", "operation");
 		ASSERT_STREQ(field(0, "severity_id"), "5", "critical");
