@@ -72,6 +72,8 @@ static __always_inline void dt_submit(void *rec)
  */
 /* The current task's file behind @fd, or NULL. */
 extern struct file *dt_fd_file_btf(long fd) __hidden;
+/* @f (from a probe read) as a BTF pointer, or NULL. */
+extern struct file *dt_file_btf(struct file *f) __hidden;
 /* The socket of socket file @f, or NULL. */
 extern struct sock *dt_file_sock(struct file *f) __hidden;
 /* @sk as the AF_UNIX socket it is. */
@@ -87,12 +89,69 @@ static __always_inline int dt_inode_key_of(struct inode *inode, struct dt_inode_
 	return 0;
 }
 
-/* The key of @f's inode (@f from dt_fd_file_btf() or a BTF argument); also returns the inode. */
-static __always_inline struct inode *dt_file_key_btf(struct file *f, struct dt_inode_key *k)
+#define DT_OVL_SUPER_MAGIC 0x794c7630
+
+/*
+ * The dentries below overlayfs inode @inode: the upper one (once created or copied up) and
+ * the lower one (a file's data, a directory's topmost). Returns 1 when the upper holds the
+ * data. Either may be NULL. Costs a few probe reads, so only called for overlayfs inodes.
+ */
+extern int dt_ovl_layers(struct inode *inode, struct dentry **upper, struct dentry **lower) __hidden;
+
+static __always_inline bool dt_is_ovl(struct inode *inode)
+{
+	return inode->i_sb->s_magic == DT_OVL_SUPER_MAGIC;
+}
+
+/*
+ * The dentry that holds @f's data: its own, or for overlayfs the layer reads are handed to
+ * (the upper once copied up, else the lower), so that a read through an overlay of a dataset
+ * counts as a read of the dataset's own inode, and a walk up from it finds the dataset's
+ * directories. *@origin is the lower dentry an upper copy was made from, else NULL. Other
+ * stacking file systems (FUSE passthrough, ecryptfs) are not seen through.
+ */
+static __always_inline struct dentry *dt_real_dentry(struct file *f, struct dentry **origin)
+{
+	struct dentry *upper, *lower;
+
+	*origin = NULL;
+	if (!dt_is_ovl(f->f_inode))
+		return f->f_path.dentry;
+	if (dt_ovl_layers(f->f_inode, &upper, &lower) && upper) {
+		*origin = lower;
+		return upper;
+	}
+	/* Kept apart: the verifier refuses pointers the compiler would OR together. */
+	barrier_var(lower);
+	if (lower)
+		return lower;
+	barrier_var(upper);
+	if (upper)
+		return upper;
+	return f->f_path.dentry;
+}
+
+/*
+ * The key of @f's real inode (@f from dt_fd_file_btf() or a BTF argument), and the inode;
+ * *@origin is an overlay copy's origin (see dt_real_dentry()).
+ */
+static __always_inline struct inode *dt_file_key_real(struct file *f, struct dt_inode_key *k,
+						      struct dentry **origin)
 {
 	struct inode *inode = f ? f->f_inode : NULL;
 
+	*origin = NULL;
+	if (inode && dt_is_ovl(inode))
+		inode = dt_real_dentry(f, origin)->d_inode;
 	return dt_inode_key_of(inode, k) ? NULL : inode;
+}
+
+/* The key of @f's real inode (see dt_file_key_real()); also returns the inode. */
+static __always_inline struct inode *dt_file_key_btf(struct file *f, struct dt_inode_key *k)
+{
+	struct dentry *origin;
+
+	return dt_file_key_real(f, k, &origin);
 }
 
 /* Pseudo filesystems whose "files" are not copies of anything. */

@@ -19,6 +19,7 @@ static __always_inline int dt_file_read(long fd, __u32 access, __u64 bytes)
 	struct dt_inode_key ik;
 	struct dt_inode_val *iv;
 	struct dt_chan_key ck = {};
+	struct dentry *origin;
 	struct inode *inode;
 	struct sock *sk;
 	struct file *f;
@@ -28,10 +29,12 @@ static __always_inline int dt_file_read(long fd, __u32 access, __u64 bytes)
 	f = dt_fd_file_btf(fd);
 	if (!f)
 		return 0;
-	inode = dt_file_key_btf(f, &ik);
+	inode = dt_file_key_real(f, &ik, &origin);
 	if (!inode)
 		return 0;
 	iv = bpf_map_lookup_elem(&inodes, &ik);
+	if (!iv && origin)
+		iv = dt_ovl_copied_up(f, &ik, origin);
 	if (iv) {
 		dt_account(&ik, iv, access, bytes);
 		/* The agent's own files (its trace, say) hold no dataset's bytes to carry. */
@@ -193,7 +196,7 @@ extern int dt_gpu_opened(__u32 rdev);
  */
 static __always_inline int dt_file_open(long fd)
 {
-	struct dentry *d, *leaf, *parent;
+	struct dentry *d, *leaf, *parent, *origin;
 	struct dt_inode_val *anc = NULL, nv = {};
 	struct dt_inode_key ik, pk = {}, dk = {}, ak = {};
 	struct dt_ev_classify *e;
@@ -207,18 +210,22 @@ static __always_inline int dt_file_open(long fd)
 	f = dt_fd_file_btf(fd);
 	if (!f)
 		return 0;
-	inode = dt_file_key_btf(f, &ik);
+	inode = dt_file_key_real(f, &ik, &origin);
 	if (!inode)
 		return 0;
 	/* Device nodes are never classified; a GPU's is counted (one open program, one fd walk). */
 	if ((inode->i_mode & DT_S_IFMT) == DT_S_IFCHR)
 		return dt_gpu_opened(inode->i_rdev);
+	/* Opened for writing through an overlay: copied up already, before this exit. */
+	if (origin && !bpf_map_lookup_elem(&inodes, &ik) && dt_ovl_copied_up(f, &ik, origin))
+		return 0;
 	if (!bpf_map_lookup_elem(&devs, &ik.dev))
 		return 0;
 	if (bpf_map_lookup_elem(&inodes, &ik))
 		return 0;
 
-	leaf = f->f_path.dentry;
+	/* Through an overlay, the walk goes up the layer's own directories. */
+	leaf = dt_real_dentry(f, &origin);
 	parent = leaf->d_parent;
 	if (!parent || parent == leaf || !parent->d_inode)
 		return 0;

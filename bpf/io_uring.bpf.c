@@ -15,7 +15,8 @@ int BPF_PROG(dt_io_uring_complete, void *ring, void *req_ptr, struct io_uring_cq
 	struct io_kiocb *req = req_ptr;
 	struct dt_inode_key ik;
 	struct dt_inode_val *iv;
-	struct inode *inode;
+	struct dentry *origin;
+	struct file *f;
 	__s32 res;
 	__u8 op;
 
@@ -29,14 +30,13 @@ int BPF_PROG(dt_io_uring_complete, void *ring, void *req_ptr, struct io_uring_cq
 		return 0;
 	if (res <= 0)
 		return 0;
-	/* The tracepoint gives the request as void *: probe reads, not plain loads. */
-	inode = BPF_CORE_READ(req, file, f_inode);
-	if (!inode)
+	/* The tracepoint gives the request as void *: its file by probe read, then typed. */
+	f = dt_file_btf(BPF_CORE_READ(req, file));
+	if (!f || !dt_file_key_real(f, &ik, &origin))
 		return 0;
-	ik.ino = BPF_CORE_READ(inode, i_ino);
-	ik.dev = BPF_CORE_READ(inode, i_sb, s_dev);
-	ik.pad = 0;
 	iv = bpf_map_lookup_elem(&inodes, &ik);
+	if (!iv && origin)
+		iv = dt_ovl_copied_up(f, &ik, origin);
 	if (!iv)
 		return 0;
 	dt_account(&ik, iv, DT_ACC_IO_URING, res);

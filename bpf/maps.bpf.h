@@ -83,6 +83,11 @@ DT_MAP(egress_seen, __uint(type, BPF_MAP_TYPE_HASH); __uint(max_entries, DT_EGRE
 DT_MAP(dsnames, __uint(type, BPF_MAP_TYPE_ARRAY); __uint(max_entries, DT_TAINT_WORDS * 64);
        __type(key, __u32); __type(value, struct dt_dsname););
 
+/* The agent's own maps, programs and links by kernel id: bpf() on them is tampering. */
+#define DT_AGENTOBJ_MAX 256
+DT_MAP(agentobj, __uint(type, BPF_MAP_TYPE_HASH); __uint(max_entries, DT_AGENTOBJ_MAX);
+       __type(key, struct dt_obj_key); __type(value, struct dt_obj_val););
+
 #ifndef DT_MAPS_DEFINE
 extern const volatile struct dt_config dt_cfg;
 /* Channels ever tainted: while 0, reads skip the channel lookup entirely. */

@@ -13,37 +13,6 @@
  * and an untainted writer costs one map lookup.
  */
 
-/* A tainted process writes a regular file outside the datasets: it becomes a derived file. */
-static __always_inline void dt_mark_derived(struct file *f, const struct dt_inode_key *ik,
-					    const struct dt_taint *t, __u32 tgid)
-{
-	struct dt_inode_val nv = {};
-	struct dt_chan_key ck = {};
-	struct dt_ev_derived *e;
-	__u32 one = 1;
-
-	nv.dataset = t->primary;
-	nv.label = t->label;
-	nv.flags = DT_INODE_DERIVED;
-	ck.kind = DT_CHAN_FILE;
-	ck.ns = ik->dev;
-	ck.id = ik->ino;
-	dt_chan_mark(&ck, t, tgid);
-	if (bpf_map_update_elem(&inodes, ik, &nv, BPF_NOEXIST))
-		return;
-	bpf_map_update_elem(&devs, &ik->dev, &one, BPF_ANY);
-
-	e = dt_reserve(DT_EV_DERIVED, sizeof(*e));
-	if (!e)
-		return;
-	e->tgid = tgid;
-	e->dev = ik->dev;
-	e->ino = ik->ino;
-	bpf_probe_read_kernel(&e->taint, sizeof(e->taint), t);
-	e->depth = dt_path_names(f, e->names, &e->truncated);
-	dt_submit(e);
-}
-
 static __always_inline int dt_send_enter(long nr, long fd_out, long fd_in, unsigned long a2,
 					 unsigned long a5)
 {

@@ -4,6 +4,7 @@
 #define DT_TAINT_BPF_H
 
 #include "common.bpf.h"
+#include "path.bpf.h"
 
 static __always_inline void dt_taint_set_ds(struct dt_taint *t, __u32 ds)
 {
@@ -155,6 +156,62 @@ static __always_inline void dt_chan_receive(const struct dt_chan_key *key, __u8 
 		return;
 	__builtin_memcpy(&t, ct, sizeof(t));
 	dt_taint_process(bpf_get_current_pid_tgid() >> 32, &t, hop, t.src_pid, key->id, bytes);
+}
+
+/* A tainted process writes a regular file outside the datasets: it becomes a derived file. */
+static __always_inline void dt_mark_derived(struct file *f, const struct dt_inode_key *ik,
+					    const struct dt_taint *t, __u32 tgid)
+{
+	struct dt_inode_val nv = {};
+	struct dt_chan_key ck = {};
+	struct dt_ev_derived *e;
+	__u32 one = 1;
+
+	nv.dataset = t->primary;
+	nv.label = t->label;
+	nv.flags = DT_INODE_DERIVED;
+	ck.kind = DT_CHAN_FILE;
+	ck.ns = ik->dev;
+	ck.id = ik->ino;
+	dt_chan_mark(&ck, t, tgid);
+	if (bpf_map_update_elem(&inodes, ik, &nv, BPF_NOEXIST))
+		return;
+	bpf_map_update_elem(&devs, &ik->dev, &one, BPF_ANY);
+
+	e = dt_reserve(DT_EV_DERIVED, sizeof(*e));
+	if (!e)
+		return;
+	e->tgid = tgid;
+	e->dev = ik->dev;
+	e->ino = ik->ino;
+	bpf_probe_read_kernel(&e->taint, sizeof(e->taint), t);
+	e->depth = dt_path_names(f, e->names, &e->truncated);
+	dt_submit(e);
+}
+
+/*
+ * An overlayfs file whose data now lives in the upper copy @ik of lower file @origin (a write
+ * or attribute change through the overlay copied it up; dt_file_key_real() says so): if the
+ * lower file is classified, the copy holds the dataset's bytes and becomes a derived file
+ * carrying its taint. Changing the copy leaves the dataset as it was (no tampering); reading
+ * it still taints. Returns the copy's entry.
+ */
+static __always_inline struct dt_inode_val *dt_ovl_copied_up(struct file *f,
+							    const struct dt_inode_key *ik,
+							    struct dentry *origin)
+{
+	struct dt_inode_key lk;
+	struct dt_inode_val *lv;
+	struct dt_taint t;
+
+	if (!origin || dt_inode_key_of(origin->d_inode, &lk))
+		return NULL;
+	lv = bpf_map_lookup_elem(&inodes, &lk);
+	if (!lv || lv->dataset == DT_DATASET_AGENT)
+		return NULL;
+	dt_taint_of_inode(&lk, lv, &t);
+	dt_mark_derived(f, ik, &t, bpf_get_current_pid_tgid() >> 32);
+	return bpf_map_lookup_elem(&inodes, ik);
 }
 
 #endif /* DT_TAINT_BPF_H */

@@ -304,6 +304,40 @@ struct dt_dsname {
 enum dt_agent_access {
 	DT_AGENT_SIGNAL = 1,  /* another process signalled the agent */
 	DT_AGENT_PIN_OPEN = 2, /* another process opened one of the agent's pinned maps */
+	DT_AGENT_BPF_OBJ = 3, /* another process used bpf() on one of the agent's maps, programs or links */
+};
+
+/* bpf() commands agent.bpf.c watches, by their uapi numbers (enum bpf_cmd). */
+enum dt_bpf_cmd {
+	DT_BPF_MAP_UPDATE_ELEM = 2,
+	DT_BPF_MAP_DELETE_ELEM = 3,
+	DT_BPF_OBJ_GET = 7,
+	DT_BPF_PROG_GET_FD_BY_ID = 13,
+	DT_BPF_MAP_GET_FD_BY_ID = 14,
+	DT_BPF_MAP_LOOKUP_AND_DELETE_ELEM = 21,
+	DT_BPF_MAP_FREEZE = 22,
+	DT_BPF_MAP_LOOKUP_AND_DELETE_BATCH = 25,
+	DT_BPF_MAP_UPDATE_BATCH = 26,
+	DT_BPF_MAP_DELETE_BATCH = 27,
+	DT_BPF_LINK_UPDATE = 29,
+	DT_BPF_LINK_GET_FD_BY_ID = 30,
+	DT_BPF_LINK_DETACH = 34,
+};
+
+/* The agent's own BPF objects by kernel id (map agentobj), filled by the agent after attach. */
+enum dt_obj_type {
+	DT_OBJ_PROG = 1,
+	DT_OBJ_MAP = 2,
+	DT_OBJ_LINK = 3,
+};
+
+struct dt_obj_key {
+	__u32 type; /* enum dt_obj_type */
+	__u32 id;
+};
+
+struct dt_obj_val {
+	char name[64]; /* how findings name it: "map 'taint' (id 42)" */
 };
 
 /* DT_EV_AGENT: something another process did to the agent itself. */
@@ -312,9 +346,9 @@ struct dt_ev_agent {
 	__u32 tgid; /* who */
 	__u32 uid;
 	__u32 kind; /* enum dt_agent_access */
-	__s32 sig;
+	__s32 sig; /* DT_AGENT_SIGNAL: the signal; DT_AGENT_BPF_OBJ: the bpf() command */
 	char comm[DT_COMM_LEN];
-	char path[64]; /* DT_AGENT_PIN_OPEN: the pinned path */
+	char path[64]; /* DT_AGENT_PIN_OPEN: the pinned path; DT_AGENT_BPF_OBJ: dt_obj_val.name */
 };
 
 #define DT_STATIC_SIZE(type, size) _Static_assert(sizeof(type) == (size), #type " size changed")
@@ -339,6 +373,8 @@ DT_STATIC_SIZE(struct dt_stats, 64);
 DT_STATIC_SIZE(struct dt_config, 72);
 DT_STATIC_SIZE(struct dt_shadow, 16);
 DT_STATIC_SIZE(struct dt_dsname, 64);
+DT_STATIC_SIZE(struct dt_obj_key, 8);
+DT_STATIC_SIZE(struct dt_obj_val, 64);
 DT_STATIC_SIZE(struct dt_ev_agent, 120);
 
 /* GPU and kernel-bypass devices */

@@ -96,6 +96,16 @@ struct agent {
 	unsigned int loss_walks;
 	bool stopping; /* the last walk: every record is read, nothing is left for later */
 	uint64_t records; /* ring buffer records read */
+	/*
+	 * Until then, each flush puts back the taint of live processes that the kernel's map
+	 * lost or had lowered: set when another process changed one of the agent's maps.
+	 */
+	uint64_t restore_until_ns;
+	uint64_t taints_restored;
+	/* Flushes left that write the inventory's inodes back: another process changed them. */
+	unsigned int restore_inodes;
+	char inodes_obj[64]; /* how agentobj names the inodes and devs maps */
+	char devs_obj[64];
 };
 
 static volatile sig_atomic_t stop_requested;
@@ -447,12 +457,85 @@ static void proc_gone(struct agent *a, uint32_t tgid)
 	pl_gone(&a->pl, tgid);
 }
 
+/*
+ * Taint another process deleted or overwrote (bpf() on the agent's taint map) would let a
+ * tainted process send unseen: the correlator's copy, learnt from taint records, is put back
+ * for each process still alive. Merged, never lowered, so a concurrent taint is kept.
+ */
+static void restore_taints(struct agent *a)
+{
+	int fd = bpf_map__fd(a->skel->maps.taint);
+	struct dt_taint *t, cur;
+	uint32_t *tgid;
+	uint64_t n = 0;
+	size_t it = 0;
+
+	while (hmap_next(&a->pl.corr.taints, &it, (void **)&tgid, (void **)&t)) {
+		bool changed = false;
+
+		if (tgid_gone(*tgid))
+			continue;
+		if (bpf_map_lookup_elem(fd, tgid, &cur)) {
+			cur = *t;
+			changed = true;
+		} else {
+			for (int i = 0; i < DT_TAINT_WORDS; i++) {
+				if (t->ds[i] & ~cur.ds[i]) {
+					cur.ds[i] |= t->ds[i];
+					changed = true;
+				}
+			}
+			if (t->label > cur.label) {
+				cur.label = t->label;
+				cur.primary = t->primary;
+				changed = true;
+			}
+		}
+		if (changed && !bpf_map_update_elem(fd, tgid, &cur, BPF_ANY))
+			n++;
+	}
+	if (n) {
+		a->taints_restored += n;
+		fprintf(stderr, "datatrail: taint: restored %llu entries another process removed or changed\n",
+			(unsigned long long)n);
+	}
+}
+
+static void forget_walks(struct agent *a);
+static int mark_agent_files(struct agent *a);
+
+/*
+ * Inventory entries another process deleted from (or changed in) inodes or devs would hide
+ * reads of those files: written back, over two flushes in case the change landed after the
+ * first. Files classified or derived by the kernel since start cannot be, and stay lost.
+ */
+static void restore_inodes(struct agent *a)
+{
+	int err;
+
+	err = kstate_fill_inodes(bpf_map__fd(a->skel->maps.inodes),
+				 bpf_map__fd(a->skel->maps.devs), a->inv);
+	if (!err)
+		err = mark_agent_files(a);
+	forget_walks(a);
+	if (err)
+		fprintf(stderr, "datatrail: inodes: write back: %s\n", strerror(-err));
+	else if (a->restore_inodes == 1)
+		fprintf(stderr, "datatrail: inodes: inventory entries written back after another process changed them\n");
+}
+
 /* The periodic flush: every counter, and the final reports of processes found gone. */
 static void flush_periodic(struct agent *a)
 {
 	uint32_t *tgid;
 	size_t it = 0;
 
+	if (a->restore_until_ns && now_ns(CLOCK_MONOTONIC) < a->restore_until_ns)
+		restore_taints(a);
+	if (a->restore_inodes) {
+		restore_inodes(a);
+		a->restore_inodes--;
+	}
 	flush_all(a);
 	flush_egress_all(a, 0);
 	/* Before the gone processes' pl_gone(): it drops the taint their device findings need. */
@@ -471,6 +554,17 @@ static void check_seq(struct agent *a, const struct dt_event_hdr *h)
 		a->loss_walks = 2;
 	}
 	a->next_seq[h->cpu] = h->seq + 1;
+}
+
+/* Another process changed one of the agent's maps or links: the taint map is checked for a while. */
+static void on_agent_event(struct agent *a, const struct dt_ev_agent *e)
+{
+	if (e->kind != DT_AGENT_BPF_OBJ || !corr_bpf_cmd_changes(e->sig))
+		return;
+	a->restore_until_ns = now_ns(CLOCK_MONOTONIC) + 10000000000ULL;
+	if (!strncmp(e->path, a->inodes_obj, sizeof(e->path)) ||
+	    !strncmp(e->path, a->devs_obj, sizeof(e->path)))
+		a->restore_inodes = 2;
 }
 
 static int on_event(void *ctx, void *data, size_t size)
@@ -504,6 +598,10 @@ static int on_event(void *ctx, void *data, size_t size)
 	case DT_EV_DEVICE:
 		if (h->size >= sizeof(struct dt_ev_device))
 			gpu_on_device(&a->gpu, data);
+		break;
+	case DT_EV_AGENT:
+		if (h->size >= sizeof(struct dt_ev_agent))
+			on_agent_event(a, data);
 		break;
 	}
 	return 0;
@@ -630,6 +728,21 @@ static void forget_walks(struct agent *a)
  * A new inventory takes effect without a restart: datasets keep their kernel slots, the
  * inode map follows, the pipeline (and the trace) learn it. A bad one changes nothing.
  */
+/* Another process changing the agent's inventory, config or trace is tampering with it. */
+static int mark_agent_files(struct agent *a)
+{
+	int ifd = bpf_map__fd(a->skel->maps.inodes), dfd = bpf_map__fd(a->skel->maps.devs);
+	const struct agent_opts *o = a->opts;
+	int err;
+
+	err = kstate_add_agent_file(ifd, dfd, o->inventory);
+	if (!err && o->config_path)
+		err = kstate_add_agent_file(ifd, dfd, o->config_path);
+	if (!err && o->trace_dir)
+		err = kstate_add_agent_file(ifd, dfd, o->trace_dir);
+	return err;
+}
+
 static void reload_inventory(struct agent *a)
 {
 	int ifd = bpf_map__fd(a->skel->maps.inodes), dfd = bpf_map__fd(a->skel->maps.devs);
@@ -658,11 +771,7 @@ static void reload_inventory(struct agent *a)
 		inventory_free(inv);
 		return;
 	}
-	kstate_add_agent_file(ifd, dfd, a->opts->inventory);
-	if (a->opts->config_path)
-		kstate_add_agent_file(ifd, dfd, a->opts->config_path);
-	if (a->opts->trace_dir)
-		kstate_add_agent_file(ifd, dfd, a->opts->trace_dir);
+	mark_agent_files(a);
 	forget_walks(a);
 	pl_set_inventory(&a->pl, inv);
 	pl_slots(&a->pl);
@@ -757,7 +866,6 @@ static int open_config(struct agent *a)
 static int load_inodes(struct agent *a)
 {
 	int ifd = bpf_map__fd(a->skel->maps.inodes), dfd = bpf_map__fd(a->skel->maps.devs);
-	const struct agent_opts *o = a->opts;
 	struct errbuf eb = {};
 	int err;
 
@@ -770,13 +878,7 @@ static int load_inodes(struct agent *a)
 	err = kstate_sync_inodes(ifd, dfd, a->inv);
 	if (err)
 		return err;
-	/* Another process changing these is tampering with the agent itself. */
-	err = kstate_add_agent_file(ifd, dfd, o->inventory);
-	if (!err && o->config_path)
-		err = kstate_add_agent_file(ifd, dfd, o->config_path);
-	if (!err && o->trace_dir)
-		err = kstate_add_agent_file(ifd, dfd, o->trace_dir);
-	return err;
+	return mark_agent_files(a);
 }
 
 /*
@@ -807,6 +909,69 @@ static void seed_taints(struct agent *a)
 	}
 	for (size_t i = 0; i < n; i++)
 		bpf_map_delete_elem(fd, &stale[i]);
+}
+
+/* Records one object; @out (64 bytes, or NULL) receives the name findings will give it. */
+static int register_obj(int objfd, __u32 type, __u32 id, const char *kind, const char *name,
+			char *out)
+{
+	struct dt_obj_key k = { .type = type, .id = id };
+	struct dt_obj_val v = {};
+
+	snprintf(v.name, sizeof(v.name), "%s '%s' (id %u)", kind, name, id);
+	if (out)
+		memcpy(out, v.name, sizeof(v.name));
+	return bpf_map_update_elem(objfd, &k, &v, BPF_ANY) ? -errno : 0;
+}
+
+/*
+ * The kernel ids of the agent's maps, programs and links, for agent.bpf.c to recognise them
+ * when another process reaches them by id (bpftool map dump id N) or changes them.
+ */
+static int register_objects(struct agent *a)
+{
+	const struct bpf_object_skeleton *sk = a->skel->skeleton;
+	int objfd = bpf_map__fd(a->skel->maps.agentobj);
+	struct bpf_program *prog;
+	struct bpf_map *map;
+	int err;
+
+	bpf_object__for_each_map(map, a->skel->obj) {
+		struct bpf_map_info info = {};
+		__u32 len = sizeof(info);
+
+		if (bpf_map__fd(map) < 0 || bpf_obj_get_info_by_fd(bpf_map__fd(map), &info, &len))
+			continue;
+		err = register_obj(objfd, DT_OBJ_MAP, info.id, "map", bpf_map__name(map),
+				   map == a->skel->maps.inodes ? a->inodes_obj :
+				   map == a->skel->maps.devs ? a->devs_obj : NULL);
+		if (err)
+			return err;
+	}
+	bpf_object__for_each_program(prog, a->skel->obj) {
+		struct bpf_prog_info info = {};
+		__u32 len = sizeof(info);
+
+		if (bpf_program__fd(prog) < 0 ||
+		    bpf_obj_get_info_by_fd(bpf_program__fd(prog), &info, &len))
+			continue;
+		err = register_obj(objfd, DT_OBJ_PROG, info.id, "program", bpf_program__name(prog),
+				   NULL);
+		if (err)
+			return err;
+	}
+	for (int i = 0; i < sk->prog_cnt; i++) {
+		struct bpf_link *link = *sk->progs[i].link;
+		struct bpf_link_info info = {};
+		__u32 len = sizeof(info);
+
+		if (!link || bpf_obj_get_info_by_fd(bpf_link__fd(link), &info, &len))
+			continue;
+		err = register_obj(objfd, DT_OBJ_LINK, info.id, "link", sk->progs[i].name, NULL);
+		if (err)
+			return err;
+	}
+	return 0;
 }
 
 /* Pinned maps live in the BPF file system; mount it where it is missing. */
@@ -995,6 +1160,7 @@ static void write_status(struct agent *a, bool running)
 	jb_u64(&jb, "taint_map_full", totals[4]);
 	jb_u64(&jb, "egress_map_full", totals[5]);
 	jb_u64(&jb, "seq_lost", a->seq_lost);
+	jb_u64(&jb, "taints_restored", a->taints_restored);
 	jb_u64(&jb, "events_written", a->events.lines);
 	jb_u64(&jb, "findings_written", a->findings.lines);
 	jb_u64(&jb, "events_write_errors", a->events.errors);
@@ -1197,6 +1363,11 @@ int agent_run(const struct agent_opts *opts)
 	err = datatrail_bpf__attach(a.skel);
 	if (err) {
 		fprintf(stderr, "datatrail: attach bpf programs: %s\n", strerror(-err));
+		goto out_rb;
+	}
+	err = register_objects(&a);
+	if (err) {
+		fprintf(stderr, "datatrail: map 'agentobj': %s\n", strerror(-err));
 		goto out_rb;
 	}
 	err = drop_caps();

@@ -224,6 +224,44 @@ static void access_list(uint32_t mask, char *buf, size_t n)
 	}
 }
 
+/* The name of a bpf() command agent.bpf.c reports (enum dt_bpf_cmd). */
+static const char *bpf_cmd_name(unsigned int cmd)
+{
+	switch (cmd) {
+	case DT_BPF_MAP_UPDATE_ELEM:
+		return "map_update_elem";
+	case DT_BPF_MAP_DELETE_ELEM:
+		return "map_delete_elem";
+	case DT_BPF_PROG_GET_FD_BY_ID:
+		return "prog_get_fd_by_id";
+	case DT_BPF_MAP_GET_FD_BY_ID:
+		return "map_get_fd_by_id";
+	case DT_BPF_MAP_LOOKUP_AND_DELETE_ELEM:
+		return "map_lookup_and_delete_elem";
+	case DT_BPF_MAP_FREEZE:
+		return "map_freeze";
+	case DT_BPF_MAP_LOOKUP_AND_DELETE_BATCH:
+		return "map_lookup_and_delete_batch";
+	case DT_BPF_MAP_UPDATE_BATCH:
+		return "map_update_batch";
+	case DT_BPF_MAP_DELETE_BATCH:
+		return "map_delete_batch";
+	case DT_BPF_LINK_UPDATE:
+		return "link_update";
+	case DT_BPF_LINK_GET_FD_BY_ID:
+		return "link_get_fd_by_id";
+	case DT_BPF_LINK_DETACH:
+		return "link_detach";
+	}
+	return "unknown";
+}
+
+bool corr_bpf_cmd_changes(unsigned int cmd)
+{
+	return cmd != DT_BPF_PROG_GET_FD_BY_ID && cmd != DT_BPF_MAP_GET_FD_BY_ID &&
+	       cmd != DT_BPF_LINK_GET_FD_BY_ID;
+}
+
 /* Create, Update or, when @end (the process is gone), Close with the final figures. */
 static void emit_finding(struct correlator *c, const struct finding_key *k,
 			 struct finding_state *s, bool end)
@@ -300,6 +338,25 @@ static void emit_finding(struct correlator *c, const struct finding_key *k,
 				f.severity_id = 5;
 			else if (k->target[1] == 1 || k->target[1] == 2 || k->target[1] == 15)
 				f.severity_id = 2;
+			break;
+		}
+		if (k->target[0] == DT_AGENT_BPF_OBJ) {
+			bool change = corr_bpf_cmd_changes(k->target[1]);
+
+			f.operations = bpf_cmd_name(k->target[1]);
+			f.object = s->path;
+			snprintf(title, sizeof(title),
+				 "%s (uid %u) %s the datatrail agent's %s (bpf %s)",
+				 chain[0].comm[0] ? chain[0].comm : "a process", s->actor_uid,
+				 change ? "changed" : "opened by id", s->path, f.operations);
+			/*
+			 * A deleted taint entry or a detached program blinds the agent; a map fd
+			 * can change it; a program or link fd is what `bpftool prog show` takes.
+			 */
+			if (change)
+				f.severity_id = 5;
+			else if (k->target[1] != DT_BPF_MAP_GET_FD_BY_ID)
+				f.severity_id = 3;
 			break;
 		}
 		f.file_path = s->path;
@@ -511,8 +568,11 @@ void corr_agent(struct correlator *c, const struct dt_ev_agent *e)
 	fk.target[1] = (uint8_t)e->sig;
 	memcpy(path, e->path, sizeof(e->path));
 	path[sizeof(e->path)] = 0;
-	if (e->kind == DT_AGENT_PIN_OPEN) {
-		/* One finding per pinned map: the path's hash, as pin paths share long prefixes. */
+	if (e->kind == DT_AGENT_PIN_OPEN || e->kind == DT_AGENT_BPF_OBJ) {
+		/*
+		 * One finding per pinned map, or per bpf() command and object: the path's (the
+		 * object's name's) hash, as pin paths share long prefixes.
+		 */
 		uint64_t h = hash_fnv1a(HASH_FNV1A_INIT, path, strlen(path));
 
 		memcpy(fk.target + 8, &h, sizeof(h));

@@ -56,8 +56,10 @@ void corr_file(struct correlator *c, const struct dt_acc_key *k, const struct dt
 /* The total a tainted process has sent to one destination. */
 void corr_egress(struct correlator *c, const struct dt_egress_key *k, const struct dt_egress_val *v);
 void corr_taint(struct correlator *c, const struct dt_ev_taint *e);
-/* Another process acted on the agent itself (signal, pinned map). */
+/* Another process acted on the agent itself (signal, pinned map, bpf() on its objects). */
 void corr_agent(struct correlator *c, const struct dt_ev_agent *e);
+/* Whether bpf() command @cmd (enum dt_bpf_cmd) changes an object rather than opening it. */
+bool corr_bpf_cmd_changes(unsigned int cmd);
 /* @tgid is gone: its findings get their final update, and are forgotten. */
 void corr_proc_exit(struct correlator *c, uint32_t tgid);
 /* Final updates of every open finding (agent stop, end of replay). */

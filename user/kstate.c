@@ -125,7 +125,6 @@ int kstate_sync_inodes(int ifd, int dfd, const struct inventory *inv)
 	struct dt_inode_key k, *prev = NULL, *stale = NULL;
 	size_t n = 0, cap = 0;
 	struct dt_inode_val v;
-	uint32_t one = 1;
 
 	while (!bpf_map_get_next_key(ifd, prev, &k)) {
 		bool drop = false;
@@ -157,6 +156,14 @@ int kstate_sync_inodes(int ifd, int dfd, const struct inventory *inv)
 	for (size_t i = 0; i < n; i++)
 		bpf_map_delete_elem(ifd, &stale[i]);
 	free(stale);
+	return kstate_fill_inodes(ifd, dfd, inv);
+}
+
+int kstate_fill_inodes(int ifd, int dfd, const struct inventory *inv)
+{
+	struct dt_inode_key k;
+	struct dt_inode_val v;
+	uint32_t one = 1;
 
 	for (size_t i = 0; i < inv->n_inodes; i++) {
 		const struct inv_inode *ii = &inv->inodes[i];

@@ -35,6 +35,12 @@ int kstate_align(int dsnames_fd, struct inventory *inv, struct errbuf *err);
  */
 int kstate_sync_inodes(int inodes_fd, int devs_fd, const struct inventory *inv);
 
+/*
+ * Writes @inv's entries into the inode map, over whatever is there, and their devices into
+ * devs; touches nothing else. The second half of kstate_sync_inodes().
+ */
+int kstate_fill_inodes(int inodes_fd, int devs_fd, const struct inventory *inv);
+
 /* Marks @path (and, for a directory, what is created below it) as the agent's own. */
 int kstate_add_agent_file(int inodes_fd, int devs_fd, const char *path);
 

@@ -602,6 +602,8 @@ int ocsf_finding(struct jbuf *jb, const struct ocsf_ctx *ctx, const struct findi
 	jb_u64(jb, "bytes", f->bytes);
 	if (f->operations)
 		jb_str(jb, "operations", f->operations);
+	if (f->object)
+		jb_str(jb, "object", f->object);
 	if (f->via_hop) {
 		jb_obj_open(jb, "via");
 		jb_str(jb, "hop", f->via_hop);

@@ -103,6 +103,7 @@ struct finding_record {
 	uint64_t bytes;
 	uint64_t ops;
 	const char *operations; /* dataset_tamper: "write,truncate" */
+	const char *object;     /* agent_tamper by bpf(): "map 'taint' (id 42)" */
 	const char *via_hop;    /* how the taint reached the process, or NULL */
 	uint32_t via_pid;
 	const char *const *attacks; /* pairs: technique uid, name; NULL-terminated */

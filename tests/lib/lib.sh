@@ -173,6 +173,14 @@ setup_host() { # ns veth host-side-v4 ns-side-v4 [host-v6 ns-v6]
 	fi
 }
 
+# teardown_host NS VETH: what setup_host made, and the processes left in the namespace.
+teardown_host() {
+	ip netns pids "$1" 2>/dev/null | xargs -r kill 2>/dev/null
+	ip link del "$2" 2>/dev/null
+	ip netns del "$1" 2>/dev/null
+	return 0
+}
+
 # listen NS PROTO ADDR PORT OUTFILE: one connection (or 1 s of UDP silence), bounded to 20 s.
 listen() {
 	local flags=-l

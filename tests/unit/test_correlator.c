@@ -264,6 +264,59 @@ static void test_tamper_and_derived_copy(void)
 	teardown(&f);
 }
 
+static void agent_event(struct fixture *f, uint32_t kind, int32_t cmd, const char *object)
+{
+	struct dt_ev_agent e = { .hdr = { .type = DT_EV_AGENT, .size = sizeof(e), .ts_ns = 5000000 },
+				 .tgid = 3999001, .kind = kind, .sig = cmd };
+
+	strcpy(e.comm, "nc");
+	snprintf(e.path, sizeof(e.path), "%s", object);
+	corr_agent(&f->c, &e);
+}
+
+static void test_agent_tamper_by_bpf(void)
+{
+	struct fixture f;
+
+	if (setup(&f, one_dataset))
+		return;
+	agent_event(&f, DT_AGENT_BPF_OBJ, DT_BPF_MAP_GET_FD_BY_ID, "map 'taint' (id 42)");
+	if (ASSERT_EQ(nlines, 1, "map opened by id")) {
+		ASSERT_STREQ(field(0, "finding_info.types.0"), "agent_tamper", "kind");
+		ASSERT_STREQ(field(0, "unmapped.operations"), "map_get_fd_by_id", "operation");
+		ASSERT_STREQ(field(0, "unmapped.object"), "map 'taint' (id 42)", "object");
+		ASSERT_STREQ(field(0, "severity_id"), "4", "a map fd can change it");
+		ASSERT_STREQ(field(0, "evidences.0.process.pid"), "3999001", "pid");
+		ASSERT_STREQ(field(0, "evidences.0.process.file.path"), "/usr/bin/nc", "exe");
+		ASSERT_STREQ(field(0, "evidences.0.file.path"), "", "not a file");
+		ASSERT_STREQ(field(0, "finding_info.title"),
+			     "nc (uid 0) opened by id the datatrail agent's map 'taint' (id 42) "
+			     "(bpf map_get_fd_by_id)", "title");
+	}
+	reset_lines();
+	agent_event(&f, DT_AGENT_BPF_OBJ, DT_BPF_MAP_DELETE_ELEM, "map 'taint' (id 42)");
+	if (ASSERT_EQ(nlines, 1, "entry deleted: a finding of its own")) {
+		ASSERT_STREQ(field(0, "unmapped.operations"), "map_delete_elem", "operation");
+		ASSERT_STREQ(field(0, "severity_id"), "5", "critical");
+	}
+	reset_lines();
+	agent_event(&f, DT_AGENT_BPF_OBJ, DT_BPF_MAP_DELETE_ELEM, "map 'taint' (id 42)");
+	ASSERT_EQ(nlines, 0, "the same again: counted, not a new finding");
+	agent_event(&f, DT_AGENT_BPF_OBJ, DT_BPF_MAP_DELETE_ELEM, "map 'inodes' (id 43)");
+	ASSERT_EQ(nlines, 1, "another map: another finding");
+	reset_lines();
+	agent_event(&f, DT_AGENT_BPF_OBJ, DT_BPF_PROG_GET_FD_BY_ID, "program 'dt_signal' (id 7)");
+	if (ASSERT_EQ(nlines, 1, "program opened by id"))
+		ASSERT_STREQ(field(0, "severity_id"), "3", "listing programs is routine");
+	reset_lines();
+	agent_event(&f, DT_AGENT_BPF_OBJ, DT_BPF_LINK_DETACH, "link 'dt_signal' (id 9)");
+	if (ASSERT_EQ(nlines, 1, "link detached")) {
+		ASSERT_STREQ(field(0, "unmapped.operations"), "link_detach", "operation");
+		ASSERT_STREQ(field(0, "severity_id"), "5", "critical");
+	}
+	teardown(&f);
+}
+
 static void test_acl_and_severity(void)
 {
 	uint32_t uids[] = { 1001 };
@@ -419,6 +472,6 @@ static void test_teardown_dir(void)
 
 TEST_MAIN("correlator", TEST_CASE(test_setup_dir), TEST_CASE(test_exfiltration_lifecycle),
 	  TEST_CASE(test_exfiltration_not_raised), TEST_CASE(test_unauthorized_read),
-	  TEST_CASE(test_tamper_and_derived_copy), TEST_CASE(test_acl_and_severity),
-	  TEST_CASE(test_exe_acl_by_inode),
+	  TEST_CASE(test_tamper_and_derived_copy), TEST_CASE(test_agent_tamper_by_bpf),
+	  TEST_CASE(test_acl_and_severity), TEST_CASE(test_exe_acl_by_inode),
 	  TEST_CASE(test_teardown_dir))
