@@ -674,6 +674,9 @@ static void reload(struct agent *a)
 	struct errbuf eb = {};
 
 	reload_inventory(a);
+	/* logrotate renames the outputs, then signals: new files under the old names. */
+	if (sink_reopen(&a->events, &eb) || sink_reopen(&a->findings, &eb))
+		fprintf(stderr, "datatrail: reopen: %s\n", eb.msg);
 
 	if (a->kafka && kafka_sink_reload_secrets(a->kafka, &eb))
 		fprintf(stderr, "datatrail: %s\n", eb.msg);
@@ -1110,6 +1113,10 @@ int agent_run(const struct agent_opts *opts)
 	if (err) {
 		fprintf(stderr, "datatrail: %s\n", eb.msg);
 		goto out_events;
+	}
+	if (opts->rotate_mb) {
+		sink_set_rotate(&a.events, (uint64_t)opts->rotate_mb << 20, opts->rotate_keep);
+		sink_set_rotate(&a.findings, (uint64_t)opts->rotate_mb << 20, opts->rotate_keep);
 	}
 
 	gethostname(a.hostname, sizeof(a.hostname) - 1);

@@ -13,6 +13,7 @@
 #include "agent.h"
 #include "inventory.h"
 #include "kstate.h"
+#include "log.h"
 #include "replay.h"
 
 /* Where `run` writes, and `status` reads, the agent's status. */
@@ -32,7 +33,7 @@ static const char usage_text[] =
 	"  run --inventory FILE [--events PATH|-] [--findings PATH|-] [--ready-file PATH]\n"
 	"      [--flush-ms N] [--trace DIR [--trace-key FILE]] [--config FILE]\n"
 	"      [--pin-dir DIR] [--ringbuf-kb N] [--status-file PATH] [--metrics ADDR:PORT]\n"
-	"      [--verbose]\n"
+	"      [--rotate-mb N [--rotate-keep N]] [--log-format text|json] [--verbose]\n"
 	"                         attach to the kernel and report classified data flows\n"
 	"  inventory check FILE   validate an inventory and print a summary\n"
 	"  trace verify DIR|FILE [--key FILE]\n"
@@ -82,16 +83,21 @@ static int cmd_run(int argc, char **argv)
 		{ "ringbuf-kb", required_argument, NULL, 'R' },
 		{ "status-file", required_argument, NULL, 'S' },
 		{ "metrics", required_argument, NULL, 'M' },
+		{ "rotate-mb", required_argument, NULL, 'o' },
+		{ "rotate-keep", required_argument, NULL, 'k' },
+		{ "log-format", required_argument, NULL, 'L' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		{},
 	};
 	struct agent_opts o = { .flush_ms = 1000, .pin_dir = DT_PIN_DIR,
-				.status_file = DT_STATUS_FILE };
+				.status_file = DT_STATUS_FILE, .rotate_keep = 5 };
+	struct errbuf eb;
+	unsigned long n;
 	char *end;
 	int c;
 
-	while ((c = getopt_long(argc, argv, "i:e:f:r:F:t:K:c:P:R:S:M:vh", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "i:e:f:r:F:t:K:c:P:R:S:M:o:k:L:vh", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'i':
 			o.inventory = optarg;
@@ -142,6 +148,27 @@ static int cmd_run(int argc, char **argv)
 			break;
 		case 'M':
 			o.metrics_listen = optarg;
+			break;
+		case 'L':
+			if (log_set_format(optarg, &eb)) {
+				fprintf(stderr, "datatrail: %s\n", eb.msg);
+				return 2;
+			}
+			break;
+		case 'o':
+		case 'k':
+			errno = 0;
+			n = strtoul(optarg, &end, 10);
+			if (errno || *end || n < 1 || n > (c == 'o' ? 1048576 : 1000)) {
+				fprintf(stderr, "datatrail: option '--%s': bad value '%s' (1..%d)\n",
+					c == 'o' ? "rotate-mb" : "rotate-keep", optarg,
+					c == 'o' ? 1048576 : 1000);
+				return 2;
+			}
+			if (c == 'o')
+				o.rotate_mb = n;
+			else
+				o.rotate_keep = n;
 			break;
 		case 'v':
 			o.verbose = true;

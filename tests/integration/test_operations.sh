@@ -153,6 +153,56 @@ agent_start "$T/a2" "$INV" --flush-ms 200 || exit 1
 AGENT_SOCKETS=$(ss -Htlnp | grep -c "pid=$AGENT_PID,")
 agent_stop
 
+# Rotation by size (1 MiB, about a thousand event lines) and reopening on SIGHUP after a
+# logrotate-style rename: every line written is in one of the files.
+mkdir -p "$T/a3" "$T/many"
+for i in $(seq 2800); do printf '%0100d' "$i" >"$T/many/f$i"; done
+echo "{\"datasets\": [{\"id\": \"many\", \"classification\": \"internal\", \"paths\": [\"$T/many\"]}]}" \
+	>"$T/etc/many.json"
+chmod 644 "$T/etc/many.json"
+events_written() {
+	$PY -c "import json; print(json.load(open('$T/status3.json'))['counters']['events_written'])" \
+		2>/dev/null || echo 0
+}
+agent_start "$T/a3" "$T/etc/many.json" --flush-ms 200 --rotate-mb 1 --rotate-keep 3 \
+	--log-format json --status-file "$T/status3.json" || exit 1
+$PY -c "
+for i in range(1, 2501):
+    with open('$T/many/f%d' % i, 'rb') as f: f.read()
+" &
+P1=$!
+wait $P1
+for i in $(seq 100); do [ "$(events_written)" -ge 2500 ] && break; sleep 0.1; done
+ROTATED_BEFORE_HUP=$(ls "$T/a3" | grep -c '^events.jsonl\.[0-9]$')
+mv "$T/a3/events.jsonl" "$T/a3/events.jsonl.moved"
+kill -HUP "$AGENT_PID"
+for i in $(seq 100); do [ -e "$T/a3/events.jsonl" ] && break; sleep 0.1; done
+$PY -c "
+for i in range(2501, 2801):
+    with open('$T/many/f%d' % i, 'rb') as f: f.read()
+" &
+P2=$!
+wait $P2
+for i in $(seq 100); do [ "$(events_written)" -ge 2800 ] && break; sleep 0.1; done
+agent_stop
+RC3=$AGENT_RC
+WRITTEN=$(sed -n 's/.*stopped: \([0-9]*\) events.*/\1/p' "$T/a3/agent.err")
+IN_FILES=$(cat "$T/a3"/events.jsonl* | wc -l)
+IN_NEW=$(wc -l <"$T/a3/events.jsonl")
+UNIQUE=$(cat "$T/a3"/events.jsonl* | sort -u | wc -l)
+BIGGEST=$(stat -c %s "$T/a3"/events.jsonl* | sort -n | tail -1)
+LOG_BAD=$($PY -c "
+import json, sys
+bad = 0
+for l in open('$T/a3/agent.err'):
+    try:
+        j = json.loads(l)
+        bad += not (j['level'] in ('info', 'warning') and j['msg'] and j['time'].endswith('Z'))
+    except Exception:
+        bad += 1
+print(bad)")
+LOG_WATCHING=$(grep -c '"level":"info","msg":"watching 1 datasets' "$T/a3/agent.err")
+
 # Every subcommand's --help: on stdout, nothing on stderr, exit 0.
 HELP_BAD=""
 for c in "run" "status" "cleanup" "inventory" "inventory check" "trace" "trace verify" \
@@ -222,6 +272,25 @@ test_watchdog_pings() {
 
 test_help_on_stdout() {
 	ASSERT_EQ "$HELP_BAD" "" "subcommands whose --help is not on stdout with exit 0"
+}
+
+test_rotation_loses_nothing() {
+	ASSERT_GE "$ROTATED_BEFORE_HUP" 2 "rotated files after 2500 events (~2.5 MB)"
+	ASSERT_GE "$WRITTEN" 2800 "events written"
+	ASSERT_EQ "$IN_FILES" "$WRITTEN" "lines in all files == lines written"
+	ASSERT_EQ "$UNIQUE" "$WRITTEN" "no line twice"
+	ASSERT_GE 1048576 "$BIGGEST" "no file past 1 MiB"
+	ASSERT_EQ "$RC3" 0 "agent exit status"
+}
+
+test_reopen_on_sighup() {
+	ASSERT_GE "$IN_NEW" 300 "lines after SIGHUP in a new file under the old name"
+	ASSERT_GE 400 "$IN_NEW" "only those"
+}
+
+test_log_format_json() {
+	ASSERT_EQ "$LOG_BAD" 0 "stderr lines that are not JSON with time, level and msg"
+	ASSERT_EQ "$LOG_WATCHING" 1 "start reported at level info"
 }
 
 test_alert_rules_check() {
