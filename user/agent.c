@@ -779,6 +779,7 @@ static void notify_systemd(const char *msg)
 {
 	const char *sock = getenv("NOTIFY_SOCKET");
 	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	static bool warned;
 	socklen_t len;
 	int fd;
 
@@ -791,8 +792,11 @@ static void notify_systemd(const char *msg)
 	fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
 	if (fd < 0)
 		return;
-	if (sendto(fd, msg, strlen(msg), 0, (struct sockaddr *)&sa, len) < 0)
+	/* Once: a watchdog ping that fails would otherwise say so every few seconds. */
+	if (sendto(fd, msg, strlen(msg), 0, (struct sockaddr *)&sa, len) < 0 && !warned) {
 		fprintf(stderr, "datatrail: notify socket '%s': %s\n", sock, strerror(errno));
+		warned = true;
+	}
 	close(fd);
 }
 

@@ -44,6 +44,9 @@ struct log_cookie {
 	struct jbuf jb;
 };
 
+/* Lives as long as the process writes to stderr: held here, not leaked. */
+static struct log_cookie *log_cookie;
+
 static void emit(struct log_cookie *c, const char *line, size_t len)
 {
 	const char *msg = line;
@@ -95,6 +98,8 @@ static int log_close(void *cookie)
 	if (c->len)
 		emit(c, c->buf, c->len);
 	jb_free(&c->jb);
+	if (c == log_cookie)
+		log_cookie = NULL;
 	free(c);
 	return 0;
 }
@@ -122,6 +127,7 @@ int log_set_format(const char *format, struct errbuf *eb)
 	}
 	/* Unbuffered: each fprintf() reaches the cookie at once, whole lines leave from there. */
 	setvbuf(f, NULL, _IONBF, 0);
+	log_cookie = c;
 	stderr = f;
 	return 0;
 }
