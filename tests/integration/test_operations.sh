@@ -164,26 +164,23 @@ events_written() {
 	$PY -c "import json; print(json.load(open('$T/status3.json'))['counters']['events_written'])" \
 		2>/dev/null || echo 0
 }
-agent_start "$T/a3" "$T/etc/many.json" --flush-ms 200 --rotate-mb 1 --rotate-keep 3 \
-	--log-format json --status-file "$T/status3.json" || exit 1
-$PY -c "
-for i in range(1, 2501):
+# One process reads files FIRST..LAST once each, then the agent has written that many events.
+read_many() { # first last
+	$PY -c "
+for i in range($1, $2 + 1):
     with open('$T/many/f%d' % i, 'rb') as f: f.read()
 " &
-P1=$!
-wait $P1
-for i in $(seq 100); do [ "$(events_written)" -ge 2500 ] && break; sleep 0.1; done
+	wait $!
+	for i in $(seq 100); do [ "$(events_written)" -ge "$2" ] && break; sleep 0.1; done
+}
+agent_start "$T/a3" "$T/etc/many.json" --flush-ms 200 --rotate-mb 1 --rotate-keep 3 \
+	--log-format json --status-file "$T/status3.json" || exit 1
+read_many 1 2500
 ROTATED_BEFORE_HUP=$(ls "$T/a3" | grep -c '^events.jsonl\.[0-9]$')
 mv "$T/a3/events.jsonl" "$T/a3/events.jsonl.moved"
 kill -HUP "$AGENT_PID"
 for i in $(seq 100); do [ -e "$T/a3/events.jsonl" ] && break; sleep 0.1; done
-$PY -c "
-for i in range(2501, 2801):
-    with open('$T/many/f%d' % i, 'rb') as f: f.read()
-" &
-P2=$!
-wait $P2
-for i in $(seq 100); do [ "$(events_written)" -ge 2800 ] && break; sleep 0.1; done
+read_many 2501 2800
 agent_stop
 RC3=$AGENT_RC
 WRITTEN=$(sed -n 's/.*stopped: \([0-9]*\) events.*/\1/p' "$T/a3/agent.err")
