@@ -1200,9 +1200,6 @@ int agent_run(const struct agent_opts *opts)
 		fprintf(stderr, "datatrail: load bpf programs: %s\n", strerror(-err));
 		goto out_skel;
 	}
-	err = open_metrics(&a);
-	if (err)
-		goto out_skel;
 	err = load_inodes(&a);
 	if (err) {
 		fprintf(stderr, "datatrail: fill inode map: %s\n", strerror(-err));
@@ -1236,6 +1233,13 @@ int agent_run(const struct agent_opts *opts)
 		fprintf(stderr, "datatrail: drop capabilities: %s\n", strerror(-err));
 		goto out_rb;
 	}
+	/*
+	 * After the drop: capabilities are per thread, and the server's thread, which reads
+	 * from the network, must not start with more than the rest.
+	 */
+	err = open_metrics(&a);
+	if (err)
+		goto out_rb;
 
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);

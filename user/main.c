@@ -14,6 +14,7 @@
 #include "inventory.h"
 #include "kstate.h"
 #include "log.h"
+#include "metrics.h"
 #include "replay.h"
 
 /* Where `run` writes, and `status` reads, the agent's status. */
@@ -146,9 +147,18 @@ static int cmd_run(int argc, char **argv)
 		case 'S':
 			o.status_file = optarg;
 			break;
-		case 'M':
+		case 'M': {
+			struct sockaddr_storage ss;
+			socklen_t sl;
+
+			/* Syntax now; whether it can be bound, once attached (agent.c). */
+			if (metrics_parse_listen("option '--metrics'", optarg, &ss, &sl, &eb)) {
+				fprintf(stderr, "datatrail: %s\n", eb.msg);
+				return 2;
+			}
 			o.metrics_listen = optarg;
 			break;
+		}
 		case 'L':
 			if (log_set_format(optarg, &eb)) {
 				fprintf(stderr, "datatrail: %s\n", eb.msg);

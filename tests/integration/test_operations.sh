@@ -53,7 +53,7 @@ INV=$T/etc/inv.json
 echo "{\"datasets\": [{\"id\": \"faces\", \"classification\": \"restricted\", \"paths\": [\"$T/ds\"]}]}" >"$INV"
 chmod 644 "$INV"
 
-# A bad address is refused with a message naming it, before anything attaches.
+# A bad address is a usage error, with a message naming it.
 BAD_OUT=$("$DATATRAIL" run --inventory "$INV" --pin-dir "" --metrics 127.0.0.1:99999 2>&1)
 BAD_RC=$?
 METRICS_PORT=$(free_port 1)
@@ -76,6 +76,9 @@ NOTIFY_SOCKET=$T/notify.sock WATCHDOG_USEC=300000 agent_start "$T/a1" "$INV" --f
 	--config "$T/etc/config.json" --status-file "$T/status.json" || exit 1
 wait $NOTIFY_PID
 NOTIFY_RC=$?
+# Capabilities are per thread: the HTTP server's starts after the drop, with no more.
+THREAD_CAPS=$(cat /proc/"$AGENT_PID"/task/*/status | awk '/^CapEff/ {print $2}' | sort -u | tr '\n' ' ')
+THREADS=$(ls /proc/"$AGENT_PID"/task | wc -l)
 
 cat >"$T/prom.yml" <<EOF
 global:
@@ -211,8 +214,13 @@ for c in "run" "status" "cleanup" "inventory" "inventory check" "trace" "trace v
 done
 
 test_metrics_bad_address() {
-	ASSERT_NEQ "$BAD_RC" 0 "exit status"
+	ASSERT_EQ "$BAD_RC" 2 "exit status"
 	ASSERT_HAS "$BAD_OUT" "option '--metrics': bad address '127.0.0.1:99999'" "says which"
+}
+
+test_metrics_thread_without_capabilities() {
+	ASSERT_GE "$THREADS" 2 "the server runs in a thread of its own"
+	ASSERT_EQ "$THREAD_CAPS" "0000000000080004 " "effective capabilities of every thread"
 }
 
 test_prometheus_scrapes_agent() {
