@@ -146,7 +146,8 @@ BINDIR ?= $(PREFIX)/bin
 MANDIR ?= $(PREFIX)/share/man
 DATADIR ?= $(PREFIX)/share/datatrail
 UNITDIR ?= $(PREFIX)/lib/systemd/system
-SYSCONFDIR ?= $(if $(filter /usr,$(PREFIX)),/etc,$(PREFIX)/etc)
+# /etc whatever the prefix: the unit reads its inventory and config there.
+SYSCONFDIR ?= /etc
 INSTALL ?= install
 
 .PHONY: install deb image-rootfs image
