@@ -122,6 +122,7 @@ static void count_kind(struct metrics_kind *k, uint64_t *other, const char *name
 void metrics_count_line(struct metrics_counts *c, bool finding, const char *line, size_t len)
 {
 	char kind[40], sub[40];
+	const char *act;
 
 	if (!finding) {
 		if (!line_str(line, len, "\"class_name\":\"", kind, sizeof(kind)) ||
@@ -135,7 +136,9 @@ void metrics_count_line(struct metrics_counts *c, bool finding, const char *line
 		c->other_findings++;
 		return;
 	}
-	if (memmem(line, len, "\"activity_id\":1,", 16))
+	/* The first activity_id is the record's (1 Create, 2 Update). */
+	act = memmem(line, len, "\"activity_id\":", 14);
+	if (act && act + 15 < line + len && act[14] == '1' && !isdigit((unsigned char)act[15]))
 		count_kind(c->findings, &c->other_findings, kind, "");
 	else
 		count_kind(c->updates, &c->other_findings, kind, "");

@@ -63,6 +63,9 @@ static void test_count_lines(void)
 	count(c, true, FINDING(2, "dataset_tamper"));
 	count(c, true, FINDING(1, "exfiltration"));
 	count(c, true, "{\"class_uid\":2004}\n");
+	/* Only the record's own (first) activity_id counts, and 12 is not 1. */
+	count(c, true, "{\"activity_id\":2,\"types\":[\"exfiltration\"],\"x\":{\"activity_id\":1}}");
+	count(c, true, "{\"activity_id\":12,\"types\":[\"exfiltration\"]}");
 	ASSERT_STREQ(c->events[0].name, "file_system_activity", "class, in snake case");
 	ASSERT_STREQ(c->events[0].sub, "read", "activity");
 	ASSERT_EQ(c->events[0].n, 2, "reads");
@@ -73,6 +76,9 @@ static void test_count_lines(void)
 	ASSERT_EQ(c->findings[0].n, 1, "created once");
 	ASSERT_EQ(c->updates[0].n, 2, "updated twice");
 	ASSERT_STREQ(c->findings[1].name, "exfiltration", "second kind");
+	ASSERT_EQ(c->findings[1].n, 1, "exfiltration created once");
+	ASSERT_STREQ(c->updates[1].name, "exfiltration", "exfiltration updates");
+	ASSERT_EQ(c->updates[1].n, 2, "exfiltration updated twice");
 	ASSERT_EQ(c->other_findings, 1, "a finding without types");
 	/* Past METRICS_KINDS distinct kinds, the rest go to "other": the label set is bounded. */
 	for (int i = 0; i < METRICS_KINDS + 5; i++) {
