@@ -107,6 +107,7 @@ make -s -C "$TOP" BUILD="$BUILD" deb >"$T/deb.log" 2>&1
 DEB_RC=$?
 [ "${DEB#/}" = "$DEB" ] && DEB=$TOP/$DEB
 DEB_PKG=$(dpkg-deb --show --showformat='${Package} ${Version}' "$DEB")
+DEB_DEPENDS=$(dpkg-deb -f "$DEB" Depends)
 # The dependencies resolve against this Debian release's archive (simulated install).
 DEB_DEPS_OK=$(apt-get install -s "$DEB" 2>&1 | grep -c '^Conf datatrail ')
 # The root: busybox and the agent's libraries (the image's base), a dpkg database, and the
@@ -233,6 +234,10 @@ test_deb_builds() {
 	ASSERT_EQ "$DEB_RC" 0 "make deb: $(tail -3 "$T/deb.log")"
 	ASSERT_EQ "$DEB_PKG" "datatrail $VERSION" "package and version"
 	ASSERT_EQ "$DEB_DEPS_OK" 1 "dependencies resolve (apt-get install -s)"
+	# From dpkg-shlibdeps: the libraries the binary links, with versions.
+	ASSERT_HAS "$DEB_DEPENDS" "libmicrohttpd12 (>= " "Depends"
+	ASSERT_HAS "$DEB_DEPENDS" "libbpf1 (>= " "Depends"
+	ASSERT_HAS "$DEB_DEPENDS" "librdkafka1 (>= " "Depends"
 }
 
 test_deb_installs_in_clean_root() {
