@@ -14,7 +14,7 @@ SANFLAGS := $(if $(SAN),-fsanitize=$(SANITIZERS) -fno-sanitize-recover=all -fno-
 CFLAGS ?= -g -O2
 CFLAGS += -std=gnu11 -Wall -Wextra -Werror -DDT_VERSION='"$(VERSION)"' \
 	  -Iinclude -Iuser -I$(BUILD) $(SANFLAGS)
-LDLIBS := -lbpf -lelf -lz -lcjson -lcrypto -lrdkafka
+LDLIBS := -lbpf -lelf -lz -lcjson -lcrypto -lrdkafka -lmicrohttpd -lpthread
 LDFLAGS += $(SANFLAGS)
 BPF_CFLAGS := -g -O2 -Wall -Werror -mcpu=v3 -target bpf -D__TARGET_ARCH_$(ARCH) \
 	      -Iinclude -Ivmlinux/$(ARCH) -Ibpf
@@ -137,3 +137,71 @@ $(BUILD)/bench/hookbench: bench/hookbench.c
 $(BUILD)/bench/hooks.bpf.o: bench/hooks.bpf.c
 	@mkdir -p $(@D)
 	$(CLANG) $(BPF_CFLAGS) -c $< -o $@
+
+# Installation: the binary, datatrail(8), the systemd unit (pointing at the installed binary),
+# the example inventory and config (in /etc/datatrail only where none is there yet) and the
+# alert rules. `make install PREFIX=/usr DESTDIR=/tmp/stage` stages a package's files.
+PREFIX ?= /usr/local
+BINDIR ?= $(PREFIX)/bin
+MANDIR ?= $(PREFIX)/share/man
+DATADIR ?= $(PREFIX)/share/datatrail
+UNITDIR ?= $(PREFIX)/lib/systemd/system
+# /etc whatever the prefix: the unit reads its inventory and config there.
+SYSCONFDIR ?= /etc
+INSTALL ?= install
+
+.PHONY: install deb image-rootfs image
+install: $(BUILD)/datatrail
+	$(INSTALL) -D -m 0755 $(BUILD)/datatrail $(DESTDIR)$(BINDIR)/datatrail
+	$(INSTALL) -D -m 0644 docs/datatrail.8 $(DESTDIR)$(MANDIR)/man8/datatrail.8
+	$(INSTALL) -d -m 0755 $(DESTDIR)$(UNITDIR)
+	sed 's|/usr/local/bin/datatrail|$(BINDIR)/datatrail|g' deploy/datatrail.service \
+		>$(DESTDIR)$(UNITDIR)/datatrail.service
+	chmod 0644 $(DESTDIR)$(UNITDIR)/datatrail.service
+	$(INSTALL) -D -m 0644 examples/inventory.json $(DESTDIR)$(DATADIR)/examples/inventory.json
+	$(INSTALL) -D -m 0600 examples/config.json $(DESTDIR)$(DATADIR)/examples/config.json
+	$(INSTALL) -D -m 0644 deploy/prometheus/datatrail-rules.yml \
+		$(DESTDIR)$(DATADIR)/prometheus/datatrail-rules.yml
+	$(INSTALL) -d -m 0755 $(DESTDIR)$(PREFIX)/share/doc/datatrail
+	$(INSTALL) -m 0644 README.md docs/*.md $(DESTDIR)$(PREFIX)/share/doc/datatrail/
+	$(INSTALL) -d -m 0755 $(DESTDIR)$(SYSCONFDIR)/datatrail
+	[ -e $(DESTDIR)$(SYSCONFDIR)/datatrail/inventory.json ] || \
+		$(INSTALL) -m 0644 examples/inventory.json $(DESTDIR)$(SYSCONFDIR)/datatrail/
+	[ -e $(DESTDIR)$(SYSCONFDIR)/datatrail/config.json ] || \
+		$(INSTALL) -m 0600 examples/config.json $(DESTDIR)$(SYSCONFDIR)/datatrail/
+
+# A Debian package built with dpkg-deb alone (no debhelper): build/datatrail_VERSION_ARCH.deb.
+DEB_ARCH := $(shell dpkg --print-architecture 2>/dev/null || echo amd64)
+DEB := $(BUILD)/datatrail_$(VERSION)_$(DEB_ARCH).deb
+deb: $(DEB)
+$(DEB): $(BUILD)/datatrail docs/datatrail.8 deploy/datatrail.service examples/inventory.json \
+	examples/config.json deploy/prometheus/datatrail-rules.yml $(wildcard deploy/debian/*)
+	rm -rf $(BUILD)/deb $(BUILD)/shlibs
+	$(MAKE) --no-print-directory install DESTDIR=$(abspath $(BUILD))/deb PREFIX=/usr
+	strip --strip-unneeded $(BUILD)/deb/usr/bin/datatrail
+	gzip -9n $(BUILD)/deb/usr/share/man/man8/datatrail.8
+	$(INSTALL) -d -m 0755 $(BUILD)/deb/DEBIAN $(BUILD)/shlibs/debian
+	printf 'Source: datatrail\n\nPackage: datatrail\nArchitecture: any\n' \
+		>$(BUILD)/shlibs/debian/control
+	# Depends: the packages of the shared libraries the binary links, at the versions whose
+	# symbols it uses (dpkg-shlibdeps, as debhelper would do).
+	deps=$$(cd $(BUILD)/shlibs && dpkg-shlibdeps -O $(abspath $(BUILD))/deb/usr/bin/datatrail \
+		2>/dev/null | sed -n 's/^shlibs:Depends=//p'); \
+	[ -n "$$deps" ] || { echo "deb: dpkg-shlibdeps found no dependencies" >&2; exit 1; }; \
+	sed -e 's/@VERSION@/$(VERSION)/' -e 's/@ARCH@/$(DEB_ARCH)/' -e "s|@DEPENDS@|$$deps|" \
+	    -e "s/@SIZE@/$$(du -sk $(BUILD)/deb | cut -f1)/" deploy/debian/control \
+		>$(BUILD)/deb/DEBIAN/control
+	$(INSTALL) -m 0644 deploy/debian/conffiles $(BUILD)/deb/DEBIAN/conffiles
+	$(INSTALL) -m 0755 deploy/debian/postinst deploy/debian/prerm deploy/debian/postrm \
+		$(BUILD)/deb/DEBIAN/
+	dpkg-deb --root-owner-group -Zxz --build $(BUILD)/deb $@
+
+# The DaemonSet image (Dockerfile) is built FROM scratch on a root file system made here
+# from Debian's busybox-static and the agent's shared libraries: no registry is needed.
+image-rootfs: $(BUILD)/image/rootfs.tar
+$(BUILD)/image/rootfs.tar: $(BUILD)/datatrail tools/mkrootfs.sh
+	./tools/mkrootfs.sh $(BUILD)/datatrail $@
+
+IMAGE ?= datatrail:$(VERSION)
+image: $(BUILD)/image/rootfs.tar
+	buildah bud --isolation chroot -f Dockerfile -t $(IMAGE) .

@@ -363,7 +363,7 @@ int main(int argc, char **argv)
 	}
 
 	if (path) {
-		if (sink_open(&o.sink, path, &eb)) {
+		if (sink_open(&o.sink, "events", path, &eb)) {
 			fprintf(stderr, "pipeline_bench: %s\n", eb.msg);
 			return 1;
 		}

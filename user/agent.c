@@ -9,6 +9,7 @@
 #include <libgen.h>
 #include <limits.h>
 #include <sys/inotify.h>
+#include <sys/mman.h>
 #include <linux/capability.h>
 #include <sys/mount.h>
 #include <sys/prctl.h>
@@ -34,6 +35,7 @@
 #include "inventory.h"
 #include "kafka.h"
 #include "kstate.h"
+#include "metrics.h"
 #include "ocsf.h"
 #include "outfile.h"
 #include "pipeline.h"
@@ -106,6 +108,10 @@ struct agent {
 	unsigned int restore_inodes;
 	char inodes_obj[64]; /* how agentobj names the inodes and devs maps */
 	char devs_obj[64];
+	struct metrics metrics; /* --metrics: its server runs when httpd is set */
+	const volatile uint64_t *rb_pos; /* the ring buffer's consumer and producer pages */
+	uint64_t watchdog_ns; /* systemd's WatchdogSec, halved; 0: no pings */
+	uint64_t last_flush_ms; /* wall clock */
 };
 
 static volatile sig_atomic_t stop_requested;
@@ -146,6 +152,8 @@ static void event_out(void *ctx, const char *line, size_t len)
 	struct agent *a = ctx;
 
 	sink_write(&a->events, line, len);
+	if (a->metrics.httpd)
+		metrics_count_line(&a->metrics.c, false, line, len);
 	if (a->kafka)
 		kafka_sink_produce(a->kafka, SPOOL_EVENTS, line, len);
 }
@@ -155,6 +163,8 @@ static void finding_out(void *ctx, const char *line, size_t len)
 	struct agent *a = ctx;
 
 	sink_write(&a->findings, line, len);
+	if (a->metrics.httpd)
+		metrics_count_line(&a->metrics.c, true, line, len);
 	if (a->kafka)
 		kafka_sink_produce(a->kafka, SPOOL_FINDINGS, line, len);
 }
@@ -758,6 +768,7 @@ static void reload_inventory(struct agent *a)
 	}
 	if (err) {
 		fprintf(stderr, "datatrail: reload: %s; the inventory in force stays\n", eb.msg);
+		a->metrics.c.reload_failures++;
 		return;
 	}
 	inventory_resolve_exes(inv, stderr, "datatrail: reload: ");
@@ -769,6 +780,7 @@ static void reload_inventory(struct agent *a)
 		kstate_sync_inodes(ifd, dfd, a->inv);
 		forget_walks(a);
 		inventory_free(inv);
+		a->metrics.c.reload_failures++;
 		return;
 	}
 	mark_agent_files(a);
@@ -832,6 +844,9 @@ static void reload(struct agent *a)
 	struct errbuf eb = {};
 
 	reload_inventory(a);
+	/* logrotate renames the outputs, then signals: new files under the old names. */
+	if (sink_reopen(&a->events, &eb) || sink_reopen(&a->findings, &eb))
+		fprintf(stderr, "datatrail: reopen: %s\n", eb.msg);
 
 	if (a->kafka && kafka_sink_reload_secrets(a->kafka, &eb))
 		fprintf(stderr, "datatrail: %s\n", eb.msg);
@@ -986,11 +1001,12 @@ static int ensure_bpffs(void)
 	return 0;
 }
 
-/* Tells systemd (Type=notify) that the agent is up; a no-op outside systemd. */
-static void notify_ready(void)
+/* Tells systemd (Type=notify) @msg: READY=1 once up, WATCHDOG=1 while alive; a no-op outside it. */
+static void notify_systemd(const char *msg)
 {
 	const char *sock = getenv("NOTIFY_SOCKET");
 	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	static bool warned;
 	socklen_t len;
 	int fd;
 
@@ -1003,8 +1019,11 @@ static void notify_ready(void)
 	fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
 	if (fd < 0)
 		return;
-	if (sendto(fd, "READY=1", 7, 0, (struct sockaddr *)&sa, len) < 0)
+	/* Once: a watchdog ping that fails would otherwise say so every few seconds. */
+	if (sendto(fd, msg, strlen(msg), 0, (struct sockaddr *)&sa, len) < 0 && !warned) {
 		fprintf(stderr, "datatrail: notify socket '%s': %s\n", sock, strerror(errno));
+		warned = true;
+	}
 	close(fd);
 }
 
@@ -1210,6 +1229,106 @@ static void write_status(struct agent *a, bool running)
 	jb_free(&jb);
 }
 
+/*
+ * systemd's WatchdogSec= comes as WATCHDOG_USEC (and WATCHDOG_PID, when set, must be ours):
+ * pings at half the period, from the main loop, so that a wedged loop stops them.
+ */
+static uint64_t watchdog_period_ns(void)
+{
+	const char *usec = getenv("WATCHDOG_USEC"), *pid = getenv("WATCHDOG_PID");
+	unsigned long long v;
+	char *end;
+
+	if (!usec || (pid && strtol(pid, NULL, 10) != getpid()))
+		return 0;
+	errno = 0;
+	v = strtoull(usec, &end, 10);
+	if (errno || *end || !v) {
+		fprintf(stderr, "datatrail: WATCHDOG_USEC '%s': not a number of microseconds\n",
+			usec);
+		return 0;
+	}
+	return v * 1000 / 2;
+}
+
+/* --metrics, else the config's metrics.listen: the server and what it reads. */
+static int open_metrics(struct agent *a)
+{
+	const char *listen = a->opts->metrics_listen;
+	const char *what = "option '--metrics'";
+	struct errbuf eb = {};
+	void *pos;
+	int err;
+
+	if (!listen && a->cfg && a->cfg->metrics_listen) {
+		listen = a->cfg->metrics_listen;
+		what = "config: metrics.listen";
+	}
+	if (!listen || !*listen)
+		return 0;
+	err = metrics_open(&a->metrics, what, listen, &eb);
+	if (err) {
+		fprintf(stderr, "datatrail: %s\n", eb.msg);
+		return err;
+	}
+	/* The consumer and producer positions, read-only: how full the ring buffer is. */
+	pos = mmap(NULL, 2 * getpagesize(), PROT_READ, MAP_SHARED,
+		   bpf_map__fd(a->skel->maps.events), 0);
+	if (pos != MAP_FAILED)
+		a->rb_pos = pos;
+	fprintf(stderr, "datatrail: metrics on http://%s/metrics\n", listen);
+	return 0;
+}
+
+static void publish_metrics(struct agent *a)
+{
+	static const char *const maps[] = { "acc", "taint", NULL };
+	uint64_t entries[2], capacity[2];
+	struct metrics_input in = {
+		.stats = a->stats_prev,
+		.ncpus = a->ncpus,
+		.records_read = a->records,
+		.seq_lost = a->seq_lost,
+		.events_written = a->events.lines,
+		.findings_written = a->findings.lines,
+		.events_errors = a->events.errors,
+		.findings_errors = a->findings.errors,
+		.ringbuf_size = bpf_map__max_entries(a->skel->maps.events),
+		.map_names = maps,
+		.map_entries = entries,
+		.map_capacity = capacity,
+		.inventory_generation = a->inventory_version,
+		.inventory_datasets = a->inv->n_datasets,
+		.inventory_inodes = a->inv->n_inodes,
+		.kafka = a->kafka != NULL,
+		.kstats = a->kstats,
+		.trace_lost = a->pl.trace_errors,
+		.last_flush_ms = a->last_flush_ms,
+		.flush_ms = a->flush_ms,
+	};
+
+	if (!a->metrics.httpd)
+		return;
+	if (a->rb_pos) {
+		uint64_t cons = __atomic_load_n(&a->rb_pos[0], __ATOMIC_ACQUIRE);
+		uint64_t prod = __atomic_load_n(&a->rb_pos[getpagesize() / 8], __ATOMIC_ACQUIRE);
+
+		in.ringbuf_used = prod - cons;
+	}
+	/* The mirrors the agent keeps; counting the kernel maps would cost a walk each. */
+	entries[0] = hmap_count(&a->seen);
+	capacity[0] = bpf_map__max_entries(a->skel->maps.acc);
+	entries[1] = hmap_count(&a->pl.corr.taints);
+	capacity[1] = bpf_map__max_entries(a->skel->maps.taint);
+	if (a->trace) {
+		struct trace_writer_stats ts;
+
+		trace_writer_stats(a->trace, &ts);
+		in.trace_lost += ts.dropped_records;
+	}
+	metrics_publish(&a->metrics, &in);
+}
+
 static size_t max_sz(size_t a, size_t b)
 {
 	return a > b ? a : b;
@@ -1220,7 +1339,7 @@ int agent_run(const struct agent_opts *opts)
 	struct agent a = { .opts = opts };
 	struct sigaction sa = { .sa_handler = on_signal }, noop = { .sa_handler = on_noop };
 	struct errbuf eb = {};
-	uint64_t next_flush;
+	uint64_t next_flush, next_ping;
 	int err;
 
 	libbpf_verbose = opts->verbose;
@@ -1258,6 +1377,10 @@ int agent_run(const struct agent_opts *opts)
 	if (err) {
 		fprintf(stderr, "datatrail: %s\n", eb.msg);
 		goto out_events;
+	}
+	if (opts->rotate_mb) {
+		sink_set_rotate(&a.events, (uint64_t)opts->rotate_mb << 20, opts->rotate_keep);
+		sink_set_rotate(&a.findings, (uint64_t)opts->rotate_mb << 20, opts->rotate_keep);
 	}
 
 	gethostname(a.hostname, sizeof(a.hostname) - 1);
@@ -1375,6 +1498,13 @@ int agent_run(const struct agent_opts *opts)
 		fprintf(stderr, "datatrail: drop capabilities: %s\n", strerror(-err));
 		goto out_rb;
 	}
+	/*
+	 * After the drop: capabilities are per thread, and the server's thread, which reads
+	 * from the network, must not start with more than the rest.
+	 */
+	err = open_metrics(&a);
+	if (err)
+		goto out_rb;
 
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
@@ -1404,15 +1534,21 @@ int agent_run(const struct agent_opts *opts)
 		free(dir);
 	}
 	write_status(&a, true);
-	notify_ready();
+	notify_systemd("READY=1");
 	fprintf(stderr, "datatrail: watching %zu datasets, %zu inodes\n", a.inv->n_datasets,
 		a.inv->n_inodes);
 
+	a.watchdog_ns = watchdog_period_ns();
 	next_flush = now_ns(CLOCK_MONOTONIC) + a.flush_ms * 1000000ULL;
+	next_ping = now_ns(CLOCK_MONOTONIC);
 	while (!stop_requested) {
 		uint64_t now = now_ns(CLOCK_MONOTONIC);
 		int timeout = now >= next_flush ? 0 : (int)((next_flush - now) / 1000000);
 
+		if (a.watchdog_ns && now >= next_ping) {
+			notify_systemd("WATCHDOG=1");
+			next_ping = now + a.watchdog_ns;
+		}
 		proctab_tick(&a.pt);
 		err = ring_buffer__poll(a.rb, timeout > 100 ? 100 : timeout);
 		if (err < 0 && err != -EINTR) {
@@ -1429,7 +1565,7 @@ int agent_run(const struct agent_opts *opts)
 		}
 		if (a.kafka)
 			kafka_sink_poll(a.kafka, 0);
-		if (now_ns(CLOCK_MONOTONIC) >= next_flush) {
+		if ((now = now_ns(CLOCK_MONOTONIC)) >= next_flush) {
 			proctab_tick(&a.pt);
 			/*
 			 * An upgrade replaces an allowed program by a new inode (rename): the
@@ -1440,6 +1576,9 @@ int agent_run(const struct agent_opts *opts)
 			flush_periodic(&a);
 			check_stats(&a);
 			check_kafka(&a);
+			a.last_flush_ms = now_ns(CLOCK_REALTIME) / 1000000;
+			metrics_count_flush(&a.metrics.c, (now_ns(CLOCK_MONOTONIC) - now) / 1e9);
+			publish_metrics(&a);
 			write_status(&a, true);
 			if (a.trace)
 				trace_writer_flush(a.trace);
@@ -1489,6 +1628,10 @@ int agent_run(const struct agent_opts *opts)
 out_rb:
 	ring_buffer__free(a.rb);
 out_skel:
+	/* Before the maps go: the server reads none of them, but rb_pos maps one. */
+	metrics_close(&a.metrics);
+	if (a.rb_pos)
+		munmap((void *)a.rb_pos, 2 * getpagesize());
 	datatrail_bpf__destroy(a.skel);
 out_findings:
 	kafka_sink_close(a.kafka, 0);

@@ -18,6 +18,9 @@ struct agent_opts {
 	const char *pin_dir;       /* pin state maps there, reuse what is there; "" or NULL: no pins */
 	unsigned int ringbuf_kb;   /* ring buffer size (a power of 2, >= 4); 0: the default 8 MiB */
 	const char *status_file;   /* `datatrail status` reads it; NULL: none */
+	unsigned int rotate_mb;    /* rotate event and finding files at this size; 0: never */
+	unsigned int rotate_keep;  /* rotated files kept */
+	const char *metrics_listen; /* ADDR:PORT of the Prometheus endpoint; NULL: the config's */
 	bool verbose;              /* libbpf's debug output too */
 };
 

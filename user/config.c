@@ -462,17 +462,42 @@ static int parse_kafka(const struct loader *l, const cJSON *obj, struct config *
 	return 0;
 }
 
+/* The address itself is checked when the agent binds it (metrics_parse_listen()). */
+static int parse_metrics(const struct loader *l, const cJSON *obj, struct config *cfg)
+{
+	static const char *const keys[] = { "listen", NULL };
+	const char *colon;
+	char *end;
+	unsigned long port;
+	int ret;
+
+	if (!cJSON_IsObject(obj))
+		return wrong_type(l, "metrics", "an object", obj);
+	ret = check_known_keys(l, obj, "metrics", keys);
+	if (!ret)
+		ret = get_str(l, obj, "listen", "metrics.listen", 63, &cfg->metrics_listen);
+	if (ret || !cfg->metrics_listen)
+		return ret;
+	colon = strrchr(cfg->metrics_listen, ':');
+	port = colon ? strtoul(colon + 1, &end, 10) : 0;
+	if (!colon || !colon[1] || *end || !port || port > 65535)
+		return fail(l, -EINVAL, "metrics.listen", "'%s' is not ADDR:PORT",
+			    cfg->metrics_listen);
+	return 0;
+}
+
 /* One entry per top-level section; a new section is a struct member and a line here. */
 static const struct {
 	const char *key;
 	int (*parse)(const struct loader *l, const cJSON *obj, struct config *cfg);
 } sections[] = {
 	{ "kafka", parse_kafka },
+	{ "metrics", parse_metrics },
 };
 
 static int parse_root(const struct loader *l, const cJSON *root, struct config *cfg)
 {
-	static const char *const keys[] = { "kafka", "flush_ms", NULL };
+	static const char *const keys[] = { "kafka", "flush_ms", "metrics", NULL };
 	uint64_t flush_ms = cfg->flush_ms;
 	const cJSON *j;
 	size_t i;
@@ -866,6 +891,7 @@ void config_free(struct config *cfg)
 	if (!cfg)
 		return;
 	config_kafka_release(&cfg->kafka);
+	free(cfg->metrics_listen);
 	free(cfg->file);
 	free(cfg);
 }

@@ -57,6 +57,7 @@ struct config_kafka {
 struct config {
 	char *file; /* the name it was loaded from, for messages */
 	uint32_t flush_ms;
+	char *metrics_listen; /* metrics.listen: ADDR:PORT, or NULL (no metrics endpoint) */
 	struct config_kafka kafka;
 };
 

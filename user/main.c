@@ -3,14 +3,18 @@
 #include <cjson/cJSON.h>
 #include <errno.h>
 #include <getopt.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "agent.h"
 #include "inventory.h"
 #include "kstate.h"
+#include "log.h"
+#include "metrics.h"
 #include "replay.h"
 
 /* Where `run` writes, and `status` reads, the agent's status. */
@@ -29,7 +33,8 @@ static const char usage_text[] =
 	"commands:\n"
 	"  run --inventory FILE [--events PATH|-] [--findings PATH|-] [--ready-file PATH]\n"
 	"      [--flush-ms N] [--trace DIR [--trace-key FILE]] [--config FILE]\n"
-	"      [--pin-dir DIR] [--ringbuf-kb N] [--status-file PATH] [--verbose]\n"
+	"      [--pin-dir DIR] [--ringbuf-kb N] [--status-file PATH] [--metrics ADDR:PORT]\n"
+	"      [--rotate-mb N [--rotate-keep N]] [--log-format text|json] [--verbose]\n"
 	"                         attach to the kernel and report classified data flows\n"
 	"  inventory check FILE   validate an inventory and print a summary\n"
 	"  trace verify DIR|FILE [--key FILE]\n"
@@ -50,6 +55,20 @@ static int usage(FILE *f, int ret)
 	return ret;
 }
 
+static bool is_help(const char *arg)
+{
+	return !strcmp(arg, "--help") || !strcmp(arg, "-h");
+}
+
+/* One subcommand's usage: on stdout for --help (exit 0), on stderr for a mistake (exit 2). */
+static int usage_of(FILE *f, int ret, const char *synopsis, const char *what)
+{
+	fprintf(f, "usage: datatrail %s\n", synopsis);
+	if (what)
+		fprintf(f, "\n%s\n", what);
+	return ret;
+}
+
 static int cmd_run(int argc, char **argv)
 {
 	static const struct option longopts[] = {
@@ -64,16 +83,22 @@ static int cmd_run(int argc, char **argv)
 		{ "pin-dir", required_argument, NULL, 'P' },
 		{ "ringbuf-kb", required_argument, NULL, 'R' },
 		{ "status-file", required_argument, NULL, 'S' },
+		{ "metrics", required_argument, NULL, 'M' },
+		{ "rotate-mb", required_argument, NULL, 'o' },
+		{ "rotate-keep", required_argument, NULL, 'k' },
+		{ "log-format", required_argument, NULL, 'L' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		{},
 	};
 	struct agent_opts o = { .flush_ms = 1000, .pin_dir = DT_PIN_DIR,
-				.status_file = DT_STATUS_FILE };
+				.status_file = DT_STATUS_FILE, .rotate_keep = 5 };
+	struct errbuf eb;
+	unsigned long n;
 	char *end;
 	int c;
 
-	while ((c = getopt_long(argc, argv, "i:e:f:r:F:t:K:c:P:R:S:vh", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "i:e:f:r:F:t:K:c:P:R:S:M:o:k:L:vh", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'i':
 			o.inventory = optarg;
@@ -122,6 +147,39 @@ static int cmd_run(int argc, char **argv)
 		case 'S':
 			o.status_file = optarg;
 			break;
+		case 'M': {
+			struct sockaddr_storage ss;
+			socklen_t sl;
+
+			/* Syntax now; whether it can be bound, once attached (agent.c). */
+			if (metrics_parse_listen("option '--metrics'", optarg, &ss, &sl, &eb)) {
+				fprintf(stderr, "datatrail: %s\n", eb.msg);
+				return 2;
+			}
+			o.metrics_listen = optarg;
+			break;
+		}
+		case 'L':
+			if (log_set_format(optarg, &eb)) {
+				fprintf(stderr, "datatrail: %s\n", eb.msg);
+				return 2;
+			}
+			break;
+		case 'o':
+		case 'k':
+			errno = 0;
+			n = strtoul(optarg, &end, 10);
+			if (errno || *end || n < 1 || n > (c == 'o' ? 1048576 : 1000)) {
+				fprintf(stderr, "datatrail: option '--%s': bad value '%s' (1..%d)\n",
+					c == 'o' ? "rotate-mb" : "rotate-keep", optarg,
+					c == 'o' ? 1048576 : 1000);
+				return 2;
+			}
+			if (c == 'o')
+				o.rotate_mb = n;
+			else
+				o.rotate_keep = n;
+			break;
 		case 'v':
 			o.verbose = true;
 			break;
@@ -142,22 +200,30 @@ static int cmd_run(int argc, char **argv)
 	return agent_run(&o);
 }
 
-/* Prints a running agent's status file; exit 0 only while that agent runs. */
+/*
+ * Prints a running agent's status file; exit 0 only while that agent runs and flushes: a
+ * last flush older than three intervals means a wedged (or stopped) agent.
+ */
 static int cmd_status(int argc, char **argv)
 {
 	const char *path = DT_STATUS_FILE;
 	char buf[8192], proc[32];
 	cJSON *doc, *pid, *running;
+	double age_ms, flush_ms;
+	struct timespec ts;
 	size_t n;
 	FILE *f;
 	int alive;
 
+	if (argc == 2 && is_help(argv[1]))
+		return usage_of(stdout, 0, "status [--status-file PATH]",
+				"show a running agent's counters, spool and inventory; exit 1 when it "
+				"is not running\nor its last flush is older than three flush "
+				"intervals (wedged)");
 	if (argc == 3 && !strcmp(argv[1], "--status-file"))
 		path = argv[2];
-	else if (argc != 1) {
-		fprintf(stderr, "usage: datatrail status [--status-file PATH]\n");
-		return 2;
-	}
+	else if (argc != 1)
+		return usage_of(stderr, 2, "status [--status-file PATH]", NULL);
 	f = fopen(path, "r");
 	if (!f) {
 		fprintf(stderr, "datatrail: status '%s': %s (is the agent running?)\n", path,
@@ -176,8 +242,20 @@ static int cmd_status(int argc, char **argv)
 	running = cJSON_GetObjectItem(doc, "running");
 	snprintf(proc, sizeof(proc), "/proc/%.0f", cJSON_GetNumberValue(pid));
 	alive = cJSON_IsTrue(running) && !access(proc, F_OK);
+	clock_gettime(CLOCK_REALTIME, &ts);
+	age_ms = ts.tv_sec * 1e3 + ts.tv_nsec / 1e6 -
+		 cJSON_GetNumberValue(cJSON_GetObjectItem(doc, "updated_ms"));
+	flush_ms = cJSON_GetNumberValue(cJSON_GetObjectItem(doc, "flush_ms"));
 	fputs(buf, stdout);
-	printf("agent %.0f: %s\n", cJSON_GetNumberValue(pid), alive ? "running" : "not running");
+	if (alive && (!(flush_ms > 0) || !(age_ms <= 3 * flush_ms))) {
+		printf("agent %.0f: stale: last flush %.1f s ago, more than three %.0f ms "
+		       "intervals (wedged or stopped)\n", cJSON_GetNumberValue(pid), age_ms / 1e3,
+		       flush_ms);
+		alive = 0;
+	} else {
+		printf("agent %.0f: %s\n", cJSON_GetNumberValue(pid),
+		       alive ? "running" : "not running");
+	}
 	cJSON_Delete(doc);
 	return alive ? 0 : 1;
 }
@@ -187,12 +265,13 @@ static int cmd_cleanup(int argc, char **argv)
 	const char *dir = DT_PIN_DIR;
 	struct errbuf eb;
 
+	if (argc == 2 && is_help(argv[1]))
+		return usage_of(stdout, 0, "cleanup [--pin-dir DIR]",
+				"remove the maps a stopped agent left pinned (default " DT_PIN_DIR ")");
 	if (argc == 3 && !strcmp(argv[1], "--pin-dir"))
 		dir = argv[2];
-	else if (argc != 1) {
-		fprintf(stderr, "usage: datatrail cleanup [--pin-dir DIR]\n");
-		return 2;
-	}
+	else if (argc != 1)
+		return usage_of(stderr, 2, "cleanup [--pin-dir DIR]", NULL);
 	if (kstate_cleanup(dir, &eb)) {
 		fprintf(stderr, "datatrail: %s\n", eb.msg);
 		return 1;
@@ -206,10 +285,11 @@ static int cmd_inventory(int argc, char **argv)
 	struct errbuf eb;
 	int err;
 
-	if (argc != 3 || strcmp(argv[1], "check")) {
-		fprintf(stderr, "usage: datatrail inventory check FILE\n");
-		return 2;
-	}
+	if ((argc == 2 || argc == 3) && is_help(argv[argc - 1]))
+		return usage_of(stdout, 0, "inventory check FILE",
+				"validate an inventory and print a summary");
+	if (argc != 3 || strcmp(argv[1], "check"))
+		return usage_of(stderr, 2, "inventory check FILE", NULL);
 	err = inventory_load(argv[2], &inv, &eb);
 	if (err) {
 		fprintf(stderr, "datatrail: %s\n", eb.msg);

@@ -609,17 +609,21 @@ int cmd_replay(int argc, char **argv)
 		{ "force", no_argument, NULL, 'f' },
 		{ "key", required_argument, NULL, 'k' },
 		{ "explain", required_argument, NULL, 'x' },
+		{ "help", no_argument, NULL, 'h' },
 		{},
 	};
 	const char *inv_path = NULL, *key_path = NULL, *explain_uid = NULL;
 	uint8_t keybuf[TRACE_KEY_LEN], *key = NULL;
-	bool force = false;
+	bool force = false, help = false;
 	struct replay r;
 	struct errbuf eb = {};
 	int c, ret = 1;
 
-	while ((c = getopt_long(argc, argv, "i:fk:x:", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "i:fk:x:h", longopts, NULL)) != -1) {
 		switch (c) {
+		case 'h':
+			help = true;
+			goto usage;
 		case 'i':
 			inv_path = optarg;
 			break;
@@ -663,24 +667,28 @@ out:
 	explicit_bzero(keybuf, sizeof(keybuf));
 	return ret;
 usage:
-	fprintf(stderr, "usage: datatrail replay DIR|FILE [--inventory FILE] [--force] [--key FILE] "
-			"[--explain FINDING_UID]\n");
-	return 2;
+	/* --help is an answer (stdout, 0), a mistake is not (stderr, 2). */
+	fprintf(help ? stdout : stderr, "usage: datatrail replay DIR|FILE [--inventory FILE] "
+		"[--force] [--key FILE] [--explain FINDING_UID]\n");
+	return help ? 0 : 2;
 }
 
 static int trace_verify_cmd(int argc, char **argv)
 {
 	uint8_t keybuf[TRACE_KEY_LEN], *key = NULL;
 	struct trace_verify_report rep;
+	bool help = false;
 	int c, err;
 
 	optind = 1;
 	static const struct option longopts[] = {
 		{ "key", required_argument, NULL, 'k' },
+		{ "help", no_argument, NULL, 'h' },
 		{},
 	};
 
-	while ((c = getopt_long(argc, argv, "k:", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "k:h", longopts, NULL)) != -1) {
+		help = c == 'h';
 		if (c != 'k')
 			goto usage;
 		if (load_key(optarg, keybuf))
@@ -705,8 +713,8 @@ static int trace_verify_cmd(int argc, char **argv)
 		       rep.reason[0] ? rep.reason : strerror(err < 0 ? -err : EINVAL));
 	return 1;
 usage:
-	fprintf(stderr, "usage: datatrail trace verify DIR|FILE [--key FILE]\n");
-	return 2;
+	fprintf(help ? stdout : stderr, "usage: datatrail trace verify DIR|FILE [--key FILE]\n");
+	return help ? 0 : 2;
 }
 
 static int trace_cat_cmd(int argc, char **argv)
@@ -718,17 +726,21 @@ static int trace_cat_cmd(int argc, char **argv)
 		{ "until", required_argument, NULL, 'u' },
 		{ "key", required_argument, NULL, 'k' },
 		{ "force", no_argument, NULL, 'f' },
+		{ "help", no_argument, NULL, 'h' },
 		{},
 	};
 	uint8_t keybuf[TRACE_KEY_LEN], *key = NULL;
 	struct pl_filter f = {};
-	bool force = false;
+	bool force = false, help = false;
 	struct replay r;
 	int c, ret = 1;
 
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "p:d:s:u:k:f", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "p:d:s:u:k:fh", longopts, NULL)) != -1) {
 		switch (c) {
+		case 'h':
+			help = true;
+			goto usage;
 		case 'p':
 			f.pid = strtoul(optarg, NULL, 10);
 			break;
@@ -768,9 +780,9 @@ static int trace_cat_cmd(int argc, char **argv)
 	explicit_bzero(keybuf, sizeof(keybuf));
 	return ret;
 usage:
-	fprintf(stderr, "usage: datatrail trace cat DIR|FILE [--pid N] [--dataset ID] [--since T] "
-			"[--until T] [--key FILE] [--force]\n");
-	return 2;
+	fprintf(help ? stdout : stderr, "usage: datatrail trace cat DIR|FILE [--pid N] "
+		"[--dataset ID] [--since T] [--until T] [--key FILE] [--force]\n");
+	return help ? 0 : 2;
 }
 
 int cmd_trace(int argc, char **argv)
@@ -779,6 +791,10 @@ int cmd_trace(int argc, char **argv)
 		return trace_verify_cmd(argc - 1, argv + 1);
 	if (argc >= 2 && !strcmp(argv[1], "cat"))
 		return trace_cat_cmd(argc - 1, argv + 1);
+	if (argc == 2 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"))) {
+		printf("usage: datatrail trace verify|cat DIR|FILE [options]\n");
+		return 0;
+	}
 	fprintf(stderr, "usage: datatrail trace verify|cat DIR|FILE [options]\n");
 	return 2;
 }

@@ -362,8 +362,30 @@ static void test_wrong_types(void)
 	expect_parse_error("{\n  \"kafka\": {,}\n}", "line 2, column 14: syntax error");
 	expect_parse_error("{} {}", "line 1, column 4: syntax error");
 }
+static void test_metrics_listen(void)
+{
+	const char *text = "{\"metrics\": {\"listen\": \"127.0.0.1:9464\"}}";
+	struct config *cfg = NULL;
+	struct errbuf eb = { "" };
+
+	if (ASSERT_OK(config_parse(text, strlen(text), "m.json", &cfg, &eb), eb.msg))
+		ASSERT_STREQ(cfg->metrics_listen, "127.0.0.1:9464", "metrics.listen");
+	config_free(cfg);
+	cfg = NULL;
+	text = "{\"flush_ms\": 100}";
+	if (ASSERT_OK(config_parse(text, strlen(text), "m.json", &cfg, &eb), eb.msg))
+		ASSERT_TRUE(cfg->metrics_listen == NULL, "off by default");
+	config_free(cfg);
+	expect_parse_error("{\"metrics\": {\"listen\": \"127.0.0.1\"}}",
+			   "field 'metrics.listen': '127.0.0.1' is not ADDR:PORT");
+	expect_parse_error("{\"metrics\": {\"listen\": \"127.0.0.1:70000\"}}",
+			   "field 'metrics.listen': '127.0.0.1:70000' is not ADDR:PORT");
+	expect_parse_error("{\"metrics\": {\"port\": 9464}}", "metrics");
+	expect_parse_error("{\"metrics\": {\"listen\": 9464}}", "metrics.listen");
+}
 
 TEST_MAIN("config", TEST_CASE(test_full_config), TEST_CASE(test_defaults_and_unknown_keys),
 	  TEST_CASE(test_inline_secret_rejected), TEST_CASE(test_secret_files),
 	  TEST_CASE(test_copy_and_release), TEST_CASE(test_world_writable_refused),
-	  TEST_CASE(test_wrong_types), TEST_CASE(test_nul_escape_refused))
+	  TEST_CASE(test_wrong_types), TEST_CASE(test_nul_escape_refused),
+	  TEST_CASE(test_metrics_listen))
