@@ -108,7 +108,8 @@ UP=$(prom_wait 'up{job="datatrail"}' 1)
 FINDINGS=$(prom_wait 'datatrail_findings_total{kind="dataset_tamper"}' 1)
 READS=$(prom_wait 'datatrail_events_total{class="file_system_activity",activity="read"}' 1)
 UPDATES=$(prom_wait 'datatrail_events_total{class="file_system_activity",activity="update"}' 1)
-OUT_LINES=$(prom_wait 'datatrail_output_lines_total{output="findings"}' 1)
+# The tamper's Create, then its Close when the writer exits.
+OUT_LINES=$(prom_wait 'datatrail_output_lines_total{output="findings"}' 2)
 LOST=$(prom_wait 'sum(datatrail_records_lost_total)' 0)
 LOST_SERIES=$(prom_wait 'count(datatrail_records_lost_total{source="ring_buffer"})' "$(nproc --all)")
 GEN=$(prom_wait 'datatrail_inventory_generation' 1)
@@ -233,7 +234,7 @@ test_metrics_events_and_findings_by_kind() {
 	ASSERT_EQ "$FINDINGS" 1 "findings_total{kind=dataset_tamper} after one tamper"
 	ASSERT_EQ "$READS" 1 "events_total{read} after one read"
 	ASSERT_EQ "$UPDATES" 1 "events_total{update} after one write"
-	ASSERT_EQ "$OUT_LINES" 1 "output_lines_total{findings}"
+	ASSERT_EQ "$OUT_LINES" 2 "output_lines_total{findings}: Create and Close"
 }
 
 test_metrics_losses_ringbuf_flush() {
