@@ -940,6 +940,15 @@ static void write_status(struct agent *a, bool running)
 	jb_u64(&jb, "dropped_events", a->kstats.dropped_events);
 	jb_str(&jb, "last_error", a->kstats.last_error);
 	jb_obj_close(&jb);
+	/* Workload identity: resolutions at first sight, and what they cost (docs/identity.md). */
+	jb_obj_open(&jb, "identity");
+	jb_str(&jb, "node_name", a->hostname);
+	jb_u64(&jb, "resolved", a->pl.ids.resolved);
+	jb_u64(&jb, "failed", a->pl.ids.failed);
+	jb_u64(&jb, "cgroups_resolved", a->pl.ids.cgroup_reads);
+	jb_u64(&jb, "resolve_ns", a->pl.ids.resolve_ns);
+	jb_u64(&jb, "cache_resets", a->pl.ids.resets);
+	jb_obj_close(&jb);
 	jb_obj_close(&jb);
 	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
 	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0640);
@@ -1000,21 +1009,33 @@ int agent_run(const struct agent_opts *opts)
 		goto out_events;
 	}
 
-	gethostname(a.hostname, sizeof(a.hostname) - 1);
-	pl_init(&a.pl, a.inv, &a.pt, true, a.hostname,
-		(int64_t)now_ns(CLOCK_REALTIME) - (int64_t)now_ns(CLOCK_MONOTONIC), event_out,
-		finding_out, &a);
-	if (opts->trace_dir) {
-		err = open_trace(&a);
-		if (err)
-			goto out_findings;
-	}
+	/* The configuration first: it may name the node, which every record and finding uid carries. */
 	if (opts->config_path) {
 		err = open_config(&a);
 		if (err)
 			goto out_findings;
 		if (!opts->flush_ms_given && a.cfg->flush_ms)
 			a.flush_ms = a.cfg->flush_ms;
+	}
+	id_node_name(opts->node_name ? opts->node_name : a.cfg ? a.cfg->node_name : NULL,
+		     a.hostname, sizeof(a.hostname));
+	pl_init(&a.pl, a.inv, &a.pt, true, a.hostname,
+		(int64_t)now_ns(CLOCK_REALTIME) - (int64_t)now_ns(CLOCK_MONOTONIC), event_out,
+		finding_out, &a);
+	{
+		char machine_id[64];
+
+		if (!id_machine_id(machine_id, sizeof(machine_id)))
+			pl_set_machine_id(&a.pl, machine_id);
+	}
+	if (a.cfg) {
+		a.pl.ids.dirs = a.cfg->container_state_dirs;
+		a.pl.ids.n_dirs = a.cfg->n_container_state_dirs;
+	}
+	if (opts->trace_dir) {
+		err = open_trace(&a);
+		if (err)
+			goto out_findings;
 	}
 	err = gpu_init(&a.gpu, opts->config_path, &eb);
 	if (err) {

@@ -58,6 +58,9 @@ struct config {
 	char *file; /* the name it was loaded from, for messages */
 	uint32_t flush_ms;
 	struct config_kafka kafka;
+	char *node_name;	     /* NULL: --node-name, $NODE_NAME, else the host name */
+	char **container_state_dirs; /* runtime state roots beside the defaults (docs/identity.md) */
+	size_t n_container_state_dirs;
 };
 
 /*

@@ -702,3 +702,33 @@ void idtab_put(struct idtab *t, uint32_t pid, const struct wl_identity *id)
 	wl_terminate(&copy);
 	store(t, pid, &copy);
 }
+
+int id_machine_id(char *out, size_t n)
+{
+	ssize_t len;
+	int fd;
+
+	out[0] = 0;
+	fd = open("/etc/machine-id", O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	len = read(fd, out, n - 1);
+	close(fd);
+	out[len > 0 ? len : 0] = 0;
+	out[strcspn(out, "\r\n")] = 0;
+	return out[0] ? 0 : -ENOENT;
+}
+
+int id_node_name(const char *given, char *out, size_t n)
+{
+	const char *env = getenv("NODE_NAME");
+
+	if (given && given[0])
+		snprintf(out, n, "%s", given);
+	else if (env && env[0])
+		snprintf(out, n, "%s", env);
+	else if (gethostname(out, n - 1))
+		return -errno;
+	out[n - 1] = 0;
+	return 0;
+}

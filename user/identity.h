@@ -127,4 +127,13 @@ void idtab_put(struct idtab *t, uint32_t pid, const struct wl_identity *id);
 int id_resolve_pid(const char *proc_root, uint32_t pid, char *const *dirs, size_t n_dirs,
 		   struct wl_identity *out);
 
+/* /etc/machine-id's id (device.uid) into @out; 0 or -errno, @out "" then. */
+int id_machine_id(char *out, size_t n);
+
+/*
+ * The node's name: @given (--node-name or config node_name), else $NODE_NAME (a DaemonSet sets
+ * it from the downward API: its pod's host name changes with every rollout), else the host name.
+ */
+int id_node_name(const char *given, char *out, size_t n);
+
 #endif /* DT_IDENTITY_H */

@@ -29,7 +29,8 @@ static const char usage_text[] =
 	"commands:\n"
 	"  run --inventory FILE [--events PATH|-] [--findings PATH|-] [--ready-file PATH]\n"
 	"      [--flush-ms N] [--trace DIR [--trace-key FILE]] [--config FILE]\n"
-	"      [--pin-dir DIR] [--ringbuf-kb N] [--status-file PATH] [--verbose]\n"
+	"      [--pin-dir DIR] [--ringbuf-kb N] [--status-file PATH] [--node-name NAME]\n"
+	"      [--verbose]\n"
 	"                         attach to the kernel and report classified data flows\n"
 	"  inventory check FILE   validate an inventory and print a summary\n"
 	"  trace verify DIR|FILE [--key FILE]\n"
@@ -64,6 +65,7 @@ static int cmd_run(int argc, char **argv)
 		{ "pin-dir", required_argument, NULL, 'P' },
 		{ "ringbuf-kb", required_argument, NULL, 'R' },
 		{ "status-file", required_argument, NULL, 'S' },
+		{ "node-name", required_argument, NULL, 'N' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		{},
@@ -73,7 +75,7 @@ static int cmd_run(int argc, char **argv)
 	char *end;
 	int c;
 
-	while ((c = getopt_long(argc, argv, "i:e:f:r:F:t:K:c:P:R:S:vh", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "i:e:f:r:F:t:K:c:P:R:S:N:vh", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'i':
 			o.inventory = optarg;
@@ -121,6 +123,16 @@ static int cmd_run(int argc, char **argv)
 			break;
 		case 'S':
 			o.status_file = optarg;
+			break;
+		case 'N':
+			if (!optarg[0] || strlen(optarg) > 253 ||
+			    strspn(optarg, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+					   "0123456789-._") != strlen(optarg)) {
+				fprintf(stderr, "datatrail: option '--node-name': bad value '%s' "
+						"(1..253 of letters, digits, '-', '.', '_')\n", optarg);
+				return 2;
+			}
+			o.node_name = optarg;
 			break;
 		case 'v':
 			o.verbose = true;

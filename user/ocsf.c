@@ -137,7 +137,13 @@ const char *ocsf_base_name(const char *path)
 
 void ocsf_metadata(struct jbuf *jb, const char *event_uid)
 {
+	ocsf_metadata_id(jb, event_uid, NULL);
+}
+
+void ocsf_metadata_id(struct jbuf *jb, const char *event_uid, const struct wl_identity *id)
+{
 	jb_obj_open(jb, "metadata");
+	ocsf_profiles(jb, id);
 	jb_str(jb, "version", OCSF_VERSION);
 	if (event_uid)
 		jb_str(jb, "uid", event_uid);
@@ -153,11 +159,19 @@ void ocsf_device(struct jbuf *jb, const struct ocsf_ctx *ctx)
 {
 	jb_obj_open(jb, "device");
 	jb_str(jb, "hostname", ctx->hostname);
+	if (ctx->device_uid)
+		jb_str(jb, "uid", ctx->device_uid);
 	jb_u64(jb, "type_id", 0);
 	jb_obj_close(jb);
 }
 
 void ocsf_process(struct jbuf *jb, const char *key, const struct proc_info *p, uint32_t uid)
+{
+	ocsf_process_id(jb, key, p, uid, NULL);
+}
+
+void ocsf_process_id(struct jbuf *jb, const char *key, const struct proc_info *p, uint32_t uid,
+		     const struct wl_identity *id)
 {
 	jb_obj_open(jb, key);
 	jb_u64(jb, "pid", p->pid);
@@ -170,6 +184,7 @@ void ocsf_process(struct jbuf *jb, const char *key, const struct proc_info *p, u
 	jb_obj_open(jb, "user");
 	str_u64(jb, "uid", uid);
 	jb_obj_close(jb);
+	ocsf_container(jb, id);
 	jb_obj_close(jb);
 }
 
@@ -193,7 +208,7 @@ int ocsf_file_read(struct jbuf *jb, const struct ocsf_ctx *ctx, const struct fil
 	jb_u64(jb, "status_id", 1);
 	jb_str(jb, "status", "Success");
 	jb_u64(jb, "time", ocsf_wall_ms(ctx, r->ts_ns));
-	ocsf_metadata(jb, NULL);
+	ocsf_metadata_id(jb, NULL, r->ident);
 	ocsf_device(jb, ctx);
 
 	jb_obj_open(jb, "file");
@@ -210,7 +225,7 @@ int ocsf_file_read(struct jbuf *jb, const struct ocsf_ctx *ctx, const struct fil
 	jb_obj_close(jb);
 
 	jb_obj_open(jb, "actor");
-	ocsf_process(jb, "process", r->proc, r->uid);
+	ocsf_process_id(jb, "process", r->proc, r->uid, r->ident);
 	jb_obj_close(jb);
 
 	jb_obj_open(jb, "unmapped");
@@ -219,6 +234,7 @@ int ocsf_file_read(struct jbuf *jb, const struct ocsf_ctx *ctx, const struct fil
 	jb_u64(jb, "bytes", r->bytes);
 	jb_u64(jb, "ops", r->ops);
 	jb_str(jb, "access", dt_access_name(r->access));
+	ocsf_workload(jb, r->ident);
 	jb_obj_close(jb);
 	jb_obj_close(jb);
 	return jb_finish(jb);
@@ -308,7 +324,7 @@ int ocsf_finding(struct jbuf *jb, const struct ocsf_ctx *ctx, const struct findi
 	jb_u64(jb, "status_id", 1);
 	jb_str(jb, "status", "New");
 	jb_u64(jb, "time", ocsf_wall_ms(ctx, f->last_ns));
-	ocsf_metadata(jb, NULL);
+	ocsf_metadata_id(jb, NULL, f->ident);
 	ocsf_device(jb, ctx);
 
 	jb_obj_open(jb, "finding_info");
@@ -340,6 +356,7 @@ int ocsf_finding(struct jbuf *jb, const struct ocsf_ctx *ctx, const struct findi
 	jb_obj_open(jb, NULL);
 	jb_obj_open(jb, "process");
 	process_chain(jb, f->chain, f->chain_len, f->actor_uid);
+	ocsf_container(jb, f->ident);
 	jb_obj_close(jb);
 	if (f->dst_addr) {
 		jb_obj_open(jb, "dst_endpoint");
@@ -386,6 +403,7 @@ int ocsf_finding(struct jbuf *jb, const struct ocsf_ctx *ctx, const struct findi
 		jb_u64(jb, "from_pid", f->via_pid);
 		jb_obj_close(jb);
 	}
+	ocsf_workload(jb, f->ident);
 	jb_obj_close(jb);
 	jb_obj_close(jb);
 	return jb_finish(jb);

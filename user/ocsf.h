@@ -11,8 +11,11 @@
 
 #define OCSF_VERSION "1.1.0"
 
+struct wl_identity;
+
 struct ocsf_ctx {
-	const char *hostname;
+	const char *hostname; /* the node name (--node-name, $NODE_NAME, else the host name) */
+	const char *device_uid; /* /etc/machine-id, or NULL */
 	int64_t mono_to_real_ns; /* add to a CLOCK_MONOTONIC time to get the wall-clock time */
 };
 
@@ -29,6 +32,7 @@ struct file_record {
 	uint32_t access; /* one enum dt_access bit */
 	uint64_t bytes;  /* in this record */
 	uint64_t ops;    /* syscalls (or completions) in this record */
+	const struct wl_identity *ident; /* the reader's workload, or NULL */
 };
 
 /* A gap in what the agent saw: records lost in the kernel, or output it could not deliver. */
@@ -67,6 +71,7 @@ struct finding_record {
 	const char *via_hop;    /* how the taint reached the process, or NULL */
 	uint32_t via_pid;
 	const char *const *attacks; /* pairs: technique uid, name; NULL-terminated */
+	const struct wl_identity *ident; /* chain[0]'s workload, or NULL */
 };
 
 const char *dt_access_name(uint32_t access);
@@ -86,5 +91,19 @@ void ocsf_metadata(struct jbuf *jb, const char *event_uid);
 void ocsf_device(struct jbuf *jb, const struct ocsf_ctx *ctx);
 /* The OCSF process object under @key: pid, name, cmd_line, file, user. */
 void ocsf_process(struct jbuf *jb, const char *key, const struct proc_info *p, uint32_t uid);
+/* The same with the container profile's attributes of @id. */
+void ocsf_process_id(struct jbuf *jb, const char *key, const struct proc_info *p, uint32_t uid,
+		     const struct wl_identity *id);
+
+/*
+ * The workload identity (ocsf_workload.c), each a no-op without one: metadata.profiles inside
+ * metadata, the container profile's attributes inside a process object, and what OCSF has no
+ * attribute for (pod, namespace, Slurm job) as unmapped.workload.
+ */
+void ocsf_profiles(struct jbuf *jb, const struct wl_identity *id);
+void ocsf_container(struct jbuf *jb, const struct wl_identity *id);
+void ocsf_workload(struct jbuf *jb, const struct wl_identity *id);
+/* ocsf_metadata() with the profiles @id calls for. */
+void ocsf_metadata_id(struct jbuf *jb, const char *event_uid, const struct wl_identity *id);
 
 #endif /* DT_OCSF_H */

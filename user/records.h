@@ -6,6 +6,7 @@
 #include <stdint.h>
 
 #include "datatrail_abi.h"
+#include "identity.h"
 #include "proctab.h"
 
 /*
@@ -24,6 +25,8 @@ enum dt_rec_type {
 	DT_REC_STOP = 0x106,      /* the agent stopped: final updates */
 	DT_REC_GAP = 0x107,       /* struct dt_rec_gap: a visibility gap was reported */
 	DT_REC_SLOTS = 0x108,     /* dataset ids by kernel index, one per line, after each INVENTORY */
+	DT_REC_IDENTITY = 0x109,  /* struct dt_rec_identity: a process's workload, when resolved */
+	DT_REC_NODE = 0x10a,      /* struct dt_rec_node: the node's identity, after META */
 };
 
 struct dt_rec_meta {
@@ -54,6 +57,18 @@ struct dt_rec_gap {
 	int32_t cpu;
 	uint32_t pad;
 	char source[32];
+};
+
+struct dt_rec_identity {
+	uint32_t pid;
+	uint32_t pad;
+	struct wl_identity id;
+};
+
+_Static_assert(sizeof(struct dt_rec_identity) == 1252, "trace record layout");
+
+struct dt_rec_node {
+	char machine_id[64]; /* device.uid, "" unknown */
 };
 
 #endif /* DT_RECORDS_H */

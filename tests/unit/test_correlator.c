@@ -96,7 +96,7 @@ static int setup(struct fixture *f, const char *datasets_json)
 	memcpy(p.args, "nc\0-N\0host", 11);
 	p.args_len = 11;
 	proctab_update(&f->pt, &p);
-	f->octx.hostname = "node-1";
+	f->octx = (struct ocsf_ctx){ .hostname = "node-1" };
 	f->octx.mono_to_real_ns = 0;
 	corr_init(&f->c, f->inv, &f->pt, &f->octx, emit, path_of, NULL);
 	reset_lines();
