@@ -127,7 +127,13 @@ static __always_inline void dt_proc_track(__u32 tgid)
 	struct dt_proc *p = bpf_map_lookup_elem(&procs, &tgid);
 	struct dt_stats *st;
 	__u32 zero = 0;
+	__u64 cg;
 
+	/* Once per new counter or taint, never per syscall: the process's own cgroup only. */
+	if ((__u32)(bpf_get_current_pid_tgid() >> 32) == tgid) {
+		cg = bpf_get_current_cgroup_id();
+		bpf_map_update_elem(&proc_cgroup, &tgid, &cg, BPF_ANY);
+	}
 	if (p) {
 		__sync_fetch_and_or(&p->flags, DT_PROC_TRACKED);
 		return;

@@ -49,6 +49,13 @@ DT_MAP(acc, __uint(type, BPF_MAP_TYPE_HASH); __uint(max_entries, DT_ACC_MAX);
 DT_MAP(procs, __uint(type, BPF_MAP_TYPE_LRU_HASH); __uint(max_entries, DT_PROCS_MAX);
        __type(key, __u32); __type(value, struct dt_proc););
 
+/*
+ * The cgroup (v2) id of each tracked process, taken when it became tracked: user space names
+ * the workload of a process that exited before it could read /proc/PID/cgroup (docs/identity.md).
+ */
+DT_MAP(proc_cgroup, __uint(type, BPF_MAP_TYPE_LRU_HASH); __uint(max_entries, DT_PROCS_MAX);
+       __type(key, __u32); __type(value, __u64););
+
 DT_MAP(stats, __uint(type, BPF_MAP_TYPE_PERCPU_ARRAY); __uint(max_entries, 1); __type(key, __u32);
        __type(value, struct dt_stats););
 

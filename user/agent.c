@@ -670,6 +670,16 @@ static void reload(struct agent *a)
 }
 
 /* Opens the config and, where it enables Kafka, the sink with its spool. */
+/* The cgroup id the kernel took when @pid became tracked (identity of a process gone since). */
+static int cgroup_id_of(void *ctx, uint32_t pid, uint64_t *id)
+{
+	struct agent *a = ctx;
+
+	if (bpf_map_lookup_elem(bpf_map__fd(a->skel->maps.proc_cgroup), &pid, id))
+		return -errno;
+	return 0;
+}
+
 static int open_config(struct agent *a)
 {
 	struct errbuf eb = {};
@@ -1111,6 +1121,8 @@ int agent_run(const struct agent_opts *opts)
 		goto out_skel;
 	}
 	a.pt.procs_fd = bpf_map__fd(a.skel->maps.procs);
+	a.pl.ids.cgroup_id_of = cgroup_id_of;
+	a.pl.ids.cgroup_id_ctx = &a;
 	proctab_seed(bpf_map__fd(a.skel->maps.procs));
 	seed_taints(&a);
 	load_seen(&a);

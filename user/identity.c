@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /* identity.c - workload identity from cgroup paths and the runtimes' own files; see identity.h. */
+#define _GNU_SOURCE
 #include <ctype.h>
 #include <dirent.h>
 #include <errno.h>
@@ -538,12 +539,16 @@ void idtab_init(struct idtab *t, bool offline)
 	t->proc_root = "/proc";
 	t->max_pids = ID_MAX_PIDS;
 	t->max_cgroups = ID_MAX_CGROUPS;
+	t->cg2_fd = -2;
 	hmap_init(&t->pids, sizeof(uint32_t), sizeof(struct id_pid));
 	hmap_init(&t->cgroups, sizeof(uint64_t), sizeof(struct wl_identity));
 }
 
 void idtab_free(struct idtab *t)
 {
+	if (t->cg2_fd >= 0)
+		close(t->cg2_fd);
+	t->cg2_fd = -2;
 	hmap_free(&t->pids);
 	hmap_free(&t->cgroups);
 }
@@ -598,6 +603,69 @@ static const struct wl_identity *store(struct idtab *t, uint32_t pid, const stru
 	return cg;
 }
 
+int id_cgroup_path_by_id(int mnt_fd, const char *mnt, uint64_t id, char *out, size_t n)
+{
+	union {
+		struct file_handle fh;
+		char buf[sizeof(struct file_handle) + 8];
+	} h = { .fh = { .handle_bytes = 8, .handle_type = 0xfe /* FILEID_KERNFS */ } };
+	char link[64], path[4096];
+	size_t mlen = strlen(mnt);
+	ssize_t len;
+	int fd;
+
+	memcpy(h.fh.f_handle, &id, 8);
+	fd = open_by_handle_at(mnt_fd, &h.fh, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	snprintf(link, sizeof(link), "/proc/self/fd/%d", fd);
+	len = readlink(link, path, sizeof(path) - 1);
+	close(fd);
+	if (len < 0)
+		return -errno;
+	path[len] = 0;
+	if (strncmp(path, mnt, mlen) || (path[mlen] && path[mlen] != '/'))
+		return -ENOENT;
+	snprintf(out, n, "%s", path[mlen] ? path + mlen : "/");
+	return 0;
+}
+
+/* The cgroup2 mount from /proc/self/mountinfo: /sys/fs/cgroup, or .../unified (v1 hybrid). */
+static int cg2_open(struct idtab *t)
+{
+	char line[1024], mnt[256], *sep;
+	FILE *f;
+
+	if (t->cg2_fd != -2)
+		return t->cg2_fd;
+	t->cg2_fd = -1;
+	f = fopen("/proc/self/mountinfo", "re");
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f)) {
+		sep = strstr(line, " - cgroup2 ");
+		if (!sep || sscanf(line, "%*s %*s %*s %*s %255s", mnt) != 1)
+			continue;
+		t->cg2_fd = open(mnt, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		snprintf(t->cg2_mnt, sizeof(t->cg2_mnt), "%s", mnt);
+		break;
+	}
+	fclose(f);
+	return t->cg2_fd;
+}
+
+/* For a process already gone: the path of the cgroup it was in when it became tracked. */
+static int path_from_kernel(struct idtab *t, uint32_t pid, char *out, size_t n)
+{
+	uint64_t id;
+
+	if (!t->cgroup_id_of || t->cgroup_id_of(t->cgroup_id_ctx, pid, &id) || id <= 1)
+		return -ESRCH;
+	if (cg2_open(t) < 0)
+		return -ENOENT;
+	return id_cgroup_path_by_id(t->cg2_fd, t->cg2_mnt, id, out, n);
+}
+
 static const struct wl_identity *resolve(struct idtab *t, uint32_t pid)
 {
 	uint64_t t0 = mono_ns(), key;
@@ -607,10 +675,13 @@ static const struct wl_identity *resolve(struct idtab *t, uint32_t pid)
 	int err;
 
 	err = read_cgroup(t->proc_root, pid, path, sizeof(path));
-	if (err == -ENOENT)
+	if (err == -ENOENT) {
 		snprintf(path, sizeof(path), "/");
-	else if (err)
-		goto out_failed;
+	} else if (err) {
+		if (path_from_kernel(t, pid, path, sizeof(path)))
+			goto out_failed;
+		t->by_cgroup_id++;
+	}
 	key = cg_key(path);
 	cg = hmap_get(&t->cgroups, &key);
 	if (cg && !strcmp(cg->cgroup, path)) {

@@ -94,6 +94,15 @@ struct idtab {
 	struct hmap cgroups; /* uint64_t hash of the cgroup path -> struct wl_identity */
 	size_t max_pids;
 	size_t max_cgroups;
+	/*
+	 * The kernel's cgroup (v2) id of @pid when it became tracked (the agent's BPF map), for
+	 * a process gone before its /proc could be read; NULL: none. 0 or -errno.
+	 */
+	int (*cgroup_id_of)(void *ctx, uint32_t pid, uint64_t *id);
+	void *cgroup_id_ctx;
+	int cg2_fd;	   /* the cgroup2 mount (a directory fd), -1 none, -2 not looked for yet */
+	char cg2_mnt[256]; /* where it is mounted */
+	uint64_t by_cgroup_id; /* resolutions that needed the kernel's cgroup id */
 	/* Told of each pid's identity when resolved live, so that a trace can replay it. */
 	void (*observe)(void *ctx, uint32_t pid, const struct wl_identity *id);
 	void *observe_ctx;
@@ -122,6 +131,12 @@ void wl_terminate(struct wl_identity *id);
 
 /* Replay: @id is what the agent resolved for @pid. */
 void idtab_put(struct idtab *t, uint32_t pid, const struct wl_identity *id);
+
+/*
+ * The path of the cgroup (v2) whose id the kernel gave (bpf_get_current_cgroup_id), relative to
+ * the cgroup2 mount @mnt_fd is open on (@mnt its path): a file handle opened and read back.
+ */
+int id_cgroup_path_by_id(int mnt_fd, const char *mnt, uint64_t id, char *out, size_t n);
 
 /* Resolves @pid from @proc_root ("/proc") without caching; 0 or -errno. */
 int id_resolve_pid(const char *proc_root, uint32_t pid, char *const *dirs, size_t n_dirs,
