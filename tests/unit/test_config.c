@@ -77,6 +77,26 @@ static void expect_parse_error(const char *text, const char *needle)
 	ASSERT_HAS(eb.msg, "config 't.json': ", "names the file");
 }
 
+static void test_node_and_state_dirs(void)
+{
+	static const char ok[] = "{\"node_name\": \"gpu-node-17.example\","
+				 " \"container_state_dirs\": [\"/run/k3s/containerd\", \"/srv/docker\"]}";
+	struct config *cfg = NULL;
+	struct errbuf eb = { "" };
+
+	if (ASSERT_OK(config_parse(ok, strlen(ok), "t.json", &cfg, &eb), eb.msg)) {
+		ASSERT_STREQ(cfg->node_name, "gpu-node-17.example", "node_name");
+		ASSERT_EQ(cfg->n_container_state_dirs, 2, "state dirs");
+		ASSERT_STREQ(cfg->container_state_dirs[1], "/srv/docker", "second dir");
+	}
+	config_free(cfg);
+	expect_parse_error("{\"node_name\": \"bad name\"}", "field 'node_name': bad character ' '");
+	expect_parse_error("{\"node_name\": 7}", "field 'node_name'");
+	expect_parse_error("{\"container_state_dirs\": [\"run/containerd\"]}",
+			   "field 'container_state_dirs': 'run/containerd' is not an absolute path");
+	expect_parse_error("{\"container_state_dirs\": \"/run\"}", "field 'container_state_dirs'");
+}
+
 static void test_full_config(void)
 {
 	struct config *cfg = NULL;
@@ -350,4 +370,4 @@ static void test_wrong_types(void)
 TEST_MAIN("config", TEST_CASE(test_full_config), TEST_CASE(test_defaults_and_unknown_keys),
 	  TEST_CASE(test_inline_secret_rejected), TEST_CASE(test_secret_files),
 	  TEST_CASE(test_copy_and_release), TEST_CASE(test_world_writable_refused),
-	  TEST_CASE(test_wrong_types))
+	  TEST_CASE(test_wrong_types), TEST_CASE(test_node_and_state_dirs))
