@@ -1055,7 +1055,8 @@ int agent_run(const struct agent_opts *opts)
 	gpu_set_output(&a.gpu, &(struct gpu_out){ .inv = a.inv, .pt = &a.pt, .octx = &a.pl.octx,
 						  .taints = &a.pl.corr.taints,
 						  .event_out = event_out,
-						  .finding_out = finding_out, .ctx = &a });
+						  .finding_out = finding_out, .ctx = &a,
+						  .ids = &a.pl.ids });
 	a.ncpus = libbpf_num_possible_cpus();
 	if (a.ncpus <= 0) {
 		err = a.ncpus ? a.ncpus : -EINVAL;

@@ -728,12 +728,12 @@ int gpu_ocsf_event(struct jbuf *jb, const struct ocsf_ctx *ctx, const struct gpu
 	jb_u64(jb, "status_id", 0);
 	jb_str(jb, "status", "Unknown");
 	jb_u64(jb, "time", ocsf_wall_ms(ctx, r->ts_ns));
-	ocsf_metadata(jb, NULL);
+	ocsf_metadata_id(jb, NULL, r->ident);
 	ocsf_device(jb, ctx);
 	jb_obj_open(jb, "actor");
-	ocsf_process(jb, "process", r->proc, r->uid);
+	ocsf_process_id(jb, "process", r->proc, r->uid, r->ident);
 	jb_obj_close(jb);
-	ocsf_process(jb, "process", r->proc, r->uid);
+	ocsf_process_id(jb, "process", r->proc, r->uid, r->ident);
 	if (r->bytes)
 		jb_u64(jb, "size", r->bytes);
 
@@ -755,6 +755,7 @@ int gpu_ocsf_event(struct jbuf *jb, const struct ocsf_ctx *ctx, const struct gpu
 			jb_str(jb, NULL, r->datasets[i]);
 		jb_arr_close(jb);
 	}
+	ocsf_workload(jb, r->ident);
 	jb_obj_close(jb);
 	jb_obj_close(jb);
 	return jb_finish(jb);
@@ -854,6 +855,7 @@ static void emit_finding(struct gpu *g, const struct gpu_finding_key *k, struct 
 		break;
 	}
 	f.title = title;
+	f.ident = g->out.ids ? idtab_get(g->out.ids, k->tgid) : NULL;
 	if (ocsf_finding(&g->jb, g->out.octx, &f) == 0) {
 		g->out.finding_out(g->out.ctx, g->jb.buf, g->jb.len);
 		g->emitted++;
@@ -1025,6 +1027,7 @@ static void emit_event(struct gpu *g, const struct dt_dev_key *k, const struct d
 	r.ops = dops;
 	r.datasets = names;
 	r.n_datasets = n;
+	r.ident = g->out.ids ? idtab_get(g->out.ids, k->tgid) : NULL;
 	if (gpu_ocsf_event(&g->jb, g->out.octx, &r) == 0)
 		g->out.event_out(g->out.ctx, g->jb.buf, g->jb.len);
 }
