@@ -153,7 +153,7 @@ static bool slurm_component(const char *s, size_t len, const char *prefix, char 
 
 bool id_parse_cgroup(const char *path, struct wl_identity *id)
 {
-	bool kube = false, slurm = false, found = false;
+	bool kube = false, slurm = false, found = false, docker = false, after_docker;
 	const char *s = path, *e;
 
 	SET(id->cgroup, path, strlen(path));
@@ -169,6 +169,8 @@ bool id_parse_cgroup(const char *path, struct wl_identity *id)
 		len = e - s;
 		if (!len)
 			continue;
+		after_docker = docker;
+		docker = len == 6 && !memcmp(s, "docker", 6);
 		if ((len >= 8 && !memcmp(s, "kubepods", 8)) ||
 		    (kube && (has_prefix(s, len, "pod", &plen) ||
 			      has_prefix(s, len, "burstable", &plen) ||
@@ -208,17 +210,16 @@ bool id_parse_cgroup(const char *path, struct wl_identity *id)
 		    has_prefix(s, len, "libpod-conmon-", &plen))
 			continue;
 		if (container_component(s, len, id)) {
+			/* Docker's cgroupfs driver: "/docker/<id>"; the others say it in their files. */
+			if (after_docker && !id->runtime[0])
+				snprintf(id->runtime, sizeof(id->runtime), "docker");
 			found = true;
-			continue;
 		}
 	}
-	/* Docker's cgroupfs driver: "/docker/<id>"; containerd's and CRI-O's say it in their files. */
-	if (id->container_id[0] && !id->runtime[0] && strstr(path, "/docker/"))
-		snprintf(id->runtime, sizeof(id->runtime), "docker");
 	return found;
 }
 
-/* 3 for a line that names a workload, then by controller: 0:: 2, name=systemd, memory, cpu 1. */
+/* 4 for a line that names a workload, then by controller: 0:: 3, name=systemd and memory 2, others 1. */
 static int line_score(const char *ctrl, size_t clen, const char *path)
 {
 	struct wl_identity tmp = {};

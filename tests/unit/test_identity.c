@@ -75,7 +75,7 @@ static const struct path_case cases[] = {
 	{ "kind: kubepods inside a docker container",
 	  "/docker/" CID "/kubepods/besteffort/pod" UID "/"
 	  "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa",
-	  true, "docker", "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa", UID,
+	  true, "", "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa", UID,
 	  "besteffort", "", "", -1 },
 	{ "slurm v1 step", "/slurm/uid_1000/job_4242/step_0", true, "", "", "", "", "4242", "0",
 	  1000 },
