@@ -277,8 +277,12 @@ void pl_raw(struct pipeline *pl, const void *rec, size_t size)
 			on_derived(pl, rec);
 		break;
 	case DT_EV_TAINT:
-		if (h->size >= sizeof(struct dt_ev_taint))
+		if (h->size >= sizeof(struct dt_ev_taint)) {
 			corr_taint(&pl->corr, rec);
+			/* First sight of a receiver (nc reading a pipe): it is alive now, not later. */
+			if (pl->live)
+				idtab_get(&pl->ids, ((const struct dt_ev_taint *)rec)->tgid);
+		}
 		break;
 	case DT_EV_AGENT:
 		if (h->size >= sizeof(struct dt_ev_agent))
