@@ -680,6 +680,26 @@ static int cgroup_id_of(void *ctx, uint32_t pid, uint64_t *id)
 	return 0;
 }
 
+/* The path the kernel recorded for cgroup @id: "/" names[depth - 1] ... "/" names[0]. */
+static int cgroup_path_of(void *ctx, uint64_t id, char *out, size_t n)
+{
+	struct agent *a = ctx;
+	struct dt_cgpath cp;
+	size_t len = 0;
+
+	if (bpf_map_lookup_elem(bpf_map__fd(a->skel->maps.cgpaths), &id, &cp))
+		return -errno;
+	if (!cp.depth || cp.depth > DT_CG_DEPTH)
+		return -ENOENT;
+	out[0] = 0;
+	/* A cut path keeps its place: ".." components are skipped by the parser. */
+	if (cp.truncated)
+		len = snprintf(out, n, "/..");
+	for (int i = cp.depth - 1; i >= 0 && len < n; i--)
+		len += snprintf(out + len, n - len, "/%.*s", DT_CG_NAME, cp.names[i]);
+	return len < n ? 0 : -ENAMETOOLONG;
+}
+
 static int open_config(struct agent *a)
 {
 	struct errbuf eb = {};
@@ -956,6 +976,7 @@ static void write_status(struct agent *a, bool running)
 	jb_u64(&jb, "resolved", a->pl.ids.resolved);
 	jb_u64(&jb, "failed", a->pl.ids.failed);
 	jb_u64(&jb, "cgroups_resolved", a->pl.ids.cgroup_reads);
+	jb_u64(&jb, "from_kernel", a->pl.ids.by_cgroup_id);
 	jb_u64(&jb, "resolve_ns", a->pl.ids.resolve_ns);
 	jb_u64(&jb, "cache_resets", a->pl.ids.resets);
 	jb_obj_close(&jb);
@@ -1123,6 +1144,7 @@ int agent_run(const struct agent_opts *opts)
 	}
 	a.pt.procs_fd = bpf_map__fd(a.skel->maps.procs);
 	a.pl.ids.cgroup_id_of = cgroup_id_of;
+	a.pl.ids.cgroup_path_of = cgroup_path_of;
 	a.pl.ids.cgroup_id_ctx = &a;
 	proctab_seed(bpf_map__fd(a.skel->maps.procs));
 	seed_taints(&a);

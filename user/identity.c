@@ -662,9 +662,12 @@ static int path_from_kernel(struct idtab *t, uint32_t pid, char *out, size_t n)
 
 	if (!t->cgroup_id_of || t->cgroup_id_of(t->cgroup_id_ctx, pid, &id) || id <= 1)
 		return -ESRCH;
-	if (cg2_open(t) < 0)
-		return -ENOENT;
-	return id_cgroup_path_by_id(t->cg2_fd, t->cg2_mnt, id, out, n);
+	if (cg2_open(t) >= 0 && !id_cgroup_path_by_id(t->cg2_fd, t->cg2_mnt, id, out, n))
+		return 0;
+	/* Removed since (the container exited): the path as the kernel saw it then. */
+	if (t->cgroup_path_of && !t->cgroup_path_of(t->cgroup_id_ctx, id, out, n))
+		return 0;
+	return -ENOENT;
 }
 
 static const struct wl_identity *resolve(struct idtab *t, uint32_t pid)

@@ -99,6 +99,8 @@ struct idtab {
 	 * a process gone before its /proc could be read; NULL: none. 0 or -errno.
 	 */
 	int (*cgroup_id_of)(void *ctx, uint32_t pid, uint64_t *id);
+	/* The path the kernel recorded for cgroup @id (a cgroup removed since); 0 or -errno. */
+	int (*cgroup_path_of)(void *ctx, uint64_t id, char *out, size_t n);
 	void *cgroup_id_ctx;
 	int cg2_fd;	   /* the cgroup2 mount (a directory fd), -1 none, -2 not looked for yet */
 	char cg2_mnt[256]; /* where it is mounted */

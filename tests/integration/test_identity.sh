@@ -98,6 +98,7 @@ EV=$T/events.jsonl
 FI=$T/findings.jsonl
 CID_OK=$(printf '1%.0s' $(seq 64))
 CID_BAD=$(printf '2%.0s' $(seq 64))
+CID_GONE=$(printf '3%.0s' $(seq 64))
 
 agent_start "$T" "$T/inv.json" --flush-ms 200 --trace "$T/trace" --config "$T/config.json" || exit 1
 
@@ -109,6 +110,11 @@ CTR1_RC=$?
 ctr_run "$CID_BAD" scratch registry.local/notebook:1 nb-7 jupyter \
 	/bin/sh -c 'cat /data/a.bin >/dev/null; sleep 1' >"$T/ctr2.out" 2>&1
 CTR2_RC=$?
+# A container whose only process reads and exits: its cgroup and bundle go with it, likely before
+# the agent reads /proc: the kernel's record of the cgroup path still names container and pod.
+ctr_run "$CID_GONE" scratch registry.local/oneshot:1 once-1 once \
+	/bin/sh -c 'exec cat /data/a.bin' >"$T/ctr3.out" 2>&1
+CTR3_RC=$?
 
 # A Slurm job step's cgroup as slurmstepd lays it out (v1 when this node has the hierarchy).
 if [ -d /sys/fs/cgroup/memory ]; then
@@ -147,6 +153,7 @@ field() { # kind field [where...]
 test_containers_ran() {
 	ASSERT_EQ "$CTR1_RC" 0 "allowed container ran: $(cat "$T/ctr1.out")"
 	ASSERT_EQ "$CTR2_RC" 0 "other container ran: $(cat "$T/ctr2.out")"
+	ASSERT_EQ "$CTR3_RC" 0 "one-shot container ran"
 	ASSERT_EQ "$(wc -c <"$T/recv")" 100000 "the test host got the dataset"
 	ASSERT_EQ "$AGENT_RC" 0 "agent exit status"
 }
@@ -181,6 +188,14 @@ test_policy_by_namespace_and_image() {
 		--where evidences.0.process.container.uid="$CID_BAD")" nb-7 "it names the pod"
 	ASSERT_EQ "$(field unauthorized_read unmapped.bytes \
 		--where evidences.0.process.container.uid="$CID_BAD")" 100000 "bytes read"
+}
+
+test_container_gone_before_first_sight() {
+	local w="--where evidences.0.process.container.uid=$CID_GONE"
+	ASSERT_EQ "$(field unauthorized_read evidences.0.process.container.pod_uuid $w)" "$POD_UID" \
+		"pod uid of a container gone"
+	ASSERT_EQ "$(field unauthorized_read unmapped.workload.qos_class $w)" besteffort "qos class"
+	ASSERT_EQ "$(field unauthorized_read unmapped.bytes $w)" 100000 "bytes read"
 }
 
 test_events_name_the_container() {

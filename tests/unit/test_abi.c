@@ -127,6 +127,8 @@ static void test_layouts(void)
 	      F(struct dt_config, pin_dir));
 	CHECK(dt_shadow, F(struct dt_shadow, bytes), F(struct dt_shadow, ops));
 	CHECK(dt_dsname, F(struct dt_dsname, id));
+	CHECK(dt_cgpath, F(struct dt_cgpath, depth), F(struct dt_cgpath, truncated),
+	      F(struct dt_cgpath, names));
 	CHECK(dt_ev_agent, F(struct dt_ev_agent, hdr), F(struct dt_ev_agent, tgid),
 	      F(struct dt_ev_agent, uid), F(struct dt_ev_agent, kind), F(struct dt_ev_agent, sig),
 	      F(struct dt_ev_agent, comm), F(struct dt_ev_agent, path));
