@@ -10,6 +10,8 @@ EXT=dt-idx-$$
 VX=dti$$
 T=$(mktemp -d /var/tmp/dt-ident.XXXXXX)
 CTD_PID=""
+# The kubelet's layout below a cgroup of the test's own (as kind nests it below a container's).
+CGROOT=dt-idtest-$$
 PIDS_TO_KILL=""
 SLURM_CG=""
 cleanup() {
@@ -27,9 +29,10 @@ cleanup() {
 	ip link del "$VX" 2>/dev/null
 	ip netns del "$EXT" 2>/dev/null
 	lib_cleanup
-	# runc's cgroups of the test's containers
-	find /sys/fs/cgroup -depth -type d -path '*/kubepods/besteffort/pod0a1b2c3d-*' \
-		-exec rmdir {} \; 2>/dev/null
+	# runc's cgroups of the test's containers, all below the test's own top-level cgroup
+	for d in /sys/fs/cgroup/"$CGROOT" /sys/fs/cgroup/*/"$CGROOT"; do
+		[ -d "$d" ] && find "$d" -depth -type d -exec rmdir {} \; 2>/dev/null
+	done
 	[ -n "${DT_KEEP:-}" ] && echo "kept $T" >&2 || rm -rf "$T"
 }
 trap cleanup EXIT
@@ -89,7 +92,7 @@ ctr_run() {
 		--annotation io.kubernetes.cri.sandbox-uid="$POD_UID" \
 		--annotation io.kubernetes.cri.container-name="$name" \
 		--annotation io.kubernetes.cri.image-name="$image" \
-		--cgroup "/kubepods/besteffort/pod$POD_UID/$id" \
+		--cgroup "/$CGROOT/kubepods/besteffort/pod$POD_UID/$id" \
 		--mount "type=bind,src=$T/ds,dst=/data,options=rbind:ro" \
 		"$T/rootfs" "$id" "$@"
 }
