@@ -48,6 +48,7 @@ def med(xs):
 
 def main():
     header, runs, diag, hooks, pipe, sload, slook, hstats = [], [], [], [], [], [], [], []
+    ident = []
     for line in open(sys.argv[1], encoding="utf-8"):
         line = line.rstrip("\n")
         if not line:
@@ -60,6 +61,8 @@ def main():
             runs.append(f)
         elif f[0] == "D":
             diag.append(f)
+        elif f[0] == "I":
+            ident.append((f[1], kv(f[2])))
         elif f[0] == "H":
             hooks.append(f)
         elif f[0] == "HS":
@@ -132,6 +135,13 @@ def main():
         print("Added time per operation (median over pairs): " + ", ".join(
             "%s %.0f ns/%s" % (w, ns, OP[w][0]) for w, ns in overhead_ns.items()))
 
+    if ident:
+        print()
+        print("I: workload identity, resolved once per new process (diag runs, status file)")
+        for w, d in ident:
+            print("%-3s %6s processes resolved, %4s failed, %4s cgroups, %7s ns per process, "
+                  "%s cache resets" % (w, d["resolved"], d["failed"], d["cgroups"],
+                                       d["ns_per_process"], d["resets"]))
     if diag:
         print()
         print("D: BPF run time per program (kernel.bpf_stats_enabled=1, one separate run each)")

@@ -182,7 +182,8 @@ agent_start() { # INVENTORY DIR [TIMEOUT_S]
 	PROGS_BEFORE=$(sysexit_progs)
 	t0=$(date +%s%N)
 	"$DT" run --inventory "$inv" --events "$dir/events.jsonl" --findings "$dir/findings.jsonl" \
-		--ready-file "$dir/ready" "${pin[@]}" 2>"$dir/agent.err" &
+		--ready-file "$dir/ready" --status-file "$dir/status.json" "${pin[@]}" \
+		2>"$dir/agent.err" &
 	AGENT_PID=$!
 	for ((i = 0; i < tmo * 20; i++)); do
 		if [ -s "$dir/ready" ]; then
@@ -389,6 +390,15 @@ diag() {
 	prog_stats >"$T/s1"
 	sysctl -q -w kernel.bpf_stats_enabled="$STATS_OLD"
 	agent_stop
+	# Workload identity: resolutions at first sight of a process, and their cost (status file).
+	"$PY" - "$T/diag-$w/status.json" "$w" >>"$RES" <<'EOF' || log "diag $w: no identity counters"
+import json, sys
+i = json.load(open(sys.argv[1]))["identity"]
+n = i["resolved"] + i["failed"]
+print("I\t%s\tresolved=%d failed=%d cgroups=%d ns_per_process=%.0f resets=%d" % (
+    sys.argv[2], i["resolved"], i["failed"], i["cgroups_resolved"],
+    i["resolve_ns"] / n if n else 0, i["cache_resets"]))
+EOF
 	ops=$(kv "$opskey" "$line")
 	if [ -z "$ops" ] || [ "$ops" = 0 ]; then
 		log "diag $w: no ops"

@@ -184,13 +184,64 @@ static __always_inline void dt_proc_from_task(struct dt_proc *p, struct task_str
 	p->pad2 = 0;
 }
 
+/* Kernels before 6.15 name a kernfs node's parent `parent`. */
+struct kernfs_node___old {
+	struct kernfs_node *parent;
+} __attribute__((preserve_access_index));
+
+static __always_inline struct kernfs_node *dt_kn_parent(struct kernfs_node *kn)
+{
+	if (bpf_core_field_exists(kn->__parent))
+		return BPF_CORE_READ(kn, __parent);
+	return BPF_CORE_READ((struct kernfs_node___old *)kn, parent);
+}
+
+/* Records the path of the current task's cgroup @cg, once per cgroup (see dt_cgpath). */
+static __always_inline void dt_cgpath_note(__u64 cg)
+{
+	struct task_struct *task = (struct task_struct *)bpf_get_current_task();
+	struct kernfs_node *kn, *up;
+	struct dt_cgpath *cp;
+	__u32 zero = 0;
+
+	if (bpf_map_lookup_elem(&cgpaths, &cg))
+		return;
+	cp = bpf_map_lookup_elem(&cgscratch, &zero);
+	if (!cp)
+		return;
+	kn = BPF_CORE_READ(task, cgroups, dfl_cgrp, kn);
+	cp->depth = 0;
+	cp->truncated = 0;
+	for (int i = 0; i < DT_CG_DEPTH; i++) {
+		if (!kn)
+			break;
+		up = dt_kn_parent(kn);
+		if (!up)
+			break; /* the root: no component of its own */
+		bpf_probe_read_kernel_str(cp->names[i], DT_CG_NAME, BPF_CORE_READ(kn, name));
+		cp->depth = i + 1;
+		kn = up;
+	}
+	if (kn && dt_kn_parent(kn))
+		cp->truncated = 1;
+	if (cp->depth)
+		bpf_map_update_elem(&cgpaths, &cg, cp, BPF_NOEXIST);
+}
+
 /* Marks the current process as tracked, creating its entry if the agent never saw it. */
 static __always_inline void dt_proc_track(__u32 tgid)
 {
 	struct dt_proc *p = bpf_map_lookup_elem(&procs, &tgid);
 	struct dt_stats *st;
 	__u32 zero = 0;
+	__u64 cg;
 
+	/* Once per new counter or taint, never per syscall: the process's own cgroup only. */
+	if ((__u32)(bpf_get_current_pid_tgid() >> 32) == tgid) {
+		cg = bpf_get_current_cgroup_id();
+		bpf_map_update_elem(&proc_cgroup, &tgid, &cg, BPF_ANY);
+		dt_cgpath_note(cg);
+	}
 	if (p) {
 		__sync_fetch_and_or(&p->flags, DT_PROC_TRACKED);
 		return;

@@ -296,6 +296,19 @@ struct dt_shadow {
 	__u64 ops;
 };
 
+/*
+ * The last DT_CG_DEPTH components of a cgroup (v2) path, leaf first, taken when a process of it
+ * became tracked: user space names the workload of a process whose cgroup is gone since.
+ */
+#define DT_CG_DEPTH 8
+#define DT_CG_NAME 96
+
+struct dt_cgpath {
+	__u32 depth;	 /* components in names[], leaf first */
+	__u32 truncated; /* 1: the path has more components above names[depth - 1] */
+	char names[DT_CG_DEPTH][DT_CG_NAME];
+};
+
 /* Dataset ids by index, pinned: kernel state keeps meaning across reloads and restarts. */
 struct dt_dsname {
 	char id[64];
@@ -375,6 +388,7 @@ DT_STATIC_SIZE(struct dt_shadow, 16);
 DT_STATIC_SIZE(struct dt_dsname, 64);
 DT_STATIC_SIZE(struct dt_obj_key, 8);
 DT_STATIC_SIZE(struct dt_obj_val, 64);
+DT_STATIC_SIZE(struct dt_cgpath, 776);
 DT_STATIC_SIZE(struct dt_ev_agent, 120);
 
 /* GPU and kernel-bypass devices */

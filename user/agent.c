@@ -855,6 +855,36 @@ static void reload(struct agent *a)
 }
 
 /* Opens the config and, where it enables Kafka, the sink with its spool. */
+/* The cgroup id the kernel took when @pid became tracked (identity of a process gone since). */
+static int cgroup_id_of(void *ctx, uint32_t pid, uint64_t *id)
+{
+	struct agent *a = ctx;
+
+	if (bpf_map_lookup_elem(bpf_map__fd(a->skel->maps.proc_cgroup), &pid, id))
+		return -errno;
+	return 0;
+}
+
+/* The path the kernel recorded for cgroup @id: "/" names[depth - 1] ... "/" names[0]. */
+static int cgroup_path_of(void *ctx, uint64_t id, char *out, size_t n)
+{
+	struct agent *a = ctx;
+	struct dt_cgpath cp;
+	size_t len = 0;
+
+	if (bpf_map_lookup_elem(bpf_map__fd(a->skel->maps.cgpaths), &id, &cp))
+		return -errno;
+	if (!cp.depth || cp.depth > DT_CG_DEPTH)
+		return -ENOENT;
+	out[0] = 0;
+	/* A cut path keeps its place: ".." components are skipped by the parser. */
+	if (cp.truncated)
+		len = snprintf(out, n, "/..");
+	for (int i = cp.depth - 1; i >= 0 && len < n; i--)
+		len += snprintf(out + len, n - len, "/%.*s", DT_CG_NAME, cp.names[i]);
+	return len < n ? 0 : -ENAMETOOLONG;
+}
+
 static int open_config(struct agent *a)
 {
 	struct errbuf eb = {};
@@ -1206,6 +1236,16 @@ static void write_status(struct agent *a, bool running)
 	jb_u64(&jb, "dropped_records", ts.dropped_records + a->pl.trace_errors);
 	jb_u64(&jb, "write_errors", ts.write_errors);
 	jb_obj_close(&jb);
+	/* Workload identity: resolutions at first sight, and what they cost (docs/identity.md). */
+	jb_obj_open(&jb, "identity");
+	jb_str(&jb, "node_name", a->hostname);
+	jb_u64(&jb, "resolved", a->pl.ids.resolved);
+	jb_u64(&jb, "failed", a->pl.ids.failed);
+	jb_u64(&jb, "cgroups_resolved", a->pl.ids.cgroup_reads);
+	jb_u64(&jb, "from_kernel", a->pl.ids.by_cgroup_id);
+	jb_u64(&jb, "resolve_ns", a->pl.ids.resolve_ns);
+	jb_u64(&jb, "cache_resets", a->pl.ids.resets);
+	jb_obj_close(&jb);
 	jb_obj_close(&jb);
 	/* a fresh random name each time (O_EXCL): a name planted beside it is never followed */
 	fd = outfile_tmp("status", path, 0640, tmp, sizeof(tmp), &eb);
@@ -1383,21 +1423,33 @@ int agent_run(const struct agent_opts *opts)
 		sink_set_rotate(&a.findings, (uint64_t)opts->rotate_mb << 20, opts->rotate_keep);
 	}
 
-	gethostname(a.hostname, sizeof(a.hostname) - 1);
-	pl_init(&a.pl, a.inv, &a.pt, true, a.hostname,
-		(int64_t)now_ns(CLOCK_REALTIME) - (int64_t)now_ns(CLOCK_MONOTONIC), event_out,
-		finding_out, &a);
-	if (opts->trace_dir) {
-		err = open_trace(&a);
-		if (err)
-			goto out_findings;
-	}
+	/* The configuration first: it may name the node, which every record and finding uid carries. */
 	if (opts->config_path) {
 		err = open_config(&a);
 		if (err)
 			goto out_findings;
 		if (!opts->flush_ms_given && a.cfg->flush_ms)
 			a.flush_ms = a.cfg->flush_ms;
+	}
+	id_node_name(opts->node_name ? opts->node_name : a.cfg ? a.cfg->node_name : NULL,
+		     a.hostname, sizeof(a.hostname));
+	pl_init(&a.pl, a.inv, &a.pt, true, a.hostname,
+		(int64_t)now_ns(CLOCK_REALTIME) - (int64_t)now_ns(CLOCK_MONOTONIC), event_out,
+		finding_out, &a);
+	{
+		char machine_id[64];
+
+		if (!id_machine_id(machine_id, sizeof(machine_id)))
+			pl_set_machine_id(&a.pl, machine_id);
+	}
+	if (a.cfg) {
+		a.pl.ids.dirs = a.cfg->container_state_dirs;
+		a.pl.ids.n_dirs = a.cfg->n_container_state_dirs;
+	}
+	if (opts->trace_dir) {
+		err = open_trace(&a);
+		if (err)
+			goto out_findings;
 	}
 	err = gpu_init(&a.gpu, opts->config_path, &eb);
 	if (err) {
@@ -1407,7 +1459,8 @@ int agent_run(const struct agent_opts *opts)
 	gpu_set_output(&a.gpu, &(struct gpu_out){ .inv = a.inv, .pt = &a.pt, .octx = &a.pl.octx,
 						  .taints = &a.pl.corr.taints,
 						  .event_out = event_out,
-						  .finding_out = finding_out, .ctx = &a });
+						  .finding_out = finding_out, .ctx = &a,
+						  .ids = &a.pl.ids });
 	a.ncpus = libbpf_num_possible_cpus();
 	if (a.ncpus <= 0) {
 		err = a.ncpus ? a.ncpus : -EINVAL;
@@ -1473,6 +1526,9 @@ int agent_run(const struct agent_opts *opts)
 		goto out_skel;
 	}
 	a.pt.procs_fd = bpf_map__fd(a.skel->maps.procs);
+	a.pl.ids.cgroup_id_of = cgroup_id_of;
+	a.pl.ids.cgroup_path_of = cgroup_path_of;
+	a.pl.ids.cgroup_id_ctx = &a;
 	proctab_seed(bpf_map__fd(a.skel->maps.procs));
 	seed_taints(&a);
 	load_seen(&a);

@@ -22,6 +22,7 @@ struct agent_opts {
 	unsigned int rotate_keep;  /* rotated files kept */
 	const char *metrics_listen; /* ADDR:PORT of the Prometheus endpoint; NULL: the config's */
 	bool verbose;              /* libbpf's debug output too */
+	const char *node_name;     /* NULL: config node_name, $NODE_NAME, else the host name */
 };
 
 /*

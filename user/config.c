@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /* config.c - the agent's configuration file: parse and validate the JSON, read secret files. */
 #define _GNU_SOURCE
+#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
@@ -495,9 +496,50 @@ static const struct {
 	{ "metrics", parse_metrics },
 };
 
+/* node_name: what a DNS name (and so a Kubernetes node name) may hold. */
+static int parse_node_name(const struct loader *l, const cJSON *root, struct config *cfg)
+{
+	int ret = get_str(l, root, "node_name", "node_name", 253, &cfg->node_name);
+
+	if (ret || !cfg->node_name)
+		return ret;
+	for (const char *p = cfg->node_name; *p; p++)
+		if (!isalnum((unsigned char)*p) && *p != '-' && *p != '.' && *p != '_')
+			return fail(l, -EINVAL, "node_name", "bad character '%c' in '%s'", *p,
+				    cfg->node_name);
+	return 0;
+}
+
+static int parse_state_dirs(const struct loader *l, const cJSON *root, struct config *cfg)
+{
+	static const char field[] = "container_state_dirs";
+	const cJSON *arr = get(root, field), *it;
+
+	if (!arr)
+		return 0;
+	if (!cJSON_IsArray(arr))
+		return wrong_type(l, field, "an array of directories", arr);
+	cfg->container_state_dirs = calloc(cJSON_GetArraySize(arr) + 1, sizeof(char *));
+	if (!cfg->container_state_dirs)
+		return fail_nomem(l);
+	cJSON_ArrayForEach(it, arr) {
+		if (!cJSON_IsString(it))
+			return wrong_type(l, field, "a string", it);
+		if (it->valuestring[0] != '/' || strlen(it->valuestring) > 1024)
+			return fail(l, -EINVAL, field, "'%s' is not an absolute path of at most 1024 bytes",
+				    it->valuestring);
+		cfg->container_state_dirs[cfg->n_container_state_dirs] = strdup(it->valuestring);
+		if (!cfg->container_state_dirs[cfg->n_container_state_dirs])
+			return fail_nomem(l);
+		cfg->n_container_state_dirs++;
+	}
+	return 0;
+}
+
 static int parse_root(const struct loader *l, const cJSON *root, struct config *cfg)
 {
-	static const char *const keys[] = { "kafka", "flush_ms", "metrics", NULL };
+	static const char *const keys[] = { "kafka", "flush_ms", "metrics", "node_name",
+					    "container_state_dirs", NULL };
 	uint64_t flush_ms = cfg->flush_ms;
 	const cJSON *j;
 	size_t i;
@@ -513,6 +555,11 @@ static int parse_root(const struct loader *l, const cJSON *root, struct config *
 	if (ret)
 		return ret;
 	cfg->flush_ms = (uint32_t)flush_ms;
+	ret = parse_node_name(l, root, cfg);
+	if (!ret)
+		ret = parse_state_dirs(l, root, cfg);
+	if (ret)
+		return ret;
 	for (i = 0; i < ARRAY_SIZE(sections); i++) {
 		j = get(root, sections[i].key);
 		if (!j)
@@ -892,6 +939,10 @@ void config_free(struct config *cfg)
 		return;
 	config_kafka_release(&cfg->kafka);
 	free(cfg->metrics_listen);
+	free(cfg->node_name);
+	for (size_t i = 0; i < cfg->n_container_state_dirs; i++)
+		free(cfg->container_state_dirs[i]);
+	free(cfg->container_state_dirs);
 	free(cfg->file);
 	free(cfg);
 }

@@ -59,6 +59,9 @@ struct config {
 	uint32_t flush_ms;
 	char *metrics_listen; /* metrics.listen: ADDR:PORT, or NULL (no metrics endpoint) */
 	struct config_kafka kafka;
+	char *node_name;	     /* NULL: --node-name, $NODE_NAME, else the host name */
+	char **container_state_dirs; /* runtime state roots beside the defaults (docs/identity.md) */
+	size_t n_container_state_dirs;
 };
 
 /*

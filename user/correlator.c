@@ -107,13 +107,65 @@ bool acl_allows(const struct inv_acl *acl, uint32_t uid, uint32_t exe_dev, uint6
 {
 	bool uid_ok = acl->n_uids == 0, exe_ok = acl->n_exes == 0;
 
-	if (!acl->n_uids && !acl->n_exes)
+	if (!acl->n_uids && !acl->n_exes && !inv_acl_has_workload(acl))
 		return false;
 	for (size_t i = 0; i < acl->n_uids && !uid_ok; i++)
 		uid_ok = acl->uids[i] == uid;
 	for (size_t i = 0; i < acl->n_exes && !exe_ok && exe_ino; i++)
 		exe_ok = acl->exe_ids[i].ino == exe_ino && acl->exe_ids[i].dev == exe_dev;
 	return uid_ok && exe_ok;
+}
+
+/* "registry/trainer*" matches every reference that starts with "registry/trainer". */
+static bool image_match(const char *pattern, const char *image)
+{
+	size_t n = strlen(pattern);
+
+	if (n && pattern[n - 1] == '*')
+		return !strncmp(pattern, image, n - 1);
+	return !strcmp(pattern, image);
+}
+
+static bool in_list(char *const *list, size_t n, const char *v, bool images)
+{
+	if (!n)
+		return true;
+	if (!v[0])
+		return false;
+	for (size_t i = 0; i < n; i++)
+		if (images ? image_match(list[i], v) : !strcmp(list[i], v))
+			return true;
+	return false;
+}
+
+bool acl_allows_workload(const struct inv_acl *acl, const struct wl_identity *id)
+{
+	char uid[12];
+
+	if (!inv_acl_has_workload(acl))
+		return true;
+	if (!id)
+		return false;
+	if (!in_list(acl->namespaces, acl->n_namespaces, id->pod_namespace, false) ||
+	    !in_list(acl->images, acl->n_images, id->image, true) ||
+	    !in_list(acl->slurm_accounts, acl->n_slurm_accounts, id->slurm_account, false))
+		return false;
+	if (!acl->n_slurm_users || in_list(acl->slurm_users, acl->n_slurm_users, id->slurm_user,
+					   false))
+		return true;
+	/* The uid in slurmstepd's path is the job's, whatever its environment says. */
+	if (!(id->flags & ID_SLURM_UID))
+		return false;
+	snprintf(uid, sizeof(uid), "%u", id->slurm_uid);
+	return in_list(acl->slurm_users, acl->n_slurm_users, uid, false);
+}
+
+/* Whether @tgid's workload passes @acl; its identity is looked up only when the ACL asks. */
+static bool workload_ok(struct correlator *c, const struct inv_acl *acl, uint32_t tgid)
+{
+	if (!inv_acl_has_workload(acl))
+		return true;
+	return acl_allows_workload(acl, c->ids ? idtab_get(c->ids, tgid) : NULL);
 }
 
 bool egress_allowed(const struct inv_dataset *ds, const uint8_t addr[16], uint16_t port)
@@ -293,6 +345,7 @@ static void emit_finding(struct correlator *c, const struct finding_key *k,
 	f.bytes = s->bytes;
 	f.ops = s->ops;
 	f.attacks = finding_kind_attacks(k->kind);
+	f.ident = c->ids ? idtab_get(c->ids, k->tgid) : NULL;
 	via = hmap_get(&c->taints, &k->tgid);
 	if (via && k->kind == FK_EXFILTRATION) {
 		f.via_hop = hop_name(via->hop);
@@ -507,13 +560,15 @@ void corr_file(struct correlator *c, const struct dt_acc_key *k, const struct dt
 	start = pi.start_ns;
 	if (k->access & DT_ACC_READS) {
 		if (ds->readers.present && ds->label != DT_LABEL_PUBLIC &&
-		    !acl_allows(&ds->readers, v->uid, pi.exe_dev, pi.exe_ino))
+		    !(acl_allows(&ds->readers, v->uid, pi.exe_dev, pi.exe_ino) &&
+		      workload_ok(c, &ds->readers, k->tgid)))
 			file_finding(c, FK_UNAUTHORIZED_READ, k, v, v->dataset, delta, dops, false,
 				     start);
 		return;
 	}
 	/* Without allowed_writers a dataset is immutable: every change is tampering. */
-	if (!acl_allows(&ds->writers, v->uid, pi.exe_dev, pi.exe_ino))
+	if (!(acl_allows(&ds->writers, v->uid, pi.exe_dev, pi.exe_ino) &&
+	      workload_ok(c, &ds->writers, k->tgid)))
 		file_finding(c, FK_DATASET_TAMPER, k, v, v->dataset, delta, dops, true, start);
 }
 

@@ -714,13 +714,14 @@ int gpu_ocsf_event(struct jbuf *jb, const struct ocsf_ctx *ctx, const struct gpu
 	size_t at;
 
 	h.activity_id = gpu_op_activity(r->op, &h.activity_name);
+	h.profiles |= ocsf_profile_of(r->ident);
 	at = ocsf_begin(jb, ctx, &h);
 	/* ops: the ioctls (or maps) this line adds up; size: the bytes they moved or mapped */
 	jb_u64(jb, "count", r->ops);
 	jb_obj_open(jb, "actor");
-	ocsf_process(jb, "process", ctx, r->proc, r->uid);
+	ocsf_process_id(jb, "process", ctx, r->proc, r->uid, r->ident);
 	jb_obj_close(jb);
-	ocsf_process(jb, "process", ctx, r->proc, r->uid);
+	ocsf_process_id(jb, "process", ctx, r->proc, r->uid, r->ident);
 	if (r->bytes)
 		jb_u64(jb, "size", r->bytes);
 
@@ -740,6 +741,7 @@ int gpu_ocsf_event(struct jbuf *jb, const struct ocsf_ctx *ctx, const struct gpu
 			jb_str(jb, NULL, r->datasets[i]);
 		jb_arr_close(jb);
 	}
+	ocsf_workload(jb, r->ident);
 	jb_obj_close(jb);
 	return ocsf_end(jb, at, r->ts_ns ^ r->op);
 }
@@ -844,6 +846,7 @@ static void emit_finding(struct gpu *g, const struct gpu_finding_key *k, struct 
 		break;
 	}
 	f.title = title;
+	f.ident = g->out.ids ? idtab_get(g->out.ids, k->tgid) : NULL;
 	if (ocsf_finding(&g->jb, g->out.octx, &f) == 0) {
 		g->out.finding_out(g->out.ctx, g->jb.buf, g->jb.len);
 		g->emitted++;
@@ -1015,6 +1018,7 @@ static void emit_event(struct gpu *g, const struct dt_dev_key *k, const struct d
 	r.ops = dops;
 	r.datasets = names;
 	r.n_datasets = n;
+	r.ident = g->out.ids ? idtab_get(g->out.ids, k->tgid) : NULL;
 	if (gpu_ocsf_event(&g->jb, g->out.octx, &r) == 0)
 		g->out.event_out(g->out.ctx, g->jb.buf, g->jb.len);
 }

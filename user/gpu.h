@@ -10,6 +10,7 @@
 #include "datatrail_abi.h"
 #include "errbuf.h"
 #include "hmap.h"
+#include "identity.h"
 #include "inventory.h"
 #include "json.h"
 #include "ocsf.h"
@@ -36,6 +37,7 @@ struct gpu_out {
 	gpu_out_fn event_out;      /* Memory Activity lines; may be NULL */
 	gpu_out_fn finding_out;    /* Detection Finding lines */
 	void *ctx;
+	struct idtab *ids;         /* workload identities (the pipeline's); may be NULL */
 };
 
 struct gpu {
@@ -130,6 +132,7 @@ struct gpu_record {
 	uint64_t ops;
 	const char *const *datasets; /* ids of the datasets in the process's taint */
 	size_t n_datasets;
+	const struct wl_identity *ident; /* the process's workload, or NULL */
 };
 
 enum gpu_finding_kind {

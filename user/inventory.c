@@ -2,6 +2,7 @@
 /* inventory.c - the dataset inventory: parse and validate the JSON, scan its paths into inodes. */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
+#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <ftw.h>
@@ -196,10 +197,66 @@ static int parse_uids(const struct loader *l, const cJSON *arr, const char *fiel
 	return 0;
 }
 
+/* Why @v is no valid selector of @kind, or NULL: what Kubernetes and Slurm accept, no more. */
+static const char *bad_selector(const char *kind, const char *v)
+{
+	size_t n = strlen(v);
+
+	if (!n)
+		return "empty";
+	if (!strcmp(kind, "namespaces")) {
+		/* An RFC 1123 label, as Kubernetes requires of a namespace. */
+		if (n > 63)
+			return "longer than 63 characters";
+		for (size_t i = 0; i < n; i++)
+			if (!(islower((unsigned char)v[i]) || isdigit((unsigned char)v[i]) ||
+			      (v[i] == '-' && i && i + 1 < n)))
+				return "not a namespace name (lower-case letters, digits, inner '-')";
+		return NULL;
+	}
+	if (n > 255)
+		return "longer than 255 characters";
+	for (size_t i = 0; i < n; i++) {
+		if (isspace((unsigned char)v[i]) || iscntrl((unsigned char)v[i]))
+			return "holds white space or a control character";
+		if (v[i] == '*' && (strcmp(kind, "images") || i + 1 < n))
+			return strcmp(kind, "images") ? "holds '*'" : "'*' only at the end";
+	}
+	return NULL;
+}
+
+static int parse_selectors(const struct loader *l, const cJSON *arr, const char *field,
+			   const char *kind, char ***out, size_t *n)
+{
+	const char *why;
+	int ret;
+
+	ret = parse_strings(l, arr, field, false, out, n);
+	if (ret)
+		return ret;
+	for (size_t i = 0; i < *n; i++) {
+		why = bad_selector(kind, (*out)[i]);
+		if (why)
+			return fail(l, -EINVAL, field, "bad selector '%s': %s", (*out)[i], why);
+	}
+	return 0;
+}
+
 static int parse_acl(const struct loader *l, const cJSON *ds, const char *key,
 		     struct inv_acl *acl)
 {
-	static const char *const keys[] = { "uids", "executables", NULL };
+	static const char *const keys[] = { "uids",	      "executables", "namespaces", "images",
+					    "slurm_accounts", "slurm_users", NULL };
+	const struct {
+		const char *name;
+		char ***list;
+		size_t *n;
+	} sel[] = {
+		{ "namespaces", &acl->namespaces, &acl->n_namespaces },
+		{ "images", &acl->images, &acl->n_images },
+		{ "slurm_accounts", &acl->slurm_accounts, &acl->n_slurm_accounts },
+		{ "slurm_users", &acl->slurm_users, &acl->n_slurm_users },
+	};
 	const cJSON *obj = get(ds, key), *v;
 	char field[64];
 	int ret;
@@ -228,6 +285,15 @@ static int parse_acl(const struct loader *l, const cJSON *ds, const char *key,
 		acl->exe_ids = calloc(acl->n_exes ? acl->n_exes : 1, sizeof(*acl->exe_ids));
 		if (!acl->exe_ids)
 			return fail_nomem(l);
+	}
+	for (size_t i = 0; i < sizeof(sel) / sizeof(sel[0]); i++) {
+		v = get(obj, sel[i].name);
+		if (!v)
+			continue;
+		snprintf(field, sizeof(field), "%s.%s", key, sel[i].name);
+		ret = parse_selectors(l, v, field, sel[i].name, sel[i].list, sel[i].n);
+		if (ret)
+			return ret;
 	}
 	return 0;
 }
@@ -901,6 +967,10 @@ static void free_acl(struct inv_acl *acl)
 	free(acl->uids);
 	free_strv(acl->exes, acl->n_exes);
 	free(acl->exe_ids);
+	free_strv(acl->namespaces, acl->n_namespaces);
+	free_strv(acl->images, acl->n_images);
+	free_strv(acl->slurm_accounts, acl->n_slurm_accounts);
+	free_strv(acl->slurm_users, acl->n_slurm_users);
 }
 
 /* Whether @path came before entry (@ds, @which, @e) in the order inventory_resolve_exes() walks. */

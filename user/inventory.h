@@ -39,7 +39,21 @@ struct inv_acl {
 	char **exes;
 	struct inv_exe *exe_ids; /* exes[i] resolved: inventory_resolve_exes() */
 	size_t n_exes;
+	/* Workload selectors (docs/identity.md); an image may end in '*'. */
+	char **namespaces;
+	size_t n_namespaces;
+	char **images;
+	size_t n_images;
+	char **slurm_accounts;
+	size_t n_slurm_accounts;
+	char **slurm_users; /* names, or uids as decimal strings */
+	size_t n_slurm_users;
 };
+
+static inline bool inv_acl_has_workload(const struct inv_acl *acl)
+{
+	return acl->n_namespaces || acl->n_images || acl->n_slurm_accounts || acl->n_slurm_users;
+}
 
 struct inv_dataset {
 	char *id;

@@ -14,6 +14,7 @@
 
 #include <librdkafka/rdkafka.h>
 
+#include "identity.h"
 #include "kafka.h"
 
 _Static_assert(sizeof(void *) >= sizeof(uint64_t), "spool ids travel in the message opaque");
@@ -519,16 +520,8 @@ static int producer_replace(struct kafka_sink *ks, struct errbuf *err)
 static int host_id_default(char **out)
 {
 	char buf[HOST_ID_MAX + 2] = "";
-	ssize_t n;
-	int fd;
 
-	fd = open("/etc/machine-id", O_RDONLY | O_CLOEXEC);
-	if (fd >= 0) {
-		n = read(fd, buf, sizeof(buf) - 1);
-		close(fd);
-		buf[n > 0 ? n : 0] = '\0';
-		buf[strcspn(buf, "\r\n")] = '\0';
-	}
+	id_machine_id(buf, sizeof(buf));
 	if (!buf[0] && gethostname(buf, sizeof(buf) - 1))
 		return -errno;
 	buf[sizeof(buf) - 1] = '\0';

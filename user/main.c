@@ -34,7 +34,8 @@ static const char usage_text[] =
 	"  run --inventory FILE [--events PATH|-] [--findings PATH|-] [--ready-file PATH]\n"
 	"      [--flush-ms N] [--trace DIR [--trace-key FILE]] [--config FILE]\n"
 	"      [--pin-dir DIR] [--ringbuf-kb N] [--status-file PATH] [--metrics ADDR:PORT]\n"
-	"      [--rotate-mb N [--rotate-keep N]] [--log-format text|json] [--verbose]\n"
+	"      [--rotate-mb N [--rotate-keep N]] [--log-format text|json] [--node-name NAME]\n"
+	"      [--verbose]\n"
 	"                         attach to the kernel and report classified data flows\n"
 	"  inventory check FILE   validate an inventory and print a summary\n"
 	"  trace verify DIR|FILE [--key FILE]\n"
@@ -87,6 +88,7 @@ static int cmd_run(int argc, char **argv)
 		{ "rotate-mb", required_argument, NULL, 'o' },
 		{ "rotate-keep", required_argument, NULL, 'k' },
 		{ "log-format", required_argument, NULL, 'L' },
+		{ "node-name", required_argument, NULL, 'N' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		{},
@@ -98,7 +100,7 @@ static int cmd_run(int argc, char **argv)
 	char *end;
 	int c;
 
-	while ((c = getopt_long(argc, argv, "i:e:f:r:F:t:K:c:P:R:S:M:o:k:L:vh", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "i:e:f:r:F:t:K:c:P:R:S:M:o:k:L:N:vh", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'i':
 			o.inventory = optarg;
@@ -179,6 +181,16 @@ static int cmd_run(int argc, char **argv)
 				o.rotate_mb = n;
 			else
 				o.rotate_keep = n;
+			break;
+		case 'N':
+			if (!optarg[0] || strlen(optarg) > 253 ||
+			    strspn(optarg, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+					   "0123456789-._") != strlen(optarg)) {
+				fprintf(stderr, "datatrail: option '--node-name': bad value '%s' "
+						"(1..253 of letters, digits, '-', '.', '_')\n", optarg);
+				return 2;
+			}
+			o.node_name = optarg;
 			break;
 		case 'v':
 			o.verbose = true;

@@ -219,8 +219,13 @@ size_t ocsf_begin(struct jbuf *jb, const struct ocsf_ctx *ctx, const struct ocsf
 
 	jb_obj_open(jb, "device");
 	jb_str(jb, "hostname", ctx->hostname);
-	hex64(uid, host_hash(ctx));
-	jb_strn(jb, "uid", uid, sizeof(uid));
+	/* /etc/machine-id where known (live, or a trace's NODE record), else the node name's hash. */
+	if (ctx->device_uid && ctx->device_uid[0]) {
+		jb_str(jb, "uid", ctx->device_uid);
+	} else {
+		hex64(uid, host_hash(ctx));
+		jb_strn(jb, "uid", uid, sizeof(uid));
+	}
 	/* The agent watches Linux servers (training and inference nodes). */
 	jb_u64(jb, "type_id", 1);
 	jb_str(jb, "type", "Server");
@@ -356,8 +361,15 @@ static void process_body(struct jbuf *jb, const struct ocsf_ctx *ctx, const stru
 void ocsf_process(struct jbuf *jb, const char *key, const struct ocsf_ctx *ctx,
 		  const struct proc_info *p, uint32_t uid)
 {
+	ocsf_process_id(jb, key, ctx, p, uid, NULL);
+}
+
+void ocsf_process_id(struct jbuf *jb, const char *key, const struct ocsf_ctx *ctx,
+		     const struct proc_info *p, uint32_t uid, const struct wl_identity *id)
+{
 	jb_obj_open(jb, key);
 	process_body(jb, ctx, p, 1, uid);
+	ocsf_container(jb, id);
 	jb_obj_close(jb);
 }
 
@@ -372,7 +384,7 @@ int ocsf_file_read(struct jbuf *jb, const struct ocsf_ctx *ctx, const struct fil
 		.status_id = 1,
 		.status = "Success",
 		.time_ms = ocsf_wall_ms(ctx, r->ts_ns),
-		.profiles = OCSF_PROFILE_HOST,
+		.profiles = OCSF_PROFILE_HOST | ocsf_profile_of(r->ident),
 	};
 	char uid[48], *end = uid + sizeof(uid), *p;
 	const char *conf;
@@ -401,13 +413,14 @@ int ocsf_file_read(struct jbuf *jb, const struct ocsf_ctx *ctx, const struct fil
 	jb_obj_close(jb);
 
 	jb_obj_open(jb, "actor");
-	ocsf_process(jb, "process", ctx, r->proc, r->uid);
+	ocsf_process_id(jb, "process", ctx, r->proc, r->uid, r->ident);
 	jb_obj_close(jb);
 
 	jb_obj_open(jb, "unmapped");
 	jb_str(jb, "dataset", r->dataset);
 	jb_u64(jb, "bytes", r->bytes);
 	jb_str(jb, "access", dt_access_name(r->access));
+	ocsf_workload(jb, r->ident);
 	jb_obj_close(jb);
 	return ocsf_end(jb, at, r->ts_ns);
 }
@@ -525,7 +538,8 @@ int ocsf_finding(struct jbuf *jb, const struct ocsf_ctx *ctx, const struct findi
 		.status = "New",
 		.time_ms = ocsf_wall_ms(ctx, f->last_ns),
 		.message = f->title,
-		.profiles = OCSF_PROFILE_HOST | OCSF_PROFILE_DATA_CLASSIFICATION,
+		.profiles = OCSF_PROFILE_HOST | OCSF_PROFILE_DATA_CLASSIFICATION |
+			    ocsf_profile_of(f->ident),
 	};
 	const char *conf;
 	char addr[64];
@@ -556,6 +570,7 @@ int ocsf_finding(struct jbuf *jb, const struct ocsf_ctx *ctx, const struct findi
 	jb_obj_open(jb, NULL);
 	jb_obj_open(jb, "process");
 	process_body(jb, ctx, f->chain, f->chain_len, f->actor_uid);
+	ocsf_container(jb, f->ident);
 	jb_obj_close(jb);
 	if (f->dst_addr) {
 		bool udp = f->dst_proto && !strcmp(f->dst_proto, "udp");
@@ -610,6 +625,7 @@ int ocsf_finding(struct jbuf *jb, const struct ocsf_ctx *ctx, const struct findi
 		jb_u64(jb, "from_pid", f->via_pid);
 		jb_obj_close(jb);
 	}
+	ocsf_workload(jb, f->ident);
 	jb_obj_close(jb);
 	return ocsf_end(jb, at, f->last_ns ^ ((uint64_t)f->activity_id << 62));
 }

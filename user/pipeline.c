@@ -96,6 +96,18 @@ static void observe_cb(void *ctx, const struct proc_info *pi)
 	pl->pending_len += sizeof(*pi);
 }
 
+static void record(struct pipeline *pl, uint16_t type, const void *data, size_t len, uint64_t ts);
+
+/* A workload identity resolved live: recorded at once, so that replay names the same pods. */
+static void identity_cb(void *ctx, uint32_t pid, const struct wl_identity *id)
+{
+	struct pipeline *pl = ctx;
+	struct dt_rec_identity rec = { .pid = pid, .id = *id };
+
+	if (pl->trace && trace_write(pl->trace, DT_REC_IDENTITY, &rec, sizeof(rec), mono_now()) < 0)
+		pl->trace_errors++;
+}
+
 /* Writes the answers the record needed, then the record itself. */
 static void record(struct pipeline *pl, uint16_t type, const void *data, size_t len, uint64_t ts)
 {
@@ -128,6 +140,10 @@ int pl_init(struct pipeline *pl, const struct inventory *inv, struct proctab *pt
 	hmap_init(&pl->recorded, sizeof(uint32_t), sizeof(struct proc_info));
 	jb_init(&pl->jb);
 	corr_init(&pl->corr, inv, pt, &pl->octx, finding_cb, path_cb, pl);
+	idtab_init(&pl->ids, !live);
+	pl->ids.observe = identity_cb;
+	pl->ids.observe_ctx = pl;
+	pl->corr.ids = &pl->ids;
 	pt->observe = observe_cb;
 	pt->observe_ctx = pl;
 	return 0;
@@ -142,6 +158,7 @@ void pl_free(struct pipeline *pl)
 	hmap_free(&pl->paths);
 	hmap_free(&pl->recorded);
 	corr_free(&pl->corr);
+	idtab_free(&pl->ids);
 	jb_free(&pl->jb);
 	free(pl->pending);
 	if (pl->pt && pl->pt->observe_ctx == pl)
@@ -176,7 +193,23 @@ int pl_record_to(struct pipeline *pl, struct trace_writer *w)
 	record(pl, DT_REC_META, &m, sizeof(m), now);
 	record(pl, DT_REC_INVENTORY, pl->inv->text, pl->inv->text_len, now);
 	pl_exes(pl);
+	if (pl->machine_id[0]) {
+		struct dt_rec_node n = {};
+
+		snprintf(n.machine_id, sizeof(n.machine_id), "%s", pl->machine_id);
+		record(pl, DT_REC_NODE, &n, sizeof(n), now);
+	}
 	return pl->trace_errors ? -EIO : 0;
+}
+
+void pl_set_machine_id(struct pipeline *pl, const char *machine_id)
+{
+	struct dt_rec_node n = {};
+
+	snprintf(pl->machine_id, sizeof(pl->machine_id), "%s", machine_id);
+	pl->octx.device_uid = pl->machine_id[0] ? pl->machine_id : NULL;
+	snprintf(n.machine_id, sizeof(n.machine_id), "%s", pl->machine_id);
+	record(pl, DT_REC_NODE, &n, sizeof(n), mono_now());
 }
 
 void pl_set_inventory(struct pipeline *pl, const struct inventory *inv)
@@ -284,16 +317,23 @@ void pl_raw(struct pipeline *pl, const void *rec, size_t size)
 			on_derived(pl, rec);
 		break;
 	case DT_EV_TAINT:
-		if (h->size >= sizeof(struct dt_ev_taint))
+		if (h->size >= sizeof(struct dt_ev_taint)) {
 			corr_taint(&pl->corr, rec);
+			/* First sight of a receiver (nc reading a pipe): it is alive now, not later. */
+			if (pl->live)
+				idtab_get(&pl->ids, ((const struct dt_ev_taint *)rec)->tgid);
+		}
 		break;
 	case DT_EV_AGENT:
 		if (h->size >= sizeof(struct dt_ev_agent))
 			corr_agent(&pl->corr, rec);
 		break;
 	case DT_EV_PROC_EXEC:
-		if (pl->live && h->size >= sizeof(struct dt_ev_proc_exec))
+		if (pl->live && h->size >= sizeof(struct dt_ev_proc_exec)) {
 			proctab_update(pl->pt, &((const struct dt_ev_proc_exec *)rec)->proc);
+			/* First sight: runc init has moved into the container's cgroup by now. */
+			idtab_exec(&pl->ids, ((const struct dt_ev_proc_exec *)rec)->proc.tgid);
+		}
 		break;
 	}
 	record(pl, h->type, rec, h->size, h->ts_ns);
@@ -352,6 +392,7 @@ void pl_file(struct pipeline *pl, const struct dt_acc_key *k, const struct dt_ac
 		r.label = DT_LABEL_NONE;
 	}
 	r.access = k->access;
+	r.ident = idtab_get(&pl->ids, k->tgid);
 	r.bytes = delta;
 	r.ops = dops;
 	if (v->dataset == DT_DATASET_AGENT)
@@ -384,6 +425,7 @@ void pl_egress(struct pipeline *pl, const struct dt_egress_key *k, const struct 
 void pl_gone(struct pipeline *pl, uint32_t tgid)
 {
 	corr_proc_exit(&pl->corr, tgid);
+	idtab_forget(&pl->ids, tgid);
 	record(pl, DT_REC_GONE, &tgid, sizeof(tgid), mono_now());
 }
 

@@ -10,6 +10,7 @@
 #include "correlator.h"
 #include "datatrail_abi.h"
 #include "hmap.h"
+#include "identity.h"
 #include "inventory.h"
 #include "json.h"
 #include "ocsf.h"
@@ -39,6 +40,8 @@ struct pipeline {
 	bool live; /* exec records update the process table (replay has them recorded) */
 	struct ocsf_ctx octx;
 	char hostname[256];
+	char machine_id[64]; /* device.uid; "" unknown */
+	struct idtab ids;    /* workload identities: live from /proc, replayed from the trace */
 	struct hmap paths; /* struct dt_inode_key -> char *, inodes the inventory does not list */
 	struct correlator corr;
 	struct jbuf jb;
@@ -65,6 +68,8 @@ int pl_record_to(struct pipeline *pl, struct trace_writer *w);
 void pl_set_inventory(struct pipeline *pl, const struct inventory *inv);
 /* Records the inventory's allowed executables as now resolved: replay judges with the same. */
 void pl_exes(struct pipeline *pl);
+/* Sets device.uid (the machine id) and records it. */
+void pl_set_machine_id(struct pipeline *pl, const char *machine_id);
 /* Records which dataset each index stands for (after kstate_align()): replay aligns alike. */
 void pl_slots(struct pipeline *pl);
 

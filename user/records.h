@@ -7,6 +7,7 @@
 #include <stdint.h>
 
 #include "datatrail_abi.h"
+#include "identity.h"
 #include "proctab.h"
 
 /*
@@ -26,6 +27,8 @@ enum dt_rec_type {
 	DT_REC_GAP = 0x107,       /* struct dt_rec_gap: a visibility gap was reported */
 	DT_REC_SLOTS = 0x108,     /* dataset ids by kernel index, one per line, after each INVENTORY */
 	DT_REC_EXES = 0x109,      /* struct dt_rec_exe entries: allowed executables as resolved */
+	DT_REC_IDENTITY = 0x10a,  /* struct dt_rec_identity: a process's workload, when resolved */
+	DT_REC_NODE = 0x10b,      /* struct dt_rec_node: the node's identity, after META */
 };
 
 /*
@@ -77,6 +80,18 @@ struct dt_rec_gap {
 	int32_t cpu;
 	uint32_t activity_id; /* 0 from older writers: Create; 2 Update */
 	char source[32];
+};
+
+struct dt_rec_identity {
+	uint32_t pid;
+	uint32_t pad;
+	struct wl_identity id;
+};
+
+_Static_assert(sizeof(struct dt_rec_identity) == 1252, "trace record layout");
+
+struct dt_rec_node {
+	char machine_id[64]; /* device.uid, "" unknown */
 };
 
 #endif /* DT_RECORDS_H */

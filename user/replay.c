@@ -325,6 +325,24 @@ static int feed(struct replay *r, uint16_t type, const void *data, uint32_t len)
 	case DT_REC_EXES:
 		on_exes(r, data, len);
 		return 0;
+	case DT_REC_IDENTITY:
+		if (len >= sizeof(struct dt_rec_identity)) {
+			struct dt_rec_identity ri;
+
+			memcpy(&ri, data, sizeof(ri));
+			idtab_put(&r->pl.ids, ri.pid, &ri.id);
+		}
+		return 0;
+	case DT_REC_NODE:
+		if (len >= sizeof(struct dt_rec_node)) {
+			struct dt_rec_node n;
+
+			memcpy(&n, data, sizeof(n));
+			n.machine_id[sizeof(n.machine_id) - 1] = 0;
+			snprintf(r->pl.machine_id, sizeof(r->pl.machine_id), "%s", n.machine_id);
+			r->pl.octx.device_uid = r->pl.machine_id[0] ? r->pl.machine_id : NULL;
+		}
+		return 0;
 	case DT_REC_GONE:
 		if (len >= sizeof(uint32_t))
 			pl_gone(&r->pl, *(const uint32_t *)data);

@@ -130,6 +130,8 @@ static void test_layouts(void)
 	CHECK(dt_dsname, F(struct dt_dsname, id));
 	CHECK(dt_obj_key, F(struct dt_obj_key, type), F(struct dt_obj_key, id));
 	CHECK(dt_obj_val, F(struct dt_obj_val, name));
+	CHECK(dt_cgpath, F(struct dt_cgpath, depth), F(struct dt_cgpath, truncated),
+	      F(struct dt_cgpath, names));
 	CHECK(dt_ev_agent, F(struct dt_ev_agent, hdr), F(struct dt_ev_agent, tgid),
 	      F(struct dt_ev_agent, uid), F(struct dt_ev_agent, kind), F(struct dt_ev_agent, sig),
 	      F(struct dt_ev_agent, comm), F(struct dt_ev_agent, path));

@@ -93,6 +93,26 @@ static void test_nul_escape_refused(void)
 	expect_parse_error("{\"fl\\u0000ush_ms\": 5}", "line 1, column 5: \\u0000 in a string");
 }
 
+static void test_node_and_state_dirs(void)
+{
+	static const char ok[] = "{\"node_name\": \"gpu-node-17.example\","
+				 " \"container_state_dirs\": [\"/run/k3s/containerd\", \"/srv/docker\"]}";
+	struct config *cfg = NULL;
+	struct errbuf eb = { "" };
+
+	if (ASSERT_OK(config_parse(ok, strlen(ok), "t.json", &cfg, &eb), eb.msg)) {
+		ASSERT_STREQ(cfg->node_name, "gpu-node-17.example", "node_name");
+		ASSERT_EQ(cfg->n_container_state_dirs, 2, "state dirs");
+		ASSERT_STREQ(cfg->container_state_dirs[1], "/srv/docker", "second dir");
+	}
+	config_free(cfg);
+	expect_parse_error("{\"node_name\": \"bad name\"}", "field 'node_name': bad character ' '");
+	expect_parse_error("{\"node_name\": 7}", "field 'node_name'");
+	expect_parse_error("{\"container_state_dirs\": [\"run/containerd\"]}",
+			   "field 'container_state_dirs': 'run/containerd' is not an absolute path");
+	expect_parse_error("{\"container_state_dirs\": \"/run\"}", "field 'container_state_dirs'");
+}
+
 static void test_full_config(void)
 {
 	struct config *cfg = NULL;
@@ -388,4 +408,4 @@ TEST_MAIN("config", TEST_CASE(test_full_config), TEST_CASE(test_defaults_and_unk
 	  TEST_CASE(test_inline_secret_rejected), TEST_CASE(test_secret_files),
 	  TEST_CASE(test_copy_and_release), TEST_CASE(test_world_writable_refused),
 	  TEST_CASE(test_wrong_types), TEST_CASE(test_nul_escape_refused),
-	  TEST_CASE(test_metrics_listen))
+	  TEST_CASE(test_metrics_listen), TEST_CASE(test_node_and_state_dirs))

@@ -381,7 +381,7 @@ static int setup(struct fixture *f)
 	strcpy(p.comm, "trainer");
 	strcpy(p.exe, "/usr/bin/python3");
 	proctab_update(&f->pt, &p);
-	f->octx.hostname = "node-1";
+	f->octx = (struct ocsf_ctx){ .hostname = "node-1" };
 	f->octx.mono_to_real_ns = 0;
 	hmap_init(&f->taints, sizeof(uint32_t), sizeof(struct dt_taint));
 	gpu_init_empty(&f->g);

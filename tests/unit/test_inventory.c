@@ -787,6 +787,44 @@ out:
 	fx_fini(&f);
 }
 
+static void test_workload_selectors(void)
+{
+	struct fx f;
+
+	if (!fx_tree(&f))
+		goto out;
+	EXPECT_FAIL(&f,
+		    "{'datasets': [{'id': 'a', 'classification': 'public', 'paths': ['@/data'],"
+		    " 'allowed_readers': {'namespaces': ['Training']}}]}",
+		    -EINVAL, "dataset 'a': field 'allowed_readers.namespaces': bad selector 'Training'");
+	EXPECT_FAIL(&f,
+		    "{'datasets': [{'id': 'a', 'classification': 'public', 'paths': ['@/data'],"
+		    " 'allowed_readers': {'namespaces': ['-x']}}]}",
+		    -EINVAL, "bad selector '-x'");
+	EXPECT_FAIL(&f,
+		    "{'datasets': [{'id': 'a', 'classification': 'public', 'paths': ['@/data'],"
+		    " 'allowed_writers': {'images': ['reg/*/trainer']}}]}",
+		    -EINVAL, "field 'allowed_writers.images': bad selector 'reg/*/trainer': '*' only at the end");
+	EXPECT_FAIL(&f,
+		    "{'datasets': [{'id': 'a', 'classification': 'public', 'paths': ['@/data'],"
+		    " 'allowed_readers': {'slurm_accounts': ['phys ics']}}]}",
+		    -EINVAL, "bad selector 'phys ics': holds white space");
+	EXPECT_FAIL(&f,
+		    "{'datasets': [{'id': 'a', 'classification': 'public', 'paths': ['@/data'],"
+		    " 'allowed_readers': {'slurm_users': ['']}}]}",
+		    -EINVAL, "field 'allowed_readers.slurm_users': bad selector '': empty");
+	EXPECT_FAIL(&f,
+		    "{'datasets': [{'id': 'a', 'classification': 'public', 'paths': ['@/data'],"
+		    " 'allowed_readers': {'images': [7]}}]}",
+		    -EINVAL, "field 'allowed_readers.images': expected a string, got a number");
+	EXPECT_FAIL(&f,
+		    "{'datasets': [{'id': 'a', 'classification': 'public', 'paths': ['@/data'],"
+		    " 'allowed_readers': {'namespaces': ['a'], 'namespaces': ['b']}}]}",
+		    -EINVAL, "duplicate key 'namespaces'");
+out:
+	fx_fini(&f);
+}
+
 static void test_bad_cidr(void)
 {
 	struct fx f;
@@ -1119,7 +1157,7 @@ TEST_MAIN("inventory", TEST_CASE(test_world_writable_refused), TEST_CASE(test_lo
 	  TEST_CASE(test_relative_path), TEST_CASE(test_missing_path),
 	  TEST_CASE(test_special_file_path), TEST_CASE(test_duplicate_id),
 	  TEST_CASE(test_duplicate_key),
-	  TEST_CASE(test_bad_uid), TEST_CASE(test_bad_cidr), TEST_CASE(test_missing_inventory),
+	  TEST_CASE(test_bad_uid), TEST_CASE(test_workload_selectors), TEST_CASE(test_bad_cidr), TEST_CASE(test_missing_inventory),
 	  TEST_CASE(test_empty_datasets), TEST_CASE(test_many_files), TEST_CASE(test_cidr_parse),
 	  TEST_CASE(test_cidr_parse_invalid), TEST_CASE(test_cidr_match), TEST_CASE(test_summary),
 	  TEST_CASE(test_labels), TEST_CASE(test_free_null), TEST_CASE(test_example_inventory))
