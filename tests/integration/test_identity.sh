@@ -175,7 +175,7 @@ test_exfiltration_names_the_pod() {
 	ASSERT_EQ "$(field exfiltration unmapped.workload.pod $w)" trainer-0 "pod name"
 	ASSERT_EQ "$(field exfiltration unmapped.workload.namespace $w)" training "namespace"
 	ASSERT_EQ "$(field exfiltration unmapped.workload.qos_class $w)" besteffort "qos class"
-	ASSERT_EQ "$(field exfiltration metadata.profiles.0 $w)" container "container profile"
+	ASSERT_EQ "$(field exfiltration metadata.profiles.2 $w)" container "container profile (after host, data_classification)"
 	ASSERT_EQ "$(field exfiltration unmapped.bytes $w)" 100000 "bytes sent"
 	ASSERT_HAS "$(field exfiltration evidences.0.process.cmd_line $w)" "nc -w 3" "the sender"
 }
@@ -214,7 +214,7 @@ test_slurm_job() {
 	ASSERT_EQ "$(field unauthorized_read unmapped.workload.slurm.step $w)" 0 "step"
 	ASSERT_EQ "$(field unauthorized_read unmapped.workload.slurm.account $w)" chem "account"
 	ASSERT_EQ "$(field unauthorized_read unmapped.bytes $w)" 30000 "bytes"
-	ASSERT_EQ "$(field unauthorized_read unmapped.dataset $w)" jobdata "dataset"
+	ASSERT_EQ "$(field unauthorized_read resources.0.uid $w)" jobdata "dataset"
 	ASSERT_EQ "$($EVQ "$FI" count --where evidences.0.process.pid=$PHYS_PID)" 0 \
 		"an allowed account's job may read"
 	ASSERT_EQ "$($EVQ "$EV" last unmapped.workload.slurm.job_id \
@@ -305,6 +305,14 @@ EOF
 	out=$("$DATATRAIL" run --inventory "$T/inv.json" --node-name 'bad name' 2>&1)
 	ASSERT_NEQ "$?" 0 "bad node name refused"
 	ASSERT_HAS "$out" "--node-name" "names the option"
+}
+
+# Every line with a container or a job is valid OCSF 1.8.0, the container profile declared.
+test_ocsf_lines_valid() {
+	ASSERT_OCSF "events" "$EV"
+	ASSERT_OCSF "findings" "$FI"
+	[ -s "$T/replay.jsonl" ] && ASSERT_OCSF "replay" "$T/replay.jsonl"
+	return 0
 }
 
 run_tests identity
