@@ -27,6 +27,13 @@ struct inv_acl {
 	size_t n_exes;
 };
 
+/* "enforce": what the kernel does when the dataset is sent outside allowed_egress. */
+enum inv_enforce {
+	INV_ENFORCE_MONITOR = 0, /* report only */
+	INV_ENFORCE_BLOCK = 1,   /* refuse the send (EPERM, packets dropped) */
+	INV_ENFORCE_KILL = 2,    /* refuse it and SIGKILL the sender */
+};
+
 struct inv_dataset {
 	char *id;
 	enum dt_label label;
@@ -41,6 +48,7 @@ struct inv_dataset {
 	struct inv_cidr *egress;
 	size_t n_egress;
 	bool gpu_allowed; /* default true */
+	enum inv_enforce enforce; /* values equal enum dt_enf_action */
 	uint64_t n_files; /* regular files found under paths, hard links once */
 	uint64_t n_bytes; /* their sizes */
 	bool retired;     /* a slot kept for a dataset a reload removed; classifies nothing */
@@ -104,6 +112,9 @@ const struct inv_inode *inventory_find(const struct inventory *inv, uint32_t dev
 
 /* Writes the `inventory check` summary: datasets, files and bytes, in total and by label. */
 void inventory_summary(const struct inventory *inv, FILE *out);
+
+/* "monitor", "block", "kill". */
+const char *inv_enforce_name(enum inv_enforce e);
 
 /* "public" ... "restricted"; "none" for DT_LABEL_NONE. */
 const char *dt_label_name(enum dt_label label);

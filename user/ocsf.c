@@ -290,6 +290,30 @@ static void process_chain(struct jbuf *jb, const struct proc_info *chain, size_t
 	}
 }
 
+/*
+ * The security_control profile's action and disposition of a finding the kernel enforced:
+ * blocked is Denied/Blocked, killed Denied/Other "Killed"; dry-run let it through, Allowed,
+ * with what it would have done as an Other disposition. The counts go to unmapped.
+ */
+static void ocsf_enforcement(struct jbuf *jb, const struct finding_record *f, bool unmapped)
+{
+	bool dry = !strncmp(f->enforcement, "would_", 6), killed = strstr(f->enforcement, "kill");
+
+	if (unmapped) {
+		jb_obj_open(jb, "enforcement");
+		jb_str(jb, "disposition", f->enforcement);
+		jb_u64(jb, "attempts", f->enf_attempts);
+		jb_u64(jb, "bytes_refused", f->enf_bytes);
+		jb_obj_close(jb);
+		return;
+	}
+	jb_u64(jb, "action_id", dry ? 1 : 2);
+	jb_str(jb, "action", dry ? "Allowed" : "Denied");
+	jb_u64(jb, "disposition_id", dry || killed ? 99 : 2);
+	jb_str(jb, "disposition", dry ? (killed ? "Would Kill" : "Would Block")
+				      : (killed ? "Killed" : "Blocked"));
+}
+
 int ocsf_finding(struct jbuf *jb, const struct ocsf_ctx *ctx, const struct finding_record *f)
 {
 	char addr[64];
@@ -308,6 +332,8 @@ int ocsf_finding(struct jbuf *jb, const struct ocsf_ctx *ctx, const struct findi
 	jb_u64(jb, "status_id", 1);
 	jb_str(jb, "status", "New");
 	jb_u64(jb, "time", ocsf_wall_ms(ctx, f->last_ns));
+	if (f->enforcement)
+		ocsf_enforcement(jb, f, false);
 	ocsf_metadata(jb, NULL);
 	ocsf_device(jb, ctx);
 
@@ -386,6 +412,8 @@ int ocsf_finding(struct jbuf *jb, const struct ocsf_ctx *ctx, const struct findi
 		jb_u64(jb, "from_pid", f->via_pid);
 		jb_obj_close(jb);
 	}
+	if (f->enforcement)
+		ocsf_enforcement(jb, f, true);
 	jb_obj_close(jb);
 	jb_obj_close(jb);
 	return jb_finish(jb);

@@ -67,6 +67,9 @@ struct finding_record {
 	const char *via_hop;    /* how the taint reached the process, or NULL */
 	uint32_t via_pid;
 	const char *const *attacks; /* pairs: technique uid, name; NULL-terminated */
+	const char *enforcement; /* blocked, killed, would_block, would_kill; NULL: monitored */
+	uint64_t enf_attempts;
+	uint64_t enf_bytes; /* refused */
 };
 
 const char *dt_access_name(uint32_t access);

@@ -24,6 +24,7 @@ enum dt_rec_type {
 	DT_REC_STOP = 0x106,      /* the agent stopped: final updates */
 	DT_REC_GAP = 0x107,       /* struct dt_rec_gap: a visibility gap was reported */
 	DT_REC_SLOTS = 0x108,     /* dataset ids by kernel index, one per line, after each INVENTORY */
+	DT_REC_ENFORCE = 0x109,   /* struct dt_rec_enforce: what the kernel refused, as last read */
 };
 
 struct dt_rec_meta {
@@ -44,6 +45,11 @@ struct dt_rec_file {
 struct dt_rec_egress {
 	struct dt_egress_key key;
 	struct dt_egress_val val;
+};
+
+struct dt_rec_enforce {
+	struct dt_egress_key key;
+	struct dt_enf_val val;
 };
 
 struct dt_rec_gap {
