@@ -947,6 +947,7 @@ static void enf_set_mode(struct agent *a)
 	bpf_program__set_autoload(skel->progs.dt_enf_sendmsg6, false);
 	bpf_program__set_autoload(skel->progs.dt_enf_skb, false);
 	bpf_program__set_autoload(skel->progs.dt_enf_enter_connect, false);
+	bpf_program__set_autoload(skel->progs.dt_enf_uring_submit, false);
 }
 
 static void probe_optional_hooks(struct datatrail_bpf *skel)

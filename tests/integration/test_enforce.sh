@@ -184,6 +184,19 @@ test_09_block_socket_passed_over_scm_rights() {
 	preexisting scm "$T/ds/a.bin" 9208 scm_rights
 }
 
+test_10a_block_io_uring_send_on_preexisting_connection() {
+	listen "$EXT" tcp 10.197.1.2 9222 "$T/r9222" || return 1
+	"$TOP/$BUILD/tests/progs/uring_send" 10.197.1.2 9222 "$T/ds/a.bin" "$T/s9222" &
+	PIDS_TO_KILL="$PIDS_TO_KILL $!"
+	local pid=$!
+	wait_said "$T/s9222"
+	ASSERT_EQ "$(said "$T/s9222")" "sent.$pid" "io_uring send completed"
+	wait_disposition $pid Blocked
+	ASSERT_GE "$(finding $pid unmapped.enforcement.bytes_refused)" 1 "bytes refused"
+	ASSERT_EQ "$(size "$T/r9222")" 5 "only the untainted preface reached the external host"
+	kill -KILL $pid 2>/dev/null
+}
+
 test_10_block_pipe_chain_gzip() {
 	listen "$EXT" tcp 10.197.1.2 9209 "$T/r9" || return 1
 	/usr/bin/cat "$T/ds/a.bin" | /usr/bin/gzip -c | /usr/bin/nc -N 10.197.1.2 9209 &
