@@ -87,6 +87,7 @@ struct agent {
 	char enf_cgroup[256]; /* the cgroup2 root they are attached to */
 	struct hmap enf_seen; /* struct dt_egress_key -> struct dt_enf_val, as last reported */
 	uint64_t enf_gen;     /* policies loaded */
+	uint64_t enf_full_seen; /* dt_enf_full as last reported */
 };
 
 static volatile sig_atomic_t stop_requested;
@@ -588,6 +589,12 @@ static void check_stats(struct agent *a)
 			report_gap(a, "taint_map_full", c, s->taint_full - p->taint_full, now);
 		if (s->egress_full > p->egress_full)
 			report_gap(a, "egress_map_full", c, s->egress_full - p->egress_full, now);
+	}
+	/* Refusals that happened but could not be counted (the enforce map was full). */
+	if (a->opts->enforce != DT_ENF_OFF && a->skel->bss->dt_enf_full > a->enf_full_seen) {
+		report_gap(a, "enforce_map_full", -1, a->skel->bss->dt_enf_full - a->enf_full_seen,
+			   now);
+		a->enf_full_seen = a->skel->bss->dt_enf_full;
 	}
 	memcpy(a->stats_prev, a->stats_cur, a->ncpus * sizeof(*a->stats_cur));
 	a->last_check_ns = now;

@@ -153,9 +153,10 @@ test_05_block_udp() {
 }
 
 # A connection opened before the read: stopped at cgroup_skb, no payload byte leaves.
-preexisting() { # mode file port tag
-	listen "$EXT" tcp 10.197.1.2 "$3" "$T/r$3" || return 1
-	$SEND "$1" 10.197.1.2 "$3" "$2" "$T/s$3" &
+preexisting() { # mode file port tag [host]
+	local host=${5:-10.197.1.2}
+	listen "$EXT" tcp "$host" "$3" "$T/r$3" || return 1
+	$SEND "$1" "$host" "$3" "$2" "$T/s$3" &
 	PIDS_TO_KILL="$PIDS_TO_KILL $!"
 	local pid=$! sender
 	wait_said "$T/s$3"
@@ -170,6 +171,10 @@ preexisting() { # mode file port tag
 
 test_06_block_preexisting_connection() {
 	preexisting preconnect "$T/ds/a.bin" 9205 preconnect
+}
+
+test_06a_block_preexisting_connection_ipv6() {
+	preexisting preconnect "$T/ds/a.bin" 9223 preconnect_v6 fd00:197:1::2
 }
 
 test_07_block_sendfile() {
