@@ -21,6 +21,10 @@
 volatile __u64 dt_enf_mask[DT_TAINT_WORDS] = {};
 /* Refusals not counted: the enforce map was full (the refusal itself still happened). */
 volatile __u64 dt_enf_full = 0;
+/* Marked TCP connections reset by dt_enf_reset_tcp. */
+volatile __u64 dt_enf_reset = 0;
+
+extern int bpf_sock_destroy(struct sock_common *sk) __ksym;
 
 struct dt_enf_val *dt_abi_enf_val __attribute__((unused));
 struct dt_ev_enforce *dt_abi_enforce __attribute__((unused));
@@ -404,5 +408,37 @@ int BPF_PROG(dt_enf_uring_submit, struct io_kiocb *req)
 	if (dt_sock_dest(sk, family, -1, 0, 0, daddr, &port) || dt_addr_is_loopback(daddr))
 		return 0;
 	dt_enforce_send(sk, family, proto, daddr, port, t, -1, NULL);
+	return 0;
+}
+
+/*
+ * Run by the agent once, when it stops, before the cgroup programs go: a marked TCP
+ * connection still holds the bytes it was refused in its send queue, and the first
+ * retransmit after the detach would deliver them. Each one is reset (its queue discarded).
+ */
+SEC("iter/tcp")
+int dt_enf_reset_tcp(struct bpf_iter__tcp *ctx)
+{
+	struct sock_common *skc = ctx->sk_common;
+	struct dt_enf_sock_key key = {};
+
+	if (!skc || !dt_enf_socks_n)
+		return 0;
+	if (skc->skc_family == DT_AF_INET) {
+		dt_addr_v4(key.saddr, skc->skc_rcv_saddr);
+		dt_addr_v4(key.daddr, skc->skc_daddr);
+	} else if (skc->skc_family == DT_AF_INET6) {
+		bpf_probe_read_kernel(key.saddr, 16, &skc->skc_v6_rcv_saddr);
+		bpf_probe_read_kernel(key.daddr, 16, &skc->skc_v6_daddr);
+	} else {
+		return 0;
+	}
+	key.sport = skc->skc_num;
+	key.dport = bpf_ntohs(skc->skc_dport);
+	key.proto = DT_IPPROTO_TCP;
+	if (!bpf_map_lookup_elem(&enf_socks, &key))
+		return 0;
+	if (!bpf_sock_destroy(skc))
+		__sync_fetch_and_add(&dt_enf_reset, 1);
 	return 0;
 }

