@@ -28,6 +28,7 @@
 #include "agent.h"
 #include "config.h"
 #include "datatrail_abi.h"
+#include "enforce.h"
 /* The skeleton names the ABI structs, so it comes after them. */
 #include "datatrail.skel.h"
 #include "gpu.h"
@@ -112,6 +113,13 @@ struct agent {
 	const volatile uint64_t *rb_pos; /* the ring buffer's consumer and producer pages */
 	uint64_t watchdog_ns; /* systemd's WatchdogSec, halved; 0: no pings */
 	uint64_t last_flush_ms; /* wall clock */
+	/* enforcement (bpf/enforce.bpf.c): the cgroup programs' links, held until exit */
+	struct bpf_link *enf_links[5];
+	struct bpf_link *enf_reset; /* iter/tcp: resets marked connections at stop */
+	char enf_cgroup[256]; /* the cgroup2 root they are attached to */
+	struct hmap enf_seen; /* struct dt_egress_key -> struct dt_enf_val, as last reported */
+	uint64_t enf_gen;     /* policies loaded */
+	uint64_t enf_full_seen; /* dt_enf_full as last reported */
 };
 
 static volatile sig_atomic_t stop_requested;
@@ -328,6 +336,41 @@ forget:
 	bpf_map_delete_elem(sfd, k);
 }
 
+/* What the kernel refused one process towards one destination: reported when it changed. */
+static void flush_enforce_key(struct agent *a, const struct dt_egress_key *k,
+			      const struct dt_enf_val *v, bool final)
+{
+	int fd = bpf_map__fd(a->skel->maps.enforce);
+	struct dt_enf_val last, *seen;
+
+	if (final) {
+		if (bpf_map_lookup_and_delete_elem(fd, k, &last))
+			goto forget;
+		v = &last;
+	} else if (!v) {
+		if (bpf_map_lookup_elem(fd, k, &last))
+			return;
+		v = &last;
+	}
+	seen = hmap_get(&a->enf_seen, k);
+	if (!seen || memcmp(seen, v, sizeof(*v))) {
+		pl_enforce(&a->pl, k, v);
+		seen = hmap_put(&a->enf_seen, k, NULL);
+		if (seen)
+			*seen = *v;
+	}
+	if (!final)
+		return;
+forget:
+	hmap_del(&a->enf_seen, k);
+}
+
+static bool flush_enforce_cb(struct agent *a, const void *key, const void *val, bool final)
+{
+	flush_enforce_key(a, key, val, final);
+	return true;
+}
+
 /* Handles one counter of a walk (@val) or, @val NULL, the final read of an exited process's. */
 typedef bool (*flush_fn)(struct agent *a, const void *key, const void *val, bool final);
 
@@ -454,6 +497,13 @@ static void flush_egress_all(struct agent *a, uint32_t tgid)
 		  sizeof(struct dt_egress_val), flush_egress_cb, tgid);
 }
 
+static void flush_enforce_all(struct agent *a, uint32_t tgid)
+{
+	if (a->opts->enforce != DT_ENF_OFF)
+		flush_map(a, bpf_map__fd(a->skel->maps.enforce), sizeof(struct dt_egress_key),
+			  sizeof(struct dt_enf_val), flush_enforce_cb, tgid);
+}
+
 /* A process is gone: its counters' last bytes, then its findings' final updates. */
 static void proc_gone(struct agent *a, uint32_t tgid)
 {
@@ -463,6 +513,7 @@ static void proc_gone(struct agent *a, uint32_t tgid)
 	else
 		flush_proc(a, tgid);
 	flush_egress_all(a, tgid);
+	flush_enforce_all(a, tgid);
 	gpu_flush(&a->gpu, tgid, true);
 	pl_gone(&a->pl, tgid);
 }
@@ -548,6 +599,7 @@ static void flush_periodic(struct agent *a)
 	}
 	flush_all(a);
 	flush_egress_all(a, 0);
+	flush_enforce_all(a, 0);
 	/* Before the gone processes' pl_gone(): it drops the taint their device findings need. */
 	gpu_flush(&a->gpu, 0, false);
 	while (hmap_next(&a->dead, &it, (void **)&tgid, NULL))
@@ -605,6 +657,10 @@ static int on_event(void *ctx, void *data, size_t size)
 		if (h->size >= sizeof(struct dt_ev_egress))
 			flush_egress_key(a, &((const struct dt_ev_egress *)data)->key, NULL, false);
 		break;
+	case DT_EV_ENFORCE:
+		if (h->size >= sizeof(struct dt_ev_enforce))
+			flush_enforce_key(a, &((const struct dt_ev_enforce *)data)->key, NULL, false);
+		break;
 	case DT_EV_DEVICE:
 		if (h->size >= sizeof(struct dt_ev_device))
 			gpu_on_device(&a->gpu, data);
@@ -657,6 +713,12 @@ static void check_stats(struct agent *a)
 			report_gap(a, "taint_map_full", c, s->taint_full - p->taint_full, now);
 		if (s->egress_full > p->egress_full)
 			report_gap(a, "egress_map_full", c, s->egress_full - p->egress_full, now);
+	}
+	/* Refusals that happened but could not be counted (the enforce map was full). */
+	if (a->opts->enforce != DT_ENF_OFF && a->skel->bss->dt_enf_full > a->enf_full_seen) {
+		report_gap(a, "enforce_map_full", -1, a->skel->bss->dt_enf_full - a->enf_full_seen,
+			   now);
+		a->enf_full_seen = a->skel->bss->dt_enf_full;
 	}
 	memcpy(a->stats_prev, a->stats_cur, a->ncpus * sizeof(*a->stats_cur));
 	a->last_check_ns = now;
@@ -735,6 +797,115 @@ static void forget_walks(struct agent *a)
 }
 
 /*
+ * Writes the inventory's enforcement policy into the kernel: each slot, then the mask of
+ * enforcing slots, then the generation that makes marked sockets re-decide. Until the mask
+ * is written the old one stands, and every slot it names holds a whole policy.
+ */
+static int enf_load_policy(struct agent *a)
+{
+	static struct dt_enf_policy pol[ENF_SLOTS];
+	int fd = bpf_map__fd(a->skel->maps.enf_policy);
+	uint64_t mask[DT_TAINT_WORDS];
+
+	if (a->opts->enforce == DT_ENF_OFF)
+		return 0;
+	enf_policy_build(a->inv, pol, mask);
+	for (uint32_t i = 0; i < ENF_SLOTS; i++)
+		if (bpf_map_update_elem(fd, &i, &pol[i], BPF_ANY))
+			return -errno;
+	for (int w = 0; w < DT_TAINT_WORDS; w++)
+		__atomic_store_n(&a->skel->bss->dt_enf_mask[w], mask[w], __ATOMIC_SEQ_CST);
+	__atomic_fetch_add(&a->skel->bss->dt_enf_gen, 1, __ATOMIC_SEQ_CST);
+	a->enf_gen++;
+	return 0;
+}
+
+/*
+ * The cgroup programs go on the cgroup2 root, where they apply to every process of the node.
+ * Their links are the agent's: when it stops or dies, the kernel detaches them (fail-open,
+ * docs/findings.md "Enforcement").
+ */
+static int enf_attach(struct agent *a)
+{
+	struct bpf_program *progs[] = { a->skel->progs.dt_enf_connect4,
+					a->skel->progs.dt_enf_connect6,
+					a->skel->progs.dt_enf_sendmsg4,
+					a->skel->progs.dt_enf_sendmsg6, a->skel->progs.dt_enf_skb };
+	int fd, err = 0;
+
+	if (a->opts->enforce == DT_ENF_OFF)
+		return 0;
+	err = enf_cgroup_root("/run/datatrail-cgroup2", a->enf_cgroup, sizeof(a->enf_cgroup));
+	if (err) {
+		fprintf(stderr, "datatrail: enforce: no cgroup2 hierarchy, and mounting one at "
+				"'/run/datatrail-cgroup2' failed: %s\n", strerror(-err));
+		return err;
+	}
+	fd = open(a->enf_cgroup, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0) {
+		err = -errno;
+		fprintf(stderr, "datatrail: enforce: cgroup '%s': %s\n", a->enf_cgroup,
+			strerror(-err));
+		return err;
+	}
+	/* Attached now, while the agent may still create links; read at stop. */
+	a->enf_reset = bpf_program__attach_iter(a->skel->progs.dt_enf_reset_tcp, NULL);
+	if (!a->enf_reset)
+		fprintf(stderr, "datatrail: enforce: attach 'dt_enf_reset_tcp': %s; blocked "
+				"connections keep their queued bytes when the agent stops\n",
+			strerror(errno));
+	for (size_t i = 0; i < sizeof(progs) / sizeof(progs[0]); i++) {
+		a->enf_links[i] = bpf_program__attach_cgroup(progs[i], fd);
+		if (!a->enf_links[i]) {
+			err = -errno;
+			fprintf(stderr, "datatrail: enforce: attach '%s' to cgroup '%s': %s\n",
+				bpf_program__name(progs[i]), a->enf_cgroup, strerror(-err));
+			break;
+		}
+	}
+	close(fd);
+	return err;
+}
+
+/*
+ * Resets every TCP connection enforcement stalled, so that detaching does not let a
+ * retransmit deliver what was refused. Only a stop the agent lives through runs this; a
+ * crash leaves them (docs/findings.md).
+ */
+static void enf_reset_marked(struct agent *a)
+{
+	char buf[64];
+	int fd;
+
+	if (!a->enf_reset || !a->skel->bss->dt_enf_socks_n)
+		return;
+	fd = bpf_iter_create(bpf_link__fd(a->enf_reset));
+	if (fd < 0) {
+		fprintf(stderr, "datatrail: enforce: reset blocked connections: %s\n",
+			strerror(errno));
+		return;
+	}
+	/* Bounded: one pass over the TCP sockets, then EOF. */
+	while (read(fd, buf, sizeof(buf)) > 0)
+		;
+	close(fd);
+	if (a->skel->bss->dt_enf_reset)
+		fprintf(stderr, "datatrail: enforce: %llu blocked connections reset before detaching\n",
+			(unsigned long long)a->skel->bss->dt_enf_reset);
+}
+
+static void enf_detach(struct agent *a)
+{
+	enf_reset_marked(a);
+	bpf_link__destroy(a->enf_reset);
+	a->enf_reset = NULL;
+	for (size_t i = 0; i < sizeof(a->enf_links) / sizeof(a->enf_links[0]); i++) {
+		bpf_link__destroy(a->enf_links[i]);
+		a->enf_links[i] = NULL;
+	}
+}
+
+/*
  * A new inventory takes effect without a restart: datasets keep their kernel slots, the
  * inode map follows, the pipeline (and the trace) learn it. A bad one changes nothing.
  */
@@ -791,6 +962,9 @@ static void reload_inventory(struct agent *a)
 	inventory_free(a->inv);
 	a->inv = inv;
 	a->inventory_version++;
+	err = enf_load_policy(a);
+	if (err)
+		fprintf(stderr, "datatrail: reload: enforcement policy: %s\n", strerror(-err));
 	fprintf(stderr, "datatrail: inventory '%s' reloaded: %zu datasets, %zu inodes\n",
 		a->opts->inventory, inv->n_datasets, inv->n_inodes);
 }
@@ -1016,6 +1190,19 @@ static int register_objects(struct agent *a)
 		if (err)
 			return err;
 	}
+	/* The cgroup links of enforcement are attached by hand, outside the skeleton. */
+	for (size_t i = 0; i <= sizeof(a->enf_links) / sizeof(a->enf_links[0]); i++) {
+		struct bpf_link *link = i < sizeof(a->enf_links) / sizeof(a->enf_links[0]) ?
+						a->enf_links[i] : a->enf_reset;
+		struct bpf_link_info info = {};
+		__u32 len = sizeof(info);
+
+		if (!link || bpf_obj_get_info_by_fd(bpf_link__fd(link), &info, &len))
+			continue;
+		err = register_obj(objfd, DT_OBJ_LINK, info.id, "link", "enforce", NULL);
+		if (err)
+			return err;
+	}
 	return 0;
 }
 
@@ -1079,6 +1266,26 @@ static int touch_ready(const char *path, struct errbuf *err)
  * came with Linux 6.13. On an older kernel their programs stay unloaded, writes are still
  * seen at syscall exit, and the agent says what it cannot see.
  */
+/* --enforce off loads none of the enforcement programs: they then cost nothing at all. */
+static void enf_set_mode(struct agent *a)
+{
+	struct datatrail_bpf *skel = a->skel;
+
+	skel->bss->dt_enf_mode = a->opts->enforce;
+	/* An iterator runs when read, at stop (enf_detach()), not when attached. */
+	bpf_program__set_autoattach(skel->progs.dt_enf_reset_tcp, false);
+	if (a->opts->enforce != DT_ENF_OFF)
+		return;
+	bpf_program__set_autoload(skel->progs.dt_enf_connect4, false);
+	bpf_program__set_autoload(skel->progs.dt_enf_connect6, false);
+	bpf_program__set_autoload(skel->progs.dt_enf_sendmsg4, false);
+	bpf_program__set_autoload(skel->progs.dt_enf_sendmsg6, false);
+	bpf_program__set_autoload(skel->progs.dt_enf_skb, false);
+	bpf_program__set_autoload(skel->progs.dt_enf_enter_connect, false);
+	bpf_program__set_autoload(skel->progs.dt_enf_uring_submit, false);
+	bpf_program__set_autoload(skel->progs.dt_enf_reset_tcp, false);
+}
+
 static void probe_optional_hooks(struct datatrail_bpf *skel)
 {
 	struct btf *vmlinux = btf__load_vmlinux_btf();
@@ -1160,6 +1367,37 @@ static int drop_caps(void)
 	return 0;
 }
 
+/* The enforcement state: mode, where it hangs, the policy in force and what it refused. */
+static void write_enforce_status(struct agent *a, struct jbuf *jb)
+{
+	uint64_t refused[3] = {}, bytes = 0;
+	size_t n_block = 0, n_kill = 0, it = 0;
+	struct dt_enf_val *v;
+
+	for (size_t i = 0; i < a->inv->n_datasets; i++) {
+		n_block += a->inv->datasets[i].enforce == INV_ENFORCE_BLOCK;
+		n_kill += a->inv->datasets[i].enforce == INV_ENFORCE_KILL;
+	}
+	while (hmap_next(&a->enf_seen, &it, NULL, (void **)&v)) {
+		if (v->action <= DT_ENF_KILL)
+			refused[v->action] += v->attempts;
+		bytes += v->bytes;
+	}
+	jb_obj_open(jb, "enforcement");
+	jb_str(jb, "mode", enf_mode_name(a->opts->enforce));
+	jb_bool(jb, "attached", a->enf_links[0] != NULL);
+	jb_str(jb, "cgroup", a->enf_cgroup);
+	jb_u64(jb, "datasets_block", n_block);
+	jb_u64(jb, "datasets_kill", n_kill);
+	jb_u64(jb, "policy_loads", a->enf_gen);
+	jb_u64(jb, "refused_block", refused[DT_ENF_BLOCK]);
+	jb_u64(jb, "refused_kill", refused[DT_ENF_KILL]);
+	jb_u64(jb, "bytes_refused", bytes);
+	jb_u64(jb, "sockets_marked", a->opts->enforce ? a->skel->bss->dt_enf_socks_n : 0);
+	jb_u64(jb, "map_full", a->opts->enforce ? a->skel->bss->dt_enf_full : 0);
+	jb_obj_close(jb);
+}
+
 /*
  * The status file `datatrail status` reads: written whole to a temporary name and renamed,
  * so a reader never sees half of one.
@@ -1215,6 +1453,7 @@ static void write_status(struct agent *a, bool running)
 	jb_u64(&jb, "events_write_errors", a->events.errors);
 	jb_u64(&jb, "findings_write_errors", a->findings.errors);
 	jb_obj_close(&jb);
+	write_enforce_status(a, &jb);
 	jb_obj_open(&jb, "kafka");
 	jb_bool(&jb, "enabled", a->kafka != NULL);
 	jb_u64(&jb, "produced", a->kstats.produced);
@@ -1387,6 +1626,7 @@ int agent_run(const struct agent_opts *opts)
 	hmap_init(&a.dead, sizeof(uint32_t), 0);
 	hmap_init(&a.seen, sizeof(struct dt_acc_key), sizeof(struct dt_shadow));
 	hmap_init(&a.unseen, sizeof(struct dt_acc_key), sizeof(bool));
+	hmap_init(&a.enf_seen, sizeof(struct dt_egress_key), sizeof(struct dt_enf_val));
 	proctab_init(&a.pt, -1);
 
 	a.flush_ms = opts->flush_ms;
@@ -1489,6 +1729,7 @@ int agent_run(const struct agent_opts *opts)
 	}
 	a.skel->rodata->dt_cfg.agent_tgid = getpid();
 	probe_optional_hooks(a.skel);
+	enf_set_mode(&a);
 	/* Room for the inventory and as many files again created below its directories. */
 	bpf_map__set_max_entries(a.skel->maps.inodes, max_sz(65536, a.inv->n_inodes * 2));
 	if (opts->ringbuf_kb)
@@ -1532,6 +1773,11 @@ int agent_run(const struct agent_opts *opts)
 	proctab_seed(bpf_map__fd(a.skel->maps.procs));
 	seed_taints(&a);
 	load_seen(&a);
+	err = enf_load_policy(&a);
+	if (err) {
+		fprintf(stderr, "datatrail: enforcement policy: %s\n", strerror(-err));
+		goto out_skel;
+	}
 
 	a.rb = ring_buffer__new(bpf_map__fd(a.skel->maps.events), on_event, &a, NULL);
 	if (!a.rb) {
@@ -1544,15 +1790,19 @@ int agent_run(const struct agent_opts *opts)
 		fprintf(stderr, "datatrail: attach bpf programs: %s\n", strerror(-err));
 		goto out_rb;
 	}
+	err = enf_attach(&a);
+	if (err)
+		goto out_enforce;
+	/* After enf_attach(): the enforcement links are the agent's too. */
 	err = register_objects(&a);
 	if (err) {
 		fprintf(stderr, "datatrail: map 'agentobj': %s\n", strerror(-err));
-		goto out_rb;
+		goto out_enforce;
 	}
 	err = drop_caps();
 	if (err) {
 		fprintf(stderr, "datatrail: drop capabilities: %s\n", strerror(-err));
-		goto out_rb;
+		goto out_enforce;
 	}
 	/*
 	 * After the drop: capabilities are per thread, and the server's thread, which reads
@@ -1560,7 +1810,7 @@ int agent_run(const struct agent_opts *opts)
 	 */
 	err = open_metrics(&a);
 	if (err)
-		goto out_rb;
+		goto out_enforce;
 
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
@@ -1577,7 +1827,7 @@ int agent_run(const struct agent_opts *opts)
 		err = touch_ready(opts->ready_file, &eb);
 		if (err) {
 			fprintf(stderr, "datatrail: %s\n", eb.msg);
-			goto out_rb;
+			goto out_enforce;
 		}
 	}
 	watch_inventory(&a);
@@ -1681,6 +1931,8 @@ int agent_run(const struct agent_opts *opts)
 		}
 	}
 
+out_enforce:
+	enf_detach(&a);
 out_rb:
 	ring_buffer__free(a.rb);
 out_skel:
@@ -1711,6 +1963,7 @@ out_free:
 	hmap_free(&a.dead);
 	hmap_free(&a.seen);
 	hmap_free(&a.unseen);
+	hmap_free(&a.enf_seen);
 	proctab_free(&a.pt);
 	free(a.stats_prev);
 	free(a.stats_cur);

@@ -33,6 +33,12 @@ struct finding_state {
 	uint32_t actor_uid;
 	bool created;
 	char *path; /* whole, however long: evidences[].file.path; NULL without a file */
+	/* exfiltration the kernel refused (corr_enforce) */
+	uint8_t enf_action; /* enum dt_enf_action; DT_ENF_MONITOR: nothing refused */
+	bool enf_dry;
+	uint64_t enf_attempts;
+	uint64_t enf_bytes;
+	uint64_t reported_enf; /* enf_attempts + enf_bytes as last emitted */
 };
 
 /* Technique uid, name, tactic uid, name: ATT&CK first, then ATLAS. */
@@ -314,6 +320,24 @@ bool corr_bpf_cmd_changes(unsigned int cmd)
 	       cmd != DT_BPF_LINK_GET_FD_BY_ID;
 }
 
+/* What the kernel did to an exfiltration: the finding's disposition and a word in its title. */
+static void enforcement_title(const struct finding_state *s, struct finding_record *f, char *title,
+			      size_t n)
+{
+	static const char *const names[2][3] = { { NULL, "blocked", "killed" },
+						  { NULL, "would_block", "would_kill" } };
+	size_t len = strlen(title);
+
+	if (s->enf_action == DT_ENF_MONITOR || s->enf_action > DT_ENF_KILL)
+		return;
+	f->enforcement = names[s->enf_dry][s->enf_action];
+	f->enf_attempts = s->enf_attempts;
+	f->enf_bytes = s->enf_bytes;
+	snprintf(title + len, n - len, " (%s: %llu attempts, %llu bytes refused)",
+		 f->enforcement, (unsigned long long)s->enf_attempts,
+		 (unsigned long long)s->enf_bytes);
+}
+
 /* Create, Update or, when @end (the process is gone), Close with the final figures. */
 static void emit_finding(struct correlator *c, const struct finding_key *k,
 			 struct finding_state *s, bool end)
@@ -362,6 +386,7 @@ static void emit_finding(struct correlator *c, const struct finding_key *k,
 			 chain[0].comm[0] ? chain[0].comm : "a process",
 			 (unsigned long long)s->bytes, f.label, ds->id,
 			 dt_addr_str(k->target, addr, sizeof(addr)), port);
+		enforcement_title(s, &f, title, sizeof(title));
 		break;
 	case FK_UNAUTHORIZED_READ:
 		f.file_path = s->path;
@@ -440,6 +465,7 @@ static void emit_finding(struct correlator *c, const struct finding_key *k,
 	s->created = true;
 	s->reported_bytes = s->bytes;
 	s->reported_ops = s->ops;
+	s->reported_enf = s->enf_attempts + s->enf_bytes;
 	while (s->next_threshold <= s->bytes)
 		s->next_threshold *= 4;
 }
@@ -611,6 +637,50 @@ void corr_egress(struct correlator *c, const struct dt_egress_key *k, const stru
 	}
 }
 
+/*
+ * The kernel refused (or, dry-run, would have refused) a tainted process's sends to one
+ * destination: every dataset of the process that may not go there gets the disposition on
+ * its exfiltration finding, opened here when nothing got through to open it.
+ */
+void corr_enforce(struct correlator *c, const struct dt_egress_key *k, const struct dt_enf_val *v)
+{
+	uint64_t start = proc_start(c, k->tgid);
+
+	for (uint32_t w = 0; w < DT_TAINT_WORDS; w++) {
+		for (uint64_t bits = v->ds[w]; bits; bits &= bits - 1) {
+			uint32_t i = w * 64 + __builtin_ctzll(bits);
+			struct finding_key fk = { .kind = FK_EXFILTRATION, .tgid = k->tgid,
+						  .start_ns = start };
+			const struct inv_dataset *ds;
+			struct finding_state *s;
+			bool news;
+
+			if (i >= c->inv->n_datasets)
+				continue;
+			ds = &c->inv->datasets[i];
+			if (ds->retired || ds->label == DT_LABEL_PUBLIC ||
+			    egress_allowed(ds, k->addr, k->port))
+				continue;
+			fk.dataset = i;
+			memcpy(fk.target, k->addr, 16);
+			memcpy(fk.target + 16, &k->port, 2);
+			fk.target[18] = k->proto;
+			s = finding_get(c, &fk, v->first_ns, 0, NULL);
+			if (!s)
+				continue;
+			news = !s->created || s->enf_action != v->action || s->enf_dry != !!v->dry;
+			s->enf_action = v->action;
+			s->enf_dry = v->dry;
+			s->enf_attempts = v->attempts;
+			s->enf_bytes = v->bytes;
+			if (v->last_ns > s->last_ns)
+				s->last_ns = v->last_ns;
+			if (news)
+				emit_finding(c, &fk, s, false);
+		}
+	}
+}
+
 void corr_agent(struct correlator *c, const struct dt_ev_agent *e)
 {
 	struct finding_key fk = { .kind = FK_AGENT_TAMPER, .tgid = e->tgid };
@@ -662,7 +732,7 @@ static void finish(struct correlator *c, uint32_t tgid, bool forget)
 		if (tgid && k->tgid != tgid)
 			continue;
 		if ((forget && s->created) || s->bytes != s->reported_bytes ||
-		    s->ops != s->reported_ops)
+		    s->ops != s->reported_ops || s->enf_attempts + s->enf_bytes != s->reported_enf)
 			emit_finding(c, k, s, forget);
 		if (forget) {
 			free(s->path);

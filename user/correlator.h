@@ -58,6 +58,8 @@ void corr_file(struct correlator *c, const struct dt_acc_key *k, const struct dt
 /* The total a tainted process has sent to one destination. */
 void corr_egress(struct correlator *c, const struct dt_egress_key *k, const struct dt_egress_val *v);
 void corr_taint(struct correlator *c, const struct dt_ev_taint *e);
+/* What the kernel refused a tainted process towards one destination (enforce map). */
+void corr_enforce(struct correlator *c, const struct dt_egress_key *k, const struct dt_enf_val *v);
 /* Another process acted on the agent itself (signal, pinned map, bpf() on its objects). */
 void corr_agent(struct correlator *c, const struct dt_ev_agent *e);
 /* Whether bpf() command @cmd (enum dt_bpf_cmd) changes an object rather than opening it. */

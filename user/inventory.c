@@ -319,6 +319,51 @@ static int parse_egress(const struct loader *l, const cJSON *arr, struct inv_dat
 	return 0;
 }
 
+const char *inv_enforce_name(enum inv_enforce e)
+{
+	switch (e) {
+	case INV_ENFORCE_MONITOR:
+		return "monitor";
+	case INV_ENFORCE_BLOCK:
+		return "block";
+	case INV_ENFORCE_KILL:
+		return "kill";
+	}
+	return "unknown";
+}
+
+/*
+ * The kernel checks at most DT_ENF_RULES destinations per dataset; a public dataset has no
+ * exfiltration to refuse. Both are errors rather than a policy quietly weaker than written.
+ */
+static int parse_enforce(const struct loader *l, const cJSON *v, struct inv_dataset *ds)
+{
+	static const char field[] = "enforce";
+	int e;
+
+	if (!v)
+		return 0;
+	if (!cJSON_IsString(v))
+		return fail(l, -EINVAL, field, "expected a string, got %s", json_kind(v));
+	for (e = INV_ENFORCE_MONITOR; e <= INV_ENFORCE_KILL; e++)
+		if (!strcmp(v->valuestring, inv_enforce_name(e)))
+			break;
+	if (e > INV_ENFORCE_KILL)
+		return fail(l, -EINVAL, field,
+			    "unknown action '%s' (monitor, block or kill)", v->valuestring);
+	ds->enforce = e;
+	if (e == INV_ENFORCE_MONITOR)
+		return 0;
+	if (ds->label == DT_LABEL_PUBLIC)
+		return fail(l, -EINVAL, field, "'%s' on a public dataset, which may go anywhere",
+			    v->valuestring);
+	if (ds->n_egress > DT_ENF_RULES)
+		return fail(l, -EINVAL, field,
+			    "'%s' with %zu allowed_egress entries: the kernel checks at most %d",
+			    v->valuestring, ds->n_egress, DT_ENF_RULES);
+	return 0;
+}
+
 static int parse_id(struct loader *l, const cJSON *j, struct inv_dataset *ds)
 {
 	const cJSON *id = get(j, "id");
@@ -345,7 +390,7 @@ static int parse_dataset(struct loader *l, const cJSON *j, struct inv_dataset *d
 {
 	static const char *const keys[] = { "id", "classification", "paths", "tags", "owner",
 					    "allowed_readers", "allowed_writers", "allowed_egress",
-					    "gpu_allowed", NULL };
+					    "gpu_allowed", "enforce", NULL };
 	const cJSON *v;
 	int ret;
 
@@ -416,7 +461,7 @@ static int parse_dataset(struct loader *l, const cJSON *j, struct inv_dataset *d
 				    json_kind(v));
 		ds->gpu_allowed = cJSON_IsTrue(v);
 	}
-	return 0;
+	return parse_enforce(l, get(j, "enforce"), ds);
 }
 
 static int parse_root(struct loader *l, const cJSON *root)

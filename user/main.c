@@ -35,7 +35,7 @@ static const char usage_text[] =
 	"      [--flush-ms N] [--trace DIR [--trace-key FILE]] [--config FILE]\n"
 	"      [--pin-dir DIR] [--ringbuf-kb N] [--status-file PATH] [--metrics ADDR:PORT]\n"
 	"      [--rotate-mb N [--rotate-keep N]] [--log-format text|json] [--node-name NAME]\n"
-	"      [--verbose]\n"
+	"      [--enforce off|dry-run|on] [--verbose]\n"
 	"                         attach to the kernel and report classified data flows\n"
 	"  inventory check FILE   validate an inventory and print a summary\n"
 	"  trace verify DIR|FILE [--key FILE]\n"
@@ -90,17 +90,19 @@ static int cmd_run(int argc, char **argv)
 		{ "log-format", required_argument, NULL, 'L' },
 		{ "node-name", required_argument, NULL, 'N' },
 		{ "verbose", no_argument, NULL, 'v' },
+		{ "enforce", required_argument, NULL, 'E' },
 		{ "help", no_argument, NULL, 'h' },
 		{},
 	};
 	struct agent_opts o = { .flush_ms = 1000, .pin_dir = DT_PIN_DIR,
-				.status_file = DT_STATUS_FILE, .rotate_keep = 5 };
+				.status_file = DT_STATUS_FILE, .rotate_keep = 5,
+				.enforce = DT_ENF_ON };
 	struct errbuf eb;
 	unsigned long n;
 	char *end;
 	int c;
 
-	while ((c = getopt_long(argc, argv, "i:e:f:r:F:t:K:c:P:R:S:M:o:k:L:N:vh", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "i:e:f:r:F:t:K:c:P:R:S:M:o:k:L:N:E:vh", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'i':
 			o.inventory = optarg;
@@ -194,6 +196,19 @@ static int cmd_run(int argc, char **argv)
 			break;
 		case 'v':
 			o.verbose = true;
+			break;
+		case 'E':
+			if (!strcmp(optarg, "off")) {
+				o.enforce = DT_ENF_OFF;
+			} else if (!strcmp(optarg, "dry-run")) {
+				o.enforce = DT_ENF_DRY_RUN;
+			} else if (!strcmp(optarg, "on")) {
+				o.enforce = DT_ENF_ON;
+			} else {
+				fprintf(stderr, "datatrail: option '--enforce': bad value '%s' "
+						"(off, dry-run or on)\n", optarg);
+				return 2;
+			}
 			break;
 		case 'h':
 			return usage(stdout, 0);

@@ -142,7 +142,8 @@ const char *ocsf_base_name(const char *path)
 }
 
 /* metadata.profiles: one name per enum ocsf_profile bit, in bit order. */
-static const char *const profile_names[] = { "host", "data_classification", "container" };
+static const char *const profile_names[] = { "host", "data_classification", "container",
+					      "security_control" };
 
 /* A 64-bit id as 16 lowercase hex digits into @out (no NUL). */
 static void hex64(char *out, uint64_t v)
@@ -524,6 +525,30 @@ void ocsf_attacks(struct jbuf *jb, const char *const *attacks)
 	jb_arr_close(jb);
 }
 
+/*
+ * The security_control profile's action and disposition of a finding the kernel enforced:
+ * blocked is Denied/Blocked, killed Denied/Other "Killed"; dry-run let it through, Allowed,
+ * with what it would have done as an Other disposition. The counts go to unmapped.
+ */
+static void ocsf_enforcement(struct jbuf *jb, const struct finding_record *f, bool unmapped)
+{
+	bool dry = !strncmp(f->enforcement, "would_", 6), killed = strstr(f->enforcement, "kill");
+
+	if (unmapped) {
+		jb_obj_open(jb, "enforcement");
+		jb_str(jb, "disposition", f->enforcement);
+		jb_u64(jb, "attempts", f->enf_attempts);
+		jb_u64(jb, "bytes_refused", f->enf_bytes);
+		jb_obj_close(jb);
+		return;
+	}
+	jb_u64(jb, "action_id", dry ? 1 : 2);
+	jb_str(jb, "action", dry ? "Allowed" : "Denied");
+	jb_u64(jb, "disposition_id", dry || killed ? 99 : 2);
+	jb_str(jb, "disposition", dry ? (killed ? "Would Kill" : "Would Block")
+				      : (killed ? "Killed" : "Blocked"));
+}
+
 int ocsf_finding(struct jbuf *jb, const struct ocsf_ctx *ctx, const struct finding_record *f)
 {
 	static const char *const activities[] = { "Unknown", "Create", "Update", "Close" };
@@ -539,7 +564,8 @@ int ocsf_finding(struct jbuf *jb, const struct ocsf_ctx *ctx, const struct findi
 		.time_ms = ocsf_wall_ms(ctx, f->last_ns),
 		.message = f->title,
 		.profiles = OCSF_PROFILE_HOST | OCSF_PROFILE_DATA_CLASSIFICATION |
-			    ocsf_profile_of(f->ident),
+			    ocsf_profile_of(f->ident) |
+			    (f->enforcement ? OCSF_PROFILE_SECURITY_CONTROL : 0),
 	};
 	const char *conf;
 	char addr[64];
@@ -550,6 +576,8 @@ int ocsf_finding(struct jbuf *jb, const struct ocsf_ctx *ctx, const struct findi
 	jb_u64(jb, "count", f->ops);
 	jb_u64(jb, "start_time", ocsf_wall_ms(ctx, f->first_ns));
 	jb_u64(jb, "end_time", ocsf_wall_ms(ctx, f->last_ns));
+	if (f->enforcement)
+		ocsf_enforcement(jb, f, false);
 
 	jb_obj_open(jb, "finding_info");
 	jb_str(jb, "uid", f->uid);
@@ -626,6 +654,8 @@ int ocsf_finding(struct jbuf *jb, const struct ocsf_ctx *ctx, const struct findi
 		jb_obj_close(jb);
 	}
 	ocsf_workload(jb, f->ident);
+	if (f->enforcement)
+		ocsf_enforcement(jb, f, true);
 	jb_obj_close(jb);
 	return ocsf_end(jb, at, f->last_ns ^ ((uint64_t)f->activity_id << 62));
 }

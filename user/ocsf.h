@@ -23,6 +23,7 @@ enum ocsf_profile {
 	OCSF_PROFILE_HOST = 1u << 0,                /* device, actor */
 	OCSF_PROFILE_DATA_CLASSIFICATION = 1u << 1, /* resources[].data_classifications */
 	OCSF_PROFILE_CONTAINER = 1u << 2,           /* process.container, device.container */
+	OCSF_PROFILE_SECURITY_CONTROL = 1u << 3,    /* action, disposition (enforcement) */
 };
 
 /* An OCSF event class, with its category. */
@@ -112,6 +113,9 @@ struct finding_record {
 	uint32_t via_pid;
 	const char *const *attacks; /* pairs: technique uid, name; NULL-terminated */
 	const struct wl_identity *ident; /* chain[0]'s workload, or NULL */
+	const char *enforcement; /* blocked, killed, would_block, would_kill; NULL: monitored */
+	uint64_t enf_attempts;
+	uint64_t enf_bytes; /* refused */
 };
 
 const char *dt_access_name(uint32_t access);

@@ -422,6 +422,14 @@ void pl_egress(struct pipeline *pl, const struct dt_egress_key *k, const struct 
 	record(pl, DT_REC_EGRESS, &rec, sizeof(rec), v->last_ns);
 }
 
+void pl_enforce(struct pipeline *pl, const struct dt_egress_key *k, const struct dt_enf_val *v)
+{
+	struct dt_rec_enforce rec = { .key = *k, .val = *v };
+
+	corr_enforce(&pl->corr, k, v);
+	record(pl, DT_REC_ENFORCE, &rec, sizeof(rec), v->last_ns);
+}
+
 void pl_gone(struct pipeline *pl, uint32_t tgid)
 {
 	corr_proc_exit(&pl->corr, tgid);

@@ -79,6 +79,8 @@ void pl_raw(struct pipeline *pl, const void *rec, size_t size);
 void pl_file(struct pipeline *pl, const struct dt_acc_key *k, const struct dt_acc_val *v,
 	     uint64_t delta, uint64_t dops, const char *path);
 void pl_egress(struct pipeline *pl, const struct dt_egress_key *k, const struct dt_egress_val *v);
+/* What the kernel refused a tainted process towards one destination, as last read. */
+void pl_enforce(struct pipeline *pl, const struct dt_egress_key *k, const struct dt_enf_val *v);
 void pl_gone(struct pipeline *pl, uint32_t tgid);
 void pl_stop(struct pipeline *pl);
 void pl_gap(struct pipeline *pl, const struct gap_record *g);

@@ -29,6 +29,7 @@ enum dt_rec_type {
 	DT_REC_EXES = 0x109,      /* struct dt_rec_exe entries: allowed executables as resolved */
 	DT_REC_IDENTITY = 0x10a,  /* struct dt_rec_identity: a process's workload, when resolved */
 	DT_REC_NODE = 0x10b,      /* struct dt_rec_node: the node's identity, after META */
+	DT_REC_ENFORCE = 0x10c,   /* struct dt_rec_enforce: what the kernel refused, as last read */
 };
 
 /*
@@ -70,6 +71,11 @@ struct dt_rec_exe {
 struct dt_rec_egress {
 	struct dt_egress_key key;
 	struct dt_egress_val val;
+};
+
+struct dt_rec_enforce {
+	struct dt_egress_key key;
+	struct dt_enf_val val;
 };
 
 struct dt_rec_gap {

@@ -309,6 +309,19 @@ static int feed(struct replay *r, uint16_t type, const void *data, uint32_t len)
 		pl_egress(&r->pl, &e.key, &e.val);
 		return 0;
 	}
+	case DT_REC_ENFORCE: {
+		struct dt_rec_enforce e;
+		struct dt_taint t = {};
+
+		if (len < sizeof(e))
+			return 0;
+		memcpy(&e, data, sizeof(e));
+		memcpy(t.ds, e.val.ds, sizeof(t.ds));
+		remap_taint(r, &t);
+		memcpy(e.val.ds, t.ds, sizeof(t.ds));
+		pl_enforce(&r->pl, &e.key, &e.val);
+		return 0;
+	}
 	case DT_REC_PROC: {
 		struct proc_info pi = {};
 

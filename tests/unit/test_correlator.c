@@ -200,6 +200,63 @@ static void test_exfiltration_not_raised(void)
 	teardown(&f);
 }
 
+/* A refused connect opens the finding with its disposition; dry-run says what it would do. */
+static void test_enforcement_disposition(void)
+{
+	struct dt_egress_key k = egress_key(192, 0, 2, 7, 4444);
+	struct dt_egress_key ok = egress_key(10, 20, 3, 4, 443);
+	struct dt_enf_val e = { .attempts = 1, .first_ns = 1000000, .last_ns = 1000000,
+				.action = DT_ENF_BLOCK, .hooks = DT_HOOK_CONNECT };
+	struct dt_egress_val v = egress_val(0, 0);
+	struct fixture f;
+
+	e.ds[0] = 1 | 2; /* faces, and the public docs: no finding for docs */
+	if (setup(&f, one_dataset))
+		return;
+	corr_enforce(&f.c, &ok, &e);
+	ASSERT_EQ(nlines, 0, "an allowed destination: nothing");
+	corr_enforce(&f.c, &k, &e);
+	if (!ASSERT_EQ(nlines, 1, "created by the refusal"))
+		goto out;
+	ASSERT_STREQ(field(0, "finding_info.types.0"), "exfiltration", "kind");
+	ASSERT_STREQ(field(0, "resources.0.uid"), "faces", "dataset");
+	ASSERT_STREQ(field(0, "action_id"), "2", "denied");
+	ASSERT_STREQ(field(0, "action"), "Denied", "action");
+	ASSERT_STREQ(field(0, "disposition_id"), "2", "blocked");
+	ASSERT_STREQ(field(0, "disposition"), "Blocked", "disposition");
+	ASSERT_STREQ(field(0, "unmapped.enforcement.disposition"), "blocked", "unmapped");
+	ASSERT_STREQ(field(0, "unmapped.enforcement.attempts"), "1", "attempts");
+	ASSERT_STREQ(field(0, "unmapped.bytes"), "0", "nothing sent");
+	ASSERT_HAS(field(0, "finding_info.title"), "(blocked: 1 attempts, 0 bytes refused)", "title");
+	/* The egress counter of the same destination joins the same finding. */
+	e.attempts = 3;
+	e.bytes = 1448;
+	e.action = DT_ENF_KILL;
+	corr_enforce(&f.c, &k, &e);
+	if (!ASSERT_EQ(nlines, 2, "a stricter action is news"))
+		goto out;
+	ASSERT_STREQ(field(1, "disposition_id"), "99", "other");
+	ASSERT_STREQ(field(1, "disposition"), "Killed", "killed");
+	ASSERT_STREQ(field(1, "unmapped.enforcement.bytes_refused"), "1448", "bytes refused");
+	v.bytes = 10;
+	corr_egress(&f.c, &k, &v);
+	corr_proc_exit(&f.c, 3999001);
+	if (ASSERT_EQ(nlines, 3, "final"))
+		ASSERT_STREQ(field(2, "finding_info.uid"), field(0, "finding_info.uid"), "one finding");
+	reset_lines();
+	/* dry-run */
+	e.dry = 1;
+	e.action = DT_ENF_BLOCK;
+	corr_enforce(&f.c, &k, &e);
+	if (ASSERT_EQ(nlines, 1, "dry-run finding")) {
+		ASSERT_STREQ(field(0, "action_id"), "1", "allowed");
+		ASSERT_STREQ(field(0, "disposition"), "Would Block", "would block");
+		ASSERT_STREQ(field(0, "unmapped.enforcement.disposition"), "would_block", "unmapped");
+	}
+out:
+	teardown(&f);
+}
+
 static void test_unauthorized_read(void)
 {
 	struct dt_acc_key k = { .tgid = 3999001, .dev = 1, .ino = 2, .access = DT_ACC_READ };
@@ -558,7 +615,8 @@ static void test_teardown_dir(void)
 }
 
 TEST_MAIN("correlator", TEST_CASE(test_setup_dir), TEST_CASE(test_exfiltration_lifecycle),
-	  TEST_CASE(test_exfiltration_not_raised), TEST_CASE(test_unauthorized_read),
+	  TEST_CASE(test_exfiltration_not_raised), TEST_CASE(test_enforcement_disposition),
+	  TEST_CASE(test_unauthorized_read),
 	  TEST_CASE(test_tamper_and_derived_copy), TEST_CASE(test_agent_tamper_by_bpf),
 	  TEST_CASE(test_acl_and_severity), TEST_CASE(test_exe_acl_by_inode),
 	  TEST_CASE(test_workload_policy), TEST_CASE(test_acl_workload),

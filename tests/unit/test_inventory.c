@@ -1123,6 +1123,56 @@ static void test_example_inventory(void)
 	inventory_free(inv);
 }
 
+static void test_enforce_field(void)
+{
+	struct inventory *inv = NULL;
+	struct errbuf err = { "" };
+	char want[3 * PATH_MAX];
+	struct fx f;
+
+	if (!fx_tree(&f))
+		goto out;
+	if (ASSERT_OK(load(&f,
+			   "{'datasets': [{'id': 'a', 'classification': 'restricted',"
+			   " 'paths': ['@/data'], 'enforce': 'kill'},"
+			   " {'id': 'b', 'classification': 'internal', 'paths': ['@/docs'],"
+			   " 'enforce': 'block', 'allowed_egress': ['10.0.0.0/8']},"
+			   " {'id': 'c', 'classification': 'internal', 'paths': ['@/single.csv']}]}",
+			   &inv, &err),
+		      err.msg)) {
+		ASSERT_EQ(inv->datasets[0].enforce, INV_ENFORCE_KILL, "kill");
+		ASSERT_EQ(inv->datasets[1].enforce, INV_ENFORCE_BLOCK, "block");
+		ASSERT_EQ(inv->datasets[2].enforce, INV_ENFORCE_MONITOR, "default: monitor");
+		ASSERT_STREQ(inv_enforce_name(inv->datasets[0].enforce), "kill", "name");
+		inventory_free(inv);
+	}
+	snprintf(want, sizeof(want),
+		 "inventory '%s': dataset 'a': field 'enforce': unknown action 'drop' "
+		 "(monitor, block or kill)",
+		 f.inv);
+	EXPECT_FAIL(&f,
+		    "{'datasets': [{'id': 'a', 'classification': 'restricted',"
+		    " 'paths': ['@/data'], 'enforce': 'drop'}]}",
+		    -EINVAL, want);
+	EXPECT_FAIL(&f,
+		    "{'datasets': [{'id': 'a', 'classification': 'restricted',"
+		    " 'paths': ['@/data'], 'enforce': true}]}",
+		    -EINVAL, "field 'enforce': expected a string, got a boolean");
+	EXPECT_FAIL(&f,
+		    "{'datasets': [{'id': 'a', 'classification': 'public',"
+		    " 'paths': ['@/data'], 'enforce': 'block'}]}",
+		    -EINVAL, "field 'enforce': 'block' on a public dataset");
+	EXPECT_FAIL(&f,
+		    "{'datasets': [{'id': 'a', 'classification': 'restricted', 'paths': ['@/data'],"
+		    " 'enforce': 'block', 'allowed_egress': ['10.0.0.1', '10.0.0.2', '10.0.0.3',"
+		    " '10.0.0.4', '10.0.0.5', '10.0.0.6', '10.0.0.7', '10.0.0.8', '10.0.0.9',"
+		    " '10.0.0.10', '10.0.0.11', '10.0.0.12', '10.0.0.13', '10.0.0.14', '10.0.0.15',"
+		    " '10.0.0.16', '10.0.0.17']}]}",
+		    -EINVAL, "'block' with 17 allowed_egress entries: the kernel checks at most 16");
+out:
+	fx_fini(&f);
+}
+
 static void test_world_writable_refused(void)
 {
 	char dir[] = "/tmp/dt-inv-ww.XXXXXX", file[64];
@@ -1160,4 +1210,5 @@ TEST_MAIN("inventory", TEST_CASE(test_world_writable_refused), TEST_CASE(test_lo
 	  TEST_CASE(test_bad_uid), TEST_CASE(test_workload_selectors), TEST_CASE(test_bad_cidr), TEST_CASE(test_missing_inventory),
 	  TEST_CASE(test_empty_datasets), TEST_CASE(test_many_files), TEST_CASE(test_cidr_parse),
 	  TEST_CASE(test_cidr_parse_invalid), TEST_CASE(test_cidr_match), TEST_CASE(test_summary),
-	  TEST_CASE(test_labels), TEST_CASE(test_free_null), TEST_CASE(test_example_inventory))
+	  TEST_CASE(test_labels), TEST_CASE(test_free_null), TEST_CASE(test_example_inventory),
+	  TEST_CASE(test_enforce_field))

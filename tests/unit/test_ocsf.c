@@ -116,6 +116,14 @@ static void identity_lines(FILE *f, struct jbuf *jb)
 	put(f, jb, ocsf_finding(jb, &ctx, &fr));
 	fr.ident = &job;
 	put(f, jb, ocsf_finding(jb, &ctx, &fr));
+	/* Enforcement: the security_control profile's action and disposition. */
+	fr.ident = NULL;
+	fr.enf_attempts = 3;
+	fr.enf_bytes = 4096;
+	fr.enforcement = "blocked";
+	put(f, jb, ocsf_finding(jb, &ctx, &fr));
+	fr.enforcement = "would_kill";
+	put(f, jb, ocsf_finding(jb, &ctx, &fr));
 }
 
 static void gap_lines(FILE *f, struct jbuf *jb)
@@ -223,7 +231,7 @@ static bool write_shapes(char *path)
 	gpu_lines(f, &jb);
 	jb_free(&jb);
 	fclose(f);
-	return ASSERT_EQ(n_lines, 15 * 5 + 3 + 3 + 5 * 3 + 3 * 3 + 64, "lines written");
+	return ASSERT_EQ(n_lines, 15 * 5 + 5 + 3 + 5 * 3 + 3 * 3 + 64, "lines written");
 }
 
 /* Every shape of every encoder, validated. */
