@@ -414,4 +414,10 @@ EOF2
 	ASSERT_HAS "$out" "dataset 'x': field 'enforce': unknown action 'drop'" "message"
 }
 
+
+# Every line the agent wrote in this suite is valid OCSF 1.8.0.
+test_ocsf_lines_valid() {
+	ASSERT_OCSF_DIR "$T" "$T"
+}
+
 run_tests enforce
