@@ -52,7 +52,7 @@ $(BUILD)/datatrail.skel.h: $(BUILD)/datatrail.bpf.o
 $(BUILD)/obj/%.o: user/%.c $(USER_HDRS) | $(BUILD)/obj
 	$(CC) $(CFLAGS) -c $< -o $@
 
-$(BUILD)/obj/agent.o: $(BUILD)/datatrail.skel.h
+$(BUILD)/obj/agent.o $(BUILD)/obj/hooks.o: $(BUILD)/datatrail.skel.h
 
 $(BUILD)/libdatatrail.a: $(USER_OBJS)
 	$(AR) rcs $@ $^

@@ -30,6 +30,7 @@
 #include "datatrail.skel.h"
 #include "gpu.h"
 #include "hmap.h"
+#include "hooks.h"
 #include "inventory.h"
 #include "kafka.h"
 #include "kstate.h"
@@ -798,25 +799,21 @@ static int touch_ready(const char *path)
 	return 0;
 }
 
-/*
- * The ctime tracepoints that reveal path-based changes (rename, unlink, chmod, truncate)
- * came with Linux 6.13. On an older kernel their programs stay unloaded, writes are still
- * seen at syscall exit, and the agent says what it cannot see.
- */
-static void probe_optional_hooks(struct datatrail_bpf *skel)
+/* Leaves unloaded what the kernel cannot take, and says what is therefore not seen. */
+static int probe_optional_hooks(struct datatrail_bpf *skel)
 {
-	struct btf *vmlinux = btf__load_vmlinux_btf();
-	bool ctime = vmlinux && btf__find_by_name_kind(vmlinux, "btf_trace_ctime_ns_xchg",
-							 BTF_KIND_TYPEDEF) > 0;
+	char lost[1024], *line, *save;
+	int err;
 
-	btf__free(vmlinux);
-	if (ctime)
-		return;
-	bpf_program__set_autoload(skel->progs.dt_ctime_xchg, false);
-	bpf_program__set_autoload(skel->progs.dt_ctime_skip, false);
-	bpf_program__set_autoload(skel->progs.dt_ctime_set, false);
-	fprintf(stderr, "datatrail: kernel has no ctime tracepoints (< 6.13): rename, unlink, "
-			"chmod and truncate of dataset files are not seen\n");
+	err = hooks_select(skel, lost, sizeof(lost));
+	if (err) {
+		fprintf(stderr, "datatrail: kernel BTF '/sys/kernel/btf/vmlinux': %s\n",
+			strerror(-err));
+		return err;
+	}
+	for (line = strtok_r(lost, "\n", &save); line; line = strtok_r(NULL, "\n", &save))
+		fprintf(stderr, "datatrail: kernel %s\n", line);
+	return 0;
 }
 
 /* Syscall tracepoints attach through tracefs; mount it where it is missing. */
@@ -1052,7 +1049,9 @@ int agent_run(const struct agent_opts *opts)
 		goto out_findings;
 	}
 	a.skel->rodata->dt_cfg.agent_tgid = getpid();
-	probe_optional_hooks(a.skel);
+	err = probe_optional_hooks(a.skel);
+	if (err)
+		goto out_skel;
 	/* Room for the inventory and as many files again created below its directories. */
 	bpf_map__set_max_entries(a.skel->maps.inodes, max_sz(65536, a.inv->n_inodes * 2));
 	if (opts->ringbuf_kb)

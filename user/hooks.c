@@ -1,0 +1,93 @@
+// SPDX-License-Identifier: GPL-2.0
+/* hooks.c - which of the BPF programs the running kernel can take, decided from its BTF. */
+#include <errno.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <bpf/btf.h>
+#include <bpf/libbpf.h>
+
+#include "datatrail_abi.h"
+/* The skeleton needs the ABI types first. */
+#include "datatrail.skel.h"
+#include "hooks.h"
+
+int hooks_tp_nargs(const struct btf *vmlinux, const char *tp)
+{
+	const struct btf_type *t;
+	char name[128];
+	int id;
+
+	snprintf(name, sizeof(name), "btf_trace_%s", tp);
+	id = btf__find_by_name_kind(vmlinux, name, BTF_KIND_TYPEDEF);
+	if (id <= 0)
+		return -ENOENT;
+	/* typedef void (*btf_trace_X)(void *__data, args...) */
+	t = btf__type_by_id(vmlinux, btf__type_by_id(vmlinux, id)->type);
+	if (!t || !btf_is_ptr(t))
+		return -EINVAL;
+	t = btf__type_by_id(vmlinux, t->type);
+	if (!t || !btf_is_func_proto(t) || btf_vlen(t) < 1)
+		return -EINVAL;
+	return btf_vlen(t) - 1;
+}
+
+static void add_lost(char *lost, size_t len, const char *what)
+{
+	size_t n = strlen(lost);
+
+	snprintf(lost + n, len - n, "%s%s", n ? "\n" : "", what);
+}
+
+/*
+ * One program per argument list a tracepoint has had; the one matching the kernel loads.
+ * @progs[i] is for @nargs[i] arguments; none matching turns all off and records @what.
+ */
+static void pick_variant(const struct btf *vmlinux, const char *tp, struct bpf_program **progs,
+			 const int *nargs, int n, const char *what, char *lost, size_t len)
+{
+	int have = hooks_tp_nargs(vmlinux, tp), i, found = 0;
+
+	for (i = 0; i < n; i++) {
+		bpf_program__set_autoload(progs[i], have == nargs[i] && !found);
+		found |= have == nargs[i];
+	}
+	if (!found)
+		add_lost(lost, len, what);
+}
+
+int hooks_select(struct datatrail_bpf *skel, char *lost, size_t len)
+{
+	struct btf *vmlinux = btf__load_vmlinux_btf();
+	struct bpf_program *exitp[] = { skel->progs.dt_exit, skel->progs.dt_exit_v1 };
+	struct bpf_program *uring[] = { skel->progs.dt_io_uring_complete,
+					skel->progs.dt_io_uring_complete_v1 };
+	static const int exit_nargs[] = { 2, 1 }, uring_nargs[] = { 3, 7 };
+	bool ctime;
+
+	lost[0] = 0;
+	if (!vmlinux)
+		return -errno;
+	pick_variant(vmlinux, "sched_process_exit", exitp, exit_nargs, 2,
+		     "has a sched_process_exit tracepoint of unknown arguments: exits are not "
+		     "seen, exited processes' taint stays until the agent restarts",
+		     lost, len);
+	pick_variant(vmlinux, "io_uring_complete", uring, uring_nargs, 2,
+		     "has an io_uring_complete tracepoint of unknown arguments: reads through "
+		     "io_uring are not counted", lost, len);
+	/*
+	 * The ctime tracepoints that reveal path-based changes (rename, unlink, chmod, truncate)
+	 * came with Linux 6.13. Without them writes are still seen at syscall exit.
+	 */
+	ctime = hooks_tp_nargs(vmlinux, "ctime_ns_xchg") > 0;
+	btf__free(vmlinux);
+	if (!ctime) {
+		bpf_program__set_autoload(skel->progs.dt_ctime_xchg, false);
+		bpf_program__set_autoload(skel->progs.dt_ctime_skip, false);
+		bpf_program__set_autoload(skel->progs.dt_ctime_set, false);
+		add_lost(lost, len, "has no ctime tracepoints (< 6.13): rename, unlink, chmod and "
+				    "truncate of dataset files are not seen");
+	}
+	return 0;
+}
