@@ -4,7 +4,8 @@
 set -eu
 
 pkgs="make gcc clang llvm bpftool libbpf-dev libelf-dev zlib1g-dev libcjson-dev librdkafka-dev liburing-dev
-pkg-config python3 iproute2 netcat-openbsd coreutils procps maven openssl kcat libssl-dev libclang-rt-14-dev valgrind"
+pkg-config python3 iproute2 netcat-openbsd coreutils procps maven openssl kcat libssl-dev libclang-rt-14-dev valgrind
+qemu-system-x86 busybox-static cpio xz-utils"
 
 missing=""
 for p in $pkgs; do

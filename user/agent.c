@@ -968,6 +968,7 @@ int agent_run(const struct agent_opts *opts)
 	struct agent a = { .opts = opts };
 	struct sigaction sa = { .sa_handler = on_signal }, noop = { .sa_handler = on_noop };
 	struct errbuf eb = {};
+	const char *compat;
 	uint64_t next_flush;
 	int err;
 
@@ -1042,12 +1043,15 @@ int agent_run(const struct agent_opts *opts)
 			strerror(-err));
 		goto out_findings;
 	}
-	a.skel = datatrail_bpf__open();
+	a.skel = hooks_open(&compat);
 	if (!a.skel) {
 		err = -errno;
 		fprintf(stderr, "datatrail: open bpf object: %s\n", strerror(-err));
 		goto out_findings;
 	}
+	if (compat)
+		fprintf(stderr, "datatrail: %s: the compat programs read kernel objects with helper "
+				"calls (slower)\n", compat);
 	a.skel->rodata->dt_cfg.agent_tgid = getpid();
 	err = probe_optional_hooks(a.skel);
 	if (err)

@@ -2,7 +2,9 @@
 /* hooks.c - which of the BPF programs the running kernel can take, decided from its BTF. */
 #include <errno.h>
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <bpf/btf.h>
@@ -11,7 +13,17 @@
 #include "datatrail_abi.h"
 /* The skeleton needs the ABI types first. */
 #include "datatrail.skel.h"
+#include "datatrail_compat.skel.h"
 #include "hooks.h"
+
+/* The compat object is opened through the main skeleton: their global data must match. */
+_Static_assert(sizeof(struct datatrail_bpf__rodata) == sizeof(struct datatrail_compat_bpf__rodata),
+	       "rodata of the two builds");
+_Static_assert(sizeof(struct datatrail_bpf__bss) == sizeof(struct datatrail_compat_bpf__bss),
+	       "bss of the two builds");
+_Static_assert(offsetof(struct datatrail_bpf__bss, dt_walk_gen) ==
+		       offsetof(struct datatrail_compat_bpf__bss, dt_walk_gen),
+	       "bss layout of the two builds");
 
 int hooks_tp_nargs(const struct btf *vmlinux, const char *tp)
 {
@@ -31,6 +43,52 @@ int hooks_tp_nargs(const struct btf *vmlinux, const char *tp)
 	if (!t || !btf_is_func_proto(t) || btf_vlen(t) < 1)
 		return -EINVAL;
 	return btf_vlen(t) - 1;
+}
+
+/*
+ * Why the compat build is needed, or NULL: bpf_rdonly_cast() came with Linux 6.2.
+ * DATATRAIL_BPF_COMPAT=1 forces it (tests run it on new kernels), =0 forbids it.
+ */
+static const char *need_compat(void)
+{
+	const char *force = getenv("DATATRAIL_BPF_COMPAT");
+	struct btf *vmlinux;
+	bool have;
+
+	if (force && *force)
+		return strcmp(force, "0") ? "DATATRAIL_BPF_COMPAT is set" : NULL;
+	vmlinux = btf__load_vmlinux_btf();
+	if (!vmlinux)
+		return NULL;
+	have = btf__find_by_name_kind(vmlinux, "bpf_rdonly_cast", BTF_KIND_FUNC) > 0;
+	btf__free(vmlinux);
+	return have ? NULL : "kernel has no bpf_rdonly_cast (< 6.2)";
+}
+
+struct datatrail_bpf *hooks_open(const char **compat)
+{
+	struct datatrail_bpf *obj = calloc(1, sizeof(*obj));
+	int err;
+
+	if (!obj) {
+		errno = ENOMEM;
+		return NULL;
+	}
+	err = datatrail_bpf__create_skeleton(obj);
+	if (err)
+		goto out_obj;
+	*compat = need_compat();
+	if (*compat)
+		obj->skeleton->data = datatrail_compat_bpf__elf_bytes(&obj->skeleton->data_sz);
+	err = bpf_object__open_skeleton(obj->skeleton, NULL);
+	if (err)
+		goto out_obj;
+	return obj;
+
+out_obj:
+	datatrail_bpf__destroy(obj);
+	errno = -err;
+	return NULL;
 }
 
 static void add_lost(char *lost, size_t len, const char *what)

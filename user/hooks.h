@@ -8,6 +8,13 @@
 struct datatrail_bpf;
 
 /*
+ * Opens the BPF object the kernel can load: the one that reads kernel objects with plain
+ * loads, or before Linux 6.2 (no bpf_rdonly_cast) the same programs built to read them with
+ * helper calls: then *@compat says why, else it is NULL. NULL with errno set on failure.
+ */
+struct datatrail_bpf *hooks_open(const char **compat);
+
+/*
  * Turns off autoload for the programs the kernel cannot load (hooks it lacks, older argument
  * lists of a tracepoint that has a variant for them) and writes what the kernel lacks and what
  * is therefore not seen into @lost, one line each ("" when nothing). Returns 0, or -errno when the kernel has no BTF.
