@@ -5,7 +5,7 @@
 # Plain POSIX sh (busybox ash in the guest, dash on a host): no python, no jq. Results are JSON
 # lines matched with grep and sed. Runs on the host too: DATATRAIL=build/datatrail sh tests/kernel/smoke.sh
 # Prints "ok   NAME" / "FAIL NAME" / "lost NAME (reason)" per case and, last,
-# "RESULT kernel-$(uname -r): N passed, N failed".
+# "RESULT kernel-$(uname -r) main|compat: N passed, N failed, N lost" (the BPF build that ran).
 set -u
 
 DATATRAIL=${DATATRAIL:-/bin/datatrail}
@@ -212,7 +212,7 @@ tamper_case() {
 	if has_finding "$F1" dataset_tamper "$2"; then
 		run_case "$1"
 	elif echo "$STARTUP" | grep -q "$3.*not seen\|not seen.*$3"; then
-		lost "$1" "agent: $(echo "$STARTUP" | grep -o "[^:]*$3[^:]*not seen" | head -n 1)"
+		lost "$1" "the agent said:$(echo "$STARTUP" | grep -o "[^:]*$3[^:]*not seen" | head -n 1)"
 	else
 		run_case "$1"
 	fi
@@ -261,5 +261,10 @@ tamper_case dataset_tamper_rename $MV_PID rename
 tamper_case dataset_tamper_truncate $TR_PID truncate
 run_case restart_with_pinned_maps
 [ "$FAILED" = 0 ] || { echo "agent stderr (first run):"; cat "$A1/agent.err"; }
-echo "RESULT kernel-$(uname -r): $PASSED passed, $FAILED failed, $LOST lost"
+# Which of the two BPF builds ran (user/hooks.c): compat before 6.2, or when forced.
+case "$STARTUP" in
+*"compat programs"*) BUILT=compat ;;
+*) BUILT=main ;;
+esac
+echo "RESULT kernel-$(uname -r) $BUILT: $PASSED passed, $FAILED failed, $LOST lost"
 [ "$FAILED" = 0 ]

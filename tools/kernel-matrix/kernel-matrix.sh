@@ -128,7 +128,7 @@ boot() {
 }
 
 main() {
-	local want="$*" name pkg ver kver line p f l tp=0 tf=0 t0 t
+	local want="$*" name pkg ver kver line p f l n tp=0 tf=0 t0 t
 	need_tools
 	[ -x "$BUILD/datatrail" ] || die "'$BUILD/datatrail' not built (make all)"
 	mkdir -p "$OUT" "$CACHE" || die "cannot create '$OUT' or '$CACHE'"
@@ -150,16 +150,20 @@ main() {
 		fi
 		boot "$kver"
 		t=$((SECONDS - t0))
-		line=$(tr -d '\r' <"$OUT/$kver.log" | grep -a '^RESULT kernel-' | tail -n 1)
 		tr -d '\r' <"$OUT/$kver.log" | grep -a -E '^(ok  |FAIL|lost|  |agent:)' | sed "s/^/  $name: /"
-		if [[ "$line" =~ ([0-9]+)\ passed,\ ([0-9]+)\ failed,\ ([0-9]+)\ lost ]]; then
-			p=${BASH_REMATCH[1]} f=${BASH_REMATCH[2]} l=${BASH_REMATCH[3]}
-			echo "$line (${t}s)"
-		else
-			p=0 f=1 l=0
-			echo "RESULT kernel-$kver: 0 passed, 1 failed (no result in ${t}s; $OUT/$kver.log)"
+		# One RESULT line per BPF build the guest ran; none at all is a failure.
+		p=0 f=0 l=0 n=0
+		while read -r line; do
+			[[ "$line" =~ ([0-9]+)\ passed,\ ([0-9]+)\ failed,\ ([0-9]+)\ lost ]] || continue
+			p=$((p + BASH_REMATCH[1])) f=$((f + BASH_REMATCH[2])) l=$((l + BASH_REMATCH[3]))
+			n=$((n + 1))
+			echo "$line"
+		done < <(tr -d '\r' <"$OUT/$kver.log" | grep -a '^RESULT kernel-')
+		if [ "$n" = 0 ]; then
+			f=1
 			tail -n 15 "$OUT/$kver.log" | sed "s/^/  $name: /"
 		fi
+		echo "RESULT kernel-$kver: $p passed, $f failed, $l lost (${t}s)"
 		tp=$((tp + p))
 		tf=$((tf + f))
 	done <<<"$KERNELS"
