@@ -6,6 +6,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
+
+#include <bpf/bpf.h>
 
 #include <bpf/btf.h>
 #include <bpf/libbpf.h>
@@ -115,6 +118,47 @@ static void pick_variant(const struct btf *vmlinux, const char *tp, struct bpf_p
 		add_lost(lost, len, what);
 }
 
+/*
+ * Whether the kernel lets a program run on entry to @func: a two-instruction fentry program,
+ * loaded and attached for a moment. Some kernels refuse fentry (no direct-call trampolines,
+ * a lockdown or an LSM policy), whatever their BTF says.
+ */
+static bool fentry_works(const struct btf *vmlinux, const char *func)
+{
+	struct bpf_insn prog[] = {
+		{ .code = BPF_ALU64 | BPF_MOV | BPF_K, .dst_reg = BPF_REG_0, .imm = 0 },
+		{ .code = BPF_JMP | BPF_EXIT },
+	};
+	LIBBPF_OPTS(bpf_prog_load_opts, opts, .expected_attach_type = BPF_TRACE_FENTRY);
+	int id = btf__find_by_name_kind(vmlinux, func, BTF_KIND_FUNC), fd, link;
+
+	if (id <= 0)
+		return false;
+	opts.attach_btf_id = id;
+	fd = bpf_prog_load(BPF_PROG_TYPE_TRACING, "dt_probe", "GPL", prog, 2, &opts);
+	if (fd < 0)
+		return false;
+	link = bpf_raw_tracepoint_open(NULL, fd);
+	if (link >= 0)
+		close(link);
+	close(fd);
+	return link >= 0;
+}
+
+/* The VFS calls standing in for the ctime tracepoints (tamper.bpf.c). */
+static const char *const ctime_fentry_funcs[] = { "notify_change", "vfs_rename", "vfs_unlink",
+						  "vfs_rmdir", "vfs_link" };
+
+static bool ctime_fentry_works(const struct btf *vmlinux)
+{
+	size_t i;
+
+	for (i = 1; i < sizeof(ctime_fentry_funcs) / sizeof(ctime_fentry_funcs[0]); i++)
+		if (btf__find_by_name_kind(vmlinux, ctime_fentry_funcs[i], BTF_KIND_FUNC) <= 0)
+			return false;
+	return fentry_works(vmlinux, ctime_fentry_funcs[0]);
+}
+
 int hooks_select(struct datatrail_bpf *skel, char *lost, size_t len)
 {
 	struct btf *vmlinux = btf__load_vmlinux_btf();
@@ -122,7 +166,7 @@ int hooks_select(struct datatrail_bpf *skel, char *lost, size_t len)
 	struct bpf_program *uring[] = { skel->progs.dt_io_uring_complete,
 					skel->progs.dt_io_uring_complete_v1 };
 	static const int exit_nargs[] = { 2, 1 }, uring_nargs[] = { 3, 7 };
-	bool ctime;
+	bool ctime, fentry;
 
 	lost[0] = 0;
 	if (!vmlinux)
@@ -136,16 +180,27 @@ int hooks_select(struct datatrail_bpf *skel, char *lost, size_t len)
 		     "io_uring are not counted", lost, len);
 	/*
 	 * The ctime tracepoints that reveal path-based changes (rename, unlink, chmod, truncate)
-	 * came with Linux 6.13. Without them writes are still seen at syscall exit.
+	 * came with Linux 6.13. Before, fentry on the VFS calls behind those changes stands in
+	 * where the kernel allows it; else only writes are seen, at syscall exit.
 	 */
 	ctime = hooks_tp_nargs(vmlinux, "ctime_ns_xchg") > 0;
+	fentry = !ctime && ctime_fentry_works(vmlinux);
 	btf__free(vmlinux);
-	if (!ctime) {
-		bpf_program__set_autoload(skel->progs.dt_ctime_xchg, false);
-		bpf_program__set_autoload(skel->progs.dt_ctime_skip, false);
-		bpf_program__set_autoload(skel->progs.dt_ctime_set, false);
-		add_lost(lost, len, "has no ctime tracepoints (< 6.13): rename, unlink, chmod and "
-				    "truncate of dataset files are not seen");
-	}
+	bpf_program__set_autoload(skel->progs.dt_ctime_xchg, ctime);
+	bpf_program__set_autoload(skel->progs.dt_ctime_skip, ctime);
+	bpf_program__set_autoload(skel->progs.dt_ctime_set, ctime);
+	bpf_program__set_autoload(skel->progs.dt_fentry_setattr, fentry);
+	bpf_program__set_autoload(skel->progs.dt_fentry_rename, fentry);
+	bpf_program__set_autoload(skel->progs.dt_fentry_unlink, fentry);
+	bpf_program__set_autoload(skel->progs.dt_fentry_rmdir, fentry);
+	bpf_program__set_autoload(skel->progs.dt_fentry_link, fentry);
+	if (fentry)
+		add_lost(lost, len, "has no ctime tracepoints (< 6.13): dataset changes are seen by "
+				    "fentry on notify_change, vfs_rename, vfs_unlink, vfs_rmdir and "
+				    "vfs_link; xattr changes, fallocate and creations in dataset "
+				    "directories are not seen");
+	else if (!ctime)
+		add_lost(lost, len, "has no ctime tracepoints (< 6.13) and refuses fentry: rename, "
+				    "unlink, chmod and truncate of dataset files are not seen");
 	return 0;
 }

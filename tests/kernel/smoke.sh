@@ -211,7 +211,7 @@ case_derived_copy() {
 tamper_case() {
 	if has_finding "$F1" dataset_tamper "$2"; then
 		run_case "$1"
-	elif echo "$STARTUP" | grep -q "$3.*not seen\|not seen.*$3"; then
+	elif echo "$STARTUP" | grep -v 'seen by fentry' | grep -q "$3.*not seen"; then
 		lost "$1" "the agent said:$(echo "$STARTUP" | grep -o "[^:]*$3[^:]*not seen" | head -n 1)"
 	else
 		run_case "$1"
