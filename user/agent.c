@@ -66,6 +66,8 @@ struct agent {
 	char *inv_name;            /* the inventory's file name within it */
 	uint64_t inventory_version; /* 1, then one more per reload that took effect */
 	bool status_warned;
+	const char *bpf_compat;  /* why the compat BPF build runs (user/hooks.c), or NULL */
+	char kernel_notes[1024]; /* what the kernel lacks, one line each (hooks_select) */
 	unsigned int flush_ms; /* --flush-ms, else the config's, else 1000 */
 	char hostname[256];
 	int ncpus;
@@ -800,20 +802,44 @@ static int touch_ready(const char *path)
 }
 
 /* Leaves unloaded what the kernel cannot take, and says what is therefore not seen. */
-static int probe_optional_hooks(struct datatrail_bpf *skel)
+static int probe_optional_hooks(struct agent *a)
 {
-	char lost[1024], *line, *save;
+	char lines[sizeof(a->kernel_notes)], *line, *save;
 	int err;
 
-	err = hooks_select(skel, lost, sizeof(lost));
+	err = hooks_select(a->skel, a->kernel_notes, sizeof(a->kernel_notes));
 	if (err) {
 		fprintf(stderr, "datatrail: kernel BTF '/sys/kernel/btf/vmlinux': %s\n",
 			strerror(-err));
 		return err;
 	}
-	for (line = strtok_r(lost, "\n", &save); line; line = strtok_r(NULL, "\n", &save))
+	memcpy(lines, a->kernel_notes, sizeof(lines));
+	for (line = strtok_r(lines, "\n", &save); line; line = strtok_r(NULL, "\n", &save))
 		fprintf(stderr, "datatrail: kernel %s\n", line);
 	return 0;
+}
+
+/* Which BPF build and hooks run on this kernel, and what it lacks (status "kernel"). */
+static void status_kernel(struct agent *a, struct jbuf *jb)
+{
+	const char *ctime = "not seen", *p = a->kernel_notes, *nl;
+
+	if (bpf_program__autoload(a->skel->progs.dt_ctime_xchg))
+		ctime = "ctime tracepoints";
+	else if (bpf_program__autoload(a->skel->progs.dt_fentry_setattr))
+		ctime = "fentry";
+	jb_obj_open(jb, "kernel");
+	jb_str(jb, "bpf_build", a->bpf_compat ? "compat" : "main");
+	jb_str(jb, "bpf_build_why", a->bpf_compat ? a->bpf_compat : "");
+	jb_str(jb, "path_changes_seen_by", ctime);
+	jb_arr_open(jb, "lacks");
+	while (*p) {
+		nl = strchr(p, '\n');
+		jb_strn(jb, NULL, p, nl ? (size_t)(nl - p) : strlen(p));
+		p = nl ? nl + 1 : p + strlen(p);
+	}
+	jb_arr_close(jb);
+	jb_obj_close(jb);
 }
 
 /* Syscall tracepoints attach through tracefs; mount it where it is missing. */
@@ -928,6 +954,7 @@ static void write_status(struct agent *a, bool running)
 	jb_u64(&jb, "events_written", a->events.lines);
 	jb_u64(&jb, "findings_written", a->findings.lines);
 	jb_obj_close(&jb);
+	status_kernel(a, &jb);
 	jb_obj_open(&jb, "kafka");
 	jb_bool(&jb, "enabled", a->kafka != NULL);
 	jb_u64(&jb, "delivered", a->kstats.delivered);
@@ -1053,7 +1080,8 @@ int agent_run(const struct agent_opts *opts)
 		fprintf(stderr, "datatrail: %s: the compat programs read kernel objects with helper "
 				"calls (slower)\n", compat);
 	a.skel->rodata->dt_cfg.agent_tgid = getpid();
-	err = probe_optional_hooks(a.skel);
+	a.bpf_compat = compat;
+	err = probe_optional_hooks(&a);
 	if (err)
 		goto out_skel;
 	/* Room for the inventory and as many files again created below its directories. */

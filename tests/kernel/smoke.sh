@@ -99,7 +99,7 @@ agent_start() { # dir
 	mkdir -p "$1"
 	"$DATATRAIL" run --inventory "$T/inv.json" --events "$1/events.jsonl" \
 		--findings "$1/findings.jsonl" --ready-file "$1/ready" --pin-dir "$PIN" \
-		--flush-ms 200 2>"$1/agent.err" &
+		--status-file "$1/status.json" --flush-ms 200 2>"$1/agent.err" &
 	AGENT_PID=$!
 	wait_for test -s "$1/ready" && return 0
 	echo "agent did not become ready:"
@@ -137,6 +137,8 @@ dd if=/dev/urandom of="$T/ds/b.bin" bs=1000 count=20 2>/dev/null
 dd if=/dev/urandom of="$T/ds/c.bin" bs=1000 count=30 2>/dev/null
 dd if=/dev/urandom of="$T/plain.bin" bs=1000 count=5 2>/dev/null
 echo "one line of classified text" >"$T/ds/line.txt"
+echo "label one" >"$T/ds/labels.txt"
+echo "label two" >"$T/ds/gone.txt"
 cat >"$T/inv.json" <<EOF
 {"datasets": [{"id": "faces", "classification": "restricted", "paths": ["$T/ds"]}]}
 EOF
@@ -144,7 +146,7 @@ EOF
 A1=$T/a1
 agent_start "$A1" || { echo "RESULT kernel-$(uname -r): 0 passed, 1 failed"; exit 1; }
 STARTUP=$(cat "$A1/agent.err")
-echo "agent: $STARTUP"
+echo "$STARTUP" | sed "s/^/agent: /"
 
 # 1. exact bytes of a classified read
 dd if="$T/ds/a.bin" of=/dev/null bs=4096 2>/dev/null &
@@ -169,6 +171,16 @@ wait $MV_PID
 truncate -s 100 "$T/ds/c.bin" &
 TR_PID=$!
 wait $TR_PID
+# sed -i writes a new file beside the old one and renames it over it
+sed -i 's/one/ONE/' "$T/ds/labels.txt" &
+SED_PID=$!
+wait $SED_PID
+chmod 600 "$T/ds/a.bin" &
+CHMOD_PID=$!
+wait $CHMOD_PID
+rm "$T/ds/gone.txt" &
+RM_PID=$!
+wait $RM_PID
 
 # 5. tainted under this agent (the shell reads a dataset line), sending under the next one
 sh -c "read -r l <'$T/ds/line.txt'; i=0
@@ -207,6 +219,20 @@ case_derived_copy() {
 		"copy path"
 }
 
+# The status file names the BPF build and what sees path-based changes, as the start-up lines do.
+case_status_names_hooks() {
+	local build=main seen="ctime tracepoints"
+	case "$STARTUP" in *"compat programs"*) build=compat ;; esac
+	case "$STARTUP" in
+	*"seen by fentry"*) seen=fentry ;;
+	*"no ctime tracepoints"*) seen="not seen" ;;
+	esac
+	assert_eq "$(grep -o '"bpf_build":"[a-z]*"' "$A1/status.json")" "\"bpf_build\":\"$build\"" \
+		"bpf build"
+	assert_eq "$(grep -o '"path_changes_seen_by":"[a-z ]*"' "$A1/status.json")" \
+		"\"path_changes_seen_by\":\"$seen\"" "path changes seen by"
+}
+
 # tamper_case NAME PID OP: a finding, or the loss the agent announced at start.
 tamper_case() {
 	if has_finding "$F1" dataset_tamper "$2"; then
@@ -226,6 +252,25 @@ case_dataset_tamper_rename() {
 case_dataset_tamper_truncate() {
 	assert_eq "$(finding_field "$F1" dataset_tamper $TR_PID dataset)" faces "dataset"
 	assert_eq "$(finding_field "$F1" dataset_tamper $TR_PID operations)" truncate "operation"
+}
+
+# Some dataset_tamper finding of PID lists OP among its operations.
+has_operation() { # pid op
+	[ "$(findings_of "$F1" dataset_tamper "$1" | grep -c "\"operations\":\"[^\"]*$2")" -ge 1 ] ||
+		fail "no dataset_tamper finding of pid $1 with operation '$2'"
+}
+
+case_dataset_tamper_sed_in_place() {
+	has_operation $SED_PID rename
+	assert_eq "$(finding_field "$F1" dataset_tamper $SED_PID dataset)" faces "dataset"
+}
+
+case_dataset_tamper_chmod() {
+	has_operation $CHMOD_PID set_attributes
+}
+
+case_dataset_tamper_unlink() {
+	has_operation $RM_PID unlink
 }
 
 # 6. the second agent, on the pinned maps the first one left
@@ -254,11 +299,15 @@ case_restart_with_pinned_maps() {
 }
 
 run_case agent_loads
+run_case status_names_hooks
 run_case exact_read_bytes
 run_case pipe_to_socket_exfiltration
 run_case derived_copy
 tamper_case dataset_tamper_rename $MV_PID rename
 tamper_case dataset_tamper_truncate $TR_PID truncate
+tamper_case dataset_tamper_sed_in_place $SED_PID rename
+tamper_case dataset_tamper_chmod $CHMOD_PID chmod
+tamper_case dataset_tamper_unlink $RM_PID unlink
 run_case restart_with_pinned_maps
 [ "$FAILED" = 0 ] || { echo "agent stderr (first run):"; cat "$A1/agent.err"; }
 # Which of the two BPF builds ran (user/hooks.c): compat before 6.2, or when forced.
