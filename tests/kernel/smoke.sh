@@ -9,6 +9,7 @@
 set -u
 
 DATATRAIL=${DATATRAIL:-/bin/datatrail}
+URING_READ=${URING_READ:-/bin/uring_read}
 NC=${NC:-nc}
 # busybox sh runs its own applets for bare names: the guest names iproute2 and openbsd nc by path.
 IP=${IP:-ip}
@@ -84,9 +85,10 @@ finding_field() { # file kind pid field
 		sed -n "s/.*\"unmapped\":{.*\"$4\":\"\{0,1\}\([^,\"}]*\).*/\1/p"
 }
 
-# Sum of the bytes the events report PID read.
-read_bytes() { # file pid
+# Sum of the bytes the events report PID read (by ACCESS, default read).
+read_bytes() { # file pid [access]
 	grep "\"actor\":{\"process\":{\"pid\":$2," "$1" 2>/dev/null |
+		grep "\"access\":\"${3:-read}\"" |
 		sed -n 's/.*"unmapped":{.*"bytes":\([0-9]*\).*/\1/p' |
 		{ s=0; while read -r n; do s=$((s + n)); done; echo $s; }
 }
@@ -153,6 +155,11 @@ dd if="$T/ds/a.bin" of=/dev/null bs=4096 2>/dev/null &
 DD_PID=$!
 wait $DD_PID
 
+# 1b. the same through io_uring (tests/progs/uring_read): no read syscall, a completion each
+"$URING_READ" "$T/ds/a.bin" >"$T/uring.out" &
+URING_PID=$!
+wait $URING_PID
+
 # 2. cat dataset | nc test host
 listen 9001 "$T/recv1" || echo "listener on 9001 did not start"
 cat "$T/ds/a.bin" | "$NC" -w 20 -N "$HOST_IP" 9001 &
@@ -193,6 +200,7 @@ F1=$A1/findings.jsonl
 wait_for has_finding "$F1" derived_copy $CP_PID
 wait_for has_finding "$F1" exfiltration $NC_PID
 wait_for sh -c "[ \"\$(grep -c '\"pid\":$DD_PID,' '$E1')\" -ge 1 ]"
+wait_for sh -c "[ \"\$(grep -c '\"pid\":$URING_PID,' '$E1')\" -ge 1 ]"
 # The last flush comes at the agent's stop; rename and truncate are checked after it.
 agent_stop
 RC1=$AGENT_RC
@@ -204,6 +212,20 @@ case_agent_loads() {
 
 case_exact_read_bytes() {
 	assert_eq "$(read_bytes "$E1" $DD_PID)" 100000 "bytes dd read"
+}
+
+# Where the agent said it cannot count io_uring reads, that is a loss, not a pass.
+uring_case() {
+	if echo "$STARTUP" | grep -q "reads through io_uring are not counted"; then
+		lost io_uring_read_bytes "the agent said: reads through io_uring are not counted"
+	else
+		run_case io_uring_read_bytes
+	fi
+}
+
+case_io_uring_read_bytes() {
+	assert_eq "$(cat "$T/uring.out")" 100000 "bytes uring_read read"
+	assert_eq "$(read_bytes "$E1" $URING_PID io_uring)" 100000 "bytes the agent counted"
 }
 
 case_pipe_to_socket_exfiltration() {
@@ -301,6 +323,7 @@ case_restart_with_pinned_maps() {
 run_case agent_loads
 run_case status_names_hooks
 run_case exact_read_bytes
+uring_case
 run_case pipe_to_socket_exfiltration
 run_case derived_copy
 tamper_case dataset_tamper_rename $MV_PID rename
