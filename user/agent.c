@@ -801,13 +801,29 @@ static int touch_ready(const char *path)
 	return 0;
 }
 
+/* What sees renames, unlinks, chmods and truncations of dataset files (hooks_select). */
+static const char *path_changes_seen_by(struct agent *a)
+{
+	if (bpf_program__autoload(a->skel->progs.dt_ctime_xchg))
+		return "ctime tracepoints";
+	if (bpf_program__autoload(a->skel->progs.dt_fentry_setattr))
+		return "fentry";
+	return "not seen";
+}
+
 /* Leaves unloaded what the kernel cannot take, and says what is therefore not seen. */
 static int probe_optional_hooks(struct agent *a)
 {
 	char lines[sizeof(a->kernel_notes)], *line, *save;
+	const char *seen;
 	int err;
 
-	err = hooks_select(a->skel, a->kernel_notes, sizeof(a->kernel_notes));
+	err = hooks_select(a->skel, a->opts->hooks, a->kernel_notes, sizeof(a->kernel_notes));
+	if (err == -EOPNOTSUPP) {
+		fprintf(stderr, "datatrail: option '--hooks': 'fentry': the kernel refuses fentry "
+				"on 'notify_change' (or lacks the VFS functions)\n");
+		return err;
+	}
 	if (err) {
 		fprintf(stderr, "datatrail: kernel BTF '/sys/kernel/btf/vmlinux': %s\n",
 			strerror(-err));
@@ -815,24 +831,24 @@ static int probe_optional_hooks(struct agent *a)
 	}
 	memcpy(lines, a->kernel_notes, sizeof(lines));
 	for (line = strtok_r(lines, "\n", &save); line; line = strtok_r(NULL, "\n", &save))
-		fprintf(stderr, "datatrail: kernel %s\n", line);
+		fprintf(stderr, "datatrail: %s\n", line);
+	seen = path_changes_seen_by(a);
+	fprintf(stderr, "datatrail: hooks %s: syscall and BTF tracepoints; path changes %s%s\n",
+		hooks_mode_name(a->opts->hooks), strcmp(seen, "not seen") ? "by " : "", seen);
 	return 0;
 }
 
 /* Which BPF build and hooks run on this kernel, and what it lacks (status "kernel"). */
 static void status_kernel(struct agent *a, struct jbuf *jb)
 {
-	const char *ctime = "not seen", *p = a->kernel_notes, *nl;
+	const char *p = a->kernel_notes, *nl;
 
-	if (bpf_program__autoload(a->skel->progs.dt_ctime_xchg))
-		ctime = "ctime tracepoints";
-	else if (bpf_program__autoload(a->skel->progs.dt_fentry_setattr))
-		ctime = "fentry";
 	jb_obj_open(jb, "kernel");
 	jb_str(jb, "bpf_build", a->bpf_compat ? "compat" : "main");
 	jb_str(jb, "bpf_build_why", a->bpf_compat ? a->bpf_compat : "");
-	jb_str(jb, "path_changes_seen_by", ctime);
-	jb_arr_open(jb, "lacks");
+	jb_str(jb, "hooks", hooks_mode_name(a->opts->hooks));
+	jb_str(jb, "path_changes_seen_by", path_changes_seen_by(a));
+	jb_arr_open(jb, "notes");
 	while (*p) {
 		nl = strchr(p, '\n');
 		jb_strn(jb, NULL, p, nl ? (size_t)(nl - p) : strlen(p));

@@ -19,6 +19,7 @@ struct agent_opts {
 	unsigned int ringbuf_kb;   /* ring buffer size (a power of 2, >= 4); 0: the default 8 MiB */
 	const char *status_file;   /* `datatrail status` reads it; NULL: none */
 	bool verbose;              /* libbpf's debug output too */
+	unsigned int hooks;        /* --hooks: enum hooks_mode (user/hooks.h), 0: auto */
 };
 
 /*

@@ -159,7 +159,27 @@ static bool ctime_fentry_works(const struct btf *vmlinux)
 	return fentry_works(vmlinux, ctime_fentry_funcs[0]);
 }
 
-int hooks_select(struct datatrail_bpf *skel, char *lost, size_t len)
+static const char *const mode_names[] = { "auto", "fentry", "tracepoint" };
+
+int hooks_mode_parse(const char *s, enum hooks_mode *mode)
+{
+	int i;
+
+	for (i = 0; i < (int)(sizeof(mode_names) / sizeof(mode_names[0])); i++) {
+		if (!strcmp(s, mode_names[i])) {
+			*mode = i;
+			return 0;
+		}
+	}
+	return -EINVAL;
+}
+
+const char *hooks_mode_name(enum hooks_mode mode)
+{
+	return mode_names[mode];
+}
+
+int hooks_select(struct datatrail_bpf *skel, enum hooks_mode mode, char *lost, size_t len)
 {
 	struct btf *vmlinux = btf__load_vmlinux_btf();
 	struct bpf_program *exitp[] = { skel->progs.dt_exit, skel->progs.dt_exit_v1 };
@@ -172,20 +192,22 @@ int hooks_select(struct datatrail_bpf *skel, char *lost, size_t len)
 	if (!vmlinux)
 		return -errno;
 	pick_variant(vmlinux, "sched_process_exit", exitp, exit_nargs, 2,
-		     "has a sched_process_exit tracepoint of unknown arguments: exits are not "
+		     "kernel has a sched_process_exit tracepoint of unknown arguments: exits are not "
 		     "seen, exited processes' taint stays until the agent restarts",
 		     lost, len);
 	pick_variant(vmlinux, "io_uring_complete", uring, uring_nargs, 2,
-		     "has an io_uring_complete tracepoint of unknown arguments: reads through "
+		     "kernel has an io_uring_complete tracepoint of unknown arguments: reads through "
 		     "io_uring are not counted", lost, len);
 	/*
 	 * The ctime tracepoints that reveal path-based changes (rename, unlink, chmod, truncate)
 	 * came with Linux 6.13. Before, fentry on the VFS calls behind those changes stands in
 	 * where the kernel allows it; else only writes are seen, at syscall exit.
 	 */
-	ctime = hooks_tp_nargs(vmlinux, "ctime_ns_xchg") > 0;
-	fentry = !ctime && ctime_fentry_works(vmlinux);
+	ctime = hooks_tp_nargs(vmlinux, "ctime_ns_xchg") > 0 && mode != HOOKS_FENTRY;
+	fentry = !ctime && mode != HOOKS_TRACEPOINT && ctime_fentry_works(vmlinux);
 	btf__free(vmlinux);
+	if (mode == HOOKS_FENTRY && !fentry)
+		return -EOPNOTSUPP;
 	bpf_program__set_autoload(skel->progs.dt_ctime_xchg, ctime);
 	bpf_program__set_autoload(skel->progs.dt_ctime_skip, ctime);
 	bpf_program__set_autoload(skel->progs.dt_ctime_set, ctime);
@@ -195,12 +217,18 @@ int hooks_select(struct datatrail_bpf *skel, char *lost, size_t len)
 	bpf_program__set_autoload(skel->progs.dt_fentry_rmdir, fentry);
 	bpf_program__set_autoload(skel->progs.dt_fentry_link, fentry);
 	if (fentry)
-		add_lost(lost, len, "has no ctime tracepoints (< 6.13): dataset changes are seen by "
-				    "fentry on notify_change, vfs_rename, vfs_unlink, vfs_rmdir and "
-				    "vfs_link; xattr changes, fallocate and creations in dataset "
-				    "directories are not seen");
+		add_lost(lost, len, mode == HOOKS_FENTRY ?
+			 "dataset changes are seen by fentry (--hooks fentry) on notify_change, "
+			 "vfs_rename, vfs_unlink, vfs_rmdir and vfs_link; xattr changes, fallocate "
+			 "and creations in dataset directories are not seen" :
+			 "kernel has no ctime tracepoints (< 6.13): dataset changes are seen by "
+			 "fentry on notify_change, vfs_rename, vfs_unlink, vfs_rmdir and vfs_link; "
+			 "xattr changes, fallocate and creations in dataset directories are not seen");
 	else if (!ctime)
-		add_lost(lost, len, "has no ctime tracepoints (< 6.13) and refuses fentry: rename, "
-				    "unlink, chmod and truncate of dataset files are not seen");
+		add_lost(lost, len, mode == HOOKS_TRACEPOINT ?
+			 "kernel has no ctime tracepoints (< 6.13) and --hooks tracepoint: rename, "
+			 "unlink, chmod and truncate of dataset files are not seen" :
+			 "kernel has no ctime tracepoints (< 6.13) and refuses fentry: rename, "
+			 "unlink, chmod and truncate of dataset files are not seen");
 	return 0;
 }

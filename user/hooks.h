@@ -14,12 +14,24 @@ struct datatrail_bpf;
  */
 struct datatrail_bpf *hooks_open(const char **compat);
 
+/* --hooks: which hooks see path-based changes to dataset files (rename, unlink, chmod, truncate). */
+enum hooks_mode {
+	HOOKS_AUTO = 0,	  /* the ctime tracepoints (6.13+), else fentry where it works */
+	HOOKS_FENTRY = 1,     /* fentry on the VFS calls, or refuse to start */
+	HOOKS_TRACEPOINT = 2, /* tracepoints only: before 6.13 those changes are not seen */
+};
+
+/* "auto", "fentry" or "tracepoint" to @mode; -EINVAL for anything else. */
+int hooks_mode_parse(const char *s, enum hooks_mode *mode);
+const char *hooks_mode_name(enum hooks_mode mode);
+
 /*
  * Turns off autoload for the programs the kernel cannot load (hooks it lacks, older argument
  * lists of a tracepoint that has a variant for them) and writes what the kernel lacks and what
- * is therefore not seen into @lost, one line each ("" when nothing). Returns 0, or -errno when the kernel has no BTF.
+ * is therefore not seen into @lost, one line each ("" when nothing). Returns 0; -errno when the
+ * kernel has no BTF; -EOPNOTSUPP for HOOKS_FENTRY on a kernel that refuses fentry.
  */
-int hooks_select(struct datatrail_bpf *skel, char *lost, size_t len);
+int hooks_select(struct datatrail_bpf *skel, enum hooks_mode mode, char *lost, size_t len);
 
 /* The number of arguments BTF-enabled tracepoint @tp passes, or -ENOENT when it has none. */
 struct btf;

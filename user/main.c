@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "agent.h"
+#include "hooks.h"
 #include "inventory.h"
 #include "kstate.h"
 #include "replay.h"
@@ -30,6 +31,7 @@ static const char usage_text[] =
 	"  run --inventory FILE [--events PATH|-] [--findings PATH|-] [--ready-file PATH]\n"
 	"      [--flush-ms N] [--trace DIR [--trace-key FILE]] [--config FILE]\n"
 	"      [--pin-dir DIR] [--ringbuf-kb N] [--status-file PATH] [--verbose]\n"
+	"      [--hooks auto|fentry|tracepoint]\n"
 	"                         attach to the kernel and report classified data flows\n"
 	"  inventory check FILE   validate an inventory and print a summary\n"
 	"  trace verify DIR|FILE [--key FILE]\n"
@@ -65,6 +67,7 @@ static int cmd_run(int argc, char **argv)
 		{ "ringbuf-kb", required_argument, NULL, 'R' },
 		{ "status-file", required_argument, NULL, 'S' },
 		{ "verbose", no_argument, NULL, 'v' },
+		{ "hooks", required_argument, NULL, 'H' },
 		{ "help", no_argument, NULL, 'h' },
 		{},
 	};
@@ -73,7 +76,7 @@ static int cmd_run(int argc, char **argv)
 	char *end;
 	int c;
 
-	while ((c = getopt_long(argc, argv, "i:e:f:r:F:t:K:c:P:R:S:vh", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "i:e:f:r:F:t:K:c:P:R:S:H:vh", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'i':
 			o.inventory = optarg;
@@ -125,6 +128,17 @@ static int cmd_run(int argc, char **argv)
 		case 'v':
 			o.verbose = true;
 			break;
+		case 'H': {
+			enum hooks_mode m;
+
+			if (hooks_mode_parse(optarg, &m)) {
+				fprintf(stderr, "datatrail: option '--hooks': bad value '%s' "
+						"(auto, fentry or tracepoint)\n", optarg);
+				return 2;
+			}
+			o.hooks = m;
+			break;
+		}
 		case 'h':
 			return usage(stdout, 0);
 		default:
