@@ -50,11 +50,11 @@ static __always_inline __u32 dt_gpu_kind(__u32 rdev)
 static __always_inline __u32 dt_gpu_fd(long fd, __u32 *rdev)
 {
 	struct file *f = dt_fd_file_btf(fd);
-	struct inode *inode = f ? f->f_inode : NULL;
+	struct inode *inode = f ? DT_KLOAD(f, f_inode) : NULL;
 
-	if (!inode || (inode->i_mode & DT_S_IFMT) != DT_S_IFCHR)
+	if (!inode || (DT_KLOAD(inode, i_mode) & DT_S_IFMT) != DT_S_IFCHR)
 		return 0;
-	*rdev = inode->i_rdev;
+	*rdev = DT_KLOAD(inode, i_rdev);
 	return dt_gpu_kind(*rdev);
 }
 

@@ -10,6 +10,8 @@ static __always_inline void dt_taint_set_ds(struct dt_taint *t, __u32 ds)
 {
 	if (ds > DT_TAINT_OVERFLOW)
 		ds = DT_TAINT_OVERFLOW;
+	/* Keeps the mask: clang drops it after the clamp, which verifiers before 6.2 do not follow. */
+	barrier_var(ds);
 	t->ds[(ds >> 6) & (DT_TAINT_WORDS - 1)] |= 1ULL << (ds & 63);
 }
 
