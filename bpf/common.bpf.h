@@ -112,7 +112,7 @@ extern int dt_ovl_layers(struct inode *inode, struct dentry **upper, struct dent
 
 static __always_inline bool dt_is_ovl(struct inode *inode)
 {
-	return inode->i_sb->s_magic == DT_OVL_SUPER_MAGIC;
+	return DT_KLOAD(inode, i_sb, s_magic) == DT_OVL_SUPER_MAGIC;
 }
 
 /*
@@ -124,12 +124,13 @@ static __always_inline bool dt_is_ovl(struct inode *inode)
  */
 static __always_inline struct dentry *dt_real_dentry(struct file *f, struct dentry **origin)
 {
+	struct inode *inode = DT_KLOAD(f, f_inode);
 	struct dentry *upper, *lower;
 
 	*origin = NULL;
-	if (!dt_is_ovl(f->f_inode))
-		return f->f_path.dentry;
-	if (dt_ovl_layers(f->f_inode, &upper, &lower) && upper) {
+	if (!dt_is_ovl(inode))
+		return DT_KLOAD(f, f_path.dentry);
+	if (dt_ovl_layers(inode, &upper, &lower) && upper) {
 		*origin = lower;
 		return upper;
 	}
@@ -140,7 +141,7 @@ static __always_inline struct dentry *dt_real_dentry(struct file *f, struct dent
 	barrier_var(upper);
 	if (upper)
 		return upper;
-	return f->f_path.dentry;
+	return DT_KLOAD(f, f_path.dentry);
 }
 
 /*
@@ -151,10 +152,13 @@ static __always_inline struct inode *dt_file_key_real(struct file *f, struct dt_
 						      struct dentry **origin)
 {
 	struct inode *inode = f ? DT_KLOAD(f, f_inode) : NULL;
+	struct dentry *real;
 
 	*origin = NULL;
-	if (inode && dt_is_ovl(inode))
-		inode = dt_real_dentry(f, origin)->d_inode;
+	if (inode && dt_is_ovl(inode)) {
+		real = dt_real_dentry(f, origin);
+		inode = DT_KLOAD(real, d_inode);
+	}
 	return dt_inode_key_of(inode, k) ? NULL : inode;
 }
 

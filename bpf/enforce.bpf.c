@@ -322,7 +322,7 @@ static __always_inline struct sock *dt_enf_file_sock(struct file *f)
 	if (!f)
 		return NULL;
 	inode = dt_file_key_btf(f, &ik);
-	if (!inode || (inode->i_mode & DT_S_IFMT) != DT_S_IFSOCK)
+	if (!inode || (DT_KLOAD(inode, i_mode) & DT_S_IFMT) != DT_S_IFSOCK)
 		return NULL;
 	return dt_file_sock(f);
 }
@@ -362,7 +362,7 @@ int dt_enf_enter_connect(struct trace_event_raw_sys_enter *ctx)
 	bpf_send_signal(9);
 	ek.tgid = tgid;
 	ek.port = port;
-	ek.proto = sk->sk_protocol;
+	ek.proto = DT_KLOAD(sk, sk_protocol);
 	__builtin_memcpy(ek.addr, q.addr, 16);
 	dt_enf_account(&ek, &q, DT_ENF_KILL, DT_HOOK_SIGNAL, 0);
 	return 0;
@@ -400,8 +400,8 @@ int BPF_PROG(dt_enf_uring_submit, struct io_kiocb *req)
 	sk = dt_enf_file_sock(f);
 	if (!sk)
 		return 0;
-	family = sk->__sk_common.skc_family;
-	proto = sk->sk_protocol;
+	family = DT_KLOAD(sk, __sk_common.skc_family);
+	proto = DT_KLOAD(sk, sk_protocol);
 	if ((family != DT_AF_INET && family != DT_AF_INET6) ||
 	    (proto != DT_IPPROTO_TCP && proto != DT_IPPROTO_UDP))
 		return 0;

@@ -181,14 +181,14 @@ static __always_inline void dt_enforce_send(struct sock *sk, __u16 family, __u16
 	ek.port = dport;
 	ek.proto = proto;
 	__builtin_memcpy(ek.addr, daddr, 16);
-	sk_key.dport = bpf_ntohs(sk->__sk_common.skc_dport);
+	sk_key.dport = bpf_ntohs(DT_KLOAD(sk, __sk_common.skc_dport));
 	if (!sk_key.dport) {
 		/* Unconnected UDP: cgroup sendmsg counts the attempt; the bytes are known here. */
 		dt_enf_account(&ek, &q, act, 0, bytes);
 	} else {
 		dt_sk_addrs(sk, family, peer, sk_key.saddr);
 		__builtin_memcpy(sk_key.daddr, peer, 16);
-		sk_key.sport = sk->__sk_common.skc_num;
+		sk_key.sport = DT_KLOAD(sk, __sk_common.skc_num);
 		sk_key.proto = proto;
 		/* Under dry-run nothing is dropped: what the call asked to send is what passed. */
 		dt_enf_account(&ek, &q, act, DT_HOOK_SEND,

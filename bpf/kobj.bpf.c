@@ -80,6 +80,7 @@ struct ovl_inode___dt {
 	struct inode vfs_inode;
 	struct dentry *__upperdentry;
 	struct ovl_entry___dt *oe;
+	struct ovl_path___dt lowerpath;
 } __attribute__((preserve_access_index));
 
 enum ovl_inode_flag___dt {
@@ -118,6 +119,15 @@ __hidden int dt_ovl_layers(struct inode *inode, struct dentry **upper, struct de
 		flags = BPF_CORE_READ(oi, flags);
 		data_up = !bpf_core_enum_value_exists(enum ovl_inode_flag___dt, OVL_UPPERDATA___dt) ||
 			  ((flags >> bpf_core_enum_value(enum ovl_inode_flag___dt, OVL_UPPERDATA___dt)) & 1);
+	}
+	/*
+	 * Before 6.5 the lower stack hangs off the dentry and the inode keeps its topmost lower
+	 * layer (lowerpath): a file's data unless it is a metacopy of one further down.
+	 */
+	if (!bpf_core_field_exists(struct ovl_inode___dt, oe)) {
+		if (bpf_core_field_exists(struct ovl_inode___dt, lowerpath))
+			*lower = dt_btf_dentry(BPF_CORE_READ(oi, lowerpath.dentry));
+		return data_up;
 	}
 	oe = BPF_CORE_READ(oi, oe);
 	if (!oe)

@@ -206,7 +206,7 @@ static __always_inline struct dt_inode_val *dt_ovl_copied_up(struct file *f,
 	struct dt_inode_val *lv;
 	struct dt_taint t;
 
-	if (!origin || dt_inode_key_of(origin->d_inode, &lk))
+	if (!origin || dt_inode_key_of(DT_KLOAD(origin, d_inode), &lk))
 		return NULL;
 	lv = bpf_map_lookup_elem(&inodes, &lk);
 	if (!lv || lv->dataset == DT_DATASET_AGENT)
