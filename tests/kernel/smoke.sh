@@ -76,20 +76,30 @@ wait_for() {
 	return 1
 }
 
+# A process object's "uid" comes before its "pid" (OCSF 1.8.0).
+UID_RE='\("uid":"[^"]*",\)\{0,1\}'
+
 # Findings of KIND raised against PID (the first evidence's process).
 findings_of() { # file kind pid
-	grep "\"types\":\[\"$2\"\]" "$1" 2>/dev/null | grep "\"evidences\":\[{\"process\":{\"pid\":$3,"
+	grep "\"types\":\[\"$2\"\]" "$1" 2>/dev/null |
+		grep "\"evidences\":\[{\"process\":{$UID_RE\"pid\":$3,"
 }
 
-# The last such finding's unmapped.FIELD (a number or a string).
+# The last such finding's unmapped.FIELD (a number or a string); its dataset (OCSF 1.8.0: the
+# first of resources[]) for FIELD "dataset".
 finding_field() { # file kind pid field
+	if [ "$4" = dataset ]; then
+		findings_of "$1" "$2" "$3" | tail -n 1 |
+			sed -n 's/.*"resources":\[{"uid":"\([^"]*\)".*/\1/p'
+		return
+	fi
 	findings_of "$1" "$2" "$3" | tail -n 1 |
 		sed -n "s/.*\"unmapped\":{.*\"$4\":\"\{0,1\}\([^,\"}]*\).*/\1/p"
 }
 
 # Sum of the bytes the events report PID read (by ACCESS, default read).
 read_bytes() { # file pid [access]
-	grep "\"actor\":{\"process\":{\"pid\":$2," "$1" 2>/dev/null |
+	grep "\"actor\":{\"process\":{$UID_RE\"pid\":$2," "$1" 2>/dev/null |
 		grep "\"access\":\"${3:-read}\"" |
 		sed -n 's/.*"unmapped":{.*"bytes":\([0-9]*\).*/\1/p' |
 		{ s=0; while read -r n; do s=$((s + n)); done; echo $s; }
