@@ -24,7 +24,8 @@ volatile __u64 dt_enf_full = 0;
 /* Marked TCP connections reset by dt_enf_reset_tcp. */
 volatile __u64 dt_enf_reset = 0;
 
-extern int bpf_sock_destroy(struct sock_common *sk) __ksym;
+/* Linux 6.5: before, dt_enf_reset_tcp stays unloaded (user/hooks.c). */
+extern int bpf_sock_destroy(struct sock_common *sk) __ksym __weak;
 
 struct dt_enf_val *dt_abi_enf_val __attribute__((unused));
 struct dt_ev_enforce *dt_abi_enforce __attribute__((unused));
@@ -93,6 +94,7 @@ __attribute__((noinline)) int dt_enf_account(const struct dt_egress_key *k,
 					     __u32 hook, __u64 bytes)
 {
 	struct dt_enf_val *v, nv = {};
+	struct dt_egress_key key;
 	struct dt_ev_enforce *e;
 	__u64 now = bpf_ktime_get_ns();
 	__u64 attempt = !!(hook & (DT_HOOK_CONNECT | DT_HOOK_SENDMSG | DT_HOOK_SEND));
@@ -100,7 +102,9 @@ __attribute__((noinline)) int dt_enf_account(const struct dt_egress_key *k,
 
 	if (!k || !q)
 		return 0;
-	v = bpf_map_lookup_elem(&enforce, k);
+	/* A copy on the stack: verifiers before 6.2 (or so) take no other memory as a map key. */
+	key = *k;
+	v = bpf_map_lookup_elem(&enforce, &key);
 	if (!v) {
 		nv.attempts = attempt;
 		nv.bytes = bytes;
@@ -110,11 +114,11 @@ __attribute__((noinline)) int dt_enf_account(const struct dt_egress_key *k,
 		nv.action = action;
 		nv.dry = dt_enf_mode != DT_ENF_ON;
 		nv.hooks = hook;
-		if (!bpf_map_update_elem(&enforce, k, &nv, BPF_NOEXIST)) {
+		if (!bpf_map_update_elem(&enforce, &key, &nv, BPF_NOEXIST)) {
 			e = dt_reserve(DT_EV_ENFORCE, sizeof(*e));
 			if (!e)
 				return 0;
-			e->key = *k;
+			e->key = key;
 			e->tid = q->tid;
 			e->action = action;
 			e->dry = nv.dry;
@@ -124,7 +128,7 @@ __attribute__((noinline)) int dt_enf_account(const struct dt_egress_key *k,
 			return 0;
 		}
 		/* Another CPU added it first: count there. */
-		v = bpf_map_lookup_elem(&enforce, k);
+		v = bpf_map_lookup_elem(&enforce, &key);
 		if (!v) {
 			__sync_fetch_and_add(&dt_enf_full, 1);
 			return 0;
