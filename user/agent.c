@@ -852,8 +852,10 @@ static int enf_attach(struct agent *a)
 		return err;
 	}
 	/* Attached now, while the agent may still create links; read at stop. */
-	a->enf_reset = bpf_program__attach_iter(a->skel->progs.dt_enf_reset_tcp, NULL);
-	if (!a->enf_reset)
+	a->enf_reset = NULL;
+	if (bpf_program__autoload(a->skel->progs.dt_enf_reset_tcp))
+		a->enf_reset = bpf_program__attach_iter(a->skel->progs.dt_enf_reset_tcp, NULL);
+	if (!a->enf_reset && bpf_program__autoload(a->skel->progs.dt_enf_reset_tcp))
 		fprintf(stderr, "datatrail: enforce: attach 'dt_enf_reset_tcp': %s; blocked "
 				"connections keep their queued bytes when the agent stops\n",
 			strerror(errno));

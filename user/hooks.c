@@ -198,6 +198,17 @@ int hooks_select(struct datatrail_bpf *skel, enum hooks_mode mode, char *lost, s
 	pick_variant(vmlinux, "io_uring_complete", uring, uring_nargs, 2,
 		     "kernel has an io_uring_complete tracepoint of unknown arguments: reads through "
 		     "io_uring are not counted", lost, len);
+	/* Enforcement: what older kernels lack is lost there, the rest still enforces. */
+	if (btf__find_by_name_kind(vmlinux, "bpf_sock_destroy", BTF_KIND_FUNC) <= 0) {
+		bpf_program__set_autoload(skel->progs.dt_enf_reset_tcp, false);
+		add_lost(lost, len, "kernel has no bpf_sock_destroy (< 6.5): TCP connections "
+			 "enforcement stalled keep their queued bytes when the agent stops");
+	}
+	if (hooks_tp_nargs(vmlinux, "io_uring_submit_req") != 1) {
+		bpf_program__set_autoload(skel->progs.dt_enf_uring_submit, false);
+		add_lost(lost, len, "kernel has no io_uring_submit_req tracepoint (< 6.4): io_uring "
+			 "sends on connections opened before the taint are not enforced");
+	}
 	/*
 	 * The ctime tracepoints that reveal path-based changes (rename, unlink, chmod, truncate)
 	 * came with Linux 6.13. Before, fentry on the VFS calls behind those changes stands in
