@@ -89,12 +89,15 @@ __attribute__((noinline)) int dt_enf_decide(const struct dt_enf_query *q)
 	return act;
 }
 
-__attribute__((noinline)) int dt_enf_account(const struct dt_egress_key *k,
-					     const struct dt_enf_query *q, __u32 action,
-					     __u32 hook, __u64 bytes)
+/*
+ * __hidden: loaded as a static subprogram, checked with its callers' pointer types. As a
+ * global function its arguments were plain memory, which 6.1's verifier refuses as a map key.
+ */
+__hidden int dt_enf_account(const struct dt_egress_key *k,
+			    const struct dt_enf_query *q, __u32 action,
+			    __u32 hook, __u64 bytes)
 {
 	struct dt_enf_val *v, nv = {};
-	struct dt_egress_key key;
 	struct dt_ev_enforce *e;
 	__u64 now = bpf_ktime_get_ns();
 	__u64 attempt = !!(hook & (DT_HOOK_CONNECT | DT_HOOK_SENDMSG | DT_HOOK_SEND));
@@ -102,9 +105,7 @@ __attribute__((noinline)) int dt_enf_account(const struct dt_egress_key *k,
 
 	if (!k || !q)
 		return 0;
-	/* A copy on the stack: verifiers before 6.2 (or so) take no other memory as a map key. */
-	key = *k;
-	v = bpf_map_lookup_elem(&enforce, &key);
+	v = bpf_map_lookup_elem(&enforce, k);
 	if (!v) {
 		nv.attempts = attempt;
 		nv.bytes = bytes;
@@ -114,11 +115,11 @@ __attribute__((noinline)) int dt_enf_account(const struct dt_egress_key *k,
 		nv.action = action;
 		nv.dry = dt_enf_mode != DT_ENF_ON;
 		nv.hooks = hook;
-		if (!bpf_map_update_elem(&enforce, &key, &nv, BPF_NOEXIST)) {
+		if (!bpf_map_update_elem(&enforce, k, &nv, BPF_NOEXIST)) {
 			e = dt_reserve(DT_EV_ENFORCE, sizeof(*e));
 			if (!e)
 				return 0;
-			e->key = key;
+			e->key = *k;
 			e->tid = q->tid;
 			e->action = action;
 			e->dry = nv.dry;
@@ -128,7 +129,7 @@ __attribute__((noinline)) int dt_enf_account(const struct dt_egress_key *k,
 			return 0;
 		}
 		/* Another CPU added it first: count there. */
-		v = bpf_map_lookup_elem(&enforce, &key);
+		v = bpf_map_lookup_elem(&enforce, k);
 		if (!v) {
 			__sync_fetch_and_add(&dt_enf_full, 1);
 			return 0;

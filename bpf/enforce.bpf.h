@@ -90,7 +90,7 @@ DT_EVAR(volatile __u64 dt_enf_socks_n); /* sockets ever marked: 0 lets cgroup_sk
 extern int dt_enf_decide(const struct dt_enf_query *q);
 /* Counts a refusal (or dry-run pass) in the enforce map; the first one is reported. */
 extern int dt_enf_account(const struct dt_egress_key *k, const struct dt_enf_query *q, __u32 action,
-			  __u32 hook, __u64 bytes);
+			  __u32 hook, __u64 bytes) __hidden;
 
 /* Sum of the first iovecs' lengths. */
 static __always_inline __u64 dt_iov_bytes(unsigned long iov, unsigned long n)
