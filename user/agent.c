@@ -33,6 +33,7 @@
 #include "datatrail.skel.h"
 #include "gpu.h"
 #include "hmap.h"
+#include "hooks.h"
 #include "inventory.h"
 #include "kafka.h"
 #include "kstate.h"
@@ -83,6 +84,8 @@ struct agent {
 	char *inv_name;            /* the inventory's file name within it */
 	uint64_t inventory_version; /* 1, then one more per reload that took effect */
 	bool status_warned;
+	const char *bpf_compat;  /* why the compat BPF build runs (user/hooks.c), or NULL */
+	char kernel_notes[1024]; /* what the kernel lacks, one line each (hooks_select) */
 	unsigned int flush_ms; /* --flush-ms, else the config's, else 1000 */
 	char hostname[256];
 	int ncpus;
@@ -849,8 +852,10 @@ static int enf_attach(struct agent *a)
 		return err;
 	}
 	/* Attached now, while the agent may still create links; read at stop. */
-	a->enf_reset = bpf_program__attach_iter(a->skel->progs.dt_enf_reset_tcp, NULL);
-	if (!a->enf_reset)
+	a->enf_reset = NULL;
+	if (bpf_program__autoload(a->skel->progs.dt_enf_reset_tcp))
+		a->enf_reset = bpf_program__attach_iter(a->skel->progs.dt_enf_reset_tcp, NULL);
+	if (!a->enf_reset && bpf_program__autoload(a->skel->progs.dt_enf_reset_tcp))
 		fprintf(stderr, "datatrail: enforce: attach 'dt_enf_reset_tcp': %s; blocked "
 				"connections keep their queued bytes when the agent stops\n",
 			strerror(errno));
@@ -1261,11 +1266,6 @@ static int touch_ready(const char *path, struct errbuf *err)
 	return 0;
 }
 
-/*
- * The ctime tracepoints that reveal path-based changes (rename, unlink, chmod, truncate)
- * came with Linux 6.13. On an older kernel their programs stay unloaded, writes are still
- * seen at syscall exit, and the agent says what it cannot see.
- */
 /* --enforce off loads none of the enforcement programs: they then cost nothing at all. */
 static void enf_set_mode(struct agent *a)
 {
@@ -1286,20 +1286,61 @@ static void enf_set_mode(struct agent *a)
 	bpf_program__set_autoload(skel->progs.dt_enf_reset_tcp, false);
 }
 
-static void probe_optional_hooks(struct datatrail_bpf *skel)
+/* What sees renames, unlinks, chmods and truncations of dataset files (hooks_select). */
+static const char *path_changes_seen_by(struct agent *a)
 {
-	struct btf *vmlinux = btf__load_vmlinux_btf();
-	bool ctime = vmlinux && btf__find_by_name_kind(vmlinux, "btf_trace_ctime_ns_xchg",
-							 BTF_KIND_TYPEDEF) > 0;
+	if (bpf_program__autoload(a->skel->progs.dt_ctime_xchg))
+		return "ctime tracepoints";
+	if (bpf_program__autoload(a->skel->progs.dt_fentry_setattr))
+		return "fentry";
+	return "not seen";
+}
 
-	btf__free(vmlinux);
-	if (ctime)
-		return;
-	bpf_program__set_autoload(skel->progs.dt_ctime_xchg, false);
-	bpf_program__set_autoload(skel->progs.dt_ctime_skip, false);
-	bpf_program__set_autoload(skel->progs.dt_ctime_set, false);
-	fprintf(stderr, "datatrail: kernel has no ctime tracepoints (< 6.13): rename, unlink, "
-			"chmod and truncate of dataset files are not seen\n");
+/* Leaves unloaded what the kernel cannot take, and says what is therefore not seen. */
+static int probe_optional_hooks(struct agent *a)
+{
+	char lines[sizeof(a->kernel_notes)], *line, *save;
+	const char *seen;
+	int err;
+
+	err = hooks_select(a->skel, a->opts->hooks, a->kernel_notes, sizeof(a->kernel_notes));
+	if (err == -EOPNOTSUPP) {
+		fprintf(stderr, "datatrail: option '--hooks': 'fentry': the kernel refuses fentry "
+				"on 'notify_change' (or lacks the VFS functions)\n");
+		return err;
+	}
+	if (err) {
+		fprintf(stderr, "datatrail: kernel BTF '/sys/kernel/btf/vmlinux': %s\n",
+			strerror(-err));
+		return err;
+	}
+	memcpy(lines, a->kernel_notes, sizeof(lines));
+	for (line = strtok_r(lines, "\n", &save); line; line = strtok_r(NULL, "\n", &save))
+		fprintf(stderr, "datatrail: %s\n", line);
+	seen = path_changes_seen_by(a);
+	fprintf(stderr, "datatrail: hooks %s: syscall and BTF tracepoints; path changes %s%s\n",
+		hooks_mode_name(a->opts->hooks), strcmp(seen, "not seen") ? "by " : "", seen);
+	return 0;
+}
+
+/* Which BPF build and hooks run on this kernel, and what it lacks (status "kernel"). */
+static void status_kernel(struct agent *a, struct jbuf *jb)
+{
+	const char *p = a->kernel_notes, *nl;
+
+	jb_obj_open(jb, "kernel");
+	jb_str(jb, "bpf_build", a->bpf_compat ? "compat" : "main");
+	jb_str(jb, "bpf_build_why", a->bpf_compat ? a->bpf_compat : "");
+	jb_str(jb, "hooks", hooks_mode_name(a->opts->hooks));
+	jb_str(jb, "path_changes_seen_by", path_changes_seen_by(a));
+	jb_arr_open(jb, "notes");
+	while (*p) {
+		nl = strchr(p, '\n');
+		jb_strn(jb, NULL, p, nl ? (size_t)(nl - p) : strlen(p));
+		p = nl ? nl + 1 : p + strlen(p);
+	}
+	jb_arr_close(jb);
+	jb_obj_close(jb);
 }
 
 /* Syscall tracepoints attach through tracefs; mount it where it is missing. */
@@ -1454,6 +1495,7 @@ static void write_status(struct agent *a, bool running)
 	jb_u64(&jb, "findings_write_errors", a->findings.errors);
 	jb_obj_close(&jb);
 	write_enforce_status(a, &jb);
+	status_kernel(a, &jb);
 	jb_obj_open(&jb, "kafka");
 	jb_bool(&jb, "enabled", a->kafka != NULL);
 	jb_u64(&jb, "produced", a->kstats.produced);
@@ -1618,6 +1660,7 @@ int agent_run(const struct agent_opts *opts)
 	struct agent a = { .opts = opts };
 	struct sigaction sa = { .sa_handler = on_signal }, noop = { .sa_handler = on_noop };
 	struct errbuf eb = {};
+	const char *compat;
 	uint64_t next_flush, next_ping;
 	int err;
 
@@ -1721,14 +1764,20 @@ int agent_run(const struct agent_opts *opts)
 			strerror(-err));
 		goto out_findings;
 	}
-	a.skel = datatrail_bpf__open();
+	a.skel = hooks_open(&compat);
 	if (!a.skel) {
 		err = -errno;
 		fprintf(stderr, "datatrail: open bpf object: %s\n", strerror(-err));
 		goto out_findings;
 	}
+	if (compat)
+		fprintf(stderr, "datatrail: %s: the compat programs read kernel objects with helper "
+				"calls (slower)\n", compat);
 	a.skel->rodata->dt_cfg.agent_tgid = getpid();
-	probe_optional_hooks(a.skel);
+	a.bpf_compat = compat;
+	err = probe_optional_hooks(&a);
+	if (err)
+		goto out_skel;
 	enf_set_mode(&a);
 	/* Room for the inventory and as many files again created below its directories. */
 	bpf_map__set_max_entries(a.skel->maps.inodes, max_sz(65536, a.inv->n_inodes * 2));

@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "agent.h"
+#include "hooks.h"
 #include "inventory.h"
 #include "kstate.h"
 #include "log.h"
@@ -35,7 +36,8 @@ static const char usage_text[] =
 	"      [--flush-ms N] [--trace DIR [--trace-key FILE]] [--config FILE]\n"
 	"      [--pin-dir DIR] [--ringbuf-kb N] [--status-file PATH] [--metrics ADDR:PORT]\n"
 	"      [--rotate-mb N [--rotate-keep N]] [--log-format text|json] [--node-name NAME]\n"
-	"      [--enforce off|dry-run|on] [--verbose]\n"
+	"      [--enforce off|dry-run|on] [--hooks auto|fentry|tracepoint]\n"
+	"      [--verbose]\n"
 	"                         attach to the kernel and report classified data flows\n"
 	"  inventory check FILE   validate an inventory and print a summary\n"
 	"  trace verify DIR|FILE [--key FILE]\n"
@@ -91,6 +93,7 @@ static int cmd_run(int argc, char **argv)
 		{ "node-name", required_argument, NULL, 'N' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "enforce", required_argument, NULL, 'E' },
+		{ "hooks", required_argument, NULL, 'H' },
 		{ "help", no_argument, NULL, 'h' },
 		{},
 	};
@@ -102,7 +105,7 @@ static int cmd_run(int argc, char **argv)
 	char *end;
 	int c;
 
-	while ((c = getopt_long(argc, argv, "i:e:f:r:F:t:K:c:P:R:S:M:o:k:L:N:E:vh", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "i:e:f:r:F:t:K:c:P:R:S:M:o:k:L:N:E:H:vh", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'i':
 			o.inventory = optarg;
@@ -210,6 +213,17 @@ static int cmd_run(int argc, char **argv)
 				return 2;
 			}
 			break;
+		case 'H': {
+			enum hooks_mode m;
+
+			if (hooks_mode_parse(optarg, &m)) {
+				fprintf(stderr, "datatrail: option '--hooks': bad value '%s' "
+						"(auto, fentry or tracepoint)\n", optarg);
+				return 2;
+			}
+			o.hooks = m;
+			break;
+		}
 		case 'h':
 			return usage(stdout, 0);
 		default:
