@@ -598,6 +598,27 @@ void corr_file(struct correlator *c, const struct dt_acc_key *k, const struct dt
 		file_finding(c, FK_DATASET_TAMPER, k, v, v->dataset, delta, dops, true, start);
 }
 
+/*
+ * Dataset @i of a tainted process's sends to @k's destination, when it may not go there: its
+ * exfiltration finding's key completed in @fk. NULL for datasets that may (or are gone).
+ */
+static const struct inv_dataset *exfil_key(struct correlator *c, const struct dt_egress_key *k,
+					   uint32_t i, struct finding_key *fk)
+{
+	const struct inv_dataset *ds;
+
+	if (i >= c->inv->n_datasets)
+		return NULL;
+	ds = &c->inv->datasets[i];
+	if (ds->retired || ds->label == DT_LABEL_PUBLIC || egress_allowed(ds, k->addr, k->port))
+		return NULL;
+	fk->dataset = i;
+	memcpy(fk->target, k->addr, 16);
+	memcpy(fk->target + 16, &k->port, 2);
+	fk->target[18] = k->proto;
+	return ds;
+}
+
 void corr_egress(struct correlator *c, const struct dt_egress_key *k, const struct dt_egress_val *v)
 {
 	uint64_t start;
@@ -616,16 +637,9 @@ void corr_egress(struct correlator *c, const struct dt_egress_key *k, const stru
 			/* The overflow bit stands for datasets past it: name the primary one. */
 			if (i == DT_TAINT_OVERFLOW)
 				i = v->taint.primary;
-			if (i >= c->inv->n_datasets)
+			ds = exfil_key(c, k, i, &fk);
+			if (!ds)
 				continue;
-			ds = &c->inv->datasets[i];
-			if (ds->retired || ds->label == DT_LABEL_PUBLIC ||
-			    egress_allowed(ds, k->addr, k->port))
-				continue;
-			fk.dataset = i;
-			memcpy(fk.target, k->addr, 16);
-			memcpy(fk.target + 16, &k->port, 2);
-			fk.target[18] = k->proto;
 			s = finding_get(c, &fk, v->first_ns, v->uid, NULL);
 			if (!s)
 				continue;
@@ -655,16 +669,9 @@ void corr_enforce(struct correlator *c, const struct dt_egress_key *k, const str
 			struct finding_state *s;
 			bool news;
 
-			if (i >= c->inv->n_datasets)
+			ds = exfil_key(c, k, i, &fk);
+			if (!ds)
 				continue;
-			ds = &c->inv->datasets[i];
-			if (ds->retired || ds->label == DT_LABEL_PUBLIC ||
-			    egress_allowed(ds, k->addr, k->port))
-				continue;
-			fk.dataset = i;
-			memcpy(fk.target, k->addr, 16);
-			memcpy(fk.target + 16, &k->port, 2);
-			fk.target[18] = k->proto;
 			s = finding_get(c, &fk, v->first_ns, 0, NULL);
 			if (!s)
 				continue;
