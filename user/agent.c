@@ -31,7 +31,6 @@
 #include "enforce.h"
 /* The skeleton names the ABI structs, so it comes after them. */
 #include "datatrail.skel.h"
-#include "gpu.h"
 #include "hmap.h"
 #include "inventory.h"
 #include "kafka.h"
@@ -69,7 +68,6 @@ struct agent {
 	struct hmap seen;    /* struct dt_acc_key -> struct dt_shadow */
 	struct hmap unseen;  /* struct dt_acc_key -> bool: left alone by a walk (flush_acc_cb) */
 	struct pipeline pl;
-	struct gpu gpu; /* GPU and kernel-bypass devices */
 	struct proctab pt;
 	struct sink events;
 	struct sink findings;
@@ -514,7 +512,7 @@ static void proc_gone(struct agent *a, uint32_t tgid)
 		flush_proc(a, tgid);
 	flush_egress_all(a, tgid);
 	flush_enforce_all(a, tgid);
-	gpu_flush(&a->gpu, tgid, true);
+	pl_device_flush(&a->pl, tgid, true);
 	pl_gone(&a->pl, tgid);
 }
 
@@ -601,7 +599,7 @@ static void flush_periodic(struct agent *a)
 	flush_egress_all(a, 0);
 	flush_enforce_all(a, 0);
 	/* Before the gone processes' pl_gone(): it drops the taint their device findings need. */
-	gpu_flush(&a->gpu, 0, false);
+	pl_device_flush(&a->pl, 0, false);
 	while (hmap_next(&a->dead, &it, (void **)&tgid, NULL))
 		pl_gone(&a->pl, *tgid);
 	hmap_free(&a->dead);
@@ -660,10 +658,6 @@ static int on_event(void *ctx, void *data, size_t size)
 	case DT_EV_ENFORCE:
 		if (h->size >= sizeof(struct dt_ev_enforce))
 			flush_enforce_key(a, &((const struct dt_ev_enforce *)data)->key, NULL, false);
-		break;
-	case DT_EV_DEVICE:
-		if (h->size >= sizeof(struct dt_ev_device))
-			gpu_on_device(&a->gpu, data);
 		break;
 	case DT_EV_AGENT:
 		if (h->size >= sizeof(struct dt_ev_agent))
@@ -958,7 +952,6 @@ static void reload_inventory(struct agent *a)
 	forget_walks(a);
 	pl_set_inventory(&a->pl, inv);
 	pl_slots(&a->pl);
-	a->gpu.out.inv = inv;
 	inventory_free(a->inv);
 	a->inv = inv;
 	a->inventory_version++;
@@ -1691,16 +1684,11 @@ int agent_run(const struct agent_opts *opts)
 		if (err)
 			goto out_findings;
 	}
-	err = gpu_init(&a.gpu, opts->config_path, &eb);
+	err = pl_devices(&a.pl, opts->config_path, &eb);
 	if (err) {
 		fprintf(stderr, "datatrail: %s\n", eb.msg);
 		goto out_findings;
 	}
-	gpu_set_output(&a.gpu, &(struct gpu_out){ .inv = a.inv, .pt = &a.pt, .octx = &a.pl.octx,
-						  .taints = &a.pl.corr.taints,
-						  .event_out = event_out,
-						  .finding_out = finding_out, .ctx = &a,
-						  .ids = &a.pl.ids });
 	a.ncpus = libbpf_num_possible_cpus();
 	if (a.ncpus <= 0) {
 		err = a.ncpus ? a.ncpus : -EINVAL;
@@ -1759,9 +1747,9 @@ int agent_run(const struct agent_opts *opts)
 		fprintf(stderr, "datatrail: fill inode map: %s\n", strerror(-err));
 		goto out_skel;
 	}
-	err = gpu_load_maps(&a.gpu, bpf_map__fd(a.skel->maps.gpu_devs),
-			    bpf_map__fd(a.skel->maps.gpu_acc), bpf_map__fd(a.skel->maps.taint),
-			    bpf_map__fd(a.skel->maps.gpu_stats));
+	err = pl_device_maps(&a.pl, bpf_map__fd(a.skel->maps.gpu_devs),
+			     bpf_map__fd(a.skel->maps.gpu_acc), bpf_map__fd(a.skel->maps.taint),
+			     bpf_map__fd(a.skel->maps.gpu_stats));
 	if (err) {
 		fprintf(stderr, "datatrail: fill device map: %s\n", strerror(-err));
 		goto out_skel;
@@ -1899,7 +1887,6 @@ int agent_run(const struct agent_opts *opts)
 	a.stopping = true;
 	flush_periodic(&a);
 	check_stats(&a);
-	gpu_stop(&a.gpu);
 	pl_stop(&a.pl);
 	check_kafka(&a); /* closes a spool_full episode, counting what the last findings cost */
 	if (a.kafka)
@@ -1958,7 +1945,6 @@ out_free:
 	if (a.inotify_fd > 0)
 		close(a.inotify_fd);
 	free(a.inv_name);
-	gpu_free(&a.gpu);
 	pl_free(&a.pl);
 	hmap_free(&a.dead);
 	hmap_free(&a.seen);

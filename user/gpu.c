@@ -17,8 +17,6 @@
 
 #include "gpu.h"
 /* The decode tables are the kernel's own, so user space names exactly what BPF counted. */
-#include "../bpf/gpu.bpf.h"
-
 #ifndef DT_VERSION
 #define DT_VERSION "0.1.0"
 #endif
@@ -678,6 +676,15 @@ static void taint_or(struct dt_taint *dst, const struct dt_taint *src)
 	}
 }
 
+/* Whether or-ing @src into @dst would change it. */
+static bool taint_adds(const struct dt_taint *dst, const struct dt_taint *src)
+{
+	struct dt_taint t = *dst;
+
+	taint_or(&t, src);
+	return memcmp(&t, dst, sizeof(t)) != 0;
+}
+
 /* The inventory indices of the datasets in @t, the overflow bit standing for its primary. */
 static size_t taint_datasets(const struct inventory *inv, const struct dt_taint *t,
 			     uint32_t *out, size_t max)
@@ -954,14 +961,40 @@ static struct gpu_proc *proc_get(struct gpu *g, uint32_t tgid)
 	return p;
 }
 
-/* The process's taint now: the kernel's map while it lives, and what the correlator heard. */
-static void refresh_taint(struct gpu *g, uint32_t tgid, struct gpu_proc *p)
+/* Hands a step taken on what the kernel or /proc said to the trace, so that replay takes it. */
+static void step_record(struct gpu *g, uint32_t step, uint32_t tgid, const struct dt_dev_key *k,
+			const struct dt_dev_val *v)
+{
+	struct dt_rec_device r = { .step = step, .tgid = tgid };
+
+	if (!g->out.record)
+		return;
+	if (k)
+		r.key = *k;
+	if (v)
+		r.val = *v;
+	g->out.record(g->out.ctx, &r);
+}
+
+/* The kernel's taint of a live process: recorded when it adds to what is known. */
+static void kernel_taint(struct gpu *g, uint32_t tgid, struct gpu_proc *p)
+{
+	struct dt_dev_val v = {};
+
+	if (g->taint_fd < 0 || bpf_map_lookup_elem(g->taint_fd, &tgid, &v.taint))
+		return;
+	if (!taint_adds(&p->taint, &v.taint))
+		return;
+	taint_or(&p->taint, &v.taint);
+	step_record(g, DT_DSTEP_TAINT, tgid, NULL, &v);
+}
+
+/* What the correlator heard of the process's taint (replayed as it is). */
+static void corr_taint(struct gpu *g, uint32_t tgid, struct gpu_proc *p)
 {
 	const void *ct;
 	struct dt_taint t;
 
-	if (g->taint_fd >= 0 && !bpf_map_lookup_elem(g->taint_fd, &tgid, &t))
-		taint_or(&p->taint, &t);
 	if (g->out.taints) {
 		/* Copied out: behind a 4-byte key the correlator's value is not 8-byte aligned. */
 		ct = hmap_get(g->out.taints, &tgid);
@@ -970,6 +1003,15 @@ static void refresh_taint(struct gpu *g, uint32_t tgid, struct gpu_proc *p)
 			taint_or(&p->taint, &t);
 		}
 	}
+}
+
+/* The process's taint now (the kernel's map while it lives, and the correlator's), then the rules. */
+static void judge(struct gpu *g, uint32_t tgid, struct gpu_proc *p)
+{
+	kernel_taint(g, tgid, p);
+	corr_taint(g, tgid, p);
+	evaluate(g, tgid, p);
+	step_record(g, DT_DSTEP_EVAL, tgid, NULL, NULL);
 }
 
 static void use_add(struct gpu_use *u, const struct dt_dev_key *k, const struct dt_dev_val *v,
@@ -1048,6 +1090,7 @@ static struct gpu_proc *counter_update(struct gpu *g, const struct dt_dev_key *k
 	}
 	if (!taint_empty(&v->taint))
 		taint_or(&p->taint, &v->taint);
+	step_record(g, DT_DSTEP_COUNTER, k->tgid, k, v);
 	return p;
 }
 
@@ -1058,13 +1101,15 @@ static struct gpu_proc *flush_key(struct gpu *g, const struct dt_dev_key *k, boo
 	struct dt_dev_val v;
 
 	if (g->acc_fd < 0 || bpf_map_lookup_elem(g->acc_fd, k, &v)) {
-		hmap_del(&g->shadow, k);
+		if (hmap_del(&g->shadow, k))
+			step_record(g, DT_DSTEP_FORGET, k->tgid, k, NULL);
 		return NULL;
 	}
 	p = counter_update(g, k, &v);
 	if (final) {
 		bpf_map_delete_elem(g->acc_fd, k);
 		hmap_del(&g->shadow, k);
+		step_record(g, DT_DSTEP_FORGET, k->tgid, k, NULL);
 	}
 	return p;
 }
@@ -1075,8 +1120,7 @@ void gpu_counter(struct gpu *g, const struct dt_dev_key *k, const struct dt_dev_
 
 	if (!p)
 		return;
-	refresh_taint(g, k->tgid, p);
-	evaluate(g, k->tgid, p);
+	judge(g, k->tgid, p);
 }
 
 void gpu_on_device(struct gpu *g, const struct dt_ev_device *e)
@@ -1088,8 +1132,7 @@ void gpu_on_device(struct gpu *g, const struct dt_ev_device *e)
 	p = flush_key(g, &k, false);
 	if (!p)
 		return;
-	refresh_taint(g, k.tgid, p);
-	evaluate(g, k.tgid, p);
+	judge(g, k.tgid, p);
 }
 
 /*
@@ -1113,6 +1156,13 @@ static void finish(struct gpu *g, uint32_t tgid, bool forget)
 	}
 	if (forget && tgid)
 		hmap_del(&g->procs, &(uint64_t){ tgid });
+}
+
+/* finish(), decided on what /proc said: recorded. */
+static void finish_step(struct gpu *g, uint32_t tgid, bool forget)
+{
+	finish(g, tgid, forget);
+	step_record(g, DT_DSTEP_FINISH, tgid, &(struct dt_dev_key){ .op = forget }, NULL);
 }
 
 /* As the agent decides it: kill(0) would say EPERM once the agent has dropped CAP_KILL. */
@@ -1143,6 +1193,11 @@ static void report_gap(struct gpu *g, const char *source, int cpu, uint64_t lost
 		.seq = ++g->gap_seq,
 	};
 
+	if (g->out.gap) {
+		/* The pipeline's visibility gaps: printed, written as findings and recorded there. */
+		g->out.gap(g->out.ctx, &gr);
+		return;
+	}
 	fprintf(stderr, "datatrail: %s: lost %llu records on cpu %d\n", source,
 		(unsigned long long)lost, cpu);
 	if (g->out.finding_out && g->out.octx && !ocsf_visibility_gap(&g->jb, g->out.octx, &gr))
@@ -1212,22 +1267,20 @@ void gpu_flush(struct gpu *g, uint32_t tgid, bool final)
 	if (tgid) {
 		p = hmap_get(&g->procs, &(uint64_t){ tgid });
 		if (p) {
-			refresh_taint(g, tgid, p);
-			evaluate(g, tgid, p);
+			judge(g, tgid, p);
 		}
 		if (final)
-			finish(g, tgid, true);
+			finish_step(g, tgid, true);
 	} else {
 		while (hmap_next(&g->procs, &it, (void **)&tk, (void **)&p)) {
 			t = *tk;
-			refresh_taint(g, t, p);
-			evaluate(g, t, p);
+			judge(g, t, p);
 			if (tgid_gone(t))
 				hmap_put(&gone, &t, NULL);
 		}
 		it = 0;
 		while (hmap_next(&gone, &it, (void **)&pk, NULL))
-			finish(g, *pk, true);
+			finish_step(g, *pk, true);
 		check_stats(g);
 	}
 	hmap_free(&gone);
@@ -1236,4 +1289,55 @@ void gpu_flush(struct gpu *g, uint32_t tgid, bool final)
 void gpu_stop(struct gpu *g)
 {
 	finish(g, 0, false);
+}
+
+void gpu_replay(struct gpu *g, const struct dt_rec_device *r)
+{
+	struct dt_dev_key k = r->key;
+	struct gpu_proc *p;
+
+	k.pad = 0;
+	switch (r->step) {
+	case DT_DSTEP_COUNTER:
+		counter_update(g, &k, &r->val);
+		break;
+	case DT_DSTEP_FORGET:
+		hmap_del(&g->shadow, &k);
+		break;
+	case DT_DSTEP_TAINT:
+		p = proc_get(g, r->tgid);
+		if (p)
+			taint_or(&p->taint, &r->val.taint);
+		break;
+	case DT_DSTEP_EVAL:
+		p = hmap_get(&g->procs, &(uint64_t){ r->tgid });
+		if (p) {
+			corr_taint(g, r->tgid, p);
+			evaluate(g, r->tgid, p);
+		}
+		break;
+	case DT_DSTEP_FINISH:
+		finish(g, r->tgid, r->key.op);
+		break;
+	}
+}
+
+int gpu_add_path(struct gpu *g, uint32_t rdev, const char *path)
+{
+	uint64_t key = rdev;
+	bool created;
+	char **slot, *copy;
+
+	copy = strdup(path);
+	if (!copy)
+		return -ENOMEM;
+	slot = hmap_put(&g->paths, &key, &created);
+	if (!slot) {
+		free(copy);
+		return -ENOMEM;
+	}
+	if (!created)
+		free(*slot);
+	*slot = copy;
+	return 0;
 }

@@ -15,6 +15,7 @@
 #include "json.h"
 #include "ocsf.h"
 #include "proctab.h"
+#include "records.h"
 
 /* Room in gpu_devs (DT_GPU_DEVS_MAX in bpf/maps.bpf.h) for the configuration's entries. */
 #define GPU_CONFIG_DEVICES_MAX 512
@@ -38,6 +39,10 @@ struct gpu_out {
 	gpu_out_fn finding_out;    /* Detection Finding lines */
 	void *ctx;
 	struct idtab *ids;         /* workload identities (the pipeline's); may be NULL */
+	/* Each step taken on what the kernel's maps or /proc said, for the trace; may be NULL. */
+	void (*record)(void *ctx, const struct dt_rec_device *r);
+	/* Kernel-side losses; NULL: printed and written as visibility_gap findings here. */
+	void (*gap)(void *ctx, const struct gap_record *g);
 };
 
 struct gpu {
@@ -111,6 +116,11 @@ void gpu_counter(struct gpu *g, const struct dt_dev_key *k, const struct dt_dev_
  * its findings their last update and forgets it and its counters.
  */
 void gpu_flush(struct gpu *g, uint32_t tgid, bool final);
+
+/* Takes a recorded step again (replay): the same events and findings as when it was taken. */
+void gpu_replay(struct gpu *g, const struct dt_rec_device *r);
+/* Names the node of @rdev (the configuration's or one found under /dev, as recorded). */
+int gpu_add_path(struct gpu *g, uint32_t rdev, const char *path);
 
 /* Agent stop: last updates of every open finding whose numbers moved. */
 void gpu_stop(struct gpu *g);

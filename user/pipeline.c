@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /* pipeline.c - records to event and finding lines, recorded on the way; see pipeline.h. */
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -122,6 +123,38 @@ static void record(struct pipeline *pl, uint16_t type, const void *data, size_t 
 		pl->trace_errors++;
 }
 
+static void device_record_cb(void *ctx, const struct dt_rec_device *r)
+{
+	record(ctx, DT_REC_DEVICE, r, sizeof(*r), mono_now());
+}
+
+static void device_gap_cb(void *ctx, const struct gap_record *g)
+{
+	fprintf(stderr, "datatrail: %s: lost %llu records on cpu %d\n", g->source,
+		(unsigned long long)g->lost, g->cpu);
+	pl_gap(ctx, g);
+}
+
+static void device_event_cb(void *ctx, const char *line, size_t len)
+{
+	struct pipeline *pl = ctx;
+
+	if (pl->event_out)
+		pl->event_out(pl->out_ctx, line, len);
+}
+
+static void device_output(struct pipeline *pl)
+{
+	gpu_set_output(&pl->gpu, &(struct gpu_out){ .inv = pl->inv, .pt = pl->pt,
+						    .octx = &pl->octx,
+						    .taints = &pl->corr.taints,
+						    .event_out = device_event_cb,
+						    .finding_out = finding_cb, .ctx = pl,
+						    .ids = &pl->ids,
+						    .record = device_record_cb,
+						    .gap = device_gap_cb });
+}
+
 int pl_init(struct pipeline *pl, const struct inventory *inv, struct proctab *pt, bool live,
 	    const char *hostname, int64_t mono_to_real_ns, pl_out_fn event_out,
 	    pl_out_fn finding_out, void *out_ctx)
@@ -146,7 +179,68 @@ int pl_init(struct pipeline *pl, const struct inventory *inv, struct proctab *pt
 	pl->corr.ids = &pl->ids;
 	pt->observe = observe_cb;
 	pt->observe_ctx = pl;
+	gpu_init_empty(&pl->gpu);
+	device_output(pl);
 	return 0;
+}
+
+/* The nodes' names, which replay has no /dev to find. */
+static void record_device_paths(struct pipeline *pl)
+{
+	uint64_t *rdev;
+	char **path;
+
+	for (size_t it = 0; hmap_next(&pl->gpu.paths, &it, (void **)&rdev, (void **)&path);)
+		if (*path)
+			pl_device_path(pl, *rdev, *path);
+}
+
+int pl_devices(struct pipeline *pl, const char *config_path, struct errbuf *err)
+{
+	int ret;
+
+	gpu_free(&pl->gpu);
+	ret = gpu_init(&pl->gpu, config_path, err);
+	device_output(pl);
+	if (ret)
+		return ret;
+	record_device_paths(pl);
+	return 0;
+}
+
+int pl_device_maps(struct pipeline *pl, int devs_fd, int acc_fd, int taint_fd, int stats_fd)
+{
+	return gpu_load_maps(&pl->gpu, devs_fd, acc_fd, taint_fd, stats_fd);
+}
+
+void pl_device_flush(struct pipeline *pl, uint32_t tgid, bool final)
+{
+	gpu_flush(&pl->gpu, tgid, final);
+}
+
+void pl_device_step(struct pipeline *pl, const struct dt_rec_device *r)
+{
+	gpu_replay(&pl->gpu, r);
+}
+
+void pl_device_path(struct pipeline *pl, uint32_t rdev, const char *path)
+{
+	size_t len = strlen(path);
+	char *rec;
+
+	if (!pl->live)
+		gpu_add_path(&pl->gpu, rdev, path);
+	if (!pl->trace)
+		return;
+	rec = malloc(sizeof(rdev) + len + 1);
+	if (!rec) {
+		pl->trace_errors++;
+		return;
+	}
+	memcpy(rec, &rdev, sizeof(rdev));
+	memcpy(rec + sizeof(rdev), path, len + 1);
+	record(pl, DT_REC_DEVPATH, rec, sizeof(rdev) + len + 1, mono_now());
+	free(rec);
 }
 
 void pl_free(struct pipeline *pl)
@@ -158,6 +252,7 @@ void pl_free(struct pipeline *pl)
 	hmap_free(&pl->paths);
 	hmap_free(&pl->recorded);
 	corr_free(&pl->corr);
+	gpu_free(&pl->gpu);
 	idtab_free(&pl->ids);
 	jb_free(&pl->jb);
 	free(pl->pending);
@@ -199,6 +294,7 @@ int pl_record_to(struct pipeline *pl, struct trace_writer *w)
 		snprintf(n.machine_id, sizeof(n.machine_id), "%s", pl->machine_id);
 		record(pl, DT_REC_NODE, &n, sizeof(n), now);
 	}
+	record_device_paths(pl);
 	return pl->trace_errors ? -EIO : 0;
 }
 
@@ -216,6 +312,7 @@ void pl_set_inventory(struct pipeline *pl, const struct inventory *inv)
 {
 	pl->inv = inv;
 	corr_set_inventory(&pl->corr, inv);
+	pl->gpu.out.inv = inv;
 	record(pl, DT_REC_INVENTORY, inv->text, inv->text_len, mono_now());
 	pl_exes(pl);
 }
@@ -328,6 +425,11 @@ void pl_raw(struct pipeline *pl, const void *rec, size_t size)
 		if (h->size >= sizeof(struct dt_ev_agent))
 			corr_agent(&pl->corr, rec);
 		break;
+	case DT_EV_DEVICE:
+		/* Live only: its counter is read from the kernel, and the steps taken recorded. */
+		if (pl->live && h->size >= sizeof(struct dt_ev_device))
+			gpu_on_device(&pl->gpu, rec);
+		break;
 	case DT_EV_PROC_EXEC:
 		if (pl->live && h->size >= sizeof(struct dt_ev_proc_exec)) {
 			proctab_update(pl->pt, &((const struct dt_ev_proc_exec *)rec)->proc);
@@ -439,6 +541,7 @@ void pl_gone(struct pipeline *pl, uint32_t tgid)
 
 void pl_stop(struct pipeline *pl)
 {
+	gpu_stop(&pl->gpu);
 	corr_flush(&pl->corr);
 	record(pl, DT_REC_STOP, "", 0, mono_now());
 }
