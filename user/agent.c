@@ -1684,7 +1684,7 @@ int agent_run(const struct agent_opts *opts)
 		if (err)
 			goto out_findings;
 	}
-	err = pl_devices(&a.pl, opts->config_path, &eb);
+	err = pl_devices(&a.pl, a.cfg ? a.cfg->devices : NULL, a.cfg ? a.cfg->n_devices : 0, &eb);
 	if (err) {
 		fprintf(stderr, "datatrail: %s\n", eb.msg);
 		goto out_findings;

@@ -15,6 +15,7 @@
 #include <cjson/cJSON.h>
 
 #include "config.h"
+#include "gpu.h"
 #include "json.h"
 
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
@@ -487,6 +488,88 @@ static int parse_metrics(const struct loader *l, const cJSON *obj, struct config
 	return 0;
 }
 
+/* One "devices" entry: {"path": "/dev/...", "kind": "..."}, the node stat()ed for its number. */
+static int parse_device(const struct loader *l, const cJSON *e, size_t i, struct config *cfg)
+{
+	const cJSON *path = NULL, *kind = NULL, *m;
+	struct config_device *d;
+	char field[64];
+	struct stat st;
+	uint32_t k;
+
+	snprintf(field, sizeof(field), "devices[%zu]", i);
+	if (!cJSON_IsObject(e))
+		return wrong_type(l, field, "an object", e);
+	cJSON_ArrayForEach(m, e) {
+		const cJSON **slot;
+
+		snprintf(field, sizeof(field), "devices[%zu].%s", i, m->string);
+		if (!strcmp(m->string, "path"))
+			slot = &path;
+		else if (!strcmp(m->string, "kind"))
+			slot = &kind;
+		else
+			return fail(l, -EINVAL, field, "unknown field");
+		if (*slot)
+			return fail(l, -EINVAL, field, "repeated");
+		*slot = m;
+	}
+	snprintf(field, sizeof(field), "devices[%zu].kind", i);
+	if (!kind)
+		return fail(l, -EINVAL, field, "missing");
+	if (!cJSON_IsString(kind))
+		return wrong_type(l, field, "a string", kind);
+	k = gpu_kind_parse(kind->valuestring);
+	if (!k)
+		return fail(l, -EINVAL, field, "unknown device kind '%s'", kind->valuestring);
+	snprintf(field, sizeof(field), "devices[%zu].path", i);
+	if (!path)
+		return fail(l, -EINVAL, field, "missing");
+	if (!cJSON_IsString(path))
+		return wrong_type(l, field, "a string", path);
+	if (path->valuestring[0] != '/')
+		return fail(l, -EINVAL, field, "expected an absolute path, got '%s'",
+			    path->valuestring);
+	/* stat() follows symlinks: /dev/char/195:0 or a udev alias names the node behind it. */
+	if (stat(path->valuestring, &st))
+		return fail(l, -errno, field, "'%s': %s", path->valuestring, strerror(errno));
+	if (!S_ISCHR(st.st_mode))
+		return fail(l, -EINVAL, field, "'%s' is not a character device", path->valuestring);
+	d = &cfg->devices[cfg->n_devices];
+	d->path = strdup(path->valuestring);
+	if (!d->path)
+		return fail_nomem(l);
+	d->rdev = dt_kdev(st.st_rdev);
+	d->kind = k;
+	cfg->n_devices++;
+	return 0;
+}
+
+/*
+ * Device nodes beside the built-in and /proc/devices ones (docs/gpu.md). Inside an entry an
+ * unknown key is an error, since a typo there would silently leave a device unwatched.
+ */
+static int parse_devices(const struct loader *l, const cJSON *obj, struct config *cfg)
+{
+	const cJSON *m;
+	size_t i = 0;
+	int ret;
+
+	if (!cJSON_IsArray(obj))
+		return wrong_type(l, "devices", "an array", obj);
+	if (cJSON_GetArraySize(obj) > CONFIG_DEVICES_MAX)
+		return fail(l, -EINVAL, "devices", "more than %d entries", CONFIG_DEVICES_MAX);
+	cfg->devices = calloc(cJSON_GetArraySize(obj) + 1, sizeof(*cfg->devices));
+	if (!cfg->devices)
+		return fail_nomem(l);
+	cJSON_ArrayForEach(m, obj) {
+		ret = parse_device(l, m, i++, cfg);
+		if (ret)
+			return ret;
+	}
+	return 0;
+}
+
 /* One entry per top-level section; a new section is a struct member and a line here. */
 static const struct {
 	const char *key;
@@ -494,6 +577,7 @@ static const struct {
 } sections[] = {
 	{ "kafka", parse_kafka },
 	{ "metrics", parse_metrics },
+	{ "devices", parse_devices },
 };
 
 /* node_name: what a DNS name (and so a Kubernetes node name) may hold. */
@@ -539,7 +623,7 @@ static int parse_state_dirs(const struct loader *l, const cJSON *root, struct co
 static int parse_root(const struct loader *l, const cJSON *root, struct config *cfg)
 {
 	static const char *const keys[] = { "kafka", "flush_ms", "metrics", "node_name",
-					    "container_state_dirs", NULL };
+					    "container_state_dirs", "devices", NULL };
 	uint64_t flush_ms = cfg->flush_ms;
 	const cJSON *j;
 	size_t i;
@@ -943,6 +1027,9 @@ void config_free(struct config *cfg)
 	for (size_t i = 0; i < cfg->n_container_state_dirs; i++)
 		free(cfg->container_state_dirs[i]);
 	free(cfg->container_state_dirs);
+	for (size_t i = 0; i < cfg->n_devices; i++)
+		free(cfg->devices[i].path);
+	free(cfg->devices);
 	free(cfg->file);
 	free(cfg);
 }

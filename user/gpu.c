@@ -13,7 +13,6 @@
 
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
-#include <cjson/cJSON.h>
 
 #include "gpu.h"
 /* The decode tables are the kernel's own, so user space names exactly what BPF counted. */
@@ -22,7 +21,6 @@
 #endif
 
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
-#define CONFIG_MAX_SIZE (1u << 20)
 #define KIND_MAX DT_DEV_NVIDIA_FS
 /* Findings are updated when bytes pass the next power of 4 from 4 KiB, or ops from 16. */
 #define THRESHOLD_BYTES 4096ULL
@@ -325,149 +323,16 @@ int gpu_add_proc_devices(struct gpu *g, const char *text)
 	return 0;
 }
 
-/* "config 'NAME': field 'FIELD': WHAT", as config.c writes its messages. */
-static int __attribute__((format(printf, 5, 6)))
-cfg_fail(struct errbuf *err, int ret, const char *name, const char *field, const char *fmt, ...)
+int gpu_add_devices(struct gpu *g, const struct config_device *d, size_t n)
 {
-	char what[512];
-	va_list ap;
+	int ret;
 
-	va_start(ap, fmt);
-	vsnprintf(what, sizeof(what), fmt, ap);
-	va_end(ap);
-	if (field)
-		return errbuf_set(err, ret, "config '%s': field '%s': %s", name, field, what);
-	return errbuf_set(err, ret, "config '%s': %s", name, what);
-}
-
-/* A wrong value for "expected X, got Y": scalars as JSON text, containers by kind. */
-static const char *describe(const cJSON *j, char *buf, size_t n)
-{
-	char *text;
-
-	if (cJSON_IsArray(j))
-		return "an array";
-	if (cJSON_IsObject(j))
-		return "an object";
-	text = cJSON_PrintUnformatted(j);
-	if (!text)
-		return "a value";
-	snprintf(buf, n, strlen(text) > 64 ? "%.60s..." : "%s", text);
-	cJSON_free(text);
-	return buf;
-}
-
-static int config_device(struct gpu *g, const cJSON *e, size_t i, const char *name,
-			 struct errbuf *err)
-{
-	const cJSON *path = NULL, *kind = NULL, *m;
-	char field[64], vbuf[80];
-	uint32_t k;
-	struct stat st;
-
-	snprintf(field, sizeof(field), "devices[%zu]", i);
-	if (!cJSON_IsObject(e))
-		return cfg_fail(err, -EINVAL, name, field, "expected an object, got %s",
-				describe(e, vbuf, sizeof(vbuf)));
-	cJSON_ArrayForEach(m, e) {
-		const cJSON **slot;
-
-		if (!strcmp(m->string, "path"))
-			slot = &path;
-		else if (!strcmp(m->string, "kind"))
-			slot = &kind;
-		else {
-			snprintf(field, sizeof(field), "devices[%zu].%s", i, m->string);
-			return cfg_fail(err, -EINVAL, name, field, "unknown field");
-		}
-		if (*slot) {
-			snprintf(field, sizeof(field), "devices[%zu].%s", i, m->string);
-			return cfg_fail(err, -EINVAL, name, field, "repeated");
-		}
-		*slot = m;
-	}
-	snprintf(field, sizeof(field), "devices[%zu].kind", i);
-	if (!kind)
-		return cfg_fail(err, -EINVAL, name, field, "missing");
-	if (!cJSON_IsString(kind))
-		return cfg_fail(err, -EINVAL, name, field, "expected a string, got %s",
-				describe(kind, vbuf, sizeof(vbuf)));
-	k = gpu_kind_parse(kind->valuestring);
-	if (!k)
-		return cfg_fail(err, -EINVAL, name, field, "unknown device kind '%s'",
-				kind->valuestring);
-	snprintf(field, sizeof(field), "devices[%zu].path", i);
-	if (!path)
-		return cfg_fail(err, -EINVAL, name, field, "missing");
-	if (!cJSON_IsString(path))
-		return cfg_fail(err, -EINVAL, name, field, "expected a string, got %s",
-				describe(path, vbuf, sizeof(vbuf)));
-	if (path->valuestring[0] != '/')
-		return cfg_fail(err, -EINVAL, name, field, "expected an absolute path, got '%s'",
-				path->valuestring);
-	/* stat() follows symlinks: /dev/char/195:0 or a udev alias names the node behind it. */
-	if (stat(path->valuestring, &st))
-		return cfg_fail(err, -errno, name, field, "'%s': %s", path->valuestring,
-				strerror(errno));
-	if (!S_ISCHR(st.st_mode))
-		return cfg_fail(err, -EINVAL, name, field, "'%s' is not a character device",
-				path->valuestring);
-	return add_dev(g, dt_kdev(st.st_rdev), k, path->valuestring);
-}
-
-/*
- * The "devices" array; every other top-level key belongs to other parts of the agent
- * (config.c), which also check the file's mode. Inside an entry an unknown key is an error,
- * since a typo there would silently leave a device unwatched.
- */
-int gpu_add_config(struct gpu *g, const char *text, size_t len, const char *name,
-		   struct errbuf *err)
-{
-	const char *end = NULL;
-	char vbuf[80];
-	cJSON *root, *devs = NULL, *m;
-	size_t i = 0, line, col;
-	int ret = 0;
-
-	root = cJSON_ParseWithLengthOpts(text, len, &end, false);
-	if (!root) {
-		text_position(text, end ? end : text, &line, &col);
-		return cfg_fail(err, -EINVAL, name, NULL, "line %zu, column %zu: syntax error", line,
-				col);
-	}
-	if (!cJSON_IsObject(root)) {
-		ret = cfg_fail(err, -EINVAL, name, NULL, "expected an object at the top level");
-		goto out;
-	}
-	cJSON_ArrayForEach(m, root) {
-		if (strcmp(m->string, "devices"))
-			continue;
-		if (devs) {
-			ret = cfg_fail(err, -EINVAL, name, "devices", "repeated");
-			goto out;
-		}
-		devs = m;
-	}
-	if (!devs)
-		goto out;
-	if (!cJSON_IsArray(devs)) {
-		ret = cfg_fail(err, -EINVAL, name, "devices", "expected an array, got %s",
-			       describe(devs, vbuf, sizeof(vbuf)));
-		goto out;
-	}
-	if (cJSON_GetArraySize(devs) > GPU_CONFIG_DEVICES_MAX) {
-		ret = cfg_fail(err, -EINVAL, name, "devices", "more than %d entries",
-			       GPU_CONFIG_DEVICES_MAX);
-		goto out;
-	}
-	cJSON_ArrayForEach(m, devs) {
-		ret = config_device(g, m, i++, name, err);
+	for (size_t i = 0; i < n; i++) {
+		ret = add_dev(g, d[i].rdev, d[i].kind, d[i].path);
 		if (ret)
-			goto out;
+			return ret;
 	}
-out:
-	cJSON_Delete(root);
-	return ret;
+	return 0;
 }
 
 static int read_text(const char *path, size_t max, char **out, size_t *len)
@@ -595,7 +460,8 @@ const char *gpu_dev_path(const struct gpu *g, uint32_t rdev, char *buf, size_t n
 	return buf;
 }
 
-int gpu_init(struct gpu *g, const char *config_path, struct errbuf *err)
+int gpu_init(struct gpu *g, const struct config_device *devices, size_t n_devices,
+	     struct errbuf *err)
 {
 	char *text = NULL;
 	size_t len;
@@ -613,18 +479,9 @@ int gpu_init(struct gpu *g, const char *config_path, struct errbuf *err)
 		if (ret)
 			return errbuf_set(err, ret, "device table: %s", strerror(-ret));
 	}
-	if (config_path) {
-		ret = read_text(config_path, CONFIG_MAX_SIZE, &text, &len);
-		if (ret == -EFBIG)
-			return errbuf_set(err, ret, "config '%s': larger than %u bytes", config_path,
-					  CONFIG_MAX_SIZE);
-		if (ret)
-			return errbuf_set(err, ret, "config '%s': %s", config_path, strerror(-ret));
-		ret = gpu_add_config(g, text, len, config_path, err);
-		free(text);
-		if (ret)
-			return ret;
-	}
+	ret = gpu_add_devices(g, devices, n_devices);
+	if (ret)
+		return errbuf_set(err, ret, "device table: %s", strerror(-ret));
 	gpu_scan_nodes(g, "/dev");
 	return 0;
 }

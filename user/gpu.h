@@ -7,6 +7,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "config.h"
 #include "datatrail_abi.h"
 #include "errbuf.h"
 #include "hmap.h"
@@ -16,9 +17,6 @@
 #include "ocsf.h"
 #include "proctab.h"
 #include "records.h"
-
-/* Room in gpu_devs (DT_GPU_DEVS_MAX in bpf/maps.bpf.h) for the configuration's entries. */
-#define GPU_CONFIG_DEVICES_MAX 512
 
 typedef void (*gpu_out_fn)(void *ctx, const char *line, size_t len);
 
@@ -67,22 +65,21 @@ struct gpu {
 
 /*
  * Builds the device table: built-in majors (195 nvidia, 226 drm, 231 rdma), the dynamic majors
- * /proc/devices lists (nvidia-uvm, nvidia-caps, nvidia-fs, kfd, ...), then the "devices" array
- * of the JSON configuration at @config_path (may be NULL), each node stat()ed for its number;
- * and names what it can by a walk of /dev. 0, or -errno with one message in @err, e.g.
- *   config 'c.json': field 'devices[0].kind': unknown device kind 'tpu'
- * The struct is usable (and must be freed with gpu_free()) whatever the result.
+ * /proc/devices lists (nvidia-uvm, nvidia-caps, nvidia-fs, kfd, ...), then the configuration's
+ * "devices" (config.c checked and stat()ed them; may be none); and names what it can by a walk
+ * of /dev. 0, or -errno with one message in @err. The struct is usable (and must be freed with
+ * gpu_free()) whatever the result.
  */
-int gpu_init(struct gpu *g, const char *config_path, struct errbuf *err);
+int gpu_init(struct gpu *g, const struct config_device *devices, size_t n_devices,
+	     struct errbuf *err);
 void gpu_free(struct gpu *g);
 
 /* The pieces gpu_init() is made of, for tests: an empty table, then rows from each source. */
 void gpu_init_empty(struct gpu *g);
 int gpu_add_builtin(struct gpu *g);
 int gpu_add_proc_devices(struct gpu *g, const char *text);
-/* @name is used in messages; paths in the text are stat()ed. */
-int gpu_add_config(struct gpu *g, const char *text, size_t len, const char *name,
-		   struct errbuf *err);
+/* The configuration's rows (config_load() parsed them). 0 or -ENOMEM. */
+int gpu_add_devices(struct gpu *g, const struct config_device *d, size_t n);
 /* Fills g->paths from char devices below @root whose number is in the table. */
 int gpu_scan_nodes(struct gpu *g, const char *root);
 

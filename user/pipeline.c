@@ -195,12 +195,13 @@ static void record_device_paths(struct pipeline *pl)
 			pl_device_path(pl, *rdev, *path);
 }
 
-int pl_devices(struct pipeline *pl, const char *config_path, struct errbuf *err)
+int pl_devices(struct pipeline *pl, const struct config_device *devices, size_t n_devices,
+	       struct errbuf *err)
 {
 	int ret;
 
 	gpu_free(&pl->gpu);
-	ret = gpu_init(&pl->gpu, config_path, err);
+	ret = gpu_init(&pl->gpu, devices, n_devices, err);
 	device_output(pl);
 	if (ret)
 		return ret;

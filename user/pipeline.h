@@ -92,7 +92,8 @@ void pl_gap(struct pipeline *pl, const struct gap_record *g);
  * The device table (built-ins, /proc/devices, the configuration's devices, nodes under /dev),
  * recorded by path. 0 or -errno with one message in @err.
  */
-int pl_devices(struct pipeline *pl, const char *config_path, struct errbuf *err);
+int pl_devices(struct pipeline *pl, const struct config_device *devices, size_t n_devices,
+	       struct errbuf *err);
 /* The kernel's device maps: the table goes in, counters, taint and losses are read out. */
 int pl_device_maps(struct pipeline *pl, int devs_fd, int acc_fd, int taint_fd, int stats_fd);
 /* What the kernel counted on devices: every process's (@tgid 0) or one's; @final: it is gone. */

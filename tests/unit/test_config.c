@@ -135,7 +135,7 @@ static void test_full_config(void)
 		 "  \"topics\": {\"findings\": \"dt.f\", \"events\": \"dt.e\"},\n"
 		 "  \"send_events\": true, \"host_id\": \"node-7\",\n"
 		 "  \"spool\": {\"dir\": \"spool\", \"max_bytes\": 1048576}},\n"
-		 " \"flush_ms\": 250, \"devices\": {\"future\": 1}}\n",
+		 " \"flush_ms\": 250, \"sandbox\": {\"future\": 1}}\n",
 		 P(&f, "keypass"));
 	put(f.cfg, text, 0640);
 	if (!ASSERT_OK(config_load(f.cfg, &cfg, &eb), eb.msg))
@@ -167,7 +167,7 @@ out:
 
 static void test_defaults_and_unknown_keys(void)
 {
-	const char *text = "{\"trace\": [1, 2], \"devices\": {}}";
+	const char *text = "{\"trace\": [1, 2], \"sandbox\": {}}";
 	struct config *cfg = NULL;
 	struct errbuf eb = { "" };
 
