@@ -14,11 +14,10 @@
 
 #include <cjson/cJSON.h>
 
+#include "base.h"
 #include "config.h"
 #include "gpu.h"
 #include "json.h"
-
-#define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 
 /* Far beyond any real configuration; stops a mistaken /dev/zero from eating all memory. */
 #define CONFIG_MAX_SIZE (1u << 20)
@@ -762,72 +761,15 @@ int config_parse(const char *text, size_t len, const char *name, struct config *
 static int read_small_file(const char *path, size_t max, char **out, size_t *out_len,
 			   const char *what, const char *prop, struct errbuf *err)
 {
+	const struct file_policy policy = { .trust = FT_REGULAR | FT_NOT_WORLD_WRITABLE,
+					    .max = max };
 	char subject[PATH_MAX + 320];
-	struct stat st;
-	ssize_t n;
-	size_t len = 0;
-	char *buf;
-	int fd, ret;
 
 	if (prop)
 		snprintf(subject, sizeof(subject), "%s '%s' (for '%s')", what, path, prop);
 	else
 		snprintf(subject, sizeof(subject), "%s '%s'", what, path);
-	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
-	if (fd < 0)
-		return errbuf_set(err, -errno, "%s: %s", subject, strerror(errno));
-	/* fstat on the open file: a rename between a stat and the open cannot fool it */
-	if (fstat(fd, &st)) {
-		ret = errbuf_set(err, -errno, "%s: %s", subject, strerror(errno));
-		goto err_close;
-	}
-	if (!S_ISREG(st.st_mode)) {
-		ret = errbuf_set(err, -EINVAL, "%s: not a regular file", subject);
-		goto err_close;
-	}
-	if (st.st_mode & S_IWOTH) {
-		ret = errbuf_set(err, -EPERM, "%s: mode %04o is world-writable; run 'chmod o-w %s'",
-				 subject, (unsigned int)(st.st_mode & 07777), path);
-		goto err_close;
-	}
-	if ((uint64_t)st.st_size > max) {
-		ret = errbuf_set(err, -EFBIG, "%s: larger than %zu bytes", subject, max);
-		goto err_close;
-	}
-	buf = malloc(max + 1);
-	if (!buf) {
-		ret = errbuf_set(err, -ENOMEM, "%s: %s", subject, strerror(ENOMEM));
-		goto err_close;
-	}
-	/* read to EOF rather than trust st_size: the file may be a growing or special one */
-	for (;;) {
-		n = read(fd, buf + len, max + 1 - len);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0) {
-			ret = errbuf_set(err, -errno, "%s: %s", subject, strerror(errno));
-			goto err_free_buf;
-		}
-		if (n == 0)
-			break;
-		len += n;
-		if (len > max) {
-			ret = errbuf_set(err, -EFBIG, "%s: larger than %zu bytes", subject, max);
-			goto err_free_buf;
-		}
-	}
-	buf[len] = '\0';
-	close(fd);
-	*out = buf;
-	*out_len = len;
-	return 0;
-
-err_free_buf:
-	explicit_bzero(buf, len);
-	free(buf);
-err_close:
-	close(fd);
-	return ret;
+	return read_file_trusted(path, &policy, subject, out, out_len, err);
 }
 
 int config_secret_read(const char *path, const char *prop, char **out, struct errbuf *err)

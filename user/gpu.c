@@ -14,13 +14,9 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
+#include "base.h"
 #include "gpu.h"
-/* The decode tables are the kernel's own, so user space names exactly what BPF counted. */
-#ifndef DT_VERSION
-#define DT_VERSION "0.1.0"
-#endif
 
-#define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 #define KIND_MAX DT_DEV_NVIDIA_FS
 /* Findings are updated when bytes pass the next power of 4 from 4 KiB, or ops from 16. */
 #define THRESHOLD_BYTES 4096ULL
@@ -335,54 +331,6 @@ int gpu_add_devices(struct gpu *g, const struct config_device *d, size_t n)
 	return 0;
 }
 
-static int read_text(const char *path, size_t max, char **out, size_t *len)
-{
-	char *buf = NULL;
-	size_t n = 0, cap = 0;
-	ssize_t r;
-	int fd, err = 0;
-
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	for (;;) {
-		if (n + 4096 + 1 > cap) {
-			char *nb;
-
-			cap = cap ? cap * 2 : 8192;
-			nb = realloc(buf, cap);
-			if (!nb) {
-				err = -ENOMEM;
-				break;
-			}
-			buf = nb;
-		}
-		r = read(fd, buf + n, cap - n - 1);
-		if (r < 0) {
-			if (errno == EINTR)
-				continue;
-			err = -errno;
-			break;
-		}
-		if (!r)
-			break;
-		n += r;
-		if (n > max) {
-			err = -EFBIG;
-			break;
-		}
-	}
-	close(fd);
-	if (err) {
-		free(buf);
-		return err;
-	}
-	buf[n] = 0;
-	*out = buf;
-	*len = n;
-	return 0;
-}
-
 /* nftw() has no context argument; one scan runs at a time. */
 static struct gpu *scan_gpu;
 
@@ -472,7 +420,8 @@ int gpu_init(struct gpu *g, const struct config_device *devices, size_t n_device
 	if (ret)
 		return errbuf_set(err, ret, "device table: %s", strerror(-ret));
 	/* Without /proc/devices the dynamic majors are unknown; the fixed ones still work. */
-	if (!read_text("/proc/devices", 1 << 20, &text, &len)) {
+	if (!read_file_trusted("/proc/devices", &(struct file_policy){ .max = 1 << 20 },
+			       "/proc/devices", &text, &len, NULL)) {
 		ret = gpu_add_proc_devices(g, text);
 		free(text);
 		text = NULL;
@@ -1029,14 +978,6 @@ static bool tgid_gone(uint32_t tgid)
 
 	snprintf(path, sizeof(path), "/proc/%u", tgid);
 	return access(path, F_OK) && errno == ENOENT;
-}
-
-static uint64_t mono_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ULL + ts.tv_nsec;
 }
 
 static void report_gap(struct gpu *g, const char *source, int cpu, uint64_t lost, uint64_t now)

@@ -17,10 +17,9 @@
 
 #include <cjson/cJSON.h>
 
+#include "base.h"
 #include "inventory.h"
 #include "json.h"
-
-#define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 
 /* Far beyond any real inventory; only stops a mistaken /dev/zero from eating all memory. */
 #define INV_MAX_SIZE (64u << 20)
@@ -862,58 +861,16 @@ int inventory_parse_offline(const char *text, size_t len, const char *name,
 	return ret;
 }
 
-/* Reads all of @path into a NUL-terminated buffer; reads to EOF, so pipes work too. */
+/*
+ * Reads all of @path (to EOF, so pipes work too). A world-writable file is refused (-EPERM):
+ * anyone could rewrite it, and whatever it says cannot be trusted to classify data.
+ */
 static int read_file(const char *path, char **out, size_t *out_len)
 {
-	struct stat st;
-	size_t len = 0, cap = 0;
-	char *buf = NULL, *p;
-	ssize_t r;
-	int fd, ret;
+	const struct file_policy policy = { .trust = FT_NOT_WORLD_WRITABLE,
+					    .max = INV_MAX_SIZE - 2 };
 
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	/* Anyone could rewrite it: whatever it says cannot be trusted to classify data. */
-	if (!fstat(fd, &st) && (st.st_mode & S_IWOTH)) {
-		ret = -EPERM;
-		goto err_free_buf;
-	}
-	for (;;) {
-		if (cap - len < 2) {
-			if (cap >= INV_MAX_SIZE) {
-				ret = -EFBIG;
-				goto err_free_buf;
-			}
-			cap = cap ? cap * 2 : 65536;
-			p = realloc(buf, cap);
-			if (!p) {
-				ret = -ENOMEM;
-				goto err_free_buf;
-			}
-			buf = p;
-		}
-		r = read(fd, buf + len, cap - len - 1);
-		if (r < 0) {
-			if (errno == EINTR)
-				continue;
-			ret = -errno;
-			goto err_free_buf;
-		}
-		if (!r)
-			break;
-		len += r;
-	}
-	buf[len] = '\0';
-	close(fd);
-	*out = buf;
-	*out_len = len;
-	return 0;
-
-err_free_buf:
-	free(buf);
-	close(fd);
-	return ret;
+	return read_file_trusted(path, &policy, path, out, out_len, NULL);
 }
 
 int inventory_load(const char *path, struct inventory **out, struct errbuf *err)

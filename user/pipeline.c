@@ -6,15 +6,8 @@
 #include <string.h>
 #include <time.h>
 
+#include "base.h"
 #include "pipeline.h"
-
-static uint64_t mono_now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ULL + ts.tv_nsec;
-}
 
 const char *pl_inode_path(struct pipeline *pl, uint32_t dev, uint64_t ino, char *buf, size_t n)
 {
@@ -105,7 +98,7 @@ static void identity_cb(void *ctx, uint32_t pid, const struct wl_identity *id)
 	struct pipeline *pl = ctx;
 	struct dt_rec_identity rec = { .pid = pid, .id = *id };
 
-	if (pl->trace && trace_write(pl->trace, DT_REC_IDENTITY, &rec, sizeof(rec), mono_now()) < 0)
+	if (pl->trace && trace_write(pl->trace, DT_REC_IDENTITY, &rec, sizeof(rec), mono_ns()) < 0)
 		pl->trace_errors++;
 }
 
@@ -125,7 +118,7 @@ static void record(struct pipeline *pl, uint16_t type, const void *data, size_t 
 
 static void device_record_cb(void *ctx, const struct dt_rec_device *r)
 {
-	record(ctx, DT_REC_DEVICE, r, sizeof(*r), mono_now());
+	record(ctx, DT_REC_DEVICE, r, sizeof(*r), mono_ns());
 }
 
 static void device_gap_cb(void *ctx, const struct gap_record *g)
@@ -240,7 +233,7 @@ void pl_device_path(struct pipeline *pl, uint32_t rdev, const char *path)
 	}
 	memcpy(rec, &rdev, sizeof(rdev));
 	memcpy(rec + sizeof(rdev), path, len + 1);
-	record(pl, DT_REC_DEVPATH, rec, sizeof(rdev) + len + 1, mono_now());
+	record(pl, DT_REC_DEVPATH, rec, sizeof(rdev) + len + 1, mono_ns());
 	free(rec);
 }
 
@@ -282,7 +275,7 @@ int pl_record_to(struct pipeline *pl, struct trace_writer *w)
 {
 	struct dt_rec_meta m = { .mono_to_real_ns = pl->octx.mono_to_real_ns,
 				 .abi_version = DT_ABI_VERSION };
-	uint64_t now = mono_now();
+	uint64_t now = mono_ns();
 
 	pl->trace = w;
 	snprintf(m.hostname, sizeof(m.hostname), "%s", pl->hostname);
@@ -306,7 +299,7 @@ void pl_set_machine_id(struct pipeline *pl, const char *machine_id)
 	snprintf(pl->machine_id, sizeof(pl->machine_id), "%s", machine_id);
 	pl->octx.device_uid = pl->machine_id[0] ? pl->machine_id : NULL;
 	snprintf(n.machine_id, sizeof(n.machine_id), "%s", pl->machine_id);
-	record(pl, DT_REC_NODE, &n, sizeof(n), mono_now());
+	record(pl, DT_REC_NODE, &n, sizeof(n), mono_ns());
 }
 
 void pl_set_inventory(struct pipeline *pl, const struct inventory *inv)
@@ -314,7 +307,7 @@ void pl_set_inventory(struct pipeline *pl, const struct inventory *inv)
 	pl->inv = inv;
 	corr_set_inventory(&pl->corr, inv);
 	pl->gpu.out.inv = inv;
-	record(pl, DT_REC_INVENTORY, inv->text, inv->text_len, mono_now());
+	record(pl, DT_REC_INVENTORY, inv->text, inv->text_len, mono_ns());
 	pl_exes(pl);
 }
 
@@ -344,7 +337,7 @@ void pl_exes(struct pipeline *pl)
 			}
 		}
 	}
-	record(pl, DT_REC_EXES, buf ? buf : "", len, mono_now());
+	record(pl, DT_REC_EXES, buf ? buf : "", len, mono_ns());
 	free(buf);
 }
 
@@ -363,7 +356,7 @@ void pl_slots(struct pipeline *pl)
 			return;
 		}
 	}
-	record(pl, DT_REC_SLOTS, ids ? ids : "", len, mono_now());
+	record(pl, DT_REC_SLOTS, ids ? ids : "", len, mono_ns());
 	free(ids);
 }
 
@@ -537,14 +530,14 @@ void pl_gone(struct pipeline *pl, uint32_t tgid)
 {
 	corr_proc_exit(&pl->corr, tgid);
 	idtab_forget(&pl->ids, tgid);
-	record(pl, DT_REC_GONE, &tgid, sizeof(tgid), mono_now());
+	record(pl, DT_REC_GONE, &tgid, sizeof(tgid), mono_ns());
 }
 
 void pl_stop(struct pipeline *pl)
 {
 	gpu_stop(&pl->gpu);
 	corr_flush(&pl->corr);
-	record(pl, DT_REC_STOP, "", 0, mono_now());
+	record(pl, DT_REC_STOP, "", 0, mono_ns());
 }
 
 void pl_gap(struct pipeline *pl, const struct gap_record *g)

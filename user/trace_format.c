@@ -21,6 +21,7 @@
 #include <zlib.h>
 
 #include "outfile.h"
+#include "base.h"
 #include "trace_format.h"
 
 /* Domain-separation prefixes, hashed with their terminating NUL. */
@@ -306,42 +307,18 @@ static int hexval(int c)
 
 int trace_key_load(const char *path, uint8_t key[TRACE_KEY_LEN], struct errbuf *err)
 {
-	uint8_t buf[256];
-	struct stat st;
-	size_t a = 0, b;
-	ssize_t n;
-	int fd, ret = 0;
+	/* Symlinks are followed (Kubernetes mounts secrets as links); the checks are on the target. */
+	const struct file_policy policy = { .trust = FT_REGULAR | FT_PRIVATE | FT_PREFIX,
+					    .max = 256, .open_flags = O_NONBLOCK };
+	char subject[PATH_MAX + 16];
+	size_t a = 0, b, n;
+	uint8_t *buf;
+	int ret = 0;
 
-	/* symlinks are followed (Kubernetes mounts secrets as links); the checks are on the target
-	 */
-	fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
-	if (fd < 0)
-		return errbuf_set(err, -errno, "key file '%s': %s", path, strerror(errno));
-	if (fstat(fd, &st)) {
-		ret = errbuf_set(err, -errno, "key file '%s': %s", path, strerror(errno));
-		goto out;
-	}
-	if (!S_ISREG(st.st_mode)) {
-		ret = errbuf_set(err, -EINVAL, "key file '%s': not a regular file", path);
-		goto out;
-	}
-	if (st.st_mode & 077) {
-		ret =
-		    errbuf_set(err, -EPERM,
-			       "key file '%s': mode %04o lets group or others at it; chmod 600 it",
-			       path, (unsigned int)(st.st_mode & 07777));
-		goto out;
-	}
-	if (st.st_uid != geteuid() && st.st_uid != 0) {
-		ret = errbuf_set(err, -EPERM, "key file '%s': owned by uid %u, not by us or root",
-				 path, (unsigned int)st.st_uid);
-		goto out;
-	}
-	n = pread_full(fd, buf, sizeof(buf), 0);
-	if (n < 0) {
-		ret = errbuf_set(err, (int)n, "key file '%s': %s", path, strerror((int)-n));
-		goto out;
-	}
+	snprintf(subject, sizeof(subject), "key file '%s'", path);
+	ret = read_file_trusted(path, &policy, subject, (char **)&buf, &n, err);
+	if (ret)
+		return ret;
 	if (n == TRACE_KEY_LEN) {
 		memcpy(key, buf, TRACE_KEY_LEN);
 		goto out;
@@ -355,7 +332,7 @@ int trace_key_load(const char *path, uint8_t key[TRACE_KEY_LEN], struct errbuf *
 	if (b - a != 2 * TRACE_KEY_LEN) {
 		ret = errbuf_set(
 		    err, -EINVAL,
-		    "key file '%s': want 32 raw bytes or 64 hex digits, found %zd bytes", path, n);
+		    "key file '%s': want 32 raw bytes or 64 hex digits, found %zu bytes", path, n);
 		goto out;
 	}
 	for (size_t i = 0; i < TRACE_KEY_LEN; i++) {
@@ -371,8 +348,8 @@ int trace_key_load(const char *path, uint8_t key[TRACE_KEY_LEN], struct errbuf *
 		key[i] = (uint8_t)(hi << 4 | lo);
 	}
 out:
-	OPENSSL_cleanse(buf, sizeof(buf));
-	close(fd);
+	OPENSSL_cleanse(buf, n);
+	free(buf);
 	return ret;
 }
 

@@ -13,6 +13,7 @@
 #include <openssl/evp.h>
 #include <zlib.h>
 
+#include "base.h"
 #include "trace.h"
 
 /*
@@ -129,14 +130,6 @@ static inline uint64_t get64(const uint8_t *p)
 static inline size_t align8(size_t n)
 {
 	return (n + 7) & ~(size_t)7;
-}
-
-static inline uint64_t now_ns(clockid_t clk)
-{
-	struct timespec ts;
-
-	clock_gettime(clk, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
 }
 
 static inline uint32_t crc_of(const uint8_t *p, size_t n)
