@@ -16,8 +16,9 @@
 
 #include "base.h"
 #include "config.h"
-#include "gpu.h"
+#include "devkind.h"
 #include "json.h"
+#include "json_load.h"
 
 /* Far beyond any real configuration; stops a mistaken /dev/zero from eating all memory. */
 #define CONFIG_MAX_SIZE (1u << 20)
@@ -40,19 +41,14 @@ struct loader {
 static int __attribute__((format(printf, 4, 5)))
 fail(const struct loader *l, int ret, const char *field, const char *fmt, ...)
 {
-	char msg[sizeof(l->err->msg)];
-	size_t len;
+	char subject[sizeof(l->err->msg)];
 	va_list ap;
 
-	len = snprintf(msg, sizeof(msg), "config '%s': ", l->name);
-	if (len < sizeof(msg) && field)
-		len += snprintf(msg + len, sizeof(msg) - len, "field '%s': ", field);
-	if (len < sizeof(msg)) {
-		va_start(ap, fmt);
-		vsnprintf(msg + len, sizeof(msg) - len, fmt, ap);
-		va_end(ap);
-	}
-	return errbuf_set(l->err, ret, "%s", msg);
+	snprintf(subject, sizeof(subject), "config '%s'", l->name);
+	va_start(ap, fmt);
+	ret = json_load_vfail(l->err, ret, subject, field, fmt, ap);
+	va_end(ap);
+	return ret;
 }
 
 static int fail_nomem(const struct loader *l)
@@ -105,25 +101,9 @@ static const cJSON *get(const cJSON *obj, const char *key)
 static int check_dup_keys(const struct loader *l, const cJSON *obj, const char *field,
 			  const char *const *keys)
 {
-	const cJSON *a, *b;
+	const char *dup = json_dup_key(obj, keys);
 
-	cJSON_ArrayForEach(a, obj) {
-		if (!a->string)
-			continue;
-		if (keys) {
-			const char *const *k;
-
-			for (k = keys; *k && strcmp(*k, a->string); k++)
-				;
-			if (!*k)
-				continue;
-		}
-		for (b = a->next; b; b = b->next) {
-			if (b->string && !strcmp(a->string, b->string))
-				return fail(l, -EINVAL, field, "duplicate key '%s'", a->string);
-		}
-	}
-	return 0;
+	return dup ? fail(l, -EINVAL, field, "duplicate key '%s'", dup) : 0;
 }
 
 /* Nested sections are checked strictly: a typo there would silently turn a setting off. */

@@ -70,29 +70,6 @@ struct gpu_finding {
 	char path[256];
 };
 
-static const char *const kind_names[] = {
-	[DT_DEV_NVIDIA] = "nvidia",
-	[DT_DEV_NVIDIA_UVM] = "nvidia-uvm",
-	[DT_DEV_NVIDIA_CAPS] = "nvidia-caps",
-	[DT_DEV_AMDKFD] = "amdkfd",
-	[DT_DEV_DRM] = "drm",
-	[DT_DEV_RDMA] = "rdma",
-	[DT_DEV_NVIDIA_FS] = "nvidia-fs",
-};
-
-const char *gpu_kind_name(uint32_t kind)
-{
-	return kind < ARRAY_SIZE(kind_names) && kind_names[kind] ? kind_names[kind] : "unknown";
-}
-
-uint32_t gpu_kind_parse(const char *name)
-{
-	for (uint32_t k = 1; k < ARRAY_SIZE(kind_names); k++)
-		if (kind_names[k] && !strcmp(kind_names[k], name))
-			return k;
-	return 0;
-}
-
 static const char *const op_names[] = {
 	[DT_DOP_OPEN] = "open",
 	[DT_DOP_MMAP] = "mmap",

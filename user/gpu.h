@@ -9,6 +9,7 @@
 
 #include "config.h"
 #include "datatrail_abi.h"
+#include "devkind.h"
 #include "errbuf.h"
 #include "hmap.h"
 #include "identity.h"
@@ -155,9 +156,6 @@ const char *const *gpu_finding_attacks(uint32_t kind);
 /* Memory Activity (1004): one JSON line into @jb; jb_finish()'s result. */
 int gpu_ocsf_event(struct jbuf *jb, const struct ocsf_ctx *ctx, const struct gpu_record *r);
 
-const char *gpu_kind_name(uint32_t kind);
-/* 0 for a name that is not a kind. */
-uint32_t gpu_kind_parse(const char *name);
 const char *gpu_op_name(uint32_t op);
 /* OCSF Memory Activity activity_id and name of a class. */
 int gpu_op_activity(uint32_t op, const char **name);

@@ -20,6 +20,7 @@
 #include "base.h"
 #include "inventory.h"
 #include "json.h"
+#include "json_load.h"
 
 /* Far beyond any real inventory; only stops a mistaken /dev/zero from eating all memory. */
 #define INV_MAX_SIZE (64u << 20)
@@ -70,26 +71,22 @@ struct loader {
 static int __attribute__((format(printf, 4, 5)))
 fail(const struct loader *l, int ret, const char *field, const char *fmt, ...)
 {
-	char msg[sizeof(l->err->msg)];
+	char subject[sizeof(l->err->msg)];
 	size_t len;
 	va_list ap;
 
-	len = snprintf(msg, sizeof(msg), "inventory '%s': ", l->name);
-	if (len < sizeof(msg) && l->in_dataset) {
+	len = snprintf(subject, sizeof(subject), "inventory '%s'", l->name);
+	if (len < sizeof(subject) && l->in_dataset) {
 		if (l->ds_id)
-			len += snprintf(msg + len, sizeof(msg) - len, "dataset '%s': ", l->ds_id);
+			snprintf(subject + len, sizeof(subject) - len, ": dataset '%s'", l->ds_id);
 		else
-			len += snprintf(msg + len, sizeof(msg) - len, "dataset #%zu: ",
-					l->ds_index + 1);
+			snprintf(subject + len, sizeof(subject) - len, ": dataset #%zu",
+				 l->ds_index + 1);
 	}
-	if (len < sizeof(msg) && field)
-		len += snprintf(msg + len, sizeof(msg) - len, "field '%s': ", field);
-	if (len < sizeof(msg)) {
-		va_start(ap, fmt);
-		vsnprintf(msg + len, sizeof(msg) - len, fmt, ap);
-		va_end(ap);
-	}
-	return errbuf_set(l->err, ret, "%s", msg);
+	va_start(ap, fmt);
+	ret = json_load_vfail(l->err, ret, subject, field, fmt, ap);
+	va_end(ap);
+	return ret;
 }
 
 static int fail_nomem(const struct loader *l)
@@ -127,17 +124,9 @@ static const cJSON *get(const cJSON *obj, const char *key)
 static int check_dup_keys(const struct loader *l, const cJSON *obj, const char *field,
 			  const char *const *keys)
 {
-	const cJSON *it;
-	int n;
+	const char *dup = json_dup_key(obj, keys);
 
-	for (; *keys; keys++) {
-		n = 0;
-		cJSON_ArrayForEach(it, obj) {
-			if (it->string && !strcmp(it->string, *keys) && ++n > 1)
-				return fail(l, -EINVAL, field, "duplicate key '%s'", *keys);
-		}
-	}
-	return 0;
+	return dup ? fail(l, -EINVAL, field, "duplicate key '%s'", dup) : 0;
 }
 
 /* Allocates room for the elements of @arr; one more so that an empty array is not malloc(0). */
