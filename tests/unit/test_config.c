@@ -11,6 +11,7 @@
 
 #include "config.h"
 #include "test.h"
+#include "tmpdir.h"
 
 /* Each test that touches files gets its own directory under /tmp. */
 struct fx {
@@ -20,25 +21,15 @@ struct fx {
 
 static bool fx_init(struct fx *f)
 {
-	snprintf(f->dir, sizeof(f->dir), "/tmp/dt-config-XXXXXX");
-	if (!ASSERT_TRUE(mkdtemp(f->dir) != NULL, "mkdtemp"))
+	if (!ASSERT_TRUE(tmpdir_make(f->dir, sizeof(f->dir), "config"), "mkdtemp"))
 		return false;
 	snprintf(f->cfg, sizeof(f->cfg), "%s/datatrail.json", f->dir);
 	return true;
 }
 
-static int rm_one(const char *path, const struct stat *st, int type, struct FTW *ftw)
-{
-	(void)st;
-	(void)type;
-	(void)ftw;
-	remove(path);
-	return 0;
-}
-
 static void fx_fini(struct fx *f)
 {
-	nftw(f->dir, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+	tmpdir_remove(f->dir);
 }
 
 static const char *P(const struct fx *f, const char *rel)
