@@ -15,12 +15,10 @@
 #include <bpf/libbpf.h>
 
 #include "base.h"
+#include "finding.h"
 #include "gpu.h"
 
 #define KIND_MAX DT_DEV_NVIDIA_FS
-/* Findings are updated when bytes pass the next power of 4 from 4 KiB, or ops from 16. */
-#define THRESHOLD_BYTES 4096ULL
-#define THRESHOLD_OPS 16ULL
 #define CHAIN_MAX 5
 /* A gpu_memory_read whose reader carries no dataset names none. */
 #define DATASET_UNKNOWN UINT32_MAX
@@ -56,7 +54,7 @@ struct gpu_finding_key {
 };
 
 struct gpu_finding {
-	char uid[24];
+	char uid[FINDING_UID_LEN];
 	uint64_t bytes;
 	uint64_t ops;
 	uint64_t reported_bytes;
@@ -644,10 +642,8 @@ static void emit_finding(struct gpu *g, const struct gpu_finding_key *k, struct 
 	s->created = true;
 	s->reported_bytes = s->bytes;
 	s->reported_ops = s->ops;
-	while (s->next_bytes <= s->bytes)
-		s->next_bytes *= 4;
-	while (s->next_ops <= s->ops)
-		s->next_ops *= 4;
+	s->next_bytes = finding_next(s->next_bytes, s->bytes);
+	s->next_ops = finding_next(s->next_ops, s->ops);
 }
 
 /* Opens or moves the finding @k to the totals in @u; emits on creation or a new threshold. */
@@ -674,9 +670,9 @@ static void finding_set(struct gpu *g, uint32_t kind, uint32_t tgid, const struc
 		h = hash_fnv1a(h, &k.start_ns, sizeof(k.start_ns));
 		h = hash_fnv1a(h, id, strlen(id));
 		h = hash_fnv1a(h, &k.dev_kind, sizeof(k.dev_kind));
-		snprintf(s->uid, sizeof(s->uid), "dt-%016llx", (unsigned long long)h);
-		s->next_bytes = THRESHOLD_BYTES;
-		s->next_ops = THRESHOLD_OPS;
+		finding_uid(s->uid, h);
+		s->next_bytes = FINDING_FIRST_BYTES;
+		s->next_ops = FINDING_FIRST_OPS;
 		s->first_ns = u->first_ns;
 		s->actor_uid = u->uid;
 		snprintf(s->path, sizeof(s->path), "%s",
