@@ -25,13 +25,13 @@
 #include <bpf/btf.h>
 #include <bpf/libbpf.h>
 
+#include "base.h"
 #include "agent.h"
 #include "config.h"
 #include "datatrail_abi.h"
 #include "enforce.h"
 /* The skeleton names the ABI structs, so it comes after them. */
 #include "datatrail.skel.h"
-#include "gpu.h"
 #include "hmap.h"
 #include "hooks.h"
 #include "inventory.h"
@@ -70,7 +70,6 @@ struct agent {
 	struct hmap seen;    /* struct dt_acc_key -> struct dt_shadow */
 	struct hmap unseen;  /* struct dt_acc_key -> bool: left alone by a walk (flush_acc_cb) */
 	struct pipeline pl;
-	struct gpu gpu; /* GPU and kernel-bypass devices */
 	struct proctab pt;
 	struct sink events;
 	struct sink findings;
@@ -139,14 +138,6 @@ static void on_signal(int sig)
 		reload_requested = 1;
 	else
 		stop_requested = 1;
-}
-
-static uint64_t now_ns(clockid_t clk)
-{
-	struct timespec ts;
-
-	clock_gettime(clk, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ULL + ts.tv_nsec;
 }
 
 static bool libbpf_verbose;
@@ -517,7 +508,7 @@ static void proc_gone(struct agent *a, uint32_t tgid)
 		flush_proc(a, tgid);
 	flush_egress_all(a, tgid);
 	flush_enforce_all(a, tgid);
-	gpu_flush(&a->gpu, tgid, true);
+	pl_device_flush(&a->pl, tgid, true);
 	pl_gone(&a->pl, tgid);
 }
 
@@ -604,7 +595,7 @@ static void flush_periodic(struct agent *a)
 	flush_egress_all(a, 0);
 	flush_enforce_all(a, 0);
 	/* Before the gone processes' pl_gone(): it drops the taint their device findings need. */
-	gpu_flush(&a->gpu, 0, false);
+	pl_device_flush(&a->pl, 0, false);
 	while (hmap_next(&a->dead, &it, (void **)&tgid, NULL))
 		pl_gone(&a->pl, *tgid);
 	hmap_free(&a->dead);
@@ -663,10 +654,6 @@ static int on_event(void *ctx, void *data, size_t size)
 	case DT_EV_ENFORCE:
 		if (h->size >= sizeof(struct dt_ev_enforce))
 			flush_enforce_key(a, &((const struct dt_ev_enforce *)data)->key, NULL, false);
-		break;
-	case DT_EV_DEVICE:
-		if (h->size >= sizeof(struct dt_ev_device))
-			gpu_on_device(&a->gpu, data);
 		break;
 	case DT_EV_AGENT:
 		if (h->size >= sizeof(struct dt_ev_agent))
@@ -963,7 +950,6 @@ static void reload_inventory(struct agent *a)
 	forget_walks(a);
 	pl_set_inventory(&a->pl, inv);
 	pl_slots(&a->pl);
-	a->gpu.out.inv = inv;
 	inventory_free(a->inv);
 	a->inv = inv;
 	a->inventory_version++;
@@ -1734,16 +1720,11 @@ int agent_run(const struct agent_opts *opts)
 		if (err)
 			goto out_findings;
 	}
-	err = gpu_init(&a.gpu, opts->config_path, &eb);
+	err = pl_devices(&a.pl, a.cfg ? a.cfg->devices : NULL, a.cfg ? a.cfg->n_devices : 0, &eb);
 	if (err) {
 		fprintf(stderr, "datatrail: %s\n", eb.msg);
 		goto out_findings;
 	}
-	gpu_set_output(&a.gpu, &(struct gpu_out){ .inv = a.inv, .pt = &a.pt, .octx = &a.pl.octx,
-						  .taints = &a.pl.corr.taints,
-						  .event_out = event_out,
-						  .finding_out = finding_out, .ctx = &a,
-						  .ids = &a.pl.ids });
 	a.ncpus = libbpf_num_possible_cpus();
 	if (a.ncpus <= 0) {
 		err = a.ncpus ? a.ncpus : -EINVAL;
@@ -1808,9 +1789,9 @@ int agent_run(const struct agent_opts *opts)
 		fprintf(stderr, "datatrail: fill inode map: %s\n", strerror(-err));
 		goto out_skel;
 	}
-	err = gpu_load_maps(&a.gpu, bpf_map__fd(a.skel->maps.gpu_devs),
-			    bpf_map__fd(a.skel->maps.gpu_acc), bpf_map__fd(a.skel->maps.taint),
-			    bpf_map__fd(a.skel->maps.gpu_stats));
+	err = pl_device_maps(&a.pl, bpf_map__fd(a.skel->maps.gpu_devs),
+			     bpf_map__fd(a.skel->maps.gpu_acc), bpf_map__fd(a.skel->maps.taint),
+			     bpf_map__fd(a.skel->maps.gpu_stats));
 	if (err) {
 		fprintf(stderr, "datatrail: fill device map: %s\n", strerror(-err));
 		goto out_skel;
@@ -1948,7 +1929,6 @@ int agent_run(const struct agent_opts *opts)
 	a.stopping = true;
 	flush_periodic(&a);
 	check_stats(&a);
-	gpu_stop(&a.gpu);
 	pl_stop(&a.pl);
 	check_kafka(&a); /* closes a spool_full episode, counting what the last findings cost */
 	if (a.kafka)
@@ -2007,7 +1987,6 @@ out_free:
 	if (a.inotify_fd > 0)
 		close(a.inotify_fd);
 	free(a.inv_name);
-	gpu_free(&a.gpu);
 	pl_free(&a.pl);
 	hmap_free(&a.dead);
 	hmap_free(&a.seen);

@@ -6,10 +6,9 @@
 #include <string.h>
 
 #include "correlator.h"
+#include "finding.h"
 
 #define CHAIN_MAX 5
-/* A finding is updated when its bytes pass the next power of 4 from 4 KiB. */
-#define THRESHOLD_BASE 4096ULL
 
 struct finding_key {
 	uint32_t kind;
@@ -21,7 +20,7 @@ struct finding_key {
 };
 
 struct finding_state {
-	char uid[24];
+	char uid[FINDING_UID_LEN];
 	uint64_t bytes;
 	uint64_t ops;
 	uint64_t reported_bytes;
@@ -466,8 +465,7 @@ static void emit_finding(struct correlator *c, const struct finding_key *k,
 	s->reported_bytes = s->bytes;
 	s->reported_ops = s->ops;
 	s->reported_enf = s->enf_attempts + s->enf_bytes;
-	while (s->next_threshold <= s->bytes)
-		s->next_threshold *= 4;
+	s->next_threshold = finding_next(s->next_threshold, s->bytes);
 }
 
 /* Finds or opens the finding for @k; NULL when out of memory. */
@@ -487,9 +485,9 @@ static struct finding_state *finding_get(struct correlator *c, struct finding_ke
 		h = hash_fnv1a(h, c->inv->datasets[k->dataset].id,
 			  strlen(c->inv->datasets[k->dataset].id));
 	h = hash_fnv1a(h, k->target, sizeof(k->target));
-	snprintf(s->uid, sizeof(s->uid), "dt-%016llx", (unsigned long long)h);
+	finding_uid(s->uid, h);
 	s->first_ns = now;
-	s->next_threshold = THRESHOLD_BASE;
+	s->next_threshold = FINDING_FIRST_BYTES;
 	s->actor_uid = actor_uid;
 	if (path) {
 		s->path = strdup(path);

@@ -10,6 +10,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "base.h"
 #include "agent.h"
 #include "hooks.h"
 #include "inventory.h"
@@ -23,10 +24,6 @@
 
 /* Where state that outlives the agent (taint, counters) is pinned. */
 #define DT_PIN_DIR "/sys/fs/bpf/datatrail"
-
-#ifndef DT_VERSION
-#define DT_VERSION "0.1.0"
-#endif
 
 static const char usage_text[] =
 	"usage: datatrail <command> [options]\n"
@@ -251,7 +248,6 @@ static int cmd_status(int argc, char **argv)
 	char buf[8192], proc[32];
 	cJSON *doc, *pid, *running;
 	double age_ms, flush_ms;
-	struct timespec ts;
 	size_t n;
 	FILE *f;
 	int alive;
@@ -283,8 +279,7 @@ static int cmd_status(int argc, char **argv)
 	running = cJSON_GetObjectItem(doc, "running");
 	snprintf(proc, sizeof(proc), "/proc/%.0f", cJSON_GetNumberValue(pid));
 	alive = cJSON_IsTrue(running) && !access(proc, F_OK);
-	clock_gettime(CLOCK_REALTIME, &ts);
-	age_ms = ts.tv_sec * 1e3 + ts.tv_nsec / 1e6 -
+	age_ms = now_ns(CLOCK_REALTIME) / 1e6 -
 		 cJSON_GetNumberValue(cJSON_GetObjectItem(doc, "updated_ms"));
 	flush_ms = cJSON_GetNumberValue(cJSON_GetObjectItem(doc, "flush_ms"));
 	fputs(buf, stdout);
