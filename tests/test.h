@@ -32,6 +32,12 @@ extern int test__failed;
 		long long a___ = (long long)(actual), e___ = (long long)(unexpected);              \
 		a___ != e___ ? true : DT_FAIL_(tag, "actual %lld == unexpected %lld", a___, e___); \
 	})
+#define ASSERT_GE(actual, least, tag)                                                              \
+	({                                                                                         \
+		long long a___ = (long long)(actual), e___ = (long long)(least);                   \
+		a___ >= e___ ? true : DT_FAIL_(tag, "actual %lld < expected at least %lld", a___,  \
+					       e___);                                              \
+	})
 #define ASSERT_OK(err, tag)                                                                        \
 	({                                                                                         \
 		long long r___ = (long long)(err);                                                 \

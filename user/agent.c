@@ -42,6 +42,7 @@
 #include "outfile.h"
 #include "pipeline.h"
 #include "proctab.h"
+#include "reconcile.h"
 #include "sink.h"
 #include "trace.h"
 
@@ -61,14 +62,8 @@ struct agent {
 	struct inventory *inv;
 	struct datatrail_bpf *skel;
 	struct ring_buffer *rb;
-	uint64_t shadow_errors; /* reports the pinned acc_seen/egress_seen maps could not keep */
-	struct hmap dead;    /* tgid -> nothing: processes found gone during a flush */
-	/*
-	 * acc_seen, mirrored: the pinned map is written through (a restarted agent reads it
-	 * back) but never read while running, which saves a bpf() call per counter and flush.
-	 */
-	struct hmap seen;    /* struct dt_acc_key -> struct dt_shadow */
-	struct hmap unseen;  /* struct dt_acc_key -> bool: left alone by a walk (flush_acc_cb) */
+	struct reconcile rc; /* kernel counters against what was reported */
+	int rc_fds[RC_NMAPS];
 	struct pipeline pl;
 	struct proctab pt;
 	struct sink events;
@@ -94,12 +89,6 @@ struct agent {
 	uint64_t last_check_ns;
 	uint64_t gap_seq;
 	uint64_t seq_lost; /* records missing by sequence number, for the exit summary */
-	/*
-	 * Periodic walks left until counters are trusted to be in the mirror again: set on any
-	 * loss, since a lost first-access record leaves its counter out of it (proc_gone).
-	 */
-	unsigned int loss_walks;
-	bool stopping; /* the last walk: every record is read, nothing is left for later */
 	uint64_t records; /* ring buffer records read */
 	/*
 	 * Until then, each flush puts back the taint of live processes that the kernel's map
@@ -119,7 +108,6 @@ struct agent {
 	struct bpf_link *enf_links[5];
 	struct bpf_link *enf_reset; /* iter/tcp: resets marked connections at stop */
 	char enf_cgroup[256]; /* the cgroup2 root they are attached to */
-	struct hmap enf_seen; /* struct dt_egress_key -> struct dt_enf_val, as last reported */
 	uint64_t enf_gen;     /* policies loaded */
 	uint64_t enf_full_seen; /* dt_enf_full as last reported */
 };
@@ -171,343 +159,33 @@ static void finding_out(void *ctx, const char *line, size_t len)
 		kafka_sink_produce(a->kafka, SPOOL_FINDINGS, line, len);
 }
 
-/* What was reported of @k: in the pinned map, so that a restarted agent goes on from there. */
-static void remember_seen(struct agent *a, const struct dt_acc_key *k, const struct dt_shadow *s)
+/* The reconciliation's reports go to the pipeline. */
+static void rc_file(void *ctx, const struct dt_acc_key *k, const struct dt_acc_val *v,
+		    uint64_t dbytes, uint64_t dops)
 {
-	struct dt_shadow *slot = hmap_put(&a->seen, k, NULL);
-
-	if (slot)
-		*slot = *s;
-	if (!slot || bpf_map_update_elem(bpf_map__fd(a->skel->maps.acc_seen), k, s, BPF_ANY))
-		a->shadow_errors++;
+	pl_file(ctx, k, v, dbytes, dops, NULL);
 }
 
-/* The mirror of acc_seen starts as what a previous agent left pinned. */
-static void load_seen(struct agent *a)
+static void rc_egress(void *ctx, const struct dt_egress_key *k, const struct dt_egress_val *v)
 {
-	int fd = bpf_map__fd(a->skel->maps.acc_seen);
-	struct dt_acc_key k, *prev = NULL;
-	struct dt_shadow s, *slot;
-
-	while (!bpf_map_get_next_key(fd, prev, &k)) {
-		if (!bpf_map_lookup_elem(fd, &k, &s)) {
-			slot = hmap_put(&a->seen, &k, NULL);
-			if (slot)
-				*slot = s;
-		}
-		prev = &k;
-	}
+	pl_egress(ctx, k, v);
 }
 
-/*
- * Reports what the kernel counted for @k since the last report, @v as a map walk read it.
- * @final (the process is gone) reads the counter afresh instead, since the walk's copy may
- * miss the last bytes, and forgets it, so that the map holds live processes only.
- */
-static void flush_key(struct agent *a, const struct dt_acc_key *k, const struct dt_acc_val *v,
-		      bool final)
+static void rc_enforce(void *ctx, const struct dt_egress_key *k, const struct dt_enf_val *v)
 {
-	int fd = bpf_map__fd(a->skel->maps.acc), sfd = bpf_map__fd(a->skel->maps.acc_seen);
-	struct dt_shadow *seen = hmap_get(&a->seen, k), s = {};
-	struct dt_acc_val last;
-
-	/* A gone process adds no more: read and remove in one call. */
-	if (final) {
-		if (bpf_map_lookup_and_delete_elem(fd, k, &last))
-			goto forget;
-		v = &last;
-	}
-	if (seen)
-		s = *seen;
-	if (v->bytes > s.bytes || v->ops > s.ops) {
-		pl_file(&a->pl, k, v, v->bytes - s.bytes, v->ops - s.ops, NULL);
-		s.bytes = v->bytes;
-		s.ops = v->ops;
-		if (!final)
-			remember_seen(a, k, &s);
-	}
-	if (!final)
-		return;
-forget:
-	hmap_del(&a->seen, k);
-	bpf_map_delete_elem(sfd, k);
+	pl_enforce(ctx, k, v);
 }
 
-/*
- * A process exited: the final read of each of its counters. They are found in the mirror of
- * what was reported, which every counter enters at its first access, not by walking the
- * map. A counter whose first-access record was lost is left to the periodic walk, which
- * finds its process gone.
- */
-static void flush_proc(struct agent *a, uint32_t tgid)
-{
-	struct dt_acc_key *k, *keys = NULL;
-	size_t it = 0, n = 0, cap = 0;
-
-	while (hmap_next(&a->seen, &it, (void **)&k, NULL)) {
-		if (k->tgid != tgid)
-			continue;
-		if (n == cap) {
-			struct dt_acc_key *nk;
-
-			cap = cap ? cap * 2 : 64;
-			nk = realloc(keys, cap * sizeof(*keys));
-			if (!nk)
-				break;
-			keys = nk;
-		}
-		keys[n++] = *k;
-	}
-	/* flush_key() deletes from the mirror, so not while walking it. */
-	for (size_t i = 0; i < n; i++)
-		flush_key(a, &keys[i], NULL, true);
-	free(keys);
-}
-
-/*
- * A counter's first access: its record carries the first operation, so neither the counter
- * nor what was reported of it (nothing: the kernel has just created it) is read back. Bytes
- * that followed come with the periodic flush. One bpf() call instead of three.
- */
-static void flush_first(struct agent *a, const struct dt_ev_file_access *e)
-{
-	struct dt_acc_val v = {
-		.bytes = e->bytes,
-		.ops = 1,
-		.first_ns = e->hdr.ts_ns,
-		.last_ns = e->hdr.ts_ns,
-		.dataset = e->dataset,
-		.uid = e->uid,
-		.iflags = e->iflags,
-	};
-	struct dt_shadow s = { .bytes = v.bytes, .ops = v.ops };
-
-	/* Late: a walk took the counter over as if its record were lost, and reported these. */
-	if (hmap_get(&a->seen, &e->key))
-		return;
-	hmap_del(&a->unseen, &e->key);
-	pl_file(&a->pl, &e->key, &v, v.bytes, v.ops, NULL);
-	remember_seen(a, &e->key, &s);
-}
-
-/* /proc, not kill(0): without CAP_KILL the agent could not tell others' processes gone. */
-static bool tgid_gone(uint32_t tgid)
-{
-	char path[32];
-
-	snprintf(path, sizeof(path), "/proc/%u", tgid);
-	return access(path, F_OK) && errno == ENOENT;
-}
-
-/* Like flush_key() for the bytes a tainted process sent to one destination; @v NULL: read it. */
-static void flush_egress_key(struct agent *a, const struct dt_egress_key *k,
-			     const struct dt_egress_val *v, bool final)
-{
-	int fd = bpf_map__fd(a->skel->maps.egress), sfd = bpf_map__fd(a->skel->maps.egress_seen);
-	struct dt_egress_val last;
-	struct dt_shadow s = {};
-
-	if (final) {
-		if (bpf_map_lookup_and_delete_elem(fd, k, &last))
-			goto forget;
-		v = &last;
-	} else if (!v) {
-		if (bpf_map_lookup_elem(fd, k, &last))
-			return;
-		v = &last;
-	}
-	bpf_map_lookup_elem(sfd, k, &s);
-	if (v->bytes != s.bytes || v->ops != s.ops) {
-		pl_egress(&a->pl, k, v);
-		s.bytes = v->bytes;
-		s.ops = v->ops;
-		if (!final && bpf_map_update_elem(sfd, k, &s, BPF_ANY))
-			a->shadow_errors++;
-	}
-	if (!final)
-		return;
-forget:
-	bpf_map_delete_elem(sfd, k);
-}
-
-/* What the kernel refused one process towards one destination: reported when it changed. */
-static void flush_enforce_key(struct agent *a, const struct dt_egress_key *k,
-			      const struct dt_enf_val *v, bool final)
-{
-	int fd = bpf_map__fd(a->skel->maps.enforce);
-	struct dt_enf_val last, *seen;
-
-	if (final) {
-		if (bpf_map_lookup_and_delete_elem(fd, k, &last))
-			goto forget;
-		v = &last;
-	} else if (!v) {
-		if (bpf_map_lookup_elem(fd, k, &last))
-			return;
-		v = &last;
-	}
-	seen = hmap_get(&a->enf_seen, k);
-	if (!seen || memcmp(seen, v, sizeof(*v))) {
-		pl_enforce(&a->pl, k, v);
-		seen = hmap_put(&a->enf_seen, k, NULL);
-		if (seen)
-			*seen = *v;
-	}
-	if (!final)
-		return;
-forget:
-	hmap_del(&a->enf_seen, k);
-}
-
-static bool flush_enforce_cb(struct agent *a, const void *key, const void *val, bool final)
-{
-	flush_enforce_key(a, key, val, final);
-	return true;
-}
-
-/* Handles one counter of a walk (@val) or, @val NULL, the final read of an exited process's. */
-typedef bool (*flush_fn)(struct agent *a, const void *key, const void *val, bool final);
-
-/*
- * A counter a walk finds that is not in the mirror was created since the records were last
- * read: its first-access record reports it, and reporting it here as well would count its
- * first bytes twice. Left alone for one walk; still unknown at the next, its record was lost
- * and the walk takes it over. Returns whether it was handled (not left alone).
- */
-static bool flush_acc_cb(struct agent *a, const void *key, const void *val, bool final)
-{
-	bool *skipped;
-
-	if (val && !a->stopping && !hmap_get(&a->seen, key)) {
-		skipped = hmap_get(&a->unseen, key);
-		if (!skipped || !*skipped) {
-			skipped = hmap_put(&a->unseen, key, NULL);
-			if (skipped)
-				*skipped = false;
-			return false;
-		}
-		hmap_del(&a->unseen, key);
-	}
-	flush_key(a, key, val, final);
-	return true;
-}
-
-static bool flush_egress_cb(struct agent *a, const void *key, const void *val, bool final)
-{
-	flush_egress_key(a, key, val, final);
-	return true;
-}
-
-#define FLUSH_BATCH 1024
-
-/*
- * Walks a counter map (acc or egress, whose keys both begin with the tgid): all of it (@tgid
- * 0), noting processes found gone, or the final read of one gone process's. Keys and values
- * come BPF_MAP_LOOKUP_BATCH at a time, one bpf() call per FLUSH_BATCH entries instead of two
- * per entry, all of them before any is handled, since a final read deletes.
- */
-static void flush_map(struct agent *a, int fd, size_t key_size, size_t val_size, flush_fn fn,
-		      uint32_t tgid)
-{
-	uint8_t *keys = NULL, *vals = NULL;
-	size_t n = 0, cap = 0;
-	uint32_t batch, *in = NULL;
-	struct hmap alive;
-	int err = 0;
-
-	hmap_init(&alive, sizeof(uint32_t), sizeof(uint32_t));
-	while (err != -ENOENT) {
-		uint32_t got = FLUSH_BATCH;
-
-		if (cap - n < FLUSH_BATCH) {
-			uint8_t *nk = realloc(keys, (cap + FLUSH_BATCH) * key_size);
-			uint8_t *nv = nk ? realloc(vals, (cap + FLUSH_BATCH) * val_size) : NULL;
-
-			if (nk)
-				keys = nk;
-			if (!nv)
-				break;
-			vals = nv;
-			cap += FLUSH_BATCH;
-		}
-		err = bpf_map_lookup_batch(fd, in, &batch, keys + n * key_size, vals + n * val_size,
-					   &got, NULL);
-		if (err && err != -ENOENT) {
-			fprintf(stderr, "datatrail: read counters: %s\n", strerror(-err));
-			break;
-		}
-		n += got;
-		in = &batch;
-	}
-	for (size_t i = 0; i < n; i++) {
-		uint8_t *key = keys + i * key_size;
-		uint32_t kt, *state;
-		bool gone;
-
-		memcpy(&kt, key, sizeof(kt));
-		if (tgid) {
-			if (kt == tgid)
-				fn(a, key, NULL, true);
-			continue;
-		}
-		/* One look at /proc per process and walk, not per counter. */
-		state = hmap_get(&alive, &kt);
-		if (!state) {
-			state = hmap_put(&alive, &kt, NULL);
-			if (state)
-				*state = tgid_gone(kt) ? 2 : 1;
-		}
-		gone = state && *state == 2;
-		if (fn(a, key, vals + i * val_size, gone) && gone)
-			hmap_put(&a->dead, &kt, NULL);
-	}
-	hmap_free(&alive);
-	free(keys);
-	free(vals);
-}
-
-static void flush_all(struct agent *a)
-{
-	void *key;
-	bool *skipped;
-	size_t it = 0;
-
-	/* Keys left alone by the last walk are taken over by this one (flush_acc_cb). */
-	while (hmap_next(&a->unseen, &it, NULL, (void **)&skipped))
-		*skipped = true;
-	flush_map(a, bpf_map__fd(a->skel->maps.acc), sizeof(struct dt_acc_key),
-		  sizeof(struct dt_acc_val), flush_acc_cb, 0);
-	/* Those this walk did not meet are gone from the map. */
-	for (it = 0; hmap_next(&a->unseen, &it, &key, (void **)&skipped);)
-		if (*skipped)
-			hmap_del(&a->unseen, key);
-	if (a->loss_walks)
-		a->loss_walks--;
-}
-
-static void flush_egress_all(struct agent *a, uint32_t tgid)
-{
-	flush_map(a, bpf_map__fd(a->skel->maps.egress), sizeof(struct dt_egress_key),
-		  sizeof(struct dt_egress_val), flush_egress_cb, tgid);
-}
-
-static void flush_enforce_all(struct agent *a, uint32_t tgid)
-{
-	if (a->opts->enforce != DT_ENF_OFF)
-		flush_map(a, bpf_map__fd(a->skel->maps.enforce), sizeof(struct dt_egress_key),
-			  sizeof(struct dt_enf_val), flush_enforce_cb, tgid);
-}
+static const struct rc_sink_ops rc_to_pipeline = {
+	.file = rc_file,
+	.egress = rc_egress,
+	.enforce = rc_enforce,
+};
 
 /* A process is gone: its counters' last bytes, then its findings' final updates. */
 static void proc_gone(struct agent *a, uint32_t tgid)
 {
-	if (a->loss_walks)
-		flush_map(a, bpf_map__fd(a->skel->maps.acc), sizeof(struct dt_acc_key),
-			  sizeof(struct dt_acc_val), flush_acc_cb, tgid);
-	else
-		flush_proc(a, tgid);
-	flush_egress_all(a, tgid);
-	flush_enforce_all(a, tgid);
+	reconcile_proc_gone(&a->rc, tgid);
 	pl_device_flush(&a->pl, tgid, true);
 	pl_gone(&a->pl, tgid);
 }
@@ -528,7 +206,7 @@ static void restore_taints(struct agent *a)
 	while (hmap_next(&a->pl.corr.taints, &it, (void **)&tgid, (void **)&t)) {
 		bool changed = false;
 
-		if (tgid_gone(*tgid))
+		if (proc_is_gone(*tgid))
 			continue;
 		if (bpf_map_lookup_elem(fd, tgid, &cur)) {
 			cur = *t;
@@ -591,14 +269,12 @@ static void flush_periodic(struct agent *a)
 		restore_inodes(a);
 		a->restore_inodes--;
 	}
-	flush_all(a);
-	flush_egress_all(a, 0);
-	flush_enforce_all(a, 0);
+	reconcile_walk(&a->rc);
 	/* Before the gone processes' pl_gone(): it drops the taint their device findings need. */
 	pl_device_flush(&a->pl, 0, false);
-	while (hmap_next(&a->dead, &it, (void **)&tgid, NULL))
+	while (hmap_next(&a->rc.dead, &it, (void **)&tgid, NULL))
 		pl_gone(&a->pl, *tgid);
-	hmap_free(&a->dead);
+	hmap_free(&a->rc.dead);
 }
 
 static void check_seq(struct agent *a, const struct dt_event_hdr *h)
@@ -607,7 +283,7 @@ static void check_seq(struct agent *a, const struct dt_event_hdr *h)
 		return;
 	if (h->seq > a->next_seq[h->cpu]) {
 		a->seq_lost += h->seq - a->next_seq[h->cpu];
-		a->loss_walks = 2;
+		reconcile_loss(&a->rc);
 	}
 	a->next_seq[h->cpu] = h->seq + 1;
 }
@@ -639,7 +315,7 @@ static int on_event(void *ctx, void *data, size_t size)
 	switch (h->type) {
 	case DT_EV_FILE_ACCESS:
 		if (h->size >= sizeof(struct dt_ev_file_access))
-			flush_first(a, data);
+			reconcile_first(&a->rc, data);
 		break;
 	case DT_EV_PROC_EXIT:
 		if (h->size >= sizeof(struct dt_ev_proc_exit)) {
@@ -649,11 +325,11 @@ static int on_event(void *ctx, void *data, size_t size)
 		break;
 	case DT_EV_EGRESS:
 		if (h->size >= sizeof(struct dt_ev_egress))
-			flush_egress_key(a, &((const struct dt_ev_egress *)data)->key, NULL, false);
+			reconcile_egress(&a->rc, &((const struct dt_ev_egress *)data)->key);
 		break;
 	case DT_EV_ENFORCE:
 		if (h->size >= sizeof(struct dt_ev_enforce))
-			flush_enforce_key(a, &((const struct dt_ev_enforce *)data)->key, NULL, false);
+			reconcile_enforce(&a->rc, &((const struct dt_ev_enforce *)data)->key);
 		break;
 	case DT_EV_AGENT:
 		if (h->size >= sizeof(struct dt_ev_agent))
@@ -676,7 +352,7 @@ static void report_gap(struct agent *a, const char *source, int cpu, uint64_t lo
 
 	fprintf(stderr, "datatrail: %s: lost %llu records on cpu %d\n", source,
 		(unsigned long long)lost, cpu);
-	a->loss_walks = 2;
+	reconcile_loss(&a->rc);
 	pl_gap(&a->pl, &g);
 }
 
@@ -740,7 +416,7 @@ static void spool_gap_step(struct agent *a, struct spool_gap *g, uint64_t refuse
 	} else {
 		return;
 	}
-	ends = a->stopping || (!refused && taken);
+	ends = a->rc.stopping || (!refused && taken);
 	if (!r.activity_id && (g->lost == g->reported ||
 			       (!ends && now - g->reported_ns < SPOOL_GAP_UPDATE_NS)))
 		goto out;
@@ -1405,7 +1081,7 @@ static void write_enforce_status(struct agent *a, struct jbuf *jb)
 		n_block += a->inv->datasets[i].enforce == INV_ENFORCE_BLOCK;
 		n_kill += a->inv->datasets[i].enforce == INV_ENFORCE_KILL;
 	}
-	while (hmap_next(&a->enf_seen, &it, NULL, (void **)&v)) {
+	while (hmap_next(&a->rc.enf_seen, &it, NULL, (void **)&v)) {
 		if (v->action <= DT_ENF_KILL)
 			refused[v->action] += v->attempts;
 		bytes += v->bytes;
@@ -1475,6 +1151,8 @@ static void write_status(struct agent *a, bool running)
 	jb_u64(&jb, "egress_map_full", totals[5]);
 	jb_u64(&jb, "seq_lost", a->seq_lost);
 	jb_u64(&jb, "taints_restored", a->taints_restored);
+	jb_u64(&jb, "shadow_errors", a->rc.shadow_errors);
+	jb_u64(&jb, "counter_read_errors", a->rc.read_errors);
 	jb_u64(&jb, "events_written", a->events.lines);
 	jb_u64(&jb, "findings_written", a->findings.lines);
 	jb_u64(&jb, "events_write_errors", a->events.errors);
@@ -1623,7 +1301,7 @@ static void publish_metrics(struct agent *a)
 		in.ringbuf_used = prod - cons;
 	}
 	/* The mirrors the agent keeps; counting the kernel maps would cost a walk each. */
-	entries[0] = hmap_count(&a->seen);
+	entries[0] = hmap_count(&a->rc.seen);
 	capacity[0] = bpf_map__max_entries(a->skel->maps.acc);
 	entries[1] = hmap_count(&a->pl.corr.taints);
 	capacity[1] = bpf_map__max_entries(a->skel->maps.taint);
@@ -1652,10 +1330,7 @@ int agent_run(const struct agent_opts *opts)
 
 	libbpf_verbose = opts->verbose;
 	libbpf_set_print(libbpf_print);
-	hmap_init(&a.dead, sizeof(uint32_t), 0);
-	hmap_init(&a.seen, sizeof(struct dt_acc_key), sizeof(struct dt_shadow));
-	hmap_init(&a.unseen, sizeof(struct dt_acc_key), sizeof(bool));
-	hmap_init(&a.enf_seen, sizeof(struct dt_egress_key), sizeof(struct dt_enf_val));
+	reconcile_init(&a.rc, &reconcile_bpf_ops, a.rc_fds, &rc_to_pipeline, &a.pl);
 	proctab_init(&a.pt, -1);
 
 	a.flush_ms = opts->flush_ms;
@@ -1802,7 +1477,13 @@ int agent_run(const struct agent_opts *opts)
 	a.pl.ids.cgroup_id_ctx = &a;
 	proctab_seed(bpf_map__fd(a.skel->maps.procs));
 	seed_taints(&a);
-	load_seen(&a);
+	a.rc_fds[RC_ACC] = bpf_map__fd(a.skel->maps.acc);
+	a.rc_fds[RC_ACC_SEEN] = bpf_map__fd(a.skel->maps.acc_seen);
+	a.rc_fds[RC_EGRESS] = bpf_map__fd(a.skel->maps.egress);
+	a.rc_fds[RC_EGRESS_SEEN] = bpf_map__fd(a.skel->maps.egress_seen);
+	a.rc_fds[RC_ENFORCE] = bpf_map__fd(a.skel->maps.enforce);
+	a.rc.enforce = opts->enforce != DT_ENF_OFF;
+	reconcile_load_seen(&a.rc);
 	err = enf_load_policy(&a);
 	if (err) {
 		fprintf(stderr, "datatrail: enforcement policy: %s\n", strerror(-err));
@@ -1926,7 +1607,7 @@ int agent_run(const struct agent_opts *opts)
 
 	/* Final: whatever is still in the ring buffer, then every counter's remainder. */
 	ring_buffer__consume(a.rb);
-	a.stopping = true;
+	a.rc.stopping = true;
 	flush_periodic(&a);
 	check_stats(&a);
 	pl_stop(&a.pl);
@@ -1988,10 +1669,7 @@ out_free:
 		close(a.inotify_fd);
 	free(a.inv_name);
 	pl_free(&a.pl);
-	hmap_free(&a.dead);
-	hmap_free(&a.seen);
-	hmap_free(&a.unseen);
-	hmap_free(&a.enf_seen);
+	reconcile_free(&a.rc);
 	proctab_free(&a.pt);
 	free(a.stats_prev);
 	free(a.stats_cur);

@@ -17,6 +17,7 @@
 #include "base.h"
 #include "finding.h"
 #include "gpu.h"
+#include "proctab.h"
 
 #define KIND_MAX DT_DEV_NVIDIA_FS
 #define CHAIN_MAX 5
@@ -944,15 +945,6 @@ static void finish_step(struct gpu *g, uint32_t tgid, bool forget)
 	step_record(g, DT_DSTEP_FINISH, tgid, &(struct dt_dev_key){ .op = forget }, NULL);
 }
 
-/* As the agent decides it: kill(0) would say EPERM once the agent has dropped CAP_KILL. */
-static bool tgid_gone(uint32_t tgid)
-{
-	char path[32];
-
-	snprintf(path, sizeof(path), "/proc/%u", tgid);
-	return access(path, F_OK) && errno == ENOENT;
-}
-
 static void report_gap(struct gpu *g, const char *source, int cpu, uint64_t lost, uint64_t now)
 {
 	struct gap_record gr = {
@@ -1028,7 +1020,7 @@ void gpu_flush(struct gpu *g, uint32_t tgid, bool final)
 
 		if (tgid && keys[i].tgid != tgid)
 			continue;
-		dead = !tgid && tgid_gone(keys[i].tgid);
+		dead = !tgid && proc_is_gone(keys[i].tgid);
 		if (dead)
 			hmap_put(&gone, &keys[i].tgid, NULL);
 		flush_key(g, &keys[i], final || dead);
@@ -1046,7 +1038,7 @@ void gpu_flush(struct gpu *g, uint32_t tgid, bool final)
 		while (hmap_next(&g->procs, &it, (void **)&tk, (void **)&p)) {
 			t = *tk;
 			judge(g, t, p);
-			if (tgid_gone(t))
+			if (proc_is_gone(t))
 				hmap_put(&gone, &t, NULL);
 		}
 		it = 0;

@@ -228,6 +228,14 @@ size_t proctab_chain(struct proctab *pt, uint32_t pid, struct proc_info *chain, 
 	return n;
 }
 
+bool proc_is_gone(uint32_t tgid)
+{
+	char path[32];
+
+	snprintf(path, sizeof(path), "/proc/%u", tgid);
+	return access(path, F_OK) && errno == ENOENT;
+}
+
 int proctab_seed(int procs_fd)
 {
 	struct dirent *de;

@@ -87,6 +87,12 @@ void proc_info_from_dt(struct proc_info *out, const struct dt_proc *p);
  */
 int proc_info_from_procfs(uint32_t pid, struct proc_info *out);
 
+/*
+ * Whether process @tgid is known gone: /proc, not kill(0), since without CAP_KILL (dropped
+ * after attach) kill() says EPERM for others' processes. Unreadable is not gone.
+ */
+bool proc_is_gone(uint32_t tgid);
+
 /* Puts every process now in /proc into the kernel map, so their children inherit an identity. */
 int proctab_seed(int procs_fd);
 
