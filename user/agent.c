@@ -1319,209 +1319,223 @@ static size_t max_sz(size_t a, size_t b)
 	return a > b ? a : b;
 }
 
-int agent_run(const struct agent_opts *opts)
+/*
+ * Inventory, outputs, configuration, pipeline and trace: all that is checked and opened before
+ * the kernel is touched, so that bad input fails before anything is attached. What it leaves
+ * half done, agent_close() undoes.
+ */
+static int agent_open(struct agent *a)
 {
-	struct agent a = { .opts = opts };
-	struct sigaction sa = { .sa_handler = on_signal }, noop = { .sa_handler = on_noop };
 	struct errbuf eb = {};
-	const char *compat;
-	uint64_t next_flush, next_ping;
 	int err;
 
-	libbpf_verbose = opts->verbose;
-	libbpf_set_print(libbpf_print);
-	reconcile_init(&a.rc, &reconcile_bpf_ops, a.rc_fds, &rc_to_pipeline, &a.pl);
-	proctab_init(&a.pt, -1);
-
-	a.flush_ms = opts->flush_ms;
-	a.spool_gap[0].source = "kafka_spool_full_findings";
-	a.spool_gap[1].source = "kafka_spool_full_events";
 	/* Planted outputs are refused now, not after attach when they are first written. */
-	if ((opts->ready_file && outfile_check("ready file", opts->ready_file, &eb)) ||
-	    (opts->status_file && *opts->status_file &&
-	     outfile_check("status", opts->status_file, &eb))) {
+	if ((a->opts->ready_file && outfile_check("ready file", a->opts->ready_file, &eb)) ||
+	    (a->opts->status_file && *a->opts->status_file &&
+	     outfile_check("status", a->opts->status_file, &eb))) {
 		fprintf(stderr, "datatrail: %s\n", eb.msg);
-		err = -EPERM;
-		goto out_free;
+		return -EPERM;
 	}
-	if (opts->ready_file)
-		unlink(opts->ready_file); /* a stale one would claim readiness too early */
-	err = inventory_load(opts->inventory, &a.inv, &eb);
+	if (a->opts->ready_file)
+		unlink(a->opts->ready_file); /* a stale one would claim readiness too early */
+	err = inventory_load(a->opts->inventory, &a->inv, &eb);
 	if (err) {
 		fprintf(stderr, "datatrail: %s\n", eb.msg);
-		goto out_free;
+		return err;
 	}
-	inventory_resolve_exes(a.inv, stderr, "datatrail: ");
-	err = sink_open(&a.events, "events", opts->events_path, &eb);
+	inventory_resolve_exes(a->inv, stderr, "datatrail: ");
+	err = sink_open(&a->events, "events", a->opts->events_path, &eb);
 	if (err) {
 		fprintf(stderr, "datatrail: %s\n", eb.msg);
-		goto out_inventory;
+		return err;
 	}
-	err = sink_open(&a.findings, "findings", opts->findings_path, &eb);
+	err = sink_open(&a->findings, "findings", a->opts->findings_path, &eb);
 	if (err) {
 		fprintf(stderr, "datatrail: %s\n", eb.msg);
-		goto out_events;
+		return err;
 	}
-	if (opts->rotate_mb) {
-		sink_set_rotate(&a.events, (uint64_t)opts->rotate_mb << 20, opts->rotate_keep);
-		sink_set_rotate(&a.findings, (uint64_t)opts->rotate_mb << 20, opts->rotate_keep);
+	if (a->opts->rotate_mb) {
+		sink_set_rotate(&a->events, (uint64_t)a->opts->rotate_mb << 20, a->opts->rotate_keep);
+		sink_set_rotate(&a->findings, (uint64_t)a->opts->rotate_mb << 20, a->opts->rotate_keep);
 	}
 
 	/* The configuration first: it may name the node, which every record and finding uid carries. */
-	if (opts->config_path) {
-		err = open_config(&a);
+	if (a->opts->config_path) {
+		err = open_config(a);
 		if (err)
-			goto out_findings;
-		if (!opts->flush_ms_given && a.cfg->flush_ms)
-			a.flush_ms = a.cfg->flush_ms;
+			return err;
+		if (!a->opts->flush_ms_given && a->cfg->flush_ms)
+			a->flush_ms = a->cfg->flush_ms;
 	}
-	id_node_name(opts->node_name ? opts->node_name : a.cfg ? a.cfg->node_name : NULL,
-		     a.hostname, sizeof(a.hostname));
-	pl_init(&a.pl, a.inv, &a.pt, true, a.hostname,
+	id_node_name(a->opts->node_name ? a->opts->node_name : a->cfg ? a->cfg->node_name : NULL,
+		     a->hostname, sizeof(a->hostname));
+	pl_init(&a->pl, a->inv, &a->pt, true, a->hostname,
 		(int64_t)now_ns(CLOCK_REALTIME) - (int64_t)now_ns(CLOCK_MONOTONIC), event_out,
-		finding_out, &a);
+		finding_out, a);
 	{
 		char machine_id[64];
 
 		if (!id_machine_id(machine_id, sizeof(machine_id)))
-			pl_set_machine_id(&a.pl, machine_id);
+			pl_set_machine_id(&a->pl, machine_id);
 	}
-	if (a.cfg) {
-		a.pl.ids.dirs = a.cfg->container_state_dirs;
-		a.pl.ids.n_dirs = a.cfg->n_container_state_dirs;
+	if (a->cfg) {
+		a->pl.ids.dirs = a->cfg->container_state_dirs;
+		a->pl.ids.n_dirs = a->cfg->n_container_state_dirs;
 	}
-	if (opts->trace_dir) {
-		err = open_trace(&a);
+	if (a->opts->trace_dir) {
+		err = open_trace(a);
 		if (err)
-			goto out_findings;
+			return err;
 	}
-	err = pl_devices(&a.pl, a.cfg ? a.cfg->devices : NULL, a.cfg ? a.cfg->n_devices : 0, &eb);
+	err = pl_devices(&a->pl, a->cfg ? a->cfg->devices : NULL, a->cfg ? a->cfg->n_devices : 0, &eb);
 	if (err) {
 		fprintf(stderr, "datatrail: %s\n", eb.msg);
-		goto out_findings;
+		return err;
 	}
-	a.ncpus = libbpf_num_possible_cpus();
-	if (a.ncpus <= 0) {
-		err = a.ncpus ? a.ncpus : -EINVAL;
+	a->ncpus = libbpf_num_possible_cpus();
+	if (a->ncpus <= 0) {
+		err = a->ncpus ? a->ncpus : -EINVAL;
 		fprintf(stderr, "datatrail: cannot count cpus: %s\n", strerror(-err));
-		goto out_findings;
+		return err;
 	}
-	a.stats_prev = calloc(a.ncpus, sizeof(*a.stats_prev));
-	a.stats_cur = calloc(a.ncpus, sizeof(*a.stats_cur));
-	a.next_seq = calloc(a.ncpus, sizeof(*a.next_seq));
-	if (!a.stats_prev || !a.stats_cur || !a.next_seq) {
-		err = -ENOMEM;
-		goto out_findings;
-	}
+	a->stats_prev = calloc(a->ncpus, sizeof(*a->stats_prev));
+	a->stats_cur = calloc(a->ncpus, sizeof(*a->stats_cur));
+	a->next_seq = calloc(a->ncpus, sizeof(*a->next_seq));
+	if (!a->stats_prev || !a->stats_cur || !a->next_seq)
+		return -ENOMEM;
+
+	return 0;
+}
+
+/*
+ * The BPF side: open the object the kernel takes, size and pin the maps, load, fill, attach,
+ * register the agent's objects, then drop capabilities. What it leaves half done,
+ * agent_close() undoes.
+ */
+static int agent_attach(struct agent *a)
+{
+	struct errbuf eb = {};
+	const char *compat;
+	int err;
 
 	err = ensure_tracefs();
 	if (err) {
 		fprintf(stderr, "datatrail: mount tracefs at '/sys/kernel/tracing': %s\n",
 			strerror(-err));
-		goto out_findings;
+		return err;
 	}
-	a.skel = hooks_open(&compat);
-	if (!a.skel) {
+	a->skel = hooks_open(&compat);
+	if (!a->skel) {
 		err = -errno;
 		fprintf(stderr, "datatrail: open bpf object: %s\n", strerror(-err));
-		goto out_findings;
+		return err;
 	}
 	if (compat)
 		fprintf(stderr, "datatrail: %s: the compat programs read kernel objects with helper "
 				"calls (slower)\n", compat);
-	a.skel->rodata->dt_cfg.agent_tgid = getpid();
-	a.bpf_compat = compat;
-	err = probe_optional_hooks(&a);
+	a->skel->rodata->dt_cfg.agent_tgid = getpid();
+	a->bpf_compat = compat;
+	err = probe_optional_hooks(a);
 	if (err)
-		goto out_skel;
-	enf_set_mode(&a);
+		return err;
+	enf_set_mode(a);
 	/* Room for the inventory and as many files again created below its directories. */
-	bpf_map__set_max_entries(a.skel->maps.inodes, max_sz(65536, a.inv->n_inodes * 2));
-	if (opts->ringbuf_kb)
-		bpf_map__set_max_entries(a.skel->maps.events, opts->ringbuf_kb * 1024);
-	if (opts->pin_dir && opts->pin_dir[0]) {
-		snprintf((char *)a.skel->rodata->dt_cfg.pin_dir,
-			 sizeof(a.skel->rodata->dt_cfg.pin_dir), "%s", opts->pin_dir);
+	bpf_map__set_max_entries(a->skel->maps.inodes, max_sz(65536, a->inv->n_inodes * 2));
+	if (a->opts->ringbuf_kb)
+		bpf_map__set_max_entries(a->skel->maps.events, a->opts->ringbuf_kb * 1024);
+	if (a->opts->pin_dir && a->opts->pin_dir[0]) {
+		snprintf((char *)a->skel->rodata->dt_cfg.pin_dir,
+			 sizeof(a->skel->rodata->dt_cfg.pin_dir), "%s", a->opts->pin_dir);
 		err = ensure_bpffs();
 		if (!err)
-			err = kstate_pin(a.skel->obj, opts->pin_dir,
-					 max_sz(65536, a.inv->n_inodes * 2), &eb);
+			err = kstate_pin(a->skel->obj, a->opts->pin_dir,
+					 max_sz(65536, a->inv->n_inodes * 2), &eb);
 		else
 			snprintf(eb.msg, sizeof(eb.msg), "mount bpffs at '/sys/fs/bpf': %s",
 				 strerror(-err));
 		if (err) {
 			fprintf(stderr, "datatrail: %s\n", eb.msg);
-			goto out_skel;
+			return err;
 		}
 	}
-	err = datatrail_bpf__load(a.skel);
+	err = datatrail_bpf__load(a->skel);
 	if (err) {
 		fprintf(stderr, "datatrail: load bpf programs: %s\n", strerror(-err));
-		goto out_skel;
+		return err;
 	}
-	err = load_inodes(&a);
+	err = load_inodes(a);
 	if (err) {
 		fprintf(stderr, "datatrail: fill inode map: %s\n", strerror(-err));
-		goto out_skel;
+		return err;
 	}
-	err = pl_device_maps(&a.pl, bpf_map__fd(a.skel->maps.gpu_devs),
-			     bpf_map__fd(a.skel->maps.gpu_acc), bpf_map__fd(a.skel->maps.taint),
-			     bpf_map__fd(a.skel->maps.gpu_stats));
+	err = pl_device_maps(&a->pl, bpf_map__fd(a->skel->maps.gpu_devs),
+			     bpf_map__fd(a->skel->maps.gpu_acc), bpf_map__fd(a->skel->maps.taint),
+			     bpf_map__fd(a->skel->maps.gpu_stats));
 	if (err) {
 		fprintf(stderr, "datatrail: fill device map: %s\n", strerror(-err));
-		goto out_skel;
+		return err;
 	}
-	a.pt.procs_fd = bpf_map__fd(a.skel->maps.procs);
-	a.pl.ids.cgroup_id_of = cgroup_id_of;
-	a.pl.ids.cgroup_path_of = cgroup_path_of;
-	a.pl.ids.cgroup_id_ctx = &a;
-	proctab_seed(bpf_map__fd(a.skel->maps.procs));
-	seed_taints(&a);
-	a.rc_fds[RC_ACC] = bpf_map__fd(a.skel->maps.acc);
-	a.rc_fds[RC_ACC_SEEN] = bpf_map__fd(a.skel->maps.acc_seen);
-	a.rc_fds[RC_EGRESS] = bpf_map__fd(a.skel->maps.egress);
-	a.rc_fds[RC_EGRESS_SEEN] = bpf_map__fd(a.skel->maps.egress_seen);
-	a.rc_fds[RC_ENFORCE] = bpf_map__fd(a.skel->maps.enforce);
-	a.rc.enforce = opts->enforce != DT_ENF_OFF;
-	reconcile_load_seen(&a.rc);
-	err = enf_load_policy(&a);
+	a->pt.procs_fd = bpf_map__fd(a->skel->maps.procs);
+	a->pl.ids.cgroup_id_of = cgroup_id_of;
+	a->pl.ids.cgroup_path_of = cgroup_path_of;
+	a->pl.ids.cgroup_id_ctx = a;
+	proctab_seed(bpf_map__fd(a->skel->maps.procs));
+	seed_taints(a);
+	a->rc_fds[RC_ACC] = bpf_map__fd(a->skel->maps.acc);
+	a->rc_fds[RC_ACC_SEEN] = bpf_map__fd(a->skel->maps.acc_seen);
+	a->rc_fds[RC_EGRESS] = bpf_map__fd(a->skel->maps.egress);
+	a->rc_fds[RC_EGRESS_SEEN] = bpf_map__fd(a->skel->maps.egress_seen);
+	a->rc_fds[RC_ENFORCE] = bpf_map__fd(a->skel->maps.enforce);
+	a->rc.enforce = a->opts->enforce != DT_ENF_OFF;
+	reconcile_load_seen(&a->rc);
+	err = enf_load_policy(a);
 	if (err) {
 		fprintf(stderr, "datatrail: enforcement policy: %s\n", strerror(-err));
-		goto out_skel;
+		return err;
 	}
 
-	a.rb = ring_buffer__new(bpf_map__fd(a.skel->maps.events), on_event, &a, NULL);
-	if (!a.rb) {
+	a->rb = ring_buffer__new(bpf_map__fd(a->skel->maps.events), on_event, a, NULL);
+	if (!a->rb) {
 		err = -errno;
 		fprintf(stderr, "datatrail: ring buffer: %s\n", strerror(-err));
-		goto out_skel;
+		return err;
 	}
-	err = datatrail_bpf__attach(a.skel);
+	err = datatrail_bpf__attach(a->skel);
 	if (err) {
 		fprintf(stderr, "datatrail: attach bpf programs: %s\n", strerror(-err));
-		goto out_rb;
+		return err;
 	}
-	err = enf_attach(&a);
+	err = enf_attach(a);
 	if (err)
-		goto out_enforce;
+		return err;
 	/* After enf_attach(): the enforcement links are the agent's too. */
-	err = register_objects(&a);
+	err = register_objects(a);
 	if (err) {
 		fprintf(stderr, "datatrail: map 'agentobj': %s\n", strerror(-err));
-		goto out_enforce;
+		return err;
 	}
 	err = drop_caps();
 	if (err) {
 		fprintf(stderr, "datatrail: drop capabilities: %s\n", strerror(-err));
-		goto out_enforce;
+		return err;
 	}
 	/*
 	 * After the drop: capabilities are per thread, and the server's thread, which reads
 	 * from the network, must not start with more than the rest.
 	 */
-	err = open_metrics(&a);
+	err = open_metrics(a);
 	if (err)
-		goto out_enforce;
+		return err;
+
+	return 0;
+}
+
+/* Signals, readiness and the first status: the agent is up once this returns 0. */
+static int agent_ready(struct agent *a)
+{
+	struct sigaction sa = { .sa_handler = on_signal }, noop = { .sa_handler = on_noop };
+	struct errbuf eb = {};
+	int err;
 
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
@@ -1533,146 +1547,187 @@ int agent_run(const struct agent_opts *opts)
 	sigaction(SIGPIPE, &noop, NULL);
 	sigaction(SIGUSR1, &noop, NULL);
 	sigaction(SIGUSR2, &noop, NULL);
-	a.last_check_ns = now_ns(CLOCK_MONOTONIC);
-	if (opts->ready_file) {
-		err = touch_ready(opts->ready_file, &eb);
+	a->last_check_ns = now_ns(CLOCK_MONOTONIC);
+	if (a->opts->ready_file) {
+		err = touch_ready(a->opts->ready_file, &eb);
 		if (err) {
 			fprintf(stderr, "datatrail: %s\n", eb.msg);
-			goto out_enforce;
+			return err;
 		}
 	}
-	watch_inventory(&a);
-	a.inventory_version = 1;
-	if (opts->status_file && *opts->status_file) {
-		char *dir = strdup(opts->status_file);
+	watch_inventory(a);
+	a->inventory_version = 1;
+	if (a->opts->status_file && *a->opts->status_file) {
+		char *dir = strdup(a->opts->status_file);
 
 		if (dir)
 			mkdir(dirname(dir), 0755);
 		free(dir);
 	}
-	write_status(&a, true);
+	write_status(a, true);
 	notify_systemd("READY=1");
-	fprintf(stderr, "datatrail: watching %zu datasets, %zu inodes\n", a.inv->n_datasets,
-		a.inv->n_inodes);
+	fprintf(stderr, "datatrail: watching %zu datasets, %zu inodes\n", a->inv->n_datasets,
+		a->inv->n_inodes);
 
-	a.watchdog_ns = watchdog_period_ns();
-	next_flush = now_ns(CLOCK_MONOTONIC) + a.flush_ms * 1000000ULL;
+	return 0;
+}
+
+/* Records, flushes, reloads and pings until a stop signal. */
+static void agent_loop(struct agent *a)
+{
+	uint64_t next_flush, next_ping;
+	int err;
+
+	a->watchdog_ns = watchdog_period_ns();
+	next_flush = now_ns(CLOCK_MONOTONIC) + a->flush_ms * 1000000ULL;
 	next_ping = now_ns(CLOCK_MONOTONIC);
 	while (!stop_requested) {
 		uint64_t now = now_ns(CLOCK_MONOTONIC);
 		int timeout = now >= next_flush ? 0 : (int)((next_flush - now) / 1000000);
 
-		if (a.watchdog_ns && now >= next_ping) {
+		if (a->watchdog_ns && now >= next_ping) {
 			notify_systemd("WATCHDOG=1");
-			next_ping = now + a.watchdog_ns;
+			next_ping = now + a->watchdog_ns;
 		}
-		proctab_tick(&a.pt);
-		err = ring_buffer__poll(a.rb, timeout > 100 ? 100 : timeout);
+		proctab_tick(&a->pt);
+		err = ring_buffer__poll(a->rb, timeout > 100 ? 100 : timeout);
 		if (err < 0 && err != -EINTR) {
 			fprintf(stderr, "datatrail: ring buffer poll: %s\n", strerror(-err));
 			break;
 		}
 		/* The kernel wakes us only once data piles up; the rest is collected here. */
-		ring_buffer__consume(a.rb);
+		ring_buffer__consume(a->rb);
 		if (reload_requested) {
 			reload_requested = 0;
-			reload(&a);
-		} else if (inventory_changed(&a)) {
-			reload_inventory(&a);
+			reload(a);
+		} else if (inventory_changed(a)) {
+			reload_inventory(a);
 		}
-		if (a.kafka)
-			kafka_sink_poll(a.kafka, 0);
+		if (a->kafka)
+			kafka_sink_poll(a->kafka, 0);
 		if ((now = now_ns(CLOCK_MONOTONIC)) >= next_flush) {
-			proctab_tick(&a.pt);
+			proctab_tick(&a->pt);
 			/*
 			 * An upgrade replaces an allowed program by a new inode (rename): the
 			 * few paths are stat()ed again each flush, before its counters are judged.
 			 */
-			if (inventory_resolve_exes(a.inv, stderr, "datatrail: "))
-				pl_exes(&a.pl);
-			flush_periodic(&a);
-			check_stats(&a);
-			check_kafka(&a);
-			a.last_flush_ms = now_ns(CLOCK_REALTIME) / 1000000;
-			metrics_count_flush(&a.metrics.c, (now_ns(CLOCK_MONOTONIC) - now) / 1e9);
-			publish_metrics(&a);
-			write_status(&a, true);
-			if (a.trace)
-				trace_writer_flush(a.trace);
-			next_flush = now_ns(CLOCK_MONOTONIC) + a.flush_ms * 1000000ULL;
+			if (inventory_resolve_exes(a->inv, stderr, "datatrail: "))
+				pl_exes(&a->pl);
+			flush_periodic(a);
+			check_stats(a);
+			check_kafka(a);
+			a->last_flush_ms = now_ns(CLOCK_REALTIME) / 1000000;
+			metrics_count_flush(&a->metrics.c, (now_ns(CLOCK_MONOTONIC) - now) / 1e9);
+			publish_metrics(a);
+			write_status(a, true);
+			if (a->trace)
+				trace_writer_flush(a->trace);
+			next_flush = now_ns(CLOCK_MONOTONIC) + a->flush_ms * 1000000ULL;
 		}
-		sink_flush(&a.events);
-		sink_flush(&a.findings);
+		sink_flush(&a->events);
+		sink_flush(&a->findings);
 	}
+
+}
+
+/* The last records and counters, the final status and summary; returns 0 or -EIO on loss. */
+static int agent_stop(struct agent *a)
+{
+	int err;
 
 	/* Final: whatever is still in the ring buffer, then every counter's remainder. */
-	ring_buffer__consume(a.rb);
-	a.rc.stopping = true;
-	flush_periodic(&a);
-	check_stats(&a);
-	pl_stop(&a.pl);
-	check_kafka(&a); /* closes a spool_full episode, counting what the last findings cost */
-	if (a.kafka)
-		kafka_sink_stats(a.kafka, &a.kstats); /* the final status: every drop */
-	if (a.kafka) {
+	ring_buffer__consume(a->rb);
+	a->rc.stopping = true;
+	flush_periodic(a);
+	check_stats(a);
+	pl_stop(&a->pl);
+	check_kafka(a); /* closes a spool_full episode, counting what the last findings cost */
+	if (a->kafka)
+		kafka_sink_stats(a->kafka, &a->kstats); /* the final status: every drop */
+	if (a->kafka) {
 		/* What the broker does not confirm in time stays in the spool for the next run. */
-		kafka_sink_close(a.kafka, 5000);
-		a.kafka = NULL;
+		kafka_sink_close(a->kafka, 5000);
+		a->kafka = NULL;
 	}
-	sink_flush(&a.events);
-	sink_flush(&a.findings);
-	write_status(&a, false);
-	if (opts->ready_file)
-		unlink(opts->ready_file);
-	if (a.seq_lost)
+	sink_flush(&a->events);
+	sink_flush(&a->findings);
+	write_status(a, false);
+	if (a->opts->ready_file)
+		unlink(a->opts->ready_file);
+	if (a->seq_lost)
 		fprintf(stderr, "datatrail: %llu records missing by sequence number\n",
-			(unsigned long long)a.seq_lost);
+			(unsigned long long)a->seq_lost);
 	fprintf(stderr, "datatrail: stopped: %llu events, %llu findings written\n",
-		(unsigned long long)a.events.lines, (unsigned long long)a.findings.lines);
-	err = (a.events.errors || a.findings.errors) ? -EIO : 0;
-	if (a.trace) {
+		(unsigned long long)a->events.lines, (unsigned long long)a->findings.lines);
+	err = (a->events.errors || a->findings.errors) ? -EIO : 0;
+	if (a->trace) {
 		struct trace_writer_stats ts;
 
-		trace_writer_stats(a.trace, &ts);
-		if (ts.dropped_records || ts.write_errors || a.pl.trace_errors) {
-			fprintf(stderr, "datatrail: trace '%s': %llu records lost\n", opts->trace_dir,
-				(unsigned long long)(ts.dropped_records + a.pl.trace_errors));
+		trace_writer_stats(a->trace, &ts);
+		if (ts.dropped_records || ts.write_errors || a->pl.trace_errors) {
+			fprintf(stderr, "datatrail: trace '%s': %llu records lost\n", a->opts->trace_dir,
+				(unsigned long long)(ts.dropped_records + a->pl.trace_errors));
 			err = -EIO;
 		}
 	}
 
-out_enforce:
-	enf_detach(&a);
-out_rb:
-	ring_buffer__free(a.rb);
-out_skel:
+	return err;
+}
+
+/* Undoes agent_open() and agent_attach(), whole or half done. @err: the run's, or 0. */
+static int agent_close(struct agent *a, int err)
+{
+	enf_detach(a);
+	ring_buffer__free(a->rb);
 	/* Before the maps go: the server reads none of them, but rb_pos maps one. */
-	metrics_close(&a.metrics);
-	if (a.rb_pos)
-		munmap((void *)a.rb_pos, 2 * getpagesize());
-	datatrail_bpf__destroy(a.skel);
-out_findings:
-	kafka_sink_close(a.kafka, 0);
-	config_free(a.cfg);
-	if (a.trace && trace_writer_close(a.trace) && !err) {
-		fprintf(stderr, "datatrail: trace '%s': %s\n", opts->trace_dir,
-			trace_writer_error(a.trace));
+	metrics_close(&a->metrics);
+	if (a->rb_pos)
+		munmap((void *)a->rb_pos, 2 * getpagesize());
+	datatrail_bpf__destroy(a->skel);
+	kafka_sink_close(a->kafka, 0);
+	config_free(a->cfg);
+	if (a->trace && trace_writer_close(a->trace) && !err) {
+		fprintf(stderr, "datatrail: trace '%s': %s\n", a->opts->trace_dir,
+			trace_writer_error(a->trace));
 		err = -EIO;
 	}
-	sink_close(&a.findings);
-out_events:
-	sink_close(&a.events);
-out_inventory:
-	inventory_free(a.inv);
-out_free:
-	if (a.inotify_fd > 0)
-		close(a.inotify_fd);
-	free(a.inv_name);
-	pl_free(&a.pl);
-	reconcile_free(&a.rc);
-	proctab_free(&a.pt);
-	free(a.stats_prev);
-	free(a.stats_cur);
-	free(a.next_seq);
+	sink_close(&a->findings);
+	sink_close(&a->events);
+	inventory_free(a->inv);
+	if (a->inotify_fd > 0)
+		close(a->inotify_fd);
+	free(a->inv_name);
+	pl_free(&a->pl);
+	reconcile_free(&a->rc);
+	proctab_free(&a->pt);
+	free(a->stats_prev);
+	free(a->stats_cur);
+	free(a->next_seq);
+	return err;
+}
+
+int agent_run(const struct agent_opts *opts)
+{
+	struct agent a = { .opts = opts };
+	int err;
+
+	libbpf_verbose = opts->verbose;
+	libbpf_set_print(libbpf_print);
+	reconcile_init(&a.rc, &reconcile_bpf_ops, a.rc_fds, &rc_to_pipeline, &a.pl);
+	proctab_init(&a.pt, -1);
+	a.flush_ms = opts->flush_ms;
+	a.spool_gap[0].source = "kafka_spool_full_findings";
+	a.spool_gap[1].source = "kafka_spool_full_events";
+
+	err = agent_open(&a);
+	if (!err)
+		err = agent_attach(&a);
+	if (!err)
+		err = agent_ready(&a);
+	if (!err) {
+		agent_loop(&a);
+		err = agent_stop(&a);
+	}
+	err = agent_close(&a, err);
 	return err ? 1 : 0;
 }
