@@ -252,7 +252,7 @@ void corr_set_inventory(struct correlator *c, const struct inventory *inv)
 	c->inv = inv;
 }
 
-static const char *hop_name(uint8_t hop)
+const char *corr_hop_name(uint8_t hop)
 {
 	switch (hop) {
 	case DT_HOP_READ:
@@ -371,7 +371,7 @@ static void emit_finding(struct correlator *c, const struct finding_key *k,
 	f.ident = c->ids ? idtab_get(c->ids, k->tgid) : NULL;
 	via = hmap_get(&c->taints, &k->tgid);
 	if (via && k->kind == FK_EXFILTRATION) {
-		f.via_hop = hop_name(via->hop);
+		f.via_hop = corr_hop_name(via->hop);
 		f.via_pid = via->src_pid;
 	}
 

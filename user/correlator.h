@@ -88,4 +88,7 @@ bool egress_allowed(const struct inv_dataset *ds, const uint8_t addr[16], uint16
 /* 1..5 from the label, the kind and the volume; see docs/findings.md. */
 int finding_severity(enum finding_kind k, enum dt_label label, uint64_t bytes);
 
+/* The name of a taint hop (enum dt_hop) in findings and replay, or NULL for an unknown one. */
+const char *corr_hop_name(uint8_t hop);
+
 #endif /* DT_CORRELATOR_H */

@@ -432,21 +432,6 @@ static const struct hop_rec *first_hop(const struct replay *r, uint32_t tgid, ui
 	return NULL;
 }
 
-static const char *hop_word(uint8_t hop)
-{
-	switch (hop) {
-	case DT_HOP_FORK:
-		return "fork";
-	case DT_HOP_PIPE:
-		return "pipe";
-	case DT_HOP_UNIX:
-		return "unix";
-	case DT_HOP_INET:
-		return "loopback";
-	}
-	return "read";
-}
-
 /* Prints how dataset @ds reached @tgid, oldest hop first. */
 static void explain_chain(struct replay *r, uint32_t tgid, uint32_t ds, int depth)
 {
@@ -483,7 +468,7 @@ static void explain_chain(struct replay *r, uint32_t tgid, uint32_t ds, int dept
 	if (h->src_pid && h->src_pid != tgid)
 		explain_chain(r, h->src_pid, ds, depth + 1);
 	printf("  %s  %-8s %s took the taint from %s\n", fmt_time(r, h->ts, t, sizeof(t)),
-	       hop_word(h->hop), comm_of(r, tgid, a, sizeof(a)),
+	       corr_hop_name(h->hop) ? corr_hop_name(h->hop) : "read", comm_of(r, tgid, a, sizeof(a)),
 	       comm_of(r, h->src_pid, b, sizeof(b)));
 }
 
