@@ -232,8 +232,21 @@ struct dt_egress_key {
 	__u32 tgid;
 	__u16 port; /* host order */
 	__u8 proto; /* IPPROTO_TCP or IPPROTO_UDP */
-	__u8 pad;
-	__u8 addr[16]; /* IPv6 or v4-mapped */
+	__u8 kind;  /* enum dt_egress_kind */
+	__u8 addr[16]; /* IPv6 or v4-mapped; DT_EGRESS_MOUNT: the superblock's s_dev, then zeroes */
+};
+
+/* What a dt_egress_key's destination is. */
+enum dt_egress_kind {
+	DT_EGRESS_SOCK = 0,  /* an inet socket: addr, port, proto */
+	DT_EGRESS_MOUNT = 1, /* a file system in egress_fs: port and proto 0 */
+};
+
+/* Why the agent put a superblock into egress_fs (its value): the destination's kind. */
+enum dt_egress_fs_kind {
+	DT_EGRESS_FS_NET = 1,       /* nfs, cifs, ceph, lustre...: bytes go over the network */
+	DT_EGRESS_FS_FUSE = 2,      /* fuse.*: a user-space server decides where bytes go */
+	DT_EGRESS_FS_REMOVABLE = 3, /* a block device that can leave the node */
 };
 
 struct dt_egress_val {

@@ -2,6 +2,7 @@
 /* agent.c - the node agent's main loop: maps in, ring buffer and aggregates out; see agent.h. */
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -36,6 +37,7 @@
 #include "kafka.h"
 #include "kstate.h"
 #include "metrics.h"
+#include "mounts.h"
 #include "ocsf.h"
 #include "outfile.h"
 #include "pipeline.h"
@@ -112,6 +114,8 @@ struct agent {
 	const volatile uint64_t *rb_pos; /* the ring buffer's consumer and producer pages */
 	uint64_t watchdog_ns; /* systemd's WatchdogSec, halved; 0: no pings */
 	uint64_t last_flush_ms; /* wall clock */
+	struct mount_table mounts; /* egress file systems, mirrored into the egress_fs map */
+	int mountinfo_fd;          /* POLLPRI when the mount table changes; -1 without */
 };
 
 static volatile sig_atomic_t stop_requested;
@@ -513,6 +517,45 @@ static void restore_taints(struct agent *a)
 
 static void forget_walks(struct agent *a);
 static int mark_agent_files(struct agent *a);
+
+static void egress_mount_add(void *ctx, const struct mount_ent *e)
+{
+	struct agent *a = ctx;
+	__u32 kind = e->kind;
+
+	if (bpf_map_update_elem(bpf_map__fd(a->skel->maps.egress_fs), &e->dev, &kind, BPF_ANY))
+		fprintf(stderr, "datatrail: map 'egress_fs': mount '%s': %s; its writes are not "
+			"counted\n", e->point, strerror(errno));
+	else
+		fprintf(stderr, "datatrail: egress mount '%s' (%s, '%s', %s)\n", e->point,
+			e->fstype, e->source, mount_kind_name(e->kind));
+}
+
+static void egress_mount_del(void *ctx, const struct mount_ent *e)
+{
+	struct agent *a = ctx;
+
+	bpf_map_delete_elem(bpf_map__fd(a->skel->maps.egress_fs), &e->dev);
+	fprintf(stderr, "datatrail: egress mount '%s' gone\n", e->point);
+}
+
+/*
+ * The mount table changed (mountinfo polls POLLPRI then) or is read for the first time:
+ * egress_fs follows it, so BPF needs one lookup by s_dev to tell an egress write.
+ */
+static void scan_mounts(struct agent *a, bool first)
+{
+	/* The poll itself takes the change note: the next reports only a later change. */
+	struct pollfd pfd = { .fd = a->mountinfo_fd, .events = POLLPRI };
+	int ret;
+
+	if (!first && (a->mountinfo_fd < 0 || poll(&pfd, 1, 0) <= 0 || !(pfd.revents & POLLPRI)))
+		return;
+	ret = mounts_scan(&a->mounts, "/proc/self/mountinfo", egress_mount_add, egress_mount_del,
+			  a);
+	if (ret < 0)
+		fprintf(stderr, "datatrail: mounts '/proc/self/mountinfo': %s\n", strerror(-ret));
+}
 
 /*
  * Inventory entries another process deleted from (or changed in) inodes or devs would hide
@@ -1336,7 +1379,7 @@ static size_t max_sz(size_t a, size_t b)
 
 int agent_run(const struct agent_opts *opts)
 {
-	struct agent a = { .opts = opts };
+	struct agent a = { .opts = opts, .mountinfo_fd = -1 };
 	struct sigaction sa = { .sa_handler = on_signal }, noop = { .sa_handler = on_noop };
 	struct errbuf eb = {};
 	uint64_t next_flush, next_ping;
@@ -1476,6 +1519,13 @@ int agent_run(const struct agent_opts *opts)
 	proctab_seed(bpf_map__fd(a.skel->maps.procs));
 	seed_taints(&a);
 	load_seen(&a);
+	if (a.cfg) {
+		a.mounts.blockdevs = a.cfg->egress_block_devices;
+		a.mounts.n_blockdevs = a.cfg->n_egress_block_devices;
+	}
+	a.pl.corr.mounts = &a.mounts;
+	a.mountinfo_fd = open("/proc/self/mountinfo", O_RDONLY | O_CLOEXEC);
+	scan_mounts(&a, true);
 
 	a.rb = ring_buffer__new(bpf_map__fd(a.skel->maps.events), on_event, &a, NULL);
 	if (!a.rb) {
@@ -1550,6 +1600,7 @@ int agent_run(const struct agent_opts *opts)
 			next_ping = now + a.watchdog_ns;
 		}
 		proctab_tick(&a.pt);
+		scan_mounts(&a, false);
 		err = ring_buffer__poll(a.rb, timeout > 100 ? 100 : timeout);
 		if (err < 0 && err != -EINTR) {
 			fprintf(stderr, "datatrail: ring buffer poll: %s\n", strerror(-err));
@@ -1650,6 +1701,9 @@ out_free:
 	if (a.inotify_fd > 0)
 		close(a.inotify_fd);
 	free(a.inv_name);
+	if (a.mountinfo_fd > 0)
+		close(a.mountinfo_fd);
+	mounts_free(&a.mounts);
 	gpu_free(&a.gpu);
 	pl_free(&a.pl);
 	hmap_free(&a.dead);

@@ -131,6 +131,14 @@ bool egress_allowed(const struct inv_dataset *ds, const uint8_t addr[16], uint16
 	return false;
 }
 
+bool egress_mount_allowed(const struct inv_dataset *ds, const struct mount_ent *m)
+{
+	for (size_t i = 0; m && i < ds->n_egress_mounts; i++)
+		if (inv_mount_rule_match(&ds->egress_mounts[i], m->fstype, m->point))
+			return true;
+	return false;
+}
+
 int finding_severity(enum finding_kind k, enum dt_label label, uint64_t bytes)
 {
 	int sev = label; /* public 1 ... restricted 4 */
@@ -301,6 +309,25 @@ static void emit_finding(struct correlator *c, const struct finding_key *k,
 
 	switch (k->kind) {
 	case FK_EXFILTRATION:
+		if (k->target[19] == DT_EGRESS_MOUNT) {
+			uint32_t dev;
+			const struct mount_ent *m;
+
+			memcpy(&dev, k->target, sizeof(dev));
+			m = mounts_find(c->mounts, dev);
+			f.mount_dev = dev;
+			f.mount_point = m ? m->point : s->path;
+			f.mount_type = m ? m->fstype : NULL;
+			f.mount_source = m ? m->source : NULL;
+			f.mount_kind = m ? mount_kind_name(m->kind) : NULL;
+			snprintf(title, sizeof(title),
+				 "%s wrote %llu bytes of %s dataset '%s' to %s file system '%s' at '%s'",
+				 chain[0].comm[0] ? chain[0].comm : "a process",
+				 (unsigned long long)s->bytes, f.label, ds->id,
+				 m ? m->fstype : "an unknown",
+				 m ? m->source : "?", f.mount_point ? f.mount_point : "?");
+			break;
+		}
 		memcpy(&port, k->target + 16, 2);
 		f.dst_addr = k->target;
 		f.dst_port = port;
@@ -521,8 +548,15 @@ void corr_egress(struct correlator *c, const struct dt_egress_key *k, const stru
 {
 	uint64_t start;
 
-	if (is_loopback(k->addr))
+	const struct mount_ent *m = NULL;
+	uint32_t dev = 0;
+
+	if (k->kind == DT_EGRESS_MOUNT) {
+		memcpy(&dev, k->addr, sizeof(dev));
+		m = mounts_find(c->mounts, dev);
+	} else if (is_loopback(k->addr)) {
 		return;
+	}
 	start = proc_start(c, k->tgid);
 	for (uint32_t w = 0; w < DT_TAINT_WORDS; w++) {
 		for (uint64_t bits = v->taint.ds[w]; bits; bits &= bits - 1) {
@@ -538,14 +572,17 @@ void corr_egress(struct correlator *c, const struct dt_egress_key *k, const stru
 			if (i >= c->inv->n_datasets)
 				continue;
 			ds = &c->inv->datasets[i];
-			if (ds->retired || ds->label == DT_LABEL_PUBLIC ||
-			    egress_allowed(ds, k->addr, k->port))
+			if (ds->retired || ds->label == DT_LABEL_PUBLIC)
+				continue;
+			if (k->kind == DT_EGRESS_MOUNT ? egress_mount_allowed(ds, m) :
+							 egress_allowed(ds, k->addr, k->port))
 				continue;
 			fk.dataset = i;
 			memcpy(fk.target, k->addr, 16);
 			memcpy(fk.target + 16, &k->port, 2);
 			fk.target[18] = k->proto;
-			s = finding_get(c, &fk, v->first_ns, v->uid, NULL);
+			fk.target[19] = k->kind;
+			s = finding_get(c, &fk, v->first_ns, v->uid, m ? m->point : NULL);
 			if (!s)
 				continue;
 			s->bytes = v->bytes;

@@ -11,6 +11,7 @@
 #include "hmap.h"
 #include "inventory.h"
 #include "json.h"
+#include "mounts.h"
 #include "ocsf.h"
 #include "proctab.h"
 
@@ -43,6 +44,8 @@ struct correlator {
 	struct hmap taints;   /* tgid -> struct dt_taint, the last hop that reached the process */
 	struct jbuf jb;
 	uint64_t emitted; /* finding lines written */
+	/* Egress file systems by superblock, kept by the agent; NULL in replay (not traced). */
+	const struct mount_table *mounts;
 };
 
 void corr_init(struct correlator *c, const struct inventory *inv, struct proctab *pt,
@@ -76,6 +79,8 @@ const char *const *finding_kind_attacks(enum finding_kind k);
 bool acl_allows(const struct inv_acl *acl, uint32_t uid, uint32_t exe_dev, uint64_t exe_ino);
 /* Whether the dataset may be sent to (@addr v4-mapped or IPv6, @port). */
 bool egress_allowed(const struct inv_dataset *ds, const uint8_t addr[16], uint16_t port);
+/* Whether the dataset may be written to mount @m (allowed_egress "mount:" and "fstype:"). */
+bool egress_mount_allowed(const struct inv_dataset *ds, const struct mount_ent *m);
 /* 1..5 from the label, the kind and the volume; see docs/findings.md. */
 int finding_severity(enum finding_kind k, enum dt_label label, uint64_t bytes);
 
