@@ -114,7 +114,6 @@ struct agent {
 	const volatile uint64_t *rb_pos; /* the ring buffer's consumer and producer pages */
 	uint64_t watchdog_ns; /* systemd's WatchdogSec, halved; 0: no pings */
 	uint64_t last_flush_ms; /* wall clock */
-	struct mount_table mounts; /* egress file systems, mirrored into the egress_fs map */
 	int mountinfo_fd;          /* POLLPRI when the mount table changes; -1 without */
 };
 
@@ -529,6 +528,7 @@ static void egress_mount_add(void *ctx, const struct mount_ent *e)
 	else
 		fprintf(stderr, "datatrail: egress mount '%s' (%s, '%s', %s)\n", e->point,
 			e->fstype, e->source, mount_kind_name(e->kind));
+	pl_mount(&a->pl, e, false);
 }
 
 static void egress_mount_del(void *ctx, const struct mount_ent *e)
@@ -537,6 +537,7 @@ static void egress_mount_del(void *ctx, const struct mount_ent *e)
 
 	bpf_map_delete_elem(bpf_map__fd(a->skel->maps.egress_fs), &e->dev);
 	fprintf(stderr, "datatrail: egress mount '%s' gone\n", e->point);
+	pl_mount(&a->pl, e, false);
 }
 
 /*
@@ -551,7 +552,7 @@ static void scan_mounts(struct agent *a, bool first)
 
 	if (!first && (a->mountinfo_fd < 0 || poll(&pfd, 1, 0) <= 0 || !(pfd.revents & POLLPRI)))
 		return;
-	ret = mounts_scan(&a->mounts, "/proc/self/mountinfo", egress_mount_add, egress_mount_del,
+	ret = mounts_scan(&a->pl.mounts, "/proc/self/mountinfo", egress_mount_add, egress_mount_del,
 			  a);
 	if (ret < 0)
 		fprintf(stderr, "datatrail: mounts '/proc/self/mountinfo': %s\n", strerror(-ret));
@@ -1520,10 +1521,9 @@ int agent_run(const struct agent_opts *opts)
 	seed_taints(&a);
 	load_seen(&a);
 	if (a.cfg) {
-		a.mounts.blockdevs = a.cfg->egress_block_devices;
-		a.mounts.n_blockdevs = a.cfg->n_egress_block_devices;
+		a.pl.mounts.blockdevs = a.cfg->egress_block_devices;
+		a.pl.mounts.n_blockdevs = a.cfg->n_egress_block_devices;
 	}
-	a.pl.corr.mounts = &a.mounts;
 	a.mountinfo_fd = open("/proc/self/mountinfo", O_RDONLY | O_CLOEXEC);
 	scan_mounts(&a, true);
 
@@ -1703,7 +1703,6 @@ out_free:
 	free(a.inv_name);
 	if (a.mountinfo_fd > 0)
 		close(a.mountinfo_fd);
-	mounts_free(&a.mounts);
 	gpu_free(&a.gpu);
 	pl_free(&a.pl);
 	hmap_free(&a.dead);

@@ -44,7 +44,7 @@ struct correlator {
 	struct hmap taints;   /* tgid -> struct dt_taint, the last hop that reached the process */
 	struct jbuf jb;
 	uint64_t emitted; /* finding lines written */
-	/* Egress file systems by superblock, kept by the agent; NULL in replay (not traced). */
+	/* Egress file systems by superblock: the pipeline's (scanned live, recorded, replayed). */
 	const struct mount_table *mounts;
 };
 

@@ -259,6 +259,31 @@ close_file:
 	return ret;
 }
 
+int mounts_put(struct mount_table *t, const struct mount_ent *e)
+{
+	struct mount_ent c = { .dev = e->dev, .kind = e->kind }, *old = find_same(t, e), *grown;
+
+	if (e->gone) {
+		if (old)
+			old->gone = true;
+		trim_gone(t);
+		return 0;
+	}
+	if (old)
+		return 0;
+	c.fstype = strdup(e->fstype);
+	c.source = strdup(e->source);
+	c.point = strdup(e->point);
+	grown = c.fstype && c.source && c.point ? realloc(t->v, (t->n + 1) * sizeof(*t->v)) : NULL;
+	if (!grown) {
+		ent_free(&c);
+		return -ENOMEM;
+	}
+	t->v = grown;
+	t->v[t->n++] = c;
+	return 0;
+}
+
 const char *mount_kind_name(uint32_t kind)
 {
 	switch (kind) {

@@ -44,6 +44,11 @@ uint32_t mount_egress_kind(const struct mount_table *t, const char *fstype, cons
 int mounts_scan(struct mount_table *t, const char *path,
 		void (*add)(void *ctx, const struct mount_ent *e),
 		void (*del)(void *ctx, const struct mount_ent *e), void *ctx);
+/*
+ * Replay: adds a copy of @e, or with @e->gone set marks the live entry of the same device
+ * and mount point gone. 0 or -ENOMEM.
+ */
+int mounts_put(struct mount_table *t, const struct mount_ent *e);
 /* The egress mount with superblock @dev (the live one first), or NULL. */
 const struct mount_ent *mounts_find(const struct mount_table *t, uint32_t dev);
 const char *mount_kind_name(uint32_t kind);

@@ -26,6 +26,7 @@ enum dt_rec_type {
 	DT_REC_GAP = 0x107,       /* struct dt_rec_gap: a visibility gap was reported */
 	DT_REC_SLOTS = 0x108,     /* dataset ids by kernel index, one per line, after each INVENTORY */
 	DT_REC_EXES = 0x109,      /* struct dt_rec_exe entries: allowed executables as resolved */
+	DT_REC_MOUNT = 0x10a,     /* struct dt_rec_mount, then fstype, source, point */
 };
 
 /*
@@ -67,6 +68,18 @@ struct dt_rec_exe {
 struct dt_rec_egress {
 	struct dt_egress_key key;
 	struct dt_egress_val val;
+};
+
+/*
+ * An egress file system the agent found in mountinfo (or found gone): the destination that
+ * DT_EGRESS_MOUNT keys of DT_REC_EGRESS name by s_dev. Followed by three NUL-terminated
+ * strings: type, source, mount point.
+ */
+struct dt_rec_mount {
+	uint32_t dev;
+	uint32_t kind; /* enum dt_egress_fs_kind */
+	uint32_t gone;
+	uint32_t pad;
 };
 
 struct dt_rec_gap {

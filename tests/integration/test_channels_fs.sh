@@ -105,7 +105,8 @@ wait_log() {
 }
 
 # sshfs is mounted before the start (the first scan); the loop devices after (POLLPRI).
-agent_start "$T" "$T/inv.json" --flush-ms 200 --config "$T/config.json" || exit 1
+agent_start "$T" "$T/inv.json" --flush-ms 200 --config "$T/config.json" --trace "$T/trace" ||
+	exit 1
 wait_log "egress mount '$T/sshfs' (fuse.sshfs" || exit 1
 mount "$LOOP_usb" "$T/usb" || exit 1
 mount "$LOOP_backup" "$T/backup" || exit 1
@@ -212,6 +213,14 @@ test_exfiltrations_are_the_writes() {
 	ASSERT_EQ "$($EVQ "$FI" values evidences.0.process.pid \
 		--where finding_info.types.0=exfiltration | paste -sd, -)" \
 		"$(printf '%s\n' "$CAT_PID" "$CP_PID" "$DD_PID" | sort | paste -sd, -)" "writers"
+}
+
+test_replay_names_the_mounts() {
+	# The trace holds the mounts (DT_REC_MOUNT): replay gives the live lines, byte for byte,
+	# the allowed mount still allowed.
+	"$DATATRAIL" replay "$T/trace" >"$T/replay.jsonl"
+	ASSERT_EQ "$?" 0 "replay exit status"
+	ASSERT_SAME_LINES "$FI" "$T/replay.jsonl" "replayed findings are the live ones"
 }
 
 run_tests channels_fs
