@@ -517,15 +517,19 @@ static void restore_taints(struct agent *a)
 static void forget_walks(struct agent *a);
 static int mark_agent_files(struct agent *a);
 
+static void report_gap(struct agent *a, const char *source, int cpu, uint64_t lost, uint64_t now);
+
 static void egress_mount_add(void *ctx, const struct mount_ent *e)
 {
 	struct agent *a = ctx;
 	__u32 kind = e->kind;
 
-	if (bpf_map_update_elem(bpf_map__fd(a->skel->maps.egress_fs), &e->dev, &kind, BPF_ANY))
+	if (bpf_map_update_elem(bpf_map__fd(a->skel->maps.egress_fs), &e->dev, &kind, BPF_ANY)) {
+		/* Its writes would pass as local copies: a blind spot, reported as one. */
 		fprintf(stderr, "datatrail: map 'egress_fs': mount '%s': %s; its writes are not "
 			"counted\n", e->point, strerror(errno));
-	else
+		report_gap(a, "egress_fs_map_full", -1, 1, now_ns(CLOCK_MONOTONIC));
+	} else
 		fprintf(stderr, "datatrail: egress mount '%s' (%s, '%s', %s)\n", e->point,
 			e->fstype, e->source, mount_kind_name(e->kind));
 	pl_mount(&a->pl, e, false);

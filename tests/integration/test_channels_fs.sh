@@ -30,14 +30,15 @@ trap cleanup EXIT
 setup_host "$NS" "$VX" 10.203.1.1 10.203.1.2 || exit 1
 
 chmod 755 "$T"
-mkdir -p "$T/ds" "$T/ssh" "$T/remote" "$T/sshfs" "$T/usb" "$T/backup" "$T/local"
+mkdir -p "$T/ds" "$T/ds2" "$T/ssh" "$T/remote" "$T/sshfs" "$T/usb" "$T/backup" "$T/local"
 head -c 100000 /dev/urandom >"$T/ds/a.bin"
 head -c 20000 /dev/urandom >"$T/ds/b.bin"
 head -c 30000 /dev/urandom >"$T/ds/c.bin"
 head -c 7000 /dev/urandom >"$T/ds/d.bin"
 head -c 3000 /dev/urandom >"$T/ds/e.bin"
+head -c 4000 /dev/urandom >"$T/ds2/f.bin"
 head -c 5000 /dev/urandom >"$T/plain.bin"
-chmod -R a+rX "$T/ds"
+chmod -R a+rX "$T/ds" "$T/ds2"
 
 # sshd with its own host key, client key and config: nothing of the host's.
 ssh-keygen -q -t ed25519 -N '' -f "$T/ssh/host_key" || exit 1
@@ -81,7 +82,9 @@ EOF
 cat >"$T/inv.json" <<EOF
 {"datasets": [
   {"id": "faces", "classification": "restricted", "paths": ["$T/ds"],
-   "allowed_egress": ["10.203.9.0/24", "mount:$T/backup"]}
+   "allowed_egress": ["10.203.9.0/24", "mount:$T/backup"]},
+  {"id": "notes", "classification": "confidential", "paths": ["$T/ds2"],
+   "allowed_egress": ["fstype:fuse.*"]}
 ]}
 EOF
 
@@ -128,6 +131,13 @@ wait $DD_PID
 /usr/bin/cp "$T/ds/d.bin" "$T/backup/d.out" &
 OK_PID=$!
 wait $OK_PID
+# 3b. Allowed by file system type (notes may go to any FUSE mount), but not to the stick.
+/usr/bin/cp "$T/ds2/f.bin" "$T/sshfs/f.out" &
+OK2_PID=$!
+wait $OK2_PID
+/usr/bin/dd if="$T/ds2/f.bin" of="$T/usb/f.out" status=none &
+DD2_PID=$!
+wait $DD2_PID
 # 4. Untainted writers.
 /usr/bin/cp "$T/plain.bin" "$T/sshfs/plain.out" &
 PLAIN1_PID=$!
@@ -193,6 +203,15 @@ test_allowed_mount_no_finding() {
 	ASSERT_EQ "$(nfindings "$OK_PID")" 0 "no finding for an allowed mount"
 }
 
+test_allowed_fstype() {
+	ASSERT_EQ "$(stat -c %s "$T/remote/f.out")" 4000 "bytes arrived"
+	ASSERT_EQ "$(nfindings "$OK2_PID")" 0 "fstype:fuse.* allows fuse.sshfs"
+	ASSERT_EQ "$(finding exfiltration "$DD2_PID" resources.0.uid)" notes "dataset"
+	ASSERT_EQ "$(finding exfiltration "$DD2_PID" unmapped.bytes)" 4000 "bytes"
+	ASSERT_EQ "$(finding exfiltration "$DD2_PID" unmapped.mount.mount_point)" "$T/usb" \
+		"not a FUSE mount"
+}
+
 test_untainted_writer_nothing() {
 	ASSERT_EQ "$(stat -c %s "$T/remote/plain.out")" 5000 "bytes arrived"
 	ASSERT_EQ "$(stat -c %s "$T/usb/plain.out")" 5000 "bytes written"
@@ -209,10 +228,11 @@ test_local_write_is_derived_copy() {
 }
 
 test_exfiltrations_are_the_writes() {
-	# Exactly the three writers, once each (Create and Close lines share the finding's uid).
+	# Exactly these writers (Create and Close lines share the finding's uid).
 	ASSERT_EQ "$($EVQ "$FI" values evidences.0.process.pid \
 		--where finding_info.types.0=exfiltration | paste -sd, -)" \
-		"$(printf '%s\n' "$CAT_PID" "$CP_PID" "$DD_PID" | sort | paste -sd, -)" "writers"
+		"$(printf '%s\n' "$CAT_PID" "$CP_PID" "$DD_PID" "$DD2_PID" | sort -n | paste -sd, -)" \
+		"writers"
 }
 
 test_replay_names_the_mounts() {
