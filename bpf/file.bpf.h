@@ -131,17 +131,19 @@ static __always_inline void dt_egress(struct sock *sk, __u16 family, long nr, un
 }
 
 /*
- * A tainted process wrote @bytes into a regular file on superblock @dev: egress when the
- * agent listed the file system as one that leaves the node (send.bpf.c left the file
- * underived). One lookup, only for tainted writers.
+ * A tainted process wrote @bytes into a regular file on superblock @dev (@kind MOUNT), or
+ * into block device @dev itself (BLOCKDEV): egress when the agent listed that device number
+ * as one that leaves the node (send.bpf.c left the file underived). One lookup, only for
+ * tainted writers.
  */
-static __always_inline void dt_egress_fs_write(__u32 dev, __u64 bytes, const struct dt_taint *t)
+static __always_inline void dt_egress_fs_write(__u32 dev, __u8 kind, __u64 bytes,
+					       const struct dt_taint *t)
 {
 	struct dt_egress_key k = {};
 
 	if (!bpf_map_lookup_elem(&egress_fs, &dev))
 		return;
-	k.kind = DT_EGRESS_MOUNT;
+	k.kind = kind;
 	__builtin_memcpy(k.addr, &dev, sizeof(dev));
 	dt_egress_count(&k, bytes, t);
 }
@@ -176,7 +178,11 @@ static __always_inline int dt_file_write(long fd, long nr, struct pt_regs *regs,
 	if (!t)
 		return 0;
 	if ((inode->i_mode & DT_S_IFMT) == DT_S_IFREG) {
-		dt_egress_fs_write(ik.dev, bytes, t);
+		dt_egress_fs_write(ik.dev, DT_EGRESS_MOUNT, bytes, t);
+		return 0;
+	}
+	if ((inode->i_mode & DT_S_IFMT) == DT_S_IFBLK) {
+		dt_egress_fs_write(inode->i_rdev, DT_EGRESS_BLOCKDEV, bytes, t);
 		return 0;
 	}
 	if ((inode->i_mode & DT_S_IFMT) != DT_S_IFSOCK)

@@ -233,16 +233,20 @@ struct dt_egress_key {
 	__u16 port; /* host order */
 	__u8 proto; /* IPPROTO_TCP or IPPROTO_UDP */
 	__u8 kind;  /* enum dt_egress_kind */
-	__u8 addr[16]; /* IPv6 or v4-mapped; DT_EGRESS_MOUNT: the superblock's s_dev, then zeroes */
+	__u8 addr[16]; /* IPv6 or v4-mapped; MOUNT: the superblock's s_dev, BLOCKDEV: the rdev */
 };
 
 /* What a dt_egress_key's destination is. */
 enum dt_egress_kind {
 	DT_EGRESS_SOCK = 0,  /* an inet socket: addr, port, proto */
 	DT_EGRESS_MOUNT = 1, /* a file system in egress_fs: port and proto 0 */
+	DT_EGRESS_BLOCKDEV = 2, /* a block device in egress_fs written directly: its rdev */
 };
 
-/* Why the agent put a superblock into egress_fs (its value): the destination's kind. */
+/*
+ * Why the agent put a device number into egress_fs (its value): the destination's kind. A
+ * block device's number is also the s_dev of a file system mounted from it.
+ */
 enum dt_egress_fs_kind {
 	DT_EGRESS_FS_NET = 1,       /* nfs, cifs, ceph, lustre...: bytes go over the network */
 	DT_EGRESS_FS_FUSE = 2,      /* fuse.*: a user-space server decides where bytes go */

@@ -115,6 +115,7 @@ struct agent {
 	uint64_t watchdog_ns; /* systemd's WatchdogSec, halved; 0: no pings */
 	uint64_t last_flush_ms; /* wall clock */
 	int mountinfo_fd;          /* POLLPRI when the mount table changes; -1 without */
+	bool devices_warned;       /* /sys/class/block unreadable: said once */
 };
 
 static volatile sig_atomic_t stop_requested;
@@ -529,9 +530,13 @@ static void egress_mount_add(void *ctx, const struct mount_ent *e)
 		fprintf(stderr, "datatrail: map 'egress_fs': mount '%s': %s; its writes are not "
 			"counted\n", e->point, strerror(errno));
 		report_gap(a, "egress_fs_map_full", -1, 1, now_ns(CLOCK_MONOTONIC));
-	} else
+	} else if (!e->point[0]) {
+		fprintf(stderr, "datatrail: egress block device '%s' (%s)\n", e->source,
+			mount_kind_name(e->kind));
+	} else {
 		fprintf(stderr, "datatrail: egress mount '%s' (%s, '%s', %s)\n", e->point,
 			e->fstype, e->source, mount_kind_name(e->kind));
+	}
 	pl_mount(&a->pl, e, false);
 }
 
@@ -540,8 +545,23 @@ static void egress_mount_del(void *ctx, const struct mount_ent *e)
 	struct agent *a = ctx;
 
 	bpf_map_delete_elem(bpf_map__fd(a->skel->maps.egress_fs), &e->dev);
-	fprintf(stderr, "datatrail: egress mount '%s' gone\n", e->point);
+	fprintf(stderr, "datatrail: egress %s '%s' gone\n", e->point[0] ? "mount" : "block device",
+		e->point[0] ? e->point : e->source);
 	pl_mount(&a->pl, e, false);
+}
+
+/*
+ * Removable block devices, for raw writes to them: at start, with each mount change and
+ * each flush (a stick plugged in changes no mount until it is mounted).
+ */
+static void scan_devices(struct agent *a)
+{
+	int ret = mounts_scan_devices(&a->pl.mounts, egress_mount_add, egress_mount_del, a);
+
+	if (ret < 0 && !a->devices_warned) {
+		fprintf(stderr, "datatrail: block devices '/sys/class/block': %s\n", strerror(-ret));
+		a->devices_warned = true;
+	}
 }
 
 /*
@@ -560,6 +580,7 @@ static void scan_mounts(struct agent *a, bool first)
 			  a);
 	if (ret < 0)
 		fprintf(stderr, "datatrail: mounts '/proc/self/mountinfo': %s\n", strerror(-ret));
+	scan_devices(a);
 }
 
 /*
@@ -1631,6 +1652,7 @@ int agent_run(const struct agent_opts *opts)
 			flush_periodic(&a);
 			check_stats(&a);
 			check_kafka(&a);
+			scan_devices(&a);
 			a.last_flush_ms = now_ns(CLOCK_REALTIME) / 1000000;
 			metrics_count_flush(&a.metrics.c, (now_ns(CLOCK_MONOTONIC) - now) / 1e9);
 			publish_metrics(&a);

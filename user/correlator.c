@@ -309,12 +309,28 @@ static void emit_finding(struct correlator *c, const struct finding_key *k,
 
 	switch (k->kind) {
 	case FK_EXFILTRATION:
+		if (k->target[19] == DT_EGRESS_BLOCKDEV) {
+			uint32_t dev;
+			const struct mount_ent *m;
+
+			memcpy(&dev, k->target, sizeof(dev));
+			m = mounts_find(c->mounts, dev, true);
+			f.mount_dev = dev;
+			f.device_path = m ? m->source : s->path;
+			f.mount_kind = m ? mount_kind_name(m->kind) : NULL;
+			snprintf(title, sizeof(title),
+				 "%s wrote %llu bytes of %s dataset '%s' to block device '%s'",
+				 chain[0].comm[0] ? chain[0].comm : "a process",
+				 (unsigned long long)s->bytes, f.label, ds->id,
+				 f.device_path ? f.device_path : "?");
+			break;
+		}
 		if (k->target[19] == DT_EGRESS_MOUNT) {
 			uint32_t dev;
 			const struct mount_ent *m;
 
 			memcpy(&dev, k->target, sizeof(dev));
-			m = mounts_find(c->mounts, dev);
+			m = mounts_find(c->mounts, dev, false);
 			f.mount_dev = dev;
 			f.mount_point = m ? m->point : s->path;
 			f.mount_type = m ? m->fstype : NULL;
@@ -546,14 +562,13 @@ void corr_file(struct correlator *c, const struct dt_acc_key *k, const struct dt
 
 void corr_egress(struct correlator *c, const struct dt_egress_key *k, const struct dt_egress_val *v)
 {
-	uint64_t start;
-
 	const struct mount_ent *m = NULL;
+	uint64_t start;
 	uint32_t dev = 0;
 
-	if (k->kind == DT_EGRESS_MOUNT) {
+	if (k->kind == DT_EGRESS_MOUNT || k->kind == DT_EGRESS_BLOCKDEV) {
 		memcpy(&dev, k->addr, sizeof(dev));
-		m = mounts_find(c->mounts, dev);
+		m = mounts_find(c->mounts, dev, k->kind == DT_EGRESS_BLOCKDEV);
 	} else if (is_loopback(k->addr)) {
 		return;
 	}
@@ -574,15 +589,17 @@ void corr_egress(struct correlator *c, const struct dt_egress_key *k, const stru
 			ds = &c->inv->datasets[i];
 			if (ds->retired || ds->label == DT_LABEL_PUBLIC)
 				continue;
-			if (k->kind == DT_EGRESS_MOUNT ? egress_mount_allowed(ds, m) :
-							 egress_allowed(ds, k->addr, k->port))
+			/* No rule allows a raw write to a block device: it is no mount. */
+			if (k->kind == DT_EGRESS_SOCK ? egress_allowed(ds, k->addr, k->port) :
+			    k->kind == DT_EGRESS_MOUNT && egress_mount_allowed(ds, m))
 				continue;
 			fk.dataset = i;
 			memcpy(fk.target, k->addr, 16);
 			memcpy(fk.target + 16, &k->port, 2);
 			fk.target[18] = k->proto;
 			fk.target[19] = k->kind;
-			s = finding_get(c, &fk, v->first_ns, v->uid, m ? m->point : NULL);
+			s = finding_get(c, &fk, v->first_ns, v->uid,
+					!m ? NULL : m->point[0] ? m->point : m->source);
 			if (!s)
 				continue;
 			s->bytes = v->bytes;

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /* mounts.c - the file systems that take bytes off the node: network, FUSE, removable media. */
+#include <dirent.h>
 #include <errno.h>
 #include <fnmatch.h>
 #include <stdio.h>
@@ -139,18 +140,25 @@ uint32_t mount_egress_kind(const struct mount_table *t, const char *fstype, cons
 		       DT_EGRESS_FS_REMOVABLE : 0;
 }
 
-const struct mount_ent *mounts_find(const struct mount_table *t, uint32_t dev)
+const struct mount_ent *mounts_find(const struct mount_table *t, uint32_t dev, bool device)
 {
 	const struct mount_ent *found = NULL;
+	int best = 0;
 
 	if (!t)
 		return NULL;
+	/* Best: live and of the kind asked for; then gone and of that kind; then any. */
 	for (size_t i = 0; i < t->n; i++) {
-		if (t->v[i].dev != dev)
+		const struct mount_ent *e = &t->v[i];
+		int score;
+
+		if (e->dev != dev)
 			continue;
-		if (!t->v[i].gone)
-			return &t->v[i];
-		found = &t->v[i];
+		score = 1 + (!e->point[0] == device) * 2 + !e->gone;
+		if (score > best) {
+			best = score;
+			found = e;
+		}
 	}
 	return found;
 }
@@ -191,11 +199,61 @@ static bool dev_live(const struct mount_table *t, uint32_t dev)
 	return false;
 }
 
+/* A block device's entry (a raw write target) rather than a mount's: no mount point. */
+static bool is_device(const struct mount_ent *e)
+{
+	return !e->point[0];
+}
+
+/*
+ * One entry a scan found: kept if new (@add told), else freed; an old one it matches is
+ * marked in @seen. 0 or -ENOMEM.
+ */
+static int take(struct mount_table *t, struct mount_ent *e, bool *seen, size_t n_old,
+		int *changes, void (*add)(void *ctx, const struct mount_ent *e), void *ctx)
+{
+	struct mount_ent *old = find_same(t, e), *grown;
+
+	if (old) {
+		if ((size_t)(old - t->v) < n_old)
+			seen[old - t->v] = true;
+		ent_free(e);
+		return 0;
+	}
+	grown = realloc(t->v, (t->n + 1) * sizeof(*t->v));
+	if (!grown) {
+		ent_free(e);
+		return -ENOMEM;
+	}
+	t->v = grown;
+	t->v[t->n++] = *e;
+	(*changes)++;
+	if (add)
+		add(ctx, &t->v[t->n - 1]);
+	return 0;
+}
+
+/* Marks gone the old entries of one kind (@devices or mounts) that the scan did not see. */
+static void drop_unseen(struct mount_table *t, const bool *seen, size_t n_old, bool devices,
+			int *changes, void (*del)(void *ctx, const struct mount_ent *e), void *ctx)
+{
+	for (size_t i = 0; i < n_old; i++) {
+		if (t->v[i].gone || seen[i] || is_device(&t->v[i]) != devices)
+			continue;
+		t->v[i].gone = true;
+		(*changes)++;
+		/* Another entry of the same device (a bind mount, the disk itself) keeps it. */
+		if (del && !dev_live(t, t->v[i].dev))
+			del(ctx, &t->v[i]);
+	}
+	trim_gone(t);
+}
+
 int mounts_scan(struct mount_table *t, const char *path,
 		void (*add)(void *ctx, const struct mount_ent *e),
 		void (*del)(void *ctx, const struct mount_ent *e), void *ctx)
 {
-	struct mount_ent e, *grown;
+	struct mount_ent e;
 	bool *seen = NULL;
 	size_t n_old = t->n, cap = 0;
 	char *line = NULL;
@@ -205,57 +263,94 @@ int mounts_scan(struct mount_table *t, const char *path,
 	f = fopen(path, "re");
 	if (!f)
 		return -errno;
-	if (n_old) {
-		seen = calloc(n_old, sizeof(*seen));
-		if (!seen) {
-			ret = -ENOMEM;
-			goto close_file;
-		}
+	seen = calloc(n_old + 1, sizeof(*seen));
+	if (!seen) {
+		ret = -ENOMEM;
+		goto close_file;
 	}
 	while (getline(&line, &cap, f) > 0) {
-		struct mount_ent *old;
-
 		ret = mount_parse_line(line, &e);
 		if (ret == -EINVAL)
 			continue;
 		if (ret)
 			goto free_line;
 		e.kind = mount_egress_kind(t, e.fstype, e.source);
-		old = e.kind ? find_same(t, &e) : NULL;
-		if (!e.kind || old) {
-			if (old && (size_t)(old - t->v) < n_old)
-				seen[old - t->v] = true;
+		/* A mount point "" cannot be: mountinfo's are absolute. */
+		if (!e.kind || !e.point[0]) {
 			ent_free(&e);
 			continue;
 		}
-		grown = realloc(t->v, (t->n + 1) * sizeof(*t->v));
-		if (!grown) {
-			ent_free(&e);
-			ret = -ENOMEM;
+		ret = take(t, &e, seen, n_old, &changes, add, ctx);
+		if (ret)
 			goto free_line;
-		}
-		t->v = grown;
-		t->v[t->n++] = e;
-		changes++;
-		if (add)
-			add(ctx, &t->v[t->n - 1]);
 	}
-	for (size_t i = 0; i < n_old; i++) {
-		if (t->v[i].gone || seen[i])
-			continue;
-		t->v[i].gone = true;
-		changes++;
-		/* Another mount of the same superblock (a bind mount) keeps it an egress. */
-		if (del && !dev_live(t, t->v[i].dev))
-			del(ctx, &t->v[i]);
-	}
-	trim_gone(t);
+	drop_unseen(t, seen, n_old, false, &changes, del, ctx);
 	ret = changes;
 free_line:
 	free(line);
 	free(seen);
 close_file:
 	fclose(f);
+	return ret;
+}
+
+int mounts_scan_devices(struct mount_table *t, void (*add)(void *ctx, const struct mount_ent *e),
+			void (*del)(void *ctx, const struct mount_ent *e), void *ctx)
+{
+	const char *sys = t->sys_block ? t->sys_block : "/sys/class/block";
+	struct mount_ent e;
+	struct dirent *d;
+	char path[512], src[300];
+	unsigned int maj, min;
+	size_t n_old = t->n;
+	int changes = 0, ret = 0;
+	bool *seen;
+	DIR *dir;
+	FILE *f;
+
+	dir = opendir(sys);
+	if (!dir)
+		return -errno;
+	seen = calloc(n_old + 1, sizeof(*seen));
+	if (!seen) {
+		ret = -ENOMEM;
+		goto close_dir;
+	}
+	while ((d = readdir(dir))) {
+		if (d->d_name[0] == '.')
+			continue;
+		snprintf(src, sizeof(src), "/dev/%s", d->d_name);
+		if (mount_egress_kind(t, "", src) != DT_EGRESS_FS_REMOVABLE)
+			continue;
+		snprintf(path, sizeof(path), "%s/%s/dev", sys, d->d_name);
+		f = fopen(path, "re");
+		if (!f)
+			continue;
+		ret = fscanf(f, "%u:%u", &maj, &min) == 2 ? 0 : -EINVAL;
+		fclose(f);
+		if (ret) {
+			ret = 0;
+			continue;
+		}
+		e = (struct mount_ent){ .dev = (maj << 20) | min, .kind = DT_EGRESS_FS_REMOVABLE };
+		e.fstype = strdup("");
+		e.source = strdup(src);
+		e.point = strdup("");
+		if (!e.fstype || !e.source || !e.point) {
+			ent_free(&e);
+			ret = -ENOMEM;
+			goto free_seen;
+		}
+		ret = take(t, &e, seen, n_old, &changes, add, ctx);
+		if (ret)
+			goto free_seen;
+	}
+	drop_unseen(t, seen, n_old, true, &changes, del, ctx);
+	ret = changes;
+free_seen:
+	free(seen);
+close_dir:
+	closedir(dir);
 	return ret;
 }
 

@@ -13,7 +13,7 @@ struct mount_ent {
 	uint32_t kind; /* enum dt_egress_fs_kind */
 	char *fstype;  /* "fuse.sshfs", "nfs4", "ext4" */
 	char *source;  /* "user@host:/dir", "/dev/sdb1" */
-	char *point;   /* the mount point, unescaped */
+	char *point;   /* the mount point, unescaped; "" for a block device itself */
 	bool gone;     /* unmounted since: kept for the findings that still name it */
 };
 
@@ -49,8 +49,18 @@ int mounts_scan(struct mount_table *t, const char *path,
  * and mount point gone. 0 or -ENOMEM.
  */
 int mounts_put(struct mount_table *t, const struct mount_ent *e);
-/* The egress mount with superblock @dev (the live one first), or NULL. */
-const struct mount_ent *mounts_find(const struct mount_table *t, uint32_t dev);
+/*
+ * The entry for device number @dev: with @device the block device itself (a raw write),
+ * else a mount of it; a live one before a gone one. NULL if none.
+ */
+const struct mount_ent *mounts_find(const struct mount_table *t, uint32_t dev, bool device);
+/*
+ * Reads sys_block (/sys/class/block) again: every removable block device (sysfs's flag or
+ * egress_block_devices) as an entry of type "", source /dev/NAME and mount point "", so that
+ * a raw write to it is egress too. Same calls and result as mounts_scan().
+ */
+int mounts_scan_devices(struct mount_table *t, void (*add)(void *ctx, const struct mount_ent *e),
+			void (*del)(void *ctx, const struct mount_ent *e), void *ctx);
 const char *mount_kind_name(uint32_t kind);
 void mounts_free(struct mount_table *t);
 

@@ -575,7 +575,14 @@ int ocsf_finding(struct jbuf *jb, const struct ocsf_ctx *ctx, const struct findi
 		ocsf_file_open(jb, "file", f->file_path);
 		jb_obj_close(jb);
 	}
-	if (f->mount_point) {
+	if (f->device_path) {
+		jb_obj_open(jb, "file");
+		jb_str(jb, "path", f->device_path);
+		jb_str(jb, "name", ocsf_base_name(f->device_path));
+		jb_u64(jb, "type_id", 4);
+		jb_str(jb, "type", "Block Device");
+		jb_obj_close(jb);
+	} else if (f->mount_point) {
 		/* OCSF has no mount object: the destination is the mount point's directory. */
 		jb_obj_open(jb, "file");
 		jb_str(jb, "path", f->mount_point);
@@ -613,12 +620,14 @@ int ocsf_finding(struct jbuf *jb, const struct ocsf_ctx *ctx, const struct findi
 		char dev[24];
 
 		snprintf(dev, sizeof(dev), "%u:%u", f->mount_dev >> 20, f->mount_dev & 0xfffff);
-		jb_obj_open(jb, "mount");
+		jb_obj_open(jb, f->device_path ? "block_device" : "mount");
 		jb_str(jb, "dev", dev);
 		if (f->mount_type)
 			jb_str(jb, "fs_type", f->mount_type);
 		if (f->mount_source)
 			jb_str(jb, "source", f->mount_source);
+		if (f->device_path)
+			jb_str(jb, "path", f->device_path);
 		if (f->mount_point)
 			jb_str(jb, "mount_point", f->mount_point);
 		if (f->mount_kind)

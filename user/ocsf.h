@@ -106,6 +106,7 @@ struct finding_record {
 	const char *mount_source;
 	const char *mount_kind; /* network, fuse, removable */
 	uint32_t mount_dev;     /* s_dev, the kernel's encoding */
+	const char *device_path; /* exfiltration by a raw write to a block device: /dev/NAME */
 	uint64_t bytes;
 	uint64_t ops;
 	const char *operations; /* dataset_tamper: "write,truncate" */

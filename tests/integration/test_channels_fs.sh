@@ -37,6 +37,7 @@ head -c 30000 /dev/urandom >"$T/ds/c.bin"
 head -c 7000 /dev/urandom >"$T/ds/d.bin"
 head -c 3000 /dev/urandom >"$T/ds/e.bin"
 head -c 4000 /dev/urandom >"$T/ds2/f.bin"
+head -c 8192 /dev/urandom >"$T/ds/g.bin"
 head -c 5000 /dev/urandom >"$T/plain.bin"
 chmod -R a+rX "$T/ds" "$T/ds2"
 
@@ -67,8 +68,9 @@ timeout 30 sshfs -o IdentityFile="$T/ssh/id",StrictHostKeyChecking=no,UserKnownH
 	-o BatchMode=yes,ConnectTimeout=10 "root@10.203.1.2:$T/remote" "$T/sshfs" 2>"$T/sshfs.err" ||
 	{ echo "sshfs mount failed: $(cat "$T/sshfs.err")" >&2; exit 1; }
 
-# Two block devices standing in for removable media: one not allowed, one allowed by mount.
-for img in usb backup; do
+# Block devices standing in for removable media: one not allowed, one allowed by mount, one
+# written raw (never mounted).
+for img in usb backup raw; do
 	truncate -s 16M "$T/$img.img"
 	mkfs.ext4 -q -F "$T/$img.img" || exit 1
 	l=$(losetup -f --show "$T/$img.img") || exit 1
@@ -77,7 +79,7 @@ for img in usb backup; do
 done
 # shellcheck disable=SC2154
 cat >"$T/config.json" <<EOF
-{"egress_block_devices": ["${LOOP_usb#/dev/}", "${LOOP_backup#/dev/}"]}
+{"egress_block_devices": ["${LOOP_usb#/dev/}", "${LOOP_backup#/dev/}", "${LOOP_raw#/dev/}"]}
 EOF
 cat >"$T/inv.json" <<EOF
 {"datasets": [
@@ -111,6 +113,7 @@ wait_log() {
 agent_start "$T" "$T/inv.json" --flush-ms 200 --config "$T/config.json" --trace "$T/trace" ||
 	exit 1
 wait_log "egress mount '$T/sshfs' (fuse.sshfs" || exit 1
+wait_log "egress block device '$LOOP_raw' (removable)" || exit 1
 mount "$LOOP_usb" "$T/usb" || exit 1
 mount "$LOOP_backup" "$T/backup" || exit 1
 wait_log "egress mount '$T/usb' (ext4" || exit 1
@@ -127,6 +130,10 @@ wait $CP_PID
 /usr/bin/cat "$T/ds/c.bin" | /usr/bin/dd of="$T/usb/c.out" bs=4096 status=none &
 DD_PID=$!
 wait $DD_PID
+# 2b. Removable, raw: dd onto the block device itself.
+/usr/bin/dd if="$T/ds/g.bin" of="$LOOP_raw" bs=4096 conv=fsync status=none &
+RAW_PID=$!
+wait $RAW_PID
 # 3. Allowed mount.
 /usr/bin/cp "$T/ds/d.bin" "$T/backup/d.out" &
 OK_PID=$!
@@ -198,6 +205,19 @@ test_removable_loop_dd() {
 	ASSERT_EQ "$(finding exfiltration "$DD_PID" unmapped.via.hop)" pipe "taint through a pipe"
 }
 
+test_removable_raw_device() {
+	ASSERT_EQ "$(cmp -n 8192 "$T/ds/g.bin" "$LOOP_raw" && echo same)" same "bytes on the device"
+	ASSERT_EQ "$(finding exfiltration "$RAW_PID" unmapped.bytes)" 8192 "finding bytes"
+	ASSERT_EQ "$(finding exfiltration "$RAW_PID" evidences.0.process.name)" dd "process"
+	ASSERT_EQ "$(finding exfiltration "$RAW_PID" resources.0.uid)" faces "dataset"
+	ASSERT_EQ "$(finding exfiltration "$RAW_PID" unmapped.block_device.path)" "$LOOP_raw" \
+		"device"
+	ASSERT_EQ "$(finding exfiltration "$RAW_PID" unmapped.block_device.kind)" removable "kind"
+	ASSERT_EQ "$(finding exfiltration "$RAW_PID" evidences.0.file.path)" "$LOOP_raw" "file"
+	ASSERT_EQ "$(finding exfiltration "$RAW_PID" evidences.0.file.type)" "Block Device" \
+		"file type"
+}
+
 test_allowed_mount_no_finding() {
 	ASSERT_EQ "$(stat -c %s "$T/backup/d.out")" 7000 "bytes written"
 	ASSERT_EQ "$(nfindings "$OK_PID")" 0 "no finding for an allowed mount"
@@ -231,7 +251,7 @@ test_exfiltrations_are_the_writes() {
 	# Exactly these writers (Create and Close lines share the finding's uid).
 	ASSERT_EQ "$($EVQ "$FI" values evidences.0.process.pid \
 		--where finding_info.types.0=exfiltration | paste -sd, -)" \
-		"$(printf '%s\n' "$CAT_PID" "$CP_PID" "$DD_PID" "$DD2_PID" | sort -n | paste -sd, -)" \
+		"$(printf '%s\n' "$CAT_PID" "$CP_PID" "$DD_PID" "$DD2_PID" "$RAW_PID" | sort -n | paste -sd, -)" \
 		"writers"
 }
 

@@ -37,11 +37,22 @@ static void test_parse_line(void)
 	ASSERT_EQ(mount_parse_line("", &e), -EINVAL, "empty");
 }
 
+static int write_file(const char *path, const char *text)
+{
+	FILE *f = fopen(path, "w");
+
+	if (!f)
+		return -errno;
+	fputs(text, f);
+	return fclose(f) ? -errno : 0;
+}
+
 static void test_kinds(void)
 {
 	char dir[] = "/tmp/dt-mounts.XXXXXX", path[256];
 	struct mount_table t = { .sys_block = dir };
 	char *pats[] = { "loop*" };
+	const struct mount_ent *m;
 	FILE *f;
 
 	if (!ASSERT_TRUE(mkdtemp(dir) != NULL, "mkdtemp"))
@@ -77,10 +88,26 @@ static void test_kinds(void)
 	ASSERT_EQ(mount_egress_kind(&t, "ext4", "/dev/loop0"), 0, "loop: not unless configured");
 	ASSERT_EQ(mount_egress_kind(&t, "tmpfs", "tmpfs"), 0, "tmpfs");
 	ASSERT_EQ(mount_egress_kind(&t, "overlay", "overlay"), 0, "overlay");
+	/* Raw writes: the removable disk and its partition, by their device numbers. */
+	snprintf(path, sizeof(path), "%s/sdb/dev", dir);
+	write_file(path, "8:16\n");
+	snprintf(path, sizeof(path), "%s/sdb/sdb1/dev", dir);
+	write_file(path, "8:17\n");
+	snprintf(path, sizeof(path), "%s/sda/dev", dir);
+	write_file(path, "8:0\n");
+	ASSERT_EQ(mounts_scan_devices(&t, NULL, NULL, NULL), 2, "sdb and sdb1");
+	m = mounts_find(&t, (8 << 20) | 17, true);
+	if (ASSERT_TRUE(m != NULL, "sdb1 by its number")) {
+		ASSERT_STREQ(m->source, "/dev/sdb1", "source");
+		ASSERT_STREQ(m->point, "", "a device has no mount point");
+	}
+	ASSERT_TRUE(mounts_find(&t, 8 << 20, true) == NULL, "sda is fixed");
+	ASSERT_EQ(mounts_scan_devices(&t, NULL, NULL, NULL), 0, "no change");
 	t.blockdevs = pats;
 	t.n_blockdevs = 1;
 	ASSERT_EQ(mount_egress_kind(&t, "ext4", "/dev/loop0"), DT_EGRESS_FS_REMOVABLE,
 		  "loop configured");
+	mounts_free(&t);
 	snprintf(path, sizeof(path), "rm -rf '%s'", dir);
 	ASSERT_OK(system(path), "rm");
 }
@@ -106,16 +133,6 @@ static void on_del(void *ctx, const struct mount_ent *e)
 	c->last_dev = e->dev;
 }
 
-static int write_file(const char *path, const char *text)
-{
-	FILE *f = fopen(path, "w");
-
-	if (!f)
-		return -errno;
-	fputs(text, f);
-	return fclose(f) ? -errno : 0;
-}
-
 static void test_rescan(void)
 {
 	char path[] = "/tmp/dt-mountinfo.XXXXXX";
@@ -131,17 +148,17 @@ static void test_rescan(void)
 			 "2 1 0:50 / /mnt/s rw - fuse.sshfs u@h:/ rw\n");
 	ASSERT_EQ(mounts_scan(&t, path, on_add, on_del, &c), 1, "one egress mount");
 	ASSERT_EQ(c.added, 1, "added");
-	m = mounts_find(&t, 50);
+	m = mounts_find(&t, 50, false);
 	if (ASSERT_TRUE(m != NULL, "found by dev"))
 		ASSERT_STREQ(m->point, "/mnt/s", "point");
-	ASSERT_TRUE(mounts_find(&t, (8 << 20) | 1) == NULL, "a local one is not kept");
+	ASSERT_TRUE(mounts_find(&t, (8 << 20) | 1, false) == NULL, "a local one is not kept");
 	ASSERT_EQ(mounts_scan(&t, path, on_add, on_del, &c), 0, "no change");
 	write_file(path, "1 0 8:1 / / rw - ext4 /dev/sda1 rw\n"
 			 "3 1 0:51 / /mnt/n rw - nfs4 srv:/e rw\n");
 	ASSERT_EQ(mounts_scan(&t, path, on_add, on_del, &c), 2, "one gone, one new");
 	ASSERT_EQ(c.added, 2, "added");
 	ASSERT_EQ(c.deleted, 1, "deleted");
-	m = mounts_find(&t, 50);
+	m = mounts_find(&t, 50, false);
 	if (ASSERT_TRUE(m != NULL, "a gone mount is still named"))
 		ASSERT_TRUE(m->gone, "but gone");
 	ASSERT_EQ(mounts_scan(&t, "/nonexistent/mountinfo", on_add, on_del, &c), -ENOENT,
