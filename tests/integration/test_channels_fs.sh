@@ -98,14 +98,14 @@ finding() { # kind pid field
 nfindings() { # pid
 	$EVQ "$FI" count --where evidences.0.process.pid="$1"
 }
-# wait_log TEXT: the agent said TEXT on stderr (bounded).
+# wait_log TEXT [DIR]: the agent with outputs in DIR ($T) said TEXT on stderr (bounded).
 wait_log() {
-	local i
+	local i err=${2:-$T}/agent.err
 	for i in $(seq 100); do
-		grep -qF "$1" "$T/agent.err" && return 0
+		grep -qF "$1" "$err" && return 0
 		sleep 0.05
 	done
-	echo "agent did not log '$1': $(cat "$T/agent.err")" >&2
+	echo "agent did not log '$1': $(cat "$err")" >&2
 	return 1
 }
 
@@ -159,9 +159,26 @@ wait $LOCAL_PID
 sync -f "$T/usb/c.out"
 
 agent_stop
+MAIN_RC=$AGENT_RC
+
+# The compat BPF build (kernels before 6.2: helper reads instead of BTF pointers), forced here:
+# the same file and block device writes, by a second agent with outputs of its own.
+mkdir -p "$T/compat"
+DATATRAIL_BPF_COMPAT=1 agent_start "$T/compat" "$T/inv.json" --flush-ms 200 \
+	--config "$T/config.json" || exit 1
+wait_log "egress mount '$T/sshfs' (fuse.sshfs" "$T/compat" || exit 1
+wait_log "egress block device '$LOOP_raw' (removable)" "$T/compat" || exit 1
+/usr/bin/cat "$T/ds/a.bin" >"$T/sshfs/compat.out" &
+CCAT_PID=$!
+wait $CCAT_PID
+/usr/bin/dd if="$T/ds/g.bin" of="$LOOP_raw" bs=4096 conv=fsync status=none &
+CRAW_PID=$!
+wait $CRAW_PID
+agent_stop
+COMPAT_RC=$AGENT_RC
 
 test_agent_exits_cleanly() {
-	ASSERT_EQ "$AGENT_RC" 0 "agent exit status"
+	ASSERT_EQ "$MAIN_RC" 0 "agent exit status"
 	ASSERT_OCSF "findings" "$FI"
 	ASSERT_OCSF "events" "$EV"
 }
@@ -261,6 +278,23 @@ test_replay_names_the_mounts() {
 	"$DATATRAIL" replay "$T/trace" >"$T/replay.jsonl"
 	ASSERT_EQ "$?" 0 "replay exit status"
 	ASSERT_SAME_LINES "$FI" "$T/replay.jsonl" "replayed findings are the live ones"
+}
+
+test_compat_build() {
+	local fi=$T/compat/findings.jsonl
+
+	ASSERT_EQ "$COMPAT_RC" 0 "compat agent exit status"
+	ASSERT_HAS "$(cat "$T/compat/agent.err")" "DATATRAIL_BPF_COMPAT is set: the compat programs" \
+		"the compat build ran"
+	ASSERT_EQ "$($EVQ "$fi" last unmapped.bytes --where finding_info.types.0=exfiltration \
+		--where evidences.0.process.pid="$CCAT_PID")" 100000 "cat into sshfs"
+	ASSERT_EQ "$($EVQ "$fi" last unmapped.mount.fs_type --where finding_info.types.0=exfiltration \
+		--where evidences.0.process.pid="$CCAT_PID")" fuse.sshfs "fs type"
+	ASSERT_EQ "$($EVQ "$fi" last unmapped.bytes --where finding_info.types.0=exfiltration \
+		--where evidences.0.process.pid="$CRAW_PID")" 8192 "dd onto the device"
+	ASSERT_EQ "$($EVQ "$fi" last unmapped.block_device.path \
+		--where finding_info.types.0=exfiltration \
+		--where evidences.0.process.pid="$CRAW_PID")" "$LOOP_raw" "device"
 }
 
 run_tests channels_fs
