@@ -73,22 +73,17 @@ static __always_inline int dt_file_read(long fd, __u32 access, __u64 bytes)
 	return 0;
 }
 
-/* Counts @bytes a tainted process sent on inet socket @sk off the node, per destination. */
-static __always_inline void dt_egress(struct sock *sk, __u16 family, long nr, unsigned long a2,
-				      unsigned long a5, __u64 bytes, const struct dt_taint *t)
+/* Counts @bytes a tainted process sent off the node to destination @k (tgid filled here). */
+static __always_inline void dt_egress_count(struct dt_egress_key *k, __u64 bytes,
+					    const struct dt_taint *t)
 {
-	struct dt_egress_key k = {};
 	struct dt_egress_val *v, nv = {};
 	struct dt_ev_egress *e;
 	struct dt_stats *st;
 	__u64 now = bpf_ktime_get_ns();
 
-	k.tgid = bpf_get_current_pid_tgid() >> 32;
-	k.proto = DT_KLOAD(sk, sk_protocol);
-	/* Loopback is a channel (marked at entry, send.bpf.c), not a way off the node. */
-	if (dt_sock_dest(sk, family, nr, a2, a5, k.addr, &k.port) || dt_addr_is_loopback(k.addr))
-		return;
-	v = bpf_map_lookup_elem(&egress, &k);
+	k->tgid = bpf_get_current_pid_tgid() >> 32;
+	v = bpf_map_lookup_elem(&egress, k);
 	if (v) {
 		__sync_fetch_and_add(&v->bytes, bytes);
 		__sync_fetch_and_add(&v->ops, 1);
@@ -102,9 +97,9 @@ static __always_inline void dt_egress(struct sock *sk, __u16 family, long nr, un
 	nv.last_ns = now;
 	__builtin_memcpy(&nv.taint, t, sizeof(nv.taint));
 	nv.uid = (__u32)bpf_get_current_uid_gid();
-	if (bpf_map_update_elem(&egress, &k, &nv, BPF_NOEXIST)) {
+	if (bpf_map_update_elem(&egress, k, &nv, BPF_NOEXIST)) {
 		/* Lost the race to another thread: count it there. */
-		v = bpf_map_lookup_elem(&egress, &k);
+		v = bpf_map_lookup_elem(&egress, k);
 		if (v) {
 			__sync_fetch_and_add(&v->bytes, bytes);
 			__sync_fetch_and_add(&v->ops, 1);
@@ -118,8 +113,39 @@ static __always_inline void dt_egress(struct sock *sk, __u16 family, long nr, un
 	e = dt_reserve(DT_EV_EGRESS, sizeof(*e));
 	if (!e)
 		return;
-	e->key = k;
+	e->key = *k;
 	dt_submit(e);
+}
+
+/* Counts @bytes a tainted process sent on inet socket @sk off the node, per destination. */
+static __always_inline void dt_egress(struct sock *sk, __u16 family, long nr, unsigned long a2,
+				      unsigned long a5, __u64 bytes, const struct dt_taint *t)
+{
+	struct dt_egress_key k = {};
+
+	k.proto = DT_KLOAD(sk, sk_protocol);
+	/* Loopback is a channel (marked at entry, send.bpf.c), not a way off the node. */
+	if (dt_sock_dest(sk, family, nr, a2, a5, k.addr, &k.port) || dt_addr_is_loopback(k.addr))
+		return;
+	dt_egress_count(&k, bytes, t);
+}
+
+/*
+ * A tainted process wrote @bytes into a regular file on superblock @dev (@link MOUNT), or
+ * into block device @dev itself (BLOCKDEV): egress when the agent listed that device number
+ * as one that leaves the node (send.bpf.c left the file underived). One lookup, only for
+ * tainted writers.
+ */
+static __always_inline void dt_egress_fs_write(__u32 dev, __u8 link, __u64 bytes,
+					       const struct dt_taint *t)
+{
+	struct dt_egress_key k = {};
+
+	if (!bpf_map_lookup_elem(&egress_fs, &dev))
+		return;
+	k.link = link;
+	__builtin_memcpy(k.addr, &dev, sizeof(dev));
+	dt_egress_count(&k, bytes, t);
 }
 
 /*
@@ -135,7 +161,7 @@ static __always_inline int dt_file_write(long fd, long nr, struct pt_regs *regs,
 	struct inode *inode;
 	struct sock *sk;
 	struct file *f;
-	__u16 family, proto;
+	__u16 family, proto, mode;
 
 	f = dt_fd_file_btf(fd);
 	if (!f)
@@ -149,7 +175,18 @@ static __always_inline int dt_file_write(long fd, long nr, struct pt_regs *regs,
 		return 0;
 	}
 	t = bpf_map_lookup_elem(&taint, &tgid);
-	if (!t || (DT_KLOAD(inode, i_mode) & DT_S_IFMT) != DT_S_IFSOCK)
+	if (!t)
+		return 0;
+	mode = DT_KLOAD(inode, i_mode) & DT_S_IFMT;
+	if (mode == DT_S_IFREG) {
+		dt_egress_fs_write(ik.dev, DT_LINK_MOUNT, bytes, t);
+		return 0;
+	}
+	if (mode == DT_S_IFBLK) {
+		dt_egress_fs_write(DT_KLOAD(inode, i_rdev), DT_LINK_BLOCKDEV, bytes, t);
+		return 0;
+	}
+	if (mode != DT_S_IFSOCK)
 		return 0;
 	sk = dt_file_sock(f);
 	if (!sk)

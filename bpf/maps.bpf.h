@@ -88,6 +88,15 @@ DT_MAP(chan, __uint(type, BPF_MAP_TYPE_LRU_HASH); __uint(max_entries, DT_CHAN_MA
 DT_MAP(egress, __uint(type, BPF_MAP_TYPE_HASH); __uint(max_entries, DT_EGRESS_MAX);
        __type(key, struct dt_egress_key); __type(value, struct dt_egress_val););
 
+/*
+ * Superblocks (s_dev) whose files leave the node: network, FUSE and removable file systems,
+ * with their enum dt_egress_fs_kind. Filled by the agent from mountinfo; read only for the
+ * writes of tainted processes to files outside the datasets.
+ */
+#define DT_EGRESS_FS_MAX 1024
+DT_MAP(egress_fs, __uint(type, BPF_MAP_TYPE_HASH); __uint(max_entries, DT_EGRESS_FS_MAX);
+       __type(key, __u32); __type(value, __u32););
+
 /* What user space reported of acc and egress counters (see struct dt_shadow). */
 DT_MAP(acc_seen, __uint(type, BPF_MAP_TYPE_HASH); __uint(max_entries, DT_ACC_MAX);
        __type(key, struct dt_acc_key); __type(value, struct dt_shadow););

@@ -57,7 +57,9 @@ static __always_inline int dt_send_enter(long nr, long fd_out, long fd_in, unsig
 			return 0;
 		iv = bpf_map_lookup_elem(&inodes, &ik);
 		if (!iv) {
-			dt_mark_derived(f, &ik, t, tgid);
+			/* Off the node: egress, counted at exit (dt_egress_fs_write), not a copy. */
+			if (!bpf_map_lookup_elem(&egress_fs, &ik.dev))
+				dt_mark_derived(f, &ik, t, tgid);
 		} else if (iv->flags & DT_INODE_DERIVED) {
 			ck.kind = DT_CHAN_FILE;
 			ck.ns = ik.dev;

@@ -227,13 +227,39 @@ struct dt_chan_key {
 	__u8 raddr[16]; /* sender's address (TCP) */
 };
 
+/*
+ * The layer a tainted process sent through. DT_LINK_SOCKET (0) is the TCP/UDP socket layer;
+ * the others bypass it (bpf/chan.bpf.c) and are named by the interface: addr[0..3] holds the
+ * ifindex (0: unknown), addr[4..7] the inode of the network namespace it lives in.
+ */
+enum dt_link {
+	DT_LINK_SOCKET = 0,
+	DT_LINK_PACKET = 1, /* AF_PACKET; proto: SOCK_RAW or SOCK_DGRAM, port: the ethertype */
+	DT_LINK_RAW = 2,    /* AF_INET(6) other than TCP/UDP: raw IP, ICMP; addr is the address */
+	DT_LINK_XDP = 3,    /* AF_XDP: frames go from the umem, bytes unknown (0) */
+	DT_LINK_TUN = 4,    /* a write to a TUN/TAP device (/dev/net/tun) */
+	/* Files that leave the node (bpf/file.bpf.h): no interface; port and proto 0. */
+	DT_LINK_MOUNT = 5,    /* a file on a file system in egress_fs: addr[0..3] its s_dev */
+	DT_LINK_BLOCKDEV = 6, /* a block device in egress_fs written directly: addr[0..3] its rdev */
+};
+
 /* Bytes a tainted process sent to one destination. */
 struct dt_egress_key {
 	__u32 tgid;
 	__u16 port; /* host order */
-	__u8 proto; /* IPPROTO_TCP or IPPROTO_UDP */
-	__u8 pad;
-	__u8 addr[16]; /* IPv6 or v4-mapped */
+	__u8 proto; /* IPPROTO_TCP or IPPROTO_UDP (DT_LINK_SOCKET), see enum dt_link */
+	__u8 link;  /* enum dt_link; 0 where older producers zeroed the padding */
+	__u8 addr[16]; /* IPv6 or v4-mapped; ifindex and netns for interface links */
+};
+
+/*
+ * Why the agent put a device number into egress_fs (its value): the destination's kind. A
+ * block device's number is also the s_dev of a file system mounted from it.
+ */
+enum dt_egress_fs_kind {
+	DT_EGRESS_FS_NET = 1,       /* nfs, cifs, ceph, lustre...: bytes go over the network */
+	DT_EGRESS_FS_FUSE = 2,      /* fuse.*: a user-space server decides where bytes go */
+	DT_EGRESS_FS_REMOVABLE = 3, /* a block device that can leave the node */
 };
 
 struct dt_egress_val {

@@ -2,6 +2,7 @@
 /* agent.c - the node agent's main loop: maps in, ring buffer and aggregates out; see agent.h. */
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -38,6 +39,7 @@
 #include "kafka.h"
 #include "kstate.h"
 #include "metrics.h"
+#include "mounts.h"
 #include "ocsf.h"
 #include "outfile.h"
 #include "pipeline.h"
@@ -104,6 +106,8 @@ struct agent {
 	const volatile uint64_t *rb_pos; /* the ring buffer's consumer and producer pages */
 	uint64_t watchdog_ns; /* systemd's WatchdogSec, halved; 0: no pings */
 	uint64_t last_flush_ms; /* wall clock */
+	int mountinfo_fd;          /* POLLPRI when the mount table changes; -1 without */
+	bool devices_warned;       /* /sys/class/block unreadable: said once */
 	/* enforcement (bpf/enforce.bpf.c): the cgroup programs' links, held until exit */
 	struct bpf_link *enf_links[5];
 	struct bpf_link *enf_reset; /* iter/tcp: resets marked connections at stop */
@@ -236,6 +240,71 @@ static void restore_taints(struct agent *a)
 
 static void forget_walks(struct agent *a);
 static int mark_agent_files(struct agent *a);
+
+static void report_gap(struct agent *a, const char *source, int cpu, uint64_t lost, uint64_t now);
+
+static void egress_mount_add(void *ctx, const struct mount_ent *e)
+{
+	struct agent *a = ctx;
+	__u32 kind = e->kind;
+
+	if (bpf_map_update_elem(bpf_map__fd(a->skel->maps.egress_fs), &e->dev, &kind, BPF_ANY)) {
+		/* Its writes would pass as local copies: a blind spot, reported as one. */
+		fprintf(stderr, "datatrail: map 'egress_fs': mount '%s': %s; its writes are not "
+			"counted\n", e->point, strerror(errno));
+		report_gap(a, "egress_fs_map_full", -1, 1, now_ns(CLOCK_MONOTONIC));
+	} else if (!e->point[0]) {
+		fprintf(stderr, "datatrail: egress block device '%s' (%s)\n", e->source,
+			mount_kind_name(e->kind));
+	} else {
+		fprintf(stderr, "datatrail: egress mount '%s' (%s, '%s', %s)\n", e->point,
+			e->fstype, e->source, mount_kind_name(e->kind));
+	}
+	pl_mount(&a->pl, e, false);
+}
+
+static void egress_mount_del(void *ctx, const struct mount_ent *e)
+{
+	struct agent *a = ctx;
+
+	bpf_map_delete_elem(bpf_map__fd(a->skel->maps.egress_fs), &e->dev);
+	fprintf(stderr, "datatrail: egress %s '%s' gone\n", e->point[0] ? "mount" : "block device",
+		e->point[0] ? e->point : e->source);
+	pl_mount(&a->pl, e, false);
+}
+
+/*
+ * Removable block devices, for raw writes to them: at start, with each mount change and
+ * each flush (a stick plugged in changes no mount until it is mounted).
+ */
+static void scan_devices(struct agent *a)
+{
+	int ret = mounts_scan_devices(&a->pl.mounts, egress_mount_add, egress_mount_del, a);
+
+	if (ret < 0 && !a->devices_warned) {
+		fprintf(stderr, "datatrail: block devices '/sys/class/block': %s\n", strerror(-ret));
+		a->devices_warned = true;
+	}
+}
+
+/*
+ * The mount table changed (mountinfo polls POLLPRI then) or is read for the first time:
+ * egress_fs follows it, so BPF needs one lookup by s_dev to tell an egress write.
+ */
+static void scan_mounts(struct agent *a, bool first)
+{
+	/* The poll itself takes the change note: the next reports only a later change. */
+	struct pollfd pfd = { .fd = a->mountinfo_fd, .events = POLLPRI };
+	int ret;
+
+	if (!first && (a->mountinfo_fd < 0 || poll(&pfd, 1, 0) <= 0 || !(pfd.revents & POLLPRI)))
+		return;
+	ret = mounts_scan(&a->pl.mounts, "/proc/self/mountinfo", egress_mount_add, egress_mount_del,
+			  a);
+	if (ret < 0)
+		fprintf(stderr, "datatrail: mounts '/proc/self/mountinfo': %s\n", strerror(-ret));
+	scan_devices(a);
+}
 
 /*
  * Inventory entries another process deleted from (or changed in) inodes or devs would hide
@@ -1488,6 +1557,12 @@ static int agent_attach(struct agent *a)
 	a->rc_fds[RC_ENFORCE] = bpf_map__fd(a->skel->maps.enforce);
 	a->rc.enforce = a->opts->enforce != DT_ENF_OFF;
 	reconcile_load_seen(&a->rc);
+	if (a->cfg) {
+		a->pl.mounts.blockdevs = a->cfg->egress_block_devices;
+		a->pl.mounts.n_blockdevs = a->cfg->n_egress_block_devices;
+	}
+	a->mountinfo_fd = open("/proc/self/mountinfo", O_RDONLY | O_CLOEXEC);
+	scan_mounts(a, true);
 	err = enf_load_policy(a);
 	if (err) {
 		fprintf(stderr, "datatrail: enforcement policy: %s\n", strerror(-err));
@@ -1590,6 +1665,7 @@ static void agent_loop(struct agent *a)
 			next_ping = now + a->watchdog_ns;
 		}
 		proctab_tick(&a->pt);
+		scan_mounts(a, false);
 		err = ring_buffer__poll(a->rb, timeout > 100 ? 100 : timeout);
 		if (err < 0 && err != -EINTR) {
 			fprintf(stderr, "datatrail: ring buffer poll: %s\n", strerror(-err));
@@ -1616,6 +1692,7 @@ static void agent_loop(struct agent *a)
 			flush_periodic(a);
 			check_stats(a);
 			check_kafka(a);
+			scan_devices(a);
 			a->last_flush_ms = now_ns(CLOCK_REALTIME) / 1000000;
 			metrics_count_flush(&a->metrics.c, (now_ns(CLOCK_MONOTONIC) - now) / 1e9);
 			publish_metrics(a);
@@ -1697,6 +1774,8 @@ static int agent_close(struct agent *a, int err)
 	if (a->inotify_fd > 0)
 		close(a->inotify_fd);
 	free(a->inv_name);
+	if (a->mountinfo_fd >= 0)
+		close(a->mountinfo_fd);
 	pl_free(&a->pl);
 	reconcile_free(&a->rc);
 	proctab_free(&a->pt);
@@ -1708,7 +1787,7 @@ static int agent_close(struct agent *a, int err)
 
 int agent_run(const struct agent_opts *opts)
 {
-	struct agent a = { .opts = opts };
+	struct agent a = { .opts = opts, .mountinfo_fd = -1 };
 	int err;
 
 	libbpf_verbose = opts->verbose;

@@ -467,6 +467,39 @@ static int parse_metrics(const struct loader *l, const cJSON *obj, struct config
 	return 0;
 }
 
+/*
+ * Block devices whose mounts count as removable media (egress) besides those sysfs calls
+ * removable: names under /dev as shell patterns, e.g. "loop*" or "sdb".
+ */
+static int parse_blockdevs(const struct loader *l, const cJSON *arr, struct config *cfg)
+{
+	static const char field[] = "egress_block_devices";
+	const cJSON *it;
+	size_t n = 0;
+
+	if (!cJSON_IsArray(arr))
+		return wrong_type(l, field, "an array", arr);
+	cfg->egress_block_devices = calloc((size_t)cJSON_GetArraySize(arr) + 1, sizeof(char *));
+	if (!cfg->egress_block_devices)
+		return fail_nomem(l);
+	cJSON_ArrayForEach(it, arr) {
+		const char *p;
+
+		if (!cJSON_IsString(it))
+			return wrong_type(l, field, "a string", it);
+		for (p = it->valuestring; *p; p++)
+			if (!isalnum((unsigned char)*p) && !strchr("._-*?[]!", *p))
+				break;
+		if (*p || !it->valuestring[0] || strlen(it->valuestring) > 64)
+			return fail(l, -EINVAL, field, "bad device name '%s'", it->valuestring);
+		cfg->egress_block_devices[n] = strdup(it->valuestring);
+		if (!cfg->egress_block_devices[n])
+			return fail_nomem(l);
+		cfg->n_egress_block_devices = ++n;
+	}
+	return 0;
+}
+
 /* One "devices" entry: {"path": "/dev/...", "kind": "..."}, the node stat()ed for its number. */
 static int parse_device(const struct loader *l, const cJSON *e, size_t i, struct config *cfg)
 {
@@ -556,6 +589,7 @@ static const struct {
 } sections[] = {
 	{ "kafka", parse_kafka },
 	{ "metrics", parse_metrics },
+	{ "egress_block_devices", parse_blockdevs },
 	{ "devices", parse_devices },
 };
 
@@ -602,7 +636,8 @@ static int parse_state_dirs(const struct loader *l, const cJSON *root, struct co
 static int parse_root(const struct loader *l, const cJSON *root, struct config *cfg)
 {
 	static const char *const keys[] = { "kafka", "flush_ms", "metrics", "node_name",
-					    "container_state_dirs", "devices", NULL };
+					    "container_state_dirs", "devices",
+					    "egress_block_devices", NULL };
 	uint64_t flush_ms = cfg->flush_ms;
 	const cJSON *j;
 	size_t i;
@@ -945,6 +980,9 @@ void config_free(struct config *cfg)
 		return;
 	config_kafka_release(&cfg->kafka);
 	free(cfg->metrics_listen);
+	for (size_t i = 0; i < cfg->n_egress_block_devices; i++)
+		free(cfg->egress_block_devices[i]);
+	free(cfg->egress_block_devices);
 	free(cfg->node_name);
 	for (size_t i = 0; i < cfg->n_container_state_dirs; i++)
 		free(cfg->container_state_dirs[i]);

@@ -68,6 +68,8 @@ struct config {
 	char *file; /* the name it was loaded from, for messages */
 	uint32_t flush_ms;
 	char *metrics_listen; /* metrics.listen: ADDR:PORT, or NULL (no metrics endpoint) */
+	char **egress_block_devices; /* removable media besides sysfs's: device name patterns */
+	size_t n_egress_block_devices;
 	struct config_kafka kafka;
 	char *node_name;	     /* NULL: --node-name, $NODE_NAME, else the host name */
 	char **container_state_dirs; /* runtime state roots beside the defaults (docs/identity.md) */

@@ -188,6 +188,14 @@ bool egress_allowed(const struct inv_dataset *ds, const uint8_t addr[16], uint16
 	return false;
 }
 
+bool egress_mount_allowed(const struct inv_dataset *ds, const struct mount_ent *m)
+{
+	for (size_t i = 0; m && i < ds->n_egress_mounts; i++)
+		if (inv_mount_rule_match(&ds->egress_mounts[i], m->fstype, m->point))
+			return true;
+	return false;
+}
+
 int finding_severity(enum finding_kind k, enum dt_label label, uint64_t bytes)
 {
 	int sev = label; /* public 1 ... restricted 4 */
@@ -377,6 +385,41 @@ static void emit_finding(struct correlator *c, const struct finding_key *k,
 
 	switch (k->kind) {
 	case FK_EXFILTRATION:
+		if (k->target[19] == DT_LINK_BLOCKDEV) {
+			uint32_t dev;
+			const struct mount_ent *m;
+
+			memcpy(&dev, k->target, sizeof(dev));
+			m = mounts_find(c->mounts, dev, true);
+			f.mount_dev = dev;
+			f.device_path = m ? m->source : s->path;
+			f.mount_kind = m ? mount_kind_name(m->kind) : NULL;
+			snprintf(title, sizeof(title),
+				 "%s wrote %llu bytes of %s dataset '%s' to block device '%s'",
+				 chain[0].comm[0] ? chain[0].comm : "a process",
+				 (unsigned long long)s->bytes, f.label, ds->id,
+				 f.device_path ? f.device_path : "?");
+			break;
+		}
+		if (k->target[19] == DT_LINK_MOUNT) {
+			uint32_t dev;
+			const struct mount_ent *m;
+
+			memcpy(&dev, k->target, sizeof(dev));
+			m = mounts_find(c->mounts, dev, false);
+			f.mount_dev = dev;
+			f.mount_point = m ? m->point : s->path;
+			f.mount_type = m ? m->fstype : NULL;
+			f.mount_source = m ? m->source : NULL;
+			f.mount_kind = m ? mount_kind_name(m->kind) : NULL;
+			snprintf(title, sizeof(title),
+				 "%s wrote %llu bytes of %s dataset '%s' to %s file system '%s' at '%s'",
+				 chain[0].comm[0] ? chain[0].comm : "a process",
+				 (unsigned long long)s->bytes, f.label, ds->id,
+				 m ? m->fstype : "an unknown",
+				 m ? m->source : "?", f.mount_point ? f.mount_point : "?");
+			break;
+		}
 		memcpy(&port, k->target + 16, 2);
 		f.dst_addr = k->target;
 		f.dst_port = port;
@@ -598,31 +641,44 @@ void corr_file(struct correlator *c, const struct dt_acc_key *k, const struct dt
 
 /*
  * Dataset @i of a tainted process's sends to @k's destination, when it may not go there: its
- * exfiltration finding's key completed in @fk. NULL for datasets that may (or are gone).
+ * exfiltration finding's key completed in @fk. NULL for datasets that may (or are gone). @m is
+ * the file system of a DT_LINK_MOUNT destination (NULL: unknown, no mount rule applies).
  */
 static const struct inv_dataset *exfil_key(struct correlator *c, const struct dt_egress_key *k,
-					   uint32_t i, struct finding_key *fk)
+					   const struct mount_ent *m, uint32_t i,
+					   struct finding_key *fk)
 {
 	const struct inv_dataset *ds;
 
 	if (i >= c->inv->n_datasets)
 		return NULL;
 	ds = &c->inv->datasets[i];
-	if (ds->retired || ds->label == DT_LABEL_PUBLIC || egress_allowed(ds, k->addr, k->port))
+	if (ds->retired || ds->label == DT_LABEL_PUBLIC)
+		return NULL;
+	/* No rule allows a raw write to a block device: it is no mount. */
+	if (k->link == DT_LINK_SOCKET ? egress_allowed(ds, k->addr, k->port) :
+	    k->link == DT_LINK_MOUNT && egress_mount_allowed(ds, m))
 		return NULL;
 	fk->dataset = i;
 	memcpy(fk->target, k->addr, 16);
 	memcpy(fk->target + 16, &k->port, 2);
 	fk->target[18] = k->proto;
+	fk->target[19] = k->link;
 	return ds;
 }
 
 void corr_egress(struct correlator *c, const struct dt_egress_key *k, const struct dt_egress_val *v)
 {
+	const struct mount_ent *m = NULL;
 	uint64_t start;
+	uint32_t dev = 0;
 
-	if (is_loopback(k->addr))
+	if (k->link == DT_LINK_MOUNT || k->link == DT_LINK_BLOCKDEV) {
+		memcpy(&dev, k->addr, sizeof(dev));
+		m = mounts_find(c->mounts, dev, k->link == DT_LINK_BLOCKDEV);
+	} else if (k->link == DT_LINK_SOCKET && is_loopback(k->addr)) {
 		return;
+	}
 	start = proc_start(c, k->tgid);
 	for (uint32_t w = 0; w < DT_TAINT_WORDS; w++) {
 		for (uint64_t bits = v->taint.ds[w]; bits; bits &= bits - 1) {
@@ -635,10 +691,11 @@ void corr_egress(struct correlator *c, const struct dt_egress_key *k, const stru
 			/* The overflow bit stands for datasets past it: name the primary one. */
 			if (i == DT_TAINT_OVERFLOW)
 				i = v->taint.primary;
-			ds = exfil_key(c, k, i, &fk);
+			ds = exfil_key(c, k, m, i, &fk);
 			if (!ds)
 				continue;
-			s = finding_get(c, &fk, v->first_ns, v->uid, NULL);
+			s = finding_get(c, &fk, v->first_ns, v->uid,
+					!m ? NULL : m->point[0] ? m->point : m->source);
 			if (!s)
 				continue;
 			s->bytes = v->bytes;
@@ -667,7 +724,7 @@ void corr_enforce(struct correlator *c, const struct dt_egress_key *k, const str
 			struct finding_state *s;
 			bool news;
 
-			ds = exfil_key(c, k, i, &fk);
+			ds = exfil_key(c, k, NULL, i, &fk);
 			if (!ds)
 				continue;
 			s = finding_get(c, &fk, v->first_ns, 0, NULL);

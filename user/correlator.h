@@ -12,6 +12,7 @@
 #include "identity.h"
 #include "inventory.h"
 #include "json.h"
+#include "mounts.h"
 #include "ocsf.h"
 #include "proctab.h"
 
@@ -45,6 +46,8 @@ struct correlator {
 	struct jbuf jb;
 	uint64_t emitted; /* finding lines written */
 	struct idtab *ids; /* workload identities, borrowed; NULL: none */
+	/* Egress file systems by superblock: the pipeline's (scanned live, recorded, replayed). */
+	const struct mount_table *mounts;
 };
 
 void corr_init(struct correlator *c, const struct inventory *inv, struct proctab *pt,
@@ -85,6 +88,8 @@ bool acl_allows(const struct inv_acl *acl, uint32_t uid, uint32_t exe_dev, uint6
 bool acl_allows_workload(const struct inv_acl *acl, const struct wl_identity *id);
 /* Whether the dataset may be sent to (@addr v4-mapped or IPv6, @port). */
 bool egress_allowed(const struct inv_dataset *ds, const uint8_t addr[16], uint16_t port);
+/* Whether the dataset may be written to mount @m (allowed_egress "mount:" and "fstype:"). */
+bool egress_mount_allowed(const struct inv_dataset *ds, const struct mount_ent *m);
 /* 1..5 from the label, the kind and the volume; see docs/findings.md. */
 int finding_severity(enum finding_kind k, enum dt_label label, uint64_t bytes);
 

@@ -5,6 +5,7 @@
 #include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <fnmatch.h>
 #include <ftw.h>
 #include <inttypes.h>
 #include <limits.h>
@@ -290,6 +291,7 @@ static int parse_egress(const struct loader *l, const cJSON *arr, struct inv_dat
 {
 	static const char field[] = "allowed_egress";
 	const cJSON *it;
+	int ret;
 
 	if (!cJSON_IsArray(arr))
 		return fail(l, -EINVAL, field, "expected an array, got %s", json_kind(arr));
@@ -297,9 +299,21 @@ static int parse_egress(const struct loader *l, const cJSON *arr, struct inv_dat
 	ds->egress = alloc_for(arr, sizeof(*ds->egress));
 	if (!ds->egress)
 		return fail_nomem(l);
+	ds->egress_mounts = alloc_for(arr, sizeof(*ds->egress_mounts));
+	if (!ds->egress_mounts)
+		return fail_nomem(l);
 	cJSON_ArrayForEach(it, arr) {
 		if (!cJSON_IsString(it))
 			return fail(l, -EINVAL, field, "expected a string, got %s", json_kind(it));
+		ret = inv_mount_rule_parse(it->valuestring, &ds->egress_mounts[ds->n_egress_mounts]);
+		if (ret == -ENOMEM)
+			return fail_nomem(l);
+		if (ret == -EINVAL)
+			return fail(l, -EINVAL, field, "bad rule '%s'", it->valuestring);
+		if (!ret) {
+			ds->n_egress_mounts++;
+			continue;
+		}
 		if (inv_cidr_parse(it->valuestring, &ds->egress[ds->n_egress]))
 			return fail(l, -EINVAL, field, "bad cidr '%s'", it->valuestring);
 		ds->n_egress++;
@@ -1069,6 +1083,9 @@ void inventory_free(struct inventory *inv)
 		free_acl(&ds->readers);
 		free_acl(&ds->writers);
 		free(ds->egress);
+		for (size_t m = 0; m < ds->n_egress_mounts; m++)
+			free(ds->egress_mounts[m].value);
+		free(ds->egress_mounts);
 	}
 	free(inv->datasets);
 	for (i = 0; i < inv->n_inodes; i++)
@@ -1160,6 +1177,46 @@ static int parse_dec(const char *s, const char *end, unsigned long max, unsigned
 		return -EINVAL;
 	*out = v;
 	return 0;
+}
+
+int inv_mount_rule_parse(const char *s, struct inv_mount_rule *out)
+{
+	struct inv_mount_rule r = { 0 };
+	const char *v, *p;
+	size_t n;
+
+	if (!strncmp(s, "mount:", 6)) {
+		r.by = INV_MOUNT_POINT;
+		v = s + 6;
+		n = strlen(v);
+		/* As mountinfo writes it: absolute, no trailing slash, no empty or dot components. */
+		if (v[0] != '/' || (n > 1 && v[n - 1] == '/') || strstr(v, "//") ||
+		    strstr(v, "/./") || strstr(v, "/../") || (n >= 2 && !strcmp(v + n - 2, "/.")) ||
+		    (n >= 3 && !strcmp(v + n - 3, "/..")))
+			return -EINVAL;
+	} else if (!strncmp(s, "fstype:", 7)) {
+		r.by = INV_MOUNT_FSTYPE;
+		v = s + 7;
+		if (!*v)
+			return -EINVAL;
+		for (p = v; *p; p++)
+			if (!isalnum((unsigned char)*p) && !strchr("._-*?", *p))
+				return -EINVAL;
+	} else {
+		return -ENOENT;
+	}
+	r.value = strdup(v);
+	if (!r.value)
+		return -ENOMEM;
+	*out = r;
+	return 0;
+}
+
+bool inv_mount_rule_match(const struct inv_mount_rule *r, const char *fstype, const char *point)
+{
+	if (r->by == INV_MOUNT_POINT)
+		return point && !strcmp(r->value, point);
+	return fstype && !fnmatch(r->value, fstype, 0);
 }
 
 int inv_cidr_parse(const char *s, struct inv_cidr *out)

@@ -20,6 +20,21 @@ struct inv_cidr {
 };
 
 /*
+ * A file system a dataset may be written to (allowed_egress "mount:/mnt/backup" or
+ * "fstype:nfs4"; a prefix that no CIDR can take): the mount point exactly, or the file
+ * system type as a shell pattern ("fstype:fuse.*").
+ */
+enum inv_mount_by {
+	INV_MOUNT_POINT = 1,
+	INV_MOUNT_FSTYPE = 2,
+};
+
+struct inv_mount_rule {
+	enum inv_mount_by by;
+	char *value;
+};
+
+/*
  * An allowed executable as stat() on the host found it: the file a process must run to be
  * allowed. Its path string alone allows nothing (a bind mount, chroot or relative exec can
  * put another program at it).
@@ -74,6 +89,8 @@ struct inv_dataset {
 	bool egress_present;
 	struct inv_cidr *egress;
 	size_t n_egress;
+	struct inv_mount_rule *egress_mounts; /* "mount:" and "fstype:" rules of allowed_egress */
+	size_t n_egress_mounts;
 	bool gpu_allowed; /* default true */
 	enum inv_enforce enforce; /* values equal enum dt_enf_action */
 	uint64_t n_files; /* regular files found under paths, hard links once */
@@ -162,6 +179,13 @@ enum dt_label dt_label_parse(const char *name);
 
 /* Parses "10.0.0.0/8", "192.168.7.10/32:443", "fd00::/8", "[fd00::1]/128:443"; 0 or -EINVAL. */
 int inv_cidr_parse(const char *s, struct inv_cidr *out);
+/*
+ * Parses a "mount:/abs/path" or "fstype:PATTERN" rule into @out (value allocated): 0, -EINVAL
+ * for a bad one, -ENOENT when @s has neither prefix (a CIDR then), -ENOMEM.
+ */
+int inv_mount_rule_parse(const char *s, struct inv_mount_rule *out);
+/* Whether @r allows the mount of type @fstype at @point. */
+bool inv_mount_rule_match(const struct inv_mount_rule *r, const char *fstype, const char *point);
 /* Whether (@family, @addr, @port) falls in @c; @addr is 4 or 16 bytes in network order. */
 bool inv_cidr_match(const struct inv_cidr *c, int family, const void *addr, uint16_t port);
 

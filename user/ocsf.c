@@ -615,6 +615,22 @@ int ocsf_finding(struct jbuf *jb, const struct ocsf_ctx *ctx, const struct findi
 		ocsf_file_open(jb, "file", f->file_path);
 		jb_obj_close(jb);
 	}
+	if (f->device_path) {
+		jb_obj_open(jb, "file");
+		jb_str(jb, "path", f->device_path);
+		jb_str(jb, "name", ocsf_base_name(f->device_path));
+		jb_u64(jb, "type_id", 4);
+		jb_str(jb, "type", "Block Device");
+		jb_obj_close(jb);
+	} else if (f->mount_point) {
+		/* OCSF has no mount object: the destination is the mount point's directory. */
+		jb_obj_open(jb, "file");
+		jb_str(jb, "path", f->mount_point);
+		jb_str(jb, "name", ocsf_base_name(f->mount_point));
+		jb_u64(jb, "type_id", 2);
+		jb_str(jb, "type", "Folder");
+		jb_obj_close(jb);
+	}
 	jb_obj_close(jb);
 	jb_arr_close(jb);
 
@@ -640,6 +656,24 @@ int ocsf_finding(struct jbuf *jb, const struct ocsf_ctx *ctx, const struct findi
 
 	jb_obj_open(jb, "unmapped");
 	jb_u64(jb, "bytes", f->bytes);
+	if (f->mount_point || f->mount_dev) {
+		char dev[24];
+
+		snprintf(dev, sizeof(dev), "%u:%u", f->mount_dev >> 20, f->mount_dev & 0xfffff);
+		jb_obj_open(jb, f->device_path ? "block_device" : "mount");
+		jb_str(jb, "dev", dev);
+		if (f->mount_type)
+			jb_str(jb, "fs_type", f->mount_type);
+		if (f->mount_source)
+			jb_str(jb, "source", f->mount_source);
+		if (f->device_path)
+			jb_str(jb, "path", f->device_path);
+		if (f->mount_point)
+			jb_str(jb, "mount_point", f->mount_point);
+		if (f->mount_kind)
+			jb_str(jb, "kind", f->mount_kind);
+		jb_obj_close(jb);
+	}
 	if (f->operations)
 		jb_str(jb, "operations", f->operations);
 	if (f->object)

@@ -105,6 +105,13 @@ struct finding_record {
 	const uint8_t *dst_addr;  /* exfiltration: 16 bytes, IPv6 or v4-mapped */
 	uint16_t dst_port;
 	const char *dst_proto;
+	/* exfiltration to a file system (dst_addr NULL): where it is mounted, what it is */
+	const char *mount_point;
+	const char *mount_type;
+	const char *mount_source;
+	const char *mount_kind; /* network, fuse, removable */
+	uint32_t mount_dev;     /* s_dev, the kernel's encoding */
+	const char *device_path; /* exfiltration by a raw write to a block device: /dev/NAME */
 	uint64_t bytes;
 	uint64_t ops;
 	const char *operations; /* dataset_tamper: "write,truncate" */

@@ -166,6 +166,7 @@ int pl_init(struct pipeline *pl, const struct inventory *inv, struct proctab *pt
 	hmap_init(&pl->recorded, sizeof(uint32_t), sizeof(struct proc_info));
 	jb_init(&pl->jb);
 	corr_init(&pl->corr, inv, pt, &pl->octx, finding_cb, path_cb, pl);
+	pl->corr.mounts = &pl->mounts;
 	idtab_init(&pl->ids, !live);
 	pl->ids.observe = identity_cb;
 	pl->ids.observe_ctx = pl;
@@ -246,6 +247,7 @@ void pl_free(struct pipeline *pl)
 	hmap_free(&pl->paths);
 	hmap_free(&pl->recorded);
 	corr_free(&pl->corr);
+	mounts_free(&pl->mounts);
 	gpu_free(&pl->gpu);
 	idtab_free(&pl->ids);
 	jb_free(&pl->jb);
@@ -516,6 +518,29 @@ void pl_egress(struct pipeline *pl, const struct dt_egress_key *k, const struct 
 
 	corr_egress(&pl->corr, k, v);
 	record(pl, DT_REC_EGRESS, &rec, sizeof(rec), v->last_ns);
+}
+
+void pl_mount(struct pipeline *pl, const struct mount_ent *e, bool apply)
+{
+	struct dt_rec_mount m = { .dev = e->dev, .kind = e->kind, .gone = e->gone };
+	size_t lt = strlen(e->fstype) + 1, ls = strlen(e->source) + 1, lp = strlen(e->point) + 1;
+	char *buf;
+
+	if (apply && mounts_put(&pl->mounts, e))
+		pl->trace_errors++;
+	if (!pl->trace)
+		return;
+	buf = malloc(sizeof(m) + lt + ls + lp);
+	if (!buf) {
+		pl->trace_errors++;
+		return;
+	}
+	memcpy(buf, &m, sizeof(m));
+	memcpy(buf + sizeof(m), e->fstype, lt);
+	memcpy(buf + sizeof(m) + lt, e->source, ls);
+	memcpy(buf + sizeof(m) + lt + ls, e->point, lp);
+	record(pl, DT_REC_MOUNT, buf, sizeof(m) + lt + ls + lp, mono_ns());
+	free(buf);
 }
 
 void pl_enforce(struct pipeline *pl, const struct dt_egress_key *k, const struct dt_enf_val *v)

@@ -15,6 +15,7 @@
 #include "identity.h"
 #include "inventory.h"
 #include "json.h"
+#include "mounts.h"
 #include "ocsf.h"
 #include "proctab.h"
 #include "records.h"
@@ -58,12 +59,18 @@ struct pipeline {
 	size_t pending_len;
 	size_t pending_cap;
 	uint64_t trace_errors;
+	struct mount_table mounts; /* egress file systems: the agent scans, replay puts */
 };
 
 int pl_init(struct pipeline *pl, const struct inventory *inv, struct proctab *pt, bool live,
 	    const char *hostname, int64_t mono_to_real_ns, pl_out_fn event_out,
 	    pl_out_fn finding_out, void *out_ctx);
 void pl_free(struct pipeline *pl);
+/*
+ * An egress mount appeared or went (@e->gone): recorded in the trace; with @apply (replay)
+ * also put into pl->mounts, which the agent fills itself with mounts_scan().
+ */
+void pl_mount(struct pipeline *pl, const struct mount_ent *e, bool apply);
 
 /* Starts recording: writes the run's META, INVENTORY and EXES records. */
 int pl_record_to(struct pipeline *pl, struct trace_writer *w);

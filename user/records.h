@@ -30,6 +30,7 @@ enum dt_rec_type {
 	DT_REC_IDENTITY = 0x10a,  /* struct dt_rec_identity: a process's workload, when resolved */
 	DT_REC_NODE = 0x10b,      /* struct dt_rec_node: the node's identity, after META */
 	DT_REC_ENFORCE = 0x10c,   /* struct dt_rec_enforce: what the kernel refused, as last read */
+	DT_REC_MOUNT = 0x10d,     /* struct dt_rec_mount, then fstype, source, point */
 	DT_REC_DEVICE = 0x120,    /* struct dt_rec_device: one step of the device findings */
 	DT_REC_DEVPATH = 0x121,   /* uint32_t rdev, then the node's path, NUL-terminated */
 };
@@ -73,6 +74,18 @@ struct dt_rec_exe {
 struct dt_rec_egress {
 	struct dt_egress_key key;
 	struct dt_egress_val val;
+};
+
+/*
+ * An egress file system the agent found in mountinfo (or found gone): the destination that
+ * DT_LINK_MOUNT keys of DT_REC_EGRESS name by s_dev. Followed by three NUL-terminated
+ * strings: type, source, mount point.
+ */
+struct dt_rec_mount {
+	uint32_t dev;
+	uint32_t kind; /* enum dt_egress_fs_kind */
+	uint32_t gone;
+	uint32_t pad;
 };
 
 struct dt_rec_enforce {

@@ -309,6 +309,29 @@ static int feed(struct replay *r, uint16_t type, const void *data, uint32_t len)
 		pl_egress(&r->pl, &e.key, &e.val);
 		return 0;
 	}
+	case DT_REC_MOUNT: {
+		struct dt_rec_mount m;
+		struct mount_ent e = {};
+		const char *end = (const char *)data + len, *p;
+
+		if (len <= sizeof(m) || ((const char *)data)[len - 1])
+			return 0;
+		memcpy(&m, data, sizeof(m));
+		e.dev = m.dev;
+		e.kind = m.kind;
+		e.gone = m.gone;
+		e.fstype = (char *)data + sizeof(m);
+		p = e.fstype + strlen(e.fstype) + 1;
+		if (p >= end)
+			return 0;
+		e.source = (char *)p;
+		p += strlen(p) + 1;
+		if (p >= end)
+			return 0;
+		e.point = (char *)p;
+		pl_mount(&r->pl, &e, true);
+		return 0;
+	}
 	case DT_REC_ENFORCE: {
 		struct dt_rec_enforce e;
 		struct dt_taint t = {};

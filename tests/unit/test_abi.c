@@ -113,7 +113,8 @@ static void test_layouts(void)
 	      F(struct dt_chan_key, rport), F(struct dt_chan_key, ns), F(struct dt_chan_key, id),
 	      F(struct dt_chan_key, laddr), F(struct dt_chan_key, raddr));
 	CHECK(dt_egress_key, F(struct dt_egress_key, tgid), F(struct dt_egress_key, port),
-	      F(struct dt_egress_key, proto), F(struct dt_egress_key, addr));
+	      F(struct dt_egress_key, proto), F(struct dt_egress_key, link),
+	      F(struct dt_egress_key, addr));
 	CHECK(dt_egress_val, F(struct dt_egress_val, bytes), F(struct dt_egress_val, ops),
 	      F(struct dt_egress_val, first_ns), F(struct dt_egress_val, last_ns),
 	      F(struct dt_egress_val, taint), F(struct dt_egress_val, uid));

@@ -395,8 +395,31 @@ static void test_metrics_listen(void)
 	expect_parse_error("{\"metrics\": {\"listen\": 9464}}", "metrics.listen");
 }
 
+static void test_egress_block_devices(void)
+{
+	const char *text = "{\"egress_block_devices\": [\"loop3\", \"sd[bc]*\"]}";
+	struct config *cfg = NULL;
+	struct errbuf eb = { "" };
+
+	if (ASSERT_OK(config_parse(text, strlen(text), "b.json", &cfg, &eb), eb.msg) &&
+	    ASSERT_EQ(cfg->n_egress_block_devices, 2, "two patterns")) {
+		ASSERT_STREQ(cfg->egress_block_devices[0], "loop3", "[0]");
+		ASSERT_STREQ(cfg->egress_block_devices[1], "sd[bc]*", "[1]");
+	}
+	config_free(cfg);
+	expect_parse_error("{\"egress_block_devices\": \"loop3\"}",
+			   "field 'egress_block_devices': expected an array, got \"loop3\"");
+	expect_parse_error("{\"egress_block_devices\": [\"/dev/loop3\"]}",
+			   "field 'egress_block_devices': bad device name '/dev/loop3'");
+	expect_parse_error("{\"egress_block_devices\": [\"\"]}",
+			   "field 'egress_block_devices': bad device name ''");
+	expect_parse_error("{\"egress_block_devices\": [3]}",
+			   "field 'egress_block_devices': expected a string, got 3");
+}
+
 TEST_MAIN("config", TEST_CASE(test_full_config), TEST_CASE(test_defaults_and_unknown_keys),
 	  TEST_CASE(test_inline_secret_rejected), TEST_CASE(test_secret_files),
 	  TEST_CASE(test_copy_and_release), TEST_CASE(test_world_writable_refused),
 	  TEST_CASE(test_wrong_types), TEST_CASE(test_nul_escape_refused),
-	  TEST_CASE(test_metrics_listen), TEST_CASE(test_node_and_state_dirs))
+	  TEST_CASE(test_metrics_listen), TEST_CASE(test_node_and_state_dirs),
+	  TEST_CASE(test_egress_block_devices))

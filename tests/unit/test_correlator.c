@@ -200,6 +200,64 @@ static void test_exfiltration_not_raised(void)
 	teardown(&f);
 }
 
+static void test_exfiltration_to_mounts(void)
+{
+	static const char *const inv =
+		"{\"datasets\": [{\"id\": \"faces\", \"classification\": \"restricted\","
+		" \"paths\": [\"%s/faces\"], \"allowed_egress\": [\"mount:/mnt/backup\","
+		" \"fstype:nfs*\", \"0.0.0.0/0\"]}]}";
+	struct mount_ent backup = { .dev = (7 << 20) | 1, .kind = DT_EGRESS_FS_REMOVABLE,
+				    .fstype = "ext4", .source = "/dev/loop1", .point = "/mnt/backup" };
+	struct mount_ent sshfs = { .dev = 50, .kind = DT_EGRESS_FS_FUSE, .fstype = "fuse.sshfs",
+				   .source = "u@h:/srv", .point = "/mnt/s" };
+	struct mount_ent nfs = { .dev = 51, .kind = DT_EGRESS_FS_NET, .fstype = "nfs4",
+				 .source = "srv:/e", .point = "/mnt/n" };
+	struct mount_ent raw = { .dev = (7 << 20) | 1, .kind = DT_EGRESS_FS_REMOVABLE,
+				 .fstype = "", .source = "/dev/loop1", .point = "" };
+	struct dt_egress_key k = { .tgid = 3999001, .link = DT_LINK_MOUNT };
+	struct dt_egress_val v = egress_val(5000, 0);
+	struct mount_table t = { 0 };
+	struct fixture f;
+	char uid[64];
+
+	if (setup(&f, inv))
+		return;
+	mounts_put(&t, &backup);
+	mounts_put(&t, &sshfs);
+	mounts_put(&t, &nfs);
+	mounts_put(&t, &raw);
+	f.c.mounts = &t;
+	memcpy(k.addr, &backup.dev, 4);
+	corr_egress(&f.c, &k, &v);
+	memcpy(k.addr, &nfs.dev, 4);
+	corr_egress(&f.c, &k, &v);
+	ASSERT_EQ(nlines, 0, "mount: and fstype: allow; 0.0.0.0/0 allows no mount");
+	memcpy(k.addr, &sshfs.dev, 4);
+	corr_egress(&f.c, &k, &v);
+	if (ASSERT_EQ(nlines, 1, "sshfs is not allowed")) {
+		ASSERT_STREQ(field(0, "unmapped.mount.fs_type"), "fuse.sshfs", "type");
+		ASSERT_STREQ(field(0, "unmapped.mount.source"), "u@h:/srv", "source");
+		ASSERT_STREQ(field(0, "unmapped.mount.mount_point"), "/mnt/s", "point");
+		ASSERT_STREQ(field(0, "unmapped.mount.kind"), "fuse", "kind");
+		ASSERT_STREQ(field(0, "unmapped.mount.dev"), "0:50", "dev");
+		ASSERT_STREQ(field(0, "evidences.0.file.path"), "/mnt/s", "folder");
+		ASSERT_STREQ(field(0, "evidences.0.dst_endpoint.ip"), "", "no endpoint");
+	}
+	/* The same device written raw: never allowed, named as the device. */
+	k.link = DT_LINK_BLOCKDEV;
+	memcpy(k.addr, &raw.dev, 4);
+	corr_egress(&f.c, &k, &v);
+	if (ASSERT_EQ(nlines, 2, "raw write")) {
+		ASSERT_STREQ(field(1, "unmapped.block_device.path"), "/dev/loop1", "device");
+		ASSERT_STREQ(field(1, "unmapped.block_device.dev"), "7:1", "dev");
+		ASSERT_STREQ(field(1, "evidences.0.file.type"), "Block Device", "file type");
+		snprintf(uid, sizeof(uid), "%s", field(0, "finding_info.uid"));
+		ASSERT_NEQ(strcmp(uid, field(1, "finding_info.uid")), 0, "another finding");
+	}
+	teardown(&f);
+	mounts_free(&t);
+}
+
 /* A refused connect opens the finding with its disposition; dry-run says what it would do. */
 static void test_enforcement_disposition(void)
 {
@@ -616,7 +674,7 @@ static void test_teardown_dir(void)
 
 TEST_MAIN("correlator", TEST_CASE(test_setup_dir), TEST_CASE(test_exfiltration_lifecycle),
 	  TEST_CASE(test_exfiltration_not_raised), TEST_CASE(test_enforcement_disposition),
-	  TEST_CASE(test_unauthorized_read),
+	  TEST_CASE(test_exfiltration_to_mounts), TEST_CASE(test_unauthorized_read),
 	  TEST_CASE(test_tamper_and_derived_copy), TEST_CASE(test_agent_tamper_by_bpf),
 	  TEST_CASE(test_acl_and_severity), TEST_CASE(test_exe_acl_by_inode),
 	  TEST_CASE(test_workload_policy), TEST_CASE(test_acl_workload),

@@ -834,6 +834,71 @@ out:
 	fx_fini(&f);
 }
 
+static void test_egress_mounts(void)
+{
+	struct inventory *inv = NULL;
+	struct errbuf err = { "" };
+	const struct inv_dataset *ds;
+	struct fx f;
+
+	if (!fx_tree(&f))
+		goto out;
+	if (!ASSERT_OK(load(&f,
+			    "{'datasets': [{'id': 'a', 'classification': 'restricted',"
+			    " 'paths': ['@/data'], 'allowed_egress': ['10.0.0.0/8',"
+			    " 'mount:/mnt/backup', 'fstype:fuse.*', 'fstype:nfs4']}]}",
+			    &inv, &err),
+		       err.msg))
+		goto out;
+	ds = &inv->datasets[0];
+	ASSERT_EQ(ds->n_egress, 1, "one cidr");
+	if (ASSERT_EQ(ds->n_egress_mounts, 3, "three mount rules")) {
+		ASSERT_EQ(ds->egress_mounts[0].by, INV_MOUNT_POINT, "mount: by point");
+		ASSERT_STREQ(ds->egress_mounts[0].value, "/mnt/backup", "point");
+		ASSERT_EQ(ds->egress_mounts[1].by, INV_MOUNT_FSTYPE, "fstype: by type");
+		ASSERT_STREQ(ds->egress_mounts[1].value, "fuse.*", "type pattern");
+		ASSERT_TRUE(inv_mount_rule_match(&ds->egress_mounts[0], "ext4", "/mnt/backup"),
+			    "the mount point");
+		ASSERT_FALSE(inv_mount_rule_match(&ds->egress_mounts[0], "ext4", "/mnt/backup/x"),
+			     "a directory below is another mount point");
+		ASSERT_FALSE(inv_mount_rule_match(&ds->egress_mounts[0], "ext4", "/mnt"),
+			     "nor above");
+		ASSERT_TRUE(inv_mount_rule_match(&ds->egress_mounts[1], "fuse.sshfs", "/x"),
+			    "fuse.* matches fuse.sshfs");
+		ASSERT_FALSE(inv_mount_rule_match(&ds->egress_mounts[1], "nfs", "/x"),
+			     "but not nfs");
+		ASSERT_FALSE(inv_mount_rule_match(&ds->egress_mounts[2], "nfs", "/x"),
+			     "nfs4 is not nfs");
+	}
+	inventory_free(inv);
+	EXPECT_FAIL(&f,
+		    "{'datasets': [{'id': 'a', 'classification': 'public', 'paths': ['@/data'],"
+		    " 'allowed_egress': ['mount:mnt/backup']}]}",
+		    -EINVAL, "dataset 'a': field 'allowed_egress': bad rule 'mount:mnt/backup'");
+	EXPECT_FAIL(&f,
+		    "{'datasets': [{'id': 'a', 'classification': 'public', 'paths': ['@/data'],"
+		    " 'allowed_egress': ['mount:/mnt/backup/']}]}",
+		    -EINVAL, "dataset 'a': field 'allowed_egress': bad rule 'mount:/mnt/backup/'");
+	EXPECT_FAIL(&f,
+		    "{'datasets': [{'id': 'a', 'classification': 'public', 'paths': ['@/data'],"
+		    " 'allowed_egress': ['mount:/mnt/../etc']}]}",
+		    -EINVAL, "dataset 'a': field 'allowed_egress': bad rule 'mount:/mnt/../etc'");
+	EXPECT_FAIL(&f,
+		    "{'datasets': [{'id': 'a', 'classification': 'public', 'paths': ['@/data'],"
+		    " 'allowed_egress': ['fstype:']}]}",
+		    -EINVAL, "dataset 'a': field 'allowed_egress': bad rule 'fstype:'");
+	EXPECT_FAIL(&f,
+		    "{'datasets': [{'id': 'a', 'classification': 'public', 'paths': ['@/data'],"
+		    " 'allowed_egress': ['fstype:nfs 4']}]}",
+		    -EINVAL, "dataset 'a': field 'allowed_egress': bad rule 'fstype:nfs 4'");
+	EXPECT_FAIL(&f,
+		    "{'datasets': [{'id': 'a', 'classification': 'public', 'paths': ['@/data'],"
+		    " 'allowed_egress': ['Mount:/mnt']}]}",
+		    -EINVAL, "dataset 'a': field 'allowed_egress': bad cidr 'Mount:/mnt'");
+out:
+	fx_fini(&f);
+}
+
 static void test_missing_inventory(void)
 {
 	struct inventory *inv = &untouched;
@@ -1198,7 +1263,8 @@ TEST_MAIN("inventory", TEST_CASE(test_world_writable_refused), TEST_CASE(test_lo
 	  TEST_CASE(test_relative_path), TEST_CASE(test_missing_path),
 	  TEST_CASE(test_special_file_path), TEST_CASE(test_duplicate_id),
 	  TEST_CASE(test_duplicate_key),
-	  TEST_CASE(test_bad_uid), TEST_CASE(test_workload_selectors), TEST_CASE(test_bad_cidr), TEST_CASE(test_missing_inventory),
+	  TEST_CASE(test_bad_uid), TEST_CASE(test_workload_selectors), TEST_CASE(test_bad_cidr),
+	  TEST_CASE(test_egress_mounts), TEST_CASE(test_missing_inventory),
 	  TEST_CASE(test_empty_datasets), TEST_CASE(test_many_files), TEST_CASE(test_cidr_parse),
 	  TEST_CASE(test_cidr_parse_invalid), TEST_CASE(test_cidr_match), TEST_CASE(test_summary),
 	  TEST_CASE(test_labels), TEST_CASE(test_free_null), TEST_CASE(test_example_inventory),
