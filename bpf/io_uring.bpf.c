@@ -1,46 +1,129 @@
 // SPDX-License-Identifier: GPL-2.0
-/* io_uring.bpf.c - reads submitted through io_uring, counted at completion. */
+/* io_uring.bpf.c - io_uring requests: channels marked at submission, bytes counted at completion. */
 #include "common.bpf.h"
 #include "taint.bpf.h"
 #include "file.bpf.h"
 
+#define DT_SPLICE_F_FD_IN_FIXED (1U << 31)
+
+/* send.bpf.c: marks what a tainted request writes, as sys_enter does for the syscalls. */
+extern int dt_uring_send_mark(long nr, long fd_out, struct file *f_out, struct file *f_in,
+			      unsigned long umsg) __hidden;
+
+/* Requests that move bytes into a file, pipe or socket: what sys_enter marks for syscalls. */
+static __always_inline bool dt_uring_op_writes(__u8 op)
+{
+	switch (op) {
+	case IORING_OP_WRITE:
+	case IORING_OP_WRITEV:
+	case IORING_OP_WRITE_FIXED:
+	case IORING_OP_WRITEV_FIXED:
+	case IORING_OP_SEND:
+	case IORING_OP_SENDMSG:
+	case IORING_OP_SEND_ZC:
+	case IORING_OP_SENDMSG_ZC:
+	case IORING_OP_SPLICE:
+	case IORING_OP_TEE:
+		return true;
+	}
+	return false;
+}
+
+/* The syscall a writing request stands for, which says where dt_sock_dest() finds its destination. */
+static __always_inline long dt_uring_nr(__u8 op, struct io_kiocb *req, unsigned long *umsg)
+{
+	*umsg = 0;
+	if (op == IORING_OP_SENDMSG || op == IORING_OP_SENDMSG_ZC) {
+		*umsg = (unsigned long)BPF_CORE_READ((struct io_sr_msg *)req, umsg);
+		return DT_NR_sendmsg;
+	}
+	if (op == IORING_OP_SPLICE || op == IORING_OP_TEE)
+		return DT_NR_splice;
+	return DT_NR_write;
+}
+
+/* SPLICE's and TEE's source, by the fd the request names (a registered file is not resolved). */
+static __always_inline struct file *dt_uring_splice_in(struct io_kiocb *req)
+{
+	struct io_splice *sp = (struct io_splice *)req;
+
+	if (BPF_CORE_READ(sp, flags) & DT_SPLICE_F_FD_IN_FIXED)
+		return NULL;
+	return dt_fd_file_btf(BPF_CORE_READ(sp, splice_fd_in));
+}
+
 /*
- * io_uring reads make no read syscall, so sys_exit never sees them. Each completion carries
- * the request (its file and opcode) and the result, which is all the accounting needs; it runs
- * in the submitter's thread group (inline, task work or an io-wq worker thread).
+ * The race of sys_enter (docs/architecture.md §1.2) exists for the ring too: a send's bytes
+ * can be read by the peer before its completion runs. So a tainted submitter's target is
+ * marked here, when the request is submitted (prep has run; the file itself is looked up only
+ * when it is issued, so it is taken from the fd table by the fd the SQE names). Runs in the
+ * submitting task or the SQPOLL thread, which share the fd table. Registered files are marked
+ * at completion instead (late: see docs/findings.md "Coverage matrix").
+ */
+SEC("tp_btf/io_uring_submit_req")
+int BPF_PROG(dt_io_uring_submit, struct io_kiocb *req)
+{
+	unsigned long umsg;
+	struct file *f_in = NULL;
+	__u8 op = req->opcode;
+	long nr;
+
+	if (!dt_uring_op_writes(op) || (req->flags & REQ_F_FIXED_FILE))
+		return 0;
+	nr = dt_uring_nr(op, req, &umsg);
+	if (nr == DT_NR_splice)
+		f_in = dt_uring_splice_in(req);
+	return dt_uring_send_mark(nr, req->cqe.fd, NULL, f_in, umsg);
+}
+
+/*
+ * io_uring reads and sends make no read or send syscall, so sys_exit never sees them. Each
+ * completion carries the request (its file and opcode) and the result, which is all the
+ * accounting needs; it runs in the submitter's thread group (inline, task work or an io-wq
+ * worker thread, which share its fd table and memory).
  */
 SEC("tp_btf/io_uring_complete")
 int BPF_PROG(dt_io_uring_complete, void *ring, void *req_ptr, struct io_uring_cqe *cqe)
 {
 	struct io_kiocb *req = req_ptr;
-	struct dt_inode_key ik;
-	struct dt_inode_val *iv;
-	struct dentry *origin;
-	struct file *f;
+	struct file *f, *f_in = NULL;
+	unsigned long umsg;
 	__s32 res;
 	__u8 op;
+	long nr;
 
 	op = BPF_CORE_READ(req, opcode);
 	res = BPF_CORE_READ(cqe, res);
 	/* No rename or mkdir syscall for the open path's memory to notice (file.bpf.h). */
 	if (op == IORING_OP_RENAMEAT || op == IORING_OP_MKDIRAT)
 		return dt_walk_invalidate(res);
-	if (op != IORING_OP_READ && op != IORING_OP_READV && op != IORING_OP_READ_FIXED &&
-	    op != IORING_OP_READ_MULTISHOT)
-		return 0;
 	if (res <= 0)
 		return 0;
-	/* The tracepoint gives the request as void *: its file by probe read, then typed. */
+	switch (op) {
+	case IORING_OP_READ:
+	case IORING_OP_READV:
+	case IORING_OP_READ_FIXED:
+	case IORING_OP_READV_FIXED:
+	case IORING_OP_READ_MULTISHOT:
+	case IORING_OP_RECV:
+	case IORING_OP_RECVMSG:
+		/* The tracepoint gives the request as void *: its file by probe read, then typed. */
+		return dt_file_read_f(dt_file_btf(BPF_CORE_READ(req, file)), DT_ACC_IO_URING, res);
+	}
+	if (!dt_uring_op_writes(op))
+		return 0;
 	f = dt_file_btf(BPF_CORE_READ(req, file));
-	if (!f || !dt_file_key_real(f, &ik, &origin))
+	if (!f)
 		return 0;
-	iv = bpf_map_lookup_elem(&inodes, &ik);
-	if (!iv && origin)
-		iv = dt_ovl_copied_up(f, &ik, origin);
-	if (!iv)
-		return 0;
-	dt_account(&ik, iv, DT_ACC_IO_URING, res);
-	if (iv->dataset != DT_DATASET_AGENT)
-		dt_taint_from_inode(&ik, iv, res);
-	return 0;
+	nr = dt_uring_nr(op, req, &umsg);
+	if (nr == DT_NR_splice) {
+		f_in = dt_uring_splice_in(req);
+		dt_file_read_f(f_in, DT_ACC_SPLICE, res);
+	}
+	/*
+	 * Marked again: a registered file was not marked at submission, and a linked request
+	 * may have tainted the submitter since. Late for a reader that was quicker; only merges.
+	 */
+	dt_uring_send_mark(nr, -1, f, f_in, umsg);
+	return dt_file_write_f(f, nr, umsg, 0, res);
 }

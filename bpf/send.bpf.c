@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /* send.bpf.c - taint passed on at syscall entry, before a reader can see the bytes. */
 #include "common.bpf.h"
+#include "file.bpf.h"
 #include "path.bpf.h"
 #include "sock.bpf.h"
 #include "taint.bpf.h"
@@ -13,8 +14,12 @@
  * and an untainted writer costs one map lookup.
  */
 
-static __always_inline int dt_send_enter(long nr, long fd_out, long fd_in, unsigned long a2,
-					 unsigned long a5)
+/*
+ * The core of a send: @f_in (if any) is what the caller copies from, @fd_out (or @f_out, when
+ * the caller has the file already) what it writes to.
+ */
+static __always_inline int dt_send_mark(long nr, long fd_out, struct file *f_out, struct file *f_in,
+					unsigned long a2, unsigned long a5)
 {
 	__u32 tgid = bpf_get_current_pid_tgid() >> 32;
 	struct dt_chan_key ck = {};
@@ -29,17 +34,24 @@ static __always_inline int dt_send_enter(long nr, long fd_out, long fd_in, unsig
 	__u8 daddr[16];
 	umode_t mode;
 
-	/* sendfile, splice, copy_file_range from a classified file: tainted before the copy. */
-	if (fd_in >= 0 && dt_file_key_btf(dt_fd_file_btf(fd_in), &ik)) {
+	/*
+	 * sendfile, splice, tee, copy_file_range: the caller takes the source's taint (a
+	 * classified file's, or a tainted pipe's or socket's) before the copy, so the copy's
+	 * destination is marked in this same call, before its reader can see the bytes.
+	 */
+	inode = f_in ? dt_file_key_btf(f_in, &ik) : NULL;
+	if (inode) {
 		iv = bpf_map_lookup_elem(&inodes, &ik);
 		if (iv && iv->dataset != DT_DATASET_AGENT)
 			dt_taint_from_inode(&ik, iv, 0);
+		else if (!iv && dt_chan_count)
+			dt_chan_recv_file(f_in, inode, &ik, 0);
 	}
 	t = bpf_map_lookup_elem(&taint, &tgid);
 	if (!t)
 		return 0;
 
-	f = dt_fd_file_btf(fd_out);
+	f = f_out ? f_out : dt_fd_file_btf(fd_out);
 	inode = dt_file_key_btf(f, &ik);
 	if (!inode)
 		return 0;
@@ -92,6 +104,22 @@ static __always_inline int dt_send_enter(long nr, long fd_out, long fd_in, unsig
 	return 0;
 }
 
+static __always_inline int dt_send_enter(long nr, long fd_out, long fd_in, unsigned long a2,
+					 unsigned long a5)
+{
+	return dt_send_mark(nr, fd_out, NULL, fd_in >= 0 ? dt_fd_file_btf(fd_in) : NULL, a2, a5);
+}
+
+/*
+ * io_uring (io_uring.bpf.c): a request that writes @fd_out or @f_out, from @f_in for SPLICE
+ * and TEE. @nr names the syscall it stands for, @umsg is a SENDMSG's user msghdr.
+ */
+__hidden int dt_uring_send_mark(long nr, long fd_out, struct file *f_out, struct file *f_in,
+				unsigned long umsg)
+{
+	return dt_send_mark(nr, fd_out, f_out, f_in, umsg, 0);
+}
+
 #define DT_SEND_ENTER(name, nr, out, in)                                                           \
 	SEC("tracepoint/syscalls/sys_enter_" #name)                                                \
 	int dt_enter_##name(struct trace_event_raw_sys_enter *ctx)                                 \
@@ -118,4 +146,16 @@ DT_SEND_ENTER(sendmsg, DT_NR_sendmsg, ctx->args[0], -1)
 DT_SEND_ENTER(sendmmsg, DT_NR_sendmmsg, ctx->args[0], -1)
 DT_SEND_ENTER(sendfile64, DT_NR_sendfile, ctx->args[0], (long)ctx->args[1])
 DT_SEND_ENTER(splice, DT_NR_splice, ctx->args[2], (long)ctx->args[0])
+DT_SEND_ENTER(tee, DT_NR_tee, ctx->args[1], (long)ctx->args[0])
 DT_SEND_ENTER(copy_file_range, DT_NR_copy_file_range, ctx->args[2], (long)ctx->args[0])
+
+/* vmsplice() into a pipe's write end is a write; on the read end it is a read (syscalls.bpf.c). */
+SEC("tracepoint/syscalls/sys_enter_vmsplice")
+int dt_enter_vmsplice(struct trace_event_raw_sys_enter *ctx)
+{
+	struct file *f = dt_fd_file_btf(ctx->args[0]);
+
+	if (!f || !(f->f_mode & DT_FMODE_WRITE))
+		return 0;
+	return dt_send_mark(DT_NR_vmsplice, -1, f, NULL, 0, 0);
+}

@@ -17,6 +17,8 @@
 #define DT_S_IFREG 0100000
 #define DT_S_IFDIR 0040000
 #define DT_S_IFCHR 0020000
+#define DT_FMODE_READ 0x1
+#define DT_FMODE_WRITE 0x2
 
 static __always_inline void dt_addr_v4(__u8 *out, __u32 v4)
 {
