@@ -78,6 +78,12 @@ listen "$EXT" tcp "$HOST" 9110 "$T/recv-upipe" || exit 1
 UPIPE_PID=$!
 wait $UPIPE_PID
 
+# WRITE through the ring into a regular file: a derived copy.
+mkdir -p "$T/out"
+"$PROGS/uring_net" write - 0 "$T/ds/a.bin" >"$T/out/ring-copy.bin" &
+UFILE_PID=$!
+wait $UFILE_PID
+
 # ACCEPT and RECV / RECVMSG through the ring: a relay that read nothing classified itself.
 declare -A URELAY_PID
 n=0
@@ -250,6 +256,13 @@ test_uring_write_to_pipe() {
 	ASSERT_EQ "$(stat -c %s "$T/recv-upipe")" 5000 "bytes arrived"
 	exfil_ok "ring write into a pipe" $UPIPE_PID 5000 9110
 	ASSERT_EQ "$(finding exfiltration $UPIPE_PID unmapped.via.hop)" pipe "tainted through the pipe"
+}
+
+test_uring_write_to_file() {
+	ASSERT_EQ "$(finding derived_copy $UFILE_PID evidences.0.file.path)" "$T/out/ring-copy.bin" \
+		"ring write makes a derived copy"
+	ASSERT_EQ "$(finding derived_copy $UFILE_PID unmapped.bytes)" 5000 "bytes"
+	ASSERT_EQ "$(finding derived_copy $UFILE_PID resources.0.uid)" scans "dataset"
 }
 
 test_uring_accept_recv() {
