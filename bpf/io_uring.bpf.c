@@ -42,38 +42,62 @@ static __always_inline long dt_uring_nr(__u8 op, struct io_kiocb *req, unsigned 
 	return DT_NR_write;
 }
 
-/* SPLICE's and TEE's source, by the fd the request names (a registered file is not resolved). */
+/*
+ * Registered file @idx of @req's ring (IOSQE_FIXED_FILE, SPLICE_F_FD_IN_FIXED). The node's
+ * file_ptr keeps two flag bits below the pointer (FFS_NOWAIT, FFS_ISREG in io_uring/filetable.h).
+ */
+static __always_inline struct file *dt_uring_fixed_file(struct io_kiocb *req, __u32 idx)
+{
+	struct io_rsrc_node **nodes, *node = NULL;
+	unsigned long ptr;
+
+	if (idx >= BPF_CORE_READ(req, ctx, file_table.data.nr))
+		return NULL;
+	nodes = BPF_CORE_READ(req, ctx, file_table.data.nodes);
+	if (!nodes || bpf_probe_read_kernel(&node, sizeof(node), &nodes[idx]) || !node)
+		return NULL;
+	ptr = BPF_CORE_READ(node, file_ptr) & ~3UL;
+	return ptr ? dt_file_btf((struct file *)ptr) : NULL;
+}
+
+/* SPLICE's and TEE's source: a fd, or a registered file. */
 static __always_inline struct file *dt_uring_splice_in(struct io_kiocb *req)
 {
 	struct io_splice *sp = (struct io_splice *)req;
+	int fd = BPF_CORE_READ(sp, splice_fd_in);
 
 	if (BPF_CORE_READ(sp, flags) & DT_SPLICE_F_FD_IN_FIXED)
-		return NULL;
-	return dt_fd_file_btf(BPF_CORE_READ(sp, splice_fd_in));
+		return dt_uring_fixed_file(req, fd);
+	return dt_fd_file_btf(fd);
 }
 
 /*
  * The race of sys_enter (docs/architecture.md §1.2) exists for the ring too: a send's bytes
  * can be read by the peer before its completion runs. So a tainted submitter's target is
  * marked here, when the request is submitted (prep has run; the file itself is looked up only
- * when it is issued, so it is taken from the fd table by the fd the SQE names). Runs in the
- * submitting task or the SQPOLL thread, which share the fd table. Registered files are marked
- * at completion instead (late: see docs/findings.md "Coverage matrix").
+ * when it is issued, so it is taken from the fd table, or the ring's table of registered
+ * files, by the fd the SQE names). Runs in the submitting task or the SQPOLL thread, which
+ * share the fd table.
  */
 SEC("tp_btf/io_uring_submit_req")
 int BPF_PROG(dt_io_uring_submit, struct io_kiocb *req)
 {
+	struct file *f_out = NULL, *f_in = NULL;
 	unsigned long umsg;
-	struct file *f_in = NULL;
 	__u8 op = req->opcode;
 	long nr;
 
-	if (!dt_uring_op_writes(op) || (req->flags & REQ_F_FIXED_FILE))
+	if (!dt_uring_op_writes(op))
 		return 0;
 	nr = dt_uring_nr(op, req, &umsg);
 	if (nr == DT_NR_splice)
 		f_in = dt_uring_splice_in(req);
-	return dt_uring_send_mark(nr, req->cqe.fd, NULL, f_in, umsg);
+	if (req->flags & REQ_F_FIXED_FILE) {
+		f_out = dt_uring_fixed_file(req, req->cqe.fd);
+		if (!f_out)
+			return 0;
+	}
+	return dt_uring_send_mark(nr, req->cqe.fd, f_out, f_in, umsg);
 }
 
 /*
@@ -121,8 +145,8 @@ int BPF_PROG(dt_io_uring_complete, void *ring, void *req_ptr, struct io_uring_cq
 		dt_file_read_f(f_in, DT_ACC_SPLICE, res);
 	}
 	/*
-	 * Marked again: a registered file was not marked at submission, and a linked request
-	 * may have tainted the submitter since. Late for a reader that was quicker; only merges.
+	 * Marked again: a linked request may have tainted the submitter since submission. Late
+	 * for a reader that was quicker; only merges.
 	 */
 	dt_uring_send_mark(nr, -1, f, f_in, umsg);
 	return dt_file_write_f(f, nr, umsg, 0, res);

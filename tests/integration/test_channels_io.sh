@@ -78,6 +78,16 @@ listen "$EXT" tcp "$HOST" 9110 "$T/recv-upipe" || exit 1
 UPIPE_PID=$!
 wait $UPIPE_PID
 
+# Registered files (IOSQE_FIXED_FILE): a SEND out, a WRITE into the pipe nc reads.
+listen "$EXT" tcp "$HOST" 9107 "$T/recv-sendreg" || exit 1
+"$PROGS/uring_net" send_reg "$HOST" 9107 "$T/ds/a.bin" >/dev/null &
+USENDREG_PID=$!
+wait $USENDREG_PID
+listen "$EXT" tcp "$HOST" 9108 "$T/recv-writereg" || exit 1
+"$PROGS/uring_net" write_reg - 0 "$T/ds/a.bin" | /usr/bin/nc -w 10 -N "$HOST" 9108 &
+UWRITEREG_PID=$!
+wait $UWRITEREG_PID
+
 # WRITE through the ring into a regular file: a derived copy.
 mkdir -p "$T/out"
 "$PROGS/uring_net" write - 0 "$T/ds/a.bin" >"$T/out/ring-copy.bin" &
@@ -256,6 +266,14 @@ test_uring_write_to_pipe() {
 	ASSERT_EQ "$(stat -c %s "$T/recv-upipe")" 5000 "bytes arrived"
 	exfil_ok "ring write into a pipe" $UPIPE_PID 5000 9110
 	ASSERT_EQ "$(finding exfiltration $UPIPE_PID unmapped.via.hop)" pipe "tainted through the pipe"
+}
+
+test_uring_registered_files() {
+	ASSERT_EQ "$(stat -c %s "$T/recv-sendreg")" 5000 "send: bytes arrived"
+	exfil_ok "ring send on a registered socket" $USENDREG_PID 5000 9107
+	ASSERT_EQ "$(stat -c %s "$T/recv-writereg")" 5000 "write: bytes arrived"
+	exfil_ok "ring write into a registered pipe" $UWRITEREG_PID 5000 9108
+	ASSERT_EQ "$(finding exfiltration $UWRITEREG_PID unmapped.via.hop)" pipe "hop"
 }
 
 test_uring_write_to_file() {

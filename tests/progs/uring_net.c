@@ -16,6 +16,8 @@
 
 static struct io_uring ring;
 static char buf[BUF_MAX];
+/* The send's fd is registered with the ring and named by its index (IOSQE_FIXED_FILE). */
+static int registered;
 
 /* Submits the prepared SQE and returns its result; a zero-copy send's notification is awaited too. */
 static int run_sqe(void)
@@ -113,6 +115,10 @@ static int send_all(const char *op, int fd, long len)
 			fprintf(stderr, "uring_net: unknown op '%s'\n", op);
 			return -1;
 		}
+		if (registered) {
+			sqe->fd = 0;
+			sqe->flags |= IOSQE_FIXED_FILE;
+		}
 		res = run_sqe();
 		if (res <= 0) {
 			fprintf(stderr, "uring_net: %s: %s\n", op, strerror(-res));
@@ -123,11 +129,15 @@ static int send_all(const char *op, int fd, long len)
 	return 0;
 }
 
-/* OP HOST PORT FILE: FILE's bytes to HOST:PORT (connected through the ring), or to stdout for HOST "-". */
+/*
+ * OP HOST PORT FILE: FILE's bytes to HOST:PORT (connected through the ring), or to stdout for
+ * HOST "-". OP_reg sends on a registered file.
+ */
 static int do_send(char **argv)
 {
 	long len = read_file(argv[4]);
-	int fd = 1;
+	size_t oplen = strlen(argv[1]);
+	int fd = 1, ret;
 
 	if (len < 0)
 		return 1;
@@ -135,6 +145,15 @@ static int do_send(char **argv)
 		fd = connect_to(argv[2], argv[3]);
 		if (fd < 0)
 			return 1;
+	}
+	if (oplen > 4 && !strcmp(argv[1] + oplen - 4, "_reg")) {
+		argv[1][oplen - 4] = 0;
+		ret = io_uring_register_files(&ring, &fd, 1);
+		if (ret) {
+			fprintf(stderr, "uring_net: register: %s\n", strerror(-ret));
+			return 1;
+		}
+		registered = 1;
 	}
 	if (send_all(argv[1], fd, len))
 		return 1;
@@ -280,7 +299,7 @@ int main(int argc, char **argv)
 		return do_tee();
 	if (argc == 5)
 		return do_send(argv);
-	fprintf(stderr, "usage: uring_net send|sendmsg|send_zc|sendmsg_zc|write|writev HOST|- PORT FILE\n"
+	fprintf(stderr, "usage: uring_net send|sendmsg|send_zc|sendmsg_zc|write|writev[_reg] HOST|- PORT FILE\n"
 			"       uring_net relay recv|recvmsg LPORT HOST PORT READYFILE\n"
 			"       uring_net splice FILE HOST PORT\n"
 			"       uring_net tee\n");
