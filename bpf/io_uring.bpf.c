@@ -8,7 +8,21 @@
 
 /* send.bpf.c: marks what a tainted request writes, as sys_enter does for the syscalls. */
 extern int dt_uring_send_mark(long nr, long fd_out, struct file *f_out, struct file *f_in,
-			      unsigned long umsg) __hidden;
+			      unsigned long dest) __hidden;
+
+/*
+ * A tainted submitter's send destination (the sockaddr it gave), by request, from submission
+ * to completion: the kernel's copy lives in the request's async data, which a successful send
+ * recycles before its completion is posted. Only this file uses it, so it is defined here.
+ * LRU: a request that never completes leaves nothing behind for long.
+ */
+#define DT_URING_DEST_MAX 4096
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, DT_URING_DEST_MAX);
+	__type(key, __u64);
+	__type(value, struct sockaddr_in6);
+} uring_dest SEC(".maps");
 
 /* Requests that move bytes into a file, pipe or socket: what sys_enter marks for syscalls. */
 static __always_inline bool dt_uring_op_writes(__u8 op)
@@ -29,16 +43,29 @@ static __always_inline bool dt_uring_op_writes(__u8 op)
 	return false;
 }
 
-/* The syscall a writing request stands for, which says where dt_sock_dest() finds its destination. */
-static __always_inline long dt_uring_nr(__u8 op, struct io_kiocb *req, unsigned long *umsg)
+/*
+ * The syscall a writing request stands for, which says where dt_sock_dest() finds its
+ * destination: a send's is the kernel's copy of the address the caller gave (SENDMSG's
+ * msg_name, SEND's addr2), made at prep, before submission; NULL for none.
+ */
+static __always_inline long dt_uring_nr(__u8 op, struct io_kiocb *req, unsigned long *dest)
 {
-	*umsg = 0;
-	if (op == IORING_OP_SENDMSG || op == IORING_OP_SENDMSG_ZC) {
-		*umsg = (unsigned long)BPF_CORE_READ((struct io_sr_msg *)req, umsg);
-		return DT_NR_sendmsg;
-	}
-	if (op == IORING_OP_SPLICE || op == IORING_OP_TEE)
+	struct io_async_msghdr *km;
+
+	*dest = 0;
+	switch (op) {
+	case IORING_OP_SEND:
+	case IORING_OP_SENDMSG:
+	case IORING_OP_SEND_ZC:
+	case IORING_OP_SENDMSG_ZC:
+		km = BPF_CORE_READ(req, async_data);
+		if (km)
+			*dest = (unsigned long)BPF_CORE_READ(km, msg.msg_name);
+		return DT_NR_KSOCKADDR;
+	case IORING_OP_SPLICE:
+	case IORING_OP_TEE:
 		return DT_NR_splice;
+	}
 	return DT_NR_write;
 }
 
@@ -82,14 +109,15 @@ static __always_inline struct file *dt_uring_splice_in(struct io_kiocb *req)
 SEC("tp_btf/io_uring_submit_req")
 int BPF_PROG(dt_io_uring_submit, struct io_kiocb *req)
 {
+	__u32 tgid = bpf_get_current_pid_tgid() >> 32;
 	struct file *f_out = NULL, *f_in = NULL;
-	unsigned long umsg;
+	unsigned long dest;
 	__u8 op = req->opcode;
 	long nr;
 
 	if (!dt_uring_op_writes(op))
 		return 0;
-	nr = dt_uring_nr(op, req, &umsg);
+	nr = dt_uring_nr(op, req, &dest);
 	if (nr == DT_NR_splice)
 		f_in = dt_uring_splice_in(req);
 	if (req->flags & REQ_F_FIXED_FILE) {
@@ -97,7 +125,15 @@ int BPF_PROG(dt_io_uring_submit, struct io_kiocb *req)
 		if (!f_out)
 			return 0;
 	}
-	return dt_uring_send_mark(nr, req->cqe.fd, f_out, f_in, umsg);
+	dt_uring_send_mark(nr, req->cqe.fd, f_out, f_in, dest);
+	if (dest && bpf_map_lookup_elem(&taint, &tgid)) {
+		struct sockaddr_in6 sa = {};
+		__u64 key = (__u64)req;
+
+		if (!bpf_probe_read_kernel(&sa, sizeof(sa), (void *)dest))
+			bpf_map_update_elem(&uring_dest, &key, &sa, BPF_ANY);
+	}
+	return 0;
 }
 
 /*
@@ -110,8 +146,10 @@ SEC("tp_btf/io_uring_complete")
 int BPF_PROG(dt_io_uring_complete, void *ring, void *req_ptr, struct io_uring_cqe *cqe)
 {
 	struct io_kiocb *req = req_ptr;
+	struct sockaddr_in6 dest_copy, *sa;
 	struct file *f, *f_in = NULL;
-	unsigned long umsg;
+	__u64 key = (__u64)req_ptr;
+	unsigned long dest;
 	__s32 res;
 	__u8 op;
 	long nr;
@@ -139,15 +177,23 @@ int BPF_PROG(dt_io_uring_complete, void *ring, void *req_ptr, struct io_uring_cq
 	f = dt_file_btf(BPF_CORE_READ(req, file));
 	if (!f)
 		return 0;
-	nr = dt_uring_nr(op, req, &umsg);
+	nr = dt_uring_nr(op, req, &dest);
 	if (nr == DT_NR_splice) {
 		f_in = dt_uring_splice_in(req);
 		dt_file_read_f(f_in, DT_ACC_SPLICE, res);
+	} else if (nr == DT_NR_KSOCKADDR) {
+		sa = bpf_map_lookup_elem(&uring_dest, &key);
+		if (sa) {
+			/* Copied out first: a deleted element may be reused at once. */
+			__builtin_memcpy(&dest_copy, sa, sizeof(dest_copy));
+			bpf_map_delete_elem(&uring_dest, &key);
+			dest = (unsigned long)&dest_copy;
+		}
 	}
 	/*
 	 * Marked again: a linked request may have tainted the submitter since submission. Late
 	 * for a reader that was quicker; only merges.
 	 */
-	dt_uring_send_mark(nr, -1, f, f_in, umsg);
-	return dt_file_write_f(f, nr, umsg, 0, res);
+	dt_uring_send_mark(nr, -1, f, f_in, dest);
+	return dt_file_write_f(f, nr, 0, dest, res);
 }

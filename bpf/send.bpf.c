@@ -112,12 +112,13 @@ static __always_inline int dt_send_enter(long nr, long fd_out, long fd_in, unsig
 
 /*
  * io_uring (io_uring.bpf.c): a request that writes @fd_out or @f_out, from @f_in for SPLICE
- * and TEE. @nr names the syscall it stands for, @umsg is a SENDMSG's user msghdr.
+ * and TEE. @nr names the syscall it stands for; a send's @dest is a kernel sockaddr
+ * (DT_NR_KSOCKADDR).
  */
 __hidden int dt_uring_send_mark(long nr, long fd_out, struct file *f_out, struct file *f_in,
-				unsigned long umsg)
+				unsigned long dest)
 {
-	return dt_send_mark(nr, fd_out, f_out, f_in, umsg, 0);
+	return dt_send_mark(nr, fd_out, f_out, f_in, 0, dest);
 }
 
 #define DT_SEND_ENTER(name, nr, out, in)                                                           \

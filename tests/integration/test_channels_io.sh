@@ -78,6 +78,17 @@ listen "$EXT" tcp "$HOST" 9110 "$T/recv-upipe" || exit 1
 UPIPE_PID=$!
 wait $UPIPE_PID
 
+# Unconnected UDP: the destination in each SEND (addr2) or SENDMSG (msg_name).
+declare -A UUDP_PID
+port=9131
+for op in send sendmsg; do
+	port=$((port + 1))
+	listen "$EXT" udp "$HOST" $port "$T/recv-udp-$op" || exit 1
+	"$PROGS/uring_net" ${op}_udp "$HOST" $port "$T/ds/a.bin" >/dev/null &
+	UUDP_PID[$op]=$!
+	wait "${UUDP_PID[$op]}"
+done
+
 # Registered files (IOSQE_FIXED_FILE): a SEND out, a WRITE into the pipe nc reads.
 listen "$EXT" tcp "$HOST" 9107 "$T/recv-sendreg" || exit 1
 "$PROGS/uring_net" send_reg "$HOST" 9107 "$T/ds/a.bin" >/dev/null &
@@ -266,6 +277,11 @@ test_uring_write_to_pipe() {
 	ASSERT_EQ "$(stat -c %s "$T/recv-upipe")" 5000 "bytes arrived"
 	exfil_ok "ring write into a pipe" $UPIPE_PID 5000 9110
 	ASSERT_EQ "$(finding exfiltration $UPIPE_PID unmapped.via.hop)" pipe "tainted through the pipe"
+}
+
+test_uring_unconnected_udp() {
+	exfil_ok "ring send with addr2" "${UUDP_PID[send]}" 5000 9132 udp
+	exfil_ok "ring sendmsg with msg_name" "${UUDP_PID[sendmsg]}" 5000 9133 udp
 }
 
 test_uring_registered_files() {

@@ -18,6 +18,9 @@ static struct io_uring ring;
 static char buf[BUF_MAX];
 /* The send's fd is registered with the ring and named by its index (IOSQE_FIXED_FILE). */
 static int registered;
+/* An unconnected UDP socket's destination, given with each SEND (addr2) or SENDMSG (msg_name). */
+static struct sockaddr_in udp_dest;
+static int udp;
 
 /* Submits the prepared SQE and returns its result; a zero-copy send's notification is awaited too. */
 static int run_sqe(void)
@@ -99,9 +102,16 @@ static int send_all(const char *op, int fd, long len)
 		iov[1].iov_len = n - n / 2;
 		msg.msg_iov = iov;
 		msg.msg_iovlen = 2;
-		if (!strcmp(op, "send"))
+		if (udp) {
+			msg.msg_name = &udp_dest;
+			msg.msg_namelen = sizeof(udp_dest);
+		}
+		if (!strcmp(op, "send")) {
 			io_uring_prep_send(sqe, fd, buf + off, n, 0);
-		else if (!strcmp(op, "send_zc"))
+			if (udp)
+				io_uring_prep_send_set_addr(sqe, (struct sockaddr *)&udp_dest,
+							    sizeof(udp_dest));
+		} else if (!strcmp(op, "send_zc"))
 			io_uring_prep_send_zc(sqe, fd, buf + off, n, 0, 0);
 		else if (!strcmp(op, "sendmsg"))
 			io_uring_prep_sendmsg(sqe, fd, &msg, 0);
@@ -131,7 +141,8 @@ static int send_all(const char *op, int fd, long len)
 
 /*
  * OP HOST PORT FILE: FILE's bytes to HOST:PORT (connected through the ring), or to stdout for
- * HOST "-". OP_reg sends on a registered file.
+ * HOST "-". OP_reg sends on a registered file; OP_udp on an unconnected UDP socket, with the
+ * destination in each request.
  */
 static int do_send(char **argv)
 {
@@ -141,7 +152,15 @@ static int do_send(char **argv)
 
 	if (len < 0)
 		return 1;
-	if (strcmp(argv[2], "-")) {
+	if (oplen > 4 && !strcmp(argv[1] + oplen - 4, "_udp")) {
+		argv[1][oplen - 4] = 0;
+		udp_dest.sin_family = AF_INET;
+		udp_dest.sin_port = htons(atoi(argv[3]));
+		if (inet_pton(AF_INET, argv[2], &udp_dest.sin_addr) != 1)
+			return 1;
+		udp = 1;
+		fd = socket(AF_INET, SOCK_DGRAM, 0);
+	} else if (strcmp(argv[2], "-")) {
 		fd = connect_to(argv[2], argv[3]);
 		if (fd < 0)
 			return 1;
@@ -300,6 +319,7 @@ int main(int argc, char **argv)
 	if (argc == 5)
 		return do_send(argv);
 	fprintf(stderr, "usage: uring_net send|sendmsg|send_zc|sendmsg_zc|write|writev[_reg] HOST|- PORT FILE\n"
+			"       uring_net send_udp|sendmsg_udp HOST PORT FILE\n"
 			"       uring_net relay recv|recvmsg LPORT HOST PORT READYFILE\n"
 			"       uring_net splice FILE HOST PORT\n"
 			"       uring_net tee\n");
