@@ -46,7 +46,8 @@ DT_SYS_EXIT(creat, DT_NR_creat)
 
 /*
  * vmsplice() on a pipe's read end copies its bytes into the caller's memory: a read. On the
- * write end it is a write, marked at entry (send.bpf.c); the pipe has no exit work then.
+ * write end (which a FIFO opened read-write is, for vmsplice) it is a write, marked at entry
+ * (send.bpf.c); the pipe has no exit work then.
  */
 SEC("tracepoint/syscalls/sys_exit_vmsplice")
 int dt_exit_vmsplice(struct trace_event_raw_sys_exit *ctx)
@@ -56,7 +57,7 @@ int dt_exit_vmsplice(struct trace_event_raw_sys_exit *ctx)
 	if (ctx->ret <= 0)
 		return 0;
 	f = dt_fd_file_btf(DT_SC_ARG1(dt_sc_regs()));
-	if (f && (f->f_mode & DT_FMODE_READ))
+	if (f && (f->f_mode & (DT_FMODE_READ | DT_FMODE_WRITE)) == DT_FMODE_READ)
 		dt_file_read_f(f, DT_ACC_READ, ctx->ret);
 	return 0;
 }
