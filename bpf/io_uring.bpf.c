@@ -142,20 +142,16 @@ int BPF_PROG(dt_io_uring_submit, struct io_kiocb *req)
  * accounting needs; it runs in the submitter's thread group (inline, task work or an io-wq
  * worker thread, which share its fd table and memory).
  */
-SEC("tp_btf/io_uring_complete")
-int BPF_PROG(dt_io_uring_complete, void *ring, void *req_ptr, struct io_uring_cqe *cqe)
+static __always_inline int dt_on_complete(struct io_kiocb *req, __s32 res)
 {
-	struct io_kiocb *req = req_ptr;
 	struct sockaddr_in6 dest_copy, *sa;
 	struct file *f, *f_in = NULL;
-	__u64 key = (__u64)req_ptr;
+	__u64 key = (__u64)req;
 	unsigned long dest;
-	__s32 res;
 	__u8 op;
 	long nr;
 
 	op = BPF_CORE_READ(req, opcode);
-	res = BPF_CORE_READ(cqe, res);
 	/* No rename or mkdir syscall for the open path's memory to notice (file.bpf.h). */
 	if (op == IORING_OP_RENAMEAT || op == IORING_OP_MKDIRAT)
 		return dt_walk_invalidate(res);
@@ -196,4 +192,17 @@ int BPF_PROG(dt_io_uring_complete, void *ring, void *req_ptr, struct io_uring_cq
 	 */
 	dt_uring_send_mark(nr, -1, f, f_in, dest);
 	return dt_file_write_f(f, nr, 0, dest, res);
+}
+
+SEC("tp_btf/io_uring_complete")
+int BPF_PROG(dt_io_uring_complete, void *ring, void *req, struct io_uring_cqe *cqe)
+{
+	return dt_on_complete(req, BPF_CORE_READ(cqe, res));
+}
+
+/* Before Linux 6.3 the tracepoint passed the completion's fields one by one (user/hooks.c). */
+SEC("tp_btf/io_uring_complete")
+int BPF_PROG(dt_io_uring_complete_v1, void *ring, void *req, __u64 user_data, int res)
+{
+	return dt_on_complete(req, res);
 }

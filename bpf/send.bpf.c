@@ -5,6 +5,7 @@
 #include "path.bpf.h"
 #include "sock.bpf.h"
 #include "taint.bpf.h"
+#include "enforce.bpf.h"
 
 /*
  * Marking a channel at syscall exit would race with its reader: a pipe reader on another CPU
@@ -16,10 +17,12 @@
 
 /*
  * The core of a send: @f_in (if any) is what the caller copies from, @fd_out (or @f_out, when
- * the caller has the file already) what it writes to.
+ * the caller has the file already) what it writes to. @ctx is the syscall's, for enforcement;
+ * NULL for io_uring, which enforcement hooks itself (dt_enf_uring_submit, enforce.bpf.c).
  */
 static __always_inline int dt_send_mark(long nr, long fd_out, struct file *f_out, struct file *f_in,
-					unsigned long a2, unsigned long a5)
+					unsigned long a2, unsigned long a5,
+					struct trace_event_raw_sys_enter *ctx)
 {
 	__u32 tgid = bpf_get_current_pid_tgid() >> 32;
 	struct dt_chan_key ck = {};
@@ -55,7 +58,7 @@ static __always_inline int dt_send_mark(long nr, long fd_out, struct file *f_out
 	inode = dt_file_key_btf(f, &ik);
 	if (!inode)
 		return 0;
-	mode = inode->i_mode & DT_S_IFMT;
+	mode = DT_KLOAD(inode, i_mode) & DT_S_IFMT;
 	if (mode == DT_S_IFIFO) {
 		ck.kind = DT_CHAN_PIPE;
 		ck.ns = ik.dev;
@@ -82,10 +85,10 @@ static __always_inline int dt_send_mark(long nr, long fd_out, struct file *f_out
 	sk = dt_file_sock(f);
 	if (!sk)
 		return 0;
-	family = sk->__sk_common.skc_family;
+	family = DT_KLOAD(sk, __sk_common.skc_family);
 	if (family == DT_AF_UNIX) {
 		us = dt_unix_sock(sk);
-		peer = us ? us->peer : NULL;
+		peer = us ? DT_KLOAD(us, peer) : NULL;
 		if (!peer)
 			return 0;
 		ck.kind = DT_CHAN_UNIX;
@@ -93,21 +96,28 @@ static __always_inline int dt_send_mark(long nr, long fd_out, struct file *f_out
 		dt_chan_mark(&ck, t, tgid);
 		return 0;
 	}
-	proto = sk->sk_protocol;
+	proto = DT_KLOAD(sk, sk_protocol);
 	if ((family != DT_AF_INET && family != DT_AF_INET6) ||
 	    (proto != DT_IPPROTO_TCP && proto != DT_IPPROTO_UDP))
 		return 0;
-	if (dt_sock_dest(sk, family, nr, a2, a5, daddr, &port) || !dt_addr_is_loopback(daddr))
+	if (dt_sock_dest(sk, family, nr, a2, a5, daddr, &port))
 		return 0;
+	if (!dt_addr_is_loopback(daddr)) {
+		/* Off the node: the inventory may refuse it (enforce.bpf.h). */
+		if (ctx)
+			dt_enforce_send(sk, family, proto, daddr, port, t, nr, ctx);
+		return 0;
+	}
 	dt_chan_key_send(sk, family, proto, daddr, port, &ck);
 	dt_chan_mark(&ck, t, tgid);
 	return 0;
 }
 
 static __always_inline int dt_send_enter(long nr, long fd_out, long fd_in, unsigned long a2,
-					 unsigned long a5)
+					 unsigned long a5, struct trace_event_raw_sys_enter *ctx)
 {
-	return dt_send_mark(nr, fd_out, NULL, fd_in >= 0 ? dt_fd_file_btf(fd_in) : NULL, a2, a5);
+	return dt_send_mark(nr, fd_out, NULL, fd_in >= 0 ? dt_fd_file_btf(fd_in) : NULL, a2, a5,
+			    ctx);
 }
 
 /*
@@ -118,14 +128,14 @@ static __always_inline int dt_send_enter(long nr, long fd_out, long fd_in, unsig
 __hidden int dt_uring_send_mark(long nr, long fd_out, struct file *f_out, struct file *f_in,
 				unsigned long dest)
 {
-	return dt_send_mark(nr, fd_out, f_out, f_in, 0, dest);
+	return dt_send_mark(nr, fd_out, f_out, f_in, 0, dest, NULL);
 }
 
 #define DT_SEND_ENTER(name, nr, out, in)                                                           \
 	SEC("tracepoint/syscalls/sys_enter_" #name)                                                \
 	int dt_enter_##name(struct trace_event_raw_sys_enter *ctx)                                 \
 	{                                                                                          \
-		return dt_send_enter(nr, out, in, ctx->args[1], ctx->args[4]);                     \
+		return dt_send_enter(nr, out, in, ctx->args[1], ctx->args[4], ctx);                \
 	}
 
 /* bpf/gpu.bpf.c: RDMA verbs passed with write(). */
@@ -135,7 +145,7 @@ SEC("tracepoint/syscalls/sys_enter_write")
 int dt_enter_write(struct trace_event_raw_sys_enter *ctx)
 {
 	dt_gpu_write(ctx->args[0], ctx->args[1], ctx->args[2]);
-	return dt_send_enter(DT_NR_write, ctx->args[0], -1, ctx->args[1], ctx->args[4]);
+	return dt_send_enter(DT_NR_write, ctx->args[0], -1, ctx->args[1], ctx->args[4], ctx);
 }
 
 DT_SEND_ENTER(writev, DT_NR_writev, ctx->args[0], -1)
@@ -156,7 +166,7 @@ int dt_enter_vmsplice(struct trace_event_raw_sys_enter *ctx)
 {
 	struct file *f = dt_fd_file_btf(ctx->args[0]);
 
-	if (!f || !(f->f_mode & DT_FMODE_WRITE))
+	if (!f || !(DT_KLOAD(f, f_mode) & DT_FMODE_WRITE))
 		return 0;
-	return dt_send_mark(DT_NR_vmsplice, -1, f, NULL, 0, 0);
+	return dt_send_mark(DT_NR_vmsplice, -1, f, NULL, 0, 0, ctx);
 }

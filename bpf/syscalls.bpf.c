@@ -57,7 +57,7 @@ int dt_exit_vmsplice(struct trace_event_raw_sys_exit *ctx)
 	if (ctx->ret <= 0)
 		return 0;
 	f = dt_fd_file_btf(DT_SC_ARG1(dt_sc_regs()));
-	if (f && (f->f_mode & (DT_FMODE_READ | DT_FMODE_WRITE)) == DT_FMODE_READ)
+	if (f && (DT_KLOAD(f, f_mode) & (DT_FMODE_READ | DT_FMODE_WRITE)) == DT_FMODE_READ)
 		dt_file_read_f(f, DT_ACC_READ, ctx->ret);
 	return 0;
 }
