@@ -10,41 +10,56 @@
 
 #define DT_MAP_ANONYMOUS 0x20
 
-/* @bytes came out of pipe or socket @f (inode @inode, key @ik): the reader takes its channel's taint. */
-static __always_inline void dt_chan_recv_file(struct file *f, struct inode *inode,
-					      const struct dt_inode_key *ik, __u64 bytes)
+/*
+ * The channel that a receive from pipe or socket @f (inode @inode, key @ik) drains, in @ck
+ * (zeroed by the caller), and its hop; -1 for a file of another kind.
+ */
+static __always_inline int dt_chan_of_file(struct file *f, struct inode *inode,
+					   const struct dt_inode_key *ik, struct dt_chan_key *ck,
+					   __u8 *hop)
 {
-	struct dt_chan_key ck = {};
 	struct sock *sk;
 	__u16 family, proto;
 	umode_t mode;
 
 	mode = DT_KLOAD(inode, i_mode) & DT_S_IFMT;
 	if (mode == DT_S_IFIFO) {
-		ck.kind = DT_CHAN_PIPE;
-		ck.ns = ik->dev;
-		ck.id = ik->ino;
-		dt_chan_receive(&ck, DT_HOP_PIPE, bytes);
-		return;
+		ck->kind = DT_CHAN_PIPE;
+		ck->ns = ik->dev;
+		ck->id = ik->ino;
+		*hop = DT_HOP_PIPE;
+		return 0;
 	}
 	if (mode != DT_S_IFSOCK)
-		return;
+		return -1;
 	sk = dt_file_sock(f);
 	if (!sk)
-		return;
+		return -1;
 	family = DT_KLOAD(sk, __sk_common.skc_family);
 	if (family == DT_AF_UNIX) {
-		ck.kind = DT_CHAN_UNIX;
-		ck.id = (__u64)sk;
-		dt_chan_receive(&ck, DT_HOP_UNIX, bytes);
-		return;
+		ck->kind = DT_CHAN_UNIX;
+		ck->id = (__u64)sk;
+		*hop = DT_HOP_UNIX;
+		return 0;
 	}
 	proto = DT_KLOAD(sk, sk_protocol);
 	if ((family != DT_AF_INET && family != DT_AF_INET6) ||
 	    (proto != DT_IPPROTO_TCP && proto != DT_IPPROTO_UDP))
-		return;
-	dt_chan_key_recv(sk, family, proto, &ck);
-	dt_chan_receive(&ck, DT_HOP_INET, bytes);
+		return -1;
+	dt_chan_key_recv(sk, family, proto, ck);
+	*hop = DT_HOP_INET;
+	return 0;
+}
+
+/* @bytes came out of pipe or socket @f: the reader takes its channel's taint. */
+static __always_inline void dt_chan_recv_file(struct file *f, struct inode *inode,
+					      const struct dt_inode_key *ik, __u64 bytes)
+{
+	struct dt_chan_key ck = {};
+	__u8 hop;
+
+	if (!dt_chan_of_file(f, inode, ik, &ck, &hop))
+		dt_chan_receive(&ck, hop, bytes);
 }
 
 /*

@@ -137,6 +137,20 @@ int BPF_PROG(dt_io_uring_submit, struct io_kiocb *req)
 }
 
 /*
+ * Out of line, so that their frames and dt_uring_send_mark()'s are not stacked on each other:
+ * kernels before 6.13 give a program and its calls 512 bytes together.
+ */
+static __noinline int dt_uring_read(struct file *f, __u32 access, __u64 bytes)
+{
+	return dt_file_read_f(f, access, bytes);
+}
+
+static __noinline int dt_uring_write(struct file *f, long nr, unsigned long dest, __u64 bytes)
+{
+	return dt_file_write_f(f, nr, 0, dest, bytes);
+}
+
+/*
  * io_uring reads and sends make no read or send syscall, so sys_exit never sees them. Each
  * completion carries the request (its file and opcode) and the result, which is all the
  * accounting needs; it runs in the submitter's thread group (inline, task work or an io-wq
@@ -166,7 +180,7 @@ static __always_inline int dt_on_complete(struct io_kiocb *req, __s32 res)
 	case IORING_OP_RECV:
 	case IORING_OP_RECVMSG:
 		/* The tracepoint gives the request as void *: its file by probe read, then typed. */
-		return dt_file_read_f(dt_file_btf(BPF_CORE_READ(req, file)), DT_ACC_IO_URING, res);
+		return dt_uring_read(dt_file_btf(BPF_CORE_READ(req, file)), DT_ACC_IO_URING, res);
 	}
 	if (!dt_uring_op_writes(op))
 		return 0;
@@ -176,7 +190,7 @@ static __always_inline int dt_on_complete(struct io_kiocb *req, __s32 res)
 	nr = dt_uring_nr(op, req, &dest);
 	if (nr == DT_NR_splice) {
 		f_in = dt_uring_splice_in(req);
-		dt_file_read_f(f_in, DT_ACC_SPLICE, res);
+		dt_uring_read(f_in, DT_ACC_SPLICE, res);
 	} else if (nr == DT_NR_KSOCKADDR) {
 		sa = bpf_map_lookup_elem(&uring_dest, &key);
 		if (sa) {
@@ -191,7 +205,7 @@ static __always_inline int dt_on_complete(struct io_kiocb *req, __s32 res)
 	 * for a reader that was quicker; only merges.
 	 */
 	dt_uring_send_mark(nr, -1, f, f_in, dest);
-	return dt_file_write_f(f, nr, 0, dest, res);
+	return dt_uring_write(f, nr, dest, res);
 }
 
 SEC("tp_btf/io_uring_complete")

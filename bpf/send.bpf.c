@@ -16,6 +16,44 @@
  */
 
 /*
+ * sendfile, splice, tee, copy_file_range: the caller takes the taint of the source @f_in
+ * (inode @inode, key @ik), a classified file's or a tainted pipe's or socket's, before the
+ * copy, so that its destination is marked in this same call, before its reader can see the
+ * bytes. Built in per-cpu scratch (sendwork), not on the stack.
+ */
+static __always_inline void dt_send_take_in(struct file *f_in, struct inode *inode,
+					    const struct dt_inode_key *ik, __u32 tgid)
+{
+	struct dt_send_work *w;
+	struct dt_inode_val *iv;
+	struct dt_taint *ct;
+	__u32 zero = 0, src_pid = 0;
+	__u64 src_id = ik->ino;
+	__u8 hop = DT_HOP_READ;
+
+	iv = bpf_map_lookup_elem(&inodes, ik);
+	if ((iv && iv->dataset == DT_DATASET_AGENT) || (!iv && !dt_chan_count))
+		return;
+	w = bpf_map_lookup_elem(&sendwork, &zero);
+	if (!w)
+		return;
+	if (iv) {
+		dt_taint_of_inode(ik, iv, &w->t);
+	} else {
+		__builtin_memset(&w->ck, 0, sizeof(w->ck));
+		if (dt_chan_of_file(f_in, inode, ik, &w->ck, &hop))
+			return;
+		ct = bpf_map_lookup_elem(&chan, &w->ck);
+		if (!ct)
+			return;
+		__builtin_memcpy(&w->t, ct, sizeof(w->t));
+		src_pid = w->t.src_pid;
+		src_id = w->ck.id;
+	}
+	dt_taint_process(tgid, &w->t, hop, src_pid, src_id, 0);
+}
+
+/*
  * The core of a send: @f_in (if any) is what the caller copies from, @fd_out (or @f_out, when
  * the caller has the file already) what it writes to. @ctx is the syscall's, for enforcement;
  * NULL for io_uring, which enforcement hooks itself (dt_enf_uring_submit, enforce.bpf.c).
@@ -37,19 +75,10 @@ static __always_inline int dt_send_mark(long nr, long fd_out, struct file *f_out
 	__u8 daddr[16];
 	umode_t mode;
 
-	/*
-	 * sendfile, splice, tee, copy_file_range: the caller takes the source's taint (a
-	 * classified file's, or a tainted pipe's or socket's) before the copy, so the copy's
-	 * destination is marked in this same call, before its reader can see the bytes.
-	 */
+	/* A copy: its source's taint first (sendfile, splice, tee, copy_file_range). */
 	inode = f_in ? dt_file_key_btf(f_in, &ik) : NULL;
-	if (inode) {
-		iv = bpf_map_lookup_elem(&inodes, &ik);
-		if (iv && iv->dataset != DT_DATASET_AGENT)
-			dt_taint_from_inode(&ik, iv, 0);
-		else if (!iv && dt_chan_count)
-			dt_chan_recv_file(f_in, inode, &ik, 0);
-	}
+	if (inode)
+		dt_send_take_in(f_in, inode, &ik, tgid);
 	t = bpf_map_lookup_elem(&taint, &tgid);
 	if (!t)
 		return 0;
