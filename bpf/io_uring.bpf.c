@@ -69,21 +69,49 @@ static __always_inline long dt_uring_nr(__u8 op, struct io_kiocb *req, unsigned 
 	return DT_NR_write;
 }
 
+/* The registered-file table before Linux 6.13: a flat array of tagged pointers. */
+struct io_fixed_file___old {
+	unsigned long file_ptr;
+};
+
+struct io_file_table___old {
+	struct io_fixed_file___old *files;
+};
+
+struct io_ring_ctx___old {
+	unsigned int nr_user_files;
+	struct io_file_table___old file_table;
+};
+
 /*
- * Registered file @idx of @req's ring (IOSQE_FIXED_FILE, SPLICE_F_FD_IN_FIXED). The node's
- * file_ptr keeps two flag bits below the pointer (FFS_NOWAIT, FFS_ISREG in io_uring/filetable.h).
+ * Registered file @idx of @req's ring (IOSQE_FIXED_FILE, SPLICE_F_FD_IN_FIXED). The pointer
+ * keeps flag bits below it (FFS_NOWAIT, FFS_ISREG in io_uring/filetable.h); a file is at least
+ * 8-aligned.
  */
 static __always_inline struct file *dt_uring_fixed_file(struct io_kiocb *req, __u32 idx)
 {
+	struct io_ring_ctx *ctx = BPF_CORE_READ(req, ctx);
 	struct io_rsrc_node **nodes, *node = NULL;
+	struct io_ring_ctx___old *octx;
+	struct io_fixed_file___old *files;
 	unsigned long ptr;
 
-	if (idx >= BPF_CORE_READ(req, ctx, file_table.data.nr))
-		return NULL;
-	nodes = BPF_CORE_READ(req, ctx, file_table.data.nodes);
-	if (!nodes || bpf_probe_read_kernel(&node, sizeof(node), &nodes[idx]) || !node)
-		return NULL;
-	ptr = BPF_CORE_READ(node, file_ptr) & ~3UL;
+	if (bpf_core_field_exists(ctx->file_table.data)) {
+		if (idx >= BPF_CORE_READ(ctx, file_table.data.nr))
+			return NULL;
+		nodes = BPF_CORE_READ(ctx, file_table.data.nodes);
+		if (!nodes || bpf_probe_read_kernel(&node, sizeof(node), &nodes[idx]) || !node)
+			return NULL;
+		ptr = BPF_CORE_READ(node, file_ptr);
+	} else {
+		octx = (struct io_ring_ctx___old *)ctx;
+		if (idx >= BPF_CORE_READ(octx, nr_user_files))
+			return NULL;
+		files = BPF_CORE_READ(octx, file_table.files);
+		if (!files || bpf_probe_read_kernel(&ptr, sizeof(ptr), &files[idx].file_ptr))
+			return NULL;
+	}
+	ptr &= ~7UL;
 	return ptr ? dt_file_btf((struct file *)ptr) : NULL;
 }
 
@@ -106,8 +134,7 @@ static __always_inline struct file *dt_uring_splice_in(struct io_kiocb *req)
  * files, by the fd the SQE names). Runs in the submitting task or the SQPOLL thread, which
  * share the fd table.
  */
-SEC("tp_btf/io_uring_submit_req")
-int BPF_PROG(dt_io_uring_submit, struct io_kiocb *req)
+static __always_inline int dt_on_submit(struct io_kiocb *req)
 {
 	__u32 tgid = bpf_get_current_pid_tgid() >> 32;
 	struct file *f_out = NULL, *f_in = NULL;
@@ -134,6 +161,19 @@ int BPF_PROG(dt_io_uring_submit, struct io_kiocb *req)
 			bpf_map_update_elem(&uring_dest, &key, &sa, BPF_ANY);
 	}
 	return 0;
+}
+
+SEC("tp_btf/io_uring_submit_req")
+int BPF_PROG(dt_io_uring_submit, struct io_kiocb *req)
+{
+	return dt_on_submit(req);
+}
+
+/* Before Linux 6.4 the tracepoint was io_uring_submit_sqe, at the same place (user/hooks.c). */
+SEC("tp_btf/io_uring_submit_sqe")
+int BPF_PROG(dt_io_uring_submit_sqe, struct io_kiocb *req, bool force_nonblock)
+{
+	return dt_on_submit(req);
 }
 
 /*
