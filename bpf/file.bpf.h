@@ -11,22 +11,68 @@
 #define DT_MAP_ANONYMOUS 0x20
 
 /*
- * Bytes came out of @fd: counted if its inode is classified (and the reader takes the taint);
- * otherwise, once any channel is tainted, a pipe or socket may pass a taint on.
+ * The channel that a receive from pipe or socket @f (inode @inode, key @ik) drains, in @ck
+ * (zeroed by the caller), and its hop; -1 for a file of another kind.
  */
-static __always_inline int dt_file_read(long fd, __u32 access, __u64 bytes)
+static __always_inline int dt_chan_of_file(struct file *f, struct inode *inode,
+					   const struct dt_inode_key *ik, struct dt_chan_key *ck,
+					   __u8 *hop)
 {
-	struct dt_inode_key ik;
-	struct dt_inode_val *iv;
-	struct dt_chan_key ck = {};
-	struct dentry *origin;
-	struct inode *inode;
 	struct sock *sk;
-	struct file *f;
 	__u16 family, proto;
 	umode_t mode;
 
-	f = dt_fd_file_btf(fd);
+	mode = DT_KLOAD(inode, i_mode) & DT_S_IFMT;
+	if (mode == DT_S_IFIFO) {
+		ck->kind = DT_CHAN_PIPE;
+		ck->ns = ik->dev;
+		ck->id = ik->ino;
+		*hop = DT_HOP_PIPE;
+		return 0;
+	}
+	if (mode != DT_S_IFSOCK)
+		return -1;
+	sk = dt_file_sock(f);
+	if (!sk)
+		return -1;
+	family = DT_KLOAD(sk, __sk_common.skc_family);
+	if (family == DT_AF_UNIX) {
+		ck->kind = DT_CHAN_UNIX;
+		ck->id = (__u64)sk;
+		*hop = DT_HOP_UNIX;
+		return 0;
+	}
+	proto = DT_KLOAD(sk, sk_protocol);
+	if ((family != DT_AF_INET && family != DT_AF_INET6) ||
+	    (proto != DT_IPPROTO_TCP && proto != DT_IPPROTO_UDP))
+		return -1;
+	dt_chan_key_recv(sk, family, proto, ck);
+	*hop = DT_HOP_INET;
+	return 0;
+}
+
+/* @bytes came out of pipe or socket @f: the reader takes its channel's taint. */
+static __always_inline void dt_chan_recv_file(struct file *f, struct inode *inode,
+					      const struct dt_inode_key *ik, __u64 bytes)
+{
+	struct dt_chan_key ck = {};
+	__u8 hop;
+
+	if (!dt_chan_of_file(f, inode, ik, &ck, &hop))
+		dt_chan_receive(&ck, hop, bytes);
+}
+
+/*
+ * Bytes came out of file @f: counted if its inode is classified (and the reader takes the
+ * taint); otherwise, once any channel is tainted, a pipe or socket may pass a taint on.
+ */
+static __always_inline int dt_file_read_f(struct file *f, __u32 access, __u64 bytes)
+{
+	struct dt_inode_key ik;
+	struct dt_inode_val *iv;
+	struct dentry *origin;
+	struct inode *inode;
+
 	if (!f)
 		return 0;
 	inode = dt_file_key_real(f, &ik, &origin);
@@ -42,35 +88,14 @@ static __always_inline int dt_file_read(long fd, __u32 access, __u64 bytes)
 			dt_taint_from_inode(&ik, iv, bytes);
 		return 0;
 	}
-	if (!dt_chan_count)
-		return 0;
-	mode = DT_KLOAD(inode, i_mode) & DT_S_IFMT;
-	if (mode == DT_S_IFIFO) {
-		ck.kind = DT_CHAN_PIPE;
-		ck.ns = ik.dev;
-		ck.id = ik.ino;
-		dt_chan_receive(&ck, DT_HOP_PIPE, bytes);
-		return 0;
-	}
-	if (mode != DT_S_IFSOCK)
-		return 0;
-	sk = dt_file_sock(f);
-	if (!sk)
-		return 0;
-	family = DT_KLOAD(sk, __sk_common.skc_family);
-	if (family == DT_AF_UNIX) {
-		ck.kind = DT_CHAN_UNIX;
-		ck.id = (__u64)sk;
-		dt_chan_receive(&ck, DT_HOP_UNIX, bytes);
-		return 0;
-	}
-	proto = DT_KLOAD(sk, sk_protocol);
-	if ((family != DT_AF_INET && family != DT_AF_INET6) ||
-	    (proto != DT_IPPROTO_TCP && proto != DT_IPPROTO_UDP))
-		return 0;
-	dt_chan_key_recv(sk, family, proto, &ck);
-	dt_chan_receive(&ck, DT_HOP_INET, bytes);
+	if (dt_chan_count)
+		dt_chan_recv_file(f, inode, &ik, bytes);
 	return 0;
+}
+
+static __always_inline int dt_file_read(long fd, __u32 access, __u64 bytes)
+{
+	return dt_file_read_f(dt_fd_file_btf(fd), access, bytes);
 }
 
 /* Counts @bytes a tainted process sent off the node to destination @k (tgid filled here). */
@@ -152,7 +177,8 @@ static __always_inline void dt_egress_fs_write(__u32 dev, __u8 link, __u64 bytes
  * Bytes went into @fd: a write to a classified or derived inode is counted (tamper, derived
  * copies), and a tainted process's send on an inet socket is egress.
  */
-static __always_inline int dt_file_write(long fd, long nr, struct pt_regs *regs, __u64 bytes)
+static __always_inline int dt_file_write_f(struct file *f, long nr, unsigned long a2,
+					   unsigned long a5, __u64 bytes)
 {
 	__u32 tgid = bpf_get_current_pid_tgid() >> 32;
 	struct dt_inode_key ik;
@@ -160,10 +186,8 @@ static __always_inline int dt_file_write(long fd, long nr, struct pt_regs *regs,
 	struct dt_taint *t;
 	struct inode *inode;
 	struct sock *sk;
-	struct file *f;
 	__u16 family, proto, mode;
 
-	f = dt_fd_file_btf(fd);
 	if (!f)
 		return 0;
 	inode = dt_file_key_btf(f, &ik);
@@ -196,8 +220,13 @@ static __always_inline int dt_file_write(long fd, long nr, struct pt_regs *regs,
 	if ((family != DT_AF_INET && family != DT_AF_INET6) ||
 	    (proto != DT_IPPROTO_TCP && proto != DT_IPPROTO_UDP))
 		return 0;
-	dt_egress(sk, family, nr, DT_SC_ARG2(regs), DT_SC_ARG5(regs), bytes, t);
+	dt_egress(sk, family, nr, a2, a5, bytes, t);
 	return 0;
+}
+
+static __always_inline int dt_file_write(long fd, long nr, struct pt_regs *regs, __u64 bytes)
+{
+	return dt_file_write_f(dt_fd_file_btf(fd), nr, DT_SC_ARG2(regs), DT_SC_ARG5(regs), bytes);
 }
 
 /* Total of msg_len over the first messages of a sendmmsg/recvmmsg that returned @n. */
@@ -410,6 +439,11 @@ static __always_inline int dt_file_sys_exit(struct pt_regs *regs, long nr, long 
 			dt_file_read(DT_SC_ARG1(regs), DT_ACC_SPLICE, ret);
 			dt_file_write(DT_SC_ARG3(regs), nr, regs, ret);
 		}
+		break;
+	case DT_NR_tee:
+		/* The pipe-to-pipe copy passes through the caller, tainted at entry (send.bpf.c). */
+		if (ret > 0)
+			dt_file_read(DT_SC_ARG1(regs), DT_ACC_SPLICE, ret);
 		break;
 	case DT_NR_copy_file_range:
 		if (ret > 0) {

@@ -140,6 +140,18 @@ DT_MAP(gpu_procs, __uint(type, BPF_MAP_TYPE_LRU_HASH); __uint(max_entries, DT_GP
 DT_MAP(gpuwork, __uint(type, BPF_MAP_TYPE_PERCPU_ARRAY); __uint(max_entries, 1);
        __type(key, __u32); __type(value, struct dt_dev_val););
 
+/*
+ * The taint a copy's source passes to its caller (sendfile, splice, tee, io_uring SPLICE and
+ * TEE) is built here: on the stack it took those programs past 512 bytes before 6.13.
+ */
+struct dt_send_work {
+	struct dt_chan_key ck;
+	struct dt_taint t;
+};
+
+DT_MAP(sendwork, __uint(type, BPF_MAP_TYPE_PERCPU_ARRAY); __uint(max_entries, 1);
+       __type(key, __u32); __type(value, struct dt_send_work););
+
 DT_MAP(gpu_stats, __uint(type, BPF_MAP_TYPE_PERCPU_ARRAY); __uint(max_entries, 1);
        __type(key, __u32); __type(value, struct dt_gpu_stats););
 

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /* send.bpf.c - taint passed on at syscall entry, before a reader can see the bytes. */
 #include "common.bpf.h"
+#include "file.bpf.h"
 #include "path.bpf.h"
 #include "sock.bpf.h"
 #include "taint.bpf.h"
@@ -14,8 +15,52 @@
  * and an untainted writer costs one map lookup.
  */
 
-static __always_inline int dt_send_enter(long nr, long fd_out, long fd_in, unsigned long a2,
-					 unsigned long a5, struct trace_event_raw_sys_enter *ctx)
+/*
+ * sendfile, splice, tee, copy_file_range: the caller takes the taint of the source @f_in
+ * (inode @inode, key @ik), a classified file's or a tainted pipe's or socket's, before the
+ * copy, so that its destination is marked in this same call, before its reader can see the
+ * bytes. Built in per-cpu scratch (sendwork), not on the stack.
+ */
+static __always_inline void dt_send_take_in(struct file *f_in, struct inode *inode,
+					    const struct dt_inode_key *ik, __u32 tgid)
+{
+	struct dt_send_work *w;
+	struct dt_inode_val *iv;
+	struct dt_taint *ct;
+	__u32 zero = 0, src_pid = 0;
+	__u64 src_id = ik->ino;
+	__u8 hop = DT_HOP_READ;
+
+	iv = bpf_map_lookup_elem(&inodes, ik);
+	if ((iv && iv->dataset == DT_DATASET_AGENT) || (!iv && !dt_chan_count))
+		return;
+	w = bpf_map_lookup_elem(&sendwork, &zero);
+	if (!w)
+		return;
+	if (iv) {
+		dt_taint_of_inode(ik, iv, &w->t);
+	} else {
+		__builtin_memset(&w->ck, 0, sizeof(w->ck));
+		if (dt_chan_of_file(f_in, inode, ik, &w->ck, &hop))
+			return;
+		ct = bpf_map_lookup_elem(&chan, &w->ck);
+		if (!ct)
+			return;
+		__builtin_memcpy(&w->t, ct, sizeof(w->t));
+		src_pid = w->t.src_pid;
+		src_id = w->ck.id;
+	}
+	dt_taint_process(tgid, &w->t, hop, src_pid, src_id, 0);
+}
+
+/*
+ * The core of a send: @f_in (if any) is what the caller copies from, @fd_out (or @f_out, when
+ * the caller has the file already) what it writes to. @ctx is the syscall's, for enforcement;
+ * NULL for io_uring, which enforcement hooks itself (dt_enf_uring_submit, enforce.bpf.c).
+ */
+static __always_inline int dt_send_mark(long nr, long fd_out, struct file *f_out, struct file *f_in,
+					unsigned long a2, unsigned long a5,
+					struct trace_event_raw_sys_enter *ctx)
 {
 	__u32 tgid = bpf_get_current_pid_tgid() >> 32;
 	struct dt_chan_key ck = {};
@@ -30,17 +75,15 @@ static __always_inline int dt_send_enter(long nr, long fd_out, long fd_in, unsig
 	__u8 daddr[16];
 	umode_t mode;
 
-	/* sendfile, splice, copy_file_range from a classified file: tainted before the copy. */
-	if (fd_in >= 0 && dt_file_key_btf(dt_fd_file_btf(fd_in), &ik)) {
-		iv = bpf_map_lookup_elem(&inodes, &ik);
-		if (iv && iv->dataset != DT_DATASET_AGENT)
-			dt_taint_from_inode(&ik, iv, 0);
-	}
+	/* A copy: its source's taint first (sendfile, splice, tee, copy_file_range). */
+	inode = f_in ? dt_file_key_btf(f_in, &ik) : NULL;
+	if (inode)
+		dt_send_take_in(f_in, inode, &ik, tgid);
 	t = bpf_map_lookup_elem(&taint, &tgid);
 	if (!t)
 		return 0;
 
-	f = dt_fd_file_btf(fd_out);
+	f = f_out ? f_out : dt_fd_file_btf(fd_out);
 	inode = dt_file_key_btf(f, &ik);
 	if (!inode)
 		return 0;
@@ -92,7 +135,8 @@ static __always_inline int dt_send_enter(long nr, long fd_out, long fd_in, unsig
 		return 0;
 	if (!dt_addr_is_loopback(daddr)) {
 		/* Off the node: the inventory may refuse it (enforce.bpf.h). */
-		dt_enforce_send(sk, family, proto, daddr, port, t, nr, ctx);
+		if (ctx)
+			dt_enforce_send(sk, family, proto, daddr, port, t, nr, ctx);
 		return 0;
 	}
 	dt_chan_key_send(sk, family, proto, daddr, port, &ck);
@@ -100,11 +144,29 @@ static __always_inline int dt_send_enter(long nr, long fd_out, long fd_in, unsig
 	return 0;
 }
 
+static __always_inline int dt_send_enter(long nr, long fd_out, long fd_in, unsigned long a2,
+					 unsigned long a5, struct trace_event_raw_sys_enter *ctx)
+{
+	return dt_send_mark(nr, fd_out, NULL, fd_in >= 0 ? dt_fd_file_btf(fd_in) : NULL, a2, a5,
+			    ctx);
+}
+
+/*
+ * io_uring (io_uring.bpf.c): a request that writes @fd_out or @f_out, from @f_in for SPLICE
+ * and TEE. @nr names the syscall it stands for; a send's @dest is a kernel sockaddr
+ * (DT_NR_KSOCKADDR).
+ */
+__hidden int dt_uring_send_mark(long nr, long fd_out, struct file *f_out, struct file *f_in,
+				unsigned long dest)
+{
+	return dt_send_mark(nr, fd_out, f_out, f_in, 0, dest, NULL);
+}
+
 #define DT_SEND_ENTER(name, nr, out, in)                                                           \
 	SEC("tracepoint/syscalls/sys_enter_" #name)                                                \
 	int dt_enter_##name(struct trace_event_raw_sys_enter *ctx)                                 \
 	{                                                                                          \
-		return dt_send_enter(nr, out, in, ctx->args[1], ctx->args[4], ctx);                     \
+		return dt_send_enter(nr, out, in, ctx->args[1], ctx->args[4], ctx);                \
 	}
 
 /* bpf/gpu.bpf.c: RDMA verbs passed with write(). */
@@ -126,4 +188,16 @@ DT_SEND_ENTER(sendmsg, DT_NR_sendmsg, ctx->args[0], -1)
 DT_SEND_ENTER(sendmmsg, DT_NR_sendmmsg, ctx->args[0], -1)
 DT_SEND_ENTER(sendfile64, DT_NR_sendfile, ctx->args[0], (long)ctx->args[1])
 DT_SEND_ENTER(splice, DT_NR_splice, ctx->args[2], (long)ctx->args[0])
+DT_SEND_ENTER(tee, DT_NR_tee, ctx->args[1], (long)ctx->args[0])
 DT_SEND_ENTER(copy_file_range, DT_NR_copy_file_range, ctx->args[2], (long)ctx->args[0])
+
+/* vmsplice() into a pipe's write end is a write; on the read end it is a read (syscalls.bpf.c). */
+SEC("tracepoint/syscalls/sys_enter_vmsplice")
+int dt_enter_vmsplice(struct trace_event_raw_sys_enter *ctx)
+{
+	struct file *f = dt_fd_file_btf(ctx->args[0]);
+
+	if (!f || !(DT_KLOAD(f, f_mode) & DT_FMODE_WRITE))
+		return 0;
+	return dt_send_mark(DT_NR_vmsplice, -1, f, NULL, 0, 0, ctx);
+}

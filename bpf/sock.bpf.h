@@ -18,6 +18,8 @@
 #define DT_S_IFDIR 0040000
 #define DT_S_IFCHR 0020000
 #define DT_S_IFBLK 0060000
+#define DT_FMODE_READ 0x1
+#define DT_FMODE_WRITE 0x2
 
 static __always_inline void dt_addr_v4(__u8 *out, __u32 v4)
 {
@@ -61,6 +63,30 @@ static __always_inline void dt_sk_addrs(struct sock *sk, __u16 family, __u8 *dad
 	}
 }
 
+/*
+ * Not a syscall number: the destination (@a5 of dt_sock_dest) is a sockaddr in kernel memory,
+ * the copy an io_uring SEND or SENDMSG made of the caller's (io_uring.bpf.c).
+ */
+#define DT_NR_KSOCKADDR (-2)
+
+/* A sockaddr_in or sockaddr_in6 copied into @sa: its address (IPv6 or v4-mapped) and port. */
+static __always_inline int dt_sockaddr_decode(const struct sockaddr_in6 *sa, __u8 *addr,
+					      __u16 *port)
+{
+	if (sa->sin6_family == DT_AF_INET) {
+		const struct sockaddr_in *s4 = (const struct sockaddr_in *)sa;
+
+		dt_addr_v4(addr, s4->sin_addr.s_addr);
+		*port = bpf_ntohs(s4->sin_port);
+		return 0;
+	}
+	if (sa->sin6_family != DT_AF_INET6)
+		return -1;
+	__builtin_memcpy(addr, &sa->sin6_addr, 16);
+	*port = bpf_ntohs(sa->sin6_port);
+	return 0;
+}
+
 /* A destination written by the caller: a sockaddr_in or sockaddr_in6 in user memory. */
 static __always_inline int dt_user_sockaddr(const void *uaddr, __u8 *addr, __u16 *port)
 {
@@ -68,18 +94,20 @@ static __always_inline int dt_user_sockaddr(const void *uaddr, __u8 *addr, __u16
 
 	if (!uaddr || bpf_probe_read_user(&sa, sizeof(struct sockaddr_in), uaddr))
 		return -1;
-	if (sa.sin6_family == DT_AF_INET) {
-		struct sockaddr_in *s4 = (struct sockaddr_in *)&sa;
-
-		dt_addr_v4(addr, s4->sin_addr.s_addr);
-		*port = bpf_ntohs(s4->sin_port);
-		return 0;
-	}
-	if (sa.sin6_family != DT_AF_INET6 || bpf_probe_read_user(&sa, sizeof(sa), uaddr))
+	/* Only as much as the family says: a sockaddr_in may end a mapping. */
+	if (sa.sin6_family == DT_AF_INET6 && bpf_probe_read_user(&sa, sizeof(sa), uaddr))
 		return -1;
-	__builtin_memcpy(addr, &sa.sin6_addr, 16);
-	*port = bpf_ntohs(sa.sin6_port);
-	return 0;
+	return dt_sockaddr_decode(&sa, addr, port);
+}
+
+/* The same in kernel memory (a sockaddr_storage, so reading the IPv6 size is in bounds). */
+static __always_inline int dt_kern_sockaddr(const void *kaddr, __u8 *addr, __u16 *port)
+{
+	struct sockaddr_in6 sa = {};
+
+	if (!kaddr || bpf_probe_read_kernel(&sa, sizeof(sa), kaddr))
+		return -1;
+	return dt_sockaddr_decode(&sa, addr, port);
 }
 
 /*
@@ -98,6 +126,8 @@ static __always_inline int dt_sock_dest(struct sock *sk, __u16 family, long nr, 
 		return 0;
 	if (nr == DT_NR_sendto)
 		return dt_user_sockaddr((void *)a5, addr, port);
+	if (nr == DT_NR_KSOCKADDR)
+		return dt_kern_sockaddr((void *)a5, addr, port);
 	if (nr == DT_NR_sendmsg || nr == DT_NR_sendmmsg) {
 		/* msg_name is the first member of user_msghdr and of mmsghdr. */
 		if (bpf_probe_read_user(&name, sizeof(name), (void *)a2))

@@ -47,6 +47,8 @@
 #define DT_NR_symlinkat 266
 #define DT_NR_fchmodat 268
 #define DT_NR_splice 275
+#define DT_NR_tee 276
+#define DT_NR_vmsplice 278
 #define DT_NR_utimensat 280
 #define DT_NR_fallocate 285
 #define DT_NR_preadv 295

@@ -37,11 +37,30 @@ DT_SYS_EXIT(sendmmsg, DT_NR_sendmmsg)
 DT_SYS_EXIT(sendfile64, DT_NR_sendfile)
 DT_SYS_EXIT(splice, DT_NR_splice)
 DT_SYS_EXIT(copy_file_range, DT_NR_copy_file_range)
+DT_SYS_EXIT(tee, DT_NR_tee)
 DT_SYS_EXIT(mmap, DT_NR_mmap)
 DT_SYS_EXIT(open, DT_NR_open)
 DT_SYS_EXIT(openat, DT_NR_openat)
 DT_SYS_EXIT(openat2, DT_NR_openat2)
 DT_SYS_EXIT(creat, DT_NR_creat)
+
+/*
+ * vmsplice() on a pipe's read end copies its bytes into the caller's memory: a read. On the
+ * write end (which a FIFO opened read-write is, for vmsplice) it is a write, marked at entry
+ * (send.bpf.c); the pipe has no exit work then.
+ */
+SEC("tracepoint/syscalls/sys_exit_vmsplice")
+int dt_exit_vmsplice(struct trace_event_raw_sys_exit *ctx)
+{
+	struct file *f;
+
+	if (ctx->ret <= 0)
+		return 0;
+	f = dt_fd_file_btf(DT_SC_ARG1(dt_sc_regs()));
+	if (f && (DT_KLOAD(f, f_mode) & (DT_FMODE_READ | DT_FMODE_WRITE)) == DT_FMODE_READ)
+		dt_file_read_f(f, DT_ACC_READ, ctx->ret);
+	return 0;
+}
 
 #define DT_SYS_EXIT_WALK(name)                                                                     \
 	SEC("tracepoint/syscalls/sys_exit_" #name)                                                 \

@@ -179,6 +179,24 @@ const char *hooks_mode_name(enum hooks_mode mode)
 	return mode_names[mode];
 }
 
+/*
+ * Marking at io_uring submission (io_uring.bpf.c): the tracepoint was io_uring_submit_sqe
+ * (request, force_nonblock) before Linux 6.4.
+ */
+static void uring_submit_select(struct datatrail_bpf *skel, const struct btf *vmlinux,
+				char *lost, size_t len)
+{
+	bool req = hooks_tp_nargs(vmlinux, "io_uring_submit_req") == 1;
+	bool sqe = !req && hooks_tp_nargs(vmlinux, "io_uring_submit_sqe") == 2;
+
+	bpf_program__set_autoload(skel->progs.dt_io_uring_submit, req);
+	bpf_program__set_autoload(skel->progs.dt_io_uring_submit_sqe, sqe);
+	if (!req && !sqe)
+		add_lost(lost, len, "kernel has no io_uring submission tracepoint of known arguments: "
+			 "what a tainted process writes or sends through io_uring is marked at its "
+			 "completion only, and a reader quicker than that takes the bytes untainted");
+}
+
 int hooks_select(struct datatrail_bpf *skel, enum hooks_mode mode, char *lost, size_t len)
 {
 	struct btf *vmlinux = btf__load_vmlinux_btf();
@@ -197,7 +215,8 @@ int hooks_select(struct datatrail_bpf *skel, enum hooks_mode mode, char *lost, s
 		     lost, len);
 	pick_variant(vmlinux, "io_uring_complete", uring, uring_nargs, 2,
 		     "kernel has an io_uring_complete tracepoint of unknown arguments: reads through "
-		     "io_uring are not counted", lost, len);
+		     "io_uring are not counted, nor writes, sends, splices or tees", lost, len);
+	uring_submit_select(skel, vmlinux, lost, len);
 	/* Enforcement: what older kernels lack is lost there, the rest still enforces. */
 	if (btf__find_by_name_kind(vmlinux, "bpf_sock_destroy", BTF_KIND_FUNC) <= 0) {
 		bpf_program__set_autoload(skel->progs.dt_enf_reset_tcp, false);

@@ -11,6 +11,7 @@ set -u
 
 DATATRAIL=${DATATRAIL:-/bin/datatrail}
 URING_READ=${URING_READ:-/bin/uring_read}
+URING_NET=${URING_NET:-/bin/uring_net}
 HOOKS=${HOOKS:-auto}
 NC=${NC:-nc}
 # busybox sh runs its own applets for bare names: the guest names iproute2 and openbsd nc by path.
@@ -178,6 +179,13 @@ cat "$T/ds/a.bin" | "$NC" -w 20 -N "$HOST_IP" 9001 &
 NC_PID=$!
 wait $NC_PID
 
+# 2b. the dataset read, then sent through io_uring (tests/progs/uring_net): SEND requests on a
+# connection made through the ring, no send syscall
+listen 9003 "$T/recv3" || echo "listener on 9003 did not start"
+"$URING_NET" send "$HOST_IP" 9003 "$T/ds/a.bin" >/dev/null &
+URING_SEND_PID=$!
+wait $URING_SEND_PID
+
 # 3. a copy outside the dataset
 cp "$T/ds/a.bin" "$T/out/copy.bin" &
 CP_PID=$!
@@ -211,6 +219,7 @@ E1=$A1/events.jsonl
 F1=$A1/findings.jsonl
 wait_for has_finding "$F1" derived_copy $CP_PID
 wait_for has_finding "$F1" exfiltration $NC_PID
+wait_for has_finding "$F1" exfiltration $URING_SEND_PID
 wait_for sh -c "[ \"\$(grep -c '\"pid\":$DD_PID,' '$E1')\" -ge 1 ]"
 wait_for sh -c "[ \"\$(grep -c '\"pid\":$URING_PID,' '$E1')\" -ge 1 ]"
 # The last flush comes at the agent's stop; rename and truncate are checked after it.
@@ -226,18 +235,27 @@ case_exact_read_bytes() {
 	assert_eq "$(read_bytes "$E1" $DD_PID)" 100000 "bytes dd read"
 }
 
-# Where the agent said it cannot count io_uring reads, that is a loss, not a pass.
+# Where the agent said it cannot count io_uring reads (nor sends), that is a loss, not a pass.
 uring_case() {
 	if echo "$STARTUP" | grep -q "reads through io_uring are not counted"; then
 		lost io_uring_read_bytes "the agent said: reads through io_uring are not counted"
+		lost io_uring_send_exfiltration "the agent said: sends through io_uring are not counted"
 	else
 		run_case io_uring_read_bytes
+		run_case io_uring_send_exfiltration
 	fi
 }
 
 case_io_uring_read_bytes() {
 	assert_eq "$(cat "$T/uring.out")" 100000 "bytes uring_read read"
 	assert_eq "$(read_bytes "$E1" $URING_PID io_uring)" 100000 "bytes the agent counted"
+}
+
+case_io_uring_send_exfiltration() {
+	assert_eq "$(wc -c <"$T/recv3" | tr -d ' ')" 100000 "bytes the test host received"
+	assert_eq "$(finding_field "$F1" exfiltration $URING_SEND_PID bytes)" 100000 "finding bytes"
+	assert_eq "$(finding_field "$F1" exfiltration $URING_SEND_PID dataset)" faces \
+		"finding dataset"
 }
 
 case_pipe_to_socket_exfiltration() {

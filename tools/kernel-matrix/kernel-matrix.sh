@@ -108,6 +108,7 @@ build_guest() {
 	done
 	copy_bin "$r" "$BUILD/datatrail" /bin/datatrail || return 1
 	copy_bin "$r" "$BUILD/tests/progs/uring_read" /bin/uring_read || return 1
+	copy_bin "$r" "$BUILD/tests/progs/uring_net" /bin/uring_net || return 1
 	copy_bin "$r" "$(readlink -f /usr/bin/nc)" /usr/bin/nc || return 1
 	copy_bin "$r" /usr/sbin/ip /usr/sbin/ip || return 1
 	cp tests/kernel/smoke.sh "$r/smoke.sh" && cp tools/kernel-matrix/init "$r/init" || return 1
@@ -131,8 +132,9 @@ boot() {
 main() {
 	local want="$*" name pkg ver kver line p f l n tp=0 tf=0 t0 t
 	need_tools
-	[ -x "$BUILD/datatrail" ] && [ -x "$BUILD/tests/progs/uring_read" ] ||
-		die "'$BUILD/datatrail' or '$BUILD/tests/progs/uring_read' not built (make all)"
+	[ -x "$BUILD/datatrail" ] && [ -x "$BUILD/tests/progs/uring_read" ] &&
+		[ -x "$BUILD/tests/progs/uring_net" ] ||
+		die "'$BUILD/datatrail' or '$BUILD/tests/progs/uring_{read,net}' not built (make all)"
 	mkdir -p "$OUT" "$CACHE" || die "cannot create '$OUT' or '$CACHE'"
 	build_guest || die "building the guest failed"
 	while read -r name pkg ver; do
