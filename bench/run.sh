@@ -446,7 +446,7 @@ probe_backends() {
 		AGENT_ARGS=()
 	done
 	BACKENDS=${BACKENDS# }
-	log "syscall hook backends: ${BACKENDS:-none}${BACKENDS_NOTE}"
+	log "syscall hook backends: ${BACKENDS:-none}${BACKENDS_NOTE:+;}${BACKENDS_NOTE}"
 	echo "# backends ${BACKENDS:-none}${BACKENDS_NOTE:+;}${BACKENDS_NOTE}" >>"$RES"
 	[ -n "$BACKENDS" ] || die "the agent starts with no backend"
 }
