@@ -15,6 +15,9 @@ WORKLOADS = {
     "T4": ("loader: 4 new procs/epoch, 10% cls", 0.97, "file"),
     "T5": ("tainted TCP stream over loopback", 0.95, "byte"),
 }
+# Targets of the fentry backend (issue 16); its rows are "T1@fentry" in results.tsv, "T1f" here.
+FENTRY_TARGETS = {"T1": 0.98, "T2": 0.97, "T3": 0.93, "T4": 0.90, "T5": 0.95}
+BACKENDS = (("", "", "tracepoint"), ("@fentry", "f", "fentry"))
 # What one "op" of the D (BPF stats) and overhead columns is, per workload.
 OP = {"T1": ("call", 1), "T2": ("read", 1), "T3": ("read", 1), "T4": ("file", 1),
       "T5": ("64 KiB write", 65536)}
@@ -58,7 +61,7 @@ def main():
             header.append(line[2:])
             continue
         f = line.split("\t")
-        if f[0] in WORKLOADS and len(f) >= 15:
+        if f[0].split("@")[0] in WORKLOADS and len(f) >= 15:
             runs.append(f)
         elif f[0] == "D":
             diag.append(f)
@@ -83,16 +86,21 @@ def main():
         print("  " + h)
     print()
     print("Overhead: throughput with the agent / without, per ABAB pair (1.0 = no overhead);")
-    print("pairs: undisturbed pairs used / pairs run (* = disturbed pairs had to be used)")
+    print("pairs: undisturbed pairs used / pairs run (* = disturbed pairs had to be used);")
+    print("T1..T5 with the tracepoint backend, T1f..T5f with the fentry backend (--hooks)")
     hdr = ("ID", "workload", "without (med)", "with (med)", "ratio", "[min..max]", "target",
            "result", "agent CPU", "peak RSS", "events/run", "lost", "gaps", "check", "pairs")
     fmt = "%-3s %-38s %15s %15s %6s %15s %6s %6s %14s %9s %10s %5s %5s %17s %6s"
     print(fmt % hdr)
     overhead_ns = {}
-    for w, (name, target, _unit) in WORKLOADS.items():
-        rows = [r for r in runs if r[0] == w]
+    for (w, (name0, target0, _unit)), (sfx, idsfx, backend) in (
+            (wl, be) for wl in WORKLOADS.items() for be in BACKENDS):
+        rows = [r for r in runs if r[0] == w + sfx]
         if not rows:
             continue
+        name = "%s [%s]" % (name0[:38 - len(backend) - 3], backend)
+        target = FENTRY_TARGETS[w] if sfx else target0
+        wid = w + idsfx
         a = {r[1]: float(r[3]) for r in rows if r[2] == "A"}
         b = {r[1]: r for r in rows if r[2] == "B"}
         dist = {r[1] for r in rows if r[12] == "1"}
@@ -107,7 +115,7 @@ def main():
         if not ratios:
             continue
         opdiv = OP[w][1]
-        overhead_ns[w] = med([(1e9 / float(b[p][3]) - 1e9 / a[p]) * opdiv for p in pairs])
+        overhead_ns[wid] = med([(1e9 / float(b[p][3]) - 1e9 / a[p]) * opdiv for p in pairs])
         cpu = [float(b[p][5]) for p in pairs]
         wall = [float(b[p][6]) for p in pairs]
         cpu_pct = med([c / wl * 100 for c, wl in zip(cpu, wall) if wl > 0])
@@ -128,7 +136,7 @@ def main():
         ok = r >= target
         if w == "T3" and (lost or gaps or not check.startswith("bytes PASS")):
             ok = False
-        print(fmt % (w, name, rate_str(w, med([a[p] for p in pairs])),
+        print(fmt % (wid, name, rate_str(w, med([a[p] for p in pairs])),
                      rate_str(w, med([float(b[p][3]) for p in pairs])), "%.3f" % r,
                      "[%.3f..%.3f]" % (min(ratios), max(ratios)), ">=%.2f" % target,
                      "PASS" if ok else "MISS", "%.2fs %3.0f%%" % (med(cpu), cpu_pct),
@@ -136,7 +144,7 @@ def main():
     if overhead_ns:
         print()
         print("Added time per operation (median over pairs): " + ", ".join(
-            "%s %.0f ns/%s" % (w, ns, OP[w][0]) for w, ns in overhead_ns.items()))
+            "%s %.0f ns/%s" % (w, ns, OP[w.rstrip("f")][0]) for w, ns in overhead_ns.items()))
 
     if ident:
         print()

@@ -15,6 +15,8 @@
 #   BENCH_QUIET_BUDGET=S the most seconds spent waiting in all (default 240, quick 60)
 #   BENCH_KAFKA_PORT=N   the bench's own broker (tools/kafka-local, default 19392)
 #   BENCH_SOURCE=TEXT    names the measured source in the report (default: git describe)
+#   BENCH_BACKENDS="fentry tracepoint"  the syscall hook backends T1..T5 run with (default:
+#                        each one the kernel allows; one the kernel refuses is reported)
 #   BUILD=DIR            where make put the binaries (default build)
 # Results: $BUILD/bench/results.tsv (one line per run), $BUILD/bench/report.txt (the table).
 set -u
@@ -131,7 +133,7 @@ foreign() { # [nocpu] -> what else is running that would skew a run, or nothing
 	# another agent's programs (pinned, or a process pgrep missed) run on every syscall
 	n=$(sysexit_progs)
 	[ -n "${AGENT_PID:-}" ] && mine=1
-	[ "$n" -gt "$mine" ] && what="$what bpf:dt_exit_read*$((n - mine))"
+	[ "$n" -gt "$mine" ] && what="$what bpf:dt_(f)exit_read*$((n - mine))"
 	if [ -z "$what" ] && [ "${1:-}" != nocpu ]; then
 		local busy
 		busy=$(cpu_busy_pct)
@@ -167,8 +169,9 @@ quiet_wait() { # [nocpu]
 
 # --- the agent ---
 
-# Every agent attaches dt_exit_read; another agent's programs run on the workloads' syscalls.
-sysexit_progs() { bpftool prog show 2>/dev/null | grep -c 'name dt_exit_read '; }
+# Every agent attaches dt_exit_read (or its fexit twin, dt_fexit_read); another agent's
+# programs run on the workloads' syscalls.
+sysexit_progs() { bpftool prog show 2>/dev/null | grep -c 'name dt_f\{0,1\}exit_read '; }
 
 AGENT_READY_S=""
 PROGS_BEFORE=0
@@ -425,31 +428,68 @@ EOF
 
 # --- sections ---
 
+# The syscall hook backends the kernel allows (user/hooks.c): --hooks fentry is refused, with
+# the reason, where the kernel has no trampolines. Sets BACKENDS and BACKENDS_NOTE.
+probe_backends() {
+	local b out dir=$T/probe
+	BACKENDS=""
+	BACKENDS_NOTE=""
+	for b in ${BENCH_BACKENDS:-fentry tracepoint}; do
+		AGENT_ARGS=(--hooks "$b")
+		if agent_start "$INV" "$dir" 2>/dev/null; then
+			agent_stop
+			BACKENDS="$BACKENDS $b"
+		else
+			out=$(sed -n "s/^datatrail: option '--hooks': '$b': //p" "$dir/agent.err" | head -n 1)
+			BACKENDS_NOTE="$BACKENDS_NOTE $b: not run (${out:-the agent did not start})"
+		fi
+		AGENT_ARGS=()
+	done
+	BACKENDS=${BACKENDS# }
+	log "syscall hook backends: ${BACKENDS:-none}${BACKENDS_NOTE:+;}${BACKENDS_NOTE}"
+	echo "# backends ${BACKENDS:-none}${BACKENDS_NOTE:+;}${BACKENDS_NOTE}" >>"$RES"
+	[ -n "$BACKENDS" ] || die "the agent starts with no backend"
+}
+
+# T1..T5 once per backend, side by side: rows of the tracepoint backend are "T1", those of
+# the fentry backend "T1@fentry".
 section_T() {
-	local r="$BB/wl_read"
+	local b sfx
+	for b in $BACKENDS; do
+		sfx=""
+		[ "$b" = tracepoint ] || sfx=@$b
+		AGENT_ARGS=(--hooks "$b")
+		log "backend $b"
+		section_T_one "$sfx"
+	done
+	AGENT_ARGS=()
+}
+
+section_T_one() { # SUFFIX
+	local r="$BB/wl_read" x=$1
 	if want T1; then
 		log "T1: getppid() loop, $T1_N calls, $PAIRS pairs"
-		pairs T1 calls "" "$BB/wl_syscall" "$T1_N" "$RUN_LIMIT"
+		pairs T1$x calls "" "$BB/wl_syscall" "$T1_N" "$RUN_LIMIT"
 	fi
 	if want T2; then
 		log "T2: 4 KiB preads of an unclassified 64 MiB file, $T2_PASSES passes"
-		pairs T2 reads "" "$r" "$PUB_FILE" "$T2_PASSES" "$RUN_LIMIT"
+		pairs T2$x reads "" "$r" "$PUB_FILE" "$T2_PASSES" "$RUN_LIMIT"
 	fi
 	if want T3; then
 		log "T3: 4 KiB preads of a classified 64 MiB file, $T2_PASSES passes, byte totals checked"
-		pairs T3 reads check_t3 "$r" "$CLS_FILE" "$T2_PASSES" "$RUN_LIMIT"
+		pairs T3$x reads check_t3 "$r" "$CLS_FILE" "$T2_PASSES" "$RUN_LIMIT"
 	fi
 	if want T4; then
 		log "T4: $T4_EPOCHS epochs of $T4_WORKERS new workers reading $T4_FILES files of 4 KiB," \
 			"every ${T4_CLS_EVERY}th classified"
 		# warm the page cache and dentries once
 		bounded "$BB/wl_loader" "$T/loader" "$T4_FILES" "$T4_CLS_EVERY" "$T4_WORKERS" "$RUN_LIMIT" >/dev/null
-		pairs T4 files check_t4 "$BB/wl_loader" "$T/loader" "$T4_FILES" "$T4_CLS_EVERY" \
+		pairs T4$x files check_t4 "$BB/wl_loader" "$T/loader" "$T4_FILES" "$T4_CLS_EVERY" \
 			"$T4_WORKERS" "$RUN_LIMIT" "$T4_EPOCHS"
 	fi
 	if want T5; then
 		log "T5: tainted sender, $((T5_BYTES >> 20)) MiB over loopback TCP in 64 KiB writes"
-		pairs T5 bytes "" "$BB/wl_tcp" "$CLS_FILE" "$T5_BYTES" 65536 "$RUN_LIMIT"
+		pairs T5$x bytes "" "$BB/wl_tcp" "$CLS_FILE" "$T5_BYTES" 65536 "$RUN_LIMIT"
 	fi
 }
 
@@ -549,7 +589,7 @@ map_memlock() { # -> "total inodes"
 }
 
 sysexit_stats() { # -> "cnt ns" of the agent's pread64 exit program, what wl_read runs
-	prog_stats | awk '$2 == "dt_exit_pread64" { print $3, $4 }'
+	prog_stats | awk '$2 ~ /^dt_f?exit_pread6/ { print $3, $4 }'
 }
 
 section_S1() {
@@ -670,6 +710,7 @@ EOF
 log "scratch $T, results $RES"
 START=$SECONDS
 prepare_data
+probe_backends
 want T1 || want T2 || want T3 || want T4 || want T5 && section_T
 want D && section_D
 want H && section_H

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /* agent.bpf.c - the agent watching itself: signals sent to it, its maps, programs and links used by others. */
 #include "common.bpf.h"
+#include "syscall_nr.bpf.h"
 
 static __always_inline struct dt_ev_agent *dt_agent_event(__u32 kind)
 {
@@ -167,14 +168,24 @@ static __always_inline int dt_obj_access(long cmd, unsigned long uattr)
 	return 0;
 }
 
-SEC("tracepoint/syscalls/sys_enter_bpf")
-int dt_enter_bpf(struct trace_event_raw_sys_enter *ctx)
+static __always_inline int dt_enter_bpf_cmd(long cmd, unsigned long uattr)
 {
-	long cmd = ctx->args[0];
-
 	if ((__u32)(bpf_get_current_pid_tgid() >> 32) == dt_cfg.agent_tgid)
 		return 0;
 	if (cmd == DT_BPF_OBJ_GET)
-		return dt_pin_open(ctx->args[1]);
-	return dt_obj_access(cmd, ctx->args[1]);
+		return dt_pin_open(uattr);
+	return dt_obj_access(cmd, uattr);
+}
+
+SEC("tracepoint/syscalls/sys_enter_bpf")
+int dt_enter_bpf(struct trace_event_raw_sys_enter *ctx)
+{
+	return dt_enter_bpf_cmd(ctx->args[0], ctx->args[1]);
+}
+
+/* The fentry backend's twin (user/hooks.c loads one of the two). */
+SEC("fentry/" DT_SYSCALL_FN(bpf))
+int BPF_PROG(dt_fentry_bpf, struct pt_regs *regs)
+{
+	return dt_enter_bpf_cmd(DT_SC_ARG1(regs), DT_SC_ARG2(regs));
 }

@@ -336,8 +336,7 @@ static __always_inline struct sock *dt_enf_file_sock(struct file *f)
  * kill at connect: cgroup connect4/6 cannot send a signal, so the syscall's entry does; the
  * connect itself is refused by the cgroup hook that runs next.
  */
-SEC("tracepoint/syscalls/sys_enter_connect")
-int dt_enf_enter_connect(struct trace_event_raw_sys_enter *ctx)
+static __always_inline int dt_enf_connect(long fd, unsigned long uaddr)
 {
 	struct dt_enf_query q = {};
 	struct dt_egress_key ek = {};
@@ -353,9 +352,9 @@ int dt_enf_enter_connect(struct trace_event_raw_sys_enter *ctx)
 	t = bpf_map_lookup_elem(&taint, &tgid);
 	if (!t)
 		return 0;
-	if (dt_user_sockaddr((void *)ctx->args[1], q.addr, &port) || dt_addr_is_loopback(q.addr))
+	if (dt_user_sockaddr((void *)uaddr, q.addr, &port) || dt_addr_is_loopback(q.addr))
 		return 0;
-	f = dt_fd_file_btf(ctx->args[0]);
+	f = dt_fd_file_btf(fd);
 	sk = dt_enf_file_sock(f);
 	if (!sk)
 		return 0;
@@ -371,6 +370,19 @@ int dt_enf_enter_connect(struct trace_event_raw_sys_enter *ctx)
 	__builtin_memcpy(ek.addr, q.addr, 16);
 	dt_enf_account(&ek, &q, DT_ENF_KILL, DT_HOOK_SIGNAL, 0);
 	return 0;
+}
+
+SEC("tracepoint/syscalls/sys_enter_connect")
+int dt_enf_enter_connect(struct trace_event_raw_sys_enter *ctx)
+{
+	return dt_enf_connect(ctx->args[0], ctx->args[1]);
+}
+
+/* The fentry backend's twin (user/hooks.c loads one of the two). */
+SEC("fentry/" DT_SYSCALL_FN(connect))
+int BPF_PROG(dt_enf_fentry_connect, struct pt_regs *regs)
+{
+	return dt_enf_connect(DT_SC_ARG1(regs), DT_SC_ARG2(regs));
 }
 
 /*

@@ -109,30 +109,35 @@ static __always_inline __u64 dt_iov_bytes(unsigned long iov, unsigned long n)
 	return total;
 }
 
-/* The bytes a send syscall asks to send (sendmmsg: its first message). */
-static __always_inline __u64 dt_enf_req_bytes(long nr, const struct trace_event_raw_sys_enter *ctx)
+/*
+ * The bytes a send syscall asks to send (sendmmsg: its first message), from its arguments in
+ * @regs; NULL (a sys_enter tracepoint) reads the task's, only here, on the rare refusal.
+ */
+static __always_inline __u64 dt_enf_req_bytes(long nr, struct pt_regs *regs)
 {
 	unsigned long iov = 0, n = 0;
 
+	if (!regs)
+		regs = dt_sc_regs();
 	switch (nr) {
 	case DT_NR_write:
 	case DT_NR_pwrite64:
 	case DT_NR_sendto:
-		return ctx->args[2];
+		return DT_SC_ARG3(regs);
 	case DT_NR_sendfile:
-		return ctx->args[3];
+		return DT_SC_ARG4(regs);
 	case DT_NR_splice:
 	case DT_NR_copy_file_range:
-		return ctx->args[4];
+		return DT_SC_ARG5(regs);
 	case DT_NR_writev:
 	case DT_NR_pwritev:
 	case DT_NR_pwritev2:
-		return dt_iov_bytes(ctx->args[1], ctx->args[2]);
+		return dt_iov_bytes(DT_SC_ARG2(regs), DT_SC_ARG3(regs));
 	case DT_NR_sendmsg:
 	case DT_NR_sendmmsg:
 		/* user_msghdr: name, namelen, then iov at 16 and iovlen at 24. */
-		if (bpf_probe_read_user(&iov, sizeof(iov), (void *)(ctx->args[1] + 16)) ||
-		    bpf_probe_read_user(&n, sizeof(n), (void *)(ctx->args[1] + 24)))
+		if (bpf_probe_read_user(&iov, sizeof(iov), (void *)(DT_SC_ARG2(regs) + 16)) ||
+		    bpf_probe_read_user(&n, sizeof(n), (void *)(DT_SC_ARG2(regs) + 24)))
 			return 0;
 		return dt_iov_bytes(iov, n);
 	}
@@ -164,15 +169,14 @@ static __always_inline void dt_enf_mark(const struct dt_enf_sock_key *sk_key,
 
 /*
  * A tainted process (@t) sends on inet socket @sk to the non-loopback (@daddr, @dport),
- * @bytes at most. Refusing at the syscall is impossible from a tracepoint, so a connected
+ * @bytes at most (syscall @nr, arguments in @regs as for dt_enf_req_bytes()). Refusing at the syscall is impossible from a tracepoint, so a connected
  * socket is marked here, before the kernel builds a packet, and cgroup_skb drops what it
  * sends; an unconnected UDP send is refused by cgroup sendmsg4/6, counted here. kill also
  * sends SIGKILL, delivered when the syscall returns; the marked socket stops its bytes.
  */
 static __always_inline void dt_enforce_send(struct sock *sk, __u16 family, __u16 proto,
 					    const __u8 *daddr, __u16 dport,
-					    const struct dt_taint *t, long nr,
-					    const struct trace_event_raw_sys_enter *ctx)
+					    const struct dt_taint *t, long nr, struct pt_regs *regs)
 {
 	struct dt_enf_send_work *w;
 	__u32 zero = 0;
@@ -192,7 +196,7 @@ static __always_inline void dt_enforce_send(struct sock *sk, __u16 family, __u16
 	act = dt_enf_decide(&w->q);
 	if (act <= DT_ENF_MONITOR)
 		return;
-	bytes = dt_enf_req_bytes(nr, ctx);
+	bytes = dt_enf_req_bytes(nr, regs);
 	w->ek.tgid = bpf_get_current_pid_tgid() >> 32;
 	w->ek.port = dport;
 	w->ek.proto = proto;

@@ -235,15 +235,14 @@ static __always_inline void dt_gpu_gds_file(unsigned long arg, __u16 op, __u64 b
 	}
 }
 
-SEC("tracepoint/syscalls/sys_enter_ioctl")
-int dt_gpu_ioctl(struct trace_event_raw_sys_enter *ctx)
+static __always_inline int dt_gpu_ioctl_do(long fd, __u32 cmd, unsigned long arg)
 {
-	__u32 cmd = ctx->args[1], rdev = 0, sub = 0, kind;
-	unsigned long arg = ctx->args[2], p = arg;
+	__u32 rdev = 0, sub = 0, kind;
+	unsigned long p = arg;
 	struct dt_dev_dec d;
 	__u64 bytes = 0;
 
-	kind = dt_gpu_fd(ctx->args[0], &rdev);
+	kind = dt_gpu_fd(fd, &rdev);
 	if (!kind)
 		return 0;
 	if (kind == DT_DEV_NVIDIA)
@@ -261,21 +260,44 @@ int dt_gpu_ioctl(struct trace_event_raw_sys_enter *ctx)
 	return 0;
 }
 
+SEC("tracepoint/syscalls/sys_enter_ioctl")
+int dt_gpu_ioctl(struct trace_event_raw_sys_enter *ctx)
+{
+	return dt_gpu_ioctl_do(ctx->args[0], ctx->args[1], ctx->args[2]);
+}
+
+/* The fentry backend's twin (user/hooks.c loads one of the two). */
+SEC("fentry/" DT_SYSCALL_FN(ioctl))
+int BPF_PROG(dt_gpu_fentry_ioctl, struct pt_regs *regs)
+{
+	return dt_gpu_ioctl_do(DT_SC_ARG1(regs), DT_SC_ARG2(regs), DT_SC_ARG3(regs));
+}
+
 #define DT_MAP_ANONYMOUS_FLAG 0x20
 
 /* Counted at entry, as asked: a failed mmap of a device node is an attempt worth seeing. */
-SEC("tracepoint/syscalls/sys_enter_mmap")
-int dt_gpu_mmap(struct trace_event_raw_sys_enter *ctx)
+static __always_inline int dt_gpu_mmap_do(long fd, unsigned long len, unsigned long flags)
 {
-	long fd = (long)ctx->args[4];
 	__u32 rdev = 0, kind;
 
-	if (fd < 0 || (ctx->args[3] & DT_MAP_ANONYMOUS_FLAG))
+	if (fd < 0 || (flags & DT_MAP_ANONYMOUS_FLAG))
 		return 0;
 	kind = dt_gpu_fd(fd, &rdev);
 	if (kind)
-		dt_gpu_count(rdev, kind, DT_DOP_MMAP, ctx->args[1], 0, 0);
+		dt_gpu_count(rdev, kind, DT_DOP_MMAP, len, 0, 0);
 	return 0;
+}
+
+SEC("tracepoint/syscalls/sys_enter_mmap")
+int dt_gpu_mmap(struct trace_event_raw_sys_enter *ctx)
+{
+	return dt_gpu_mmap_do(ctx->args[4], ctx->args[1], ctx->args[3]);
+}
+
+SEC("fentry/" DT_SYSCALL_FN(mmap))
+int BPF_PROG(dt_gpu_fentry_mmap, struct pt_regs *regs)
+{
+	return dt_gpu_mmap_do(DT_SC_ARG5(regs), DT_SC_ARG2(regs), DT_SC_ARG4(regs));
 }
 
 /*

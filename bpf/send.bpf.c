@@ -11,8 +11,10 @@
  * Marking a channel at syscall exit would race with its reader: a pipe reader on another CPU
  * can return from read() before the writer's sys_exit runs. So channels and derived files
  * are marked here, when a tainted process enters a write; bytes are counted at exit. Only
- * the syscalls that can carry data out of a process are hooked (per-syscall tracepoints),
- * and an untainted writer costs one map lookup.
+ * the syscalls that can carry data out of a process are hooked (per-syscall tracepoints, or
+ * with the fentry backend their fentry twins), and an untainted writer costs one map lookup.
+ * @regs holds the syscall's arguments for enforcement (dt_enforce_send()); NULL from a
+ * tracepoint, whose record already gave the rest.
  */
 
 /*
@@ -55,12 +57,12 @@ static __always_inline void dt_send_take_in(struct file *f_in, struct inode *ino
 
 /*
  * The core of a send: @f_in (if any) is what the caller copies from, @fd_out (or @f_out, when
- * the caller has the file already) what it writes to. @ctx is the syscall's, for enforcement;
- * NULL for io_uring, which enforcement hooks itself (dt_enf_uring_submit, enforce.bpf.c).
+ * the caller has the file already) what it writes to. @enforce: false for io_uring, which
+ * enforcement hooks itself (dt_enf_uring_submit, enforce.bpf.c).
  */
 static __always_inline int dt_send_mark(long nr, long fd_out, struct file *f_out, struct file *f_in,
-					unsigned long a2, unsigned long a5,
-					struct trace_event_raw_sys_enter *ctx)
+					unsigned long a2, unsigned long a5, bool enforce,
+					struct pt_regs *regs)
 {
 	__u32 tgid = bpf_get_current_pid_tgid() >> 32;
 	struct dt_chan_key ck = {};
@@ -135,8 +137,8 @@ static __always_inline int dt_send_mark(long nr, long fd_out, struct file *f_out
 		return 0;
 	if (!dt_addr_is_loopback(daddr)) {
 		/* Off the node: the inventory may refuse it (enforce.bpf.h). */
-		if (ctx)
-			dt_enforce_send(sk, family, proto, daddr, port, t, nr, ctx);
+		if (enforce)
+			dt_enforce_send(sk, family, proto, daddr, port, t, nr, regs);
 		return 0;
 	}
 	dt_chan_key_send(sk, family, proto, daddr, port, &ck);
@@ -145,10 +147,10 @@ static __always_inline int dt_send_mark(long nr, long fd_out, struct file *f_out
 }
 
 static __always_inline int dt_send_enter(long nr, long fd_out, long fd_in, unsigned long a2,
-					 unsigned long a5, struct trace_event_raw_sys_enter *ctx)
+					 unsigned long a5, struct pt_regs *regs)
 {
 	return dt_send_mark(nr, fd_out, NULL, fd_in >= 0 ? dt_fd_file_btf(fd_in) : NULL, a2, a5,
-			    ctx);
+			    true, regs);
 }
 
 /*
@@ -159,14 +161,31 @@ static __always_inline int dt_send_enter(long nr, long fd_out, long fd_in, unsig
 __hidden int dt_uring_send_mark(long nr, long fd_out, struct file *f_out, struct file *f_in,
 				unsigned long dest)
 {
-	return dt_send_mark(nr, fd_out, f_out, f_in, 0, dest, NULL);
+	return dt_send_mark(nr, fd_out, f_out, f_in, 0, dest, false, NULL);
 }
+
+/* The twins read the same arguments: @out and @in are argument numbers (0: none). */
+#define DT_TP_ARG_0 -1L
+#define DT_TP_ARG_1 (long)ctx->args[0]
+#define DT_TP_ARG_2 (long)ctx->args[1]
+#define DT_TP_ARG_3 (long)ctx->args[2]
+#define DT_REG_ARG_0 -1L
+#define DT_REG_ARG_1 (long)DT_SC_ARG1(regs)
+#define DT_REG_ARG_2 (long)DT_SC_ARG2(regs)
+#define DT_REG_ARG_3 (long)DT_SC_ARG3(regs)
 
 #define DT_SEND_ENTER(name, nr, out, in)                                                           \
 	SEC("tracepoint/syscalls/sys_enter_" #name)                                                \
 	int dt_enter_##name(struct trace_event_raw_sys_enter *ctx)                                 \
 	{                                                                                          \
-		return dt_send_enter(nr, out, in, ctx->args[1], ctx->args[4], ctx);                \
+		return dt_send_enter(nr, DT_TP_ARG_##out, DT_TP_ARG_##in, ctx->args[1],            \
+				     ctx->args[4], NULL);                                          \
+	}                                                                                          \
+	SEC("fentry/" DT_SYSCALL_FN(name))                                                         \
+	int BPF_PROG(dt_fentry_##name, struct pt_regs *regs)                                       \
+	{                                                                                          \
+		return dt_send_enter(nr, DT_REG_ARG_##out, DT_REG_ARG_##in, DT_SC_ARG2(regs),      \
+				     DT_SC_ARG5(regs), regs);                                      \
 	}
 
 /* bpf/gpu.bpf.c: RDMA verbs passed with write(). */
@@ -176,28 +195,47 @@ SEC("tracepoint/syscalls/sys_enter_write")
 int dt_enter_write(struct trace_event_raw_sys_enter *ctx)
 {
 	dt_gpu_write(ctx->args[0], ctx->args[1], ctx->args[2]);
-	return dt_send_enter(DT_NR_write, ctx->args[0], -1, ctx->args[1], ctx->args[4], ctx);
+	return dt_send_enter(DT_NR_write, ctx->args[0], -1, ctx->args[1], ctx->args[4], NULL);
 }
 
-DT_SEND_ENTER(writev, DT_NR_writev, ctx->args[0], -1)
-DT_SEND_ENTER(pwrite64, DT_NR_pwrite64, ctx->args[0], -1)
-DT_SEND_ENTER(pwritev, DT_NR_pwritev, ctx->args[0], -1)
-DT_SEND_ENTER(pwritev2, DT_NR_pwritev2, ctx->args[0], -1)
-DT_SEND_ENTER(sendto, DT_NR_sendto, ctx->args[0], -1)
-DT_SEND_ENTER(sendmsg, DT_NR_sendmsg, ctx->args[0], -1)
-DT_SEND_ENTER(sendmmsg, DT_NR_sendmmsg, ctx->args[0], -1)
-DT_SEND_ENTER(sendfile64, DT_NR_sendfile, ctx->args[0], (long)ctx->args[1])
-DT_SEND_ENTER(splice, DT_NR_splice, ctx->args[2], (long)ctx->args[0])
-DT_SEND_ENTER(tee, DT_NR_tee, ctx->args[1], (long)ctx->args[0])
-DT_SEND_ENTER(copy_file_range, DT_NR_copy_file_range, ctx->args[2], (long)ctx->args[0])
+SEC("fentry/" DT_SYSCALL_FN(write))
+int BPF_PROG(dt_fentry_write, struct pt_regs *regs)
+{
+	dt_gpu_write(DT_SC_ARG1(regs), DT_SC_ARG2(regs), DT_SC_ARG3(regs));
+	return dt_send_enter(DT_NR_write, DT_SC_ARG1(regs), -1, DT_SC_ARG2(regs), DT_SC_ARG5(regs),
+			     regs);
+}
+
+DT_SEND_ENTER(writev, DT_NR_writev, 1, 0)
+DT_SEND_ENTER(pwrite64, DT_NR_pwrite64, 1, 0)
+DT_SEND_ENTER(pwritev, DT_NR_pwritev, 1, 0)
+DT_SEND_ENTER(pwritev2, DT_NR_pwritev2, 1, 0)
+DT_SEND_ENTER(sendto, DT_NR_sendto, 1, 0)
+DT_SEND_ENTER(sendmsg, DT_NR_sendmsg, 1, 0)
+DT_SEND_ENTER(sendmmsg, DT_NR_sendmmsg, 1, 0)
+DT_SEND_ENTER(sendfile64, DT_NR_sendfile, 1, 2)
+DT_SEND_ENTER(splice, DT_NR_splice, 3, 1)
+DT_SEND_ENTER(copy_file_range, DT_NR_copy_file_range, 3, 1)
+DT_SEND_ENTER(tee, DT_NR_tee, 2, 1)
 
 /* vmsplice() into a pipe's write end is a write; on the read end it is a read (syscalls.bpf.c). */
-SEC("tracepoint/syscalls/sys_enter_vmsplice")
-int dt_enter_vmsplice(struct trace_event_raw_sys_enter *ctx)
+static __always_inline int dt_vmsplice_enter(long fd, struct pt_regs *regs)
 {
-	struct file *f = dt_fd_file_btf(ctx->args[0]);
+	struct file *f = dt_fd_file_btf(fd);
 
 	if (!f || !(DT_KLOAD(f, f_mode) & DT_FMODE_WRITE))
 		return 0;
-	return dt_send_mark(DT_NR_vmsplice, -1, f, NULL, 0, 0, ctx);
+	return dt_send_mark(DT_NR_vmsplice, -1, f, NULL, 0, 0, true, regs);
+}
+
+SEC("tracepoint/syscalls/sys_enter_vmsplice")
+int dt_enter_vmsplice(struct trace_event_raw_sys_enter *ctx)
+{
+	return dt_vmsplice_enter(ctx->args[0], NULL);
+}
+
+SEC("fentry/" DT_SYSCALL_FN(vmsplice))
+int BPF_PROG(dt_fentry_vmsplice, struct pt_regs *regs)
+{
+	return dt_vmsplice_enter(DT_SC_ARG1(regs), regs);
 }

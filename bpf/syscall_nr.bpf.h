@@ -76,6 +76,13 @@ static __always_inline struct pt_regs *dt_sc_regs(void)
 #define DT_SC_ARG4(regs) ((regs)->r10)
 #define DT_SC_ARG5(regs) ((regs)->r8)
 
+/*
+ * The function each syscall enters through, "__x64_sys_" #name: the fentry backend's programs
+ * attach there (arm64 names them "__arm64_sys_"). Its one argument is the task's pt_regs, so
+ * both backends read a syscall's arguments alike (DT_SC_ARG*).
+ */
+#define DT_SYSCALL_FN(name) "__x64_sys_" #name
+
 /* The syscall the current task is in, for hooks that fire deeper than syscall exit. */
 static __always_inline long dt_current_syscall(void)
 {

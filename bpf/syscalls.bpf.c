@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0
-/* syscalls.bpf.c - the syscall exits datatrail watches, one tracepoint program each. */
+/* syscalls.bpf.c - the syscall exits datatrail watches: a tracepoint program and an fexit twin each. */
 #include "common.bpf.h"
 #include "file.bpf.h"
 
@@ -10,12 +10,23 @@
  * every syscall in the system (~66 ns, docs/performance.md T1). The arguments are read back
  * from the task's pt_regs, so nothing is kept between entry and exit. @nr is a constant in
  * each program, so dt_file_sys_exit()'s switch folds away.
+ *
+ * Any enabled syscall tracepoint still puts every syscall of every task on the slow path.
+ * Where the kernel allows trampolines, the fentry backend (user/hooks.c) loads the fexit twin
+ * instead: a program on the syscall's own function, called with the same pt_regs and return
+ * value, so both produce the same records and unwatched syscalls cost nothing. Exactly one
+ * of each pair is loaded.
  */
 #define DT_SYS_EXIT(name, nr)                                                                      \
 	SEC("tracepoint/syscalls/sys_exit_" #name)                                                 \
 	int dt_exit_##name(struct trace_event_raw_sys_exit *ctx)                                   \
 	{                                                                                          \
 		return dt_file_sys_exit(dt_sc_regs(), nr, ctx->ret);                               \
+	}                                                                                          \
+	SEC("fexit/" DT_SYSCALL_FN(name))                                                          \
+	int BPF_PROG(dt_fexit_##name, struct pt_regs *regs, long ret)                             \
+	{                                                                                          \
+		return dt_file_sys_exit(regs, nr, ret);                                            \
 	}
 
 DT_SYS_EXIT(read, DT_NR_read)
@@ -49,17 +60,28 @@ DT_SYS_EXIT(creat, DT_NR_creat)
  * write end (which a FIFO opened read-write is, for vmsplice) it is a write, marked at entry
  * (send.bpf.c); the pipe has no exit work then.
  */
-SEC("tracepoint/syscalls/sys_exit_vmsplice")
-int dt_exit_vmsplice(struct trace_event_raw_sys_exit *ctx)
+static __always_inline int dt_vmsplice_exit(struct pt_regs *regs, long ret)
 {
 	struct file *f;
 
-	if (ctx->ret <= 0)
+	if (ret <= 0)
 		return 0;
-	f = dt_fd_file_btf(DT_SC_ARG1(dt_sc_regs()));
+	f = dt_fd_file_btf(DT_SC_ARG1(regs));
 	if (f && (DT_KLOAD(f, f_mode) & (DT_FMODE_READ | DT_FMODE_WRITE)) == DT_FMODE_READ)
-		dt_file_read_f(f, DT_ACC_READ, ctx->ret);
+		dt_file_read_f(f, DT_ACC_READ, ret);
 	return 0;
+}
+
+SEC("tracepoint/syscalls/sys_exit_vmsplice")
+int dt_exit_vmsplice(struct trace_event_raw_sys_exit *ctx)
+{
+	return dt_vmsplice_exit(dt_sc_regs(), ctx->ret);
+}
+
+SEC("fexit/" DT_SYSCALL_FN(vmsplice))
+int BPF_PROG(dt_fexit_vmsplice, struct pt_regs *regs, long ret)
+{
+	return dt_vmsplice_exit(regs, ret);
 }
 
 #define DT_SYS_EXIT_WALK(name)                                                                     \
@@ -67,6 +89,11 @@ int dt_exit_vmsplice(struct trace_event_raw_sys_exit *ctx)
 	int dt_exit_##name(struct trace_event_raw_sys_exit *ctx)                                   \
 	{                                                                                          \
 		return dt_walk_invalidate(ctx->ret);                                               \
+	}                                                                                          \
+	SEC("fexit/" DT_SYSCALL_FN(name))                                                          \
+	int BPF_PROG(dt_fexit_##name, struct pt_regs *regs, long ret)                             \
+	{                                                                                          \
+		return dt_walk_invalidate(ret);                                                    \
 	}
 
 DT_SYS_EXIT_WALK(rename)

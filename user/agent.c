@@ -82,6 +82,7 @@ struct agent {
 	bool status_warned;
 	const char *bpf_compat;  /* why the compat BPF build runs (user/hooks.c), or NULL */
 	char kernel_notes[1024]; /* what the kernel lacks, one line each (hooks_select) */
+	struct hooks_backend hooks_be; /* the syscall hooks' backend and why (hooks_select) */
 	unsigned int flush_ms; /* --flush-ms, else the config's, else 1000 */
 	char hostname[256];
 	int ncpus;
@@ -1013,6 +1014,7 @@ static void enf_set_mode(struct agent *a)
 	bpf_program__set_autoload(skel->progs.dt_enf_sendmsg6, false);
 	bpf_program__set_autoload(skel->progs.dt_enf_skb, false);
 	bpf_program__set_autoload(skel->progs.dt_enf_enter_connect, false);
+	bpf_program__set_autoload(skel->progs.dt_enf_fentry_connect, false);
 	bpf_program__set_autoload(skel->progs.dt_enf_uring_submit, false);
 	bpf_program__set_autoload(skel->progs.dt_enf_reset_tcp, false);
 }
@@ -1034,10 +1036,10 @@ static int probe_optional_hooks(struct agent *a)
 	const char *seen;
 	int err;
 
-	err = hooks_select(a->skel, a->opts->hooks, a->kernel_notes, sizeof(a->kernel_notes));
-	if (err == -EOPNOTSUPP) {
-		fprintf(stderr, "datatrail: option '--hooks': 'fentry': the kernel refuses fentry "
-				"on 'notify_change' (or lacks the VFS functions)\n");
+	err = hooks_select(a->skel, a->opts->hooks, &a->hooks_be, a->kernel_notes,
+			   sizeof(a->kernel_notes));
+	if (err && a->hooks_be.why[0]) {
+		fprintf(stderr, "datatrail: option '--hooks': 'fentry': %s\n", a->hooks_be.why);
 		return err;
 	}
 	if (err) {
@@ -1049,8 +1051,10 @@ static int probe_optional_hooks(struct agent *a)
 	for (line = strtok_r(lines, "\n", &save); line; line = strtok_r(NULL, "\n", &save))
 		fprintf(stderr, "datatrail: %s\n", line);
 	seen = path_changes_seen_by(a);
-	fprintf(stderr, "datatrail: hooks %s: syscall and BTF tracepoints; path changes %s%s\n",
-		hooks_mode_name(a->opts->hooks), strcmp(seen, "not seen") ? "by " : "", seen);
+	fprintf(stderr, "datatrail: hooks %s: syscalls by %s (%s%s%s); path changes %s%s\n",
+		hooks_mode_name(a->opts->hooks), a->hooks_be.name, a->hooks_be.why,
+		a->hooks_be.kept_tracepoints[0] ? "; tracepoints kept for " : "",
+		a->hooks_be.kept_tracepoints, strcmp(seen, "not seen") ? "by " : "", seen);
 	return 0;
 }
 
@@ -1063,6 +1067,9 @@ static void status_kernel(struct agent *a, struct jbuf *jb)
 	jb_str(jb, "bpf_build", a->bpf_compat ? "compat" : "main");
 	jb_str(jb, "bpf_build_why", a->bpf_compat ? a->bpf_compat : "");
 	jb_str(jb, "hooks", hooks_mode_name(a->opts->hooks));
+	jb_str(jb, "syscall_hooks", a->hooks_be.name);
+	jb_str(jb, "syscall_hooks_why", a->hooks_be.why);
+	jb_str(jb, "syscall_tracepoints_kept", a->hooks_be.kept_tracepoints);
 	jb_str(jb, "path_changes_seen_by", path_changes_seen_by(a));
 	jb_arr_open(jb, "notes");
 	while (*p) {
@@ -1359,6 +1366,8 @@ static void publish_metrics(struct agent *a)
 		.trace_lost = a->pl.trace_errors,
 		.last_flush_ms = a->last_flush_ms,
 		.flush_ms = a->flush_ms,
+		.hooks_mode = hooks_mode_name(a->opts->hooks),
+		.syscall_hooks = a->hooks_be.name,
 	};
 
 	if (!a->metrics.httpd)

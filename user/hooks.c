@@ -121,28 +121,36 @@ static void pick_variant(const struct btf *vmlinux, const char *tp, struct bpf_p
 /*
  * Whether the kernel lets a program run on entry to @func: a two-instruction fentry program,
  * loaded and attached for a moment. Some kernels refuse fentry (no direct-call trampolines,
- * a lockdown or an LSM policy), whatever their BTF says.
+ * a lockdown or an LSM policy), whatever their BTF says. 0, -ENOENT when @func is not in the
+ * kernel's BTF, else the kernel's refusal.
  */
-static bool fentry_works(const struct btf *vmlinux, const char *func)
+static int fentry_probe(const struct btf *vmlinux, const char *func)
 {
 	struct bpf_insn prog[] = {
 		{ .code = BPF_ALU64 | BPF_MOV | BPF_K, .dst_reg = BPF_REG_0, .imm = 0 },
 		{ .code = BPF_JMP | BPF_EXIT },
 	};
 	LIBBPF_OPTS(bpf_prog_load_opts, opts, .expected_attach_type = BPF_TRACE_FENTRY);
-	int id = btf__find_by_name_kind(vmlinux, func, BTF_KIND_FUNC), fd, link;
+	int id = btf__find_by_name_kind(vmlinux, func, BTF_KIND_FUNC), fd, link, err = 0;
 
 	if (id <= 0)
-		return false;
+		return -ENOENT;
 	opts.attach_btf_id = id;
 	fd = bpf_prog_load(BPF_PROG_TYPE_TRACING, "dt_probe", "GPL", prog, 2, &opts);
 	if (fd < 0)
-		return false;
+		return -errno;
 	link = bpf_raw_tracepoint_open(NULL, fd);
-	if (link >= 0)
+	if (link < 0)
+		err = -errno;
+	else
 		close(link);
 	close(fd);
-	return link >= 0;
+	return err;
+}
+
+static bool fentry_works(const struct btf *vmlinux, const char *func)
+{
+	return !fentry_probe(vmlinux, func);
 }
 
 /* The VFS calls standing in for the ctime tracepoints (tamper.bpf.c). */
@@ -197,7 +205,96 @@ static void uring_submit_select(struct datatrail_bpf *skel, const struct btf *vm
 			 "completion only, and a reader quicker than that takes the bytes untainted");
 }
 
-int hooks_select(struct datatrail_bpf *skel, enum hooks_mode mode, char *lost, size_t len)
+/* The prefix of the functions syscalls enter through (bpf/syscall_nr.bpf.h DT_SYSCALL_FN). */
+#if defined(__x86_64__)
+#define SYSCALL_FN_PREFIX "__x64_sys_"
+#elif defined(__aarch64__)
+#define SYSCALL_FN_PREFIX "__arm64_sys_"
+#else
+#error "datatrail: unsupported architecture"
+#endif
+
+#define SC_TP "tracepoint/syscalls/sys_"
+
+/*
+ * The syscall the program in section @sec hooks with the fentry backend ("fentry/" or
+ * "fexit/" SYSCALL_FN_PREFIX NAME), and the section of its tracepoint twin in @twin
+ * (sys_enter_NAME or sys_exit_NAME). NULL for any other program.
+ */
+static const char *fentry_syscall(const char *sec, char *twin, size_t len)
+{
+	static const char *const kinds[][2] = { { "fentry/", "enter_" }, { "fexit/", "exit_" } };
+	size_t i, n;
+
+	for (i = 0; i < sizeof(kinds) / sizeof(kinds[0]); i++) {
+		n = strlen(kinds[i][0]);
+		if (strncmp(sec, kinds[i][0], n) || strncmp(sec + n, SYSCALL_FN_PREFIX,
+							  strlen(SYSCALL_FN_PREFIX)))
+			continue;
+		snprintf(twin, len, SC_TP "%s%s", kinds[i][1], sec + n + strlen(SYSCALL_FN_PREFIX));
+		return sec + n;
+	}
+	return NULL;
+}
+
+/*
+ * The syscall hooks' backend: each watched syscall has a tracepoint program and an fentry or
+ * fexit twin on the function the syscall enters through (bpf/syscalls.bpf.c); exactly one of
+ * each pair loads. A twin whose function the kernel's BTF lacks leaves its tracepoint on.
+ */
+static int pick_backend(struct datatrail_bpf *skel, const struct btf *vmlinux,
+			enum hooks_mode mode, struct hooks_backend *be)
+{
+	struct bpf_program *p, *q;
+	const char *func;
+	char twin[128];
+	bool fentry;
+	int err = 0;
+	size_t n;
+
+	be->kept_tracepoints[0] = 0;
+	if (mode == HOOKS_TRACEPOINT) {
+		fentry = false;
+		snprintf(be->why, sizeof(be->why), "--hooks tracepoint");
+	} else {
+		err = fentry_probe(vmlinux, SYSCALL_FN_PREFIX "read");
+		fentry = !err;
+		if (fentry)
+			snprintf(be->why, sizeof(be->why), "%s: the kernel allows trampolines",
+				 mode == HOOKS_FENTRY ? "--hooks fentry" : "auto");
+		else if (err == -ENOENT)
+			snprintf(be->why, sizeof(be->why),
+				 "fentry not possible: no '" SYSCALL_FN_PREFIX "read' in the kernel's BTF");
+		else
+			snprintf(be->why, sizeof(be->why), "fentry refused: %s", strerror(-err));
+	}
+	be->name = fentry ? "fentry" : "tracepoint";
+	if (mode == HOOKS_FENTRY && !fentry)
+		return err ? err : -EOPNOTSUPP;
+	bpf_object__for_each_program(p, skel->obj) {
+		func = fentry_syscall(bpf_program__section_name(p), twin, sizeof(twin));
+		if (!func)
+			continue;
+		if (!fentry) {
+			bpf_program__set_autoload(p, false);
+			continue;
+		}
+		if (btf__find_by_name_kind(vmlinux, func, BTF_KIND_FUNC) <= 0) {
+			bpf_program__set_autoload(p, false);
+			n = strlen(be->kept_tracepoints);
+			snprintf(be->kept_tracepoints + n, sizeof(be->kept_tracepoints) - n, "%s%s",
+				 n ? ", " : "", twin + strlen(SC_TP));
+			continue;
+		}
+		bpf_object__for_each_program(q, skel->obj)
+			if (!strcmp(bpf_program__section_name(q), twin))
+				bpf_program__set_autoload(q, false);
+	}
+	return 0;
+}
+
+int hooks_select(struct datatrail_bpf *skel, enum hooks_mode mode, struct hooks_backend *be,
+		 char *lost, size_t len)
 {
 	struct btf *vmlinux = btf__load_vmlinux_btf();
 	struct bpf_program *exitp[] = { skel->progs.dt_exit, skel->progs.dt_exit_v1 };
@@ -205,10 +302,18 @@ int hooks_select(struct datatrail_bpf *skel, enum hooks_mode mode, char *lost, s
 					skel->progs.dt_io_uring_complete_v1 };
 	static const int exit_nargs[] = { 2, 1 }, uring_nargs[] = { 3, 7 };
 	bool ctime, fentry;
+	int err;
 
 	lost[0] = 0;
+	be->name = NULL;
+	be->why[0] = 0;
 	if (!vmlinux)
 		return -errno;
+	err = pick_backend(skel, vmlinux, mode, be);
+	if (err) {
+		btf__free(vmlinux);
+		return err;
+	}
 	pick_variant(vmlinux, "sched_process_exit", exitp, exit_nargs, 2,
 		     "kernel has a sched_process_exit tracepoint of unknown arguments: exits are not "
 		     "seen, exited processes' taint stays until the agent restarts",
@@ -236,8 +341,11 @@ int hooks_select(struct datatrail_bpf *skel, enum hooks_mode mode, char *lost, s
 	ctime = hooks_tp_nargs(vmlinux, "ctime_ns_xchg") > 0 && mode != HOOKS_FENTRY;
 	fentry = !ctime && mode != HOOKS_TRACEPOINT && ctime_fentry_works(vmlinux);
 	btf__free(vmlinux);
-	if (mode == HOOKS_FENTRY && !fentry)
+	if (mode == HOOKS_FENTRY && !fentry) {
+		snprintf(be->why, sizeof(be->why), "fentry on 'notify_change' refused, or the VFS "
+			 "functions missing from the kernel's BTF");
 		return -EOPNOTSUPP;
+	}
 	bpf_program__set_autoload(skel->progs.dt_ctime_xchg, ctime);
 	bpf_program__set_autoload(skel->progs.dt_ctime_skip, ctime);
 	bpf_program__set_autoload(skel->progs.dt_ctime_set, ctime);

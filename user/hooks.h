@@ -14,11 +14,24 @@ struct datatrail_bpf;
  */
 struct datatrail_bpf *hooks_open(const char **compat);
 
-/* --hooks: which hooks see path-based changes to dataset files (rename, unlink, chmod, truncate). */
+/*
+ * --hooks: the syscall hooks' backend (fentry/fexit on the syscall functions, or syscall
+ * tracepoints), and which hooks see path-based changes to dataset files (rename, unlink,
+ * chmod, truncate).
+ */
 enum hooks_mode {
-	HOOKS_AUTO = 0,	  /* the ctime tracepoints (6.13+), else fentry where it works */
-	HOOKS_FENTRY = 1,     /* fentry on the VFS calls, or refuse to start */
-	HOOKS_TRACEPOINT = 2, /* tracepoints only: before 6.13 those changes are not seen */
+	HOOKS_AUTO = 0,	      /* fentry where the kernel allows it, else tracepoints; path
+			       * changes by the ctime tracepoints (6.13+), else fentry */
+	HOOKS_FENTRY = 1,     /* fentry for syscalls and path changes, or refuse to start */
+	HOOKS_TRACEPOINT = 2, /* tracepoints only: before 6.13 path changes are not seen */
+};
+
+/* The backend the syscall hooks run on, and why (hooks_select()). */
+struct hooks_backend {
+	const char *name; /* "fentry" or "tracepoint" */
+	char why[128];	  /* "fentry refused: Operation not permitted", say */
+	/* With fentry: the syscall tracepoints kept for functions the kernel's BTF lacks. */
+	char kept_tracepoints[256];
 };
 
 /* "auto", "fentry" or "tracepoint" to @mode; -EINVAL for anything else. */
@@ -27,11 +40,14 @@ const char *hooks_mode_name(enum hooks_mode mode);
 
 /*
  * Turns off autoload for the programs the kernel cannot load (hooks it lacks, older argument
- * lists of a tracepoint that has a variant for them) and writes what the kernel lacks and what
- * is therefore not seen into @lost, one line each ("" when nothing). Returns 0; -errno when the
- * kernel has no BTF; -EOPNOTSUPP for HOOKS_FENTRY on a kernel that refuses fentry.
+ * lists of a tracepoint that has a variant for them, the syscall hooks' other backend), fills
+ * @be, and writes what the kernel lacks and what is therefore not seen into @lost, one line
+ * each ("" when nothing). Returns 0; -errno when the kernel has no BTF; for HOOKS_FENTRY on a
+ * kernel that refuses fentry, the refusal (-EPERM, say; -ENOENT: no syscall functions in its
+ * BTF; -EOPNOTSUPP: fentry on the VFS calls refused), @be->why saying which.
  */
-int hooks_select(struct datatrail_bpf *skel, enum hooks_mode mode, char *lost, size_t len);
+int hooks_select(struct datatrail_bpf *skel, enum hooks_mode mode, struct hooks_backend *be,
+		 char *lost, size_t len);
 
 /* The number of arguments BTF-enabled tracepoint @tp passes, or -ENOENT when it has none. */
 struct btf;

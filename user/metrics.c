@@ -241,6 +241,12 @@ char *metrics_render(const struct metrics_counts *c, const struct metrics_input 
 	family(f, "datatrail_build_info", "gauge", "The agent's version, as a label.");
 	fprintf(f, "datatrail_build_info{version=\"%s\",abi=\"%d\"} 1\n", DT_VERSION,
 		DT_ABI_VERSION);
+	if (in->hooks_mode && in->syscall_hooks) {
+		family(f, "datatrail_hooks_info", "gauge",
+		       "The --hooks mode and the backend the syscall hooks run on, as labels.");
+		fprintf(f, "datatrail_hooks_info{mode=\"%s\",syscall_hooks=\"%s\"} 1\n",
+			in->hooks_mode, in->syscall_hooks);
+	}
 
 	family(f, "datatrail_events_total", "counter",
 	       "Event lines written, by OCSF class and activity.");

@@ -58,6 +58,8 @@ struct metrics_input {
 	uint64_t trace_lost;
 	uint64_t last_flush_ms; /* wall clock */
 	unsigned int flush_ms;
+	const char *hooks_mode;    /* --hooks; NULL: no datatrail_hooks_info */
+	const char *syscall_hooks; /* the syscall hooks' backend: "fentry" or "tracepoint" */
 };
 
 struct MHD_Daemon;

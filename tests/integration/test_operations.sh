@@ -56,6 +56,17 @@ chmod 644 "$INV"
 # A bad address is a usage error, with a message naming it.
 BAD_OUT=$("$DATATRAIL" run --inventory "$INV" --pin-dir "" --metrics 127.0.0.1:99999 2>&1)
 BAD_RC=$?
+# --hooks fentry where the kernel refuses trampolines (6.18 here): a clear refusal.
+FENTRY_OUT=$("$DATATRAIL" run --inventory "$INV" --pin-dir "" --hooks fentry \
+	--status-file "$T/status-fentry.json" --ready-file "$T/ready-fentry" 2>&1 &
+	FPID=$!
+	for i in $(seq 100); do
+		{ [ -s "$T/ready-fentry" ] || ! kill -0 $FPID 2>/dev/null; } && break
+		sleep 0.1
+	done
+	kill -INT $FPID 2>/dev/null
+	wait $FPID
+	echo "rc=$?")
 METRICS_PORT=$(free_port 1)
 PROM_PORT=$(free_port 2)
 echo "{\"metrics\": {\"listen\": \"127.0.0.1:$METRICS_PORT\"}}" >"$T/etc/config.json"
@@ -119,6 +130,9 @@ FLUSHES=$(prom_wait 'datatrail_flush_duration_seconds_count > bool 5' 1)
 CPU=$(prom_query 'process_cpu_seconds_total > bool 0')
 RSS=$(prom_query 'process_resident_memory_bytes > bool 1000000')
 KAFKA=$(prom_wait 'datatrail_kafka_enabled' 0)
+SC_HOOKS=$($PY -c "import json; print(json.load(open('$T/status.json'))['kernel']['syscall_hooks'])")
+SC_WHY=$($PY -c "import json; print(json.load(open('$T/status.json'))['kernel']['syscall_hooks_why'])")
+HOOKS_INFO=$(prom_wait "datatrail_hooks_info{mode=\"auto\",syscall_hooks=\"$SC_HOOKS\"}" 1)
 
 # A refused reload counts as a failure, a good one as a new generation.
 sed 's/restricted/secret/' "$INV" >"$T/etc/inv.bad"
@@ -217,6 +231,26 @@ done
 test_metrics_bad_address() {
 	ASSERT_EQ "$BAD_RC" 2 "exit status"
 	ASSERT_HAS "$BAD_OUT" "option '--metrics': bad address '127.0.0.1:99999'" "says which"
+}
+
+# The syscall hooks' backend (user/hooks.c): fentry where the kernel allows trampolines, else
+# tracepoints, named with the reason in the start-up line, the status file and the metrics.
+test_syscall_hooks_backend() {
+	ASSERT_HAS "$(cat "$T/a1/agent.err")" \
+		"datatrail: hooks auto: syscalls by $SC_HOOKS ($SC_WHY); path changes by" "start-up line"
+	ASSERT_EQ "$HOOKS_INFO" 1 "datatrail_hooks_info{mode=auto,syscall_hooks=$SC_HOOKS}"
+	if [ "$SC_HOOKS" = tracepoint ]; then
+		ASSERT_HAS "$SC_WHY" "fentry refused: " "why not fentry"
+		ASSERT_HAS "$FENTRY_OUT" "datatrail: option '--hooks': 'fentry': $SC_WHY" \
+			"--hooks fentry refused, saying why"
+		ASSERT_HAS "$FENTRY_OUT" "rc=1" "--hooks fentry exit status"
+		ASSERT_EQ "$(test -e "$T/ready-fentry" && echo started)" "" "--hooks fentry never ready"
+	else
+		ASSERT_EQ "$SC_HOOKS" fentry "backend"
+		ASSERT_HAS "$FENTRY_OUT" "datatrail: hooks fentry: syscalls by fentry (--hooks fentry" \
+			"--hooks fentry start-up line"
+		ASSERT_HAS "$FENTRY_OUT" "rc=0" "--hooks fentry exit status"
+	fi
 }
 
 test_metrics_thread_without_capabilities() {

@@ -5,14 +5,17 @@
 # Plain POSIX sh (busybox ash in the guest, dash on a host): no python, no jq. Results are JSON
 # lines matched with grep and sed. Runs on the host too: DATATRAIL=build/datatrail sh tests/kernel/smoke.sh
 # Prints "ok   NAME" / "FAIL NAME" / "lost NAME (reason)" per case and, last,
-# "RESULT kernel-$(uname -r) main|compat --hooks H: N passed, N failed, N lost" (the BPF build that
-# ran, HOOKS as given: auto, fentry or tracepoint).
+# "RESULT kernel-$(uname -r) main|compat --hooks H (syscalls by B): N passed, N failed, N lost" (the
+# BPF build that ran, HOOKS as given: auto, fentry or tracepoint, B the syscall hooks' backend).
+# AUTO_HOOKS names the backend --hooks auto must pick on this kernel (the matrix's guests:
+# fentry); unset, the one the agent announces is checked against its status file.
 set -u
 
 DATATRAIL=${DATATRAIL:-/bin/datatrail}
 URING_READ=${URING_READ:-/bin/uring_read}
 URING_NET=${URING_NET:-/bin/uring_net}
 HOOKS=${HOOKS:-auto}
+AUTO_HOOKS=${AUTO_HOOKS:-}
 NC=${NC:-nc}
 # busybox sh runs its own applets for bare names: the guest names iproute2 and openbsd nc by path.
 IP=${IP:-ip}
@@ -162,6 +165,12 @@ A1=$T/a1
 agent_start "$A1" || { echo "RESULT kernel-$(uname -r): 0 passed, 1 failed"; exit 1; }
 STARTUP=$(cat "$A1/agent.err")
 echo "$STARTUP" | sed "s/^/agent: /"
+# The syscall hooks' backend the agent announced (user/hooks.c), and the one it must be.
+BACKEND=$(echo "$STARTUP" | sed -n 's/^datatrail: hooks [a-z]*: syscalls by \([a-z]*\) .*/\1/p')
+case "$HOOKS" in
+auto) WANT_BACKEND=${AUTO_HOOKS:-$BACKEND} ;;
+*) WANT_BACKEND=$HOOKS ;;
+esac
 
 # 1. exact bytes of a classified read
 dd if="$T/ds/a.bin" of=/dev/null bs=4096 2>/dev/null &
@@ -272,7 +281,8 @@ case_derived_copy() {
 		grep -c "\"path\":\"$T/out/copy.bin\"")" 1 "copy path"
 }
 
-# The status file names the BPF build and what sees path-based changes, as the start-up lines do.
+# The status file names the BPF build, the syscall hooks' backend and what sees path-based
+# changes, as the start-up lines do.
 case_status_names_hooks() {
 	local build=main seen="ctime tracepoints"
 	case "$STARTUP" in *"compat programs"*) build=compat ;; esac
@@ -281,6 +291,11 @@ case_status_names_hooks() {
 	*"no ctime tracepoints"*) seen="not seen" ;;
 	esac
 	assert_eq "$(grep -o '"hooks":"[a-z]*"' "$A1/status.json")" "\"hooks\":\"$HOOKS\"" "hooks"
+	assert_eq "$BACKEND" "$WANT_BACKEND" "syscall hooks' backend in the start-up line"
+	assert_eq "$(grep -o '"syscall_hooks":"[a-z]*"' "$A1/status.json")" \
+		"\"syscall_hooks\":\"$WANT_BACKEND\"" "syscall hooks' backend in the status"
+	assert_eq "$(grep -o '"syscall_tracepoints_kept":"[^"]*"' "$A1/status.json")" \
+		'"syscall_tracepoints_kept":""' "syscall tracepoints kept with fentry"
 	assert_eq "$(grep -o '"bpf_build":"[a-z]*"' "$A1/status.json")" "\"bpf_build\":\"$build\"" \
 		"bpf build"
 	assert_eq "$(grep -o '"path_changes_seen_by":"[a-z ]*"' "$A1/status.json")" \
@@ -370,5 +385,6 @@ case "$STARTUP" in
 *"compat programs"*) BUILT=compat ;;
 *) BUILT=main ;;
 esac
-echo "RESULT kernel-$(uname -r) $BUILT --hooks $HOOKS: $PASSED passed, $FAILED failed, $LOST lost"
+echo "RESULT kernel-$(uname -r) $BUILT --hooks $HOOKS (syscalls by ${BACKEND:-?}):" \
+	"$PASSED passed, $FAILED failed, $LOST lost"
 [ "$FAILED" = 0 ]

@@ -102,6 +102,7 @@ static void test_render(void)
 		.stats = stats, .ncpus = 2, .map_names = maps, .map_entries = entries,
 		.map_capacity = capacity, .inventory_generation = 3, .flush_ms = 500,
 		.kstats = { .delivered = 42, .dropped_events = 4, .spool_bytes = 4096 },
+		.hooks_mode = "auto", .syscall_hooks = "tracepoint",
 	};
 	size_t len;
 	char *text;
@@ -120,6 +121,9 @@ static void test_render(void)
 	ASSERT_HAS(text, "# TYPE datatrail_findings_total counter\n"
 			 "datatrail_findings_total{kind=\"dataset_tamper\"} 1\n", "findings by kind");
 	ASSERT_HAS(text, "datatrail_kernel_records_total 15\n", "records summed over cpus");
+	ASSERT_HAS(text, "# TYPE datatrail_hooks_info gauge\n"
+			 "datatrail_hooks_info{mode=\"auto\",syscall_hooks=\"tracepoint\"} 1\n",
+		   "syscall hooks' backend");
 	ASSERT_HAS(text, "datatrail_records_lost_total{source=\"ring_buffer\",cpu=\"0\"} 3\n",
 		   "ring buffer loss on cpu 0");
 	ASSERT_HAS(text, "datatrail_records_lost_total{source=\"taint_map_full\",cpu=\"1\"} 2\n",
