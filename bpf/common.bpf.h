@@ -10,6 +10,7 @@
 #include <bpf/bpf_endian.h>
 #include "datatrail_abi.h"
 #include "maps.bpf.h"
+#include "fleet.bpf.h"
 
 #define EEXIST 17
 #define E2BIG 7
@@ -279,7 +280,7 @@ static __always_inline void dt_account(const struct dt_inode_key *ik, const stru
 	struct dt_stats *st;
 	long err;
 
-	if (k.tgid == dt_cfg.agent_tgid)
+	if (k.tgid == dt_cfg.agent_tgid || !dt_in_scope())
 		return;
 	v = bpf_map_lookup_elem(&acc, &k);
 	if (v) {

@@ -115,6 +115,7 @@ static __always_inline void dt_egress(struct sock *sk, __u16 family, long nr, un
 		}
 		return;
 	}
+	dt_fleet_egress(sk, &k);
 	e = dt_reserve(DT_EV_EGRESS, sizeof(*e));
 	if (!e)
 		return;

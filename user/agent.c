@@ -1778,6 +1778,12 @@ int agent_run(const struct agent_opts *opts)
 		fprintf(stderr, "datatrail: enforcement policy: %s\n", strerror(-err));
 		goto out_skel;
 	}
+	err = scope_load(&opts->scope, bpf_map__fd(a.skel->maps.scope));
+	if (err) {
+		fprintf(stderr, "datatrail: map 'scope': %s\n", strerror(-err));
+		goto out_skel;
+	}
+	a.skel->bss->dt_scope_n = opts->scope.n;
 
 	a.rb = ring_buffer__new(bpf_map__fd(a.skel->maps.events), on_event, &a, NULL);
 	if (!a.rb) {

@@ -5,6 +5,8 @@
 
 #include <stdbool.h>
 
+#include "scope.h"
+
 struct agent_opts {
 	const char *inventory;     /* required */
 	const char *events_path;   /* NULL or "-": stdout */
@@ -24,6 +26,7 @@ struct agent_opts {
 	bool verbose;              /* libbpf's debug output too */
 	const char *node_name;     /* NULL: config node_name, $NODE_NAME, else the host name */
 	int enforce;               /* enum dt_enf_mode; the default DT_ENF_ON lets the inventory decide */
+	struct scope scope;        /* --scope: the processes that are this agent's; empty: all */
 };
 
 /*
