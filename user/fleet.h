@@ -1,0 +1,74 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/* fleet.h - flow advisories through Kafka: taint that follows a dataset from node to node. */
+#ifndef DT_FLEET_H
+#define DT_FLEET_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "config.h"
+#include "correlator.h"
+#include "datatrail_abi.h"
+#include "errbuf.h"
+#include "inventory.h"
+#include "scope.h"
+
+#define FLEET_MAX_ADVISORY 65536 /* bytes; larger ones are rejected */
+#define FLEET_MAX_CIDRS 64
+
+struct fleet_stats {
+	uint64_t produced;        /* advisories handed to the producer */
+	uint64_t produce_errors;  /* refused by the producer or failed delivery */
+	uint64_t consumed;        /* advisories read from the topic */
+	uint64_t matched;         /* that found their receiving process here */
+	uint64_t unmatched;       /* addressed here, but no flow matched before they expired */
+	uint64_t not_ours;        /* for addresses outside this agent's scope */
+	uint64_t rejected_sig;    /* unsigned or with a bad signature */
+	uint64_t rejected_bad;    /* malformed or oversized */
+	uint64_t stale;           /* older than fleet.max_age_s */
+	uint64_t foreign_ds;      /* datasets not in the local inventory, taken with their policy */
+	uint64_t foreign_full;    /* datasets dropped: no dataset slot left */
+	uint64_t egress_merged;   /* earlier sends of a receiver given an advisory's datasets */
+};
+
+/* The agent's side: what fleet.c cannot do itself. */
+struct fleet_hooks {
+	void *ctx;
+	/* A receiver was tainted from @o: feed @e into the pipeline as the kernel's own record. */
+	void (*tainted)(void *ctx, const struct dt_ev_taint *e, const struct remote_origin *o);
+	/* A dataset unknown here: give it a slot (-ENOSPC when none is left), return its index. */
+	int (*foreign)(void *ctx, const char *id, enum dt_label label, const struct inv_cidr *egress,
+		       size_t n_egress, uint32_t *index);
+};
+
+struct fleet;
+
+/*
+ * Reads the "fleet" section of config file @path (NULL or no section: *@out stays NULL, 0):
+ * {"cidrs": [...], "topic": "...", "key_file": "...", "max_age_s": N}. The Kafka connection is
+ * @cfg's "kafka.properties" and "kafka.secret_files". Before capabilities are dropped: the
+ * scope's network namespaces are entered to list their addresses.
+ */
+int fleet_open(const char *path, const struct config *cfg, const char *node,
+	       const struct scope *scope, struct fleet **out, struct errbuf *err);
+
+/* The BPF maps and counters fleet.c reads and writes. */
+void fleet_set_maps(struct fleet *f, int taint_fd, int chan_fd, int flows_fd, int egsrc_fd,
+		    int egress_fd, int egress_seen_fd, int procs_fd, uint64_t *chan_count, const struct inventory *inv,
+		    const struct fleet_hooks *hooks);
+
+/* A tainted process first sent to destination @k: an advisory if it is inside the fleet. */
+void fleet_on_egress(struct fleet *f, const struct dt_egress_key *k);
+
+/* Reads what advisories arrived (bounded), matches them and retries those still unmatched. */
+void fleet_poll(struct fleet *f);
+
+void fleet_stats(const struct fleet *f, struct fleet_stats *st);
+
+/* Checks an advisory's signature and fields; exposed for the unit test. 0 or -errno. */
+int fleet_verify(const struct fleet *f, const char *payload, size_t len, const char *sig);
+
+void fleet_close(struct fleet *f);
+
+#endif /* DT_FLEET_H */
