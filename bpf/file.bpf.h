@@ -150,7 +150,11 @@ static __always_inline int dt_file_write(long fd, long nr, struct pt_regs *regs,
 		return 0;
 	}
 	t = bpf_map_lookup_elem(&taint, &tgid);
-	if (!t || (inode->i_mode & DT_S_IFMT) != DT_S_IFSOCK)
+	if ((inode->i_mode & DT_S_IFMT) != DT_S_IFSOCK)
+		return 0;
+	if (!t)
+		t = dt_fleet_rx(tgid);
+	if (!t)
 		return 0;
 	sk = dt_file_sock(f);
 	if (!sk)

@@ -18,6 +18,7 @@ static __always_inline int dt_fleet_accepted(long fd)
 {
 	struct dt_chan_key k;
 	struct dt_flow v = {};
+	struct dt_taint none = {};
 	struct sock *sk;
 	struct file *f;
 	__u16 family;
@@ -38,6 +39,7 @@ static __always_inline int dt_fleet_accepted(long fd)
 	v.sk = (__u64)sk;
 	v.ts_ns = bpf_ktime_get_ns();
 	bpf_map_update_elem(&flows, &k, &v, BPF_ANY);
+	bpf_map_update_elem(&fleetrx, &v.tgid, &none, BPF_NOEXIST);
 	return 0;
 }
 

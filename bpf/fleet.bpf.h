@@ -34,6 +34,14 @@ DT_FMAP(flows, __uint(type, BPF_MAP_TYPE_LRU_HASH); __uint(max_entries, DT_FLOWS
 DT_FMAP(egsrc, __uint(type, BPF_MAP_TYPE_LRU_HASH); __uint(max_entries, DT_EGSRC_MAX);
 	__type(key, struct dt_egress_key); __type(value, struct dt_flow_src););
 
+/*
+ * Processes that accepted a connection while fleet mode is on, with an empty taint: their
+ * sends are counted like a tainted process's, so that an advisory that arrives after the
+ * bytes (Kafka is slower than TCP) still finds what the receiver sent on (user/fleet.c).
+ */
+DT_FMAP(fleetrx, __uint(type, BPF_MAP_TYPE_LRU_HASH); __uint(max_entries, DT_FLOWS_MAX);
+	__type(key, __u32); __type(value, struct dt_taint););
+
 DT_FVAR(__u32 dt_scope_n); /* entries of scope in use, set before attach */
 DT_FVAR(__u32 dt_fleet_on); /* fleet.cidrs configured: flows and egsrc are kept */
 
@@ -63,6 +71,14 @@ static __always_inline bool dt_in_scope(void)
 			return true;
 	}
 	return false;
+}
+
+/* The empty taint of an untainted receiver of fleet flows, or NULL (always, fleet mode off). */
+static __always_inline struct dt_taint *dt_fleet_rx(__u32 tgid)
+{
+	if (!dt_fleet_on)
+		return NULL;
+	return bpf_map_lookup_elem(&fleetrx, &tgid);
 }
 
 /* A new egress key @k was sent to from @sk: remember the sending side for the advisory. */

@@ -494,6 +494,9 @@ void fleet_on_egress(struct fleet *f, const struct dt_egress_key *k)
 		f->st.produce_errors++;
 		return;
 	}
+	/* A receiver's sends are counted before it is tainted (fleetrx): nothing to advise yet. */
+	if (!(v.taint.ds[0] | v.taint.ds[1] | v.taint.ds[2] | v.taint.ds[3]))
+		return;
 	proc_comm(f, k->tgid, comm);
 	jb_reset(jb);
 	jb_obj_open(jb, NULL);

@@ -46,6 +46,7 @@ chmod 755 "$T"
 mkdir -p "$T/ds" "$T/a" "$T/b"
 head -c 70000 /dev/urandom >"$T/ds/w.bin"
 head -c 3000 /dev/urandom >"$T/ds/s.bin"
+head -c 5000 /dev/urandom >"$T/plain.bin"
 chmod -R a+rX "$T/ds"
 # Node A may send the dataset to node B; nobody may send it to the external host.
 cat >"$T/inv.json" <<EOF2
@@ -154,6 +155,11 @@ nodes_start() {
 }
 
 nodes_stop() {
+	local p
+	# This case's sink, relay and sender, if still there: the next case binds their ports.
+	for p in "$1"/sink.pid "$1"/relay.pid "$1"/sender.pid; do
+		[ -s "$p" ] && kill "$(cat "$p")" 2>/dev/null
+	done
 	AGENT_PID=$AGENT_A
 	agent_stop
 	AGENT_PID=$AGENT_B
@@ -236,7 +242,7 @@ test_two_nodes() {
 	local d=$T/two pr ps
 	mkdir -p "$d"
 	nodes_start "$d" "fleet-two-$$" || { _fail "agents"; return 1; }
-	flow_start "$d" "$T/ds/w.bin" || { _fail "flow"; return 1; }
+	flow_start "$d" "$T/ds/w.bin" || { _fail "flow"; nodes_stop "$d"; return 1; }
 	ps=$(cat "$d/sender.pid")
 	pr=$(cat "$d/relay.pid")
 	wait_grep "$d/b/agent.err" "pid $pr tainted by node-a pid $ps" || _fail "taint on arrival"
@@ -245,7 +251,7 @@ test_two_nodes() {
 	ASSERT_EQ "$(cat "$d/sink.bytes")" 70000 "bytes the external host got"
 	wait_finding "$d/b/findings.jsonl" exfiltration "$pr" || _fail "exfiltration on B"
 	touch "$d/done"
-	nodes_stop
+	nodes_stop "$d"
 	local f=$d/b/findings.jsonl
 	ASSERT_EQ "$(finding "$f" exfiltration "$pr" unmapped.bytes)" 70000 "bytes"
 	ASSERT_EQ "$(finding "$f" exfiltration "$pr" resources.0.uid)" weights "dataset"
@@ -261,6 +267,85 @@ test_two_nodes() {
 	ASSERT_EQ "$($EVQ "$d/b/status.json" last fleet.matched)" 1 "matched on B"
 	ASSERT_OCSF_DIR "node A output" "$d/a"
 	ASSERT_OCSF_DIR "node B output" "$d/b"
+}
+
+# The same with the broker paused while the bytes flow: B's receiver has sent everything on
+# before the advisory arrives; the sends are still counted and reported once it does.
+test_late_advisory() {
+	local d=$T/late pr ps bpid
+	mkdir -p "$d"
+	nodes_start "$d" "fleet-late-$$" || { _fail "agents"; return 1; }
+	bpid=$(cat "$KL_STATE/kafka.pid")
+	touch "$d/go"
+	kill -STOP "$bpid"
+	flow_start "$d" "$T/ds/w.bin" || { kill -CONT "$bpid"; _fail "flow"; nodes_stop "$d"; return 1; }
+	pr=$(cat "$d/relay.pid")
+	ps=$(cat "$d/sender.pid")
+	wait_file "$d/relay.sent"
+	wait_file "$d/sink.bytes"
+	ASSERT_EQ "$(cat "$d/sink.bytes")" 70000 "bytes the external host got"
+	ASSERT_EQ "$(nfindings "$d/b/findings.jsonl" exfiltration "$pr")" 0 "nothing before the advisory"
+	kill -CONT "$bpid"
+	wait_grep "$d/b/agent.err" "pid $pr tainted by node-a pid $ps" || _fail "late taint"
+	wait_finding "$d/b/findings.jsonl" exfiltration "$pr" || _fail "exfiltration on B"
+	touch "$d/done"
+	nodes_stop "$d"
+	local f=$d/b/findings.jsonl
+	ASSERT_EQ "$(finding "$f" exfiltration "$pr" unmapped.bytes)" 70000 "bytes"
+	ASSERT_EQ "$(finding "$f" exfiltration "$pr" evidences.0.dst_endpoint.ip)" 10.204.2.2 "dst"
+	ASSERT_EQ "$(finding "$f" exfiltration "$pr" unmapped.via.from_node)" node-a "node"
+	ASSERT_EQ "$($EVQ "$d/b/status.json" last fleet.egress_merged)" 1 "earlier sends merged"
+	ASSERT_OCSF_DIR "node B output" "$d/b"
+}
+
+# A process of A that read nothing sends to B, which sends it on: no advisory, no finding.
+test_untainted_flow() {
+	local d=$T/clean pr
+	mkdir -p "$d"
+	nodes_start "$d" "fleet-clean-$$" || { _fail "agents"; return 1; }
+	touch "$d/go"
+	flow_start "$d" "$T/plain.bin" || { _fail "flow"; nodes_stop "$d"; return 1; }
+	pr=$(cat "$d/relay.pid")
+	wait_file "$d/sink.bytes"
+	ASSERT_EQ "$(cat "$d/sink.bytes")" 5000 "bytes the external host got"
+	touch "$d/done"
+	nodes_stop "$d"
+	ASSERT_EQ "$($EVQ "$d/a/status.json" last fleet.advisories_produced)" 0 "advisories"
+	ASSERT_EQ "$($EVQ "$d/b/status.json" last fleet.matched)" 0 "matched"
+	ASSERT_EQ "$(nfindings "$d/b/findings.jsonl" exfiltration "$pr")" 0 "no finding on B"
+	ASSERT_EQ "$(grep -c "tainted by" "$d/b/agent.err")" 0 "no taint on B"
+}
+
+# Advisories from producers without the fleet key: unsigned, badly signed, malformed. All are
+# refused and counted; the flow they name stays clean.
+test_forged_advisory() {
+	local d=$T/forged pr sport adv
+	mkdir -p "$d"
+	nodes_start "$d" "fleet-forged-$$" || { _fail "agents"; return 1; }
+	touch "$d/go"
+	flow_start "$d" "$T/plain.bin" || { _fail "flow"; nodes_stop "$d"; return 1; }
+	pr=$(cat "$d/relay.pid")
+	wait_file "$d/sink.bytes" || _fail "flow"
+	# The real flow's source port, as B's kernel saw it: the forgery names the real flow.
+	sport=$(ip netns exec "$NSA" ss -tanH state time-wait dst 10.204.1.2:9200 |
+		awk '{print $3}' | sed 's/.*://' | head -1)
+	[ -n "$sport" ] || sport=40000
+	adv='{"v":1,"node":"node-x","ts_ms":'$(date +%s%3N)',"proto":"tcp","src":"10.204.1.1","sport":'$sport',"dst":"10.204.1.2","dport":9200,"pid":1,"comm":"x","datasets":[{"id":"weights","classification":"restricted","allowed_egress":[]}]}'
+	printf '%s\n' "10.204.1.2|$adv" | kcat -P -b "127.0.0.1:$PORT" -t "fleet-forged-$$" -K '|' 2>>"$d/kcat.err"
+	printf '%s\n' "10.204.1.2|$adv" | kcat -P -b "127.0.0.1:$PORT" -t "fleet-forged-$$" -K '|' \
+		-H "dt-sig=$(printf '%064d' 0)" 2>>"$d/kcat.err"
+	local i
+	for i in $(seq 200); do
+		[ "$($EVQ "$d/b/status.json" last fleet.rejected_signature)" = 2 ] && break
+		sleep 0.1
+	done
+	touch "$d/done"
+	nodes_stop "$d"
+	ASSERT_EQ "$($EVQ "$d/b/status.json" last fleet.rejected_signature)" 2 "refused"
+	ASSERT_EQ "$($EVQ "$d/b/status.json" last fleet.matched)" 0 "matched"
+	ASSERT_HAS "$(cat "$d/b/agent.err")" "refused: unsigned" "unsigned reported"
+	ASSERT_HAS "$(cat "$d/b/agent.err")" "refused: bad signature" "bad signature reported"
+	ASSERT_EQ "$(nfindings "$d/b/findings.jsonl" exfiltration "$pr")" 0 "no finding on B"
 }
 
 run_tests fleet
