@@ -964,6 +964,8 @@ static void reload_inventory(struct agent *a)
 	pl_set_inventory(&a->pl, inv);
 	pl_slots(&a->pl);
 	a->gpu.out.inv = inv;
+	if (a->fleet)
+		fleet_set_inventory(a->fleet, inv);
 	inventory_free(a->inv);
 	a->inv = inv;
 	a->inventory_version++;
@@ -1648,6 +1650,29 @@ static void fleet_tainted(void *ctx, const struct dt_ev_taint *e, const struct r
 		o->pid, o->flow);
 }
 
+/*
+ * A dataset another node's advisory names and this inventory lacks: a slot of its own, named
+ * in the kernel's dataset slots and the trace, judged by the advisory's policy.
+ */
+static int fleet_foreign(void *ctx, const char *id, enum dt_label label,
+			 const struct inv_cidr *egress, size_t n_egress, uint32_t *index)
+{
+	struct agent *a = ctx;
+	struct dt_dsname dn = {};
+	int err;
+
+	err = inventory_add_foreign(a->inv, id, label, egress, n_egress, index);
+	if (err)
+		return err;
+	snprintf(dn.id, sizeof(dn.id), "%s", id);
+	if (bpf_map_update_elem(bpf_map__fd(a->skel->maps.dsnames), index, &dn, BPF_ANY))
+		return -errno;
+	pl_slots(&a->pl);
+	fprintf(stderr, "datatrail: fleet: dataset '%s' (%s) is another node's: slot %u\n", id,
+		dt_label_name(label), *index);
+	return 0;
+}
+
 static size_t max_sz(size_t a, size_t b)
 {
 	return a > b ? a : b;
@@ -1837,7 +1862,8 @@ int agent_run(const struct agent_opts *opts)
 			       bpf_map__fd(a.skel->maps.egsrc), bpf_map__fd(a.skel->maps.egress),
 			       bpf_map__fd(a.skel->maps.egress_seen), bpf_map__fd(a.skel->maps.procs),
 			       (uint64_t *)&a.skel->bss->dt_chan_count, a.inv,
-			       &(struct fleet_hooks){ .ctx = &a, .tainted = fleet_tainted });
+			       &(struct fleet_hooks){ .ctx = &a, .tainted = fleet_tainted,
+						      .foreign = fleet_foreign });
 	}
 
 	a.rb = ring_buffer__new(bpf_map__fd(a.skel->maps.events), on_event, &a, NULL);

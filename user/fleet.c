@@ -461,6 +461,11 @@ void fleet_set_maps(struct fleet *f, int taint_fd, int chan_fd, int flows_fd, in
 	f->hooks = *hooks;
 }
 
+void fleet_set_inventory(struct fleet *f, const struct inventory *inv)
+{
+	f->inv = inv;
+}
+
 static bool in_fleet(const struct fleet *f, const uint8_t addr[16], uint16_t port)
 {
 	for (size_t i = 0; i < f->n_cidrs; i++) {

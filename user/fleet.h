@@ -58,6 +58,9 @@ void fleet_set_maps(struct fleet *f, int taint_fd, int chan_fd, int flows_fd, in
 		    int egress_fd, int egress_seen_fd, int procs_fd, uint64_t *chan_count, const struct inventory *inv,
 		    const struct fleet_hooks *hooks);
 
+/* After a reload: the inventory in force. */
+void fleet_set_inventory(struct fleet *f, const struct inventory *inv);
+
 /* A tainted process first sent to destination @k: an advisory if it is inside the fleet. */
 void fleet_on_egress(struct fleet *f, const struct dt_egress_key *k);
 

@@ -140,7 +140,7 @@ EOF2
 	chmod 600 "$1"
 }
 
-# nodes_start DIR TOPIC: agents for node A and node B, outputs in DIR/a and DIR/b.
+# nodes_start DIR TOPIC [B's INVENTORY]: agents for node A and node B, outputs in DIR/a and DIR/b.
 nodes_start() {
 	mkdir -p "$1/a" "$1/b"
 	fleet_config "$1/fleet.json" "$2"
@@ -148,7 +148,7 @@ nodes_start() {
 		--node-name node-a --scope "netns:/run/netns/$NSA" --status-file "$1/a/status.json" ||
 		return 1
 	AGENT_A=$AGENT_PID
-	agent_start "$1/b" "$T/inv.json" --flush-ms 200 --config "$1/fleet.json" \
+	agent_start "$1/b" "${3:-$T/inv.json}" --flush-ms 200 --config "$1/fleet.json" \
 		--node-name node-b --scope "netns:/run/netns/$NSB" --status-file "$1/b/status.json" ||
 		return 1
 	AGENT_B=$AGENT_PID
@@ -346,6 +346,54 @@ test_forged_advisory() {
 	ASSERT_HAS "$(cat "$d/b/agent.err")" "refused: unsigned" "unsigned reported"
 	ASSERT_HAS "$(cat "$d/b/agent.err")" "refused: bad signature" "bad signature reported"
 	ASSERT_EQ "$(nfindings "$d/b/findings.jsonl" exfiltration "$pr")" 0 "no finding on B"
+}
+
+# Node B's inventory lacks A's dataset: B judges it by the classification and allowed_egress
+# the advisory carries, and names it in the finding.
+test_foreign_dataset() {
+	local d=$T/foreign pr ps
+	mkdir -p "$d" "$T/dsb"
+	head -c 100 /dev/urandom >"$T/dsb/o.bin"
+	cat >"$d/inv_b.json" <<EOF2
+{"datasets": [{"id": "other", "classification": "internal", "paths": ["$T/dsb"]}]}
+EOF2
+	nodes_start "$d" "fleet-foreign-$$" "$d/inv_b.json" || { _fail "agents"; return 1; }
+	flow_start "$d" "$T/ds/w.bin" || { _fail "flow"; nodes_stop "$d"; return 1; }
+	pr=$(cat "$d/relay.pid")
+	ps=$(cat "$d/sender.pid")
+	wait_grep "$d/b/agent.err" "pid $pr tainted by node-a pid $ps" || _fail "taint on arrival"
+	touch "$d/go"
+	wait_finding "$d/b/findings.jsonl" exfiltration "$pr" || _fail "exfiltration on B"
+	touch "$d/done"
+	nodes_stop "$d"
+	local f=$d/b/findings.jsonl
+	ASSERT_HAS "$(cat "$d/b/agent.err")" "dataset 'weights' (restricted) is another node's" "slot"
+	ASSERT_EQ "$(finding "$f" exfiltration "$pr" resources.0.uid)" weights "dataset"
+	ASSERT_EQ "$(finding "$f" exfiltration "$pr" unmapped.bytes)" 70000 "bytes"
+	ASSERT_EQ "$($EVQ "$d/b/status.json" last fleet.foreign_datasets)" 1 "foreign"
+	ASSERT_OCSF_DIR "node B output" "$d/b"
+}
+
+# B's own inventory entry wins over the advisory's: B allows the external host.
+test_local_policy_wins() {
+	local d=$T/local pr ps
+	mkdir -p "$d"
+	cat >"$d/inv_b.json" <<EOF2
+{"datasets": [{"id": "weights", "classification": "restricted", "paths": ["$T/ds"],
+  "allowed_egress": ["10.204.1.0/24", "10.204.2.0/24"]}]}
+EOF2
+	nodes_start "$d" "fleet-local-$$" "$d/inv_b.json" || { _fail "agents"; return 1; }
+	flow_start "$d" "$T/ds/w.bin" || { _fail "flow"; nodes_stop "$d"; return 1; }
+	pr=$(cat "$d/relay.pid")
+	ps=$(cat "$d/sender.pid")
+	wait_grep "$d/b/agent.err" "pid $pr tainted by node-a pid $ps" || _fail "taint on arrival"
+	touch "$d/go"
+	wait_file "$d/sink.bytes"
+	ASSERT_EQ "$(cat "$d/sink.bytes")" 70000 "bytes the external host got"
+	touch "$d/done"
+	nodes_stop "$d"
+	ASSERT_EQ "$(nfindings "$d/b/findings.jsonl" exfiltration "$pr")" 0 "allowed on B"
+	ASSERT_EQ "$($EVQ "$d/b/status.json" last fleet.foreign_datasets)" 0 "not foreign"
 }
 
 run_tests fleet
