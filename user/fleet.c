@@ -127,7 +127,7 @@ static void cidr_str(const struct inv_cidr *c, char *buf, size_t n)
 }
 
 /* Hex HMAC-SHA256 of @msg under the fleet key; @out holds 65 bytes. */
-static void sign(const struct fleet *f, const char *msg, size_t len, char out[65])
+void fleet_sign(const struct fleet *f, const char *msg, size_t len, char out[65])
 {
 	unsigned char mac[32];
 	unsigned int mac_len = sizeof(mac);
@@ -332,6 +332,41 @@ static int read_section(const char *path, cJSON **out, struct errbuf *err)
 	return 0;
 }
 
+struct fleet *fleet_new(const char *node, const void *key, size_t key_len)
+{
+	struct fleet *f = calloc(1, sizeof(*f));
+
+	if (!f)
+		return NULL;
+	jb_init(&f->jb);
+	snprintf(f->node, sizeof(f->node), "%s", node);
+	snprintf(f->topic, sizeof(f->topic), "datatrail.fleet");
+	f->max_age_ms = 300000;
+	if (key_len) {
+		f->key = malloc(key_len);
+		if (!f->key) {
+			free(f);
+			return NULL;
+		}
+		memcpy(f->key, key, key_len);
+		f->key_len = key_len;
+	}
+	return f;
+}
+
+int fleet_add_local(struct fleet *f, const uint8_t addr[16], uint32_t netns)
+{
+	if (f->n_addrs >= FLEET_MAX_ADDRS || f->n_netns >= DT_SCOPE_MAX)
+		return -ENOSPC;
+	memcpy(f->addrs[f->n_addrs++], addr, 16);
+	for (size_t i = 0; i < f->n_netns; i++) {
+		if (f->netns[i] == netns)
+			return 0;
+	}
+	f->netns[f->n_netns++] = netns;
+	return 0;
+}
+
 int fleet_open(const char *path, const struct config *cfg, const char *node,
 	       const struct scope *scope, struct fleet **out, struct errbuf *err)
 {
@@ -357,15 +392,11 @@ int fleet_open(const char *path, const struct config *cfg, const char *node,
 		cJSON_Delete(doc);
 		return 0;
 	}
-	f = calloc(1, sizeof(*f));
+	f = fleet_new(node, NULL, 0);
 	if (!f) {
 		ret = errbuf_set(err, -ENOMEM, "fleet: %s", strerror(ENOMEM));
 		goto out_doc;
 	}
-	jb_init(&f->jb);
-	snprintf(f->node, sizeof(f->node), "%s", node);
-	snprintf(f->topic, sizeof(f->topic), "datatrail.fleet");
-	f->max_age_ms = 300000;
 	if (!cJSON_IsObject(sec)) {
 		ret = errbuf_set(err, -EINVAL, "config '%s': field 'fleet': not an object", path);
 		goto err_free;
@@ -485,32 +516,20 @@ static void proc_comm(const struct fleet *f, uint32_t tgid, char out[DT_COMM_LEN
 		snprintf(out, DT_COMM_LEN, "%.*s", DT_COMM_LEN - 1, p.comm);
 }
 
-void fleet_on_egress(struct fleet *f, const struct dt_egress_key *k)
+int fleet_advisory(struct fleet *f, const struct dt_egress_key *k, const struct dt_taint *t,
+		   const uint8_t saddr[16], uint16_t sport, const char *comm, char sig[65])
 {
-	struct dt_egress_val v;
-	struct dt_flow_src src;
 	struct jbuf *jb = &f->jb;
-	char a[INET6_ADDRSTRLEN], dst[INET6_ADDRSTRLEN], comm[DT_COMM_LEN], sig[65], cidr[80];
-	rd_kafka_resp_err_t rerr;
+	char a[INET6_ADDRSTRLEN], dst[INET6_ADDRSTRLEN], cidr[80];
 
-	if (!in_fleet(f, k->addr, k->port))
-		return;
-	if (bpf_map_lookup_elem(f->egress_fd, k, &v) || bpf_map_lookup_elem(f->egsrc_fd, k, &src)) {
-		f->st.produce_errors++;
-		return;
-	}
-	/* A receiver's sends are counted before it is tainted (fleetrx): nothing to advise yet. */
-	if (!(v.taint.ds[0] | v.taint.ds[1] | v.taint.ds[2] | v.taint.ds[3]))
-		return;
-	proc_comm(f, k->tgid, comm);
 	jb_reset(jb);
 	jb_obj_open(jb, NULL);
 	jb_u64(jb, "v", 1);
 	jb_str(jb, "node", f->node);
 	jb_u64(jb, "ts_ms", wall_ms());
 	jb_str(jb, "proto", k->proto == 17 ? "udp" : "tcp");
-	jb_str(jb, "src", dt_addr_str(src.saddr, a, sizeof(a)));
-	jb_u64(jb, "sport", src.sport);
+	jb_str(jb, "src", dt_addr_str(saddr, a, sizeof(a)));
+	jb_u64(jb, "sport", sport);
 	jb_str(jb, "dst", dt_addr_str(k->addr, dst, sizeof(dst)));
 	jb_u64(jb, "dport", k->port);
 	jb_u64(jb, "pid", k->tgid);
@@ -519,7 +538,7 @@ void fleet_on_egress(struct fleet *f, const struct dt_egress_key *k)
 	for (size_t i = 0; i < f->inv->n_datasets && i < DT_TAINT_OVERFLOW; i++) {
 		const struct inv_dataset *ds = &f->inv->datasets[i];
 
-		if (!(v.taint.ds[i >> 6] & (1ULL << (i & 63))))
+		if (!(t->ds[i >> 6] & (1ULL << (i & 63))))
 			continue;
 		jb_obj_open(jb, NULL);
 		jb_str(jb, "id", ds->id);
@@ -534,15 +553,45 @@ void fleet_on_egress(struct fleet *f, const struct dt_egress_key *k)
 	}
 	jb_arr_close(jb);
 	jb_obj_close(jb);
-	if (jb_finish(jb)) {
+	if (jb_finish(jb))
+		return -EINVAL;
+	jb->buf[--jb->len] = 0; /* no newline in a Kafka record */
+	fleet_sign(f, jb->buf, jb->len, sig);
+	return 0;
+}
+
+const char *fleet_advisory_text(const struct fleet *f, size_t *len)
+{
+	*len = f->jb.len;
+	return f->jb.buf;
+}
+
+void fleet_on_egress(struct fleet *f, const struct dt_egress_key *k)
+{
+	struct dt_egress_val v;
+	struct dt_flow_src src;
+	char dst[INET6_ADDRSTRLEN], comm[DT_COMM_LEN], sig[65];
+	rd_kafka_resp_err_t rerr;
+
+	if (!in_fleet(f, k->addr, k->port))
+		return;
+	if (bpf_map_lookup_elem(f->egress_fd, k, &v) || bpf_map_lookup_elem(f->egsrc_fd, k, &src)) {
 		f->st.produce_errors++;
 		return;
 	}
-	jb->len--; /* no newline in a Kafka record */
-	sign(f, jb->buf, jb->len, sig);
+	/* A receiver's sends are counted before it is tainted (fleetrx): nothing to advise yet. */
+	if (!(v.taint.ds[0] | v.taint.ds[1] | v.taint.ds[2] | v.taint.ds[3]))
+		return;
+	proc_comm(f, k->tgid, comm);
+	if (fleet_advisory(f, k, &v.taint, src.saddr, src.sport, comm, sig)) {
+		f->st.produce_errors++;
+		return;
+	}
+	dt_addr_str(k->addr, dst, sizeof(dst));
 	rerr = rd_kafka_producev(f->prod, RD_KAFKA_V_TOPIC(f->topic),
 				 RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
-				 RD_KAFKA_V_KEY(dst, strlen(dst)), RD_KAFKA_V_VALUE(jb->buf, jb->len),
+				 RD_KAFKA_V_KEY(dst, strlen(dst)),
+				 RD_KAFKA_V_VALUE(f->jb.buf, f->jb.len),
 				 RD_KAFKA_V_HEADER(FLEET_SIG_HEADER, sig, 64), RD_KAFKA_V_END);
 	if (rerr) {
 		f->st.produce_errors++;
@@ -640,7 +689,7 @@ int fleet_verify(const struct fleet *f, const char *payload, size_t len, const c
 		return -EMSGSIZE;
 	if (!sig)
 		return -EPERM;
-	sign(f, payload, len, want);
+	fleet_sign(f, payload, len, want);
 	if (CRYPTO_memcmp(want, sig, 64))
 		return -EPERM;
 	return 0;
@@ -779,67 +828,75 @@ static bool apply(struct fleet *f, const struct advisory *ad)
 	return true;
 }
 
-static void on_message(struct fleet *f, const rd_kafka_message_t *m)
+int fleet_ingest(struct fleet *f, const char *payload, size_t len, const char *sig,
+		 long long offset)
 {
-	rd_kafka_headers_t *hdrs = NULL;
-	const void *sig = NULL;
-	size_t sig_len = 0;
 	struct advisory *ad;
-	char sigs[65] = "";
 	int ret;
 
 	f->st.consumed++;
-	if (m->len > FLEET_MAX_ADVISORY) {
+	if (len > FLEET_MAX_ADVISORY) {
 		f->st.rejected_bad++;
-		return;
+		return -EMSGSIZE;
 	}
-	if (!rd_kafka_message_headers(m, &hdrs) &&
-	    !rd_kafka_header_get_last(hdrs, FLEET_SIG_HEADER, &sig, &sig_len) && sig_len == 64) {
-		memcpy(sigs, sig, 64);
-		sigs[64] = 0;
-	}
-	ret = fleet_verify(f, m->payload, m->len, sigs[0] ? sigs : NULL);
+	ret = fleet_verify(f, payload, len, sig);
 	if (ret) {
 		f->st.rejected_sig++;
 		if (f->st.rejected_sig <= 10)
 			fprintf(stderr, "datatrail: fleet: advisory at offset %lld of '%s' "
-				"refused: %s\n", (long long)m->offset, f->topic,
-				sigs[0] ? "bad signature" : "unsigned");
-		return;
+				"refused: %s\n", offset, f->topic,
+				sig ? "bad signature" : "unsigned");
+		return ret;
 	}
 	ad = malloc(sizeof(*ad));
 	if (!ad)
-		return;
-	if (advisory_parse(m->payload, m->len, ad)) {
+		return -ENOMEM;
+	if (advisory_parse(payload, len, ad)) {
 		f->st.rejected_bad++;
 		if (f->st.rejected_bad <= 10)
 			fprintf(stderr, "datatrail: fleet: advisory at offset %lld of '%s' "
-				"refused: malformed\n", (long long)m->offset, f->topic);
+				"refused: malformed\n", offset, f->topic);
 		free(ad);
-		return;
+		return -EINVAL;
 	}
 	if (ad->expire_ns + f->max_age_ms < wall_ms()) {
 		f->st.stale++;
 		free(ad);
-		return;
+		return -ESTALE;
 	}
 	if (!ours(f, ad->dst)) {
 		f->st.not_ours++;
 		free(ad);
-		return;
+		return -ENOENT;
 	}
 	if (apply(f, ad)) {
 		free(ad);
-		return;
+		return 0;
 	}
 	/* The receiver may not have accepted yet: kept a while. */
 	if (f->n_pending >= FLEET_MAX_PENDING) {
 		f->st.unmatched++;
 		free(ad);
-		return;
+		return -ENOSPC;
 	}
 	ad->expire_ns = mono_ns() + FLEET_PENDING_NS;
 	f->pending[f->n_pending++] = ad;
+	return -EAGAIN;
+}
+
+static void on_message(struct fleet *f, const rd_kafka_message_t *m)
+{
+	rd_kafka_headers_t *hdrs = NULL;
+	const void *sig = NULL;
+	size_t sig_len = 0;
+	char sigs[65] = "";
+
+	if (!rd_kafka_message_headers(m, &hdrs) &&
+	    !rd_kafka_header_get_last(hdrs, FLEET_SIG_HEADER, &sig, &sig_len) && sig_len == 64) {
+		memcpy(sigs, sig, 64);
+		sigs[64] = 0;
+	}
+	fleet_ingest(f, m->payload, m->len, sigs[0] ? sigs : NULL, (long long)m->offset);
 }
 
 void fleet_poll(struct fleet *f)

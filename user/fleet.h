@@ -69,8 +69,25 @@ void fleet_poll(struct fleet *f);
 
 void fleet_stats(const struct fleet *f, struct fleet_stats *st);
 
-/* Checks an advisory's signature and fields; exposed for the unit test. 0 or -errno. */
+/* Checks an advisory's size and signature (hex, NULL: unsigned). 0, -EMSGSIZE or -EPERM. */
 int fleet_verify(const struct fleet *f, const char *payload, size_t len, const char *sig);
+
+/*
+ * What fleet_open() and the consumer are made of, for tests and the bench: a fleet without
+ * Kafka (@key of @key_len bytes), a local address and network namespace advisories match,
+ * the signed advisory of a send (its text: fleet_advisory_text()), and one received advisory:
+ * 0 (matched), -EAGAIN (kept until its flow appears), or the -errno it was refused or
+ * dropped for (counted).
+ */
+struct fleet *fleet_new(const char *node, const void *key, size_t key_len);
+/* Hex HMAC-SHA256 of @msg under the fleet key, as the dt-sig header carries it. */
+void fleet_sign(const struct fleet *f, const char *msg, size_t len, char out[65]);
+int fleet_add_local(struct fleet *f, const uint8_t addr[16], uint32_t netns);
+int fleet_advisory(struct fleet *f, const struct dt_egress_key *k, const struct dt_taint *t,
+		   const uint8_t saddr[16], uint16_t sport, const char *comm, char sig[65]);
+const char *fleet_advisory_text(const struct fleet *f, size_t *len);
+int fleet_ingest(struct fleet *f, const char *payload, size_t len, const char *sig,
+		 long long offset);
 
 void fleet_close(struct fleet *f);
 
