@@ -1429,6 +1429,7 @@ static void write_fleet_status(struct agent *a, struct jbuf *jb)
 	jb_u64(jb, "foreign_datasets", st.foreign_ds);
 	jb_u64(jb, "foreign_dropped", st.foreign_full);
 	jb_u64(jb, "egress_merged", st.egress_merged);
+	jb_u64(jb, "receiver_sends_forgotten", st.rx_forgotten);
 	jb_obj_close(jb);
 }
 

@@ -21,6 +21,7 @@
 #include <openssl/hmac.h>
 
 #include "fleet.h"
+#include "hmap.h"
 #include "json.h"
 #include "ocsf.h"
 
@@ -30,6 +31,15 @@
 #define FLEET_PENDING_NS (30ULL * 1000000000ULL) /* an advisory waits this long for its flow */
 #define FLEET_POLL_BATCH 4096
 #define FLEET_SIG_HEADER "dt-sig"
+#define FLEET_RX_DESTS 8         /* untainted destinations remembered per receiver */
+#define FLEET_RX_MAX 16384       /* receivers remembered */
+
+/* Egress keys of a receiver counted before any taint: what a late advisory must re-report. */
+struct rx_dests {
+	uint32_t n;
+	uint32_t pad;
+	struct dt_egress_key keys[FLEET_RX_DESTS];
+};
 
 struct fleet_ds {
 	char id[64];
@@ -70,6 +80,7 @@ struct fleet {
 	size_t n_pending;
 	struct fleet_stats st;
 	struct jbuf jb;
+	struct hmap rx; /* tgid -> struct rx_dests */
 };
 
 static uint64_t mono_ns(void)
@@ -339,6 +350,7 @@ struct fleet *fleet_new(const char *node, const void *key, size_t key_len)
 	if (!f)
 		return NULL;
 	jb_init(&f->jb);
+	hmap_init(&f->rx, sizeof(uint32_t), sizeof(struct rx_dests));
 	snprintf(f->node, sizeof(f->node), "%s", node);
 	snprintf(f->topic, sizeof(f->topic), "datatrail.fleet");
 	f->max_age_ms = 300000;
@@ -566,6 +578,29 @@ const char *fleet_advisory_text(const struct fleet *f, size_t *len)
 	return f->jb.buf;
 }
 
+/* A receiver's send counted before any taint: remembered for a late advisory. */
+static void note_rx(struct fleet *f, const struct dt_egress_key *k)
+{
+	struct rx_dests *d;
+	bool created;
+
+	/* Bounded: past it the oldest knowledge is dropped all at once, and counted. */
+	if (hmap_count(&f->rx) >= FLEET_RX_MAX && !hmap_get(&f->rx, &k->tgid)) {
+		f->st.rx_forgotten += hmap_count(&f->rx);
+		hmap_free(&f->rx);
+		hmap_init(&f->rx, sizeof(uint32_t), sizeof(struct rx_dests));
+	}
+	d = hmap_put(&f->rx, &k->tgid, &created);
+	if (!d)
+		return;
+	if (created)
+		memset(d, 0, sizeof(*d));
+	if (d->n < FLEET_RX_DESTS)
+		d->keys[d->n++] = *k;
+	else
+		f->st.rx_forgotten++;
+}
+
 void fleet_on_egress(struct fleet *f, const struct dt_egress_key *k)
 {
 	struct dt_egress_val v;
@@ -573,15 +608,19 @@ void fleet_on_egress(struct fleet *f, const struct dt_egress_key *k)
 	char dst[INET6_ADDRSTRLEN], comm[DT_COMM_LEN], sig[65];
 	rd_kafka_resp_err_t rerr;
 
+	if (bpf_map_lookup_elem(f->egress_fd, k, &v))
+		return;
+	/* A receiver's sends are counted before it is tainted (fleetrx): nothing to advise yet. */
+	if (!(v.taint.ds[0] | v.taint.ds[1] | v.taint.ds[2] | v.taint.ds[3])) {
+		note_rx(f, k);
+		return;
+	}
 	if (!in_fleet(f, k->addr, k->port))
 		return;
-	if (bpf_map_lookup_elem(f->egress_fd, k, &v) || bpf_map_lookup_elem(f->egsrc_fd, k, &src)) {
+	if (bpf_map_lookup_elem(f->egsrc_fd, k, &src)) {
 		f->st.produce_errors++;
 		return;
 	}
-	/* A receiver's sends are counted before it is tainted (fleetrx): nothing to advise yet. */
-	if (!(v.taint.ds[0] | v.taint.ds[1] | v.taint.ds[2] | v.taint.ds[3]))
-		return;
 	proc_comm(f, k->tgid, comm);
 	if (fleet_advisory(f, k, &v.taint, src.saddr, src.sport, comm, sig)) {
 		f->st.produce_errors++;
@@ -724,14 +763,21 @@ static int ds_index(struct fleet *f, const struct fleet_ds *fd, uint32_t *idx, e
 	return 0;
 }
 
-static void merge(struct dt_taint *dst, const struct dt_taint *src)
+/* ORs @src into @dst; whether @dst gained anything. */
+static bool merge(struct dt_taint *dst, const struct dt_taint *src)
 {
-	for (int i = 0; i < DT_TAINT_WORDS; i++)
+	bool changed = false;
+
+	for (int i = 0; i < DT_TAINT_WORDS; i++) {
+		changed |= (src->ds[i] & ~dst->ds[i]) != 0;
 		dst->ds[i] |= src->ds[i];
+	}
 	if (src->label > dst->label) {
 		dst->label = src->label;
 		dst->primary = src->primary;
+		changed = true;
 	}
+	return changed;
 }
 
 /*
@@ -741,20 +787,21 @@ static void merge(struct dt_taint *dst, const struct dt_taint *src)
  */
 static void merge_egress(struct fleet *f, uint32_t tgid, const struct dt_taint *t)
 {
-	struct dt_egress_key k, next, *prev = NULL;
+	struct rx_dests *d = hmap_get(&f->rx, &tgid);
 	struct dt_egress_val v;
 
-	while (!bpf_map_get_next_key(f->egress_fd, prev, &next)) {
-		k = next;
-		prev = &k;
-		if (k.tgid != tgid || bpf_map_lookup_elem(f->egress_fd, &k, &v))
+	if (!d)
+		return;
+	for (uint32_t i = 0; i < d->n; i++) {
+		if (bpf_map_lookup_elem(f->egress_fd, &d->keys[i], &v))
 			continue;
 		merge(&v.taint, t);
-		if (!bpf_map_update_elem(f->egress_fd, &k, &v, BPF_EXIST)) {
-			bpf_map_delete_elem(f->egress_seen_fd, &k);
+		if (!bpf_map_update_elem(f->egress_fd, &d->keys[i], &v, BPF_EXIST)) {
+			bpf_map_delete_elem(f->egress_seen_fd, &d->keys[i]);
 			f->st.egress_merged++;
 		}
 	}
+	hmap_del(&f->rx, &tgid);
 }
 
 /* Finds the receiving socket of @ad here and taints its process and channel; false: not yet. */
@@ -765,7 +812,7 @@ static bool apply(struct fleet *f, const struct advisory *ad)
 	struct dt_taint t = {}, cur;
 	struct dt_ev_taint ev = {};
 	char s[INET6_ADDRSTRLEN], d[INET6_ADDRSTRLEN];
-	bool found = false;
+	bool found = false, changed = true;
 
 	ck.kind = DT_CHAN_TCP;
 	ck.lport = ad->dport;
@@ -798,20 +845,24 @@ static bool apply(struct fleet *f, const struct advisory *ad)
 	t.hop = DT_HOP_REMOTE;
 	t.src_pid = ad->o.pid;
 	if (!bpf_map_lookup_elem(f->taint_fd, &flow.tgid, &cur)) {
-		merge(&cur, &t);
-		bpf_map_update_elem(f->taint_fd, &flow.tgid, &cur, BPF_EXIST);
+		changed = merge(&cur, &t);
+		if (changed)
+			bpf_map_update_elem(f->taint_fd, &flow.tgid, &cur, BPF_EXIST);
 	} else {
 		bpf_map_update_elem(f->taint_fd, &flow.tgid, &t, BPF_NOEXIST);
 	}
 	/* Later readers of the socket (a child that inherited it) take it from the channel. */
 	if (!bpf_map_lookup_elem(f->chan_fd, &ck, &cur)) {
-		merge(&cur, &t);
-		bpf_map_update_elem(f->chan_fd, &ck, &cur, BPF_EXIST);
+		if (merge(&cur, &t))
+			bpf_map_update_elem(f->chan_fd, &ck, &cur, BPF_EXIST);
 	} else if (!bpf_map_update_elem(f->chan_fd, &ck, &t, BPF_NOEXIST)) {
 		__atomic_fetch_add(f->chan_count, 1, __ATOMIC_SEQ_CST);
 	}
-	merge_egress(f, flow.tgid, &t);
 	f->st.matched++;
+	/* The process had all of it already (an advisory read again): nothing new to report. */
+	if (!changed)
+		return true;
+	merge_egress(f, flow.tgid, &t);
 	ev.hdr.type = DT_EV_TAINT;
 	ev.hdr.size = sizeof(ev);
 	ev.hdr.ts_ns = t.first_ns;
@@ -953,5 +1004,6 @@ void fleet_close(struct fleet *f)
 		free(f->key);
 	}
 	jb_free(&f->jb);
+	hmap_free(&f->rx);
 	free(f);
 }

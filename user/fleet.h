@@ -30,6 +30,7 @@ struct fleet_stats {
 	uint64_t foreign_ds;      /* datasets not in the local inventory, taken with their policy */
 	uint64_t foreign_full;    /* datasets dropped: no dataset slot left */
 	uint64_t egress_merged;   /* earlier sends of a receiver given an advisory's datasets */
+	uint64_t rx_forgotten;    /* such sends no longer remembered (bounded memory) */
 };
 
 /* The agent's side: what fleet.c cannot do itself. */
