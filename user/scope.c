@@ -7,26 +7,26 @@
 #include <linux/magic.h>
 #include <bpf/bpf.h>
 
+#include "enforce.h"
 #include "scope.h"
 
-#define CGROUP_ROOT "/sys/fs/cgroup"
-
-/* Depth of cgroup directory @path below the cgroup2 root: what the ancestor lookup counts. */
-static int cgroup_level(const char *path, char *abs, size_t n)
+/* Depth of cgroup directory @path below cgroup2 root @root: what the ancestor lookup counts. */
+static int cgroup_level(const char *root, const char *path, char *abs, size_t n)
 {
+	size_t rlen = strlen(root);
 	const char *p;
 	int level = 0;
 
 	if (path[0] == '/') {
-		if (strncmp(path, CGROUP_ROOT, strlen(CGROUP_ROOT)) ||
-		    (path[strlen(CGROUP_ROOT)] && path[strlen(CGROUP_ROOT)] != '/'))
+		if (strncmp(path, root, rlen) || (path[rlen] && path[rlen] != '/'))
 			return -EINVAL;
 		snprintf(abs, n, "%s", path);
 	} else {
-		snprintf(abs, n, "%s/%s", CGROUP_ROOT, path);
+		snprintf(abs, n, "%s/%s", root, path);
 	}
-	for (p = abs + strlen(CGROUP_ROOT); *p; p++) {
-		if (*p == '/' && p[1] && p[1] != '/')
+	for (p = abs + rlen; *p; p++) {
+		/* a component, not "//" nor "/." (".." is refused: it would leave the subtree) */
+		if (*p == '/' && p[1] && p[1] != '/' && !(p[1] == '.' && (!p[2] || p[2] == '/')))
 			level++;
 	}
 	return level;
@@ -35,7 +35,7 @@ static int cgroup_level(const char *path, char *abs, size_t n)
 int scope_add(struct scope *s, const char *spec, struct errbuf *err)
 {
 	struct dt_scope_ent e = {};
-	char abs[4096];
+	char abs[4096], root[256];
 	struct statfs fs;
 	struct stat st;
 	int level;
@@ -53,10 +53,17 @@ int scope_add(struct scope *s, const char *spec, struct errbuf *err)
 		e.kind = DT_SCOPE_NETNS;
 		e.id = st.st_ino;
 	} else if (!strncmp(spec, "cgroup:", 7)) {
-		level = cgroup_level(spec + 7, abs, sizeof(abs));
+		if (strstr(spec, ".."))
+			return errbuf_set(err, -EINVAL, "option '--scope': '%s': '..' in the path",
+					  spec);
+		/* /sys/fs/cgroup, .../unified on a hybrid host, or the agent's own mount. */
+		if (enf_cgroup_root("/run/datatrail-cgroup2", root, sizeof(root)))
+			return errbuf_set(err, -ENOENT, "option '--scope': '%s': no cgroup2 hierarchy",
+					  spec);
+		level = cgroup_level(root, spec + 7, abs, sizeof(abs));
 		if (level < 0)
 			return errbuf_set(err, -EINVAL, "option '--scope': '%s': not below '%s'", spec,
-					  CGROUP_ROOT);
+					  root);
 		if (stat(abs, &st) || !S_ISDIR(st.st_mode) || statfs(abs, &fs) ||
 		    fs.f_type != CGROUP2_SUPER_MAGIC)
 			return errbuf_set(err, -ENOENT,

@@ -15,7 +15,7 @@ T=$(mktemp -d /var/tmp/dt-fleet.XXXXXX)
 PIDS_TO_KILL=""
 cleanup() {
 	for p in $PIDS_TO_KILL; do kill "$p" 2>/dev/null; done
-	for p in ${AGENT_A:-} ${AGENT_B:-}; do kill -KILL "$p" 2>/dev/null; done
+	for p in ${AGENTS:-}; do kill -KILL "$p" 2>/dev/null; done
 	for ns in $NSA $NSB $NSX; do
 		ip netns pids "$ns" 2>/dev/null | xargs -r kill 2>/dev/null
 		ip netns del "$ns" 2>/dev/null
@@ -88,7 +88,7 @@ nfindings() { # file kind pid
 test_scope_netns() {
 	local d=$T/scope pa ph
 	mkdir -p "$d"
-	agent_start "$d" "$T/inv.json" --flush-ms 200 --scope "netns:/run/netns/$NSA" \
+	agent_start "$d" "$T/inv.json" --flush-ms 200 --enforce off --scope "netns:/run/netns/$NSA" \
 		--status-file "$d/status.json" || { _fail "agent start"; return 1; }
 	in_ns "$NSA" "$d/pa" cat "$T/ds/w.bin" >/dev/null
 	sh -c 'echo $$ >"$0"; exec cat "$1"' "$d/ph" "$T/ds/s.bin" >/dev/null
@@ -107,6 +107,30 @@ test_scope_netns() {
 	ASSERT_EQ "$($EVQ "$d/findings.jsonl" count --where resources.0.uid=weights \
 		--where evidences.0.process.pid="$ph")" 0 "nothing of the host reader"
 	ASSERT_OCSF_DIR "scope output" "$d"
+}
+
+# An agent scoped to a cgroup subtree reports a reader in a child cgroup of it, not one outside.
+test_scope_cgroup() {
+	local d=$T/scopecg cg pa ph
+	cg=$(awk '$9 == "cgroup2" {print $5; exit}' /proc/self/mountinfo)/dt-fleet-$$
+	mkdir -p "$d" "$cg/job"
+	agent_start "$d" "$T/inv.json" --flush-ms 200 --enforce off --scope "cgroup:$cg" \
+		--status-file "$d/status.json" || { _fail "agent start"; rmdir "$cg/job" "$cg"; return 1; }
+	sh -c 'echo $$ >"$0/cgroup.procs"; echo $$ >"$1"; exec cat "$2"' "$cg/job" "$d/pa" \
+		"$T/ds/w.bin" >/dev/null
+	sh -c 'echo $$ >"$0"; exec cat "$1"' "$d/ph" "$T/ds/s.bin" >/dev/null
+	pa=$(cat "$d/pa")
+	ph=$(cat "$d/ph")
+	for i in $(seq 100); do
+		[ "$(nfindings "$d/findings.jsonl" unauthorized_read "$pa")" -ge 1 ] && break
+		sleep 0.1
+	done
+	agent_stop
+	rmdir "$cg/job" "$cg"
+	ASSERT_EQ "$(finding "$d/findings.jsonl" unauthorized_read "$pa" unmapped.bytes)" 70000 \
+		"reader in the subtree"
+	ASSERT_EQ "$(nfindings "$d/findings.jsonl" unauthorized_read "$ph")" 0 "reader outside"
+	ASSERT_OCSF_DIR "cgroup scope output" "$d"
 }
 
 # A bad scope is refused with a message naming the value.
@@ -145,13 +169,15 @@ nodes_start() {
 	mkdir -p "$1/a" "$1/b"
 	fleet_config "$1/fleet.json" "$2"
 	agent_start "$1/a" "$T/inv.json" --flush-ms 200 --config "$1/fleet.json" \
-		--node-name node-a --scope "netns:/run/netns/$NSA" --status-file "$1/a/status.json" ||
+		--node-name node-a --enforce off --scope "netns:/run/netns/$NSA" --status-file "$1/a/status.json" ||
 		return 1
 	AGENT_A=$AGENT_PID
+	AGENTS="${AGENTS:-} $AGENT_PID"
 	agent_start "$1/b" "${3:-$T/inv.json}" --flush-ms 200 --config "$1/fleet.json" \
-		--node-name node-b --scope "netns:/run/netns/$NSB" --status-file "$1/b/status.json" ||
+		--node-name node-b --enforce off --scope "netns:/run/netns/$NSB" --status-file "$1/b/status.json" ||
 		return 1
 	AGENT_B=$AGENT_PID
+	AGENTS="$AGENTS $AGENT_PID"
 }
 
 nodes_stop() {
