@@ -71,6 +71,18 @@ static __always_inline void dt_submit(void *rec)
  * declared in two objects. __hidden makes libbpf load them as static subprograms, which is
  * what lets the verifier see the pointers they return.
  */
+/*
+ * DT_KLOAD(p, a, b, ...) is p->a->b... on such a pointer. Kernels before 6.2 lack
+ * bpf_rdonly_cast(): for them the same sources build a second object (DT_COMPAT, the agent
+ * picks it at start, user/hooks.c) whose kobj pointers are plain numbers to the verifier and
+ * whose loads are helper calls instead.
+ */
+#ifdef DT_COMPAT
+#define DT_KLOAD(...) BPF_CORE_READ(__VA_ARGS__)
+#else
+#define DT_KLOAD(...) ___arrow(__VA_ARGS__)
+#endif
+
 /* The current task's file behind @fd, or NULL. */
 extern struct file *dt_fd_file_btf(long fd) __hidden;
 /* @f (from a probe read) as a BTF pointer, or NULL. */
@@ -84,8 +96,8 @@ static __always_inline int dt_inode_key_of(struct inode *inode, struct dt_inode_
 {
 	if (!inode)
 		return -1;
-	k->ino = inode->i_ino;
-	k->dev = inode->i_sb->s_dev;
+	k->ino = DT_KLOAD(inode, i_ino);
+	k->dev = DT_KLOAD(inode, i_sb, s_dev);
 	k->pad = 0;
 	return 0;
 }
@@ -101,7 +113,7 @@ extern int dt_ovl_layers(struct inode *inode, struct dentry **upper, struct dent
 
 static __always_inline bool dt_is_ovl(struct inode *inode)
 {
-	return inode->i_sb->s_magic == DT_OVL_SUPER_MAGIC;
+	return DT_KLOAD(inode, i_sb, s_magic) == DT_OVL_SUPER_MAGIC;
 }
 
 /*
@@ -113,12 +125,13 @@ static __always_inline bool dt_is_ovl(struct inode *inode)
  */
 static __always_inline struct dentry *dt_real_dentry(struct file *f, struct dentry **origin)
 {
+	struct inode *inode = DT_KLOAD(f, f_inode);
 	struct dentry *upper, *lower;
 
 	*origin = NULL;
-	if (!dt_is_ovl(f->f_inode))
-		return f->f_path.dentry;
-	if (dt_ovl_layers(f->f_inode, &upper, &lower) && upper) {
+	if (!dt_is_ovl(inode))
+		return DT_KLOAD(f, f_path.dentry);
+	if (dt_ovl_layers(inode, &upper, &lower) && upper) {
 		*origin = lower;
 		return upper;
 	}
@@ -129,7 +142,7 @@ static __always_inline struct dentry *dt_real_dentry(struct file *f, struct dent
 	barrier_var(upper);
 	if (upper)
 		return upper;
-	return f->f_path.dentry;
+	return DT_KLOAD(f, f_path.dentry);
 }
 
 /*
@@ -139,11 +152,14 @@ static __always_inline struct dentry *dt_real_dentry(struct file *f, struct dent
 static __always_inline struct inode *dt_file_key_real(struct file *f, struct dt_inode_key *k,
 						      struct dentry **origin)
 {
-	struct inode *inode = f ? f->f_inode : NULL;
+	struct inode *inode = f ? DT_KLOAD(f, f_inode) : NULL;
+	struct dentry *real;
 
 	*origin = NULL;
-	if (inode && dt_is_ovl(inode))
-		inode = dt_real_dentry(f, origin)->d_inode;
+	if (inode && dt_is_ovl(inode)) {
+		real = dt_real_dentry(f, origin);
+		inode = DT_KLOAD(real, d_inode);
+	}
 	return dt_inode_key_of(inode, k) ? NULL : inode;
 }
 
@@ -158,7 +174,7 @@ static __always_inline struct inode *dt_file_key_btf(struct file *f, struct dt_i
 /* Pseudo filesystems whose "files" are not copies of anything. */
 static __always_inline bool dt_pseudo_fs(struct inode *inode)
 {
-	unsigned long magic = inode->i_sb->s_magic;
+	unsigned long magic = DT_KLOAD(inode, i_sb, s_magic);
 
 	return magic == 0x9fa0 /* proc */ || magic == 0x62656572 /* sysfs */ ||
 	       magic == 0x63677270 /* cgroup2 */ || magic == 0x27e0eb /* cgroup */ ||

@@ -24,7 +24,8 @@ volatile __u64 dt_enf_full = 0;
 /* Marked TCP connections reset by dt_enf_reset_tcp. */
 volatile __u64 dt_enf_reset = 0;
 
-extern int bpf_sock_destroy(struct sock_common *sk) __ksym;
+/* Linux 6.5: before, dt_enf_reset_tcp stays unloaded (user/hooks.c). */
+extern int bpf_sock_destroy(struct sock_common *sk) __ksym __weak;
 
 struct dt_enf_val *dt_abi_enf_val __attribute__((unused));
 struct dt_ev_enforce *dt_abi_enforce __attribute__((unused));
@@ -88,9 +89,13 @@ __attribute__((noinline)) int dt_enf_decide(const struct dt_enf_query *q)
 	return act;
 }
 
-__attribute__((noinline)) int dt_enf_account(const struct dt_egress_key *k,
-					     const struct dt_enf_query *q, __u32 action,
-					     __u32 hook, __u64 bytes)
+/*
+ * __hidden: loaded as a static subprogram, checked with its callers' pointer types. As a
+ * global function its arguments were plain memory, which 6.1's verifier refuses as a map key.
+ */
+__hidden int dt_enf_account(const struct dt_egress_key *k,
+			    const struct dt_enf_query *q, __u32 action,
+			    __u32 hook, __u64 bytes)
 {
 	struct dt_enf_val *v, nv = {};
 	struct dt_ev_enforce *e;
@@ -322,7 +327,7 @@ static __always_inline struct sock *dt_enf_file_sock(struct file *f)
 	if (!f)
 		return NULL;
 	inode = dt_file_key_btf(f, &ik);
-	if (!inode || (inode->i_mode & DT_S_IFMT) != DT_S_IFSOCK)
+	if (!inode || (DT_KLOAD(inode, i_mode) & DT_S_IFMT) != DT_S_IFSOCK)
 		return NULL;
 	return dt_file_sock(f);
 }
@@ -362,7 +367,7 @@ int dt_enf_enter_connect(struct trace_event_raw_sys_enter *ctx)
 	bpf_send_signal(9);
 	ek.tgid = tgid;
 	ek.port = port;
-	ek.proto = sk->sk_protocol;
+	ek.proto = DT_KLOAD(sk, sk_protocol);
 	__builtin_memcpy(ek.addr, q.addr, 16);
 	dt_enf_account(&ek, &q, DT_ENF_KILL, DT_HOOK_SIGNAL, 0);
 	return 0;
@@ -400,8 +405,8 @@ int BPF_PROG(dt_enf_uring_submit, struct io_kiocb *req)
 	sk = dt_enf_file_sock(f);
 	if (!sk)
 		return 0;
-	family = sk->__sk_common.skc_family;
-	proto = sk->sk_protocol;
+	family = DT_KLOAD(sk, __sk_common.skc_family);
+	proto = DT_KLOAD(sk, sk_protocol);
 	if ((family != DT_AF_INET && family != DT_AF_INET6) ||
 	    (proto != DT_IPPROTO_TCP && proto != DT_IPPROTO_UDP))
 		return 0;

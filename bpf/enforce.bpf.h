@@ -63,6 +63,20 @@ struct dt_enf_query {
 	__u32 tid; /* the sender's thread, 0 where unknown (cgroup_skb) */
 };
 
+/*
+ * dt_enforce_send()'s working set. On its stack it took the send programs past the 512 bytes
+ * that kernels before 6.13 (no private BPF stacks) allow a program and its calls together.
+ */
+struct dt_enf_send_work {
+	struct dt_enf_query q;
+	struct dt_egress_key ek;
+	struct dt_enf_sock_key sk_key;
+	__u8 peer[16];
+};
+
+DT_EMAP(enfwork, __uint(type, BPF_MAP_TYPE_PERCPU_ARRAY); __uint(max_entries, 1);
+	__type(key, __u32); __type(value, struct dt_enf_send_work););
+
 #ifdef DT_ENFORCE_DEFINE
 #define DT_EVAR(decl) decl = 0
 #else
@@ -76,7 +90,7 @@ DT_EVAR(volatile __u64 dt_enf_socks_n); /* sockets ever marked: 0 lets cgroup_sk
 extern int dt_enf_decide(const struct dt_enf_query *q);
 /* Counts a refusal (or dry-run pass) in the enforce map; the first one is reported. */
 extern int dt_enf_account(const struct dt_egress_key *k, const struct dt_enf_query *q, __u32 action,
-			  __u32 hook, __u64 bytes);
+			  __u32 hook, __u64 bytes) __hidden;
 
 /* Sum of the first iovecs' lengths. */
 static __always_inline __u64 dt_iov_bytes(unsigned long iov, unsigned long n)
@@ -160,45 +174,47 @@ static __always_inline void dt_enforce_send(struct sock *sk, __u16 family, __u16
 					    const struct dt_taint *t, long nr,
 					    const struct trace_event_raw_sys_enter *ctx)
 {
-	struct dt_enf_query q = {};
-	struct dt_egress_key ek = {};
-	struct dt_enf_sock_key sk_key = {};
-	__u8 peer[16];
+	struct dt_enf_send_work *w;
+	__u32 zero = 0;
 	__u64 bytes;
 	int act;
 
 	if (dt_enf_mode == DT_ENF_OFF)
 		return;
-	__builtin_memcpy(q.ds, t->ds, sizeof(q.ds));
-	__builtin_memcpy(q.addr, daddr, 16);
-	q.port = dport;
-	q.tid = (__u32)bpf_get_current_pid_tgid();
-	act = dt_enf_decide(&q);
+	w = bpf_map_lookup_elem(&enfwork, &zero);
+	if (!w)
+		return;
+	__builtin_memset(w, 0, sizeof(*w));
+	__builtin_memcpy(w->q.ds, t->ds, sizeof(w->q.ds));
+	__builtin_memcpy(w->q.addr, daddr, 16);
+	w->q.port = dport;
+	w->q.tid = (__u32)bpf_get_current_pid_tgid();
+	act = dt_enf_decide(&w->q);
 	if (act <= DT_ENF_MONITOR)
 		return;
 	bytes = dt_enf_req_bytes(nr, ctx);
-	ek.tgid = bpf_get_current_pid_tgid() >> 32;
-	ek.port = dport;
-	ek.proto = proto;
-	__builtin_memcpy(ek.addr, daddr, 16);
-	sk_key.dport = bpf_ntohs(sk->__sk_common.skc_dport);
-	if (!sk_key.dport) {
+	w->ek.tgid = bpf_get_current_pid_tgid() >> 32;
+	w->ek.port = dport;
+	w->ek.proto = proto;
+	__builtin_memcpy(w->ek.addr, daddr, 16);
+	w->sk_key.dport = bpf_ntohs(DT_KLOAD(sk, __sk_common.skc_dport));
+	if (!w->sk_key.dport) {
 		/* Unconnected UDP: cgroup sendmsg counts the attempt; the bytes are known here. */
-		dt_enf_account(&ek, &q, act, 0, bytes);
+		dt_enf_account(&w->ek, &w->q, act, 0, bytes);
 	} else {
-		dt_sk_addrs(sk, family, peer, sk_key.saddr);
-		__builtin_memcpy(sk_key.daddr, peer, 16);
-		sk_key.sport = sk->__sk_common.skc_num;
-		sk_key.proto = proto;
+		dt_sk_addrs(sk, family, w->peer, w->sk_key.saddr);
+		__builtin_memcpy(w->sk_key.daddr, w->peer, 16);
+		w->sk_key.sport = DT_KLOAD(sk, __sk_common.skc_num);
+		w->sk_key.proto = proto;
 		/* Under dry-run nothing is dropped: what the call asked to send is what passed. */
-		dt_enf_account(&ek, &q, act, DT_HOOK_SEND,
+		dt_enf_account(&w->ek, &w->q, act, DT_HOOK_SEND,
 			       dt_enf_mode == DT_ENF_ON ? 0 : bytes);
 		if (dt_enf_mode == DT_ENF_ON)
-			dt_enf_mark(&sk_key, &ek, &q, act);
+			dt_enf_mark(&w->sk_key, &w->ek, &w->q, act);
 	}
 	if (act == DT_ENF_KILL && dt_enf_mode == DT_ENF_ON) {
 		bpf_send_signal(9);
-		dt_enf_account(&ek, &q, act, DT_HOOK_SIGNAL, 0);
+		dt_enf_account(&w->ek, &w->q, act, DT_HOOK_SIGNAL, 0);
 	}
 }
 

@@ -127,6 +127,10 @@ DT_MAP(gpu_acc, __uint(type, BPF_MAP_TYPE_HASH); __uint(max_entries, DT_GPU_ACC_
 DT_MAP(gpu_procs, __uint(type, BPF_MAP_TYPE_LRU_HASH); __uint(max_entries, DT_GPU_PROCS_MAX);
        __type(key, __u32); __type(value, __u32););
 
+/* A new gpu_acc entry is built here: on the stack it took write()'s program past 512 bytes before 6.13. */
+DT_MAP(gpuwork, __uint(type, BPF_MAP_TYPE_PERCPU_ARRAY); __uint(max_entries, 1);
+       __type(key, __u32); __type(value, struct dt_dev_val););
+
 DT_MAP(gpu_stats, __uint(type, BPF_MAP_TYPE_PERCPU_ARRAY); __uint(max_entries, 1);
        __type(key, __u32); __type(value, struct dt_gpu_stats););
 

@@ -44,7 +44,7 @@ static __always_inline int dt_send_enter(long nr, long fd_out, long fd_in, unsig
 	inode = dt_file_key_btf(f, &ik);
 	if (!inode)
 		return 0;
-	mode = inode->i_mode & DT_S_IFMT;
+	mode = DT_KLOAD(inode, i_mode) & DT_S_IFMT;
 	if (mode == DT_S_IFIFO) {
 		ck.kind = DT_CHAN_PIPE;
 		ck.ns = ik.dev;
@@ -71,10 +71,10 @@ static __always_inline int dt_send_enter(long nr, long fd_out, long fd_in, unsig
 	sk = dt_file_sock(f);
 	if (!sk)
 		return 0;
-	family = sk->__sk_common.skc_family;
+	family = DT_KLOAD(sk, __sk_common.skc_family);
 	if (family == DT_AF_UNIX) {
 		us = dt_unix_sock(sk);
-		peer = us ? us->peer : NULL;
+		peer = us ? DT_KLOAD(us, peer) : NULL;
 		if (!peer)
 			return 0;
 		ck.kind = DT_CHAN_UNIX;
@@ -82,7 +82,7 @@ static __always_inline int dt_send_enter(long nr, long fd_out, long fd_in, unsig
 		dt_chan_mark(&ck, t, tgid);
 		return 0;
 	}
-	proto = sk->sk_protocol;
+	proto = DT_KLOAD(sk, sk_protocol);
 	if ((family != DT_AF_INET && family != DT_AF_INET6) ||
 	    (proto != DT_IPPROTO_TCP && proto != DT_IPPROTO_UDP))
 		return 0;

@@ -25,14 +25,15 @@
 #include <bpf/btf.h>
 #include <bpf/libbpf.h>
 
+#include "base.h"
 #include "agent.h"
 #include "config.h"
 #include "datatrail_abi.h"
 #include "enforce.h"
 /* The skeleton names the ABI structs, so it comes after them. */
 #include "datatrail.skel.h"
-#include "gpu.h"
 #include "hmap.h"
+#include "hooks.h"
 #include "inventory.h"
 #include "fleet.h"
 #include "kafka.h"
@@ -70,7 +71,6 @@ struct agent {
 	struct hmap seen;    /* struct dt_acc_key -> struct dt_shadow */
 	struct hmap unseen;  /* struct dt_acc_key -> bool: left alone by a walk (flush_acc_cb) */
 	struct pipeline pl;
-	struct gpu gpu; /* GPU and kernel-bypass devices */
 	struct proctab pt;
 	struct sink events;
 	struct sink findings;
@@ -85,6 +85,8 @@ struct agent {
 	char *inv_name;            /* the inventory's file name within it */
 	uint64_t inventory_version; /* 1, then one more per reload that took effect */
 	bool status_warned;
+	const char *bpf_compat;  /* why the compat BPF build runs (user/hooks.c), or NULL */
+	char kernel_notes[1024]; /* what the kernel lacks, one line each (hooks_select) */
 	unsigned int flush_ms; /* --flush-ms, else the config's, else 1000 */
 	char hostname[256];
 	int ncpus;
@@ -138,14 +140,6 @@ static void on_signal(int sig)
 		reload_requested = 1;
 	else
 		stop_requested = 1;
-}
-
-static uint64_t now_ns(clockid_t clk)
-{
-	struct timespec ts;
-
-	clock_gettime(clk, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ULL + ts.tv_nsec;
 }
 
 static bool libbpf_verbose;
@@ -516,7 +510,7 @@ static void proc_gone(struct agent *a, uint32_t tgid)
 		flush_proc(a, tgid);
 	flush_egress_all(a, tgid);
 	flush_enforce_all(a, tgid);
-	gpu_flush(&a->gpu, tgid, true);
+	pl_device_flush(&a->pl, tgid, true);
 	pl_gone(&a->pl, tgid);
 }
 
@@ -603,7 +597,7 @@ static void flush_periodic(struct agent *a)
 	flush_egress_all(a, 0);
 	flush_enforce_all(a, 0);
 	/* Before the gone processes' pl_gone(): it drops the taint their device findings need. */
-	gpu_flush(&a->gpu, 0, false);
+	pl_device_flush(&a->pl, 0, false);
 	while (hmap_next(&a->dead, &it, (void **)&tgid, NULL))
 		pl_gone(&a->pl, *tgid);
 	hmap_free(&a->dead);
@@ -665,10 +659,6 @@ static int on_event(void *ctx, void *data, size_t size)
 	case DT_EV_ENFORCE:
 		if (h->size >= sizeof(struct dt_ev_enforce))
 			flush_enforce_key(a, &((const struct dt_ev_enforce *)data)->key, NULL, false);
-		break;
-	case DT_EV_DEVICE:
-		if (h->size >= sizeof(struct dt_ev_device))
-			gpu_on_device(&a->gpu, data);
 		break;
 	case DT_EV_AGENT:
 		if (h->size >= sizeof(struct dt_ev_agent))
@@ -854,8 +844,10 @@ static int enf_attach(struct agent *a)
 		return err;
 	}
 	/* Attached now, while the agent may still create links; read at stop. */
-	a->enf_reset = bpf_program__attach_iter(a->skel->progs.dt_enf_reset_tcp, NULL);
-	if (!a->enf_reset)
+	a->enf_reset = NULL;
+	if (bpf_program__autoload(a->skel->progs.dt_enf_reset_tcp))
+		a->enf_reset = bpf_program__attach_iter(a->skel->progs.dt_enf_reset_tcp, NULL);
+	if (!a->enf_reset && bpf_program__autoload(a->skel->progs.dt_enf_reset_tcp))
 		fprintf(stderr, "datatrail: enforce: attach 'dt_enf_reset_tcp': %s; blocked "
 				"connections keep their queued bytes when the agent stops\n",
 			strerror(errno));
@@ -963,7 +955,6 @@ static void reload_inventory(struct agent *a)
 	forget_walks(a);
 	pl_set_inventory(&a->pl, inv);
 	pl_slots(&a->pl);
-	a->gpu.out.inv = inv;
 	if (a->fleet)
 		fleet_set_inventory(a->fleet, inv);
 	inventory_free(a->inv);
@@ -1268,11 +1259,6 @@ static int touch_ready(const char *path, struct errbuf *err)
 	return 0;
 }
 
-/*
- * The ctime tracepoints that reveal path-based changes (rename, unlink, chmod, truncate)
- * came with Linux 6.13. On an older kernel their programs stay unloaded, writes are still
- * seen at syscall exit, and the agent says what it cannot see.
- */
 /* --enforce off loads none of the enforcement programs: they then cost nothing at all. */
 static void enf_set_mode(struct agent *a)
 {
@@ -1293,20 +1279,61 @@ static void enf_set_mode(struct agent *a)
 	bpf_program__set_autoload(skel->progs.dt_enf_reset_tcp, false);
 }
 
-static void probe_optional_hooks(struct datatrail_bpf *skel)
+/* What sees renames, unlinks, chmods and truncations of dataset files (hooks_select). */
+static const char *path_changes_seen_by(struct agent *a)
 {
-	struct btf *vmlinux = btf__load_vmlinux_btf();
-	bool ctime = vmlinux && btf__find_by_name_kind(vmlinux, "btf_trace_ctime_ns_xchg",
-							 BTF_KIND_TYPEDEF) > 0;
+	if (bpf_program__autoload(a->skel->progs.dt_ctime_xchg))
+		return "ctime tracepoints";
+	if (bpf_program__autoload(a->skel->progs.dt_fentry_setattr))
+		return "fentry";
+	return "not seen";
+}
 
-	btf__free(vmlinux);
-	if (ctime)
-		return;
-	bpf_program__set_autoload(skel->progs.dt_ctime_xchg, false);
-	bpf_program__set_autoload(skel->progs.dt_ctime_skip, false);
-	bpf_program__set_autoload(skel->progs.dt_ctime_set, false);
-	fprintf(stderr, "datatrail: kernel has no ctime tracepoints (< 6.13): rename, unlink, "
-			"chmod and truncate of dataset files are not seen\n");
+/* Leaves unloaded what the kernel cannot take, and says what is therefore not seen. */
+static int probe_optional_hooks(struct agent *a)
+{
+	char lines[sizeof(a->kernel_notes)], *line, *save;
+	const char *seen;
+	int err;
+
+	err = hooks_select(a->skel, a->opts->hooks, a->kernel_notes, sizeof(a->kernel_notes));
+	if (err == -EOPNOTSUPP) {
+		fprintf(stderr, "datatrail: option '--hooks': 'fentry': the kernel refuses fentry "
+				"on 'notify_change' (or lacks the VFS functions)\n");
+		return err;
+	}
+	if (err) {
+		fprintf(stderr, "datatrail: kernel BTF '/sys/kernel/btf/vmlinux': %s\n",
+			strerror(-err));
+		return err;
+	}
+	memcpy(lines, a->kernel_notes, sizeof(lines));
+	for (line = strtok_r(lines, "\n", &save); line; line = strtok_r(NULL, "\n", &save))
+		fprintf(stderr, "datatrail: %s\n", line);
+	seen = path_changes_seen_by(a);
+	fprintf(stderr, "datatrail: hooks %s: syscall and BTF tracepoints; path changes %s%s\n",
+		hooks_mode_name(a->opts->hooks), strcmp(seen, "not seen") ? "by " : "", seen);
+	return 0;
+}
+
+/* Which BPF build and hooks run on this kernel, and what it lacks (status "kernel"). */
+static void status_kernel(struct agent *a, struct jbuf *jb)
+{
+	const char *p = a->kernel_notes, *nl;
+
+	jb_obj_open(jb, "kernel");
+	jb_str(jb, "bpf_build", a->bpf_compat ? "compat" : "main");
+	jb_str(jb, "bpf_build_why", a->bpf_compat ? a->bpf_compat : "");
+	jb_str(jb, "hooks", hooks_mode_name(a->opts->hooks));
+	jb_str(jb, "path_changes_seen_by", path_changes_seen_by(a));
+	jb_arr_open(jb, "notes");
+	while (*p) {
+		nl = strchr(p, '\n');
+		jb_strn(jb, NULL, p, nl ? (size_t)(nl - p) : strlen(p));
+		p = nl ? nl + 1 : p + strlen(p);
+	}
+	jb_arr_close(jb);
+	jb_obj_close(jb);
 }
 
 /* Syscall tracepoints attach through tracefs; mount it where it is missing. */
@@ -1486,6 +1513,7 @@ static void write_status(struct agent *a, bool running)
 	jb_obj_close(&jb);
 	write_enforce_status(a, &jb);
 	write_fleet_status(a, &jb);
+	status_kernel(a, &jb);
 	jb_obj_open(&jb, "kafka");
 	jb_bool(&jb, "enabled", a->kafka != NULL);
 	jb_u64(&jb, "produced", a->kstats.produced);
@@ -1684,6 +1712,7 @@ int agent_run(const struct agent_opts *opts)
 	struct agent a = { .opts = opts };
 	struct sigaction sa = { .sa_handler = on_signal }, noop = { .sa_handler = on_noop };
 	struct errbuf eb = {};
+	const char *compat;
 	uint64_t next_flush, next_ping;
 	int err;
 
@@ -1763,16 +1792,11 @@ int agent_run(const struct agent_opts *opts)
 		if (err)
 			goto out_findings;
 	}
-	err = gpu_init(&a.gpu, opts->config_path, &eb);
+	err = pl_devices(&a.pl, a.cfg ? a.cfg->devices : NULL, a.cfg ? a.cfg->n_devices : 0, &eb);
 	if (err) {
 		fprintf(stderr, "datatrail: %s\n", eb.msg);
 		goto out_findings;
 	}
-	gpu_set_output(&a.gpu, &(struct gpu_out){ .inv = a.inv, .pt = &a.pt, .octx = &a.pl.octx,
-						  .taints = &a.pl.corr.taints,
-						  .event_out = event_out,
-						  .finding_out = finding_out, .ctx = &a,
-						  .ids = &a.pl.ids });
 	a.ncpus = libbpf_num_possible_cpus();
 	if (a.ncpus <= 0) {
 		err = a.ncpus ? a.ncpus : -EINVAL;
@@ -1793,14 +1817,20 @@ int agent_run(const struct agent_opts *opts)
 			strerror(-err));
 		goto out_findings;
 	}
-	a.skel = datatrail_bpf__open();
+	a.skel = hooks_open(&compat);
 	if (!a.skel) {
 		err = -errno;
 		fprintf(stderr, "datatrail: open bpf object: %s\n", strerror(-err));
 		goto out_findings;
 	}
+	if (compat)
+		fprintf(stderr, "datatrail: %s: the compat programs read kernel objects with helper "
+				"calls (slower)\n", compat);
 	a.skel->rodata->dt_cfg.agent_tgid = getpid();
-	probe_optional_hooks(a.skel);
+	a.bpf_compat = compat;
+	err = probe_optional_hooks(&a);
+	if (err)
+		goto out_skel;
 	enf_set_mode(&a);
 	/* Room for the inventory and as many files again created below its directories. */
 	bpf_map__set_max_entries(a.skel->maps.inodes, max_sz(65536, a.inv->n_inodes * 2));
@@ -1831,9 +1861,9 @@ int agent_run(const struct agent_opts *opts)
 		fprintf(stderr, "datatrail: fill inode map: %s\n", strerror(-err));
 		goto out_skel;
 	}
-	err = gpu_load_maps(&a.gpu, bpf_map__fd(a.skel->maps.gpu_devs),
-			    bpf_map__fd(a.skel->maps.gpu_acc), bpf_map__fd(a.skel->maps.taint),
-			    bpf_map__fd(a.skel->maps.gpu_stats));
+	err = pl_device_maps(&a.pl, bpf_map__fd(a.skel->maps.gpu_devs),
+			     bpf_map__fd(a.skel->maps.gpu_acc), bpf_map__fd(a.skel->maps.taint),
+			     bpf_map__fd(a.skel->maps.gpu_stats));
 	if (err) {
 		fprintf(stderr, "datatrail: fill device map: %s\n", strerror(-err));
 		goto out_skel;
@@ -1989,7 +2019,6 @@ int agent_run(const struct agent_opts *opts)
 	a.stopping = true;
 	flush_periodic(&a);
 	check_stats(&a);
-	gpu_stop(&a.gpu);
 	pl_stop(&a.pl);
 	check_kafka(&a); /* closes a spool_full episode, counting what the last findings cost */
 	if (a.kafka)
@@ -2049,7 +2078,6 @@ out_free:
 	if (a.inotify_fd > 0)
 		close(a.inotify_fd);
 	free(a.inv_name);
-	gpu_free(&a.gpu);
 	pl_free(&a.pl);
 	hmap_free(&a.dead);
 	hmap_free(&a.seen);

@@ -6,10 +6,9 @@
 #include <string.h>
 
 #include "correlator.h"
+#include "finding.h"
 
 #define CHAIN_MAX 5
-/* A finding is updated when its bytes pass the next power of 4 from 4 KiB. */
-#define THRESHOLD_BASE 4096ULL
 
 struct finding_key {
 	uint32_t kind;
@@ -21,7 +20,7 @@ struct finding_key {
 };
 
 struct finding_state {
-	char uid[24];
+	char uid[FINDING_UID_LEN];
 	uint64_t bytes;
 	uint64_t ops;
 	uint64_t reported_bytes;
@@ -477,8 +476,7 @@ static void emit_finding(struct correlator *c, const struct finding_key *k,
 	s->reported_bytes = s->bytes;
 	s->reported_ops = s->ops;
 	s->reported_enf = s->enf_attempts + s->enf_bytes;
-	while (s->next_threshold <= s->bytes)
-		s->next_threshold *= 4;
+	s->next_threshold = finding_next(s->next_threshold, s->bytes);
 }
 
 /* Finds or opens the finding for @k; NULL when out of memory. */
@@ -498,9 +496,9 @@ static struct finding_state *finding_get(struct correlator *c, struct finding_ke
 		h = hash_fnv1a(h, c->inv->datasets[k->dataset].id,
 			  strlen(c->inv->datasets[k->dataset].id));
 	h = hash_fnv1a(h, k->target, sizeof(k->target));
-	snprintf(s->uid, sizeof(s->uid), "dt-%016llx", (unsigned long long)h);
+	finding_uid(s->uid, h);
 	s->first_ns = now;
-	s->next_threshold = THRESHOLD_BASE;
+	s->next_threshold = FINDING_FIRST_BYTES;
 	s->actor_uid = actor_uid;
 	if (path) {
 		s->path = strdup(path);
@@ -609,6 +607,27 @@ void corr_file(struct correlator *c, const struct dt_acc_key *k, const struct dt
 		file_finding(c, FK_DATASET_TAMPER, k, v, v->dataset, delta, dops, true, start);
 }
 
+/*
+ * Dataset @i of a tainted process's sends to @k's destination, when it may not go there: its
+ * exfiltration finding's key completed in @fk. NULL for datasets that may (or are gone).
+ */
+static const struct inv_dataset *exfil_key(struct correlator *c, const struct dt_egress_key *k,
+					   uint32_t i, struct finding_key *fk)
+{
+	const struct inv_dataset *ds;
+
+	if (i >= c->inv->n_datasets)
+		return NULL;
+	ds = &c->inv->datasets[i];
+	if (ds->retired || ds->label == DT_LABEL_PUBLIC || egress_allowed(ds, k->addr, k->port))
+		return NULL;
+	fk->dataset = i;
+	memcpy(fk->target, k->addr, 16);
+	memcpy(fk->target + 16, &k->port, 2);
+	fk->target[18] = k->proto;
+	return ds;
+}
+
 void corr_egress(struct correlator *c, const struct dt_egress_key *k, const struct dt_egress_val *v)
 {
 	uint64_t start;
@@ -627,16 +646,9 @@ void corr_egress(struct correlator *c, const struct dt_egress_key *k, const stru
 			/* The overflow bit stands for datasets past it: name the primary one. */
 			if (i == DT_TAINT_OVERFLOW)
 				i = v->taint.primary;
-			if (i >= c->inv->n_datasets)
+			ds = exfil_key(c, k, i, &fk);
+			if (!ds)
 				continue;
-			ds = &c->inv->datasets[i];
-			if (ds->retired || ds->label == DT_LABEL_PUBLIC ||
-			    egress_allowed(ds, k->addr, k->port))
-				continue;
-			fk.dataset = i;
-			memcpy(fk.target, k->addr, 16);
-			memcpy(fk.target + 16, &k->port, 2);
-			fk.target[18] = k->proto;
 			s = finding_get(c, &fk, v->first_ns, v->uid, NULL);
 			if (!s)
 				continue;
@@ -666,16 +678,9 @@ void corr_enforce(struct correlator *c, const struct dt_egress_key *k, const str
 			struct finding_state *s;
 			bool news;
 
-			if (i >= c->inv->n_datasets)
+			ds = exfil_key(c, k, i, &fk);
+			if (!ds)
 				continue;
-			ds = &c->inv->datasets[i];
-			if (ds->retired || ds->label == DT_LABEL_PUBLIC ||
-			    egress_allowed(ds, k->addr, k->port))
-				continue;
-			fk.dataset = i;
-			memcpy(fk.target, k->addr, 16);
-			memcpy(fk.target + 16, &k->port, 2);
-			fk.target[18] = k->proto;
 			s = finding_get(c, &fk, v->first_ns, 0, NULL);
 			if (!s)
 				continue;

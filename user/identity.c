@@ -13,6 +13,7 @@
 
 #include <cjson/cJSON.h>
 
+#include "base.h"
 #include "identity.h"
 
 #define ID_MAX_PIDS 65536
@@ -552,14 +553,6 @@ void idtab_free(struct idtab *t)
 	t->cg2_fd = -2;
 	hmap_free(&t->pids);
 	hmap_free(&t->cgroups);
-}
-
-static uint64_t mono_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ULL + ts.tv_nsec;
 }
 
 static uint64_t cg_key(const char *path)

@@ -17,10 +17,10 @@
 
 #include <cjson/cJSON.h>
 
+#include "base.h"
 #include "inventory.h"
 #include "json.h"
-
-#define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+#include "json_load.h"
 
 /* Far beyond any real inventory; only stops a mistaken /dev/zero from eating all memory. */
 #define INV_MAX_SIZE (64u << 20)
@@ -71,26 +71,22 @@ struct loader {
 static int __attribute__((format(printf, 4, 5)))
 fail(const struct loader *l, int ret, const char *field, const char *fmt, ...)
 {
-	char msg[sizeof(l->err->msg)];
+	char subject[sizeof(l->err->msg)];
 	size_t len;
 	va_list ap;
 
-	len = snprintf(msg, sizeof(msg), "inventory '%s': ", l->name);
-	if (len < sizeof(msg) && l->in_dataset) {
+	len = snprintf(subject, sizeof(subject), "inventory '%s'", l->name);
+	if (len < sizeof(subject) && l->in_dataset) {
 		if (l->ds_id)
-			len += snprintf(msg + len, sizeof(msg) - len, "dataset '%s': ", l->ds_id);
+			snprintf(subject + len, sizeof(subject) - len, ": dataset '%s'", l->ds_id);
 		else
-			len += snprintf(msg + len, sizeof(msg) - len, "dataset #%zu: ",
-					l->ds_index + 1);
+			snprintf(subject + len, sizeof(subject) - len, ": dataset #%zu",
+				 l->ds_index + 1);
 	}
-	if (len < sizeof(msg) && field)
-		len += snprintf(msg + len, sizeof(msg) - len, "field '%s': ", field);
-	if (len < sizeof(msg)) {
-		va_start(ap, fmt);
-		vsnprintf(msg + len, sizeof(msg) - len, fmt, ap);
-		va_end(ap);
-	}
-	return errbuf_set(l->err, ret, "%s", msg);
+	va_start(ap, fmt);
+	ret = json_load_vfail(l->err, ret, subject, field, fmt, ap);
+	va_end(ap);
+	return ret;
 }
 
 static int fail_nomem(const struct loader *l)
@@ -128,17 +124,9 @@ static const cJSON *get(const cJSON *obj, const char *key)
 static int check_dup_keys(const struct loader *l, const cJSON *obj, const char *field,
 			  const char *const *keys)
 {
-	const cJSON *it;
-	int n;
+	const char *dup = json_dup_key(obj, keys);
 
-	for (; *keys; keys++) {
-		n = 0;
-		cJSON_ArrayForEach(it, obj) {
-			if (it->string && !strcmp(it->string, *keys) && ++n > 1)
-				return fail(l, -EINVAL, field, "duplicate key '%s'", *keys);
-		}
-	}
-	return 0;
+	return dup ? fail(l, -EINVAL, field, "duplicate key '%s'", dup) : 0;
 }
 
 /* Allocates room for the elements of @arr; one more so that an empty array is not malloc(0). */
@@ -862,58 +850,16 @@ int inventory_parse_offline(const char *text, size_t len, const char *name,
 	return ret;
 }
 
-/* Reads all of @path into a NUL-terminated buffer; reads to EOF, so pipes work too. */
+/*
+ * Reads all of @path (to EOF, so pipes work too). A world-writable file is refused (-EPERM):
+ * anyone could rewrite it, and whatever it says cannot be trusted to classify data.
+ */
 static int read_file(const char *path, char **out, size_t *out_len)
 {
-	struct stat st;
-	size_t len = 0, cap = 0;
-	char *buf = NULL, *p;
-	ssize_t r;
-	int fd, ret;
+	const struct file_policy policy = { .trust = FT_NOT_WORLD_WRITABLE,
+					    .max = INV_MAX_SIZE - 2 };
 
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	/* Anyone could rewrite it: whatever it says cannot be trusted to classify data. */
-	if (!fstat(fd, &st) && (st.st_mode & S_IWOTH)) {
-		ret = -EPERM;
-		goto err_free_buf;
-	}
-	for (;;) {
-		if (cap - len < 2) {
-			if (cap >= INV_MAX_SIZE) {
-				ret = -EFBIG;
-				goto err_free_buf;
-			}
-			cap = cap ? cap * 2 : 65536;
-			p = realloc(buf, cap);
-			if (!p) {
-				ret = -ENOMEM;
-				goto err_free_buf;
-			}
-			buf = p;
-		}
-		r = read(fd, buf + len, cap - len - 1);
-		if (r < 0) {
-			if (errno == EINTR)
-				continue;
-			ret = -errno;
-			goto err_free_buf;
-		}
-		if (!r)
-			break;
-		len += r;
-	}
-	buf[len] = '\0';
-	close(fd);
-	*out = buf;
-	*out_len = len;
-	return 0;
-
-err_free_buf:
-	free(buf);
-	close(fd);
-	return ret;
+	return read_file_trusted(path, &policy, path, out, out_len, NULL);
 }
 
 int inventory_load(const char *path, struct inventory **out, struct errbuf *err)

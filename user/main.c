@@ -10,7 +10,9 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "base.h"
 #include "agent.h"
+#include "hooks.h"
 #include "inventory.h"
 #include "kstate.h"
 #include "log.h"
@@ -23,10 +25,6 @@
 /* Where state that outlives the agent (taint, counters) is pinned. */
 #define DT_PIN_DIR "/sys/fs/bpf/datatrail"
 
-#ifndef DT_VERSION
-#define DT_VERSION "0.1.0"
-#endif
-
 static const char usage_text[] =
 	"usage: datatrail <command> [options]\n"
 	"\n"
@@ -35,7 +33,8 @@ static const char usage_text[] =
 	"      [--flush-ms N] [--trace DIR [--trace-key FILE]] [--config FILE]\n"
 	"      [--pin-dir DIR] [--ringbuf-kb N] [--status-file PATH] [--metrics ADDR:PORT]\n"
 	"      [--rotate-mb N [--rotate-keep N]] [--log-format text|json] [--node-name NAME]\n"
-	"      [--enforce off|dry-run|on] [--scope netns:PATH|cgroup:PATH]... [--verbose]\n"
+	"      [--enforce off|dry-run|on] [--hooks auto|fentry|tracepoint]\n"
+	"      [--scope netns:PATH|cgroup:PATH]... [--verbose]\n"
 	"                         attach to the kernel and report classified data flows\n"
 	"  inventory check FILE   validate an inventory and print a summary\n"
 	"  trace verify DIR|FILE [--key FILE]\n"
@@ -91,6 +90,7 @@ static int cmd_run(int argc, char **argv)
 		{ "node-name", required_argument, NULL, 'N' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "enforce", required_argument, NULL, 'E' },
+		{ "hooks", required_argument, NULL, 'H' },
 		{ "scope", required_argument, NULL, 'Z' },
 		{ "help", no_argument, NULL, 'h' },
 		{},
@@ -103,7 +103,7 @@ static int cmd_run(int argc, char **argv)
 	char *end;
 	int c;
 
-	while ((c = getopt_long(argc, argv, "i:e:f:r:F:t:K:c:P:R:S:M:o:k:L:N:E:Z:vh", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "i:e:f:r:F:t:K:c:P:R:S:M:o:k:L:N:E:H:Z:vh", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'i':
 			o.inventory = optarg;
@@ -211,6 +211,17 @@ static int cmd_run(int argc, char **argv)
 				return 2;
 			}
 			break;
+		case 'H': {
+			enum hooks_mode m;
+
+			if (hooks_mode_parse(optarg, &m)) {
+				fprintf(stderr, "datatrail: option '--hooks': bad value '%s' "
+						"(auto, fentry or tracepoint)\n", optarg);
+				return 2;
+			}
+			o.hooks = m;
+			break;
+		}
 		case 'Z': {
 			struct errbuf eb = {};
 
@@ -247,7 +258,6 @@ static int cmd_status(int argc, char **argv)
 	char buf[8192], proc[32];
 	cJSON *doc, *pid, *running;
 	double age_ms, flush_ms;
-	struct timespec ts;
 	size_t n;
 	FILE *f;
 	int alive;
@@ -279,8 +289,7 @@ static int cmd_status(int argc, char **argv)
 	running = cJSON_GetObjectItem(doc, "running");
 	snprintf(proc, sizeof(proc), "/proc/%.0f", cJSON_GetNumberValue(pid));
 	alive = cJSON_IsTrue(running) && !access(proc, F_OK);
-	clock_gettime(CLOCK_REALTIME, &ts);
-	age_ms = ts.tv_sec * 1e3 + ts.tv_nsec / 1e6 -
+	age_ms = now_ns(CLOCK_REALTIME) / 1e6 -
 		 cJSON_GetNumberValue(cJSON_GetObjectItem(doc, "updated_ms"));
 	flush_ms = cJSON_GetNumberValue(cJSON_GetObjectItem(doc, "flush_ms"));
 	fputs(buf, stdout);

@@ -5,13 +5,10 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "base.h"
 #include "hmap.h"
 #include "inventory.h"
 #include "ocsf.h"
-
-#ifndef DT_VERSION
-#define DT_VERSION "0.1.0"
-#endif
 
 const char *dt_access_name(uint32_t access)
 {

@@ -1,19 +1,13 @@
 // SPDX-License-Identifier: GPL-2.0
 /* pipeline.c - records to event and finding lines, recorded on the way; see pipeline.h. */
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
+#include "base.h"
 #include "pipeline.h"
-
-static uint64_t mono_now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ULL + ts.tv_nsec;
-}
 
 const char *pl_inode_path(struct pipeline *pl, uint32_t dev, uint64_t ino, char *buf, size_t n)
 {
@@ -104,7 +98,7 @@ static void identity_cb(void *ctx, uint32_t pid, const struct wl_identity *id)
 	struct pipeline *pl = ctx;
 	struct dt_rec_identity rec = { .pid = pid, .id = *id };
 
-	if (pl->trace && trace_write(pl->trace, DT_REC_IDENTITY, &rec, sizeof(rec), mono_now()) < 0)
+	if (pl->trace && trace_write(pl->trace, DT_REC_IDENTITY, &rec, sizeof(rec), mono_ns()) < 0)
 		pl->trace_errors++;
 }
 
@@ -120,6 +114,38 @@ static void record(struct pipeline *pl, uint16_t type, const void *data, size_t 
 	pl->pending_len = 0;
 	if (trace_write(pl->trace, type, data, len, ts) < 0)
 		pl->trace_errors++;
+}
+
+static void device_record_cb(void *ctx, const struct dt_rec_device *r)
+{
+	record(ctx, DT_REC_DEVICE, r, sizeof(*r), mono_ns());
+}
+
+static void device_gap_cb(void *ctx, const struct gap_record *g)
+{
+	fprintf(stderr, "datatrail: %s: lost %llu records on cpu %d\n", g->source,
+		(unsigned long long)g->lost, g->cpu);
+	pl_gap(ctx, g);
+}
+
+static void device_event_cb(void *ctx, const char *line, size_t len)
+{
+	struct pipeline *pl = ctx;
+
+	if (pl->event_out)
+		pl->event_out(pl->out_ctx, line, len);
+}
+
+static void device_output(struct pipeline *pl)
+{
+	gpu_set_output(&pl->gpu, &(struct gpu_out){ .inv = pl->inv, .pt = pl->pt,
+						    .octx = &pl->octx,
+						    .taints = &pl->corr.taints,
+						    .event_out = device_event_cb,
+						    .finding_out = finding_cb, .ctx = pl,
+						    .ids = &pl->ids,
+						    .record = device_record_cb,
+						    .gap = device_gap_cb });
 }
 
 int pl_init(struct pipeline *pl, const struct inventory *inv, struct proctab *pt, bool live,
@@ -146,7 +172,69 @@ int pl_init(struct pipeline *pl, const struct inventory *inv, struct proctab *pt
 	pl->corr.ids = &pl->ids;
 	pt->observe = observe_cb;
 	pt->observe_ctx = pl;
+	gpu_init_empty(&pl->gpu);
+	device_output(pl);
 	return 0;
+}
+
+/* The nodes' names, which replay has no /dev to find. */
+static void record_device_paths(struct pipeline *pl)
+{
+	uint64_t *rdev;
+	char **path;
+
+	for (size_t it = 0; hmap_next(&pl->gpu.paths, &it, (void **)&rdev, (void **)&path);)
+		if (*path)
+			pl_device_path(pl, *rdev, *path);
+}
+
+int pl_devices(struct pipeline *pl, const struct config_device *devices, size_t n_devices,
+	       struct errbuf *err)
+{
+	int ret;
+
+	gpu_free(&pl->gpu);
+	ret = gpu_init(&pl->gpu, devices, n_devices, err);
+	device_output(pl);
+	if (ret)
+		return ret;
+	record_device_paths(pl);
+	return 0;
+}
+
+int pl_device_maps(struct pipeline *pl, int devs_fd, int acc_fd, int taint_fd, int stats_fd)
+{
+	return gpu_load_maps(&pl->gpu, devs_fd, acc_fd, taint_fd, stats_fd);
+}
+
+void pl_device_flush(struct pipeline *pl, uint32_t tgid, bool final)
+{
+	gpu_flush(&pl->gpu, tgid, final);
+}
+
+void pl_device_step(struct pipeline *pl, const struct dt_rec_device *r)
+{
+	gpu_replay(&pl->gpu, r);
+}
+
+void pl_device_path(struct pipeline *pl, uint32_t rdev, const char *path)
+{
+	size_t len = strlen(path);
+	char *rec;
+
+	if (!pl->live)
+		gpu_add_path(&pl->gpu, rdev, path);
+	if (!pl->trace)
+		return;
+	rec = malloc(sizeof(rdev) + len + 1);
+	if (!rec) {
+		pl->trace_errors++;
+		return;
+	}
+	memcpy(rec, &rdev, sizeof(rdev));
+	memcpy(rec + sizeof(rdev), path, len + 1);
+	record(pl, DT_REC_DEVPATH, rec, sizeof(rdev) + len + 1, mono_ns());
+	free(rec);
 }
 
 void pl_free(struct pipeline *pl)
@@ -158,6 +246,7 @@ void pl_free(struct pipeline *pl)
 	hmap_free(&pl->paths);
 	hmap_free(&pl->recorded);
 	corr_free(&pl->corr);
+	gpu_free(&pl->gpu);
 	idtab_free(&pl->ids);
 	jb_free(&pl->jb);
 	free(pl->pending);
@@ -186,7 +275,7 @@ int pl_record_to(struct pipeline *pl, struct trace_writer *w)
 {
 	struct dt_rec_meta m = { .mono_to_real_ns = pl->octx.mono_to_real_ns,
 				 .abi_version = DT_ABI_VERSION };
-	uint64_t now = mono_now();
+	uint64_t now = mono_ns();
 
 	pl->trace = w;
 	snprintf(m.hostname, sizeof(m.hostname), "%s", pl->hostname);
@@ -199,6 +288,7 @@ int pl_record_to(struct pipeline *pl, struct trace_writer *w)
 		snprintf(n.machine_id, sizeof(n.machine_id), "%s", pl->machine_id);
 		record(pl, DT_REC_NODE, &n, sizeof(n), now);
 	}
+	record_device_paths(pl);
 	return pl->trace_errors ? -EIO : 0;
 }
 
@@ -209,14 +299,15 @@ void pl_set_machine_id(struct pipeline *pl, const char *machine_id)
 	snprintf(pl->machine_id, sizeof(pl->machine_id), "%s", machine_id);
 	pl->octx.device_uid = pl->machine_id[0] ? pl->machine_id : NULL;
 	snprintf(n.machine_id, sizeof(n.machine_id), "%s", pl->machine_id);
-	record(pl, DT_REC_NODE, &n, sizeof(n), mono_now());
+	record(pl, DT_REC_NODE, &n, sizeof(n), mono_ns());
 }
 
 void pl_set_inventory(struct pipeline *pl, const struct inventory *inv)
 {
 	pl->inv = inv;
 	corr_set_inventory(&pl->corr, inv);
-	record(pl, DT_REC_INVENTORY, inv->text, inv->text_len, mono_now());
+	pl->gpu.out.inv = inv;
+	record(pl, DT_REC_INVENTORY, inv->text, inv->text_len, mono_ns());
 	pl_exes(pl);
 }
 
@@ -246,7 +337,7 @@ void pl_exes(struct pipeline *pl)
 			}
 		}
 	}
-	record(pl, DT_REC_EXES, buf ? buf : "", len, mono_now());
+	record(pl, DT_REC_EXES, buf ? buf : "", len, mono_ns());
 	free(buf);
 }
 
@@ -265,7 +356,7 @@ void pl_slots(struct pipeline *pl)
 			return;
 		}
 	}
-	record(pl, DT_REC_SLOTS, ids ? ids : "", len, mono_now());
+	record(pl, DT_REC_SLOTS, ids ? ids : "", len, mono_ns());
 	free(ids);
 }
 
@@ -327,6 +418,11 @@ void pl_raw(struct pipeline *pl, const void *rec, size_t size)
 	case DT_EV_AGENT:
 		if (h->size >= sizeof(struct dt_ev_agent))
 			corr_agent(&pl->corr, rec);
+		break;
+	case DT_EV_DEVICE:
+		/* Live only: its counter is read from the kernel, and the steps taken recorded. */
+		if (pl->live && h->size >= sizeof(struct dt_ev_device))
+			gpu_on_device(&pl->gpu, rec);
 		break;
 	case DT_EV_PROC_EXEC:
 		if (pl->live && h->size >= sizeof(struct dt_ev_proc_exec)) {
@@ -434,13 +530,14 @@ void pl_gone(struct pipeline *pl, uint32_t tgid)
 {
 	corr_proc_exit(&pl->corr, tgid);
 	idtab_forget(&pl->ids, tgid);
-	record(pl, DT_REC_GONE, &tgid, sizeof(tgid), mono_now());
+	record(pl, DT_REC_GONE, &tgid, sizeof(tgid), mono_ns());
 }
 
 void pl_stop(struct pipeline *pl)
 {
+	gpu_stop(&pl->gpu);
 	corr_flush(&pl->corr);
-	record(pl, DT_REC_STOP, "", 0, mono_now());
+	record(pl, DT_REC_STOP, "", 0, mono_ns());
 }
 
 void pl_gap(struct pipeline *pl, const struct gap_record *g)

@@ -9,6 +9,8 @@
 
 #include "correlator.h"
 #include "datatrail_abi.h"
+#include "errbuf.h"
+#include "gpu.h"
 #include "hmap.h"
 #include "identity.h"
 #include "inventory.h"
@@ -44,6 +46,7 @@ struct pipeline {
 	struct idtab ids;    /* workload identities: live from /proc, replayed from the trace */
 	struct hmap paths; /* struct dt_inode_key -> char *, inodes the inventory does not list */
 	struct correlator corr;
+	struct gpu gpu; /* device records: their events and findings */
 	struct jbuf jb;
 	pl_out_fn event_out; /* NULL: no event lines */
 	pl_out_fn finding_out;
@@ -84,6 +87,20 @@ void pl_enforce(struct pipeline *pl, const struct dt_egress_key *k, const struct
 void pl_gone(struct pipeline *pl, uint32_t tgid);
 void pl_stop(struct pipeline *pl);
 void pl_gap(struct pipeline *pl, const struct gap_record *g);
+
+/*
+ * The device table (built-ins, /proc/devices, the configuration's devices, nodes under /dev),
+ * recorded by path. 0 or -errno with one message in @err.
+ */
+int pl_devices(struct pipeline *pl, const struct config_device *devices, size_t n_devices,
+	       struct errbuf *err);
+/* The kernel's device maps: the table goes in, counters, taint and losses are read out. */
+int pl_device_maps(struct pipeline *pl, int devs_fd, int acc_fd, int taint_fd, int stats_fd);
+/* What the kernel counted on devices: every process's (@tgid 0) or one's; @final: it is gone. */
+void pl_device_flush(struct pipeline *pl, uint32_t tgid, bool final);
+/* Replay: a recorded device step, and a recorded node name. */
+void pl_device_step(struct pipeline *pl, const struct dt_rec_device *r);
+void pl_device_path(struct pipeline *pl, uint32_t rdev, const char *path);
 
 /* The path of an inode: the inventory's, one the kernel reported, or "inode:MAJ:MIN:INO". */
 const char *pl_inode_path(struct pipeline *pl, uint32_t dev, uint64_t ino, char *buf, size_t n);

@@ -30,6 +30,8 @@ enum dt_rec_type {
 	DT_REC_IDENTITY = 0x10a,  /* struct dt_rec_identity: a process's workload, when resolved */
 	DT_REC_NODE = 0x10b,      /* struct dt_rec_node: the node's identity, after META */
 	DT_REC_ENFORCE = 0x10c,   /* struct dt_rec_enforce: what the kernel refused, as last read */
+	DT_REC_DEVICE = 0x120,    /* struct dt_rec_device: one step of the device findings */
+	DT_REC_DEVPATH = 0x121,   /* uint32_t rdev, then the node's path, NUL-terminated */
 };
 
 /*
@@ -99,5 +101,26 @@ _Static_assert(sizeof(struct dt_rec_identity) == 1252, "trace record layout");
 struct dt_rec_node {
 	char machine_id[64]; /* device.uid, "" unknown */
 };
+
+/*
+ * The device code (gpu.c) is a state machine fed in steps; live, each step it takes on what
+ * the kernel's maps and /proc said is recorded, so that replay takes the same steps.
+ */
+enum dt_dev_step {
+	DT_DSTEP_COUNTER = 1, /* key, val: a counter's totals as read */
+	DT_DSTEP_FORGET = 2,  /* key: the counter is gone */
+	DT_DSTEP_TAINT = 3,   /* tgid, val.taint: the kernel's taint of the process added this */
+	DT_DSTEP_EVAL = 4,    /* tgid: the finding rules ran on the process */
+	DT_DSTEP_FINISH = 5,  /* tgid (0: every), key.op 1: forget: the process's findings end */
+};
+
+struct dt_rec_device {
+	uint32_t step; /* enum dt_dev_step */
+	uint32_t tgid;
+	struct dt_dev_key key;
+	struct dt_dev_val val;
+};
+
+_Static_assert(sizeof(struct dt_rec_device) == 128, "trace record layout");
 
 #endif /* DT_RECORDS_H */

@@ -356,6 +356,25 @@ static int feed(struct replay *r, uint16_t type, const void *data, uint32_t len)
 			r->pl.octx.device_uid = r->pl.machine_id[0] ? r->pl.machine_id : NULL;
 		}
 		return 0;
+	case DT_REC_DEVICE: {
+		struct dt_rec_device d;
+
+		if (len < sizeof(d))
+			return 0;
+		memcpy(&d, data, sizeof(d));
+		remap_taint(r, &d.val.taint);
+		pl_device_step(&r->pl, &d);
+		return 0;
+	}
+	case DT_REC_DEVPATH: {
+		uint32_t rdev;
+
+		if (len <= sizeof(rdev) || ((const char *)data)[len - 1])
+			return 0;
+		memcpy(&rdev, data, sizeof(rdev));
+		pl_device_path(&r->pl, rdev, (const char *)data + sizeof(rdev));
+		return 0;
+	}
 	case DT_REC_GONE:
 		if (len >= sizeof(uint32_t))
 			pl_gone(&r->pl, *(const uint32_t *)data);

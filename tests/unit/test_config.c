@@ -11,6 +11,7 @@
 
 #include "config.h"
 #include "test.h"
+#include "tmpdir.h"
 
 /* Each test that touches files gets its own directory under /tmp. */
 struct fx {
@@ -20,25 +21,15 @@ struct fx {
 
 static bool fx_init(struct fx *f)
 {
-	snprintf(f->dir, sizeof(f->dir), "/tmp/dt-config-XXXXXX");
-	if (!ASSERT_TRUE(mkdtemp(f->dir) != NULL, "mkdtemp"))
+	if (!ASSERT_TRUE(tmpdir_make(f->dir, sizeof(f->dir), "config"), "mkdtemp"))
 		return false;
 	snprintf(f->cfg, sizeof(f->cfg), "%s/datatrail.json", f->dir);
 	return true;
 }
 
-static int rm_one(const char *path, const struct stat *st, int type, struct FTW *ftw)
-{
-	(void)st;
-	(void)type;
-	(void)ftw;
-	remove(path);
-	return 0;
-}
-
 static void fx_fini(struct fx *f)
 {
-	nftw(f->dir, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+	tmpdir_remove(f->dir);
 }
 
 static const char *P(const struct fx *f, const char *rel)
@@ -135,7 +126,7 @@ static void test_full_config(void)
 		 "  \"topics\": {\"findings\": \"dt.f\", \"events\": \"dt.e\"},\n"
 		 "  \"send_events\": true, \"host_id\": \"node-7\",\n"
 		 "  \"spool\": {\"dir\": \"spool\", \"max_bytes\": 1048576}},\n"
-		 " \"flush_ms\": 250, \"devices\": {\"future\": 1}}\n",
+		 " \"flush_ms\": 250, \"sandbox\": {\"future\": 1}}\n",
 		 P(&f, "keypass"));
 	put(f.cfg, text, 0640);
 	if (!ASSERT_OK(config_load(f.cfg, &cfg, &eb), eb.msg))
@@ -167,7 +158,7 @@ out:
 
 static void test_defaults_and_unknown_keys(void)
 {
-	const char *text = "{\"trace\": [1, 2], \"devices\": {}}";
+	const char *text = "{\"trace\": [1, 2], \"sandbox\": {}}";
 	struct config *cfg = NULL;
 	struct errbuf eb = { "" };
 

@@ -13,6 +13,7 @@
 
 #include "inventory.h"
 #include "test.h"
+#include "tmpdir.h"
 
 /*
  * Every test that touches the file system gets its own directory under /tmp. Inventories are
@@ -29,25 +30,15 @@ static struct inventory untouched;
 
 static bool fx_init(struct fx *f)
 {
-	snprintf(f->dir, sizeof(f->dir), "/tmp/dt-inventory-XXXXXX");
-	if (!ASSERT_TRUE(mkdtemp(f->dir) != NULL, "mkdtemp"))
+	if (!ASSERT_TRUE(tmpdir_make(f->dir, sizeof(f->dir), "inventory"), "mkdtemp"))
 		return false;
 	snprintf(f->inv, sizeof(f->inv), "%s/inv.json", f->dir);
 	return true;
 }
 
-static int rm_one(const char *path, const struct stat *st, int type, struct FTW *ftw)
-{
-	(void)st;
-	(void)type;
-	(void)ftw;
-	remove(path);
-	return 0;
-}
-
 static void fx_fini(struct fx *f)
 {
-	nftw(f->dir, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+	tmpdir_remove(f->dir);
 }
 
 /* A path below the fixture; a few rotating buffers so that one call may use several. */
