@@ -10,7 +10,6 @@
 #include <bpf/bpf_endian.h>
 #include "datatrail_abi.h"
 #include "maps.bpf.h"
-#include "fleet.bpf.h"
 
 #define EEXIST 17
 #define E2BIG 7
@@ -82,6 +81,9 @@ static __always_inline void dt_submit(void *rec)
 #else
 #define DT_KLOAD(...) ___arrow(__VA_ARGS__)
 #endif
+
+/* The agent's scope and fleet maps: after DT_KLOAD, before dt_account(), which checks scope. */
+#include "fleet.bpf.h"
 
 /* The current task's file behind @fd, or NULL. */
 extern struct file *dt_fd_file_btf(long fd) __hidden;

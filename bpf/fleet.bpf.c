@@ -31,8 +31,9 @@ static __always_inline int dt_fleet_accepted(long fd)
 	sk = dt_file_sock(f);
 	if (!sk)
 		return 0;
-	family = sk->__sk_common.skc_family;
-	if ((family != DT_AF_INET && family != DT_AF_INET6) || sk->sk_protocol != DT_IPPROTO_TCP)
+	family = DT_KLOAD(sk, __sk_common.skc_family);
+	if ((family != DT_AF_INET && family != DT_AF_INET6) ||
+	    DT_KLOAD(sk, sk_protocol) != DT_IPPROTO_TCP)
 		return 0;
 	dt_chan_key_recv(sk, family, DT_IPPROTO_TCP, &k);
 	v.tgid = bpf_get_current_pid_tgid() >> 32;

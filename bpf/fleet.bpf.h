@@ -9,7 +9,7 @@
  */
 #ifdef DT_FLEET_DEFINE
 #define DT_FMAP(name, ...) struct { __VA_ARGS__ } name SEC(".maps")
-#define DT_FVAR(decl) decl = 0
+#define DT_FVAR(decl) decl /* zeroed: .bss */
 #else
 #define DT_FMAP(name, ...) extern struct { __VA_ARGS__ } name SEC(".maps")
 #define DT_FVAR(decl) extern decl
@@ -17,10 +17,6 @@
 
 #define DT_FLOWS_MAX 16384
 #define DT_EGSRC_MAX 16384
-
-/* --scope: the first dt_scope_n entries; empty means every process is the agent's. */
-DT_FMAP(scope, __uint(type, BPF_MAP_TYPE_ARRAY); __uint(max_entries, DT_SCOPE_MAX);
-	__type(key, __u32); __type(value, struct dt_scope_ent););
 
 /*
  * Inbound TCP connections by the receiver's channel key (4-tuple and network namespace):
@@ -39,18 +35,30 @@ DT_FMAP(egsrc, __uint(type, BPF_MAP_TYPE_LRU_HASH); __uint(max_entries, DT_EGSRC
  * sends are counted like a tainted process's, so that an advisory that arrives after the
  * bytes (Kafka is slower than TCP) still finds what the receiver sent on (user/fleet.c).
  */
+/*
+ * The sending side of a new egress key is built here, not on the stack: it is built on the
+ * send path, which before 6.13 has no stack to spare (sendfile is at 512 bytes).
+ */
+DT_FMAP(fleetwork, __uint(type, BPF_MAP_TYPE_PERCPU_ARRAY); __uint(max_entries, 1);
+	__type(key, __u32); __type(value, struct dt_flow_src););
+
 DT_FMAP(fleetrx, __uint(type, BPF_MAP_TYPE_LRU_HASH); __uint(max_entries, DT_FLOWS_MAX);
 	__type(key, __u32); __type(value, struct dt_taint););
 
-DT_FVAR(__u32 dt_scope_n); /* entries of scope in use, set before attach */
+/*
+ * --scope: the first dt_scope_n entries of dt_scope; none means every process is the agent's.
+ * A global, not a map: dt_account() checks it on the read path, and a map key would take
+ * stack there.
+ */
+DT_FVAR(struct dt_scope_ent dt_scope[DT_SCOPE_MAX]);
+DT_FVAR(__u32 dt_scope_n); /* entries of dt_scope in use, set before attach */
 DT_FVAR(__u32 dt_fleet_on); /* fleet.cidrs configured: flows and egsrc are kept */
 
 /* Whether the current process is inside the agent's scope (always, without --scope). */
 static __always_inline bool dt_in_scope(void)
 {
 	struct task_struct *task;
-	struct dt_scope_ent *s;
-	__u32 n = dt_scope_n, ns, k;
+	__u32 n = dt_scope_n, ns;
 	int i;
 
 	if (!n)
@@ -60,14 +68,10 @@ static __always_inline bool dt_in_scope(void)
 	for (i = 0; i < DT_SCOPE_MAX; i++) {
 		if (i >= n)
 			break;
-		k = i;
-		s = bpf_map_lookup_elem(&scope, &k);
-		if (!s)
-			break;
-		if (s->kind == DT_SCOPE_NETNS && s->id == ns)
+		if (dt_scope[i].kind == DT_SCOPE_NETNS && dt_scope[i].id == ns)
 			return true;
-		if (s->kind == DT_SCOPE_CGROUP &&
-		    bpf_get_current_ancestor_cgroup_id(s->level) == s->id)
+		if (dt_scope[i].kind == DT_SCOPE_CGROUP &&
+		    bpf_get_current_ancestor_cgroup_id(dt_scope[i].level) == dt_scope[i].id)
 			return true;
 	}
 	return false;
@@ -84,22 +88,28 @@ static __always_inline struct dt_taint *dt_fleet_rx(__u32 tgid)
 /* A new egress key @k was sent to from @sk: remember the sending side for the advisory. */
 static __always_inline void dt_fleet_egress(struct sock *sk, const struct dt_egress_key *k)
 {
-	struct dt_flow_src v = {};
+	struct dt_flow_src *v;
+	__u32 zero = 0;
 
 	if (!dt_fleet_on)
 		return;
-	if (sk->__sk_common.skc_family == 2 /* AF_INET */) {
-		__u32 a = sk->__sk_common.skc_rcv_saddr;
+	v = bpf_map_lookup_elem(&fleetwork, &zero);
+	if (!v)
+		return;
+	if (DT_KLOAD(sk, __sk_common.skc_family) == 2 /* AF_INET */) {
+		__u32 a = DT_KLOAD(sk, __sk_common.skc_rcv_saddr);
 
-		v.saddr[10] = 0xff;
-		v.saddr[11] = 0xff;
-		__builtin_memcpy(v.saddr + 12, &a, 4);
+		__builtin_memset(v->saddr, 0, 10);
+		v->saddr[10] = 0xff;
+		v->saddr[11] = 0xff;
+		__builtin_memcpy(v->saddr + 12, &a, 4);
 	} else {
-		bpf_core_read(v.saddr, 16, &sk->__sk_common.skc_v6_rcv_saddr);
+		bpf_core_read(v->saddr, 16, &sk->__sk_common.skc_v6_rcv_saddr);
 	}
-	v.sport = sk->__sk_common.skc_num;
-	v.ns = sk->__sk_common.skc_net.net->ns.inum;
-	bpf_map_update_elem(&egsrc, k, &v, BPF_ANY);
+	v->sport = DT_KLOAD(sk, __sk_common.skc_num);
+	v->pad = 0;
+	v->ns = DT_KLOAD(sk, __sk_common.skc_net.net, ns.inum);
+	bpf_map_update_elem(&egsrc, k, v, BPF_ANY);
 }
 
 #endif /* DT_FLEET_BPF_H */

@@ -1880,11 +1880,7 @@ int agent_run(const struct agent_opts *opts)
 		fprintf(stderr, "datatrail: enforcement policy: %s\n", strerror(-err));
 		goto out_skel;
 	}
-	err = scope_load(&opts->scope, bpf_map__fd(a.skel->maps.scope));
-	if (err) {
-		fprintf(stderr, "datatrail: map 'scope': %s\n", strerror(-err));
-		goto out_skel;
-	}
+	scope_load(&opts->scope, a.skel->bss->dt_scope);
 	a.skel->bss->dt_scope_n = opts->scope.n;
 	if (a.fleet) {
 		a.skel->bss->dt_fleet_on = 1;

@@ -5,7 +5,6 @@
 #include <sys/stat.h>
 #include <sys/vfs.h>
 #include <linux/magic.h>
-#include <bpf/bpf.h>
 
 #include "enforce.h"
 #include "scope.h"
@@ -81,13 +80,9 @@ int scope_add(struct scope *s, const char *spec, struct errbuf *err)
 	return 0;
 }
 
-int scope_load(const struct scope *s, int fd)
+void scope_load(const struct scope *s, struct dt_scope_ent *dst)
 {
-	for (uint32_t i = 0; i < s->n; i++) {
-		if (bpf_map_update_elem(fd, &i, &s->ents[i], BPF_ANY))
-			return -errno;
-	}
-	return 0;
+	memcpy(dst, s->ents, s->n * sizeof(*dst));
 }
 
 size_t scope_netns(const struct scope *s, uint32_t *out, size_t max)

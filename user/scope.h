@@ -22,8 +22,8 @@ struct scope {
  */
 int scope_add(struct scope *s, const char *spec, struct errbuf *err);
 
-/* Writes the entries into the BPF scope map @fd; 0 or -errno. */
-int scope_load(const struct scope *s, int fd);
+/* Copies the entries into the BPF global dt_scope (@dst, DT_SCOPE_MAX entries). */
+void scope_load(const struct scope *s, struct dt_scope_ent *dst);
 
 /*
  * The network namespaces whose inbound flows are the agent's: those of the scope, or, with
