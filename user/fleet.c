@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <ifaddrs.h>
+#include <limits.h>
 #include <netinet/in.h>
 #include <pthread.h>
 #include <sched.h>
@@ -20,9 +21,11 @@
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
 
+#include "base.h"
 #include "fleet.h"
 #include "hmap.h"
 #include "json.h"
+#include "json_load.h"
 #include "ocsf.h"
 
 #define FLEET_MAX_ADDRS 64
@@ -83,20 +86,10 @@ struct fleet {
 	struct hmap rx; /* tgid -> struct rx_dests */
 };
 
-static uint64_t mono_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ULL + ts.tv_nsec;
-}
-
+/* The advisory's time: the sender's and receiver's wall clocks, for max_age_s. */
 static uint64_t wall_ms(void)
 {
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (uint64_t)ts.tv_sec * 1000ULL + ts.tv_nsec / 1000000;
+	return now_ns(CLOCK_REALTIME) / 1000000;
 }
 
 static void addr_mapped(uint8_t out[16], int family, const void *a)
@@ -306,39 +299,31 @@ out_topic:
 	return ret;
 }
 
+/* The config file again, for its fleet section, with the checks config_load() makes. */
 static int read_section(const char *path, cJSON **out, struct errbuf *err)
 {
-	char *text = NULL;
-	size_t len = 0, cap = 0;
-	FILE *fp = fopen(path, "re");
+	const struct file_policy policy = { .trust = FT_REGULAR | FT_NOT_WORLD_WRITABLE,
+					    .max = 1u << 20 };
+	char subject[PATH_MAX + 16], *text;
+	const char *dup;
 	cJSON *doc;
+	size_t len;
+	int ret;
 
-	if (!fp)
-		return errbuf_set(err, -errno, "config '%s': %s", path, strerror(errno));
-	for (;;) {
-		if (len + 4096 > cap) {
-			char *n = realloc(text, cap = cap * 2 + 8192);
-
-			if (!n) {
-				free(text);
-				fclose(fp);
-				return errbuf_set(err, -ENOMEM, "config '%s': %s", path,
-						  strerror(ENOMEM));
-			}
-			text = n;
-		}
-		size_t r = fread(text + len, 1, cap - len - 1, fp);
-
-		len += r;
-		if (!r)
-			break;
-	}
-	fclose(fp);
-	text[len] = 0;
-	doc = cJSON_Parse(text);
+	snprintf(subject, sizeof(subject), "config '%s'", path);
+	ret = read_file_trusted(path, &policy, subject, &text, &len, err);
+	if (ret)
+		return ret;
+	doc = cJSON_ParseWithLength(text, len);
 	free(text);
 	if (!doc)
 		return errbuf_set(err, -EINVAL, "config '%s': not JSON", path);
+	dup = json_dup_key(cJSON_GetObjectItemCaseSensitive(doc, "fleet"), NULL);
+	if (dup) {
+		cJSON_Delete(doc);
+		return errbuf_set(err, -EINVAL, "config '%s': field 'fleet': duplicate key '%s'",
+				  path, dup);
+	}
 	*out = doc;
 	return 0;
 }
