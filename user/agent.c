@@ -1446,12 +1446,17 @@ static void write_fleet_status(struct agent *a, struct jbuf *jb)
 	jb_bool(jb, "enabled", a->fleet != NULL);
 	jb_u64(jb, "advisories_produced", st.produced);
 	jb_u64(jb, "produce_errors", st.produce_errors);
+	jb_u64(jb, "advisories_delivered", st.delivered);
+	jb_u64(jb, "advisories_spooled", st.spooled);
+	jb_u64(jb, "advisories_dropped", st.dropped);
+	jb_u64(jb, "delivery_errors", st.delivery_errors);
 	jb_u64(jb, "advisories_consumed", st.consumed);
 	jb_u64(jb, "matched", st.matched);
 	jb_u64(jb, "unmatched", st.unmatched);
 	jb_u64(jb, "not_ours", st.not_ours);
 	jb_u64(jb, "rejected_signature", st.rejected_sig);
 	jb_u64(jb, "rejected_malformed", st.rejected_bad);
+	jb_u64(jb, "duplicates", st.duplicates);
 	jb_u64(jb, "stale", st.stale);
 	jb_u64(jb, "foreign_datasets", st.foreign_ds);
 	jb_u64(jb, "foreign_dropped", st.foreign_full);

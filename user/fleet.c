@@ -2,6 +2,7 @@
 /* fleet.c - flow advisories: produced for tainted sends inside the fleet, consumed to taint receivers. */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
+#include <ctype.h>
 #include <cjson/cJSON.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -26,6 +27,7 @@
 #include "hmap.h"
 #include "json.h"
 #include "json_load.h"
+#include "kafka.h"
 #include "ocsf.h"
 
 #define FLEET_MAX_ADDRS 64
@@ -36,6 +38,7 @@
 #define FLEET_SIG_HEADER "dt-sig"
 #define FLEET_RX_DESTS 8         /* untainted destinations remembered per receiver */
 #define FLEET_RX_MAX 16384       /* receivers remembered */
+#define FLEET_SEEN_MAX 65536     /* advisories remembered against duplicates */
 
 /* Egress keys of a receiver counted before any taint: what a late advisory must re-report. */
 struct rx_dests {
@@ -73,7 +76,7 @@ struct fleet {
 	size_t n_addrs;
 	uint32_t netns[DT_SCOPE_MAX];
 	size_t n_netns;
-	rd_kafka_t *prod;
+	struct kafka_sink *sink; /* the advisories' producer, spooled like findings */
 	rd_kafka_t *cons;
 	int taint_fd, chan_fd, flows_fd, egsrc_fd, egress_fd, egress_seen_fd, procs_fd;
 	uint64_t *chan_count;
@@ -84,6 +87,7 @@ struct fleet {
 	struct fleet_stats st;
 	struct jbuf jb;
 	struct hmap rx; /* tgid -> struct rx_dests */
+	struct hmap seen; /* signature (hex) -> 1: advisories already taken */
 };
 
 /* The advisory's time: the sender's and receiver's wall clocks, for max_age_s. */
@@ -336,6 +340,7 @@ struct fleet *fleet_new(const char *node, const void *key, size_t key_len)
 		return NULL;
 	jb_init(&f->jb);
 	hmap_init(&f->rx, sizeof(uint32_t), sizeof(struct rx_dests));
+	hmap_init(&f->seen, 64, 1);
 	snprintf(f->node, sizeof(f->node), "%s", node);
 	snprintf(f->topic, sizeof(f->topic), "datatrail.fleet");
 	f->max_age_ms = 300000;
@@ -364,18 +369,73 @@ int fleet_add_local(struct fleet *f, const uint8_t addr[16], uint32_t netns)
 	return 0;
 }
 
+/* The destination address of advisory @data: its key, so its receiver's partition. */
+static size_t advisory_dst(const char *data, size_t len, char *out, size_t n)
+{
+	static const char pat[] = "\"dst\":\"";
+	const char *p = memmem(data, len, pat, sizeof(pat) - 1), *end = data + len;
+	size_t i = 0;
+
+	if (p)
+		for (p += sizeof(pat) - 1; p < end && i + 1 < n && *p != '"'; p++)
+			out[i++] = *p;
+	out[i] = 0;
+	return p && p < end ? i : 0;
+}
+
+/*
+ * Each advisory goes out keyed by its destination and signed: also when it is resent from
+ * the spool, which keeps only its text.
+ */
+static int advisory_frame(void *ctx, const char *data, size_t len, struct kafka_frame *fr)
+{
+	const struct fleet *f = ctx;
+	char sig[65];
+
+	fr->key_len = advisory_dst(data, len, fr->key, sizeof(fr->key));
+	if (!fr->key_len)
+		return -EINVAL;
+	fleet_sign(f, data, len, sig);
+	fr->header = FLEET_SIG_HEADER;
+	memcpy(fr->value, sig, 64);
+	fr->value_len = 64;
+	return 0;
+}
+
+/*
+ * The advisories' spool: fleet.spool_dir, else "fleet-NODE" in kafka.spool.dir (one per node
+ * name, so agents scoped as nodes on one host keep theirs apart).
+ */
+static int spool_path(const char *path, const cJSON *sec, const struct config *cfg,
+		      const char *node, char *out, size_t n, struct errbuf *err)
+{
+	const cJSON *it = cJSON_GetObjectItemCaseSensitive(sec, "spool_dir");
+	size_t len;
+
+	if (it) {
+		if (!cJSON_IsString(it) || !it->valuestring[0] || strlen(it->valuestring) >= n)
+			return errbuf_set(err, -EINVAL, "config '%s': field 'fleet.spool_dir': bad "
+					  "value", path);
+		snprintf(out, n, "%s", it->valuestring);
+		return 0;
+	}
+	len = snprintf(out, n, "%s/fleet-", cfg->kafka.spool_dir);
+	for (; *node && len + 1 < n; node++)
+		out[len++] = isalnum((unsigned char)*node) || strchr("._-", *node) ? *node : '_';
+	out[len] = 0;
+	return 0;
+}
+
 int fleet_open(const char *path, const struct config *cfg, const char *node,
 	       const struct scope *scope, struct fleet **out, struct errbuf *err)
 {
-	static const char *const prod_extra[] = { "enable.idempotence", "true", "acks", "all",
-						  "partitioner", "consistent", "linger.ms", "5",
-						  "client.id", "datatrail-fleet", NULL };
 	const char *cons_extra[] = { "group.id", NULL, "enable.auto.commit", "false",
 				     "allow.auto.create.topics", "true", "client.id",
 				     "datatrail-fleet", NULL };
 	cJSON *doc = NULL, *sec, *it;
+	struct config pc;
 	struct fleet *f;
-	char group[300], *key = NULL;
+	char group[300], spool[PATH_MAX], *key = NULL;
 	int ret;
 
 	*out = NULL;
@@ -451,7 +511,23 @@ int fleet_open(const char *path, const struct config *cfg, const char *node,
 	ret = scope_addrs(f, scope, err);
 	if (ret)
 		goto err_free;
-	ret = client_new(cfg, RD_KAFKA_PRODUCER, prod_extra, &f->prod, err);
+	if (!cfg) {
+		ret = errbuf_set(err, -EINVAL, "config '%s': fleet needs the kafka section", path);
+		goto err_free;
+	}
+	ret = spool_path(path, sec, cfg, node, spool, sizeof(spool), err);
+	if (ret)
+		goto err_free;
+	/*
+	 * The findings sink's producer and spool, on the fleet topic and spool: an advisory is
+	 * kept on disk until the broker has it, across outages and restarts. The default
+	 * partitioner hashes the key as the consumer does (consumer_assign()).
+	 */
+	pc = *cfg;
+	pc.kafka.enabled = true;
+	pc.kafka.send_events = false;
+	pc.kafka.topic_findings = f->topic;
+	ret = kafka_sink_open_framed(&pc, spool, advisory_frame, f, &f->sink, err);
 	if (ret)
 		goto err_free;
 	snprintf(group, sizeof(group), "datatrail-fleet-%s", node);
@@ -590,8 +666,7 @@ void fleet_on_egress(struct fleet *f, const struct dt_egress_key *k)
 {
 	struct dt_egress_val v;
 	struct dt_flow_src src;
-	char dst[INET6_ADDRSTRLEN], comm[DT_COMM_LEN], sig[65];
-	rd_kafka_resp_err_t rerr;
+	char comm[DT_COMM_LEN], sig[65];
 
 	if (bpf_map_lookup_elem(f->egress_fd, k, &v))
 		return;
@@ -611,13 +686,8 @@ void fleet_on_egress(struct fleet *f, const struct dt_egress_key *k)
 		f->st.produce_errors++;
 		return;
 	}
-	dt_addr_str(k->addr, dst, sizeof(dst));
-	rerr = rd_kafka_producev(f->prod, RD_KAFKA_V_TOPIC(f->topic),
-				 RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
-				 RD_KAFKA_V_KEY(dst, strlen(dst)),
-				 RD_KAFKA_V_VALUE(f->jb.buf, f->jb.len),
-				 RD_KAFKA_V_HEADER(FLEET_SIG_HEADER, sig, 64), RD_KAFKA_V_END);
-	if (rerr) {
+	/* Spooled, then sent: a refusal here is the spool's (full, I/O), counted there too. */
+	if (kafka_sink_produce(f->sink, SPOOL_FINDINGS, f->jb.buf, f->jb.len)) {
 		f->st.produce_errors++;
 		return;
 	}
@@ -868,6 +938,8 @@ int fleet_ingest(struct fleet *f, const char *payload, size_t len, const char *s
 		 long long offset)
 {
 	struct advisory *ad;
+	uint8_t *one;
+	bool created;
 	int ret;
 
 	f->st.consumed++;
@@ -884,6 +956,22 @@ int fleet_ingest(struct fleet *f, const char *payload, size_t len, const char *s
 				sig ? "bad signature" : "unsigned");
 		return ret;
 	}
+	/*
+	 * The spool delivers at least once: an advisory a stopped producer had already handed to
+	 * the broker is sent again from the spool by the next one. Same bytes, same signature.
+	 */
+	if (hmap_get(&f->seen, sig)) {
+		f->st.duplicates++;
+		return -EALREADY;
+	}
+	if (hmap_count(&f->seen) >= FLEET_SEEN_MAX) {
+		/* Older than max_age_s by then, in any fleet that is not flooding the topic. */
+		hmap_free(&f->seen);
+		hmap_init(&f->seen, 64, 1);
+	}
+	one = hmap_put(&f->seen, sig, &created);
+	if (one)
+		*one = 1;
 	ad = malloc(sizeof(*ad));
 	if (!ad)
 		return -ENOMEM;
@@ -941,7 +1029,7 @@ void fleet_poll(struct fleet *f)
 	uint64_t now = mono_ns();
 	size_t j = 0;
 
-	rd_kafka_poll(f->prod, 0);
+	kafka_sink_poll(f->sink, 0);
 	for (int i = 0; i < FLEET_POLL_BATCH; i++) {
 		m = rd_kafka_consumer_poll(f->cons, 0);
 		if (!m)
@@ -967,17 +1055,24 @@ void fleet_poll(struct fleet *f)
 
 void fleet_stats(const struct fleet *f, struct fleet_stats *st)
 {
+	struct kafka_stats ks;
+
 	*st = f->st;
+	if (!f->sink)
+		return;
+	kafka_sink_stats(f->sink, &ks);
+	st->delivered = ks.delivered;
+	st->spooled = ks.spooled;
+	st->dropped = ks.dropped_findings;
+	st->delivery_errors = ks.delivery_errors;
 }
 
 void fleet_close(struct fleet *f)
 {
 	if (!f)
 		return;
-	if (f->prod) {
-		rd_kafka_flush(f->prod, 5000);
-		rd_kafka_destroy(f->prod);
-	}
+	/* What the broker has not taken by then stays spooled for the next start. */
+	kafka_sink_close(f->sink, 2000);
 	if (f->cons) {
 		rd_kafka_consumer_close(f->cons);
 		rd_kafka_destroy(f->cons);
@@ -990,5 +1085,6 @@ void fleet_close(struct fleet *f)
 	}
 	jb_free(&f->jb);
 	hmap_free(&f->rx);
+	hmap_free(&f->seen);
 	free(f);
 }

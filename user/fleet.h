@@ -18,14 +18,19 @@
 #define FLEET_MAX_CIDRS 64
 
 struct fleet_stats {
-	uint64_t produced;        /* advisories handed to the producer */
-	uint64_t produce_errors;  /* refused by the producer or failed delivery */
+	uint64_t produced;        /* advisories spooled for the topic */
+	uint64_t produce_errors;  /* not spooled: no source address, spool full or failing */
+	uint64_t delivered;       /* acknowledged by the broker (this run, resends included) */
+	uint64_t spooled;         /* in the spool, not yet delivered (earlier runs' too) */
+	uint64_t dropped;         /* refused by the spool or the broker: lost, and reported */
+	uint64_t delivery_errors; /* failed deliveries; those advisories stay spooled */
 	uint64_t consumed;        /* advisories read from the topic */
 	uint64_t matched;         /* that found their receiving process here */
 	uint64_t unmatched;       /* addressed here, but no flow matched before they expired */
 	uint64_t not_ours;        /* for addresses outside this agent's scope */
 	uint64_t rejected_sig;    /* unsigned or with a bad signature */
 	uint64_t rejected_bad;    /* malformed or oversized */
+	uint64_t duplicates;      /* taken already (the spool delivers at least once) */
 	uint64_t stale;           /* older than fleet.max_age_s */
 	uint64_t foreign_ds;      /* datasets not in the local inventory, taken with their policy */
 	uint64_t foreign_full;    /* datasets dropped: no dataset slot left */

@@ -155,10 +155,12 @@ chmod 600 "$T/fleet.key"
 	exit 1
 }
 
-# fleet_config FILE TOPIC: the agents' shared configuration.
+# fleet_config FILE TOPIC: the agents' shared configuration; each node's advisories spool in
+# FILE's directory, spool/fleet-NODE.
 fleet_config() {
 	cat >"$1" <<EOF2
-{"kafka": {"enabled": false, "properties": {"bootstrap.servers": "127.0.0.1:$PORT"}},
+{"kafka": {"enabled": false, "properties": {"bootstrap.servers": "127.0.0.1:$PORT"},
+           "spool": {"dir": "$(dirname "$1")/spool"}},
  "fleet": {"cidrs": ["10.204.1.0/24"], "topic": "$2", "key_file": "$T/fleet.key"}}
 EOF2
 	chmod 600 "$1"
@@ -322,6 +324,61 @@ test_late_advisory() {
 	ASSERT_EQ "$(finding "$f" exfiltration "$pr" unmapped.via.from_node)" node-a "node"
 	ASSERT_EQ "$($EVQ "$d/b/status.json" last fleet.egress_merged)" 1 "earlier sends merged"
 	ASSERT_OCSF_DIR "node B output" "$d/b"
+}
+
+# wait_status FILE FIELD VALUE: bounded poll (20 s) until the status file says so.
+wait_status() {
+	local i
+	for i in $(seq 200); do
+		[ "$($EVQ "$1" last "$2")" = "$3" ] && return 0
+		sleep 0.1
+	done
+	echo "'$2' never became $3 in '$1' (it is '$($EVQ "$1" last "$2")')" >&2
+	return 1
+}
+
+# The broker is down when A's reader sends, and A's agent stops before it is back: the
+# advisory waits in A's spool, and A's next agent delivers it; B still taints its receiver.
+test_advisory_spooled() {
+	local d=$T/spooled pr ps bpid
+	mkdir -p "$d"
+	nodes_start "$d" "fleet-spool-$$" || { _fail "agents"; return 1; }
+	bpid=$(cat "$KL_STATE/kafka.pid")
+	kill -STOP "$bpid"
+	flow_start "$d" "$T/ds/w.bin" || { kill -CONT "$bpid"; _fail "flow"; nodes_stop "$d"; return 1; }
+	pr=$(cat "$d/relay.pid")
+	ps=$(cat "$d/sender.pid")
+	wait_status "$d/a/status.json" fleet.advisories_spooled 1 || _fail "spooled on A"
+	AGENT_PID=$AGENT_A
+	agent_stop
+	ASSERT_EQ "$AGENT_RC" 0 "A's agent stops with the broker down"
+	ASSERT_EQ "$($EVQ "$d/a/status.json" last fleet.advisories_delivered)" 0 "not delivered"
+	ASSERT_EQ "$(ls "$d/spool/fleet-node-a" | grep -c '^spool-')" 1 "A's spool segment"
+	kill -CONT "$bpid"
+	mkdir -p "$d/a2"
+	agent_start "$d/a2" "$T/inv.json" --flush-ms 200 --config "$d/fleet.json" \
+		--node-name node-a --enforce off --scope "netns:/run/netns/$NSA" \
+		--status-file "$d/a2/status.json" || { _fail "A's second agent"; nodes_stop "$d"; return 1; }
+	AGENT_A=$AGENT_PID
+	AGENTS="$AGENTS $AGENT_PID"
+	wait_grep "$d/b/agent.err" "pid $pr tainted by node-a pid $ps" || _fail "taint from the spool"
+	touch "$d/go"
+	wait_finding "$d/b/findings.jsonl" exfiltration "$pr" || _fail "exfiltration on B"
+	wait_status "$d/a2/status.json" fleet.advisories_delivered 1 || _fail "delivered"
+	touch "$d/done"
+	nodes_stop "$d"
+	ASSERT_EQ "$($EVQ "$d/a2/status.json" last fleet.advisories_produced)" 0 "none new on A"
+	ASSERT_EQ "$($EVQ "$d/a2/status.json" last fleet.advisories_spooled)" 0 "spool empty"
+	ASSERT_EQ "$($EVQ "$d/a2/status.json" last fleet.advisories_dropped)" 0 "none dropped"
+	# The stopped producer may have handed it to the paused broker already: then the spool's
+	# resend is a duplicate, which B counts and drops.
+	ASSERT_EQ "$($EVQ "$d/b/status.json" last fleet.matched)" 1 "matched on B"
+	ASSERT_EQ "$(($($EVQ "$d/b/status.json" last fleet.advisories_consumed) -
+		$($EVQ "$d/b/status.json" last fleet.duplicates)))" 1 "one advisory taken on B"
+	local f=$d/b/findings.jsonl
+	ASSERT_EQ "$(finding "$f" exfiltration "$pr" unmapped.bytes)" 70000 "bytes"
+	ASSERT_EQ "$(finding "$f" exfiltration "$pr" unmapped.via.from_node)" node-a "node"
+	ASSERT_EQ "$(finding "$f" exfiltration "$pr" unmapped.via.from_pid)" "$ps" "sender pid"
 }
 
 # A process of A that read nothing sends to B, which sends it on: no advisory, no finding.

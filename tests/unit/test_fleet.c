@@ -73,6 +73,30 @@ static void test_signature(void)
 	inventory_free(inv);
 }
 
+/* The same advisory twice (a resend from the spool): taken once, the second counted. */
+static void test_duplicate(void)
+{
+	struct inventory *inv = inv_load();
+	struct fleet *f = fleet_new("node-b", KEY, strlen(KEY));
+	struct fleet_hooks hooks = {};
+	struct fleet_stats st;
+	char sig[65];
+	const char *text;
+	size_t len;
+
+	fleet_set_maps(f, -1, -1, -1, -1, -1, -1, -1, NULL, inv, &hooks);
+	ASSERT_OK(make_advisory(f, sig, &text, &len), "advisory");
+	/* No local address: not ours, but taken (verified and parsed). */
+	ASSERT_EQ(fleet_ingest(f, text, len, sig, 0), -ENOENT, "first");
+	ASSERT_EQ(fleet_ingest(f, text, len, sig, 1), -EALREADY, "second");
+	fleet_stats(f, &st);
+	ASSERT_EQ(st.consumed, 2, "consumed");
+	ASSERT_EQ(st.duplicates, 1, "duplicates");
+	ASSERT_EQ(st.not_ours, 1, "the first only");
+	fleet_close(f);
+	inventory_free(inv);
+}
+
 /* Signed but broken: every field is checked before anything is looked up. */
 static void test_malformed(void)
 {
@@ -153,5 +177,5 @@ static void test_foreign_slot(void)
 	inventory_free(inv);
 }
 
-TEST_MAIN("fleet", TEST_CASE(test_signature), TEST_CASE(test_malformed), TEST_CASE(test_scope_parse),
+TEST_MAIN("fleet", TEST_CASE(test_signature), TEST_CASE(test_duplicate), TEST_CASE(test_malformed), TEST_CASE(test_scope_parse),
 	  TEST_CASE(test_foreign_slot))
