@@ -131,7 +131,7 @@ $(BUILD)/fuzz:
 # pipeline capacity and inventory scale; BENCH_QUICK=1 for a smoke run. See bench/run.sh
 # and docs/performance.md.
 BENCH_WLS := $(addprefix $(BUILD)/bench/,wl_syscall wl_read wl_loader wl_tcp mkfiles)
-BENCH_LIBS := $(addprefix $(BUILD)/bench/,pipeline_bench inv_bench)
+BENCH_LIBS := $(addprefix $(BUILD)/bench/,pipeline_bench inv_bench fleet_bench)
 
 .PHONY: bench
 bench: $(BUILD)/datatrail $(BENCH_WLS) $(BENCH_LIBS) $(BUILD)/bench/hookbench \

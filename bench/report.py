@@ -53,6 +53,7 @@ def main():
     header, runs, diag, hooks, pipe, sload, slook, hstats = [], [], [], [], [], [], [], []
     ident = []
     enf = []
+    fleet = []
     for line in open(sys.argv[1], encoding="utf-8"):
         line = line.rstrip("\n")
         if not line:
@@ -75,6 +76,8 @@ def main():
             enf.append(f)
         elif f[0] == "P":
             pipe.append((f[1], kv(f[2])))
+        elif f[0] == "F" and len(f) >= 3:
+            fleet.append(kv(f[2]))
         elif f[0] == "S" and f[1] == "load":
             sload.append((int(f[2]), f[3], kv(f[4])))
         elif f[0] == "S" and f[1] == "lookup":
@@ -210,6 +213,17 @@ def main():
                   "clock reads):")
             print("    " + ", ".join("%s %.1f ns" % (h.get("prog"), float(h.get("ns_per_run", 0)))
                                    for h in hstats))
+
+    for r in fleet:
+        print()
+        print("F1: fleet advisories, one thread, without the broker's fetch and produce")
+        cons = float(r.get("consumed_per_cpu_s", 0))
+        print("F1  %-48s %12s/s" % ("built and signed (node A)",
+                                    si(float(r.get("produced_per_cpu_s", 0)))))
+        print("F1  %-48s %12s/s  target >=100k  %s  (%s of %s matched, %s bytes each)" % (
+            "verified, parsed, matched, tainted (node B)", si(cons),
+            "PASS" if cons >= 100000 else "MISS", r.get("matched"), r.get("advisories"),
+            r.get("bytes_per_advisory")))
 
     if pipe:
         print()

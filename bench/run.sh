@@ -6,7 +6,7 @@
 # Environment:
 #   BENCH_QUICK=1        a smoke run: 2 pairs, small sizes (about 2 minutes)
 #   BENCH_PAIRS=N        ABAB pairs per workload (default 7, quick 2)
-#   BENCH_ONLY="T1 P1"   run only these sections (T1..T5, D, H, E, P1, S1)
+#   BENCH_ONLY="T1 P1"   run only these sections (T1..T5, D, H, E, P1, S1, F1)
 #   BENCH_KEEP=1         keep the scratch directory (/var/tmp/dt-bench.*)
 #   BENCH_QUIET_WAIT=S   before each run, wait up to S seconds (default 60) while another
 #                        datatrail agent runs or the CPUs are more than 15 % busy; a run that
@@ -60,7 +60,7 @@ die() {
 
 [ "$(id -u)" = 0 ] || die "needs root: it loads the agent's BPF programs (sudo make bench)"
 for b in "$DT" "$BB/wl_syscall" "$BB/wl_read" "$BB/wl_loader" "$BB/wl_tcp" "$BB/mkfiles" \
-	"$BB/pipeline_bench" "$BB/inv_bench" "$BB/hookbench" "$BB/hooks.bpf.o"; do
+	"$BB/pipeline_bench" "$BB/inv_bench" "$BB/fleet_bench" "$BB/hookbench" "$BB/hooks.bpf.o"; do
 	[ -e "$b" ] || die "'$b' is missing; run 'make bench'"
 done
 want() { [ -z "$ONLY" ] || [[ " $ONLY " == *" $1 "* ]]; }
@@ -592,6 +592,16 @@ sysexit_stats() { # -> "cnt ns" of the agent's pread64 exit program, what wl_rea
 	prog_stats | awk '$2 ~ /^dt_f?exit_pread6/ { print $3, $4 }'
 }
 
+# F1: fleet advisories one agent builds and signs, and ingests with matching, per CPU second.
+section_F1() {
+	local line
+	log "F1: fleet advisories, produced and consumed (with matching) per CPU second"
+	quiet_wait
+	line=$(bounded "$BB/fleet_bench" -n 200000 -f 16384) || { log "fleet_bench failed"; return; }
+	printf 'F\t%s\t%s\n' "$DISTURBED" "$line" >>"$RES"
+	log "  $line"
+}
+
 section_S1() {
 	local max=0 n dirs p inv line ml c0 c1
 	for n in $S1_SIZES; do [ "$n" -gt "$max" ] && max=$n; done
@@ -717,6 +727,7 @@ want H && section_H
 want E && section_E
 want P1 && section_P1
 want S1 && section_S1
+want F1 && section_F1
 echo "# elapsed_s $((SECONDS - START))" >>"$RES"
 
 "$PY" "$TOP/bench/report.py" "$RES" | tee "$OUT/report.txt"

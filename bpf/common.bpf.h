@@ -82,6 +82,9 @@ static __always_inline void dt_submit(void *rec)
 #define DT_KLOAD(...) ___arrow(__VA_ARGS__)
 #endif
 
+/* The agent's scope and fleet maps: after DT_KLOAD, before dt_account(), which checks scope. */
+#include "fleet.bpf.h"
+
 /* The current task's file behind @fd, or NULL. */
 extern struct file *dt_fd_file_btf(long fd) __hidden;
 /* @f (from a probe read) as a BTF pointer, or NULL. */
@@ -295,7 +298,7 @@ static __always_inline void dt_account(const struct dt_inode_key *ik, const stru
 	struct dt_stats *st;
 	long err;
 
-	if (k.tgid == dt_cfg.agent_tgid)
+	if (k.tgid == dt_cfg.agent_tgid || !dt_in_scope())
 		return;
 	v = bpf_map_lookup_elem(&acc, &k);
 	if (v) {

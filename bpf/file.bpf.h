@@ -98,9 +98,12 @@ static __always_inline int dt_file_read(long fd, __u32 access, __u64 bytes)
 	return dt_file_read_f(dt_fd_file_btf(fd), access, bytes);
 }
 
-/* Counts @bytes a tainted process sent off the node to destination @k (tgid filled here). */
-static __always_inline void dt_egress_count(struct dt_egress_key *k, __u64 bytes,
-					    const struct dt_taint *t)
+/*
+ * Counts @bytes a tainted process sent off the node to destination @k (tgid filled here),
+ * through inet socket @sk (NULL: a file system or block device).
+ */
+static __always_inline void dt_egress_count(struct dt_egress_key *k, struct sock *sk,
+					    __u64 bytes, const struct dt_taint *t)
 {
 	struct dt_egress_val *v, nv = {};
 	struct dt_ev_egress *e;
@@ -135,6 +138,8 @@ static __always_inline void dt_egress_count(struct dt_egress_key *k, __u64 bytes
 		}
 		return;
 	}
+	if (sk)
+		dt_fleet_egress(sk, k);
 	e = dt_reserve(DT_EV_EGRESS, sizeof(*e));
 	if (!e)
 		return;
@@ -152,7 +157,7 @@ static __always_inline void dt_egress(struct sock *sk, __u16 family, long nr, un
 	/* Loopback is a channel (marked at entry, send.bpf.c), not a way off the node. */
 	if (dt_sock_dest(sk, family, nr, a2, a5, k.addr, &k.port) || dt_addr_is_loopback(k.addr))
 		return;
-	dt_egress_count(&k, bytes, t);
+	dt_egress_count(&k, sk, bytes, t);
 }
 
 /*
@@ -170,7 +175,7 @@ static __always_inline void dt_egress_fs_write(__u32 dev, __u8 link, __u64 bytes
 		return;
 	k.link = link;
 	__builtin_memcpy(k.addr, &dev, sizeof(dev));
-	dt_egress_count(&k, bytes, t);
+	dt_egress_count(&k, NULL, bytes, t);
 }
 
 /*
@@ -199,18 +204,20 @@ static __always_inline int dt_file_write_f(struct file *f, long nr, unsigned lon
 		return 0;
 	}
 	t = bpf_map_lookup_elem(&taint, &tgid);
-	if (!t)
-		return 0;
 	mode = DT_KLOAD(inode, i_mode) & DT_S_IFMT;
-	if (mode == DT_S_IFREG) {
+	if (t && mode == DT_S_IFREG) {
 		dt_egress_fs_write(ik.dev, DT_LINK_MOUNT, bytes, t);
 		return 0;
 	}
-	if (mode == DT_S_IFBLK) {
+	if (t && mode == DT_S_IFBLK) {
 		dt_egress_fs_write(DT_KLOAD(inode, i_rdev), DT_LINK_BLOCKDEV, bytes, t);
 		return 0;
 	}
 	if (mode != DT_S_IFSOCK)
+		return 0;
+	if (!t)
+		t = dt_fleet_rx(tgid);
+	if (!t)
 		return 0;
 	sk = dt_file_sock(f);
 	if (!sk)

@@ -67,6 +67,8 @@ static __always_inline void dt_taint_process(__u32 tgid, const struct dt_taint *
 	struct dt_stats *st;
 	long err;
 
+	if (!dt_in_scope())
+		return;
 	if (t) {
 		if (bytes)
 			__sync_fetch_and_add(&t->bytes, bytes);

@@ -85,6 +85,7 @@ enum dt_hop {
 	DT_HOP_PIPE = 3, /* pipe or FIFO */
 	DT_HOP_UNIX = 4, /* UNIX socket or socketpair */
 	DT_HOP_INET = 5, /* TCP or UDP over loopback */
+	DT_HOP_REMOTE = 6, /* a flow from another node, by its advisory (user/fleet.c) */
 };
 
 enum dt_chan_kind {
@@ -616,5 +617,41 @@ DT_STATIC_SIZE(struct dt_enf_rule, 40);
 DT_STATIC_SIZE(struct dt_enf_policy, 648);
 DT_STATIC_SIZE(struct dt_enf_val, 72);
 DT_STATIC_SIZE(struct dt_ev_enforce, 56);
+
+/* Fleet mode and scoping (bpf/fleet.bpf.c, user/fleet.c, user/scope.c) */
+
+enum dt_scope_kind {
+	DT_SCOPE_NETNS = 1,  /* id: the network namespace's inode */
+	DT_SCOPE_CGROUP = 2, /* id: the cgroup (v2) id, level: its depth below the root */
+};
+
+/* One entry of the scope map: processes inside any of them are the agent's. */
+struct dt_scope_ent {
+	__u32 kind; /* enum dt_scope_kind */
+	__u32 level;
+	__u64 id;
+};
+
+#define DT_SCOPE_MAX 8
+
+/* flows map value, keyed by the receiver's TCP channel key: who accepted that connection. */
+struct dt_flow {
+	__u32 tgid;
+	__u32 pad;
+	__u64 sk;     /* the receiving struct sock */
+	__u64 ts_ns;  /* when it was accepted */
+};
+
+/* egsrc map value, keyed by an egress key: the sender's side of the flow it was first seen on. */
+struct dt_flow_src {
+	__u8 saddr[16]; /* IPv6 or v4-mapped */
+	__u16 sport;    /* host order */
+	__u16 pad;
+	__u32 ns;       /* the sender's network namespace inode */
+};
+
+DT_STATIC_SIZE(struct dt_scope_ent, 16);
+DT_STATIC_SIZE(struct dt_flow, 24);
+DT_STATIC_SIZE(struct dt_flow_src, 24);
 
 #endif /* DATATRAIL_ABI_H */

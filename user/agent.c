@@ -36,6 +36,7 @@
 #include "hmap.h"
 #include "hooks.h"
 #include "inventory.h"
+#include "fleet.h"
 #include "kafka.h"
 #include "kstate.h"
 #include "metrics.h"
@@ -73,6 +74,7 @@ struct agent {
 	struct trace_writer *trace;
 	struct config *cfg;        /* --config, or NULL */
 	struct kafka_sink *kafka;  /* when the config enables Kafka */
+	struct fleet *fleet;       /* when the config has a "fleet" section */
 	struct kafka_stats kstats; /* as last checked, for new drops */
 	struct spool_gap spool_gap[2]; /* findings, events: see spool_gap_step() */
 	uint64_t kafka_check_ns;
@@ -394,8 +396,11 @@ static int on_event(void *ctx, void *data, size_t size)
 		}
 		break;
 	case DT_EV_EGRESS:
-		if (h->size >= sizeof(struct dt_ev_egress))
+		if (h->size >= sizeof(struct dt_ev_egress)) {
 			reconcile_egress(&a->rc, &((const struct dt_ev_egress *)data)->key);
+			if (a->fleet)
+				fleet_on_egress(a->fleet, &((const struct dt_ev_egress *)data)->key);
+		}
 		break;
 	case DT_EV_ENFORCE:
 		if (h->size >= sizeof(struct dt_ev_enforce))
@@ -696,6 +701,8 @@ static void reload_inventory(struct agent *a)
 	forget_walks(a);
 	pl_set_inventory(&a->pl, inv);
 	pl_slots(&a->pl);
+	if (a->fleet)
+		fleet_set_inventory(a->fleet, inv);
 	inventory_free(a->inv);
 	a->inv = inv;
 	a->inventory_version++;
@@ -1181,6 +1188,35 @@ static void write_enforce_status(struct agent *a, struct jbuf *jb)
  * The status file `datatrail status` reads: written whole to a temporary name and renamed,
  * so a reader never sees half of one.
  */
+static void write_fleet_status(struct agent *a, struct jbuf *jb)
+{
+	struct fleet_stats st = {};
+
+	if (a->fleet)
+		fleet_stats(a->fleet, &st);
+	jb_obj_open(jb, "fleet");
+	jb_bool(jb, "enabled", a->fleet != NULL);
+	jb_u64(jb, "advisories_produced", st.produced);
+	jb_u64(jb, "produce_errors", st.produce_errors);
+	jb_u64(jb, "advisories_delivered", st.delivered);
+	jb_u64(jb, "advisories_spooled", st.spooled);
+	jb_u64(jb, "advisories_dropped", st.dropped);
+	jb_u64(jb, "delivery_errors", st.delivery_errors);
+	jb_u64(jb, "advisories_consumed", st.consumed);
+	jb_u64(jb, "matched", st.matched);
+	jb_u64(jb, "unmatched", st.unmatched);
+	jb_u64(jb, "not_ours", st.not_ours);
+	jb_u64(jb, "rejected_signature", st.rejected_sig);
+	jb_u64(jb, "rejected_malformed", st.rejected_bad);
+	jb_u64(jb, "duplicates", st.duplicates);
+	jb_u64(jb, "stale", st.stale);
+	jb_u64(jb, "foreign_datasets", st.foreign_ds);
+	jb_u64(jb, "foreign_dropped", st.foreign_full);
+	jb_u64(jb, "egress_merged", st.egress_merged);
+	jb_u64(jb, "receiver_sends_forgotten", st.rx_forgotten);
+	jb_obj_close(jb);
+}
+
 static void write_status(struct agent *a, bool running)
 {
 	const char *path = a->opts->status_file;
@@ -1235,6 +1271,7 @@ static void write_status(struct agent *a, bool running)
 	jb_u64(&jb, "findings_write_errors", a->findings.errors);
 	jb_obj_close(&jb);
 	write_enforce_status(a, &jb);
+	write_fleet_status(a, &jb);
 	status_kernel(a, &jb);
 	jb_obj_open(&jb, "kafka");
 	jb_bool(&jb, "enabled", a->kafka != NULL);
@@ -1392,6 +1429,40 @@ static void publish_metrics(struct agent *a)
 	metrics_publish(&a->metrics, &in);
 }
 
+/* An advisory tainted a receiver here: the pipeline hears of it as of a kernel record. */
+static void fleet_tainted(void *ctx, const struct dt_ev_taint *e, const struct remote_origin *o)
+{
+	struct agent *a = ctx;
+
+	corr_remote(&a->pl.corr, e->tgid, o);
+	pl_raw(&a->pl, e, sizeof(*e));
+	fprintf(stderr, "datatrail: fleet: pid %u tainted by %s pid %u (%s)\n", e->tgid, o->node,
+		o->pid, o->flow);
+}
+
+/*
+ * A dataset another node's advisory names and this inventory lacks: a slot of its own, named
+ * in the kernel's dataset slots and the trace, judged by the advisory's policy.
+ */
+static int fleet_foreign(void *ctx, const char *id, enum dt_label label,
+			 const struct inv_cidr *egress, size_t n_egress, uint32_t *index)
+{
+	struct agent *a = ctx;
+	struct dt_dsname dn = {};
+	int err;
+
+	err = inventory_add_foreign(a->inv, id, label, egress, n_egress, index);
+	if (err)
+		return err;
+	snprintf(dn.id, sizeof(dn.id), "%s", id);
+	if (bpf_map_update_elem(bpf_map__fd(a->skel->maps.dsnames), index, &dn, BPF_ANY))
+		return -errno;
+	pl_slots(&a->pl);
+	fprintf(stderr, "datatrail: fleet: dataset '%s' (%s) is another node's: slot %u\n", id,
+		dt_label_name(label), *index);
+	return 0;
+}
+
 static size_t max_sz(size_t a, size_t b)
 {
 	return a > b ? a : b;
@@ -1447,6 +1518,12 @@ static int agent_open(struct agent *a)
 	}
 	id_node_name(a->opts->node_name ? a->opts->node_name : a->cfg ? a->cfg->node_name : NULL,
 		     a->hostname, sizeof(a->hostname));
+	/* Before capabilities are dropped: the scope's namespaces are entered for addresses. */
+	err = fleet_open(a->opts->config_path, a->cfg, a->hostname, &a->opts->scope, &a->fleet, &eb);
+	if (err) {
+		fprintf(stderr, "datatrail: %s\n", eb.msg);
+		return err;
+	}
 	pl_init(&a->pl, a->inv, &a->pt, true, a->hostname,
 		(int64_t)now_ns(CLOCK_REALTIME) - (int64_t)now_ns(CLOCK_MONOTONIC), event_out,
 		finding_out, a);
@@ -1577,6 +1654,18 @@ static int agent_attach(struct agent *a)
 		fprintf(stderr, "datatrail: enforcement policy: %s\n", strerror(-err));
 		return err;
 	}
+	scope_load(&a->opts->scope, a->skel->bss->dt_scope);
+	a->skel->bss->dt_scope_n = a->opts->scope.n;
+	if (a->fleet) {
+		a->skel->bss->dt_fleet_on = 1;
+		fleet_set_maps(a->fleet, bpf_map__fd(a->skel->maps.taint),
+			       bpf_map__fd(a->skel->maps.chan), bpf_map__fd(a->skel->maps.flows),
+			       bpf_map__fd(a->skel->maps.egsrc), bpf_map__fd(a->skel->maps.egress),
+			       bpf_map__fd(a->skel->maps.egress_seen), bpf_map__fd(a->skel->maps.procs),
+			       (uint64_t *)&a->skel->bss->dt_chan_count, a->inv,
+			       &(struct fleet_hooks){ .ctx = a, .tainted = fleet_tainted,
+						      .foreign = fleet_foreign });
+	}
 
 	a->rb = ring_buffer__new(bpf_map__fd(a->skel->maps.events), on_event, a, NULL);
 	if (!a->rb) {
@@ -1690,6 +1779,8 @@ static void agent_loop(struct agent *a)
 		}
 		if (a->kafka)
 			kafka_sink_poll(a->kafka, 0);
+		if (a->fleet)
+			fleet_poll(a->fleet);
 		if ((now = now_ns(CLOCK_MONOTONIC)) >= next_flush) {
 			proctab_tick(&a->pt);
 			/*
@@ -1770,6 +1861,7 @@ static int agent_close(struct agent *a, int err)
 	if (a->rb_pos)
 		munmap((void *)a->rb_pos, 2 * getpagesize());
 	datatrail_bpf__destroy(a->skel);
+	fleet_close(a->fleet);
 	kafka_sink_close(a->kafka, 0);
 	config_free(a->cfg);
 	if (a->trace && trace_writer_close(a->trace) && !err) {

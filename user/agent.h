@@ -5,6 +5,8 @@
 
 #include <stdbool.h>
 
+#include "scope.h"
+
 struct agent_opts {
 	const char *inventory;     /* required */
 	const char *events_path;   /* NULL or "-": stdout */
@@ -25,6 +27,7 @@ struct agent_opts {
 	const char *node_name;     /* NULL: config node_name, $NODE_NAME, else the host name */
 	int enforce;               /* enum dt_enf_mode; the default DT_ENF_ON lets the inventory decide */
 	unsigned int hooks;        /* --hooks: enum hooks_mode (user/hooks.h), 0: auto */
+	struct scope scope;        /* --scope: the processes that are this agent's; empty: all */
 };
 
 /*

@@ -239,6 +239,7 @@ void corr_init(struct correlator *c, const struct inventory *inv, struct proctab
 	c->ctx = ctx;
 	hmap_init(&c->findings, sizeof(struct finding_key), sizeof(struct finding_state));
 	hmap_init(&c->taints, sizeof(uint32_t), sizeof(struct dt_taint));
+	hmap_init(&c->remotes, sizeof(uint32_t), sizeof(struct remote_origin));
 	jb_init(&c->jb);
 }
 
@@ -252,6 +253,7 @@ void corr_free(struct correlator *c)
 		free(s->path);
 	hmap_free(&c->findings);
 	hmap_free(&c->taints);
+	hmap_free(&c->remotes);
 	jb_free(&c->jb);
 }
 
@@ -273,6 +275,8 @@ const char *corr_hop_name(uint8_t hop)
 		return "unix";
 	case DT_HOP_INET:
 		return "loopback";
+	case DT_HOP_REMOTE:
+		return "remote";
 	}
 	return NULL;
 }
@@ -379,8 +383,15 @@ static void emit_finding(struct correlator *c, const struct finding_key *k,
 	f.ident = c->ids ? idtab_get(c->ids, k->tgid) : NULL;
 	via = hmap_get(&c->taints, &k->tgid);
 	if (via && k->kind == FK_EXFILTRATION) {
+		const struct remote_origin *ro = hmap_get(&c->remotes, &k->tgid);
+
 		f.via_hop = corr_hop_name(via->hop);
 		f.via_pid = via->src_pid;
+		if (via->hop == DT_HOP_REMOTE && ro) {
+			f.via_node = ro->node;
+			f.via_comm = ro->comm;
+			f.via_flow = ro->flow;
+		}
 	}
 
 	switch (k->kind) {
@@ -803,10 +814,19 @@ static void finish(struct correlator *c, uint32_t tgid, bool forget)
 	}
 }
 
+void corr_remote(struct correlator *c, uint32_t tgid, const struct remote_origin *o)
+{
+	struct remote_origin *r = hmap_put(&c->remotes, &tgid, NULL);
+
+	if (r)
+		*r = *o;
+}
+
 void corr_proc_exit(struct correlator *c, uint32_t tgid)
 {
 	finish(c, tgid, true);
 	hmap_del(&c->taints, &tgid);
+	hmap_del(&c->remotes, &tgid);
 }
 
 void corr_flush(struct correlator *c)

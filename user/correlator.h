@@ -34,6 +34,14 @@ typedef const char *(*corr_path_fn)(void *ctx, uint32_t dev, uint64_t ino, char 
  * It borrows @inv, @pt and @octx from its caller, who keeps them alive and may swap the
  * inventory with corr_set_inventory() (open findings keep their dataset ids).
  */
+/* Where a taint of hop DT_HOP_REMOTE came from: another node's advisory (user/fleet.c). */
+struct remote_origin {
+	char node[256];
+	char comm[DT_COMM_LEN];
+	uint32_t pid;
+	char flow[128]; /* "SRC:SPORT>DST:DPORT/tcp" */
+};
+
 struct correlator {
 	const struct inventory *inv;
 	struct proctab *pt;
@@ -43,6 +51,7 @@ struct correlator {
 	void *ctx;
 	struct hmap findings; /* struct finding_key -> struct finding_state */
 	struct hmap taints;   /* tgid -> struct dt_taint, the last hop that reached the process */
+	struct hmap remotes;  /* tgid -> struct remote_origin, for taints of hop DT_HOP_REMOTE */
 	struct jbuf jb;
 	uint64_t emitted; /* finding lines written */
 	struct idtab *ids; /* workload identities, borrowed; NULL: none */
@@ -61,6 +70,8 @@ void corr_file(struct correlator *c, const struct dt_acc_key *k, const struct dt
 /* The total a tainted process has sent to one destination. */
 void corr_egress(struct correlator *c, const struct dt_egress_key *k, const struct dt_egress_val *v);
 void corr_taint(struct correlator *c, const struct dt_ev_taint *e);
+/* Before the taint record of a remote hop: the node, process and flow it came from. */
+void corr_remote(struct correlator *c, uint32_t tgid, const struct remote_origin *o);
 /* What the kernel refused a tainted process towards one destination (enforce map). */
 void corr_enforce(struct correlator *c, const struct dt_egress_key *k, const struct dt_enf_val *v);
 /* Another process acted on the agent itself (signal, pinned map, bpf() on its objects). */

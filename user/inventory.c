@@ -958,6 +958,54 @@ err_nomem:
 	return -ENOMEM;
 }
 
+int inventory_add_foreign(struct inventory *inv, const char *id, enum dt_label label,
+			  const struct inv_cidr *egress, size_t n_egress, uint32_t *index)
+{
+	struct inv_dataset *ds = NULL, *nds;
+	struct inv_cidr *eg;
+	size_t i;
+
+	for (i = 0; i < inv->n_datasets; i++) {
+		if (inv->datasets[i].retired && !strcmp(inv->datasets[i].id, id)) {
+			ds = &inv->datasets[i];
+			break;
+		}
+	}
+	if (!ds && inv->n_datasets >= DT_TAINT_OVERFLOW)
+		return -ENOSPC;
+	eg = calloc(n_egress ? n_egress : 1, sizeof(*eg));
+	if (!eg)
+		return -ENOMEM;
+	memcpy(eg, egress, n_egress * sizeof(*eg));
+	if (!ds) {
+		nds = realloc(inv->datasets, (inv->n_datasets + 1) * sizeof(*nds));
+		if (!nds) {
+			free(eg);
+			return -ENOMEM;
+		}
+		inv->datasets = nds;
+		ds = &nds[inv->n_datasets];
+		memset(ds, 0, sizeof(*ds));
+		ds->id = strdup(id);
+		if (!ds->id) {
+			free(eg);
+			return -ENOMEM;
+		}
+		i = inv->n_datasets++;
+	}
+	free(ds->egress);
+	ds->egress = eg;
+	ds->n_egress = n_egress;
+	ds->egress_present = true;
+	ds->label = label;
+	ds->gpu_allowed = true;
+	ds->enforce = INV_ENFORCE_MONITOR;
+	ds->retired = false;
+	ds->foreign = true;
+	*index = i;
+	return 0;
+}
+
 static void free_strv(char **v, size_t n)
 {
 	size_t i;

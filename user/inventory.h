@@ -96,6 +96,7 @@ struct inv_dataset {
 	uint64_t n_files; /* regular files found under paths, hard links once */
 	uint64_t n_bytes; /* their sizes */
 	bool retired;     /* a slot kept for a dataset a reload removed; classifies nothing */
+	bool foreign;     /* another node's, known from a fleet advisory (user/fleet.c) */
 };
 
 /* One classified (device, inode); dev in the kernel's encoding, see dt_kdev(). */
@@ -150,6 +151,14 @@ int inventory_align_ids(struct inventory *inv, const char *const *ids, size_t n)
 int inventory_load_offline(const char *path, struct inventory **out, struct errbuf *err);
 
 void inventory_free(struct inventory *inv);
+
+/*
+ * Another node's dataset @id, judged here by the @label and @egress its advisory carries: the
+ * slot a reload retired for it, else a new one (-ENOSPC past the taint bitmap's own bits).
+ * Sets *@index. A dataset of the inventory itself is never touched: the caller looks first.
+ */
+int inventory_add_foreign(struct inventory *inv, const char *id, enum dt_label label,
+			  const struct inv_cidr *egress, size_t n_egress, uint32_t *index);
 
 /* The entry for (@dev, @ino), or NULL. */
 const struct inv_inode *inventory_find(const struct inventory *inv, uint32_t dev, uint64_t ino);

@@ -62,6 +62,8 @@ struct kafka_sink {
 
 	struct kafka_stats st;
 	uint64_t dropped_too_large[SPOOL_EVENTS + 1];
+	kafka_frame_fn frame; /* NULL: OCSF records, keyed by host_id */
+	void *frame_ctx;
 };
 
 static const char *stream_name(int stream)
@@ -295,9 +297,25 @@ static size_t json_peek(const char *data, size_t len, const char *pat, char *out
 static int send_one(struct kafka_sink *ks, uint64_t id, int stream, const void *data, size_t len)
 {
 	char cls[16], sev[8], ver[16], node[256];
+	struct kafka_frame fr;
 	rd_kafka_resp_err_t err;
 	size_t nlen;
 
+	if (ks->frame) {
+		if (ks->frame(ks->frame_ctx, data, len, &fr)) {
+			drop_record(ks, id, stream, RD_KAFKA_RESP_ERR_INVALID_RECORD);
+			ks->cursor = id + 1;
+			return 0;
+		}
+		err = rd_kafka_producev(ks->rk, RD_KAFKA_V_RKT(ks->rkt[stream]),
+					RD_KAFKA_V_PARTITION(RD_KAFKA_PARTITION_UA),
+					RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
+					RD_KAFKA_V_KEY(fr.key, fr.key_len),
+					RD_KAFKA_V_VALUE((void *)data, len),
+					RD_KAFKA_V_HEADER(fr.header, fr.value, fr.value_len),
+					RD_KAFKA_V_OPAQUE((void *)(uintptr_t)id), RD_KAFKA_V_END);
+		goto sent;
+	}
 	/* Headers, so that consumers route without parsing the JSON (docs/siem.md). */
 	json_peek(data, len, "\"class_uid\":", cls, sizeof(cls));
 	json_peek(data, len, "\"severity_id\":", sev, sizeof(sev));
@@ -315,6 +333,7 @@ static int send_one(struct kafka_sink *ks, uint64_t id, int stream, const void *
 				RD_KAFKA_V_HEADER("ocsf_version", ver, strlen(ver)),
 				RD_KAFKA_V_HEADER("node", node, nlen),
 				RD_KAFKA_V_OPAQUE((void *)(uintptr_t)id), RD_KAFKA_V_END);
+sent:
 	if (!err) {
 		ks->in_flight++;
 		ks->st.produced++;
@@ -544,6 +563,12 @@ static const char *pick_compression(void)
 int kafka_sink_open(const struct config *cfg, const char *spool_dir, struct kafka_sink **out,
 		    struct errbuf *err)
 {
+	return kafka_sink_open_framed(cfg, spool_dir, NULL, NULL, out, err);
+}
+
+int kafka_sink_open_framed(const struct config *cfg, const char *spool_dir, kafka_frame_fn frame,
+			   void *ctx, struct kafka_sink **out, struct errbuf *err)
+{
 	const char *debug;
 	struct kafka_sink *ks;
 	int ret;
@@ -554,6 +579,8 @@ int kafka_sink_open(const struct config *cfg, const char *spool_dir, struct kafk
 	if (!ks)
 		return errbuf_set(err, -ENOMEM, "kafka: %s", strerror(ENOMEM));
 	ks->backoff_ms = BACKOFF_MIN_MS;
+	ks->frame = frame;
+	ks->frame_ctx = ctx;
 	ks->cfg_file = strdup(cfg->file ? cfg->file : "<memory>");
 	if (!ks->cfg_file || config_kafka_copy(&ks->kc, &cfg->kafka)) {
 		ret = errbuf_set(err, -ENOMEM, "kafka: %s", strerror(ENOMEM));

@@ -69,6 +69,29 @@ int kafka_sink_open(const struct config *cfg, const char *spool_dir, struct kafk
 		    struct errbuf *err);
 
 /*
+ * The key and the one header a record goes out with when the sink carries something else
+ * than OCSF (fleet advisories: keyed by destination, signed): computed from the record's
+ * bytes on every send, resends from the spool included.
+ */
+struct kafka_frame {
+	char key[64];
+	size_t key_len;
+	const char *header; /* its name */
+	char value[80];
+	size_t value_len;
+};
+
+/* Fills @fr for the record @data; non-zero: the record can never be sent, dropped (counted). */
+typedef int (*kafka_frame_fn)(void *ctx, const char *data, size_t len, struct kafka_frame *fr);
+
+/*
+ * kafka_sink_open() whose findings stream goes out framed by @frame (called with @ctx),
+ * instead of keyed by the host and with the OCSF headers.
+ */
+int kafka_sink_open_framed(const struct config *cfg, const char *spool_dir, kafka_frame_fn frame,
+			   void *ctx, struct kafka_sink **out, struct errbuf *err);
+
+/*
  * Queues one JSON record (a trailing newline is dropped) for @stream's topic: spooled first,
  * then produced if nothing older waits. Events are ignored (0) unless kafka.send_events.
  * Returns 0 once spooled, -ENOSPC when the spool dropped it (counted), -EMSGSIZE, -EIO ...

@@ -34,7 +34,7 @@ static const char usage_text[] =
 	"      [--pin-dir DIR] [--ringbuf-kb N] [--status-file PATH] [--metrics ADDR:PORT]\n"
 	"      [--rotate-mb N [--rotate-keep N]] [--log-format text|json] [--node-name NAME]\n"
 	"      [--enforce off|dry-run|on] [--hooks auto|fentry|tracepoint]\n"
-	"      [--verbose]\n"
+	"      [--scope netns:PATH|cgroup:PATH]... [--verbose]\n"
 	"                         attach to the kernel and report classified data flows\n"
 	"  inventory check FILE   validate an inventory and print a summary\n"
 	"  trace verify DIR|FILE [--key FILE]\n"
@@ -91,6 +91,7 @@ static int cmd_run(int argc, char **argv)
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "enforce", required_argument, NULL, 'E' },
 		{ "hooks", required_argument, NULL, 'H' },
+		{ "scope", required_argument, NULL, 'Z' },
 		{ "help", no_argument, NULL, 'h' },
 		{},
 	};
@@ -102,7 +103,7 @@ static int cmd_run(int argc, char **argv)
 	char *end;
 	int c;
 
-	while ((c = getopt_long(argc, argv, "i:e:f:r:F:t:K:c:P:R:S:M:o:k:L:N:E:H:vh", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "i:e:f:r:F:t:K:c:P:R:S:M:o:k:L:N:E:H:Z:vh", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'i':
 			o.inventory = optarg;
@@ -219,6 +220,15 @@ static int cmd_run(int argc, char **argv)
 				return 2;
 			}
 			o.hooks = m;
+			break;
+		}
+		case 'Z': {
+			struct errbuf eb = {};
+
+			if (scope_add(&o.scope, optarg, &eb)) {
+				fprintf(stderr, "datatrail: %s\n", eb.msg);
+				return 2;
+			}
 			break;
 		}
 		case 'h':

@@ -682,6 +682,11 @@ int ocsf_finding(struct jbuf *jb, const struct ocsf_ctx *ctx, const struct findi
 		jb_obj_open(jb, "via");
 		jb_str(jb, "hop", f->via_hop);
 		jb_u64(jb, "from_pid", f->via_pid);
+		if (f->via_node) {
+			jb_str(jb, "from_node", f->via_node);
+			jb_str(jb, "from_process", f->via_comm);
+			jb_str(jb, "flow", f->via_flow);
+		}
 		jb_obj_close(jb);
 	}
 	ocsf_workload(jb, f->ident);

@@ -118,6 +118,9 @@ struct finding_record {
 	const char *object;     /* agent_tamper by bpf(): "map 'taint' (id 42)" */
 	const char *via_hop;    /* how the taint reached the process, or NULL */
 	uint32_t via_pid;
+	const char *via_node;   /* hop "remote": the sending node, its process and the flow */
+	const char *via_comm;
+	const char *via_flow;
 	const char *const *attacks; /* pairs: technique uid, name; NULL-terminated */
 	const struct wl_identity *ident; /* chain[0]'s workload, or NULL */
 	const char *enforcement; /* blocked, killed, would_block, would_kill; NULL: monitored */
