@@ -11,6 +11,17 @@
 #define DT_MAP_ANONYMOUS 0x20
 
 /*
+ * bpf/chan.bpf.c: sends that bypass the TCP/UDP layer (packet, raw, AF_XDP sockets; TUN/TAP
+ * writes) and cross-process memory through /proc/PID/mem. Called only for a tainted writer
+ * or a procfs file, so ordinary reads and writes pay nothing for them.
+ */
+extern int dt_chan_raw_send(long fd, long nr, unsigned long a2, unsigned long a5, __u64 bytes);
+extern int dt_chan_tun_write(long fd, __u64 bytes);
+extern int dt_chan_procmem(long fd, __u64 bytes, int write);
+
+#define DT_PROC_SUPER_MAGIC 0x9fa0
+
+/*
  * Bytes came out of @fd: counted if its inode is classified (and the reader takes the taint);
  * otherwise, once any channel is tainted, a pipe or socket may pass a taint on.
  */
@@ -42,6 +53,8 @@ static __always_inline int dt_file_read(long fd, __u32 access, __u64 bytes)
 			dt_taint_from_inode(&ik, iv, bytes);
 		return 0;
 	}
+	if (inode->i_sb->s_magic == DT_PROC_SUPER_MAGIC)
+		return dt_chan_procmem(fd, bytes, 0);
 	if (!dt_chan_count)
 		return 0;
 	mode = inode->i_mode & DT_S_IFMT;
@@ -73,21 +86,16 @@ static __always_inline int dt_file_read(long fd, __u32 access, __u64 bytes)
 	return 0;
 }
 
-/* Counts @bytes a tainted process sent on inet socket @sk off the node, per destination. */
-static __always_inline void dt_egress(struct sock *sk, __u16 family, long nr, unsigned long a2,
-				      unsigned long a5, __u64 bytes, const struct dt_taint *t)
+/* Counts @bytes a tainted process (taint @t) sent to destination @k. */
+static __always_inline void dt_egress_add(const struct dt_egress_key *kp, __u64 bytes,
+					  const struct dt_taint *t)
 {
-	struct dt_egress_key k = {};
+	struct dt_egress_key k = *kp;
 	struct dt_egress_val *v, nv = {};
 	struct dt_ev_egress *e;
 	struct dt_stats *st;
 	__u64 now = bpf_ktime_get_ns();
 
-	k.tgid = bpf_get_current_pid_tgid() >> 32;
-	k.proto = sk->sk_protocol;
-	/* Loopback is a channel (marked at entry, send.bpf.c), not a way off the node. */
-	if (dt_sock_dest(sk, family, nr, a2, a5, k.addr, &k.port) || dt_addr_is_loopback(k.addr))
-		return;
 	v = bpf_map_lookup_elem(&egress, &k);
 	if (v) {
 		__sync_fetch_and_add(&v->bytes, bytes);
@@ -122,6 +130,20 @@ static __always_inline void dt_egress(struct sock *sk, __u16 family, long nr, un
 	dt_submit(e);
 }
 
+/* Counts @bytes a tainted process sent on inet socket @sk off the node, per destination. */
+static __always_inline void dt_egress(struct sock *sk, __u16 family, long nr, unsigned long a2,
+				      unsigned long a5, __u64 bytes, const struct dt_taint *t)
+{
+	struct dt_egress_key k = {};
+
+	k.tgid = bpf_get_current_pid_tgid() >> 32;
+	k.proto = sk->sk_protocol;
+	/* Loopback is a channel (marked at entry, send.bpf.c), not a way off the node. */
+	if (dt_sock_dest(sk, family, nr, a2, a5, k.addr, &k.port) || dt_addr_is_loopback(k.addr))
+		return;
+	dt_egress_add(&k, bytes, t);
+}
+
 /*
  * Bytes went into @fd: a write to a classified or derived inode is counted (tamper, derived
  * copies), and a tainted process's send on an inet socket is egress.
@@ -149,7 +171,13 @@ static __always_inline int dt_file_write(long fd, long nr, struct pt_regs *regs,
 		return 0;
 	}
 	t = bpf_map_lookup_elem(&taint, &tgid);
-	if (!t || (inode->i_mode & DT_S_IFMT) != DT_S_IFSOCK)
+	if (!t)
+		return 0;
+	if ((inode->i_mode & DT_S_IFMT) == DT_S_IFCHR)
+		return dt_chan_tun_write(fd, bytes);
+	if (inode->i_sb->s_magic == DT_PROC_SUPER_MAGIC)
+		return dt_chan_procmem(fd, bytes, 1);
+	if ((inode->i_mode & DT_S_IFMT) != DT_S_IFSOCK)
 		return 0;
 	sk = dt_file_sock(f);
 	if (!sk)
@@ -158,7 +186,7 @@ static __always_inline int dt_file_write(long fd, long nr, struct pt_regs *regs,
 	proto = sk->sk_protocol;
 	if ((family != DT_AF_INET && family != DT_AF_INET6) ||
 	    (proto != DT_IPPROTO_TCP && proto != DT_IPPROTO_UDP))
-		return 0;
+		return dt_chan_raw_send(fd, nr, DT_SC_ARG2(regs), DT_SC_ARG5(regs), bytes);
 	dt_egress(sk, family, nr, DT_SC_ARG2(regs), DT_SC_ARG5(regs), bytes, t);
 	return 0;
 }

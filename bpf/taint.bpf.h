@@ -53,12 +53,21 @@ static __always_inline void dt_taint_event(__u32 tgid, const struct dt_taint *t,
 }
 
 /*
+ * bpf/chan.bpf.c: @tgid gained taint; if it holds writable shared memory mappings, their
+ * regions and the processes that map them take it too (one lookup for everyone else).
+ */
+extern int dt_chan_shm_tainted(__u32 tgid);
+
+/*
  * Taints process @tgid with @src, received through @hop from @src_pid (a parent, a channel's
  * last writer, or 0 for a direct read) via inode or channel @src_id, with @bytes.
  * User space hears of it only when something changes: first taint, new dataset, higher label.
+ * @shm: pass a change on through shared memory (false only inside chan.bpf.c's own passing,
+ * which cannot call itself).
  */
-static __always_inline void dt_taint_process(__u32 tgid, const struct dt_taint *src, __u8 hop,
-					     __u32 src_pid, __u64 src_id, __u64 bytes)
+static __always_inline void dt_taint_process_shm(__u32 tgid, const struct dt_taint *src, __u8 hop,
+						 __u32 src_pid, __u64 src_id, __u64 bytes,
+						 const bool shm)
 {
 	struct dt_taint *t = bpf_map_lookup_elem(&taint, &tgid);
 	struct dt_taint nt;
@@ -68,8 +77,11 @@ static __always_inline void dt_taint_process(__u32 tgid, const struct dt_taint *
 	if (t) {
 		if (bytes)
 			__sync_fetch_and_add(&t->bytes, bytes);
-		if (dt_taint_merge(t, src))
+		if (dt_taint_merge(t, src)) {
 			dt_taint_event(tgid, t, hop, src_pid, src_id);
+			if (shm)
+				dt_chan_shm_tainted(tgid);
+		}
 		return;
 	}
 	__builtin_memcpy(&nt, src, sizeof(nt));
@@ -92,6 +104,14 @@ static __always_inline void dt_taint_process(__u32 tgid, const struct dt_taint *
 	}
 	dt_proc_track(tgid);
 	dt_taint_event(tgid, &nt, hop, src_pid, src_id);
+	if (shm)
+		dt_chan_shm_tainted(tgid);
+}
+
+static __always_inline void dt_taint_process(__u32 tgid, const struct dt_taint *src, __u8 hop,
+					     __u32 src_pid, __u64 src_id, __u64 bytes)
+{
+	dt_taint_process_shm(tgid, src, hop, src_pid, src_id, bytes, true);
 }
 
 /* The taint a read of classified inode @ik carries: its dataset's, or a derived file's own. */

@@ -85,6 +85,9 @@ enum dt_hop {
 	DT_HOP_PIPE = 3, /* pipe or FIFO */
 	DT_HOP_UNIX = 4, /* UNIX socket or socketpair */
 	DT_HOP_INET = 5, /* TCP or UDP over loopback */
+	/* Values 10+: bpf/chan.bpf.c (memory channels). */
+	DT_HOP_PROCMEM = 10, /* process_vm_readv/writev, ptrace peeks and pokes, /proc/PID/mem */
+	DT_HOP_SHM = 11,     /* a shared memory mapping held with a tainted writer */
 };
 
 enum dt_chan_kind {
@@ -93,6 +96,7 @@ enum dt_chan_kind {
 	DT_CHAN_TCP = 3,  /* keyed by the receiver's 4-tuple and network namespace */
 	DT_CHAN_UDP = 4,  /* keyed by the receiver's port and network namespace */
 	DT_CHAN_FILE = 5, /* a derived file, keyed by its inode */
+	DT_CHAN_SHM = 10, /* a shared memory region (shmem inode of the mapping), by (dev, ino) */
 };
 
 enum dt_proc_flags {
@@ -227,13 +231,26 @@ struct dt_chan_key {
 	__u8 raddr[16]; /* sender's address (TCP) */
 };
 
+/*
+ * The layer a tainted process sent through. DT_LINK_SOCKET (0) is the TCP/UDP socket layer;
+ * the others bypass it (bpf/chan.bpf.c) and are named by the interface: addr[0..3] holds the
+ * ifindex (0: unknown), addr[4..7] the inode of the network namespace it lives in.
+ */
+enum dt_link {
+	DT_LINK_SOCKET = 0,
+	DT_LINK_PACKET = 1, /* AF_PACKET; proto: SOCK_RAW or SOCK_DGRAM, port: the ethertype */
+	DT_LINK_RAW = 2,    /* AF_INET(6) other than TCP/UDP: raw IP, ICMP; addr is the address */
+	DT_LINK_XDP = 3,    /* AF_XDP: frames go from the umem, bytes unknown (0) */
+	DT_LINK_TUN = 4,    /* a write to a TUN/TAP device (/dev/net/tun) */
+};
+
 /* Bytes a tainted process sent to one destination. */
 struct dt_egress_key {
 	__u32 tgid;
 	__u16 port; /* host order */
-	__u8 proto; /* IPPROTO_TCP or IPPROTO_UDP */
-	__u8 pad;
-	__u8 addr[16]; /* IPv6 or v4-mapped */
+	__u8 proto; /* IPPROTO_TCP or IPPROTO_UDP (DT_LINK_SOCKET), see enum dt_link */
+	__u8 link;  /* enum dt_link; 0 where older producers zeroed the padding */
+	__u8 addr[16]; /* IPv6 or v4-mapped; ifindex and netns for interface links */
 };
 
 struct dt_egress_val {

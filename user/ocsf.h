@@ -100,6 +100,10 @@ struct finding_record {
 	const uint8_t *dst_addr;  /* exfiltration: 16 bytes, IPv6 or v4-mapped */
 	uint16_t dst_port;
 	const char *dst_proto;
+	const char *dst_link;   /* sent around TCP/UDP (enum dt_link): "packet", "raw", "xdp", "tun" */
+	uint32_t dst_ifindex;   /* interface links: the interface (0: unknown) */
+	const char *dst_ifname; /* its name, where the agent could resolve it, or NULL */
+	int dst_proto_num;      /* raw IP: the IP protocol; -1 for none */
 	uint64_t bytes;
 	uint64_t ops;
 	const char *operations; /* dataset_tamper: "write,truncate" */

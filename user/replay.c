@@ -393,6 +393,10 @@ static const char *hop_word(uint8_t hop)
 		return "unix";
 	case DT_HOP_INET:
 		return "loopback";
+	case DT_HOP_PROCMEM:
+		return "process memory";
+	case DT_HOP_SHM:
+		return "shared memory";
 	}
 	return "read";
 }

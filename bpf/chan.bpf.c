@@ -1,0 +1,540 @@
+// SPDX-License-Identifier: GPL-2.0
+/* chan.bpf.c - channels around the socket layer: packet/raw/TUN sends, process memory, shared mappings. */
+#include "common.bpf.h"
+#include "sock.bpf.h"
+#include "syscall_nr.bpf.h"
+#include "taint.bpf.h"
+#include "file.bpf.h"
+
+#define DT_AF_PACKET 17
+#define DT_AF_XDP 44
+#define DT_TUN_RDEV ((10 << 20) | 200) /* /dev/net/tun: misc 10:200, kernel encoding */
+#define DT_MAP_TYPE 0x0f
+#define DT_MAP_SHARED 0x01
+#define DT_MAP_SHARED_VALIDATE 0x03
+#define DT_PROT_WRITE 0x2
+#define DT_SHM_RDONLY 010000
+
+/* Sends that bypass TCP/UDP */
+
+/* Counts a tainted process's send on an interface: addr holds the ifindex and the netns. */
+static __always_inline void dt_link_egress(struct dt_egress_key *k, __u32 ifindex, __u32 netns,
+					   __u64 bytes, const struct dt_taint *t)
+{
+	__builtin_memcpy(k->addr, &ifindex, 4);
+	__builtin_memcpy(k->addr + 4, &netns, 4);
+	dt_egress_add(k, bytes, t);
+}
+
+/*
+ * A tainted process sent on a socket that is neither TCP nor UDP (file.bpf.h calls this only
+ * then). Packet sockets are named by the interface: the sockaddr_ll of sendto/sendmsg, else the
+ * one the socket is bound to. AF_XDP by the interface of its umem; raw IP by the address.
+ */
+__noinline int dt_chan_raw_send(long fd, long nr, unsigned long a2, unsigned long a5, __u64 bytes)
+{
+	struct dt_egress_key k = {};
+	struct sockaddr_ll sll = {};
+	struct dt_taint *t;
+	struct sock *sk;
+	struct file *f;
+	void *name = NULL;
+	__u8 saddr[16];
+	__u32 ifindex = 0;
+	__u16 family;
+
+	k.tgid = bpf_get_current_pid_tgid() >> 32;
+	t = bpf_map_lookup_elem(&taint, &k.tgid);
+	if (!t)
+		return 0;
+	f = dt_fd_file_btf(fd);
+	if (!f)
+		return 0;
+	sk = dt_file_sock(f);
+	if (!sk)
+		return 0;
+	family = sk->__sk_common.skc_family;
+	if (family == DT_AF_INET || family == DT_AF_INET6) {
+		k.link = DT_LINK_RAW;
+		k.proto = sk->sk_protocol;
+		if (dt_sock_dest(sk, family, nr, a2, a5, k.addr, &k.port))
+			dt_sk_addrs(sk, family, k.addr, saddr);
+		k.port = 0;
+		dt_egress_add(&k, bytes, t);
+		return 0;
+	}
+	if (family == DT_AF_XDP) {
+		k.link = DT_LINK_XDP;
+		ifindex = BPF_CORE_READ((struct xdp_sock *)sk, dev, ifindex);
+		dt_link_egress(&k, ifindex, dt_sk_netns(sk), bytes, t);
+		return 0;
+	}
+	if (family != DT_AF_PACKET)
+		return 0;
+	k.link = DT_LINK_PACKET;
+	k.proto = sk->sk_type;
+	k.port = bpf_ntohs(sk->sk_protocol);
+	if (nr == DT_NR_sendto)
+		name = (void *)a5;
+	else if ((nr == DT_NR_sendmsg || nr == DT_NR_sendmmsg) &&
+		 bpf_probe_read_user(&name, sizeof(name), (void *)a2))
+		name = NULL;
+	if (name && !bpf_probe_read_user(&sll, 8, name) && sll.sll_family == DT_AF_PACKET) {
+		ifindex = sll.sll_ifindex;
+		if (sll.sll_protocol)
+			k.port = bpf_ntohs(sll.sll_protocol);
+	}
+	if (!ifindex)
+		ifindex = BPF_CORE_READ((struct packet_sock *)sk, ifindex);
+	dt_link_egress(&k, ifindex, dt_sk_netns(sk), bytes, t);
+	return 0;
+}
+
+/* A tainted process wrote to a character device: a TUN/TAP queue injects into its interface. */
+__noinline int dt_chan_tun_write(long fd, __u64 bytes)
+{
+	struct dt_egress_key k = {};
+	struct net_device *dev;
+	struct dt_taint *t;
+	struct file *f;
+
+	f = dt_fd_file_btf(fd);
+	if (!f || f->f_inode->i_rdev != DT_TUN_RDEV)
+		return 0;
+	k.tgid = bpf_get_current_pid_tgid() >> 32;
+	t = bpf_map_lookup_elem(&taint, &k.tgid);
+	if (!t)
+		return 0;
+	/* Not attached yet (no TUNSETIFF): the write fails anyway. */
+	dev = BPF_CORE_READ((struct tun_file *)f->private_data, tun, dev);
+	if (!dev)
+		return 0;
+	k.link = DT_LINK_TUN;
+	dt_link_egress(&k, BPF_CORE_READ(dev, ifindex), BPF_CORE_READ(dev, nd_net.net, ns.inum),
+		       bytes, t);
+	return 0;
+}
+
+/* Cross-process memory */
+
+/*
+ * @bytes moved between the current process and process @target's memory: a reader takes the
+ * target's taint, a tainted writer taints the target. @target is a pid in the initial pid
+ * namespace, taken as a thread group id (a thread's own id finds no taint: docs/findings.md).
+ */
+static __always_inline void dt_mem_pass(__u32 target, __u64 bytes, bool write)
+{
+	__u32 me = bpf_get_current_pid_tgid() >> 32;
+	struct dt_taint *t, c;
+
+	if (!target || target == me)
+		return;
+	t = bpf_map_lookup_elem(&taint, write ? &me : &target);
+	if (!t)
+		return;
+	__builtin_memcpy(&c, t, sizeof(c));
+	if (write)
+		dt_taint_process(target, &c, DT_HOP_PROCMEM, me, me, bytes);
+	else
+		dt_taint_process(me, &c, DT_HOP_PROCMEM, target, target, bytes);
+}
+
+/*
+ * A read or write on a procfs file (file.bpf.h calls this only for procfs): /proc/PID/mem
+ * is told by its name and its inode's pid, so other procfs files cost a name compare.
+ */
+__noinline int dt_chan_procmem(long fd, __u64 bytes, int write)
+{
+	struct proc_inode *pi;
+	struct dentry *d;
+	struct file *f;
+	char name[4];
+
+	f = dt_fd_file_btf(fd);
+	if (!f)
+		return 0;
+	d = f->f_path.dentry;
+	if (!d || d->d_name.len != 3 ||
+	    bpf_probe_read_kernel(name, sizeof(name), d->d_name.name) ||
+	    name[0] != 'm' || name[1] != 'e' || name[2] != 'm')
+		return 0;
+	pi = (struct proc_inode *)((unsigned long)f->f_inode -
+				   bpf_core_field_offset(struct proc_inode, vfs_inode));
+	dt_mem_pass(BPF_CORE_READ(pi, pid, numbers[0].nr), bytes, write);
+	return 0;
+}
+
+SEC("tracepoint/syscalls/sys_exit_process_vm_readv")
+int dt_exit_process_vm_readv(struct trace_event_raw_sys_exit *ctx)
+{
+	if (ctx->ret > 0)
+		dt_mem_pass(DT_SC_ARG1(dt_sc_regs()), ctx->ret, false);
+	return 0;
+}
+
+SEC("tracepoint/syscalls/sys_exit_process_vm_writev")
+int dt_exit_process_vm_writev(struct trace_event_raw_sys_exit *ctx)
+{
+	if (ctx->ret > 0)
+		dt_mem_pass(DT_SC_ARG1(dt_sc_regs()), ctx->ret, true);
+	return 0;
+}
+
+/* ptrace requests that copy a tracee's memory or registers (uapi numbers, x86-64). */
+enum {
+	DT_PTRACE_PEEKTEXT = 1,
+	DT_PTRACE_PEEKDATA = 2,
+	DT_PTRACE_PEEKUSR = 3,
+	DT_PTRACE_POKETEXT = 4,
+	DT_PTRACE_POKEDATA = 5,
+	DT_PTRACE_POKEUSR = 6,
+	DT_PTRACE_GETREGS = 12,
+	DT_PTRACE_SETREGS = 13,
+	DT_PTRACE_GETFPREGS = 14,
+	DT_PTRACE_SETFPREGS = 15,
+	DT_PTRACE_GETREGSET = 0x4204,
+	DT_PTRACE_SETREGSET = 0x4205,
+	DT_PTRACE_PEEKSIGINFO = 0x4209,
+};
+
+SEC("tracepoint/syscalls/sys_exit_ptrace")
+int dt_exit_ptrace(struct trace_event_raw_sys_exit *ctx)
+{
+	struct pt_regs *regs;
+	__u64 bytes, len = 0;
+	bool write = false;
+	long req;
+
+	if (ctx->ret < 0)
+		return 0;
+	regs = dt_sc_regs();
+	req = DT_SC_ARG1(regs);
+	switch (req) {
+	case DT_PTRACE_POKETEXT:
+	case DT_PTRACE_POKEDATA:
+	case DT_PTRACE_POKEUSR:
+		write = true;
+		/* fallthrough */
+	case DT_PTRACE_PEEKTEXT:
+	case DT_PTRACE_PEEKDATA:
+	case DT_PTRACE_PEEKUSR:
+		bytes = 8;
+		break;
+	case DT_PTRACE_SETREGS:
+		write = true;
+		/* fallthrough */
+	case DT_PTRACE_GETREGS:
+		bytes = sizeof(struct user_regs_struct);
+		break;
+	case DT_PTRACE_SETFPREGS:
+		write = true;
+		/* fallthrough */
+	case DT_PTRACE_GETFPREGS:
+		bytes = 512; /* struct user_i387_struct */
+		break;
+	case DT_PTRACE_SETREGSET:
+		write = true;
+		/* fallthrough */
+	case DT_PTRACE_GETREGSET:
+		/* data is a struct iovec; its iov_len says what was copied. */
+		bpf_probe_read_user(&len, sizeof(len), (void *)(DT_SC_ARG4(regs) + 8));
+		bytes = len;
+		break;
+	case DT_PTRACE_PEEKSIGINFO:
+		bytes = ctx->ret * sizeof(struct siginfo);
+		break;
+	default:
+		return 0;
+	}
+	dt_mem_pass(DT_SC_ARG2(regs), bytes, write);
+	return 0;
+}
+
+/* Shared memory mappings */
+
+/*
+ * Memory stores make no syscall, so a shared mapping is judged by who holds it: a process
+ * that holds a writable shared mapping of a region while tainted marks the region (chan
+ * DT_CHAN_SHM, by the shmem or file inode behind the mapping), and every process that maps
+ * it, before or after, takes the taint. Holders are remembered per process (DT_SHM_PER_PROC
+ * regions) and per region (DT_SHM_MAPPERS processes); what does not fit is counted in
+ * dt_shm_full and reported by the agent. munmap is not followed: a holder stays one until it
+ * exits (more taint, never less).
+ */
+#define DT_SHM_PER_PROC 4
+#define DT_SHM_MAPPERS 8
+#define DT_SHM_PROCS_MAX 16384
+#define DT_SHM_REGIONS_MAX 16384
+
+struct dt_shm_held {
+	struct dt_inode_key region[DT_SHM_PER_PROC];
+	__u32 writable; /* bit i: region[i] is mapped writable */
+	__u32 n;
+};
+
+struct dt_shm_mappers {
+	__u32 tgid[DT_SHM_MAPPERS];
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, DT_SHM_PROCS_MAX);
+	__type(key, __u32);
+	__type(value, struct dt_shm_held);
+} shm_held SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, DT_SHM_REGIONS_MAX);
+	__type(key, struct dt_inode_key);
+	__type(value, struct dt_shm_mappers);
+} shm_mappers SEC(".maps");
+
+/* Mappings not remembered (a process's or a region's table full): the agent reports it. */
+__u64 dt_shm_full;
+
+/* Index of @rk in @h, or -1. */
+static __always_inline int dt_shm_find(const struct dt_shm_held *h, const struct dt_inode_key *rk)
+{
+	int i;
+
+	for (i = 0; i < DT_SHM_PER_PROC; i++)
+		if (i < h->n && h->region[i].ino == rk->ino && h->region[i].dev == rk->dev)
+			return i;
+	return -1;
+}
+
+/* Whether @tgid (still) holds a mapping of @rk: stale entries of exited processes fail this. */
+static __always_inline bool dt_shm_holds(__u32 tgid, const struct dt_inode_key *rk)
+{
+	struct dt_shm_held *h = bpf_map_lookup_elem(&shm_held, &tgid);
+
+	return h && dt_shm_find(h, rk) >= 0;
+}
+
+/* Adds @tgid to the holders of region @rk. */
+static __noinline void dt_shm_add_mapper(const struct dt_inode_key *rk, __u32 tgid)
+{
+	struct dt_shm_mappers nm = {}, *m;
+	int i, free = -1;
+
+	m = bpf_map_lookup_elem(&shm_mappers, rk);
+	if (!m) {
+		nm.tgid[0] = tgid;
+		bpf_map_update_elem(&shm_mappers, rk, &nm, BPF_NOEXIST);
+		return;
+	}
+	for (i = 0; i < DT_SHM_MAPPERS; i++) {
+		__u32 o = m->tgid[i];
+
+		if (o == tgid)
+			return;
+		if (free < 0 && (!o || !dt_shm_holds(o, rk)))
+			free = i;
+	}
+	if (free >= 0 && free < DT_SHM_MAPPERS)
+		m->tgid[free] = tgid;
+	else
+		__sync_fetch_and_add(&dt_shm_full, 1);
+}
+
+/* Remembers that @tgid maps region @rk (@writable: with PROT_WRITE). */
+static __noinline void dt_shm_register(__u32 tgid, const struct dt_inode_key *rk, bool writable)
+{
+	struct dt_shm_held nh = {}, *h;
+	int i;
+
+	h = bpf_map_lookup_elem(&shm_held, &tgid);
+	if (!h) {
+		bpf_map_update_elem(&shm_held, &tgid, &nh, BPF_NOEXIST);
+		h = bpf_map_lookup_elem(&shm_held, &tgid);
+		if (!h) {
+			__sync_fetch_and_add(&dt_shm_full, 1);
+			return;
+		}
+	}
+	i = dt_shm_find(h, rk);
+	if (i < 0) {
+		__u32 n = h->n;
+
+		if (n >= DT_SHM_PER_PROC) {
+			__sync_fetch_and_add(&dt_shm_full, 1);
+			return;
+		}
+		h->region[n & (DT_SHM_PER_PROC - 1)] = *rk;
+		h->n = n + 1;
+		i = n;
+	}
+	if (writable)
+		h->writable |= 1U << (i & 31);
+	dt_shm_add_mapper(rk, tgid);
+}
+
+/* Region @rk carries @t, written by @from: its holders take it. */
+static __noinline void dt_shm_pass(const struct dt_inode_key *rk, const struct dt_taint *t,
+				   __u32 from)
+{
+	struct dt_chan_key ck = {};
+	struct dt_shm_mappers *m;
+	int i;
+
+	ck.kind = DT_CHAN_SHM;
+	ck.ns = rk->dev;
+	ck.id = rk->ino;
+	dt_chan_mark(&ck, t, from);
+	m = bpf_map_lookup_elem(&shm_mappers, rk);
+	if (!m)
+		return;
+	for (i = 0; i < DT_SHM_MAPPERS; i++) {
+		__u32 o = m->tgid[i];
+
+		if (!o || o == from || !dt_shm_holds(o, rk))
+			continue;
+		/* Not passed on again from there: chains of regions stop at one (documented). */
+		dt_taint_process_shm(o, t, DT_HOP_SHM, from, rk->ino, 0, false);
+	}
+}
+
+/* taint.bpf.h: @tgid gained taint; the regions it can write carry it to their holders. */
+__noinline int dt_chan_shm_tainted(__u32 tgid)
+{
+	struct dt_shm_held *h = bpf_map_lookup_elem(&shm_held, &tgid);
+	struct dt_inode_key rk;
+	struct dt_taint *t, c;
+	int i;
+
+	if (!h)
+		return 0;
+	t = bpf_map_lookup_elem(&taint, &tgid);
+	if (!t)
+		return 0;
+	__builtin_memcpy(&c, t, sizeof(c));
+	for (i = 0; i < DT_SHM_PER_PROC; i++) {
+		if (i >= h->n || !(h->writable & (1U << i)))
+			continue;
+		rk = h->region[i];
+		dt_shm_pass(&rk, &c, tgid);
+	}
+	return 0;
+}
+
+struct dt_vma_ctx {
+	struct dt_inode_key rk;
+	struct file *file;
+	int found;
+};
+
+static long dt_vma_cb(struct task_struct *task, struct vm_area_struct *vma, void *data)
+{
+	struct dt_vma_ctx *c = data;
+	struct file *f = vma->vm_file;
+
+	if (!f)
+		return 0;
+	c->file = f;
+	c->found = !dt_inode_key_of(f->f_inode, &c->rk);
+	return 0;
+}
+
+/*
+ * The current process mapped shared memory at @addr: anonymous shared memory (the kernel backs
+ * it with a shmem file too), SysV shm, a memfd, a /dev/shm or other file. @fd: the mapped fd,
+ * -1 for anonymous memory and shmat.
+ */
+static __always_inline int dt_shm_mapped(unsigned long addr, bool writable, long fd)
+{
+	__u32 tgid = bpf_get_current_pid_tgid() >> 32;
+	struct dt_vma_ctx vc = {};
+	struct dt_chan_key ck = {};
+	struct dt_taint *t, c;
+	struct inode *inode;
+	struct file *f;
+
+	bpf_find_vma(bpf_get_current_task_btf(), addr, dt_vma_cb, &vc, 0);
+	if (!vc.found)
+		return 0;
+	f = dt_file_btf(vc.file);
+	if (!f || dt_pseudo_fs(f->f_inode))
+		return 0;
+	dt_shm_register(tgid, &vc.rk, writable);
+	ck.kind = DT_CHAN_SHM;
+	ck.ns = vc.rk.dev;
+	ck.id = vc.rk.ino;
+	dt_chan_receive(&ck, DT_HOP_SHM, 0);
+	t = bpf_map_lookup_elem(&taint, &tgid);
+	if (!t || !writable)
+		return 0;
+	__builtin_memcpy(&c, t, sizeof(c));
+	dt_shm_pass(&vc.rk, &c, tgid);
+	/* A file (memfd, /dev/shm, disk) written through memory is a derived file for read() too. */
+	if (fd < 0)
+		return 0;
+	f = dt_fd_file_btf(fd);
+	inode = f ? f->f_inode : NULL;
+	if (inode && (inode->i_mode & DT_S_IFMT) == DT_S_IFREG &&
+	    !bpf_map_lookup_elem(&inodes, &vc.rk))
+		dt_mark_derived(f, &vc.rk, &c, tgid);
+	return 0;
+}
+
+SEC("tracepoint/syscalls/sys_exit_mmap")
+int dt_chan_exit_mmap(struct trace_event_raw_sys_exit *ctx)
+{
+	struct pt_regs *regs;
+	unsigned long flags;
+
+	if ((unsigned long)ctx->ret >= (unsigned long)-4095)
+		return 0;
+	regs = dt_sc_regs();
+	flags = DT_SC_ARG4(regs) & DT_MAP_TYPE;
+	if (flags != DT_MAP_SHARED && flags != DT_MAP_SHARED_VALIDATE)
+		return 0;
+	return dt_shm_mapped(ctx->ret, DT_SC_ARG3(regs) & DT_PROT_WRITE,
+			     DT_SC_ARG4(regs) & DT_MAP_ANONYMOUS ? -1 : (long)DT_SC_ARG5(regs));
+}
+
+SEC("tracepoint/syscalls/sys_exit_shmat")
+int dt_chan_exit_shmat(struct trace_event_raw_sys_exit *ctx)
+{
+	if ((unsigned long)ctx->ret >= (unsigned long)-4095)
+		return 0;
+	return dt_shm_mapped(ctx->ret, !(DT_SC_ARG3(dt_sc_regs()) & DT_SHM_RDONLY), -1);
+}
+
+/* A child inherits its parent's shared mappings (not MADV_DONTFORK ones: taint errs wide). */
+SEC("tp_btf/sched_process_fork")
+int BPF_PROG(dt_chan_fork, struct task_struct *parent, struct task_struct *child)
+{
+	__u32 ptgid = parent->tgid, tgid = child->tgid;
+	struct dt_shm_held *h, nh;
+	struct dt_inode_key rk;
+	int i;
+
+	if (child->pid != tgid)
+		return 0;
+	h = bpf_map_lookup_elem(&shm_held, &ptgid);
+	if (!h)
+		return 0;
+	__builtin_memcpy(&nh, h, sizeof(nh));
+	if (bpf_map_update_elem(&shm_held, &tgid, &nh, BPF_ANY)) {
+		__sync_fetch_and_add(&dt_shm_full, 1);
+		return 0;
+	}
+	for (i = 0; i < DT_SHM_PER_PROC; i++) {
+		if (i >= nh.n)
+			break;
+		rk = nh.region[i];
+		dt_shm_add_mapper(&rk, tgid);
+	}
+	return 0;
+}
+
+SEC("tp_btf/sched_process_exit")
+int BPF_PROG(dt_chan_exit, struct task_struct *task, bool group_dead)
+{
+	__u32 tgid = task->tgid;
+
+	if (group_dead)
+		bpf_map_delete_elem(&shm_held, &tgid);
+	return 0;
+}
