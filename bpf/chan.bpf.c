@@ -54,6 +54,9 @@ __noinline int dt_chan_raw_send(long fd, long nr, unsigned long a2, unsigned lon
 	if (!sk)
 		return 0;
 	family = sk->__sk_common.skc_family;
+	/* Only AF_XDP sends from elsewhere than the call's buffer; other empty sends move nothing. */
+	if (!bytes && family != DT_AF_XDP)
+		return 0;
 	if (family == DT_AF_INET || family == DT_AF_INET6) {
 		k.link = DT_LINK_RAW;
 		k.proto = sk->sk_protocol;

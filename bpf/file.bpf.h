@@ -370,10 +370,16 @@ static __always_inline int dt_file_sys_exit(struct pt_regs *regs, long nr, long 
 	case DT_NR_writev:
 	case DT_NR_pwritev:
 	case DT_NR_pwritev2:
+		if (ret > 0)
+			dt_file_write(DT_SC_ARG1(regs), nr, regs, ret);
+		break;
 	case DT_NR_sendto:
 	case DT_NR_sendmsg:
 		if (ret > 0)
 			dt_file_write(DT_SC_ARG1(regs), nr, regs, ret);
+		/* An AF_XDP transmit kick sends frames from the umem and returns 0. */
+		else if (ret == 0)
+			dt_chan_raw_send(DT_SC_ARG1(regs), nr, DT_SC_ARG2(regs), DT_SC_ARG5(regs), 0);
 		break;
 	case DT_NR_sendmmsg:
 		if (ret > 0)

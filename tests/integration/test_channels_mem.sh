@@ -97,6 +97,8 @@ run rawip raw "$T/ds/frame.bin" "$DST"
 RAW_IP=$RPID
 run tap tun "$T/ds/frame.bin" "$TAP"
 TUN_W=$RPID
+run xdp xdp "$T/ds/frame.bin" "$VX"
+XDP_W=$RPID
 run pkplain packet "$T/plain1k.bin" "$VX" raw
 PK_PLAIN=$RPID
 
@@ -130,6 +132,7 @@ hold_end
 # Channel 4: shared memory. Taint after the mapping (anonymous, inherited across fork) ...
 run shmfork shmfork "$T/ds/mem.bin" "$DST" 9401
 run shmplain shmfork "$T/plain.bin" "$DST" 9402
+run shmmemfd shmfork "$T/ds/mem.bin" "$DST" 9404 memfd
 # ... and before it (SysV: written by a tainted process that is gone when the reader attaches).
 run sysvput sysvput "$T/ds/mem.bin" "$SYSV_KEY"
 SYSV_PUT=$RPID
@@ -139,6 +142,7 @@ SYSV_GET=$RPID
 agent_stop
 read -r SF_PARENT SF_CHILD SF_LEN <"$T/shmfork.out"
 read -r SP_PARENT SP_CHILD SP_LEN <"$T/shmplain.out"
+read -r SM_PARENT SM_CHILD SM_LEN <"$T/shmmemfd.out"
 
 test_agent_exits_cleanly() {
 	ASSERT_EQ "$AGENT_RC" 0 "agent exit status"
@@ -184,6 +188,16 @@ test_tun_write() {
 	ASSERT_EQ "$(finding exfiltration "$TUN_W" resources.0.uid)" secrets "dataset"
 }
 
+# AF_XDP transmits from its umem: the kick names the interface, the bytes are not known.
+test_af_xdp() {
+	ASSERT_EQ "$(cat "$T/xdp.out")" "$(cat /sys/class/net/"$VX"/ifindex)" "workload ran"
+	ASSERT_EQ "$(finding exfiltration "$XDP_W" evidences.0.dst_endpoint.interface_name)" "$VX" \
+		"interface"
+	ASSERT_EQ "$(finding exfiltration "$XDP_W" unmapped.link)" xdp "link"
+	ASSERT_EQ "$(finding exfiltration "$XDP_W" unmapped.bytes)" 0 "bytes: unknown"
+	ASSERT_EQ "$(finding exfiltration "$XDP_W" resources.0.uid)" secrets "dataset"
+}
+
 # The reader takes the taint of the process it reads; its send is exfiltration via that hop.
 test_cross_process_read() {
 	local p
@@ -216,6 +230,10 @@ test_shared_anonymous_after_fork() {
 	ASSERT_EQ "$(finding exfiltration "$SF_CHILD" unmapped.bytes)" 2048 "bytes"
 	ASSERT_EQ "$(finding exfiltration "$SF_CHILD" resources.0.uid)" secrets "dataset"
 	ASSERT_EQ "$(nfindings exfiltration "$SP_CHILD")" 0 "shared with an untainted parent: nothing"
+	ASSERT_EQ "$SM_LEN" 2048 "memfd workload ran"
+	ASSERT_EQ "$(finding exfiltration "$SM_CHILD" unmapped.via.hop)" shared_memory "memfd hop"
+	ASSERT_EQ "$(finding exfiltration "$SM_CHILD" unmapped.via.from_pid)" "$SM_PARENT" "memfd from"
+	ASSERT_EQ "$(finding exfiltration "$SM_CHILD" unmapped.bytes)" 2048 "memfd bytes"
 }
 
 # Tainted before: the region keeps the mark for whoever maps it later.

@@ -6,6 +6,7 @@
 #include <fcntl.h>
 #include <linux/if_packet.h>
 #include <linux/if_tun.h>
+#include <linux/if_xdp.h>
 #include <net/ethernet.h>
 #include <net/if.h>
 #include <netinet/in.h>
@@ -162,6 +163,64 @@ static int do_tun(char **av)
 	return 0;
 }
 
+#ifndef SOL_XDP
+#define SOL_XDP 283
+#endif
+
+/*
+ * xdp FILE IFNAME: an AF_XDP socket (copy mode, queue 0) transmits one frame of FILE's bytes
+ * from its umem; the kick is a sendto of nothing. Prints the ifindex.
+ */
+static int do_xdp(char **av)
+{
+	size_t len = slurp(av[2], buf), fl;
+	struct sockaddr_xdp sx = { .sxdp_family = AF_XDP, .sxdp_flags = XDP_COPY };
+	struct xdp_umem_reg mr = {};
+	struct xdp_mmap_offsets off;
+	socklen_t ol = sizeof(off);
+	struct xdp_desc *desc;
+	int fd, n = 4, i;
+	char *umem, *tx;
+
+	sx.sxdp_ifindex = if_nametoindex(av[3]);
+	fd = socket(AF_XDP, SOCK_RAW, 0);
+	umem = mmap(NULL, 4 * 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (fd < 0 || umem == MAP_FAILED || !sx.sxdp_ifindex)
+		die("xdp socket");
+	mr.addr = (unsigned long)umem;
+	mr.len = 4 * 4096;
+	mr.chunk_size = 4096;
+	if (setsockopt(fd, SOL_XDP, XDP_UMEM_REG, &mr, sizeof(mr)) ||
+	    setsockopt(fd, SOL_XDP, XDP_UMEM_FILL_RING, &n, sizeof(n)) ||
+	    setsockopt(fd, SOL_XDP, XDP_UMEM_COMPLETION_RING, &n, sizeof(n)) ||
+	    setsockopt(fd, SOL_XDP, XDP_TX_RING, &n, sizeof(n)) ||
+	    getsockopt(fd, SOL_XDP, XDP_MMAP_OFFSETS, &off, &ol))
+		die("xdp setsockopt");
+	tx = mmap(NULL, off.tx.desc + n * sizeof(struct xdp_desc), PROT_READ | PROT_WRITE,
+		  MAP_SHARED | MAP_POPULATE, fd, XDP_PGOFF_TX_RING);
+	if (tx == MAP_FAILED)
+		die("xdp tx ring");
+	if (bind(fd, (struct sockaddr *)&sx, sizeof(sx)))
+		die("xdp bind");
+	fl = frame(umem, buf, len);
+	desc = (struct xdp_desc *)(tx + off.tx.desc);
+	desc[0].addr = 0;
+	desc[0].len = fl;
+	__atomic_store_n((__u32 *)(tx + off.tx.producer), 1, __ATOMIC_RELEASE);
+	for (i = 0; i < 100; i++) {
+		if (sendto(fd, NULL, 0, MSG_DONTWAIT, NULL, 0) && errno != EAGAIN && errno != EBUSY)
+			die("xdp kick");
+		/* Consumed by the kernel: sent. */
+		if (__atomic_load_n((__u32 *)(tx + off.tx.consumer), __ATOMIC_ACQUIRE) == 1)
+			break;
+		sleep_ms(10);
+	}
+	if (i == 100)
+		die("xdp: frame not consumed");
+	printf("%u\n", sx.sxdp_ifindex);
+	return 0;
+}
+
 /*
  * hold FILE [ADDR PORT]: keeps FILE's bytes in memory, prints "pid address length", waits for
  * a line on stdin (20 s at most), then sends what its buffer holds by then to ADDR:PORT.
@@ -254,18 +313,22 @@ static int do_copy_in(char **av)
 }
 
 /*
- * shmfork FILE ADDR PORT: anonymous MAP_SHARED memory, then fork; only after the fork does the
- * parent read FILE into the shared memory. The child, which never read anything, sends it.
- * Prints "parent child length".
+ * shmfork FILE ADDR PORT [memfd]: anonymous MAP_SHARED memory (or a memfd's), then fork; only
+ * after the fork does the parent read FILE into the shared memory. The child, which never read
+ * anything, sends it. Prints "parent child length".
  */
-static int do_shmfork(char **av)
+static int do_shmfork(int ac, char **av)
 {
-	volatile char *m = mmap(NULL, MAXLEN + 64, PROT_READ | PROT_WRITE,
-				MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	int mfd = ac > 5 && !strcmp(av[5], "memfd") ? memfd_create("chan_mem", 0) : -1;
+	volatile char *m;
 	pid_t child;
 	size_t len;
 	int i, st;
 
+	if (ac > 5 && (mfd < 0 || ftruncate(mfd, MAXLEN + 64)))
+		die("memfd");
+	m = mmap(NULL, MAXLEN + 64, PROT_READ | PROT_WRITE,
+		 mfd < 0 ? MAP_SHARED | MAP_ANONYMOUS : MAP_SHARED, mfd, 0);
 	if (m == MAP_FAILED)
 		die("mmap");
 	child = fork();
@@ -336,6 +399,8 @@ int main(int ac, char **av)
 		return do_packet(av);
 	if (ac >= 4 && !strcmp(av[1], "raw"))
 		return do_raw(av);
+	if (ac >= 4 && !strcmp(av[1], "xdp"))
+		return do_xdp(av);
 	if (ac >= 4 && !strcmp(av[1], "tun"))
 		return do_tun(av);
 	if (ac >= 3 && !strcmp(av[1], "hold"))
@@ -346,12 +411,12 @@ int main(int ac, char **av)
 	if (ac >= 5 && (!strcmp(av[1], "vmwrite") || !strcmp(av[1], "procmemw")))
 		return do_copy_in(av);
 	if (ac >= 5 && !strcmp(av[1], "shmfork"))
-		return do_shmfork(av);
+		return do_shmfork(ac, av);
 	if (ac >= 4 && !strcmp(av[1], "sysvput"))
 		return do_sysvput(av);
 	if (ac >= 6 && !strcmp(av[1], "sysvget"))
 		return do_sysvget(av);
-	fprintf(stderr, "usage: chan_mem packet|raw|tun|hold|vmread|peek|procmem|vmwrite|procmemw|"
+	fprintf(stderr, "usage: chan_mem packet|raw|xdp|tun|hold|vmread|peek|procmem|vmwrite|procmemw|"
 			"shmfork|sysvput|sysvget ARGS...\n");
 	return 2;
 }
