@@ -260,12 +260,13 @@ int dt_exit_ptrace(struct trace_event_raw_sys_exit *ctx)
  * that holds a writable shared mapping of a region while tainted marks the region (chan
  * DT_CHAN_SHM, by the shmem or file inode behind the mapping), and every process that maps
  * it, before or after, takes the taint. Holders are remembered per process (DT_SHM_PER_PROC
- * regions) and per region (DT_SHM_MAPPERS processes); what does not fit is counted in
- * dt_shm_full and reported by the agent. munmap is not followed: a holder stays one until it
- * exits (more taint, never less).
+ * regions) and per region (DT_SHM_MAPPERS processes). What does not fit is noted where it
+ * happened and counted in dt_shm_full (reported by the agent) only when it matters: when that
+ * process is tainted, or that region is passed taint. munmap is not followed: a holder stays
+ * one until it exits (more taint, never less).
  */
-#define DT_SHM_PER_PROC 4
-#define DT_SHM_MAPPERS 8
+#define DT_SHM_PER_PROC 8
+#define DT_SHM_MAPPERS 16
 #define DT_SHM_PROCS_MAX 16384
 #define DT_SHM_REGIONS_MAX 16384
 
@@ -273,10 +274,13 @@ struct dt_shm_held {
 	struct dt_inode_key region[DT_SHM_PER_PROC];
 	__u32 writable; /* bit i: region[i] is mapped writable */
 	__u32 n;
+	__u32 lost; /* mappings not remembered, not yet counted in dt_shm_full */
+	__u32 pad;
 };
 
 struct dt_shm_mappers {
 	__u32 tgid[DT_SHM_MAPPERS];
+	__u32 lost; /* holders not remembered, not yet counted in dt_shm_full */
 };
 
 struct {
@@ -307,43 +311,60 @@ static __always_inline int dt_shm_find(const struct dt_shm_held *h, const struct
 	return -1;
 }
 
-/* Whether @tgid (still) holds a mapping of @rk: stale entries of exited processes fail this. */
-static __always_inline bool dt_shm_holds(__u32 tgid, const struct dt_inode_key *rk)
+/*
+ * Whether @tgid (still) holds a mapping of region (@dev, @ino): stale entries of exited
+ * processes fail this. Global, so the verifier checks it once rather than in every loop.
+ */
+__noinline int dt_shm_holds_(__u32 tgid, __u64 ino, __u32 dev)
 {
 	struct dt_shm_held *h = bpf_map_lookup_elem(&shm_held, &tgid);
+	struct dt_inode_key rk = { .ino = ino, .dev = dev };
 
-	return h && dt_shm_find(h, rk) >= 0;
+	return h && dt_shm_find(h, &rk) >= 0;
 }
 
-/* Adds @tgid to the holders of region @rk. */
-static __noinline void dt_shm_add_mapper(const struct dt_inode_key *rk, __u32 tgid)
+static __always_inline bool dt_shm_holds(__u32 tgid, const struct dt_inode_key *rk)
 {
+	return dt_shm_holds_(tgid, rk->ino, rk->dev);
+}
+
+/*
+ * The helpers below are global functions with scalar arguments: the verifier checks each
+ * once, instead of once per call inside another loop (which exceeds its budget).
+ */
+
+/* Adds @tgid to the holders of region (@dev, @ino). */
+__noinline int dt_shm_add_mapper(__u64 ino, __u32 dev, __u32 tgid)
+{
+	struct dt_inode_key rk = { .ino = ino, .dev = dev };
 	struct dt_shm_mappers nm = {}, *m;
 	int i, free = -1;
 
-	m = bpf_map_lookup_elem(&shm_mappers, rk);
+	m = bpf_map_lookup_elem(&shm_mappers, &rk);
 	if (!m) {
 		nm.tgid[0] = tgid;
-		bpf_map_update_elem(&shm_mappers, rk, &nm, BPF_NOEXIST);
-		return;
+		bpf_map_update_elem(&shm_mappers, &rk, &nm, BPF_NOEXIST);
+		return 0;
 	}
 	for (i = 0; i < DT_SHM_MAPPERS; i++) {
 		__u32 o = m->tgid[i];
 
 		if (o == tgid)
-			return;
-		if (free < 0 && (!o || !dt_shm_holds(o, rk)))
+			return 0;
+		if (free < 0 && (!o || !dt_shm_holds(o, &rk)))
 			free = i;
 	}
 	if (free >= 0 && free < DT_SHM_MAPPERS)
 		m->tgid[free] = tgid;
 	else
-		__sync_fetch_and_add(&dt_shm_full, 1);
+		__sync_fetch_and_add(&m->lost, 1);
+	return 0;
 }
 
-/* Remembers that @tgid maps region @rk (@writable: with PROT_WRITE). */
-static __noinline void dt_shm_register(__u32 tgid, const struct dt_inode_key *rk, bool writable)
+/* Remembers that @tgid maps region (@dev, @ino) (@writable: with PROT_WRITE). */
+__noinline int dt_shm_register(__u32 tgid, __u64 ino, __u32 dev, int writable)
 {
+	struct dt_inode_key rk = { .ino = ino, .dev = dev };
 	struct dt_shm_held nh = {}, *h;
 	int i;
 
@@ -353,70 +374,76 @@ static __noinline void dt_shm_register(__u32 tgid, const struct dt_inode_key *rk
 		h = bpf_map_lookup_elem(&shm_held, &tgid);
 		if (!h) {
 			__sync_fetch_and_add(&dt_shm_full, 1);
-			return;
+			return 0;
 		}
 	}
-	i = dt_shm_find(h, rk);
+	i = dt_shm_find(h, &rk);
 	if (i < 0) {
 		__u32 n = h->n;
 
 		if (n >= DT_SHM_PER_PROC) {
-			__sync_fetch_and_add(&dt_shm_full, 1);
-			return;
+			__sync_fetch_and_add(&h->lost, 1);
+			return 0;
 		}
-		h->region[n & (DT_SHM_PER_PROC - 1)] = *rk;
+		h->region[n & (DT_SHM_PER_PROC - 1)] = rk;
 		h->n = n + 1;
 		i = n;
 	}
 	if (writable)
 		h->writable |= 1U << (i & 31);
-	dt_shm_add_mapper(rk, tgid);
+	dt_shm_add_mapper(ino, dev, tgid);
+	return 0;
 }
 
-/* Region @rk carries @t, written by @from: its holders take it. */
-static __noinline void dt_shm_pass(const struct dt_inode_key *rk, const struct dt_taint *t,
-				   __u32 from)
+/* Region (@dev, @ino) carries the taint of @from, who can write it: its holders take it. */
+__noinline int dt_shm_pass(__u64 ino, __u32 dev, __u32 from)
 {
+	struct dt_inode_key rk = { .ino = ino, .dev = dev };
 	struct dt_chan_key ck = {};
 	struct dt_shm_mappers *m;
+	struct dt_taint *tp, t;
 	int i;
 
+	tp = bpf_map_lookup_elem(&taint, &from);
+	if (!tp)
+		return 0;
+	__builtin_memcpy(&t, tp, sizeof(t));
 	ck.kind = DT_CHAN_SHM;
-	ck.ns = rk->dev;
-	ck.id = rk->ino;
-	dt_chan_mark(&ck, t, from);
-	m = bpf_map_lookup_elem(&shm_mappers, rk);
+	ck.ns = dev;
+	ck.id = ino;
+	dt_chan_mark(&ck, &t, from);
+	m = bpf_map_lookup_elem(&shm_mappers, &rk);
 	if (!m)
-		return;
+		return 0;
+	/* Holders that did not fit may have read the taint: now the loss counts. */
+	if (m->lost)
+		__sync_fetch_and_add(&dt_shm_full, __sync_lock_test_and_set(&m->lost, 0));
 	for (i = 0; i < DT_SHM_MAPPERS; i++) {
 		__u32 o = m->tgid[i];
 
-		if (!o || o == from || !dt_shm_holds(o, rk))
+		if (!o || o == from || !dt_shm_holds(o, &rk))
 			continue;
 		/* Not passed on again from there: chains of regions stop at one (documented). */
-		dt_taint_process_shm(o, t, DT_HOP_SHM, from, rk->ino, 0, false);
+		dt_taint_process_shm(o, &t, DT_HOP_SHM, from, ino, 0, false);
 	}
+	return 0;
 }
 
 /* taint.bpf.h: @tgid gained taint; the regions it can write carry it to their holders. */
 __noinline int dt_chan_shm_tainted(__u32 tgid)
 {
 	struct dt_shm_held *h = bpf_map_lookup_elem(&shm_held, &tgid);
-	struct dt_inode_key rk;
-	struct dt_taint *t, c;
 	int i;
 
 	if (!h)
 		return 0;
-	t = bpf_map_lookup_elem(&taint, &tgid);
-	if (!t)
-		return 0;
-	__builtin_memcpy(&c, t, sizeof(c));
+	/* Regions it mapped that did not fit may now carry the taint unseen. */
+	if (h->lost)
+		__sync_fetch_and_add(&dt_shm_full, __sync_lock_test_and_set(&h->lost, 0));
 	for (i = 0; i < DT_SHM_PER_PROC; i++) {
 		if (i >= h->n || !(h->writable & (1U << i)))
 			continue;
-		rk = h->region[i];
-		dt_shm_pass(&rk, &c, tgid);
+		dt_shm_pass(h->region[i].ino, h->region[i].dev, tgid);
 	}
 	return 0;
 }
@@ -456,10 +483,14 @@ static __always_inline int dt_shm_mapped(unsigned long addr, bool writable, long
 	bpf_find_vma(bpf_get_current_task_btf(), addr, dt_vma_cb, &vc, 0);
 	if (!vc.found)
 		return 0;
+	/*
+	 * Shared memory is a regular shmem, tmpfs or disk file; a device's mappings (a GPU's, say)
+	 * or a socket's rings are private to their opener whatever the inode says.
+	 */
 	f = dt_file_btf(vc.file);
-	if (!f || dt_pseudo_fs(f->f_inode))
+	if (!f || (f->f_inode->i_mode & DT_S_IFMT) != DT_S_IFREG || dt_pseudo_fs(f->f_inode))
 		return 0;
-	dt_shm_register(tgid, &vc.rk, writable);
+	dt_shm_register(tgid, vc.rk.ino, vc.rk.dev, writable);
 	ck.kind = DT_CHAN_SHM;
 	ck.ns = vc.rk.dev;
 	ck.id = vc.rk.ino;
@@ -468,7 +499,7 @@ static __always_inline int dt_shm_mapped(unsigned long addr, bool writable, long
 	if (!t || !writable)
 		return 0;
 	__builtin_memcpy(&c, t, sizeof(c));
-	dt_shm_pass(&vc.rk, &c, tgid);
+	dt_shm_pass(vc.rk.ino, vc.rk.dev, tgid);
 	/* A file (memfd, /dev/shm, disk) written through memory is a derived file for read() too. */
 	if (fd < 0)
 		return 0;
@@ -510,7 +541,6 @@ int BPF_PROG(dt_chan_fork, struct task_struct *parent, struct task_struct *child
 {
 	__u32 ptgid = parent->tgid, tgid = child->tgid;
 	struct dt_shm_held *h, nh;
-	struct dt_inode_key rk;
 	int i;
 
 	if (child->pid != tgid)
@@ -526,8 +556,7 @@ int BPF_PROG(dt_chan_fork, struct task_struct *parent, struct task_struct *child
 	for (i = 0; i < DT_SHM_PER_PROC; i++) {
 		if (i >= nh.n)
 			break;
-		rk = nh.region[i];
-		dt_shm_add_mapper(&rk, tgid);
+		dt_shm_add_mapper(nh.region[i].ino, nh.region[i].dev, tgid);
 	}
 	return 0;
 }

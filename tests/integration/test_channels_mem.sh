@@ -138,6 +138,8 @@ run sysvput sysvput "$T/ds/mem.bin" "$SYSV_KEY"
 SYSV_PUT=$RPID
 run sysvget sysvget "$SYSV_KEY" 2048 "$DST" 9403
 SYSV_GET=$RPID
+# More shared regions than a process's table holds (8), then tainted: the 2 left out count.
+run shmmany shmmany 10 "$T/ds/mem.bin"
 
 agent_stop
 read -r SF_PARENT SF_CHILD SF_LEN <"$T/shmfork.out"
@@ -243,6 +245,13 @@ test_sysv_shm_mapped_after_taint() {
 	ASSERT_EQ "$(finding exfiltration "$SYSV_GET" unmapped.via.from_pid)" "$SYSV_PUT" "from"
 	ASSERT_EQ "$(finding exfiltration "$SYSV_GET" unmapped.bytes)" 2048 "bytes"
 	ASSERT_EQ "$(finding exfiltration "$SYSV_GET" resources.0.uid)" secrets "dataset"
+}
+
+test_shm_table_full_is_a_gap() {
+	ASSERT_EQ "$(cat "$T/shmmany.out")" "10 2048" "workload ran"
+	ASSERT_EQ "$($EVQ "$FI" sum count --where finding_info.types.0=visibility_gap \
+		--where unmapped.source=shm_table_full --where activity_id=1)" 2 \
+		"the two regions not remembered"
 }
 
 run_tests channels_mem

@@ -354,6 +354,19 @@ static int do_shmfork(int ac, char **av)
 	return 0;
 }
 
+/* shmmany N FILE: holds N anonymous shared regions, then reads FILE (is tainted). */
+static int do_shmmany(char **av)
+{
+	int i, n = atoi(av[2]);
+
+	for (i = 0; i < n; i++)
+		if (mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0) ==
+		    MAP_FAILED)
+			die("mmap");
+	printf("%d %zu\n", n, slurp(av[3], buf));
+	return 0;
+}
+
 /* sysvput FILE KEY: reads FILE into a new SysV segment KEY (left for sysvget). */
 static int do_sysvput(char **av)
 {
@@ -412,11 +425,13 @@ int main(int ac, char **av)
 		return do_copy_in(av);
 	if (ac >= 5 && !strcmp(av[1], "shmfork"))
 		return do_shmfork(ac, av);
+	if (ac >= 4 && !strcmp(av[1], "shmmany"))
+		return do_shmmany(av);
 	if (ac >= 4 && !strcmp(av[1], "sysvput"))
 		return do_sysvput(av);
 	if (ac >= 6 && !strcmp(av[1], "sysvget"))
 		return do_sysvget(av);
 	fprintf(stderr, "usage: chan_mem packet|raw|xdp|tun|hold|vmread|peek|procmem|vmwrite|procmemw|"
-			"shmfork|sysvput|sysvget ARGS...\n");
+			"shmfork|shmmany|sysvput|sysvget ARGS...\n");
 	return 2;
 }
