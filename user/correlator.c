@@ -230,7 +230,7 @@ static const char *link_name(uint8_t link)
 	case DT_LINK_TUN:
 		return "tun";
 	}
-	return NULL;
+	return "unknown";
 }
 
 /* The inode of the agent's network namespace: interfaces of others are not named here. */
@@ -360,9 +360,12 @@ static void emit_finding(struct correlator *c, const struct finding_key *k,
 	case FK_EXFILTRATION:
 		if (k->target[19]) {
 			link_dest(&f, k->target, ifname);
-			if (f.dst_ifindex)
-				snprintf(addr, sizeof(addr), "interface %s (%s)",
-					 f.dst_ifname ? f.dst_ifname : "?", f.dst_link);
+			if (f.dst_ifname)
+				snprintf(addr, sizeof(addr), "interface %s (%s)", f.dst_ifname,
+					 f.dst_link);
+			else if (f.dst_ifindex)
+				snprintf(addr, sizeof(addr), "interface index %u (%s)",
+					 f.dst_ifindex, f.dst_link);
 			else if (f.dst_addr)
 				dt_addr_str(f.dst_addr, addr, sizeof(addr));
 			else
