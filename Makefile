@@ -22,6 +22,8 @@ BPF_CFLAGS := -g -O2 -Wall -Werror -mcpu=v3 -target bpf -D__TARGET_ARCH_$(ARCH) 
 # maps.bpf.c first: libbpf's linker resolves the others' extern maps against it.
 BPF_SRCS := bpf/maps.bpf.c $(filter-out bpf/maps.bpf.c,$(wildcard bpf/*.bpf.c))
 BPF_OBJS := $(patsubst bpf/%.bpf.c,$(BUILD)/bpf/%.bpf.o,$(BPF_SRCS))
+# The same programs for kernels before 6.2 (no bpf_rdonly_cast): see DT_KLOAD in bpf/common.bpf.h.
+BPF_COMPAT_OBJS := $(patsubst bpf/%.bpf.c,$(BUILD)/bpf-compat/%.bpf.o,$(BPF_SRCS))
 BPF_HDRS := $(wildcard bpf/*.bpf.h) include/datatrail_abi.h
 USER_SRCS := $(filter-out user/main.c,$(wildcard user/*.c))
 USER_OBJS := $(patsubst user/%.c,$(BUILD)/obj/%.o,$(USER_SRCS))
@@ -31,7 +33,7 @@ UNIT_BINS := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRCS))
 PROG_SRCS := $(wildcard tests/progs/*.c)
 PROG_BINS := $(patsubst tests/progs/%.c,$(BUILD)/tests/progs/%,$(PROG_SRCS))
 
-.PHONY: all deps run test unit clean vmlinux
+.PHONY: all deps run test unit clean vmlinux kernel-matrix
 .DELETE_ON_ERROR:
 
 all: $(BUILD)/datatrail $(UNIT_BINS) $(PROG_BINS)
@@ -49,10 +51,20 @@ $(BUILD)/datatrail.bpf.o: $(BPF_OBJS)
 $(BUILD)/datatrail.skel.h: $(BUILD)/datatrail.bpf.o
 	$(BPFTOOL) gen skeleton $< name datatrail_bpf > $@
 
+$(BUILD)/bpf-compat/%.bpf.o: bpf/%.bpf.c $(BPF_HDRS) | $(BUILD)/bpf-compat
+	$(CLANG) $(BPF_CFLAGS) -DDT_COMPAT -c $< -o $@
+
+$(BUILD)/datatrail-compat.bpf.o: $(BPF_COMPAT_OBJS)
+	$(BPFTOOL) gen object $@ $^
+
+$(BUILD)/datatrail_compat.skel.h: $(BUILD)/datatrail-compat.bpf.o
+	$(BPFTOOL) gen skeleton $< name datatrail_compat_bpf > $@
+
 $(BUILD)/obj/%.o: user/%.c $(USER_HDRS) | $(BUILD)/obj
 	$(CC) $(CFLAGS) -c $< -o $@
 
 $(BUILD)/obj/agent.o: $(BUILD)/datatrail.skel.h
+$(BUILD)/obj/hooks.o: $(BUILD)/datatrail.skel.h $(BUILD)/datatrail_compat.skel.h
 
 $(BUILD)/libdatatrail.a: $(USER_OBJS)
 	$(AR) rcs $@ $^
@@ -68,7 +80,7 @@ $(BUILD)/tests/%: tests/unit/%.c tests/test.h $(BUILD)/libdatatrail.a $(USER_HDR
 $(BUILD)/tests/progs/%: tests/progs/%.c | $(BUILD)/tests/progs
 	$(CC) $(CFLAGS) $< $(LDFLAGS) -luring -o $@
 
-$(BUILD)/bpf $(BUILD)/obj $(BUILD)/tests $(BUILD)/tests/progs:
+$(BUILD)/bpf $(BUILD)/bpf-compat $(BUILD)/obj $(BUILD)/tests $(BUILD)/tests/progs:
 	@mkdir -p $@
 
 # The agent on the bundled example inventory, JSON lines on stdout.
@@ -78,6 +90,10 @@ run: deps all
 # Unit tests (no root needed) and integration tests (root, real BPF, real programs).
 test: deps all
 	@BUILD=$(BUILD) ./tests/run.sh
+
+# tests/kernel/smoke.sh on pinned Debian kernels under qemu (TCG); KM_KERNELS="6.1" picks some.
+kernel-matrix: deps all
+	@BUILD=$(BUILD) ./tools/kernel-matrix/kernel-matrix.sh $(KM_KERNELS)
 
 unit: all
 	@./tests/run.sh --unit-only
@@ -99,13 +115,13 @@ FUZZ_LDLIBS := -lcrypto -lz
 .PHONY: fuzz
 fuzz: $(FUZZ_BINS)
 
-$(BUILD)/fuzz/fuzz_trace: tests/fuzz/fuzz_trace.c user/trace.c user/outfile.c $(USER_HDRS) | $(BUILD)/fuzz
+$(BUILD)/fuzz/fuzz_trace: tests/fuzz/fuzz_trace.c user/base.c user/trace_format.c user/trace_read.c user/trace_write.c user/outfile.c $(USER_HDRS) | $(BUILD)/fuzz
 	$(CLANG) $(FUZZ_CFLAGS) $(filter %.c,$^) $(FUZZ_LDLIBS) -o $@
 
-$(BUILD)/fuzz/fuzz_inventory: tests/fuzz/fuzz_inventory.c user/inventory.c user/json.c $(USER_HDRS) | $(BUILD)/fuzz
+$(BUILD)/fuzz/fuzz_inventory: tests/fuzz/fuzz_inventory.c user/inventory.c user/json.c user/json_load.c user/base.c $(USER_HDRS) | $(BUILD)/fuzz
 	$(CLANG) $(FUZZ_CFLAGS) $(filter %.c,$^) -lcjson -o $@
 
-$(BUILD)/fuzz/fuzz_config: tests/fuzz/fuzz_config.c user/config.c user/json.c $(USER_HDRS) | $(BUILD)/fuzz
+$(BUILD)/fuzz/fuzz_config: tests/fuzz/fuzz_config.c user/config.c user/json.c user/json_load.c user/base.c user/devkind.c $(USER_HDRS) | $(BUILD)/fuzz
 	$(CLANG) $(FUZZ_CFLAGS) $(filter %.c,$^) -lcjson -o $@
 
 $(BUILD)/fuzz:

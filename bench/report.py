@@ -48,6 +48,8 @@ def med(xs):
 
 def main():
     header, runs, diag, hooks, pipe, sload, slook, hstats = [], [], [], [], [], [], [], []
+    ident = []
+    enf = []
     for line in open(sys.argv[1], encoding="utf-8"):
         line = line.rstrip("\n")
         if not line:
@@ -60,10 +62,14 @@ def main():
             runs.append(f)
         elif f[0] == "D":
             diag.append(f)
+        elif f[0] == "I":
+            ident.append((f[1], kv(f[2])))
         elif f[0] == "H":
             hooks.append(f)
         elif f[0] == "HS":
             hstats.append(kv(f[1]))
+        elif f[0] == "E" and len(f) >= 6:
+            enf.append(f)
         elif f[0] == "P":
             pipe.append((f[1], kv(f[2])))
         elif f[0] == "S" and f[1] == "load":
@@ -132,6 +138,13 @@ def main():
         print("Added time per operation (median over pairs): " + ", ".join(
             "%s %.0f ns/%s" % (w, ns, OP[w][0]) for w, ns in overhead_ns.items()))
 
+    if ident:
+        print()
+        print("I: workload identity, resolved once per new process (diag runs, status file)")
+        for w, d in ident:
+            print("%-3s %6s processes resolved, %4s failed, %4s cgroups, %7s ns per process, "
+                  "%s cache resets" % (w, d["resolved"], d["failed"], d["cgroups"],
+                                       d["ns_per_process"], d["resets"]))
     if diag:
         print()
         print("D: BPF run time per program (kernel.bpf_stats_enabled=1, one separate run each)")
@@ -236,6 +249,28 @@ def main():
                                                                        + int(p["findings"])))
             print("P1  %-48s %12s%s  %.2f us/event%s" % (
                 label, si(r, " " + unit), extra, 1e6 / r, " noisy" if dist == "1" else ""))
+
+    if enf:
+        print()
+        print("E: enforcement, throughput with --enforce on / off per pair (1.0 = free)")
+        names = {"E5": "T5 stream, tainted, allowed destination",
+                 "EU": "T5 stream, untainted sender"}
+        for w in ("E5", "EU"):
+            off = {r[2]: float(r[4]) for r in enf if r[1] == w and r[3] == "off"}
+            on = {r[2]: float(r[4]) for r in enf if r[1] == w and r[3] == "on"}
+            ps = sorted(set(off) & set(on), key=int)
+            ratios = [on[p] / off[p] for p in ps if off[p] > 0]
+            if not ratios:
+                continue
+            print("%-3s %-42s off %12s  on %12s  ratio %.3f [%.3f..%.3f]  pairs %d" % (
+                w, names[w], si(med([off[p] for p in ps]), "B/s"),
+                si(med([on[p] for p in ps]), "B/s"), med(ratios), min(ratios), max(ratios),
+                len(ps)))
+        for d in diag:
+            if d[1] in ("E5", "EU") and (d[2].startswith("dt_enf") or d[2] == "dt_enter_write"):
+                # ops are bytes: runs per 64 KiB write, and what they cost per MiB sent
+                print("%-3s %-24s %10.3f runs/64KiB write %8.1f ns/run %10.1f ns/MiB" % (
+                    d[1], d[2], float(d[3]) * 65536, float(d[4]), float(d[5]) * 2**20))
 
     if sload or slook:
         print()

@@ -6,7 +6,7 @@
 # Environment:
 #   BENCH_QUICK=1        a smoke run: 2 pairs, small sizes (about 2 minutes)
 #   BENCH_PAIRS=N        ABAB pairs per workload (default 7, quick 2)
-#   BENCH_ONLY="T1 P1"   run only these sections (T1..T5, D, H, P1, S1)
+#   BENCH_ONLY="T1 P1"   run only these sections (T1..T5, D, H, E, P1, S1)
 #   BENCH_KEEP=1         keep the scratch directory (/var/tmp/dt-bench.*)
 #   BENCH_QUIET_WAIT=S   before each run, wait up to S seconds (default 60) while another
 #                        datatrail agent runs or the CPUs are more than 15 % busy; a run that
@@ -39,13 +39,13 @@ if [ "$QUICK" = 1 ]; then
 	PAIRS=${BENCH_PAIRS:-2}
 	T1_N=2000000 T2_PASSES=8 T4_FILES=10000 T4_EPOCHS=1 T5_BYTES=$((256 << 20))
 	P1_SECONDS=1 P1_KAFKA_RECORDS=30000
-	S1_SIZES="1000 10000" S1_PAIRS=1 S1_PASSES=4 H_PAIRS=1 H_N=2000000
+	S1_SIZES="1000 10000" S1_PAIRS=1 S1_PASSES=4 H_PAIRS=1 H_N=2000000 E_PAIRS=2
 	PAIRS_EXTRA=1 QUIET_BUDGET=${QUIET_BUDGET:-60}
 else
 	PAIRS=${BENCH_PAIRS:-7}
 	T1_N=20000000 T2_PASSES=60 T4_FILES=100000 T4_EPOCHS=3 T5_BYTES=$((4 << 30))
 	P1_SECONDS=3 P1_KAFKA_RECORDS=300000
-	S1_SIZES="1000 100000 1000000" S1_PAIRS=3 S1_PASSES=30 H_PAIRS=3 H_N=10000000
+	S1_SIZES="1000 100000 1000000" S1_PAIRS=3 S1_PASSES=30 H_PAIRS=3 H_N=10000000 E_PAIRS=5
 	PAIRS_EXTRA=3 QUIET_BUDGET=${QUIET_BUDGET:-240}
 fi
 T4_WORKERS=4 T4_CLS_EVERY=10
@@ -172,6 +172,7 @@ sysexit_progs() { bpftool prog show 2>/dev/null | grep -c 'name dt_exit_read '; 
 
 AGENT_READY_S=""
 PROGS_BEFORE=0
+AGENT_ARGS=()
 agent_start() { # INVENTORY DIR [TIMEOUT_S]
 	local inv=$1 dir=$2 tmo=${3:-60} i t0
 	local pin=()
@@ -182,7 +183,8 @@ agent_start() { # INVENTORY DIR [TIMEOUT_S]
 	PROGS_BEFORE=$(sysexit_progs)
 	t0=$(date +%s%N)
 	"$DT" run --inventory "$inv" --events "$dir/events.jsonl" --findings "$dir/findings.jsonl" \
-		--ready-file "$dir/ready" "${pin[@]}" 2>"$dir/agent.err" &
+		--ready-file "$dir/ready" --status-file "$dir/status.json" "${pin[@]}" \
+		"${AGENT_ARGS[@]}" 2>"$dir/agent.err" &
 	AGENT_PID=$!
 	for ((i = 0; i < tmo * 20; i++)); do
 		if [ -s "$dir/ready" ]; then
@@ -389,6 +391,15 @@ diag() {
 	prog_stats >"$T/s1"
 	sysctl -q -w kernel.bpf_stats_enabled="$STATS_OLD"
 	agent_stop
+	# Workload identity: resolutions at first sight of a process, and their cost (status file).
+	"$PY" - "$T/diag-$w/status.json" "$w" >>"$RES" <<'EOF' || log "diag $w: no identity counters"
+import json, sys
+i = json.load(open(sys.argv[1]))["identity"]
+n = i["resolved"] + i["failed"]
+print("I\t%s\tresolved=%d failed=%d cgroups=%d ns_per_process=%.0f resets=%d" % (
+    sys.argv[2], i["resolved"], i["failed"], i["cgroups_resolved"],
+    i["resolve_ns"] / n if n else 0, i["cache_resets"]))
+EOF
 	ops=$(kv "$opskey" "$line")
 	if [ -z "$ops" ] || [ "$ops" = 0 ]; then
 		log "diag $w: no ops"
@@ -608,6 +619,44 @@ EOF
 	rm -rf "$T/scale"
 }
 
+# E: what enforcement costs. The agent with --enforce off, then on, alternating, on T5's
+# stream (a tainted sender to an allowed destination) and on the same stream from a sender
+# that read only an unclassified file; the dataset blocks, so every enforcement hook runs.
+section_E() {
+	local inv=$T/inv-enforce.json p w mode line src
+	log "E: --enforce off vs on, T5 stream tainted and untainted, $E_PAIRS pairs"
+	cat >"$inv" <<EOF
+{"datasets": [{"id": "bench-enforced", "classification": "restricted", "paths": ["$T/data/cls"],
+  "allowed_egress": ["10.0.0.0/8"], "enforce": "block"}]}
+EOF
+	for w in E5 EU; do
+		src=$CLS_FILE
+		[ "$w" = EU ] && src=$PUB_FILE
+		for ((p = 1; p <= E_PAIRS; p++)); do
+			for mode in off on; do
+				quiet_wait
+				AGENT_ARGS=(--enforce "$mode")
+				agent_start "$inv" "$T/run-E" || return 1
+				line=$(bounded "$BB/wl_tcp" "$src" "$T5_BYTES" 65536 "$RUN_LIMIT")
+				agent_stop
+				AGENT_ARGS=()
+				[ -n "$line" ] || return 1
+				printf 'E\t%s\t%s\t%s\t%s\t%s\n' "$w" "$p" "$mode" "$(kv rate "$line")" \
+					"$DISTURBED" >>"$RES"
+				log "  $w pair $p enforce $mode: $(kv rate "$line") bytes/s"
+			done
+		done
+	done
+	# What each enforcement program costs per run, from the kernel's run-time statistics.
+	local inv_saved=$INV
+	INV=$inv
+	AGENT_ARGS=(--enforce on)
+	diag E5 bytes "$BB/wl_tcp" "$CLS_FILE" "$T5_BYTES" 65536 "$RUN_LIMIT"
+	diag EU bytes "$BB/wl_tcp" "$PUB_FILE" "$T5_BYTES" 65536 "$RUN_LIMIT"
+	AGENT_ARGS=()
+	INV=$inv_saved
+}
+
 # --- main ---
 
 {
@@ -624,6 +673,7 @@ prepare_data
 want T1 || want T2 || want T3 || want T4 || want T5 && section_T
 want D && section_D
 want H && section_H
+want E && section_E
 want P1 && section_P1
 want S1 && section_S1
 echo "# elapsed_s $((SECONDS - START))" >>"$RES"

@@ -91,8 +91,8 @@ static __always_inline __u32 dt_fd_obj_id(__u32 fd, __u32 type)
 
 	if (!f)
 		return 0;
-	bpf_probe_read_kernel_str(name, sizeof(name), f->f_path.dentry->d_name.name);
-	priv = f->private_data;
+	bpf_probe_read_kernel_str(name, sizeof(name), DT_KLOAD(f, f_path.dentry, d_name.name));
+	priv = DT_KLOAD(f, private_data);
 	if (type == DT_OBJ_MAP) {
 		if (!dt_name_is(name, "bpf-map"))
 			return 0;

@@ -70,6 +70,18 @@ static __always_inline void dt_submit(void *rec)
  * declared in two objects. __hidden makes libbpf load them as static subprograms, which is
  * what lets the verifier see the pointers they return.
  */
+/*
+ * DT_KLOAD(p, a, b, ...) is p->a->b... on such a pointer. Kernels before 6.2 lack
+ * bpf_rdonly_cast(): for them the same sources build a second object (DT_COMPAT, the agent
+ * picks it at start, user/hooks.c) whose kobj pointers are plain numbers to the verifier and
+ * whose loads are helper calls instead.
+ */
+#ifdef DT_COMPAT
+#define DT_KLOAD(...) BPF_CORE_READ(__VA_ARGS__)
+#else
+#define DT_KLOAD(...) ___arrow(__VA_ARGS__)
+#endif
+
 /* The current task's file behind @fd, or NULL. */
 extern struct file *dt_fd_file_btf(long fd) __hidden;
 /* @f (from a probe read) as a BTF pointer, or NULL. */
@@ -83,8 +95,8 @@ static __always_inline int dt_inode_key_of(struct inode *inode, struct dt_inode_
 {
 	if (!inode)
 		return -1;
-	k->ino = inode->i_ino;
-	k->dev = inode->i_sb->s_dev;
+	k->ino = DT_KLOAD(inode, i_ino);
+	k->dev = DT_KLOAD(inode, i_sb, s_dev);
 	k->pad = 0;
 	return 0;
 }
@@ -100,7 +112,7 @@ extern int dt_ovl_layers(struct inode *inode, struct dentry **upper, struct dent
 
 static __always_inline bool dt_is_ovl(struct inode *inode)
 {
-	return inode->i_sb->s_magic == DT_OVL_SUPER_MAGIC;
+	return DT_KLOAD(inode, i_sb, s_magic) == DT_OVL_SUPER_MAGIC;
 }
 
 /*
@@ -112,12 +124,13 @@ static __always_inline bool dt_is_ovl(struct inode *inode)
  */
 static __always_inline struct dentry *dt_real_dentry(struct file *f, struct dentry **origin)
 {
+	struct inode *inode = DT_KLOAD(f, f_inode);
 	struct dentry *upper, *lower;
 
 	*origin = NULL;
-	if (!dt_is_ovl(f->f_inode))
-		return f->f_path.dentry;
-	if (dt_ovl_layers(f->f_inode, &upper, &lower) && upper) {
+	if (!dt_is_ovl(inode))
+		return DT_KLOAD(f, f_path.dentry);
+	if (dt_ovl_layers(inode, &upper, &lower) && upper) {
 		*origin = lower;
 		return upper;
 	}
@@ -128,7 +141,7 @@ static __always_inline struct dentry *dt_real_dentry(struct file *f, struct dent
 	barrier_var(upper);
 	if (upper)
 		return upper;
-	return f->f_path.dentry;
+	return DT_KLOAD(f, f_path.dentry);
 }
 
 /*
@@ -138,11 +151,14 @@ static __always_inline struct dentry *dt_real_dentry(struct file *f, struct dent
 static __always_inline struct inode *dt_file_key_real(struct file *f, struct dt_inode_key *k,
 						      struct dentry **origin)
 {
-	struct inode *inode = f ? f->f_inode : NULL;
+	struct inode *inode = f ? DT_KLOAD(f, f_inode) : NULL;
+	struct dentry *real;
 
 	*origin = NULL;
-	if (inode && dt_is_ovl(inode))
-		inode = dt_real_dentry(f, origin)->d_inode;
+	if (inode && dt_is_ovl(inode)) {
+		real = dt_real_dentry(f, origin);
+		inode = DT_KLOAD(real, d_inode);
+	}
 	return dt_inode_key_of(inode, k) ? NULL : inode;
 }
 
@@ -157,7 +173,7 @@ static __always_inline struct inode *dt_file_key_btf(struct file *f, struct dt_i
 /* Pseudo filesystems whose "files" are not copies of anything. */
 static __always_inline bool dt_pseudo_fs(struct inode *inode)
 {
-	unsigned long magic = inode->i_sb->s_magic;
+	unsigned long magic = DT_KLOAD(inode, i_sb, s_magic);
 
 	return magic == 0x9fa0 /* proc */ || magic == 0x62656572 /* sysfs */ ||
 	       magic == 0x63677270 /* cgroup2 */ || magic == 0x27e0eb /* cgroup */ ||
@@ -184,13 +200,64 @@ static __always_inline void dt_proc_from_task(struct dt_proc *p, struct task_str
 	p->pad2 = 0;
 }
 
+/* Kernels before 6.15 name a kernfs node's parent `parent`. */
+struct kernfs_node___old {
+	struct kernfs_node *parent;
+} __attribute__((preserve_access_index));
+
+static __always_inline struct kernfs_node *dt_kn_parent(struct kernfs_node *kn)
+{
+	if (bpf_core_field_exists(kn->__parent))
+		return BPF_CORE_READ(kn, __parent);
+	return BPF_CORE_READ((struct kernfs_node___old *)kn, parent);
+}
+
+/* Records the path of the current task's cgroup @cg, once per cgroup (see dt_cgpath). */
+static __always_inline void dt_cgpath_note(__u64 cg)
+{
+	struct task_struct *task = (struct task_struct *)bpf_get_current_task();
+	struct kernfs_node *kn, *up;
+	struct dt_cgpath *cp;
+	__u32 zero = 0;
+
+	if (bpf_map_lookup_elem(&cgpaths, &cg))
+		return;
+	cp = bpf_map_lookup_elem(&cgscratch, &zero);
+	if (!cp)
+		return;
+	kn = BPF_CORE_READ(task, cgroups, dfl_cgrp, kn);
+	cp->depth = 0;
+	cp->truncated = 0;
+	for (int i = 0; i < DT_CG_DEPTH; i++) {
+		if (!kn)
+			break;
+		up = dt_kn_parent(kn);
+		if (!up)
+			break; /* the root: no component of its own */
+		bpf_probe_read_kernel_str(cp->names[i], DT_CG_NAME, BPF_CORE_READ(kn, name));
+		cp->depth = i + 1;
+		kn = up;
+	}
+	if (kn && dt_kn_parent(kn))
+		cp->truncated = 1;
+	if (cp->depth)
+		bpf_map_update_elem(&cgpaths, &cg, cp, BPF_NOEXIST);
+}
+
 /* Marks the current process as tracked, creating its entry if the agent never saw it. */
 static __always_inline void dt_proc_track(__u32 tgid)
 {
 	struct dt_proc *p = bpf_map_lookup_elem(&procs, &tgid);
 	struct dt_stats *st;
 	__u32 zero = 0;
+	__u64 cg;
 
+	/* Once per new counter or taint, never per syscall: the process's own cgroup only. */
+	if ((__u32)(bpf_get_current_pid_tgid() >> 32) == tgid) {
+		cg = bpf_get_current_cgroup_id();
+		bpf_map_update_elem(&proc_cgroup, &tgid, &cg, BPF_ANY);
+		dt_cgpath_note(cg);
+	}
 	if (p) {
 		__sync_fetch_and_or(&p->flags, DT_PROC_TRACKED);
 		return;

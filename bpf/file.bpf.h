@@ -53,11 +53,11 @@ static __always_inline int dt_file_read(long fd, __u32 access, __u64 bytes)
 			dt_taint_from_inode(&ik, iv, bytes);
 		return 0;
 	}
-	if (inode->i_sb->s_magic == DT_PROC_SUPER_MAGIC)
+	if (DT_KLOAD(inode, i_sb, s_magic) == DT_PROC_SUPER_MAGIC)
 		return dt_chan_procmem(fd, bytes, 0);
 	if (!dt_chan_count)
 		return 0;
-	mode = inode->i_mode & DT_S_IFMT;
+	mode = DT_KLOAD(inode, i_mode) & DT_S_IFMT;
 	if (mode == DT_S_IFIFO) {
 		ck.kind = DT_CHAN_PIPE;
 		ck.ns = ik.dev;
@@ -70,14 +70,14 @@ static __always_inline int dt_file_read(long fd, __u32 access, __u64 bytes)
 	sk = dt_file_sock(f);
 	if (!sk)
 		return 0;
-	family = sk->__sk_common.skc_family;
+	family = DT_KLOAD(sk, __sk_common.skc_family);
 	if (family == DT_AF_UNIX) {
 		ck.kind = DT_CHAN_UNIX;
 		ck.id = (__u64)sk;
 		dt_chan_receive(&ck, DT_HOP_UNIX, bytes);
 		return 0;
 	}
-	proto = sk->sk_protocol;
+	proto = DT_KLOAD(sk, sk_protocol);
 	if ((family != DT_AF_INET && family != DT_AF_INET6) ||
 	    (proto != DT_IPPROTO_TCP && proto != DT_IPPROTO_UDP))
 		return 0;
@@ -137,7 +137,7 @@ static __always_inline void dt_egress(struct sock *sk, __u16 family, long nr, un
 	struct dt_egress_key k = {};
 
 	k.tgid = bpf_get_current_pid_tgid() >> 32;
-	k.proto = sk->sk_protocol;
+	k.proto = DT_KLOAD(sk, sk_protocol);
 	/* Loopback is a channel (marked at entry, send.bpf.c), not a way off the node. */
 	if (dt_sock_dest(sk, family, nr, a2, a5, k.addr, &k.port) || dt_addr_is_loopback(k.addr))
 		return;
@@ -158,6 +158,7 @@ static __always_inline int dt_file_write(long fd, long nr, struct pt_regs *regs,
 	struct sock *sk;
 	struct file *f;
 	__u16 family, proto;
+	umode_t mode;
 
 	f = dt_fd_file_btf(fd);
 	if (!f)
@@ -173,17 +174,18 @@ static __always_inline int dt_file_write(long fd, long nr, struct pt_regs *regs,
 	t = bpf_map_lookup_elem(&taint, &tgid);
 	if (!t)
 		return 0;
-	if ((inode->i_mode & DT_S_IFMT) == DT_S_IFCHR)
+	mode = DT_KLOAD(inode, i_mode) & DT_S_IFMT;
+	if (mode == DT_S_IFCHR)
 		return dt_chan_tun_write(fd, bytes);
-	if (inode->i_sb->s_magic == DT_PROC_SUPER_MAGIC)
+	if (DT_KLOAD(inode, i_sb, s_magic) == DT_PROC_SUPER_MAGIC)
 		return dt_chan_procmem(fd, bytes, 1);
-	if ((inode->i_mode & DT_S_IFMT) != DT_S_IFSOCK)
+	if (mode != DT_S_IFSOCK)
 		return 0;
 	sk = dt_file_sock(f);
 	if (!sk)
 		return 0;
-	family = sk->__sk_common.skc_family;
-	proto = sk->sk_protocol;
+	family = DT_KLOAD(sk, __sk_common.skc_family);
+	proto = DT_KLOAD(sk, sk_protocol);
 	if ((family != DT_AF_INET && family != DT_AF_INET6) ||
 	    (proto != DT_IPPROTO_TCP && proto != DT_IPPROTO_UDP))
 		return dt_chan_raw_send(fd, nr, DT_SC_ARG2(regs), DT_SC_ARG5(regs), bytes);
@@ -231,9 +233,10 @@ static __always_inline int dt_file_open(long fd)
 	struct inode *inode, *pinode;
 	struct file *f;
 	__u64 gen, *neg;
-	__u32 depth = 0, dirs = 0;
+	__u32 depth = 0, dirs = 0, n = 0;
 	umode_t mode;
-	int i;
+	/* 64 bits: a 32-bit spill of it loses its bounds on verifiers before 6.2 (compat build). */
+	long i;
 
 	f = dt_fd_file_btf(fd);
 	if (!f)
@@ -242,8 +245,8 @@ static __always_inline int dt_file_open(long fd)
 	if (!inode)
 		return 0;
 	/* Device nodes are never classified; a GPU's is counted (one open program, one fd walk). */
-	if ((inode->i_mode & DT_S_IFMT) == DT_S_IFCHR)
-		return dt_gpu_opened(inode->i_rdev);
+	if ((DT_KLOAD(inode, i_mode) & DT_S_IFMT) == DT_S_IFCHR)
+		return dt_gpu_opened(DT_KLOAD(inode, i_rdev));
 	/* Opened for writing through an overlay: copied up already, before this exit. */
 	if (origin && !bpf_map_lookup_elem(&inodes, &ik) && dt_ovl_copied_up(f, &ik, origin))
 		return 0;
@@ -254,11 +257,11 @@ static __always_inline int dt_file_open(long fd)
 
 	/* Through an overlay, the walk goes up the layer's own directories. */
 	leaf = dt_real_dentry(f, &origin);
-	parent = leaf->d_parent;
-	if (!parent || parent == leaf || !parent->d_inode)
+	parent = DT_KLOAD(leaf, d_parent);
+	if (!parent || parent == leaf || !DT_KLOAD(parent, d_inode))
 		return 0;
-	dk.ino = parent->d_inode->i_ino;
-	dk.dev = parent->d_inode->i_sb->s_dev;
+	dk.ino = DT_KLOAD(parent, d_inode, i_ino);
+	dk.dev = DT_KLOAD(parent, d_inode, i_sb, s_dev);
 	anc = bpf_map_lookup_elem(&inodes, &dk);
 	if (anc) {
 		ak = dk;
@@ -272,14 +275,14 @@ static __always_inline int dt_file_open(long fd)
 		return 0;
 	d = parent;
 	for (i = 1; i < DT_CLASSIFY_DEPTH; i++) {
-		parent = d->d_parent;
+		parent = DT_KLOAD(d, d_parent);
 		if (!parent || parent == d)
 			break;
-		pinode = parent->d_inode;
+		pinode = DT_KLOAD(parent, d_inode);
 		if (!pinode)
 			return 0;
-		pk.ino = pinode->i_ino;
-		pk.dev = pinode->i_sb->s_dev;
+		pk.ino = DT_KLOAD(pinode, i_ino);
+		pk.dev = DT_KLOAD(pinode, i_sb, s_dev);
 		anc = bpf_map_lookup_elem(&inodes, &pk);
 		if (anc) {
 			ak = pk;
@@ -294,19 +297,19 @@ static __always_inline int dt_file_open(long fd)
 found:
 	if (!(anc->flags & DT_INODE_DIR))
 		return 0;
-	e = dt_reserve(DT_EV_CLASSIFY, sizeof(*e));
 	nv.dataset = anc->dataset;
 	nv.label = anc->label;
 	d = leaf;
 	for (i = 0; i < DT_CLASSIFY_DEPTH; i++) {
 		if (i >= depth)
 			break;
-		inode = d->d_inode;
+		inode = DT_KLOAD(d, d_inode);
 		if (!inode)
 			break;
-		pk.ino = inode->i_ino;
-		pk.dev = inode->i_sb->s_dev;
-		mode = inode->i_mode;
+		n = i + 1;
+		pk.ino = DT_KLOAD(inode, i_ino);
+		pk.dev = DT_KLOAD(inode, i_sb, s_dev);
+		mode = DT_KLOAD(inode, i_mode);
 		nv.flags = DT_INODE_CREATED | ((mode & DT_S_IFMT) == DT_S_IFDIR ? DT_INODE_DIR : 0);
 		dirs |= nv.flags & DT_INODE_DIR;
 		if (bpf_map_update_elem(&inodes, &pk, &nv, BPF_NOEXIST) == -E2BIG) {
@@ -315,15 +318,25 @@ found:
 			if (st)
 				st->inode_full++;
 		}
-		if (e)
-			bpf_probe_read_kernel_str(e->names[i], DT_NAME_LEN, d->d_name.name);
-		d = d->d_parent;
+		d = DT_KLOAD(d, d_parent);
 	}
 	/* A directory classified here is an ancestor that earlier walks did not find. */
 	if (dirs)
 		__sync_fetch_and_add(&dt_walk_gen, 1);
+	/*
+	 * The names in a second walk, so that the reservation is tested once: verifiers before
+	 * 6.2 take a second test of it for a path that leaks it.
+	 */
+	e = dt_reserve(DT_EV_CLASSIFY, sizeof(*e));
 	if (!e)
 		return 0;
+	d = leaf;
+	for (i = 0; i < DT_CLASSIFY_DEPTH; i++) {
+		if (i >= n)
+			break;
+		bpf_probe_read_kernel_str(e->names[i], DT_NAME_LEN, DT_KLOAD(d, d_name.name));
+		d = DT_KLOAD(d, d_parent);
+	}
 	e->ino = ik.ino;
 	e->dev = ik.dev;
 	e->anc_ino = ak.ino;

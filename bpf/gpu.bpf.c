@@ -50,11 +50,11 @@ static __always_inline __u32 dt_gpu_kind(__u32 rdev)
 static __always_inline __u32 dt_gpu_fd(long fd, __u32 *rdev)
 {
 	struct file *f = dt_fd_file_btf(fd);
-	struct inode *inode = f ? f->f_inode : NULL;
+	struct inode *inode = f ? DT_KLOAD(f, f_inode) : NULL;
 
-	if (!inode || (inode->i_mode & DT_S_IFMT) != DT_S_IFCHR)
+	if (!inode || (DT_KLOAD(inode, i_mode) & DT_S_IFMT) != DT_S_IFCHR)
 		return 0;
-	*rdev = inode->i_rdev;
+	*rdev = DT_KLOAD(inode, i_rdev);
 	return dt_gpu_kind(*rdev);
 }
 
@@ -71,12 +71,12 @@ static __always_inline void dt_gpu_count(__u32 rdev, __u32 kind, __u16 op, __u64
 	__u64 id = bpf_get_current_pid_tgid();
 	__u32 tgid = id >> 32;
 	struct dt_dev_key k = { .tgid = tgid, .rdev = rdev, .kind = kind, .op = op };
-	struct dt_dev_val *v, nv = {};
+	struct dt_dev_val *v, *nv;
 	__u64 now = bpf_ktime_get_ns();
 	struct dt_gpu_stats *st;
 	struct dt_ev_device *e;
 	struct dt_taint *t;
-	__u32 one = 1;
+	__u32 one = 1, zero = 0;
 	long err;
 
 	if (tgid == dt_cfg.agent_tgid)
@@ -96,15 +96,19 @@ add:
 			dt_taint_merge(&v->taint, t);
 		return;
 	}
-	nv.bytes = bytes;
-	nv.ops = 1;
-	nv.first_ns = now;
-	nv.last_ns = now;
+	nv = bpf_map_lookup_elem(&gpuwork, &zero);
+	if (!nv)
+		return;
+	__builtin_memset(nv, 0, sizeof(*nv));
+	nv->bytes = bytes;
+	nv->ops = 1;
+	nv->first_ns = now;
+	nv->last_ns = now;
 	if (t)
-		__builtin_memcpy(&nv.taint, t, sizeof(nv.taint));
-	nv.uid = (__u32)bpf_get_current_uid_gid();
-	nv.last_cmd = cmd;
-	err = bpf_map_update_elem(&gpu_acc, &k, &nv, BPF_NOEXIST);
+		__builtin_memcpy(&nv->taint, t, sizeof(nv->taint));
+	nv->uid = (__u32)bpf_get_current_uid_gid();
+	nv->last_cmd = cmd;
+	err = bpf_map_update_elem(&gpu_acc, &k, nv, BPF_NOEXIST);
 	if (err == -EEXIST) {
 		v = bpf_map_lookup_elem(&gpu_acc, &k);
 		if (v)
@@ -124,7 +128,7 @@ add:
 		return;
 	e->key = k;
 	e->tid = (__u32)id;
-	e->uid = nv.uid;
+	e->uid = nv->uid;
 	e->bytes = bytes;
 	e->cmd = cmd;
 	e->sub = sub;

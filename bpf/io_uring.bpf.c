@@ -9,19 +9,15 @@
  * the request (its file and opcode) and the result, which is all the accounting needs; it runs
  * in the submitter's thread group (inline, task work or an io-wq worker thread).
  */
-SEC("tp_btf/io_uring_complete")
-int BPF_PROG(dt_io_uring_complete, void *ring, void *req_ptr, struct io_uring_cqe *cqe)
+static __always_inline int dt_on_complete(struct io_kiocb *req, __s32 res)
 {
-	struct io_kiocb *req = req_ptr;
 	struct dt_inode_key ik;
 	struct dt_inode_val *iv;
 	struct dentry *origin;
 	struct file *f;
-	__s32 res;
 	__u8 op;
 
 	op = BPF_CORE_READ(req, opcode);
-	res = BPF_CORE_READ(cqe, res);
 	/* No rename or mkdir syscall for the open path's memory to notice (file.bpf.h). */
 	if (op == IORING_OP_RENAMEAT || op == IORING_OP_MKDIRAT)
 		return dt_walk_invalidate(res);
@@ -43,4 +39,17 @@ int BPF_PROG(dt_io_uring_complete, void *ring, void *req_ptr, struct io_uring_cq
 	if (iv->dataset != DT_DATASET_AGENT)
 		dt_taint_from_inode(&ik, iv, res);
 	return 0;
+}
+
+SEC("tp_btf/io_uring_complete")
+int BPF_PROG(dt_io_uring_complete, void *ring, void *req, struct io_uring_cqe *cqe)
+{
+	return dt_on_complete(req, BPF_CORE_READ(cqe, res));
+}
+
+/* Before Linux 6.3 the tracepoint passed the completion's fields one by one (user/hooks.c). */
+SEC("tp_btf/io_uring_complete")
+int BPF_PROG(dt_io_uring_complete_v1, void *ring, void *req, __u64 user_data, int res)
+{
+	return dt_on_complete(req, res);
 }

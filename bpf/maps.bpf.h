@@ -49,6 +49,21 @@ DT_MAP(acc, __uint(type, BPF_MAP_TYPE_HASH); __uint(max_entries, DT_ACC_MAX);
 DT_MAP(procs, __uint(type, BPF_MAP_TYPE_LRU_HASH); __uint(max_entries, DT_PROCS_MAX);
        __type(key, __u32); __type(value, struct dt_proc););
 
+/*
+ * The cgroup (v2) id of each tracked process, taken when it became tracked: user space names
+ * the workload of a process that exited before it could read /proc/PID/cgroup (docs/identity.md).
+ */
+DT_MAP(proc_cgroup, __uint(type, BPF_MAP_TYPE_LRU_HASH); __uint(max_entries, DT_PROCS_MAX);
+       __type(key, __u32); __type(value, __u64););
+
+/* Those cgroups' paths, once each: a container that exited took its cgroup directory along. */
+DT_MAP(cgpaths, __uint(type, BPF_MAP_TYPE_LRU_HASH); __uint(max_entries, 2048);
+       __type(key, __u64); __type(value, struct dt_cgpath););
+
+/* A dt_cgpath is larger than the BPF stack allows, so it is built here. */
+DT_MAP(cgscratch, __uint(type, BPF_MAP_TYPE_PERCPU_ARRAY); __uint(max_entries, 1);
+       __type(key, __u32); __type(value, struct dt_cgpath););
+
 DT_MAP(stats, __uint(type, BPF_MAP_TYPE_PERCPU_ARRAY); __uint(max_entries, 1); __type(key, __u32);
        __type(value, struct dt_stats););
 
@@ -111,6 +126,10 @@ DT_MAP(gpu_acc, __uint(type, BPF_MAP_TYPE_HASH); __uint(max_entries, DT_GPU_ACC_
 /* Processes that drove an RDMA device: only their write() calls are decoded. */
 DT_MAP(gpu_procs, __uint(type, BPF_MAP_TYPE_LRU_HASH); __uint(max_entries, DT_GPU_PROCS_MAX);
        __type(key, __u32); __type(value, __u32););
+
+/* A new gpu_acc entry is built here: on the stack it took write()'s program past 512 bytes before 6.13. */
+DT_MAP(gpuwork, __uint(type, BPF_MAP_TYPE_PERCPU_ARRAY); __uint(max_entries, 1);
+       __type(key, __u32); __type(value, struct dt_dev_val););
 
 DT_MAP(gpu_stats, __uint(type, BPF_MAP_TYPE_PERCPU_ARRAY); __uint(max_entries, 1);
        __type(key, __u32); __type(value, struct dt_gpu_stats););

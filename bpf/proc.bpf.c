@@ -99,8 +99,7 @@ int BPF_PROG(dt_exec, struct task_struct *task, pid_t old_pid, struct linux_binp
 	return 0;
 }
 
-SEC("tp_btf/sched_process_exit")
-int BPF_PROG(dt_exit, struct task_struct *task, bool group_dead)
+static __always_inline int dt_on_exit(struct task_struct *task, bool group_dead)
 {
 	__u32 tgid = BPF_CORE_READ(task, tgid);
 	struct dt_ev_proc_exit *e;
@@ -119,4 +118,21 @@ int BPF_PROG(dt_exit, struct task_struct *task, bool group_dead)
 	e->exit_code = BPF_CORE_READ(task, exit_code);
 	dt_submit(e);
 	return 0;
+}
+
+SEC("tp_btf/sched_process_exit")
+int BPF_PROG(dt_exit, struct task_struct *task, bool group_dead)
+{
+	return dt_on_exit(task, group_dead);
+}
+
+/*
+ * Older kernels (6.12 and before) pass no group_dead; their tracepoint fires after the exiting
+ * thread had left signal->live, so the group is dead when no thread is left there. The agent
+ * loads one of the two (user/hooks.c).
+ */
+SEC("tp_btf/sched_process_exit")
+int BPF_PROG(dt_exit_v1, struct task_struct *task)
+{
+	return dt_on_exit(task, BPF_CORE_READ(task, signal, live.counter) == 0);
 }

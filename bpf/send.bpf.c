@@ -4,6 +4,7 @@
 #include "path.bpf.h"
 #include "sock.bpf.h"
 #include "taint.bpf.h"
+#include "enforce.bpf.h"
 
 /*
  * Marking a channel at syscall exit would race with its reader: a pipe reader on another CPU
@@ -14,7 +15,7 @@
  */
 
 static __always_inline int dt_send_enter(long nr, long fd_out, long fd_in, unsigned long a2,
-					 unsigned long a5)
+					 unsigned long a5, struct trace_event_raw_sys_enter *ctx)
 {
 	__u32 tgid = bpf_get_current_pid_tgid() >> 32;
 	struct dt_chan_key ck = {};
@@ -43,7 +44,7 @@ static __always_inline int dt_send_enter(long nr, long fd_out, long fd_in, unsig
 	inode = dt_file_key_btf(f, &ik);
 	if (!inode)
 		return 0;
-	mode = inode->i_mode & DT_S_IFMT;
+	mode = DT_KLOAD(inode, i_mode) & DT_S_IFMT;
 	if (mode == DT_S_IFIFO) {
 		ck.kind = DT_CHAN_PIPE;
 		ck.ns = ik.dev;
@@ -70,10 +71,10 @@ static __always_inline int dt_send_enter(long nr, long fd_out, long fd_in, unsig
 	sk = dt_file_sock(f);
 	if (!sk)
 		return 0;
-	family = sk->__sk_common.skc_family;
+	family = DT_KLOAD(sk, __sk_common.skc_family);
 	if (family == DT_AF_UNIX) {
 		us = dt_unix_sock(sk);
-		peer = us ? us->peer : NULL;
+		peer = us ? DT_KLOAD(us, peer) : NULL;
 		if (!peer)
 			return 0;
 		ck.kind = DT_CHAN_UNIX;
@@ -81,12 +82,17 @@ static __always_inline int dt_send_enter(long nr, long fd_out, long fd_in, unsig
 		dt_chan_mark(&ck, t, tgid);
 		return 0;
 	}
-	proto = sk->sk_protocol;
+	proto = DT_KLOAD(sk, sk_protocol);
 	if ((family != DT_AF_INET && family != DT_AF_INET6) ||
 	    (proto != DT_IPPROTO_TCP && proto != DT_IPPROTO_UDP))
 		return 0;
-	if (dt_sock_dest(sk, family, nr, a2, a5, daddr, &port) || !dt_addr_is_loopback(daddr))
+	if (dt_sock_dest(sk, family, nr, a2, a5, daddr, &port))
 		return 0;
+	if (!dt_addr_is_loopback(daddr)) {
+		/* Off the node: the inventory may refuse it (enforce.bpf.h). */
+		dt_enforce_send(sk, family, proto, daddr, port, t, nr, ctx);
+		return 0;
+	}
 	dt_chan_key_send(sk, family, proto, daddr, port, &ck);
 	dt_chan_mark(&ck, t, tgid);
 	return 0;
@@ -96,7 +102,7 @@ static __always_inline int dt_send_enter(long nr, long fd_out, long fd_in, unsig
 	SEC("tracepoint/syscalls/sys_enter_" #name)                                                \
 	int dt_enter_##name(struct trace_event_raw_sys_enter *ctx)                                 \
 	{                                                                                          \
-		return dt_send_enter(nr, out, in, ctx->args[1], ctx->args[4]);                     \
+		return dt_send_enter(nr, out, in, ctx->args[1], ctx->args[4], ctx);                     \
 	}
 
 /* bpf/gpu.bpf.c: RDMA verbs passed with write(). */
@@ -106,7 +112,7 @@ SEC("tracepoint/syscalls/sys_enter_write")
 int dt_enter_write(struct trace_event_raw_sys_enter *ctx)
 {
 	dt_gpu_write(ctx->args[0], ctx->args[1], ctx->args[2]);
-	return dt_send_enter(DT_NR_write, ctx->args[0], -1, ctx->args[1], ctx->args[4]);
+	return dt_send_enter(DT_NR_write, ctx->args[0], -1, ctx->args[1], ctx->args[4], ctx);
 }
 
 DT_SEND_ENTER(writev, DT_NR_writev, ctx->args[0], -1)

@@ -52,8 +52,8 @@ static __always_inline bool dt_addr_is_loopback(const __u8 *a)
 static __always_inline void dt_sk_addrs(struct sock *sk, __u16 family, __u8 *daddr, __u8 *saddr)
 {
 	if (family == DT_AF_INET) {
-		dt_addr_v4(daddr, sk->__sk_common.skc_daddr);
-		dt_addr_v4(saddr, sk->__sk_common.skc_rcv_saddr);
+		dt_addr_v4(daddr, DT_KLOAD(sk, __sk_common.skc_daddr));
+		dt_addr_v4(saddr, DT_KLOAD(sk, __sk_common.skc_rcv_saddr));
 	} else {
 		bpf_core_read(daddr, 16, &sk->__sk_common.skc_v6_daddr);
 		bpf_core_read(saddr, 16, &sk->__sk_common.skc_v6_rcv_saddr);
@@ -92,7 +92,7 @@ static __always_inline int dt_sock_dest(struct sock *sk, __u16 family, long nr, 
 	void *name = NULL;
 
 	dt_sk_addrs(sk, family, addr, saddr);
-	*port = bpf_ntohs(sk->__sk_common.skc_dport);
+	*port = bpf_ntohs(DT_KLOAD(sk, __sk_common.skc_dport));
 	if (*port && !dt_addr_is_unspec(addr))
 		return 0;
 	if (nr == DT_NR_sendto)
@@ -108,7 +108,7 @@ static __always_inline int dt_sock_dest(struct sock *sk, __u16 family, long nr, 
 
 static __always_inline __u32 dt_sk_netns(struct sock *sk)
 {
-	return sk->__sk_common.skc_net.net->ns.inum;
+	return DT_KLOAD(sk, __sk_common.skc_net.net, ns.inum);
 }
 
 /*
@@ -132,7 +132,7 @@ static __always_inline void dt_chan_key_send(struct sock *sk, __u16 family, __u1
 	dt_sk_addrs(sk, family, peer, self);
 	__builtin_memcpy(k->laddr, daddr, 16);
 	__builtin_memcpy(k->raddr, self, 16);
-	k->rport = sk->__sk_common.skc_num;
+	k->rport = DT_KLOAD(sk, __sk_common.skc_num);
 }
 
 /* The channel a receive on @sk drains. */
@@ -143,7 +143,7 @@ static __always_inline void dt_chan_key_recv(struct sock *sk, __u16 family, __u1
 
 	__builtin_memset(k, 0, sizeof(*k));
 	k->ns = dt_sk_netns(sk);
-	k->lport = sk->__sk_common.skc_num;
+	k->lport = DT_KLOAD(sk, __sk_common.skc_num);
 	if (proto == DT_IPPROTO_UDP) {
 		k->kind = DT_CHAN_UDP;
 		return;
@@ -152,7 +152,7 @@ static __always_inline void dt_chan_key_recv(struct sock *sk, __u16 family, __u1
 	dt_sk_addrs(sk, family, peer, self);
 	__builtin_memcpy(k->laddr, self, 16);
 	__builtin_memcpy(k->raddr, peer, 16);
-	k->rport = bpf_ntohs(sk->__sk_common.skc_dport);
+	k->rport = bpf_ntohs(DT_KLOAD(sk, __sk_common.skc_dport));
 }
 
 #endif /* DT_SOCK_BPF_H */

@@ -10,6 +10,8 @@ static __always_inline void dt_taint_set_ds(struct dt_taint *t, __u32 ds)
 {
 	if (ds > DT_TAINT_OVERFLOW)
 		ds = DT_TAINT_OVERFLOW;
+	/* Keeps the mask: clang drops it after the clamp, which verifiers before 6.2 do not follow. */
+	barrier_var(ds);
 	t->ds[(ds >> 6) & (DT_TAINT_WORDS - 1)] |= 1ULL << (ds & 63);
 }
 
@@ -224,7 +226,7 @@ static __always_inline struct dt_inode_val *dt_ovl_copied_up(struct file *f,
 	struct dt_inode_val *lv;
 	struct dt_taint t;
 
-	if (!origin || dt_inode_key_of(origin->d_inode, &lk))
+	if (!origin || dt_inode_key_of(DT_KLOAD(origin, d_inode), &lk))
 		return NULL;
 	lv = bpf_map_lookup_elem(&inodes, &lk);
 	if (!lv || lv->dataset == DT_DATASET_AGENT)

@@ -110,3 +110,62 @@ int BPF_PROG(dt_ctime_set, struct inode *inode, struct timespec64 *ctime)
 {
 	return dt_inode_changed(inode, false);
 }
+
+/*
+ * Kernels before 6.13 have no ctime tracepoints. Where they allow fentry (user/hooks.c probes
+ * it), the VFS calls behind the path-based changes stand in for them: notify_change for
+ * chmod, chown, utimes and truncate (also by open with O_TRUNC), vfs_rename, vfs_unlink,
+ * vfs_rmdir and vfs_link, each for the inodes whose ctime the change moves. The first argument
+ * (a user namespace before 6.3, an idmap since) is not read; the others kept their places.
+ */
+static __always_inline void dt_dentry_changed(struct dentry *d)
+{
+	/* fentry arguments are BTF pointers: plain loads in either build. */
+	struct inode *inode = d ? d->d_inode : NULL;
+
+	if (inode)
+		dt_inode_changed(inode, true);
+}
+
+SEC("fentry/notify_change")
+int BPF_PROG(dt_fentry_setattr, void *ns, struct dentry *dentry)
+{
+	dt_dentry_changed(dentry);
+	return 0;
+}
+
+SEC("fentry/vfs_rename")
+int BPF_PROG(dt_fentry_rename, struct renamedata *rd)
+{
+	struct dentry *old = rd->old_dentry, *new = rd->new_dentry;
+
+	dt_dentry_changed(old);
+	dt_dentry_changed(new);
+	dt_dentry_changed(old ? old->d_parent : NULL);
+	dt_dentry_changed(new ? new->d_parent : NULL);
+	return 0;
+}
+
+SEC("fentry/vfs_unlink")
+int BPF_PROG(dt_fentry_unlink, void *ns, struct inode *dir, struct dentry *dentry)
+{
+	dt_inode_changed(dir, true);
+	dt_dentry_changed(dentry);
+	return 0;
+}
+
+SEC("fentry/vfs_rmdir")
+int BPF_PROG(dt_fentry_rmdir, void *ns, struct inode *dir, struct dentry *dentry)
+{
+	dt_inode_changed(dir, true);
+	dt_dentry_changed(dentry);
+	return 0;
+}
+
+SEC("fentry/vfs_link")
+int BPF_PROG(dt_fentry_link, struct dentry *old, void *ns, struct inode *dir)
+{
+	dt_inode_changed(dir, true);
+	dt_dentry_changed(old);
+	return 0;
+}

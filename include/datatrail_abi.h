@@ -313,6 +313,19 @@ struct dt_shadow {
 	__u64 ops;
 };
 
+/*
+ * The last DT_CG_DEPTH components of a cgroup (v2) path, leaf first, taken when a process of it
+ * became tracked: user space names the workload of a process whose cgroup is gone since.
+ */
+#define DT_CG_DEPTH 8
+#define DT_CG_NAME 96
+
+struct dt_cgpath {
+	__u32 depth;	 /* components in names[], leaf first */
+	__u32 truncated; /* 1: the path has more components above names[depth - 1] */
+	char names[DT_CG_DEPTH][DT_CG_NAME];
+};
+
 /* Dataset ids by index, pinned: kernel state keeps meaning across reloads and restarts. */
 struct dt_dsname {
 	char id[64];
@@ -392,6 +405,7 @@ DT_STATIC_SIZE(struct dt_shadow, 16);
 DT_STATIC_SIZE(struct dt_dsname, 64);
 DT_STATIC_SIZE(struct dt_obj_key, 8);
 DT_STATIC_SIZE(struct dt_obj_val, 64);
+DT_STATIC_SIZE(struct dt_cgpath, 776);
 DT_STATIC_SIZE(struct dt_ev_agent, 120);
 
 /* GPU and kernel-bypass devices */
@@ -517,5 +531,81 @@ DT_STATIC_SIZE(struct dt_dev_key, 16);
 DT_STATIC_SIZE(struct dt_dev_val, 104);
 DT_STATIC_SIZE(struct dt_ev_device, 64);
 DT_STATIC_SIZE(struct dt_gpu_stats, 16);
+
+/* In-kernel enforcement of allowed_egress (bpf/enforce.bpf.c, docs/findings.md) */
+
+/* Event type 10 (enum dt_event_type continues here, like the GPU section). */
+enum dt_event_type_enforce {
+	DT_EV_ENFORCE = 10, /* first enforcement on a (process, destination) */
+};
+
+/* A dataset's "enforce"; a process gets the strictest of its datasets the destination breaks. */
+enum dt_enf_action {
+	DT_ENF_MONITOR = 0,
+	DT_ENF_BLOCK = 1,
+	DT_ENF_KILL = 2, /* block, and SIGKILL the sender */
+};
+
+/* --enforce: off attaches nothing; dry-run decides and reports but lets everything through. */
+enum dt_enf_mode {
+	DT_ENF_OFF = 0,
+	DT_ENF_DRY_RUN = 1,
+	DT_ENF_ON = 2,
+};
+
+/* Where a send was stopped, one bit each in dt_enf_val.hooks. */
+enum dt_enf_hook {
+	DT_HOOK_CONNECT = 1, /* cgroup connect4/6: EPERM */
+	DT_HOOK_SENDMSG = 2, /* cgroup sendmsg4/6 (unconnected UDP): EPERM */
+	DT_HOOK_SEND = 4,    /* a send syscall on a connected socket: marked, its packets dropped */
+	DT_HOOK_SKB = 8,     /* cgroup_skb egress dropped packets of a marked socket */
+	DT_HOOK_SIGNAL = 16, /* the sender was sent SIGKILL */
+};
+
+#define DT_ENF_RULES 16 /* allowed_egress entries of a dataset the kernel checks */
+
+/* One allowed_egress entry: (daddr & mask) == addr, and port 0 or equal. v4 as v4-mapped. */
+struct dt_enf_rule {
+	__u8 addr[16];
+	__u8 mask[16];
+	__u16 port; /* host order, 0: any */
+	__u16 pad[3];
+};
+
+/* enf_policy map value, per dataset slot. */
+struct dt_enf_policy {
+	__u8 action; /* enum dt_enf_action */
+	__u8 n_rules;
+	__u8 pad[6];
+	struct dt_enf_rule rules[DT_ENF_RULES];
+};
+
+/* enforce map value, keyed by struct dt_egress_key: what was refused to one destination. */
+struct dt_enf_val {
+	__u64 attempts; /* connects, datagrams and send syscalls refused (or, dry-run, let through) */
+	__u64 bytes;    /* payload bytes dropped (TCP: new sequence space only) or refused */
+	__u64 first_ns;
+	__u64 last_ns;
+	__u64 ds[DT_TAINT_WORDS]; /* the datasets whose policy decided */
+	__u8 action;              /* enum dt_enf_action, the strictest taken */
+	__u8 dry;                 /* 1: dry-run, nothing was stopped */
+	__u8 hooks;               /* enum dt_enf_hook bits */
+	__u8 pad[5];
+};
+
+struct dt_ev_enforce {
+	struct dt_event_hdr hdr;
+	struct dt_egress_key key;
+	__u32 tid;
+	__u8 action; /* enum dt_enf_action */
+	__u8 dry;
+	__u8 hook; /* enum dt_enf_hook */
+	__u8 pad;
+};
+
+DT_STATIC_SIZE(struct dt_enf_rule, 40);
+DT_STATIC_SIZE(struct dt_enf_policy, 648);
+DT_STATIC_SIZE(struct dt_enf_val, 72);
+DT_STATIC_SIZE(struct dt_ev_enforce, 56);
 
 #endif /* DATATRAIL_ABI_H */

@@ -5,7 +5,8 @@ set -eu
 
 pkgs="make gcc clang llvm bpftool libbpf-dev libelf-dev zlib1g-dev libcjson-dev librdkafka-dev liburing-dev
 pkg-config python3 iproute2 netcat-openbsd coreutils procps maven openssl kcat libssl-dev libclang-rt-14-dev valgrind
-libmicrohttpd-dev prometheus busybox-static buildah python3-yaml man-db systemd dpkg-dev curl"
+libmicrohttpd-dev prometheus busybox-static buildah python3-yaml man-db systemd dpkg-dev curl
+containerd runc qemu-system-x86 cpio xz-utils"
 
 missing=""
 for p in $pkgs; do

@@ -25,13 +25,15 @@
 #include <bpf/btf.h>
 #include <bpf/libbpf.h>
 
+#include "base.h"
 #include "agent.h"
 #include "config.h"
 #include "datatrail_abi.h"
+#include "enforce.h"
 /* The skeleton names the ABI structs, so it comes after them. */
 #include "datatrail.skel.h"
-#include "gpu.h"
 #include "hmap.h"
+#include "hooks.h"
 #include "inventory.h"
 #include "kafka.h"
 #include "kstate.h"
@@ -68,7 +70,6 @@ struct agent {
 	struct hmap seen;    /* struct dt_acc_key -> struct dt_shadow */
 	struct hmap unseen;  /* struct dt_acc_key -> bool: left alone by a walk (flush_acc_cb) */
 	struct pipeline pl;
-	struct gpu gpu; /* GPU and kernel-bypass devices */
 	struct proctab pt;
 	struct sink events;
 	struct sink findings;
@@ -82,6 +83,8 @@ struct agent {
 	char *inv_name;            /* the inventory's file name within it */
 	uint64_t inventory_version; /* 1, then one more per reload that took effect */
 	bool status_warned;
+	const char *bpf_compat;  /* why the compat BPF build runs (user/hooks.c), or NULL */
+	char kernel_notes[1024]; /* what the kernel lacks, one line each (hooks_select) */
 	unsigned int flush_ms; /* --flush-ms, else the config's, else 1000 */
 	char hostname[256];
 	int ncpus;
@@ -113,6 +116,13 @@ struct agent {
 	const volatile uint64_t *rb_pos; /* the ring buffer's consumer and producer pages */
 	uint64_t watchdog_ns; /* systemd's WatchdogSec, halved; 0: no pings */
 	uint64_t last_flush_ms; /* wall clock */
+	/* enforcement (bpf/enforce.bpf.c): the cgroup programs' links, held until exit */
+	struct bpf_link *enf_links[5];
+	struct bpf_link *enf_reset; /* iter/tcp: resets marked connections at stop */
+	char enf_cgroup[256]; /* the cgroup2 root they are attached to */
+	struct hmap enf_seen; /* struct dt_egress_key -> struct dt_enf_val, as last reported */
+	uint64_t enf_gen;     /* policies loaded */
+	uint64_t enf_full_seen; /* dt_enf_full as last reported */
 };
 
 static volatile sig_atomic_t stop_requested;
@@ -129,14 +139,6 @@ static void on_signal(int sig)
 		reload_requested = 1;
 	else
 		stop_requested = 1;
-}
-
-static uint64_t now_ns(clockid_t clk)
-{
-	struct timespec ts;
-
-	clock_gettime(clk, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ULL + ts.tv_nsec;
 }
 
 static bool libbpf_verbose;
@@ -329,6 +331,41 @@ forget:
 	bpf_map_delete_elem(sfd, k);
 }
 
+/* What the kernel refused one process towards one destination: reported when it changed. */
+static void flush_enforce_key(struct agent *a, const struct dt_egress_key *k,
+			      const struct dt_enf_val *v, bool final)
+{
+	int fd = bpf_map__fd(a->skel->maps.enforce);
+	struct dt_enf_val last, *seen;
+
+	if (final) {
+		if (bpf_map_lookup_and_delete_elem(fd, k, &last))
+			goto forget;
+		v = &last;
+	} else if (!v) {
+		if (bpf_map_lookup_elem(fd, k, &last))
+			return;
+		v = &last;
+	}
+	seen = hmap_get(&a->enf_seen, k);
+	if (!seen || memcmp(seen, v, sizeof(*v))) {
+		pl_enforce(&a->pl, k, v);
+		seen = hmap_put(&a->enf_seen, k, NULL);
+		if (seen)
+			*seen = *v;
+	}
+	if (!final)
+		return;
+forget:
+	hmap_del(&a->enf_seen, k);
+}
+
+static bool flush_enforce_cb(struct agent *a, const void *key, const void *val, bool final)
+{
+	flush_enforce_key(a, key, val, final);
+	return true;
+}
+
 /* Handles one counter of a walk (@val) or, @val NULL, the final read of an exited process's. */
 typedef bool (*flush_fn)(struct agent *a, const void *key, const void *val, bool final);
 
@@ -455,6 +492,13 @@ static void flush_egress_all(struct agent *a, uint32_t tgid)
 		  sizeof(struct dt_egress_val), flush_egress_cb, tgid);
 }
 
+static void flush_enforce_all(struct agent *a, uint32_t tgid)
+{
+	if (a->opts->enforce != DT_ENF_OFF)
+		flush_map(a, bpf_map__fd(a->skel->maps.enforce), sizeof(struct dt_egress_key),
+			  sizeof(struct dt_enf_val), flush_enforce_cb, tgid);
+}
+
 /* A process is gone: its counters' last bytes, then its findings' final updates. */
 static void proc_gone(struct agent *a, uint32_t tgid)
 {
@@ -464,7 +508,8 @@ static void proc_gone(struct agent *a, uint32_t tgid)
 	else
 		flush_proc(a, tgid);
 	flush_egress_all(a, tgid);
-	gpu_flush(&a->gpu, tgid, true);
+	flush_enforce_all(a, tgid);
+	pl_device_flush(&a->pl, tgid, true);
 	pl_gone(&a->pl, tgid);
 }
 
@@ -549,8 +594,9 @@ static void flush_periodic(struct agent *a)
 	}
 	flush_all(a);
 	flush_egress_all(a, 0);
+	flush_enforce_all(a, 0);
 	/* Before the gone processes' pl_gone(): it drops the taint their device findings need. */
-	gpu_flush(&a->gpu, 0, false);
+	pl_device_flush(&a->pl, 0, false);
 	while (hmap_next(&a->dead, &it, (void **)&tgid, NULL))
 		pl_gone(&a->pl, *tgid);
 	hmap_free(&a->dead);
@@ -606,9 +652,9 @@ static int on_event(void *ctx, void *data, size_t size)
 		if (h->size >= sizeof(struct dt_ev_egress))
 			flush_egress_key(a, &((const struct dt_ev_egress *)data)->key, NULL, false);
 		break;
-	case DT_EV_DEVICE:
-		if (h->size >= sizeof(struct dt_ev_device))
-			gpu_on_device(&a->gpu, data);
+	case DT_EV_ENFORCE:
+		if (h->size >= sizeof(struct dt_ev_enforce))
+			flush_enforce_key(a, &((const struct dt_ev_enforce *)data)->key, NULL, false);
 		break;
 	case DT_EV_AGENT:
 		if (h->size >= sizeof(struct dt_ev_agent))
@@ -658,6 +704,12 @@ static void check_stats(struct agent *a)
 			report_gap(a, "taint_map_full", c, s->taint_full - p->taint_full, now);
 		if (s->egress_full > p->egress_full)
 			report_gap(a, "egress_map_full", c, s->egress_full - p->egress_full, now);
+	}
+	/* Refusals that happened but could not be counted (the enforce map was full). */
+	if (a->opts->enforce != DT_ENF_OFF && a->skel->bss->dt_enf_full > a->enf_full_seen) {
+		report_gap(a, "enforce_map_full", -1, a->skel->bss->dt_enf_full - a->enf_full_seen,
+			   now);
+		a->enf_full_seen = a->skel->bss->dt_enf_full;
 	}
 	memcpy(a->stats_prev, a->stats_cur, a->ncpus * sizeof(*a->stats_cur));
 	/* Shared mappings not remembered: one global counter (bpf/chan.bpf.c). */
@@ -742,6 +794,117 @@ static void forget_walks(struct agent *a)
 }
 
 /*
+ * Writes the inventory's enforcement policy into the kernel: each slot, then the mask of
+ * enforcing slots, then the generation that makes marked sockets re-decide. Until the mask
+ * is written the old one stands, and every slot it names holds a whole policy.
+ */
+static int enf_load_policy(struct agent *a)
+{
+	static struct dt_enf_policy pol[ENF_SLOTS];
+	int fd = bpf_map__fd(a->skel->maps.enf_policy);
+	uint64_t mask[DT_TAINT_WORDS];
+
+	if (a->opts->enforce == DT_ENF_OFF)
+		return 0;
+	enf_policy_build(a->inv, pol, mask);
+	for (uint32_t i = 0; i < ENF_SLOTS; i++)
+		if (bpf_map_update_elem(fd, &i, &pol[i], BPF_ANY))
+			return -errno;
+	for (int w = 0; w < DT_TAINT_WORDS; w++)
+		__atomic_store_n(&a->skel->bss->dt_enf_mask[w], mask[w], __ATOMIC_SEQ_CST);
+	__atomic_fetch_add(&a->skel->bss->dt_enf_gen, 1, __ATOMIC_SEQ_CST);
+	a->enf_gen++;
+	return 0;
+}
+
+/*
+ * The cgroup programs go on the cgroup2 root, where they apply to every process of the node.
+ * Their links are the agent's: when it stops or dies, the kernel detaches them (fail-open,
+ * docs/findings.md "Enforcement").
+ */
+static int enf_attach(struct agent *a)
+{
+	struct bpf_program *progs[] = { a->skel->progs.dt_enf_connect4,
+					a->skel->progs.dt_enf_connect6,
+					a->skel->progs.dt_enf_sendmsg4,
+					a->skel->progs.dt_enf_sendmsg6, a->skel->progs.dt_enf_skb };
+	int fd, err = 0;
+
+	if (a->opts->enforce == DT_ENF_OFF)
+		return 0;
+	err = enf_cgroup_root("/run/datatrail-cgroup2", a->enf_cgroup, sizeof(a->enf_cgroup));
+	if (err) {
+		fprintf(stderr, "datatrail: enforce: no cgroup2 hierarchy, and mounting one at "
+				"'/run/datatrail-cgroup2' failed: %s\n", strerror(-err));
+		return err;
+	}
+	fd = open(a->enf_cgroup, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0) {
+		err = -errno;
+		fprintf(stderr, "datatrail: enforce: cgroup '%s': %s\n", a->enf_cgroup,
+			strerror(-err));
+		return err;
+	}
+	/* Attached now, while the agent may still create links; read at stop. */
+	a->enf_reset = NULL;
+	if (bpf_program__autoload(a->skel->progs.dt_enf_reset_tcp))
+		a->enf_reset = bpf_program__attach_iter(a->skel->progs.dt_enf_reset_tcp, NULL);
+	if (!a->enf_reset && bpf_program__autoload(a->skel->progs.dt_enf_reset_tcp))
+		fprintf(stderr, "datatrail: enforce: attach 'dt_enf_reset_tcp': %s; blocked "
+				"connections keep their queued bytes when the agent stops\n",
+			strerror(errno));
+	for (size_t i = 0; i < sizeof(progs) / sizeof(progs[0]); i++) {
+		a->enf_links[i] = bpf_program__attach_cgroup(progs[i], fd);
+		if (!a->enf_links[i]) {
+			err = -errno;
+			fprintf(stderr, "datatrail: enforce: attach '%s' to cgroup '%s': %s\n",
+				bpf_program__name(progs[i]), a->enf_cgroup, strerror(-err));
+			break;
+		}
+	}
+	close(fd);
+	return err;
+}
+
+/*
+ * Resets every TCP connection enforcement stalled, so that detaching does not let a
+ * retransmit deliver what was refused. Only a stop the agent lives through runs this; a
+ * crash leaves them (docs/findings.md).
+ */
+static void enf_reset_marked(struct agent *a)
+{
+	char buf[64];
+	int fd;
+
+	if (!a->enf_reset || !a->skel->bss->dt_enf_socks_n)
+		return;
+	fd = bpf_iter_create(bpf_link__fd(a->enf_reset));
+	if (fd < 0) {
+		fprintf(stderr, "datatrail: enforce: reset blocked connections: %s\n",
+			strerror(errno));
+		return;
+	}
+	/* Bounded: one pass over the TCP sockets, then EOF. */
+	while (read(fd, buf, sizeof(buf)) > 0)
+		;
+	close(fd);
+	if (a->skel->bss->dt_enf_reset)
+		fprintf(stderr, "datatrail: enforce: %llu blocked connections reset before detaching\n",
+			(unsigned long long)a->skel->bss->dt_enf_reset);
+}
+
+static void enf_detach(struct agent *a)
+{
+	enf_reset_marked(a);
+	bpf_link__destroy(a->enf_reset);
+	a->enf_reset = NULL;
+	for (size_t i = 0; i < sizeof(a->enf_links) / sizeof(a->enf_links[0]); i++) {
+		bpf_link__destroy(a->enf_links[i]);
+		a->enf_links[i] = NULL;
+	}
+}
+
+/*
  * A new inventory takes effect without a restart: datasets keep their kernel slots, the
  * inode map follows, the pipeline (and the trace) learn it. A bad one changes nothing.
  */
@@ -794,10 +957,12 @@ static void reload_inventory(struct agent *a)
 	forget_walks(a);
 	pl_set_inventory(&a->pl, inv);
 	pl_slots(&a->pl);
-	a->gpu.out.inv = inv;
 	inventory_free(a->inv);
 	a->inv = inv;
 	a->inventory_version++;
+	err = enf_load_policy(a);
+	if (err)
+		fprintf(stderr, "datatrail: reload: enforcement policy: %s\n", strerror(-err));
 	fprintf(stderr, "datatrail: inventory '%s' reloaded: %zu datasets, %zu inodes\n",
 		a->opts->inventory, inv->n_datasets, inv->n_inodes);
 }
@@ -862,6 +1027,36 @@ static void reload(struct agent *a)
 }
 
 /* Opens the config and, where it enables Kafka, the sink with its spool. */
+/* The cgroup id the kernel took when @pid became tracked (identity of a process gone since). */
+static int cgroup_id_of(void *ctx, uint32_t pid, uint64_t *id)
+{
+	struct agent *a = ctx;
+
+	if (bpf_map_lookup_elem(bpf_map__fd(a->skel->maps.proc_cgroup), &pid, id))
+		return -errno;
+	return 0;
+}
+
+/* The path the kernel recorded for cgroup @id: "/" names[depth - 1] ... "/" names[0]. */
+static int cgroup_path_of(void *ctx, uint64_t id, char *out, size_t n)
+{
+	struct agent *a = ctx;
+	struct dt_cgpath cp;
+	size_t len = 0;
+
+	if (bpf_map_lookup_elem(bpf_map__fd(a->skel->maps.cgpaths), &id, &cp))
+		return -errno;
+	if (!cp.depth || cp.depth > DT_CG_DEPTH)
+		return -ENOENT;
+	out[0] = 0;
+	/* A cut path keeps its place: ".." components are skipped by the parser. */
+	if (cp.truncated)
+		len = snprintf(out, n, "/..");
+	for (int i = cp.depth - 1; i >= 0 && len < n; i--)
+		len += snprintf(out + len, n - len, "/%.*s", DT_CG_NAME, cp.names[i]);
+	return len < n ? 0 : -ENAMETOOLONG;
+}
+
 static int open_config(struct agent *a)
 {
 	struct errbuf eb = {};
@@ -993,6 +1188,19 @@ static int register_objects(struct agent *a)
 		if (err)
 			return err;
 	}
+	/* The cgroup links of enforcement are attached by hand, outside the skeleton. */
+	for (size_t i = 0; i <= sizeof(a->enf_links) / sizeof(a->enf_links[0]); i++) {
+		struct bpf_link *link = i < sizeof(a->enf_links) / sizeof(a->enf_links[0]) ?
+						a->enf_links[i] : a->enf_reset;
+		struct bpf_link_info info = {};
+		__u32 len = sizeof(info);
+
+		if (!link || bpf_obj_get_info_by_fd(bpf_link__fd(link), &info, &len))
+			continue;
+		err = register_obj(objfd, DT_OBJ_LINK, info.id, "link", "enforce", NULL);
+		if (err)
+			return err;
+	}
 	return 0;
 }
 
@@ -1051,25 +1259,81 @@ static int touch_ready(const char *path, struct errbuf *err)
 	return 0;
 }
 
-/*
- * The ctime tracepoints that reveal path-based changes (rename, unlink, chmod, truncate)
- * came with Linux 6.13. On an older kernel their programs stay unloaded, writes are still
- * seen at syscall exit, and the agent says what it cannot see.
- */
-static void probe_optional_hooks(struct datatrail_bpf *skel)
+/* --enforce off loads none of the enforcement programs: they then cost nothing at all. */
+static void enf_set_mode(struct agent *a)
 {
-	struct btf *vmlinux = btf__load_vmlinux_btf();
-	bool ctime = vmlinux && btf__find_by_name_kind(vmlinux, "btf_trace_ctime_ns_xchg",
-							 BTF_KIND_TYPEDEF) > 0;
+	struct datatrail_bpf *skel = a->skel;
 
-	btf__free(vmlinux);
-	if (ctime)
+	skel->bss->dt_enf_mode = a->opts->enforce;
+	/* An iterator runs when read, at stop (enf_detach()), not when attached. */
+	bpf_program__set_autoattach(skel->progs.dt_enf_reset_tcp, false);
+	if (a->opts->enforce != DT_ENF_OFF)
 		return;
-	bpf_program__set_autoload(skel->progs.dt_ctime_xchg, false);
-	bpf_program__set_autoload(skel->progs.dt_ctime_skip, false);
-	bpf_program__set_autoload(skel->progs.dt_ctime_set, false);
-	fprintf(stderr, "datatrail: kernel has no ctime tracepoints (< 6.13): rename, unlink, "
-			"chmod and truncate of dataset files are not seen\n");
+	bpf_program__set_autoload(skel->progs.dt_enf_connect4, false);
+	bpf_program__set_autoload(skel->progs.dt_enf_connect6, false);
+	bpf_program__set_autoload(skel->progs.dt_enf_sendmsg4, false);
+	bpf_program__set_autoload(skel->progs.dt_enf_sendmsg6, false);
+	bpf_program__set_autoload(skel->progs.dt_enf_skb, false);
+	bpf_program__set_autoload(skel->progs.dt_enf_enter_connect, false);
+	bpf_program__set_autoload(skel->progs.dt_enf_uring_submit, false);
+	bpf_program__set_autoload(skel->progs.dt_enf_reset_tcp, false);
+}
+
+/* What sees renames, unlinks, chmods and truncations of dataset files (hooks_select). */
+static const char *path_changes_seen_by(struct agent *a)
+{
+	if (bpf_program__autoload(a->skel->progs.dt_ctime_xchg))
+		return "ctime tracepoints";
+	if (bpf_program__autoload(a->skel->progs.dt_fentry_setattr))
+		return "fentry";
+	return "not seen";
+}
+
+/* Leaves unloaded what the kernel cannot take, and says what is therefore not seen. */
+static int probe_optional_hooks(struct agent *a)
+{
+	char lines[sizeof(a->kernel_notes)], *line, *save;
+	const char *seen;
+	int err;
+
+	err = hooks_select(a->skel, a->opts->hooks, a->kernel_notes, sizeof(a->kernel_notes));
+	if (err == -EOPNOTSUPP) {
+		fprintf(stderr, "datatrail: option '--hooks': 'fentry': the kernel refuses fentry "
+				"on 'notify_change' (or lacks the VFS functions)\n");
+		return err;
+	}
+	if (err) {
+		fprintf(stderr, "datatrail: kernel BTF '/sys/kernel/btf/vmlinux': %s\n",
+			strerror(-err));
+		return err;
+	}
+	memcpy(lines, a->kernel_notes, sizeof(lines));
+	for (line = strtok_r(lines, "\n", &save); line; line = strtok_r(NULL, "\n", &save))
+		fprintf(stderr, "datatrail: %s\n", line);
+	seen = path_changes_seen_by(a);
+	fprintf(stderr, "datatrail: hooks %s: syscall and BTF tracepoints; path changes %s%s\n",
+		hooks_mode_name(a->opts->hooks), strcmp(seen, "not seen") ? "by " : "", seen);
+	return 0;
+}
+
+/* Which BPF build and hooks run on this kernel, and what it lacks (status "kernel"). */
+static void status_kernel(struct agent *a, struct jbuf *jb)
+{
+	const char *p = a->kernel_notes, *nl;
+
+	jb_obj_open(jb, "kernel");
+	jb_str(jb, "bpf_build", a->bpf_compat ? "compat" : "main");
+	jb_str(jb, "bpf_build_why", a->bpf_compat ? a->bpf_compat : "");
+	jb_str(jb, "hooks", hooks_mode_name(a->opts->hooks));
+	jb_str(jb, "path_changes_seen_by", path_changes_seen_by(a));
+	jb_arr_open(jb, "notes");
+	while (*p) {
+		nl = strchr(p, '\n');
+		jb_strn(jb, NULL, p, nl ? (size_t)(nl - p) : strlen(p));
+		p = nl ? nl + 1 : p + strlen(p);
+	}
+	jb_arr_close(jb);
+	jb_obj_close(jb);
 }
 
 /* Syscall tracepoints attach through tracefs; mount it where it is missing. */
@@ -1137,6 +1401,37 @@ static int drop_caps(void)
 	return 0;
 }
 
+/* The enforcement state: mode, where it hangs, the policy in force and what it refused. */
+static void write_enforce_status(struct agent *a, struct jbuf *jb)
+{
+	uint64_t refused[3] = {}, bytes = 0;
+	size_t n_block = 0, n_kill = 0, it = 0;
+	struct dt_enf_val *v;
+
+	for (size_t i = 0; i < a->inv->n_datasets; i++) {
+		n_block += a->inv->datasets[i].enforce == INV_ENFORCE_BLOCK;
+		n_kill += a->inv->datasets[i].enforce == INV_ENFORCE_KILL;
+	}
+	while (hmap_next(&a->enf_seen, &it, NULL, (void **)&v)) {
+		if (v->action <= DT_ENF_KILL)
+			refused[v->action] += v->attempts;
+		bytes += v->bytes;
+	}
+	jb_obj_open(jb, "enforcement");
+	jb_str(jb, "mode", enf_mode_name(a->opts->enforce));
+	jb_bool(jb, "attached", a->enf_links[0] != NULL);
+	jb_str(jb, "cgroup", a->enf_cgroup);
+	jb_u64(jb, "datasets_block", n_block);
+	jb_u64(jb, "datasets_kill", n_kill);
+	jb_u64(jb, "policy_loads", a->enf_gen);
+	jb_u64(jb, "refused_block", refused[DT_ENF_BLOCK]);
+	jb_u64(jb, "refused_kill", refused[DT_ENF_KILL]);
+	jb_u64(jb, "bytes_refused", bytes);
+	jb_u64(jb, "sockets_marked", a->opts->enforce ? a->skel->bss->dt_enf_socks_n : 0);
+	jb_u64(jb, "map_full", a->opts->enforce ? a->skel->bss->dt_enf_full : 0);
+	jb_obj_close(jb);
+}
+
 /*
  * The status file `datatrail status` reads: written whole to a temporary name and renamed,
  * so a reader never sees half of one.
@@ -1192,6 +1487,8 @@ static void write_status(struct agent *a, bool running)
 	jb_u64(&jb, "events_write_errors", a->events.errors);
 	jb_u64(&jb, "findings_write_errors", a->findings.errors);
 	jb_obj_close(&jb);
+	write_enforce_status(a, &jb);
+	status_kernel(a, &jb);
 	jb_obj_open(&jb, "kafka");
 	jb_bool(&jb, "enabled", a->kafka != NULL);
 	jb_u64(&jb, "produced", a->kstats.produced);
@@ -1212,6 +1509,16 @@ static void write_status(struct agent *a, bool running)
 	jb_u64(&jb, "segments", ts.segments);
 	jb_u64(&jb, "dropped_records", ts.dropped_records + a->pl.trace_errors);
 	jb_u64(&jb, "write_errors", ts.write_errors);
+	jb_obj_close(&jb);
+	/* Workload identity: resolutions at first sight, and what they cost (docs/identity.md). */
+	jb_obj_open(&jb, "identity");
+	jb_str(&jb, "node_name", a->hostname);
+	jb_u64(&jb, "resolved", a->pl.ids.resolved);
+	jb_u64(&jb, "failed", a->pl.ids.failed);
+	jb_u64(&jb, "cgroups_resolved", a->pl.ids.cgroup_reads);
+	jb_u64(&jb, "from_kernel", a->pl.ids.by_cgroup_id);
+	jb_u64(&jb, "resolve_ns", a->pl.ids.resolve_ns);
+	jb_u64(&jb, "cache_resets", a->pl.ids.resets);
 	jb_obj_close(&jb);
 	jb_obj_close(&jb);
 	/* a fresh random name each time (O_EXCL): a name planted beside it is never followed */
@@ -1346,6 +1653,7 @@ int agent_run(const struct agent_opts *opts)
 	struct agent a = { .opts = opts };
 	struct sigaction sa = { .sa_handler = on_signal }, noop = { .sa_handler = on_noop };
 	struct errbuf eb = {};
+	const char *compat;
 	uint64_t next_flush, next_ping;
 	int err;
 
@@ -1354,6 +1662,7 @@ int agent_run(const struct agent_opts *opts)
 	hmap_init(&a.dead, sizeof(uint32_t), 0);
 	hmap_init(&a.seen, sizeof(struct dt_acc_key), sizeof(struct dt_shadow));
 	hmap_init(&a.unseen, sizeof(struct dt_acc_key), sizeof(bool));
+	hmap_init(&a.enf_seen, sizeof(struct dt_egress_key), sizeof(struct dt_enf_val));
 	proctab_init(&a.pt, -1);
 
 	a.flush_ms = opts->flush_ms;
@@ -1390,15 +1699,7 @@ int agent_run(const struct agent_opts *opts)
 		sink_set_rotate(&a.findings, (uint64_t)opts->rotate_mb << 20, opts->rotate_keep);
 	}
 
-	gethostname(a.hostname, sizeof(a.hostname) - 1);
-	pl_init(&a.pl, a.inv, &a.pt, true, a.hostname,
-		(int64_t)now_ns(CLOCK_REALTIME) - (int64_t)now_ns(CLOCK_MONOTONIC), event_out,
-		finding_out, &a);
-	if (opts->trace_dir) {
-		err = open_trace(&a);
-		if (err)
-			goto out_findings;
-	}
+	/* The configuration first: it may name the node, which every record and finding uid carries. */
 	if (opts->config_path) {
 		err = open_config(&a);
 		if (err)
@@ -1406,15 +1707,31 @@ int agent_run(const struct agent_opts *opts)
 		if (!opts->flush_ms_given && a.cfg->flush_ms)
 			a.flush_ms = a.cfg->flush_ms;
 	}
-	err = gpu_init(&a.gpu, opts->config_path, &eb);
+	id_node_name(opts->node_name ? opts->node_name : a.cfg ? a.cfg->node_name : NULL,
+		     a.hostname, sizeof(a.hostname));
+	pl_init(&a.pl, a.inv, &a.pt, true, a.hostname,
+		(int64_t)now_ns(CLOCK_REALTIME) - (int64_t)now_ns(CLOCK_MONOTONIC), event_out,
+		finding_out, &a);
+	{
+		char machine_id[64];
+
+		if (!id_machine_id(machine_id, sizeof(machine_id)))
+			pl_set_machine_id(&a.pl, machine_id);
+	}
+	if (a.cfg) {
+		a.pl.ids.dirs = a.cfg->container_state_dirs;
+		a.pl.ids.n_dirs = a.cfg->n_container_state_dirs;
+	}
+	if (opts->trace_dir) {
+		err = open_trace(&a);
+		if (err)
+			goto out_findings;
+	}
+	err = pl_devices(&a.pl, a.cfg ? a.cfg->devices : NULL, a.cfg ? a.cfg->n_devices : 0, &eb);
 	if (err) {
 		fprintf(stderr, "datatrail: %s\n", eb.msg);
 		goto out_findings;
 	}
-	gpu_set_output(&a.gpu, &(struct gpu_out){ .inv = a.inv, .pt = &a.pt, .octx = &a.pl.octx,
-						  .taints = &a.pl.corr.taints,
-						  .event_out = event_out,
-						  .finding_out = finding_out, .ctx = &a });
 	a.ncpus = libbpf_num_possible_cpus();
 	if (a.ncpus <= 0) {
 		err = a.ncpus ? a.ncpus : -EINVAL;
@@ -1435,14 +1752,21 @@ int agent_run(const struct agent_opts *opts)
 			strerror(-err));
 		goto out_findings;
 	}
-	a.skel = datatrail_bpf__open();
+	a.skel = hooks_open(&compat);
 	if (!a.skel) {
 		err = -errno;
 		fprintf(stderr, "datatrail: open bpf object: %s\n", strerror(-err));
 		goto out_findings;
 	}
+	if (compat)
+		fprintf(stderr, "datatrail: %s: the compat programs read kernel objects with helper "
+				"calls (slower)\n", compat);
 	a.skel->rodata->dt_cfg.agent_tgid = getpid();
-	probe_optional_hooks(a.skel);
+	a.bpf_compat = compat;
+	err = probe_optional_hooks(&a);
+	if (err)
+		goto out_skel;
+	enf_set_mode(&a);
 	/* Room for the inventory and as many files again created below its directories. */
 	bpf_map__set_max_entries(a.skel->maps.inodes, max_sz(65536, a.inv->n_inodes * 2));
 	if (opts->ringbuf_kb)
@@ -1472,17 +1796,25 @@ int agent_run(const struct agent_opts *opts)
 		fprintf(stderr, "datatrail: fill inode map: %s\n", strerror(-err));
 		goto out_skel;
 	}
-	err = gpu_load_maps(&a.gpu, bpf_map__fd(a.skel->maps.gpu_devs),
-			    bpf_map__fd(a.skel->maps.gpu_acc), bpf_map__fd(a.skel->maps.taint),
-			    bpf_map__fd(a.skel->maps.gpu_stats));
+	err = pl_device_maps(&a.pl, bpf_map__fd(a.skel->maps.gpu_devs),
+			     bpf_map__fd(a.skel->maps.gpu_acc), bpf_map__fd(a.skel->maps.taint),
+			     bpf_map__fd(a.skel->maps.gpu_stats));
 	if (err) {
 		fprintf(stderr, "datatrail: fill device map: %s\n", strerror(-err));
 		goto out_skel;
 	}
 	a.pt.procs_fd = bpf_map__fd(a.skel->maps.procs);
+	a.pl.ids.cgroup_id_of = cgroup_id_of;
+	a.pl.ids.cgroup_path_of = cgroup_path_of;
+	a.pl.ids.cgroup_id_ctx = &a;
 	proctab_seed(bpf_map__fd(a.skel->maps.procs));
 	seed_taints(&a);
 	load_seen(&a);
+	err = enf_load_policy(&a);
+	if (err) {
+		fprintf(stderr, "datatrail: enforcement policy: %s\n", strerror(-err));
+		goto out_skel;
+	}
 
 	a.rb = ring_buffer__new(bpf_map__fd(a.skel->maps.events), on_event, &a, NULL);
 	if (!a.rb) {
@@ -1495,15 +1827,19 @@ int agent_run(const struct agent_opts *opts)
 		fprintf(stderr, "datatrail: attach bpf programs: %s\n", strerror(-err));
 		goto out_rb;
 	}
+	err = enf_attach(&a);
+	if (err)
+		goto out_enforce;
+	/* After enf_attach(): the enforcement links are the agent's too. */
 	err = register_objects(&a);
 	if (err) {
 		fprintf(stderr, "datatrail: map 'agentobj': %s\n", strerror(-err));
-		goto out_rb;
+		goto out_enforce;
 	}
 	err = drop_caps();
 	if (err) {
 		fprintf(stderr, "datatrail: drop capabilities: %s\n", strerror(-err));
-		goto out_rb;
+		goto out_enforce;
 	}
 	/*
 	 * After the drop: capabilities are per thread, and the server's thread, which reads
@@ -1511,7 +1847,7 @@ int agent_run(const struct agent_opts *opts)
 	 */
 	err = open_metrics(&a);
 	if (err)
-		goto out_rb;
+		goto out_enforce;
 
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
@@ -1528,7 +1864,7 @@ int agent_run(const struct agent_opts *opts)
 		err = touch_ready(opts->ready_file, &eb);
 		if (err) {
 			fprintf(stderr, "datatrail: %s\n", eb.msg);
-			goto out_rb;
+			goto out_enforce;
 		}
 	}
 	watch_inventory(&a);
@@ -1600,7 +1936,6 @@ int agent_run(const struct agent_opts *opts)
 	a.stopping = true;
 	flush_periodic(&a);
 	check_stats(&a);
-	gpu_stop(&a.gpu);
 	pl_stop(&a.pl);
 	check_kafka(&a); /* closes a spool_full episode, counting what the last findings cost */
 	if (a.kafka)
@@ -1632,6 +1967,8 @@ int agent_run(const struct agent_opts *opts)
 		}
 	}
 
+out_enforce:
+	enf_detach(&a);
 out_rb:
 	ring_buffer__free(a.rb);
 out_skel:
@@ -1657,11 +1994,11 @@ out_free:
 	if (a.inotify_fd > 0)
 		close(a.inotify_fd);
 	free(a.inv_name);
-	gpu_free(&a.gpu);
 	pl_free(&a.pl);
 	hmap_free(&a.dead);
 	hmap_free(&a.seen);
 	hmap_free(&a.unseen);
+	hmap_free(&a.enf_seen);
 	proctab_free(&a.pt);
 	free(a.stats_prev);
 	free(a.stats_cur);

@@ -22,6 +22,9 @@ struct agent_opts {
 	unsigned int rotate_keep;  /* rotated files kept */
 	const char *metrics_listen; /* ADDR:PORT of the Prometheus endpoint; NULL: the config's */
 	bool verbose;              /* libbpf's debug output too */
+	const char *node_name;     /* NULL: config node_name, $NODE_NAME, else the host name */
+	int enforce;               /* enum dt_enf_mode; the default DT_ENF_ON lets the inventory decide */
+	unsigned int hooks;        /* --hooks: enum hooks_mode (user/hooks.h), 0: auto */
 };
 
 /*

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /* config.c - the agent's configuration file: parse and validate the JSON, read secret files. */
 #define _GNU_SOURCE
+#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
@@ -13,10 +14,11 @@
 
 #include <cjson/cJSON.h>
 
+#include "base.h"
 #include "config.h"
+#include "devkind.h"
 #include "json.h"
-
-#define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+#include "json_load.h"
 
 /* Far beyond any real configuration; stops a mistaken /dev/zero from eating all memory. */
 #define CONFIG_MAX_SIZE (1u << 20)
@@ -39,19 +41,14 @@ struct loader {
 static int __attribute__((format(printf, 4, 5)))
 fail(const struct loader *l, int ret, const char *field, const char *fmt, ...)
 {
-	char msg[sizeof(l->err->msg)];
-	size_t len;
+	char subject[sizeof(l->err->msg)];
 	va_list ap;
 
-	len = snprintf(msg, sizeof(msg), "config '%s': ", l->name);
-	if (len < sizeof(msg) && field)
-		len += snprintf(msg + len, sizeof(msg) - len, "field '%s': ", field);
-	if (len < sizeof(msg)) {
-		va_start(ap, fmt);
-		vsnprintf(msg + len, sizeof(msg) - len, fmt, ap);
-		va_end(ap);
-	}
-	return errbuf_set(l->err, ret, "%s", msg);
+	snprintf(subject, sizeof(subject), "config '%s'", l->name);
+	va_start(ap, fmt);
+	ret = json_load_vfail(l->err, ret, subject, field, fmt, ap);
+	va_end(ap);
+	return ret;
 }
 
 static int fail_nomem(const struct loader *l)
@@ -104,25 +101,9 @@ static const cJSON *get(const cJSON *obj, const char *key)
 static int check_dup_keys(const struct loader *l, const cJSON *obj, const char *field,
 			  const char *const *keys)
 {
-	const cJSON *a, *b;
+	const char *dup = json_dup_key(obj, keys);
 
-	cJSON_ArrayForEach(a, obj) {
-		if (!a->string)
-			continue;
-		if (keys) {
-			const char *const *k;
-
-			for (k = keys; *k && strcmp(*k, a->string); k++)
-				;
-			if (!*k)
-				continue;
-		}
-		for (b = a->next; b; b = b->next) {
-			if (b->string && !strcmp(a->string, b->string))
-				return fail(l, -EINVAL, field, "duplicate key '%s'", a->string);
-		}
-	}
-	return 0;
+	return dup ? fail(l, -EINVAL, field, "duplicate key '%s'", dup) : 0;
 }
 
 /* Nested sections are checked strictly: a typo there would silently turn a setting off. */
@@ -486,6 +467,88 @@ static int parse_metrics(const struct loader *l, const cJSON *obj, struct config
 	return 0;
 }
 
+/* One "devices" entry: {"path": "/dev/...", "kind": "..."}, the node stat()ed for its number. */
+static int parse_device(const struct loader *l, const cJSON *e, size_t i, struct config *cfg)
+{
+	const cJSON *path = NULL, *kind = NULL, *m;
+	struct config_device *d;
+	char field[64];
+	struct stat st;
+	uint32_t k;
+
+	snprintf(field, sizeof(field), "devices[%zu]", i);
+	if (!cJSON_IsObject(e))
+		return wrong_type(l, field, "an object", e);
+	cJSON_ArrayForEach(m, e) {
+		const cJSON **slot;
+
+		snprintf(field, sizeof(field), "devices[%zu].%s", i, m->string);
+		if (!strcmp(m->string, "path"))
+			slot = &path;
+		else if (!strcmp(m->string, "kind"))
+			slot = &kind;
+		else
+			return fail(l, -EINVAL, field, "unknown field");
+		if (*slot)
+			return fail(l, -EINVAL, field, "repeated");
+		*slot = m;
+	}
+	snprintf(field, sizeof(field), "devices[%zu].kind", i);
+	if (!kind)
+		return fail(l, -EINVAL, field, "missing");
+	if (!cJSON_IsString(kind))
+		return wrong_type(l, field, "a string", kind);
+	k = gpu_kind_parse(kind->valuestring);
+	if (!k)
+		return fail(l, -EINVAL, field, "unknown device kind '%s'", kind->valuestring);
+	snprintf(field, sizeof(field), "devices[%zu].path", i);
+	if (!path)
+		return fail(l, -EINVAL, field, "missing");
+	if (!cJSON_IsString(path))
+		return wrong_type(l, field, "a string", path);
+	if (path->valuestring[0] != '/')
+		return fail(l, -EINVAL, field, "expected an absolute path, got '%s'",
+			    path->valuestring);
+	/* stat() follows symlinks: /dev/char/195:0 or a udev alias names the node behind it. */
+	if (stat(path->valuestring, &st))
+		return fail(l, -errno, field, "'%s': %s", path->valuestring, strerror(errno));
+	if (!S_ISCHR(st.st_mode))
+		return fail(l, -EINVAL, field, "'%s' is not a character device", path->valuestring);
+	d = &cfg->devices[cfg->n_devices];
+	d->path = strdup(path->valuestring);
+	if (!d->path)
+		return fail_nomem(l);
+	d->rdev = dt_kdev(st.st_rdev);
+	d->kind = k;
+	cfg->n_devices++;
+	return 0;
+}
+
+/*
+ * Device nodes beside the built-in and /proc/devices ones (docs/gpu.md). Inside an entry an
+ * unknown key is an error, since a typo there would silently leave a device unwatched.
+ */
+static int parse_devices(const struct loader *l, const cJSON *obj, struct config *cfg)
+{
+	const cJSON *m;
+	size_t i = 0;
+	int ret;
+
+	if (!cJSON_IsArray(obj))
+		return wrong_type(l, "devices", "an array", obj);
+	if (cJSON_GetArraySize(obj) > CONFIG_DEVICES_MAX)
+		return fail(l, -EINVAL, "devices", "more than %d entries", CONFIG_DEVICES_MAX);
+	cfg->devices = calloc(cJSON_GetArraySize(obj) + 1, sizeof(*cfg->devices));
+	if (!cfg->devices)
+		return fail_nomem(l);
+	cJSON_ArrayForEach(m, obj) {
+		ret = parse_device(l, m, i++, cfg);
+		if (ret)
+			return ret;
+	}
+	return 0;
+}
+
 /* One entry per top-level section; a new section is a struct member and a line here. */
 static const struct {
 	const char *key;
@@ -493,11 +556,53 @@ static const struct {
 } sections[] = {
 	{ "kafka", parse_kafka },
 	{ "metrics", parse_metrics },
+	{ "devices", parse_devices },
 };
+
+/* node_name: what a DNS name (and so a Kubernetes node name) may hold. */
+static int parse_node_name(const struct loader *l, const cJSON *root, struct config *cfg)
+{
+	int ret = get_str(l, root, "node_name", "node_name", 253, &cfg->node_name);
+
+	if (ret || !cfg->node_name)
+		return ret;
+	for (const char *p = cfg->node_name; *p; p++)
+		if (!isalnum((unsigned char)*p) && *p != '-' && *p != '.' && *p != '_')
+			return fail(l, -EINVAL, "node_name", "bad character '%c' in '%s'", *p,
+				    cfg->node_name);
+	return 0;
+}
+
+static int parse_state_dirs(const struct loader *l, const cJSON *root, struct config *cfg)
+{
+	static const char field[] = "container_state_dirs";
+	const cJSON *arr = get(root, field), *it;
+
+	if (!arr)
+		return 0;
+	if (!cJSON_IsArray(arr))
+		return wrong_type(l, field, "an array of directories", arr);
+	cfg->container_state_dirs = calloc(cJSON_GetArraySize(arr) + 1, sizeof(char *));
+	if (!cfg->container_state_dirs)
+		return fail_nomem(l);
+	cJSON_ArrayForEach(it, arr) {
+		if (!cJSON_IsString(it))
+			return wrong_type(l, field, "a string", it);
+		if (it->valuestring[0] != '/' || strlen(it->valuestring) > 1024)
+			return fail(l, -EINVAL, field, "'%s' is not an absolute path of at most 1024 bytes",
+				    it->valuestring);
+		cfg->container_state_dirs[cfg->n_container_state_dirs] = strdup(it->valuestring);
+		if (!cfg->container_state_dirs[cfg->n_container_state_dirs])
+			return fail_nomem(l);
+		cfg->n_container_state_dirs++;
+	}
+	return 0;
+}
 
 static int parse_root(const struct loader *l, const cJSON *root, struct config *cfg)
 {
-	static const char *const keys[] = { "kafka", "flush_ms", "metrics", NULL };
+	static const char *const keys[] = { "kafka", "flush_ms", "metrics", "node_name",
+					    "container_state_dirs", "devices", NULL };
 	uint64_t flush_ms = cfg->flush_ms;
 	const cJSON *j;
 	size_t i;
@@ -513,6 +618,11 @@ static int parse_root(const struct loader *l, const cJSON *root, struct config *
 	if (ret)
 		return ret;
 	cfg->flush_ms = (uint32_t)flush_ms;
+	ret = parse_node_name(l, root, cfg);
+	if (!ret)
+		ret = parse_state_dirs(l, root, cfg);
+	if (ret)
+		return ret;
 	for (i = 0; i < ARRAY_SIZE(sections); i++) {
 		j = get(root, sections[i].key);
 		if (!j)
@@ -631,72 +741,15 @@ int config_parse(const char *text, size_t len, const char *name, struct config *
 static int read_small_file(const char *path, size_t max, char **out, size_t *out_len,
 			   const char *what, const char *prop, struct errbuf *err)
 {
+	const struct file_policy policy = { .trust = FT_REGULAR | FT_NOT_WORLD_WRITABLE,
+					    .max = max };
 	char subject[PATH_MAX + 320];
-	struct stat st;
-	ssize_t n;
-	size_t len = 0;
-	char *buf;
-	int fd, ret;
 
 	if (prop)
 		snprintf(subject, sizeof(subject), "%s '%s' (for '%s')", what, path, prop);
 	else
 		snprintf(subject, sizeof(subject), "%s '%s'", what, path);
-	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
-	if (fd < 0)
-		return errbuf_set(err, -errno, "%s: %s", subject, strerror(errno));
-	/* fstat on the open file: a rename between a stat and the open cannot fool it */
-	if (fstat(fd, &st)) {
-		ret = errbuf_set(err, -errno, "%s: %s", subject, strerror(errno));
-		goto err_close;
-	}
-	if (!S_ISREG(st.st_mode)) {
-		ret = errbuf_set(err, -EINVAL, "%s: not a regular file", subject);
-		goto err_close;
-	}
-	if (st.st_mode & S_IWOTH) {
-		ret = errbuf_set(err, -EPERM, "%s: mode %04o is world-writable; run 'chmod o-w %s'",
-				 subject, (unsigned int)(st.st_mode & 07777), path);
-		goto err_close;
-	}
-	if ((uint64_t)st.st_size > max) {
-		ret = errbuf_set(err, -EFBIG, "%s: larger than %zu bytes", subject, max);
-		goto err_close;
-	}
-	buf = malloc(max + 1);
-	if (!buf) {
-		ret = errbuf_set(err, -ENOMEM, "%s: %s", subject, strerror(ENOMEM));
-		goto err_close;
-	}
-	/* read to EOF rather than trust st_size: the file may be a growing or special one */
-	for (;;) {
-		n = read(fd, buf + len, max + 1 - len);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0) {
-			ret = errbuf_set(err, -errno, "%s: %s", subject, strerror(errno));
-			goto err_free_buf;
-		}
-		if (n == 0)
-			break;
-		len += n;
-		if (len > max) {
-			ret = errbuf_set(err, -EFBIG, "%s: larger than %zu bytes", subject, max);
-			goto err_free_buf;
-		}
-	}
-	buf[len] = '\0';
-	close(fd);
-	*out = buf;
-	*out_len = len;
-	return 0;
-
-err_free_buf:
-	explicit_bzero(buf, len);
-	free(buf);
-err_close:
-	close(fd);
-	return ret;
+	return read_file_trusted(path, &policy, subject, out, out_len, err);
 }
 
 int config_secret_read(const char *path, const char *prop, char **out, struct errbuf *err)
@@ -892,6 +945,13 @@ void config_free(struct config *cfg)
 		return;
 	config_kafka_release(&cfg->kafka);
 	free(cfg->metrics_listen);
+	free(cfg->node_name);
+	for (size_t i = 0; i < cfg->n_container_state_dirs; i++)
+		free(cfg->container_state_dirs[i]);
+	free(cfg->container_state_dirs);
+	for (size_t i = 0; i < cfg->n_devices; i++)
+		free(cfg->devices[i].path);
+	free(cfg->devices);
 	free(cfg->file);
 	free(cfg);
 }

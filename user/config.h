@@ -48,6 +48,16 @@ struct config_kafka {
 	uint64_t spool_max_bytes;
 };
 
+/* Room in gpu_devs (DT_GPU_DEVS_MAX in bpf/maps.bpf.h) for the configuration's devices. */
+#define CONFIG_DEVICES_MAX 512
+
+/* A "devices" entry: a node and its kind, as stat() found it at load. */
+struct config_device {
+	char *path;
+	uint32_t rdev; /* kernel encoding, see dt_kdev() */
+	uint32_t kind; /* enum dt_dev_kind */
+};
+
 /*
  * The whole file. A section that the file leaves out is present == false with its defaults
  * filled in, so callers never check for NULL. Later sections (devices, trace, ...) are added
@@ -59,6 +69,11 @@ struct config {
 	uint32_t flush_ms;
 	char *metrics_listen; /* metrics.listen: ADDR:PORT, or NULL (no metrics endpoint) */
 	struct config_kafka kafka;
+	char *node_name;	     /* NULL: --node-name, $NODE_NAME, else the host name */
+	char **container_state_dirs; /* runtime state roots beside the defaults (docs/identity.md) */
+	size_t n_container_state_dirs;
+	struct config_device *devices; /* "devices" (docs/gpu.md) */
+	size_t n_devices;
 };
 
 /*

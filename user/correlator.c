@@ -8,10 +8,9 @@
 #include <string.h>
 
 #include "correlator.h"
+#include "finding.h"
 
 #define CHAIN_MAX 5
-/* A finding is updated when its bytes pass the next power of 4 from 4 KiB. */
-#define THRESHOLD_BASE 4096ULL
 
 struct finding_key {
 	uint32_t kind;
@@ -23,7 +22,7 @@ struct finding_key {
 };
 
 struct finding_state {
-	char uid[24];
+	char uid[FINDING_UID_LEN];
 	uint64_t bytes;
 	uint64_t ops;
 	uint64_t reported_bytes;
@@ -35,6 +34,12 @@ struct finding_state {
 	uint32_t actor_uid;
 	bool created;
 	char *path; /* whole, however long: evidences[].file.path; NULL without a file */
+	/* exfiltration the kernel refused (corr_enforce) */
+	uint8_t enf_action; /* enum dt_enf_action; DT_ENF_MONITOR: nothing refused */
+	bool enf_dry;
+	uint64_t enf_attempts;
+	uint64_t enf_bytes;
+	uint64_t reported_enf; /* enf_attempts + enf_bytes as last emitted */
 };
 
 /* Technique uid, name, tactic uid, name: ATT&CK first, then ATLAS. */
@@ -109,13 +114,65 @@ bool acl_allows(const struct inv_acl *acl, uint32_t uid, uint32_t exe_dev, uint6
 {
 	bool uid_ok = acl->n_uids == 0, exe_ok = acl->n_exes == 0;
 
-	if (!acl->n_uids && !acl->n_exes)
+	if (!acl->n_uids && !acl->n_exes && !inv_acl_has_workload(acl))
 		return false;
 	for (size_t i = 0; i < acl->n_uids && !uid_ok; i++)
 		uid_ok = acl->uids[i] == uid;
 	for (size_t i = 0; i < acl->n_exes && !exe_ok && exe_ino; i++)
 		exe_ok = acl->exe_ids[i].ino == exe_ino && acl->exe_ids[i].dev == exe_dev;
 	return uid_ok && exe_ok;
+}
+
+/* "registry/trainer*" matches every reference that starts with "registry/trainer". */
+static bool image_match(const char *pattern, const char *image)
+{
+	size_t n = strlen(pattern);
+
+	if (n && pattern[n - 1] == '*')
+		return !strncmp(pattern, image, n - 1);
+	return !strcmp(pattern, image);
+}
+
+static bool in_list(char *const *list, size_t n, const char *v, bool images)
+{
+	if (!n)
+		return true;
+	if (!v[0])
+		return false;
+	for (size_t i = 0; i < n; i++)
+		if (images ? image_match(list[i], v) : !strcmp(list[i], v))
+			return true;
+	return false;
+}
+
+bool acl_allows_workload(const struct inv_acl *acl, const struct wl_identity *id)
+{
+	char uid[12];
+
+	if (!inv_acl_has_workload(acl))
+		return true;
+	if (!id)
+		return false;
+	if (!in_list(acl->namespaces, acl->n_namespaces, id->pod_namespace, false) ||
+	    !in_list(acl->images, acl->n_images, id->image, true) ||
+	    !in_list(acl->slurm_accounts, acl->n_slurm_accounts, id->slurm_account, false))
+		return false;
+	if (!acl->n_slurm_users || in_list(acl->slurm_users, acl->n_slurm_users, id->slurm_user,
+					   false))
+		return true;
+	/* The uid in slurmstepd's path is the job's, whatever its environment says. */
+	if (!(id->flags & ID_SLURM_UID))
+		return false;
+	snprintf(uid, sizeof(uid), "%u", id->slurm_uid);
+	return in_list(acl->slurm_users, acl->n_slurm_users, uid, false);
+}
+
+/* Whether @tgid's workload passes @acl; its identity is looked up only when the ACL asks. */
+static bool workload_ok(struct correlator *c, const struct inv_acl *acl, uint32_t tgid)
+{
+	if (!inv_acl_has_workload(acl))
+		return true;
+	return acl_allows_workload(acl, c->ids ? idtab_get(c->ids, tgid) : NULL);
 }
 
 bool egress_allowed(const struct inv_dataset *ds, const uint8_t addr[16], uint16_t port)
@@ -319,6 +376,24 @@ bool corr_bpf_cmd_changes(unsigned int cmd)
 	       cmd != DT_BPF_LINK_GET_FD_BY_ID;
 }
 
+/* What the kernel did to an exfiltration: the finding's disposition and a word in its title. */
+static void enforcement_title(const struct finding_state *s, struct finding_record *f, char *title,
+			      size_t n)
+{
+	static const char *const names[2][3] = { { NULL, "blocked", "killed" },
+						  { NULL, "would_block", "would_kill" } };
+	size_t len = strlen(title);
+
+	if (s->enf_action == DT_ENF_MONITOR || s->enf_action > DT_ENF_KILL)
+		return;
+	f->enforcement = names[s->enf_dry][s->enf_action];
+	f->enf_attempts = s->enf_attempts;
+	f->enf_bytes = s->enf_bytes;
+	snprintf(title + len, n - len, " (%s: %llu attempts, %llu bytes refused)",
+		 f->enforcement, (unsigned long long)s->enf_attempts,
+		 (unsigned long long)s->enf_bytes);
+}
+
 /* Create, Update or, when @end (the process is gone), Close with the final figures. */
 static void emit_finding(struct correlator *c, const struct finding_key *k,
 			 struct finding_state *s, bool end)
@@ -350,6 +425,7 @@ static void emit_finding(struct correlator *c, const struct finding_key *k,
 	f.bytes = s->bytes;
 	f.ops = s->ops;
 	f.attacks = finding_kind_attacks(k->kind);
+	f.ident = c->ids ? idtab_get(c->ids, k->tgid) : NULL;
 	via = hmap_get(&c->taints, &k->tgid);
 	if (via && k->kind == FK_EXFILTRATION) {
 		f.via_hop = hop_name(via->hop);
@@ -383,6 +459,7 @@ static void emit_finding(struct correlator *c, const struct finding_key *k,
 			 chain[0].comm[0] ? chain[0].comm : "a process",
 			 (unsigned long long)s->bytes, f.label, ds->id,
 			 dt_addr_str(k->target, addr, sizeof(addr)), port);
+		enforcement_title(s, &f, title, sizeof(title));
 		break;
 	case FK_UNAUTHORIZED_READ:
 		f.file_path = s->path;
@@ -461,8 +538,8 @@ static void emit_finding(struct correlator *c, const struct finding_key *k,
 	s->created = true;
 	s->reported_bytes = s->bytes;
 	s->reported_ops = s->ops;
-	while (s->next_threshold <= s->bytes)
-		s->next_threshold *= 4;
+	s->reported_enf = s->enf_attempts + s->enf_bytes;
+	s->next_threshold = finding_next(s->next_threshold, s->bytes);
 }
 
 /* Finds or opens the finding for @k; NULL when out of memory. */
@@ -482,9 +559,9 @@ static struct finding_state *finding_get(struct correlator *c, struct finding_ke
 		h = hash_fnv1a(h, c->inv->datasets[k->dataset].id,
 			  strlen(c->inv->datasets[k->dataset].id));
 	h = hash_fnv1a(h, k->target, sizeof(k->target));
-	snprintf(s->uid, sizeof(s->uid), "dt-%016llx", (unsigned long long)h);
+	finding_uid(s->uid, h);
 	s->first_ns = now;
-	s->next_threshold = THRESHOLD_BASE;
+	s->next_threshold = FINDING_FIRST_BYTES;
 	s->actor_uid = actor_uid;
 	if (path) {
 		s->path = strdup(path);
@@ -581,14 +658,41 @@ void corr_file(struct correlator *c, const struct dt_acc_key *k, const struct dt
 	start = pi.start_ns;
 	if (k->access & DT_ACC_READS) {
 		if (ds->readers.present && ds->label != DT_LABEL_PUBLIC &&
-		    !acl_allows(&ds->readers, v->uid, pi.exe_dev, pi.exe_ino))
+		    !(acl_allows(&ds->readers, v->uid, pi.exe_dev, pi.exe_ino) &&
+		      workload_ok(c, &ds->readers, k->tgid)))
 			file_finding(c, FK_UNAUTHORIZED_READ, k, v, v->dataset, delta, dops, false,
 				     start);
 		return;
 	}
 	/* Without allowed_writers a dataset is immutable: every change is tampering. */
-	if (!acl_allows(&ds->writers, v->uid, pi.exe_dev, pi.exe_ino))
+	if (!(acl_allows(&ds->writers, v->uid, pi.exe_dev, pi.exe_ino) &&
+	      workload_ok(c, &ds->writers, k->tgid)))
 		file_finding(c, FK_DATASET_TAMPER, k, v, v->dataset, delta, dops, true, start);
+}
+
+/*
+ * Dataset @i of a tainted process's sends to @k's destination, when it may not go there: its
+ * exfiltration finding's key completed in @fk. NULL for datasets that may (or are gone).
+ */
+static const struct inv_dataset *exfil_key(struct correlator *c, const struct dt_egress_key *k,
+					   uint32_t i, struct finding_key *fk)
+{
+	const struct inv_dataset *ds;
+
+	if (i >= c->inv->n_datasets)
+		return NULL;
+	ds = &c->inv->datasets[i];
+	/* An interface is never an allowed destination; a raw socket's address may be. */
+	if (ds->retired || ds->label == DT_LABEL_PUBLIC ||
+	    ((k->link == DT_LINK_SOCKET || k->link == DT_LINK_RAW) &&
+	     egress_allowed(ds, k->addr, k->port)))
+		return NULL;
+	fk->dataset = i;
+	memcpy(fk->target, k->addr, 16);
+	memcpy(fk->target + 16, &k->port, 2);
+	fk->target[18] = k->proto;
+	fk->target[19] = k->link;
+	return ds;
 }
 
 void corr_egress(struct correlator *c, const struct dt_egress_key *k, const struct dt_egress_val *v)
@@ -610,19 +714,9 @@ void corr_egress(struct correlator *c, const struct dt_egress_key *k, const stru
 			/* The overflow bit stands for datasets past it: name the primary one. */
 			if (i == DT_TAINT_OVERFLOW)
 				i = v->taint.primary;
-			if (i >= c->inv->n_datasets)
+			ds = exfil_key(c, k, i, &fk);
+			if (!ds)
 				continue;
-			ds = &c->inv->datasets[i];
-			/* An interface is never an allowed destination; a raw one's address may be. */
-			if (ds->retired || ds->label == DT_LABEL_PUBLIC ||
-			    ((k->link == DT_LINK_SOCKET || k->link == DT_LINK_RAW) &&
-			     egress_allowed(ds, k->addr, k->port)))
-				continue;
-			fk.dataset = i;
-			memcpy(fk.target, k->addr, 16);
-			memcpy(fk.target + 16, &k->port, 2);
-			fk.target[18] = k->proto;
-			fk.target[19] = k->link;
 			s = finding_get(c, &fk, v->first_ns, v->uid, NULL);
 			if (!s)
 				continue;
@@ -630,6 +724,43 @@ void corr_egress(struct correlator *c, const struct dt_egress_key *k, const stru
 			s->ops = v->ops;
 			s->last_ns = v->last_ns;
 			finding_progress(c, &fk, s);
+		}
+	}
+}
+
+/*
+ * The kernel refused (or, dry-run, would have refused) a tainted process's sends to one
+ * destination: every dataset of the process that may not go there gets the disposition on
+ * its exfiltration finding, opened here when nothing got through to open it.
+ */
+void corr_enforce(struct correlator *c, const struct dt_egress_key *k, const struct dt_enf_val *v)
+{
+	uint64_t start = proc_start(c, k->tgid);
+
+	for (uint32_t w = 0; w < DT_TAINT_WORDS; w++) {
+		for (uint64_t bits = v->ds[w]; bits; bits &= bits - 1) {
+			uint32_t i = w * 64 + __builtin_ctzll(bits);
+			struct finding_key fk = { .kind = FK_EXFILTRATION, .tgid = k->tgid,
+						  .start_ns = start };
+			const struct inv_dataset *ds;
+			struct finding_state *s;
+			bool news;
+
+			ds = exfil_key(c, k, i, &fk);
+			if (!ds)
+				continue;
+			s = finding_get(c, &fk, v->first_ns, 0, NULL);
+			if (!s)
+				continue;
+			news = !s->created || s->enf_action != v->action || s->enf_dry != !!v->dry;
+			s->enf_action = v->action;
+			s->enf_dry = v->dry;
+			s->enf_attempts = v->attempts;
+			s->enf_bytes = v->bytes;
+			if (v->last_ns > s->last_ns)
+				s->last_ns = v->last_ns;
+			if (news)
+				emit_finding(c, &fk, s, false);
 		}
 	}
 }
@@ -685,7 +816,7 @@ static void finish(struct correlator *c, uint32_t tgid, bool forget)
 		if (tgid && k->tgid != tgid)
 			continue;
 		if ((forget && s->created) || s->bytes != s->reported_bytes ||
-		    s->ops != s->reported_ops)
+		    s->ops != s->reported_ops || s->enf_attempts + s->enf_bytes != s->reported_enf)
 			emit_finding(c, k, s, forget);
 		if (forget) {
 			free(s->path);

@@ -9,6 +9,7 @@
 
 #include "datatrail_abi.h"
 #include "hmap.h"
+#include "identity.h"
 #include "inventory.h"
 #include "json.h"
 #include "ocsf.h"
@@ -43,6 +44,7 @@ struct correlator {
 	struct hmap taints;   /* tgid -> struct dt_taint, the last hop that reached the process */
 	struct jbuf jb;
 	uint64_t emitted; /* finding lines written */
+	struct idtab *ids; /* workload identities, borrowed; NULL: none */
 };
 
 void corr_init(struct correlator *c, const struct inventory *inv, struct proctab *pt,
@@ -56,6 +58,8 @@ void corr_file(struct correlator *c, const struct dt_acc_key *k, const struct dt
 /* The total a tainted process has sent to one destination. */
 void corr_egress(struct correlator *c, const struct dt_egress_key *k, const struct dt_egress_val *v);
 void corr_taint(struct correlator *c, const struct dt_ev_taint *e);
+/* What the kernel refused a tainted process towards one destination (enforce map). */
+void corr_enforce(struct correlator *c, const struct dt_egress_key *k, const struct dt_enf_val *v);
 /* Another process acted on the agent itself (signal, pinned map, bpf() on its objects). */
 void corr_agent(struct correlator *c, const struct dt_ev_agent *e);
 /* Whether bpf() command @cmd (enum dt_bpf_cmd) changes an object rather than opening it. */
@@ -74,6 +78,11 @@ const char *const *finding_kind_attacks(enum finding_kind k);
  * by path. @exe_ino 0 (unknown) passes no executable list.
  */
 bool acl_allows(const struct inv_acl *acl, uint32_t uid, uint32_t exe_dev, uint64_t exe_ino);
+/*
+ * Whether @id passes @acl's workload selectors (namespaces, images, Slurm accounts and users):
+ * each non-empty list must match; an unknown identity matches none.
+ */
+bool acl_allows_workload(const struct inv_acl *acl, const struct wl_identity *id);
 /* Whether the dataset may be sent to (@addr v4-mapped or IPv6, @port). */
 bool egress_allowed(const struct inv_dataset *ds, const uint8_t addr[16], uint16_t port);
 /* 1..5 from the label, the kind and the volume; see docs/findings.md. */

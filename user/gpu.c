@@ -13,22 +13,12 @@
 
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
-#include <cjson/cJSON.h>
 
+#include "base.h"
+#include "finding.h"
 #include "gpu.h"
-/* The decode tables are the kernel's own, so user space names exactly what BPF counted. */
-#include "../bpf/gpu.bpf.h"
 
-#ifndef DT_VERSION
-#define DT_VERSION "0.1.0"
-#endif
-
-#define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
-#define CONFIG_MAX_SIZE (1u << 20)
 #define KIND_MAX DT_DEV_NVIDIA_FS
-/* Findings are updated when bytes pass the next power of 4 from 4 KiB, or ops from 16. */
-#define THRESHOLD_BYTES 4096ULL
-#define THRESHOLD_OPS 16ULL
 #define CHAIN_MAX 5
 /* A gpu_memory_read whose reader carries no dataset names none. */
 #define DATASET_UNKNOWN UINT32_MAX
@@ -64,7 +54,7 @@ struct gpu_finding_key {
 };
 
 struct gpu_finding {
-	char uid[24];
+	char uid[FINDING_UID_LEN];
 	uint64_t bytes;
 	uint64_t ops;
 	uint64_t reported_bytes;
@@ -77,29 +67,6 @@ struct gpu_finding {
 	bool created;
 	char path[256];
 };
-
-static const char *const kind_names[] = {
-	[DT_DEV_NVIDIA] = "nvidia",
-	[DT_DEV_NVIDIA_UVM] = "nvidia-uvm",
-	[DT_DEV_NVIDIA_CAPS] = "nvidia-caps",
-	[DT_DEV_AMDKFD] = "amdkfd",
-	[DT_DEV_DRM] = "drm",
-	[DT_DEV_RDMA] = "rdma",
-	[DT_DEV_NVIDIA_FS] = "nvidia-fs",
-};
-
-const char *gpu_kind_name(uint32_t kind)
-{
-	return kind < ARRAY_SIZE(kind_names) && kind_names[kind] ? kind_names[kind] : "unknown";
-}
-
-uint32_t gpu_kind_parse(const char *name)
-{
-	for (uint32_t k = 1; k < ARRAY_SIZE(kind_names); k++)
-		if (kind_names[k] && !strcmp(kind_names[k], name))
-			return k;
-	return 0;
-}
 
 static const char *const op_names[] = {
 	[DT_DOP_OPEN] = "open",
@@ -327,196 +294,15 @@ int gpu_add_proc_devices(struct gpu *g, const char *text)
 	return 0;
 }
 
-/* "config 'NAME': field 'FIELD': WHAT", as config.c writes its messages. */
-static int __attribute__((format(printf, 5, 6)))
-cfg_fail(struct errbuf *err, int ret, const char *name, const char *field, const char *fmt, ...)
+int gpu_add_devices(struct gpu *g, const struct config_device *d, size_t n)
 {
-	char what[512];
-	va_list ap;
+	int ret;
 
-	va_start(ap, fmt);
-	vsnprintf(what, sizeof(what), fmt, ap);
-	va_end(ap);
-	if (field)
-		return errbuf_set(err, ret, "config '%s': field '%s': %s", name, field, what);
-	return errbuf_set(err, ret, "config '%s': %s", name, what);
-}
-
-/* A wrong value for "expected X, got Y": scalars as JSON text, containers by kind. */
-static const char *describe(const cJSON *j, char *buf, size_t n)
-{
-	char *text;
-
-	if (cJSON_IsArray(j))
-		return "an array";
-	if (cJSON_IsObject(j))
-		return "an object";
-	text = cJSON_PrintUnformatted(j);
-	if (!text)
-		return "a value";
-	snprintf(buf, n, strlen(text) > 64 ? "%.60s..." : "%s", text);
-	cJSON_free(text);
-	return buf;
-}
-
-static int config_device(struct gpu *g, const cJSON *e, size_t i, const char *name,
-			 struct errbuf *err)
-{
-	const cJSON *path = NULL, *kind = NULL, *m;
-	char field[64], vbuf[80];
-	uint32_t k;
-	struct stat st;
-
-	snprintf(field, sizeof(field), "devices[%zu]", i);
-	if (!cJSON_IsObject(e))
-		return cfg_fail(err, -EINVAL, name, field, "expected an object, got %s",
-				describe(e, vbuf, sizeof(vbuf)));
-	cJSON_ArrayForEach(m, e) {
-		const cJSON **slot;
-
-		if (!strcmp(m->string, "path"))
-			slot = &path;
-		else if (!strcmp(m->string, "kind"))
-			slot = &kind;
-		else {
-			snprintf(field, sizeof(field), "devices[%zu].%s", i, m->string);
-			return cfg_fail(err, -EINVAL, name, field, "unknown field");
-		}
-		if (*slot) {
-			snprintf(field, sizeof(field), "devices[%zu].%s", i, m->string);
-			return cfg_fail(err, -EINVAL, name, field, "repeated");
-		}
-		*slot = m;
-	}
-	snprintf(field, sizeof(field), "devices[%zu].kind", i);
-	if (!kind)
-		return cfg_fail(err, -EINVAL, name, field, "missing");
-	if (!cJSON_IsString(kind))
-		return cfg_fail(err, -EINVAL, name, field, "expected a string, got %s",
-				describe(kind, vbuf, sizeof(vbuf)));
-	k = gpu_kind_parse(kind->valuestring);
-	if (!k)
-		return cfg_fail(err, -EINVAL, name, field, "unknown device kind '%s'",
-				kind->valuestring);
-	snprintf(field, sizeof(field), "devices[%zu].path", i);
-	if (!path)
-		return cfg_fail(err, -EINVAL, name, field, "missing");
-	if (!cJSON_IsString(path))
-		return cfg_fail(err, -EINVAL, name, field, "expected a string, got %s",
-				describe(path, vbuf, sizeof(vbuf)));
-	if (path->valuestring[0] != '/')
-		return cfg_fail(err, -EINVAL, name, field, "expected an absolute path, got '%s'",
-				path->valuestring);
-	/* stat() follows symlinks: /dev/char/195:0 or a udev alias names the node behind it. */
-	if (stat(path->valuestring, &st))
-		return cfg_fail(err, -errno, name, field, "'%s': %s", path->valuestring,
-				strerror(errno));
-	if (!S_ISCHR(st.st_mode))
-		return cfg_fail(err, -EINVAL, name, field, "'%s' is not a character device",
-				path->valuestring);
-	return add_dev(g, dt_kdev(st.st_rdev), k, path->valuestring);
-}
-
-/*
- * The "devices" array; every other top-level key belongs to other parts of the agent
- * (config.c), which also check the file's mode. Inside an entry an unknown key is an error,
- * since a typo there would silently leave a device unwatched.
- */
-int gpu_add_config(struct gpu *g, const char *text, size_t len, const char *name,
-		   struct errbuf *err)
-{
-	const char *end = NULL;
-	char vbuf[80];
-	cJSON *root, *devs = NULL, *m;
-	size_t i = 0, line, col;
-	int ret = 0;
-
-	root = cJSON_ParseWithLengthOpts(text, len, &end, false);
-	if (!root) {
-		text_position(text, end ? end : text, &line, &col);
-		return cfg_fail(err, -EINVAL, name, NULL, "line %zu, column %zu: syntax error", line,
-				col);
-	}
-	if (!cJSON_IsObject(root)) {
-		ret = cfg_fail(err, -EINVAL, name, NULL, "expected an object at the top level");
-		goto out;
-	}
-	cJSON_ArrayForEach(m, root) {
-		if (strcmp(m->string, "devices"))
-			continue;
-		if (devs) {
-			ret = cfg_fail(err, -EINVAL, name, "devices", "repeated");
-			goto out;
-		}
-		devs = m;
-	}
-	if (!devs)
-		goto out;
-	if (!cJSON_IsArray(devs)) {
-		ret = cfg_fail(err, -EINVAL, name, "devices", "expected an array, got %s",
-			       describe(devs, vbuf, sizeof(vbuf)));
-		goto out;
-	}
-	if (cJSON_GetArraySize(devs) > GPU_CONFIG_DEVICES_MAX) {
-		ret = cfg_fail(err, -EINVAL, name, "devices", "more than %d entries",
-			       GPU_CONFIG_DEVICES_MAX);
-		goto out;
-	}
-	cJSON_ArrayForEach(m, devs) {
-		ret = config_device(g, m, i++, name, err);
+	for (size_t i = 0; i < n; i++) {
+		ret = add_dev(g, d[i].rdev, d[i].kind, d[i].path);
 		if (ret)
-			goto out;
+			return ret;
 	}
-out:
-	cJSON_Delete(root);
-	return ret;
-}
-
-static int read_text(const char *path, size_t max, char **out, size_t *len)
-{
-	char *buf = NULL;
-	size_t n = 0, cap = 0;
-	ssize_t r;
-	int fd, err = 0;
-
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	for (;;) {
-		if (n + 4096 + 1 > cap) {
-			char *nb;
-
-			cap = cap ? cap * 2 : 8192;
-			nb = realloc(buf, cap);
-			if (!nb) {
-				err = -ENOMEM;
-				break;
-			}
-			buf = nb;
-		}
-		r = read(fd, buf + n, cap - n - 1);
-		if (r < 0) {
-			if (errno == EINTR)
-				continue;
-			err = -errno;
-			break;
-		}
-		if (!r)
-			break;
-		n += r;
-		if (n > max) {
-			err = -EFBIG;
-			break;
-		}
-	}
-	close(fd);
-	if (err) {
-		free(buf);
-		return err;
-	}
-	buf[n] = 0;
-	*out = buf;
-	*len = n;
 	return 0;
 }
 
@@ -597,7 +383,8 @@ const char *gpu_dev_path(const struct gpu *g, uint32_t rdev, char *buf, size_t n
 	return buf;
 }
 
-int gpu_init(struct gpu *g, const char *config_path, struct errbuf *err)
+int gpu_init(struct gpu *g, const struct config_device *devices, size_t n_devices,
+	     struct errbuf *err)
 {
 	char *text = NULL;
 	size_t len;
@@ -608,25 +395,17 @@ int gpu_init(struct gpu *g, const char *config_path, struct errbuf *err)
 	if (ret)
 		return errbuf_set(err, ret, "device table: %s", strerror(-ret));
 	/* Without /proc/devices the dynamic majors are unknown; the fixed ones still work. */
-	if (!read_text("/proc/devices", 1 << 20, &text, &len)) {
+	if (!read_file_trusted("/proc/devices", &(struct file_policy){ .max = 1 << 20 },
+			       "/proc/devices", &text, &len, NULL)) {
 		ret = gpu_add_proc_devices(g, text);
 		free(text);
 		text = NULL;
 		if (ret)
 			return errbuf_set(err, ret, "device table: %s", strerror(-ret));
 	}
-	if (config_path) {
-		ret = read_text(config_path, CONFIG_MAX_SIZE, &text, &len);
-		if (ret == -EFBIG)
-			return errbuf_set(err, ret, "config '%s': larger than %u bytes", config_path,
-					  CONFIG_MAX_SIZE);
-		if (ret)
-			return errbuf_set(err, ret, "config '%s': %s", config_path, strerror(-ret));
-		ret = gpu_add_config(g, text, len, config_path, err);
-		free(text);
-		if (ret)
-			return ret;
-	}
+	ret = gpu_add_devices(g, devices, n_devices);
+	if (ret)
+		return errbuf_set(err, ret, "device table: %s", strerror(-ret));
 	gpu_scan_nodes(g, "/dev");
 	return 0;
 }
@@ -678,6 +457,15 @@ static void taint_or(struct dt_taint *dst, const struct dt_taint *src)
 	}
 }
 
+/* Whether or-ing @src into @dst would change it. */
+static bool taint_adds(const struct dt_taint *dst, const struct dt_taint *src)
+{
+	struct dt_taint t = *dst;
+
+	taint_or(&t, src);
+	return memcmp(&t, dst, sizeof(t)) != 0;
+}
+
 /* The inventory indices of the datasets in @t, the overflow bit standing for its primary. */
 static size_t taint_datasets(const struct inventory *inv, const struct dt_taint *t,
 			     uint32_t *out, size_t max)
@@ -714,13 +502,14 @@ int gpu_ocsf_event(struct jbuf *jb, const struct ocsf_ctx *ctx, const struct gpu
 	size_t at;
 
 	h.activity_id = gpu_op_activity(r->op, &h.activity_name);
+	h.profiles |= ocsf_profile_of(r->ident);
 	at = ocsf_begin(jb, ctx, &h);
 	/* ops: the ioctls (or maps) this line adds up; size: the bytes they moved or mapped */
 	jb_u64(jb, "count", r->ops);
 	jb_obj_open(jb, "actor");
-	ocsf_process(jb, "process", ctx, r->proc, r->uid);
+	ocsf_process_id(jb, "process", ctx, r->proc, r->uid, r->ident);
 	jb_obj_close(jb);
-	ocsf_process(jb, "process", ctx, r->proc, r->uid);
+	ocsf_process_id(jb, "process", ctx, r->proc, r->uid, r->ident);
 	if (r->bytes)
 		jb_u64(jb, "size", r->bytes);
 
@@ -740,6 +529,7 @@ int gpu_ocsf_event(struct jbuf *jb, const struct ocsf_ctx *ctx, const struct gpu
 			jb_str(jb, NULL, r->datasets[i]);
 		jb_arr_close(jb);
 	}
+	ocsf_workload(jb, r->ident);
 	jb_obj_close(jb);
 	return ocsf_end(jb, at, r->ts_ns ^ r->op);
 }
@@ -844,6 +634,7 @@ static void emit_finding(struct gpu *g, const struct gpu_finding_key *k, struct 
 		break;
 	}
 	f.title = title;
+	f.ident = g->out.ids ? idtab_get(g->out.ids, k->tgid) : NULL;
 	if (ocsf_finding(&g->jb, g->out.octx, &f) == 0) {
 		g->out.finding_out(g->out.ctx, g->jb.buf, g->jb.len);
 		g->emitted++;
@@ -851,10 +642,8 @@ static void emit_finding(struct gpu *g, const struct gpu_finding_key *k, struct 
 	s->created = true;
 	s->reported_bytes = s->bytes;
 	s->reported_ops = s->ops;
-	while (s->next_bytes <= s->bytes)
-		s->next_bytes *= 4;
-	while (s->next_ops <= s->ops)
-		s->next_ops *= 4;
+	s->next_bytes = finding_next(s->next_bytes, s->bytes);
+	s->next_ops = finding_next(s->next_ops, s->ops);
 }
 
 /* Opens or moves the finding @k to the totals in @u; emits on creation or a new threshold. */
@@ -881,9 +670,9 @@ static void finding_set(struct gpu *g, uint32_t kind, uint32_t tgid, const struc
 		h = hash_fnv1a(h, &k.start_ns, sizeof(k.start_ns));
 		h = hash_fnv1a(h, id, strlen(id));
 		h = hash_fnv1a(h, &k.dev_kind, sizeof(k.dev_kind));
-		snprintf(s->uid, sizeof(s->uid), "dt-%016llx", (unsigned long long)h);
-		s->next_bytes = THRESHOLD_BYTES;
-		s->next_ops = THRESHOLD_OPS;
+		finding_uid(s->uid, h);
+		s->next_bytes = FINDING_FIRST_BYTES;
+		s->next_ops = FINDING_FIRST_OPS;
 		s->first_ns = u->first_ns;
 		s->actor_uid = u->uid;
 		snprintf(s->path, sizeof(s->path), "%s",
@@ -951,14 +740,40 @@ static struct gpu_proc *proc_get(struct gpu *g, uint32_t tgid)
 	return p;
 }
 
-/* The process's taint now: the kernel's map while it lives, and what the correlator heard. */
-static void refresh_taint(struct gpu *g, uint32_t tgid, struct gpu_proc *p)
+/* Hands a step taken on what the kernel or /proc said to the trace, so that replay takes it. */
+static void step_record(struct gpu *g, uint32_t step, uint32_t tgid, const struct dt_dev_key *k,
+			const struct dt_dev_val *v)
+{
+	struct dt_rec_device r = { .step = step, .tgid = tgid };
+
+	if (!g->out.record)
+		return;
+	if (k)
+		r.key = *k;
+	if (v)
+		r.val = *v;
+	g->out.record(g->out.ctx, &r);
+}
+
+/* The kernel's taint of a live process: recorded when it adds to what is known. */
+static void kernel_taint(struct gpu *g, uint32_t tgid, struct gpu_proc *p)
+{
+	struct dt_dev_val v = {};
+
+	if (g->taint_fd < 0 || bpf_map_lookup_elem(g->taint_fd, &tgid, &v.taint))
+		return;
+	if (!taint_adds(&p->taint, &v.taint))
+		return;
+	taint_or(&p->taint, &v.taint);
+	step_record(g, DT_DSTEP_TAINT, tgid, NULL, &v);
+}
+
+/* What the correlator heard of the process's taint (replayed as it is). */
+static void corr_taint(struct gpu *g, uint32_t tgid, struct gpu_proc *p)
 {
 	const void *ct;
 	struct dt_taint t;
 
-	if (g->taint_fd >= 0 && !bpf_map_lookup_elem(g->taint_fd, &tgid, &t))
-		taint_or(&p->taint, &t);
 	if (g->out.taints) {
 		/* Copied out: behind a 4-byte key the correlator's value is not 8-byte aligned. */
 		ct = hmap_get(g->out.taints, &tgid);
@@ -967,6 +782,15 @@ static void refresh_taint(struct gpu *g, uint32_t tgid, struct gpu_proc *p)
 			taint_or(&p->taint, &t);
 		}
 	}
+}
+
+/* The process's taint now (the kernel's map while it lives, and the correlator's), then the rules. */
+static void judge(struct gpu *g, uint32_t tgid, struct gpu_proc *p)
+{
+	kernel_taint(g, tgid, p);
+	corr_taint(g, tgid, p);
+	evaluate(g, tgid, p);
+	step_record(g, DT_DSTEP_EVAL, tgid, NULL, NULL);
 }
 
 static void use_add(struct gpu_use *u, const struct dt_dev_key *k, const struct dt_dev_val *v,
@@ -1015,6 +839,7 @@ static void emit_event(struct gpu *g, const struct dt_dev_key *k, const struct d
 	r.ops = dops;
 	r.datasets = names;
 	r.n_datasets = n;
+	r.ident = g->out.ids ? idtab_get(g->out.ids, k->tgid) : NULL;
 	if (gpu_ocsf_event(&g->jb, g->out.octx, &r) == 0)
 		g->out.event_out(g->out.ctx, g->jb.buf, g->jb.len);
 }
@@ -1044,6 +869,7 @@ static struct gpu_proc *counter_update(struct gpu *g, const struct dt_dev_key *k
 	}
 	if (!taint_empty(&v->taint))
 		taint_or(&p->taint, &v->taint);
+	step_record(g, DT_DSTEP_COUNTER, k->tgid, k, v);
 	return p;
 }
 
@@ -1054,13 +880,15 @@ static struct gpu_proc *flush_key(struct gpu *g, const struct dt_dev_key *k, boo
 	struct dt_dev_val v;
 
 	if (g->acc_fd < 0 || bpf_map_lookup_elem(g->acc_fd, k, &v)) {
-		hmap_del(&g->shadow, k);
+		if (hmap_del(&g->shadow, k))
+			step_record(g, DT_DSTEP_FORGET, k->tgid, k, NULL);
 		return NULL;
 	}
 	p = counter_update(g, k, &v);
 	if (final) {
 		bpf_map_delete_elem(g->acc_fd, k);
 		hmap_del(&g->shadow, k);
+		step_record(g, DT_DSTEP_FORGET, k->tgid, k, NULL);
 	}
 	return p;
 }
@@ -1071,8 +899,7 @@ void gpu_counter(struct gpu *g, const struct dt_dev_key *k, const struct dt_dev_
 
 	if (!p)
 		return;
-	refresh_taint(g, k->tgid, p);
-	evaluate(g, k->tgid, p);
+	judge(g, k->tgid, p);
 }
 
 void gpu_on_device(struct gpu *g, const struct dt_ev_device *e)
@@ -1084,8 +911,7 @@ void gpu_on_device(struct gpu *g, const struct dt_ev_device *e)
 	p = flush_key(g, &k, false);
 	if (!p)
 		return;
-	refresh_taint(g, k.tgid, p);
-	evaluate(g, k.tgid, p);
+	judge(g, k.tgid, p);
 }
 
 /*
@@ -1111,6 +937,13 @@ static void finish(struct gpu *g, uint32_t tgid, bool forget)
 		hmap_del(&g->procs, &(uint64_t){ tgid });
 }
 
+/* finish(), decided on what /proc said: recorded. */
+static void finish_step(struct gpu *g, uint32_t tgid, bool forget)
+{
+	finish(g, tgid, forget);
+	step_record(g, DT_DSTEP_FINISH, tgid, &(struct dt_dev_key){ .op = forget }, NULL);
+}
+
 /* As the agent decides it: kill(0) would say EPERM once the agent has dropped CAP_KILL. */
 static bool tgid_gone(uint32_t tgid)
 {
@@ -1118,14 +951,6 @@ static bool tgid_gone(uint32_t tgid)
 
 	snprintf(path, sizeof(path), "/proc/%u", tgid);
 	return access(path, F_OK) && errno == ENOENT;
-}
-
-static uint64_t mono_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ULL + ts.tv_nsec;
 }
 
 static void report_gap(struct gpu *g, const char *source, int cpu, uint64_t lost, uint64_t now)
@@ -1139,6 +964,11 @@ static void report_gap(struct gpu *g, const char *source, int cpu, uint64_t lost
 		.seq = ++g->gap_seq,
 	};
 
+	if (g->out.gap) {
+		/* The pipeline's visibility gaps: printed, written as findings and recorded there. */
+		g->out.gap(g->out.ctx, &gr);
+		return;
+	}
 	fprintf(stderr, "datatrail: %s: lost %llu records on cpu %d\n", source,
 		(unsigned long long)lost, cpu);
 	if (g->out.finding_out && g->out.octx && !ocsf_visibility_gap(&g->jb, g->out.octx, &gr))
@@ -1208,22 +1038,20 @@ void gpu_flush(struct gpu *g, uint32_t tgid, bool final)
 	if (tgid) {
 		p = hmap_get(&g->procs, &(uint64_t){ tgid });
 		if (p) {
-			refresh_taint(g, tgid, p);
-			evaluate(g, tgid, p);
+			judge(g, tgid, p);
 		}
 		if (final)
-			finish(g, tgid, true);
+			finish_step(g, tgid, true);
 	} else {
 		while (hmap_next(&g->procs, &it, (void **)&tk, (void **)&p)) {
 			t = *tk;
-			refresh_taint(g, t, p);
-			evaluate(g, t, p);
+			judge(g, t, p);
 			if (tgid_gone(t))
 				hmap_put(&gone, &t, NULL);
 		}
 		it = 0;
 		while (hmap_next(&gone, &it, (void **)&pk, NULL))
-			finish(g, *pk, true);
+			finish_step(g, *pk, true);
 		check_stats(g);
 	}
 	hmap_free(&gone);
@@ -1232,4 +1060,55 @@ void gpu_flush(struct gpu *g, uint32_t tgid, bool final)
 void gpu_stop(struct gpu *g)
 {
 	finish(g, 0, false);
+}
+
+void gpu_replay(struct gpu *g, const struct dt_rec_device *r)
+{
+	struct dt_dev_key k = r->key;
+	struct gpu_proc *p;
+
+	k.pad = 0;
+	switch (r->step) {
+	case DT_DSTEP_COUNTER:
+		counter_update(g, &k, &r->val);
+		break;
+	case DT_DSTEP_FORGET:
+		hmap_del(&g->shadow, &k);
+		break;
+	case DT_DSTEP_TAINT:
+		p = proc_get(g, r->tgid);
+		if (p)
+			taint_or(&p->taint, &r->val.taint);
+		break;
+	case DT_DSTEP_EVAL:
+		p = hmap_get(&g->procs, &(uint64_t){ r->tgid });
+		if (p) {
+			corr_taint(g, r->tgid, p);
+			evaluate(g, r->tgid, p);
+		}
+		break;
+	case DT_DSTEP_FINISH:
+		finish(g, r->tgid, r->key.op);
+		break;
+	}
+}
+
+int gpu_add_path(struct gpu *g, uint32_t rdev, const char *path)
+{
+	uint64_t key = rdev;
+	bool created;
+	char **slot, *copy;
+
+	copy = strdup(path);
+	if (!copy)
+		return -ENOMEM;
+	slot = hmap_put(&g->paths, &key, &created);
+	if (!slot) {
+		free(copy);
+		return -ENOMEM;
+	}
+	if (!created)
+		free(*slot);
+	*slot = copy;
+	return 0;
 }

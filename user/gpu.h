@@ -7,16 +7,17 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "config.h"
 #include "datatrail_abi.h"
+#include "devkind.h"
 #include "errbuf.h"
 #include "hmap.h"
+#include "identity.h"
 #include "inventory.h"
 #include "json.h"
 #include "ocsf.h"
 #include "proctab.h"
-
-/* Room in gpu_devs (DT_GPU_DEVS_MAX in bpf/maps.bpf.h) for the configuration's entries. */
-#define GPU_CONFIG_DEVICES_MAX 512
+#include "records.h"
 
 typedef void (*gpu_out_fn)(void *ctx, const char *line, size_t len);
 
@@ -36,6 +37,11 @@ struct gpu_out {
 	gpu_out_fn event_out;      /* Memory Activity lines; may be NULL */
 	gpu_out_fn finding_out;    /* Detection Finding lines */
 	void *ctx;
+	struct idtab *ids;         /* workload identities (the pipeline's); may be NULL */
+	/* Each step taken on what the kernel's maps or /proc said, for the trace; may be NULL. */
+	void (*record)(void *ctx, const struct dt_rec_device *r);
+	/* Kernel-side losses; NULL: printed and written as visibility_gap findings here. */
+	void (*gap)(void *ctx, const struct gap_record *g);
 };
 
 struct gpu {
@@ -60,22 +66,21 @@ struct gpu {
 
 /*
  * Builds the device table: built-in majors (195 nvidia, 226 drm, 231 rdma), the dynamic majors
- * /proc/devices lists (nvidia-uvm, nvidia-caps, nvidia-fs, kfd, ...), then the "devices" array
- * of the JSON configuration at @config_path (may be NULL), each node stat()ed for its number;
- * and names what it can by a walk of /dev. 0, or -errno with one message in @err, e.g.
- *   config 'c.json': field 'devices[0].kind': unknown device kind 'tpu'
- * The struct is usable (and must be freed with gpu_free()) whatever the result.
+ * /proc/devices lists (nvidia-uvm, nvidia-caps, nvidia-fs, kfd, ...), then the configuration's
+ * "devices" (config.c checked and stat()ed them; may be none); and names what it can by a walk
+ * of /dev. 0, or -errno with one message in @err. The struct is usable (and must be freed with
+ * gpu_free()) whatever the result.
  */
-int gpu_init(struct gpu *g, const char *config_path, struct errbuf *err);
+int gpu_init(struct gpu *g, const struct config_device *devices, size_t n_devices,
+	     struct errbuf *err);
 void gpu_free(struct gpu *g);
 
 /* The pieces gpu_init() is made of, for tests: an empty table, then rows from each source. */
 void gpu_init_empty(struct gpu *g);
 int gpu_add_builtin(struct gpu *g);
 int gpu_add_proc_devices(struct gpu *g, const char *text);
-/* @name is used in messages; paths in the text are stat()ed. */
-int gpu_add_config(struct gpu *g, const char *text, size_t len, const char *name,
-		   struct errbuf *err);
+/* The configuration's rows (config_load() parsed them). 0 or -ENOMEM. */
+int gpu_add_devices(struct gpu *g, const struct config_device *d, size_t n);
 /* Fills g->paths from char devices below @root whose number is in the table. */
 int gpu_scan_nodes(struct gpu *g, const char *root);
 
@@ -110,6 +115,11 @@ void gpu_counter(struct gpu *g, const struct dt_dev_key *k, const struct dt_dev_
  */
 void gpu_flush(struct gpu *g, uint32_t tgid, bool final);
 
+/* Takes a recorded step again (replay): the same events and findings as when it was taken. */
+void gpu_replay(struct gpu *g, const struct dt_rec_device *r);
+/* Names the node of @rdev (the configuration's or one found under /dev, as recorded). */
+int gpu_add_path(struct gpu *g, uint32_t rdev, const char *path);
+
 /* Agent stop: last updates of every open finding whose numbers moved. */
 void gpu_stop(struct gpu *g);
 
@@ -130,6 +140,7 @@ struct gpu_record {
 	uint64_t ops;
 	const char *const *datasets; /* ids of the datasets in the process's taint */
 	size_t n_datasets;
+	const struct wl_identity *ident; /* the process's workload, or NULL */
 };
 
 enum gpu_finding_kind {
@@ -145,9 +156,6 @@ const char *const *gpu_finding_attacks(uint32_t kind);
 /* Memory Activity (1004): one JSON line into @jb; jb_finish()'s result. */
 int gpu_ocsf_event(struct jbuf *jb, const struct ocsf_ctx *ctx, const struct gpu_record *r);
 
-const char *gpu_kind_name(uint32_t kind);
-/* 0 for a name that is not a kind. */
-uint32_t gpu_kind_parse(const char *name);
 const char *gpu_op_name(uint32_t op);
 /* OCSF Memory Activity activity_id and name of a class. */
 int gpu_op_activity(uint32_t op, const char **name);

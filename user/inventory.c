@@ -2,6 +2,7 @@
 /* inventory.c - the dataset inventory: parse and validate the JSON, scan its paths into inodes. */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
+#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <ftw.h>
@@ -16,10 +17,10 @@
 
 #include <cjson/cJSON.h>
 
+#include "base.h"
 #include "inventory.h"
 #include "json.h"
-
-#define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+#include "json_load.h"
 
 /* Far beyond any real inventory; only stops a mistaken /dev/zero from eating all memory. */
 #define INV_MAX_SIZE (64u << 20)
@@ -70,26 +71,22 @@ struct loader {
 static int __attribute__((format(printf, 4, 5)))
 fail(const struct loader *l, int ret, const char *field, const char *fmt, ...)
 {
-	char msg[sizeof(l->err->msg)];
+	char subject[sizeof(l->err->msg)];
 	size_t len;
 	va_list ap;
 
-	len = snprintf(msg, sizeof(msg), "inventory '%s': ", l->name);
-	if (len < sizeof(msg) && l->in_dataset) {
+	len = snprintf(subject, sizeof(subject), "inventory '%s'", l->name);
+	if (len < sizeof(subject) && l->in_dataset) {
 		if (l->ds_id)
-			len += snprintf(msg + len, sizeof(msg) - len, "dataset '%s': ", l->ds_id);
+			snprintf(subject + len, sizeof(subject) - len, ": dataset '%s'", l->ds_id);
 		else
-			len += snprintf(msg + len, sizeof(msg) - len, "dataset #%zu: ",
-					l->ds_index + 1);
+			snprintf(subject + len, sizeof(subject) - len, ": dataset #%zu",
+				 l->ds_index + 1);
 	}
-	if (len < sizeof(msg) && field)
-		len += snprintf(msg + len, sizeof(msg) - len, "field '%s': ", field);
-	if (len < sizeof(msg)) {
-		va_start(ap, fmt);
-		vsnprintf(msg + len, sizeof(msg) - len, fmt, ap);
-		va_end(ap);
-	}
-	return errbuf_set(l->err, ret, "%s", msg);
+	va_start(ap, fmt);
+	ret = json_load_vfail(l->err, ret, subject, field, fmt, ap);
+	va_end(ap);
+	return ret;
 }
 
 static int fail_nomem(const struct loader *l)
@@ -127,17 +124,9 @@ static const cJSON *get(const cJSON *obj, const char *key)
 static int check_dup_keys(const struct loader *l, const cJSON *obj, const char *field,
 			  const char *const *keys)
 {
-	const cJSON *it;
-	int n;
+	const char *dup = json_dup_key(obj, keys);
 
-	for (; *keys; keys++) {
-		n = 0;
-		cJSON_ArrayForEach(it, obj) {
-			if (it->string && !strcmp(it->string, *keys) && ++n > 1)
-				return fail(l, -EINVAL, field, "duplicate key '%s'", *keys);
-		}
-	}
-	return 0;
+	return dup ? fail(l, -EINVAL, field, "duplicate key '%s'", dup) : 0;
 }
 
 /* Allocates room for the elements of @arr; one more so that an empty array is not malloc(0). */
@@ -196,10 +185,66 @@ static int parse_uids(const struct loader *l, const cJSON *arr, const char *fiel
 	return 0;
 }
 
+/* Why @v is no valid selector of @kind, or NULL: what Kubernetes and Slurm accept, no more. */
+static const char *bad_selector(const char *kind, const char *v)
+{
+	size_t n = strlen(v);
+
+	if (!n)
+		return "empty";
+	if (!strcmp(kind, "namespaces")) {
+		/* An RFC 1123 label, as Kubernetes requires of a namespace. */
+		if (n > 63)
+			return "longer than 63 characters";
+		for (size_t i = 0; i < n; i++)
+			if (!(islower((unsigned char)v[i]) || isdigit((unsigned char)v[i]) ||
+			      (v[i] == '-' && i && i + 1 < n)))
+				return "not a namespace name (lower-case letters, digits, inner '-')";
+		return NULL;
+	}
+	if (n > 255)
+		return "longer than 255 characters";
+	for (size_t i = 0; i < n; i++) {
+		if (isspace((unsigned char)v[i]) || iscntrl((unsigned char)v[i]))
+			return "holds white space or a control character";
+		if (v[i] == '*' && (strcmp(kind, "images") || i + 1 < n))
+			return strcmp(kind, "images") ? "holds '*'" : "'*' only at the end";
+	}
+	return NULL;
+}
+
+static int parse_selectors(const struct loader *l, const cJSON *arr, const char *field,
+			   const char *kind, char ***out, size_t *n)
+{
+	const char *why;
+	int ret;
+
+	ret = parse_strings(l, arr, field, false, out, n);
+	if (ret)
+		return ret;
+	for (size_t i = 0; i < *n; i++) {
+		why = bad_selector(kind, (*out)[i]);
+		if (why)
+			return fail(l, -EINVAL, field, "bad selector '%s': %s", (*out)[i], why);
+	}
+	return 0;
+}
+
 static int parse_acl(const struct loader *l, const cJSON *ds, const char *key,
 		     struct inv_acl *acl)
 {
-	static const char *const keys[] = { "uids", "executables", NULL };
+	static const char *const keys[] = { "uids",	      "executables", "namespaces", "images",
+					    "slurm_accounts", "slurm_users", NULL };
+	const struct {
+		const char *name;
+		char ***list;
+		size_t *n;
+	} sel[] = {
+		{ "namespaces", &acl->namespaces, &acl->n_namespaces },
+		{ "images", &acl->images, &acl->n_images },
+		{ "slurm_accounts", &acl->slurm_accounts, &acl->n_slurm_accounts },
+		{ "slurm_users", &acl->slurm_users, &acl->n_slurm_users },
+	};
 	const cJSON *obj = get(ds, key), *v;
 	char field[64];
 	int ret;
@@ -229,6 +274,15 @@ static int parse_acl(const struct loader *l, const cJSON *ds, const char *key,
 		if (!acl->exe_ids)
 			return fail_nomem(l);
 	}
+	for (size_t i = 0; i < sizeof(sel) / sizeof(sel[0]); i++) {
+		v = get(obj, sel[i].name);
+		if (!v)
+			continue;
+		snprintf(field, sizeof(field), "%s.%s", key, sel[i].name);
+		ret = parse_selectors(l, v, field, sel[i].name, sel[i].list, sel[i].n);
+		if (ret)
+			return ret;
+	}
 	return 0;
 }
 
@@ -250,6 +304,51 @@ static int parse_egress(const struct loader *l, const cJSON *arr, struct inv_dat
 			return fail(l, -EINVAL, field, "bad cidr '%s'", it->valuestring);
 		ds->n_egress++;
 	}
+	return 0;
+}
+
+const char *inv_enforce_name(enum inv_enforce e)
+{
+	switch (e) {
+	case INV_ENFORCE_MONITOR:
+		return "monitor";
+	case INV_ENFORCE_BLOCK:
+		return "block";
+	case INV_ENFORCE_KILL:
+		return "kill";
+	}
+	return "unknown";
+}
+
+/*
+ * The kernel checks at most DT_ENF_RULES destinations per dataset; a public dataset has no
+ * exfiltration to refuse. Both are errors rather than a policy quietly weaker than written.
+ */
+static int parse_enforce(const struct loader *l, const cJSON *v, struct inv_dataset *ds)
+{
+	static const char field[] = "enforce";
+	int e;
+
+	if (!v)
+		return 0;
+	if (!cJSON_IsString(v))
+		return fail(l, -EINVAL, field, "expected a string, got %s", json_kind(v));
+	for (e = INV_ENFORCE_MONITOR; e <= INV_ENFORCE_KILL; e++)
+		if (!strcmp(v->valuestring, inv_enforce_name(e)))
+			break;
+	if (e > INV_ENFORCE_KILL)
+		return fail(l, -EINVAL, field,
+			    "unknown action '%s' (monitor, block or kill)", v->valuestring);
+	ds->enforce = e;
+	if (e == INV_ENFORCE_MONITOR)
+		return 0;
+	if (ds->label == DT_LABEL_PUBLIC)
+		return fail(l, -EINVAL, field, "'%s' on a public dataset, which may go anywhere",
+			    v->valuestring);
+	if (ds->n_egress > DT_ENF_RULES)
+		return fail(l, -EINVAL, field,
+			    "'%s' with %zu allowed_egress entries: the kernel checks at most %d",
+			    v->valuestring, ds->n_egress, DT_ENF_RULES);
 	return 0;
 }
 
@@ -279,7 +378,7 @@ static int parse_dataset(struct loader *l, const cJSON *j, struct inv_dataset *d
 {
 	static const char *const keys[] = { "id", "classification", "paths", "tags", "owner",
 					    "allowed_readers", "allowed_writers", "allowed_egress",
-					    "gpu_allowed", NULL };
+					    "gpu_allowed", "enforce", NULL };
 	const cJSON *v;
 	int ret;
 
@@ -350,7 +449,7 @@ static int parse_dataset(struct loader *l, const cJSON *j, struct inv_dataset *d
 				    json_kind(v));
 		ds->gpu_allowed = cJSON_IsTrue(v);
 	}
-	return 0;
+	return parse_enforce(l, get(j, "enforce"), ds);
 }
 
 static int parse_root(struct loader *l, const cJSON *root)
@@ -751,58 +850,16 @@ int inventory_parse_offline(const char *text, size_t len, const char *name,
 	return ret;
 }
 
-/* Reads all of @path into a NUL-terminated buffer; reads to EOF, so pipes work too. */
+/*
+ * Reads all of @path (to EOF, so pipes work too). A world-writable file is refused (-EPERM):
+ * anyone could rewrite it, and whatever it says cannot be trusted to classify data.
+ */
 static int read_file(const char *path, char **out, size_t *out_len)
 {
-	struct stat st;
-	size_t len = 0, cap = 0;
-	char *buf = NULL, *p;
-	ssize_t r;
-	int fd, ret;
+	const struct file_policy policy = { .trust = FT_NOT_WORLD_WRITABLE,
+					    .max = INV_MAX_SIZE - 2 };
 
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	/* Anyone could rewrite it: whatever it says cannot be trusted to classify data. */
-	if (!fstat(fd, &st) && (st.st_mode & S_IWOTH)) {
-		ret = -EPERM;
-		goto err_free_buf;
-	}
-	for (;;) {
-		if (cap - len < 2) {
-			if (cap >= INV_MAX_SIZE) {
-				ret = -EFBIG;
-				goto err_free_buf;
-			}
-			cap = cap ? cap * 2 : 65536;
-			p = realloc(buf, cap);
-			if (!p) {
-				ret = -ENOMEM;
-				goto err_free_buf;
-			}
-			buf = p;
-		}
-		r = read(fd, buf + len, cap - len - 1);
-		if (r < 0) {
-			if (errno == EINTR)
-				continue;
-			ret = -errno;
-			goto err_free_buf;
-		}
-		if (!r)
-			break;
-		len += r;
-	}
-	buf[len] = '\0';
-	close(fd);
-	*out = buf;
-	*out_len = len;
-	return 0;
-
-err_free_buf:
-	free(buf);
-	close(fd);
-	return ret;
+	return read_file_trusted(path, &policy, path, out, out_len, NULL);
 }
 
 int inventory_load(const char *path, struct inventory **out, struct errbuf *err)
@@ -901,6 +958,10 @@ static void free_acl(struct inv_acl *acl)
 	free(acl->uids);
 	free_strv(acl->exes, acl->n_exes);
 	free(acl->exe_ids);
+	free_strv(acl->namespaces, acl->n_namespaces);
+	free_strv(acl->images, acl->n_images);
+	free_strv(acl->slurm_accounts, acl->n_slurm_accounts);
+	free_strv(acl->slurm_users, acl->n_slurm_users);
 }
 
 /* Whether @path came before entry (@ds, @which, @e) in the order inventory_resolve_exes() walks. */

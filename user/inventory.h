@@ -39,6 +39,26 @@ struct inv_acl {
 	char **exes;
 	struct inv_exe *exe_ids; /* exes[i] resolved: inventory_resolve_exes() */
 	size_t n_exes;
+	/* Workload selectors (docs/identity.md); an image may end in '*'. */
+	char **namespaces;
+	size_t n_namespaces;
+	char **images;
+	size_t n_images;
+	char **slurm_accounts;
+	size_t n_slurm_accounts;
+	char **slurm_users; /* names, or uids as decimal strings */
+	size_t n_slurm_users;
+};
+
+static inline bool inv_acl_has_workload(const struct inv_acl *acl)
+{
+	return acl->n_namespaces || acl->n_images || acl->n_slurm_accounts || acl->n_slurm_users;
+}
+/* "enforce": what the kernel does when the dataset is sent outside allowed_egress. */
+enum inv_enforce {
+	INV_ENFORCE_MONITOR = 0, /* report only */
+	INV_ENFORCE_BLOCK = 1,   /* refuse the send (EPERM, packets dropped) */
+	INV_ENFORCE_KILL = 2,    /* refuse it and SIGKILL the sender */
 };
 
 struct inv_dataset {
@@ -55,6 +75,7 @@ struct inv_dataset {
 	struct inv_cidr *egress;
 	size_t n_egress;
 	bool gpu_allowed; /* default true */
+	enum inv_enforce enforce; /* values equal enum dt_enf_action */
 	uint64_t n_files; /* regular files found under paths, hard links once */
 	uint64_t n_bytes; /* their sizes */
 	bool retired;     /* a slot kept for a dataset a reload removed; classifies nothing */
@@ -131,6 +152,8 @@ size_t inventory_resolve_exes(struct inventory *inv, FILE *log, const char *pref
 
 /* Replay: every allowed executable named @path is (@dev, @ino), as the recording agent saw it. */
 void inventory_set_exe(struct inventory *inv, const char *path, uint32_t dev, uint64_t ino);
+/* "monitor", "block", "kill". */
+const char *inv_enforce_name(enum inv_enforce e);
 
 /* "public" ... "restricted"; "none" for DT_LABEL_NONE. */
 const char *dt_label_name(enum dt_label label);

@@ -14,6 +14,8 @@
 
 #include <librdkafka/rdkafka.h>
 
+#include "base.h"
+#include "identity.h"
 #include "kafka.h"
 
 _Static_assert(sizeof(void *) >= sizeof(uint64_t), "spool ids travel in the message opaque");
@@ -62,14 +64,6 @@ struct kafka_sink {
 	uint64_t dropped_too_large[SPOOL_EVENTS + 1];
 };
 
-static uint64_t now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + ts.tv_nsec;
-}
-
 static const char *stream_name(int stream)
 {
 	return stream == SPOOL_EVENTS ? "events" : "findings";
@@ -96,7 +90,7 @@ static uint64_t error_key(const char *s)
  */
 static void note_error(struct kafka_sink *ks, const char *msg)
 {
-	uint64_t key = error_key(msg), now = now_ns();
+	uint64_t key = error_key(msg), now = mono_ns();
 	unsigned int i, n = ks->n_seen < SEEN_ERRORS ? ks->n_seen : SEEN_ERRORS;
 
 	snprintf(ks->st.last_error, sizeof(ks->st.last_error), "%s", msg);
@@ -339,7 +333,7 @@ static int send_one(struct kafka_sink *ks, uint64_t id, int stream, const void *
 		ks->rebuild = true;
 	note_errorf(ks, "kafka topic '%s': produce: %s; the record stays in the spool",
 		    rd_kafka_topic_name(ks->rkt[stream]), rd_kafka_err2str(err));
-	ks->retry_at_ns = now_ns() + (uint64_t)ks->backoff_ms * 1000000ull;
+	ks->retry_at_ns = mono_ns() + (uint64_t)ks->backoff_ms * 1000000ull;
 	return 1;
 }
 
@@ -354,7 +348,7 @@ static int pump_cb(void *ctx, uint64_t id, enum spool_stream stream, const void 
 
 static bool may_send(const struct kafka_sink *ks)
 {
-	return !ks->rewind && !ks->rebuild && now_ns() >= ks->retry_at_ns;
+	return !ks->rewind && !ks->rebuild && mono_ns() >= ks->retry_at_ns;
 }
 
 /* Hands spooled records from cursor on to librdkafka, in order, as far as it takes them. */
@@ -379,7 +373,7 @@ static void maybe_rewind(struct kafka_sink *ks)
 	ks->rewind = false;
 	ks->caught_up = false;
 	ks->cursor = 0;
-	ks->retry_at_ns = now_ns() + (uint64_t)ks->backoff_ms * 1000000ull;
+	ks->retry_at_ns = mono_ns() + (uint64_t)ks->backoff_ms * 1000000ull;
 	ks->backoff_ms = ks->backoff_ms * 2 > BACKOFF_MAX_MS ? BACKOFF_MAX_MS : ks->backoff_ms * 2;
 }
 
@@ -519,16 +513,8 @@ static int producer_replace(struct kafka_sink *ks, struct errbuf *err)
 static int host_id_default(char **out)
 {
 	char buf[HOST_ID_MAX + 2] = "";
-	ssize_t n;
-	int fd;
 
-	fd = open("/etc/machine-id", O_RDONLY | O_CLOEXEC);
-	if (fd >= 0) {
-		n = read(fd, buf, sizeof(buf) - 1);
-		close(fd);
-		buf[n > 0 ? n : 0] = '\0';
-		buf[strcspn(buf, "\r\n")] = '\0';
-	}
+	id_machine_id(buf, sizeof(buf));
 	if (!buf[0] && gethostname(buf, sizeof(buf) - 1))
 		return -errno;
 	buf[sizeof(buf) - 1] = '\0';
@@ -689,7 +675,7 @@ void kafka_sink_close(struct kafka_sink *ks, int timeout_ms)
 
 	if (!ks)
 		return;
-	deadline = now_ns() + (uint64_t)(timeout_ms > 0 ? timeout_ms : 0) * 1000000ull;
+	deadline = mono_ns() + (uint64_t)(timeout_ms > 0 ? timeout_ms : 0) * 1000000ull;
 	for (;;) {
 		if (ks->rebuild)
 			break;
@@ -697,8 +683,8 @@ void kafka_sink_close(struct kafka_sink *ks, int timeout_ms)
 		/* all delivered, or what is out failed: the rest waits for the next run */
 		if (!ks->in_flight && (ks->caught_up || ks->rewind))
 			break;
-		left = (int64_t)(deadline - now_ns()) / 1000000;
-		if ((int64_t)(deadline - now_ns()) <= 0)
+		left = (int64_t)(deadline - mono_ns()) / 1000000;
+		if ((int64_t)(deadline - mono_ns()) <= 0)
 			break;
 		rd_kafka_poll(ks->rk, left > 100 ? 100 : (int)left + 1);
 	}

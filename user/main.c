@@ -10,7 +10,9 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "base.h"
 #include "agent.h"
+#include "hooks.h"
 #include "inventory.h"
 #include "kstate.h"
 #include "log.h"
@@ -23,10 +25,6 @@
 /* Where state that outlives the agent (taint, counters) is pinned. */
 #define DT_PIN_DIR "/sys/fs/bpf/datatrail"
 
-#ifndef DT_VERSION
-#define DT_VERSION "0.1.0"
-#endif
-
 static const char usage_text[] =
 	"usage: datatrail <command> [options]\n"
 	"\n"
@@ -34,7 +32,9 @@ static const char usage_text[] =
 	"  run --inventory FILE [--events PATH|-] [--findings PATH|-] [--ready-file PATH]\n"
 	"      [--flush-ms N] [--trace DIR [--trace-key FILE]] [--config FILE]\n"
 	"      [--pin-dir DIR] [--ringbuf-kb N] [--status-file PATH] [--metrics ADDR:PORT]\n"
-	"      [--rotate-mb N [--rotate-keep N]] [--log-format text|json] [--verbose]\n"
+	"      [--rotate-mb N [--rotate-keep N]] [--log-format text|json] [--node-name NAME]\n"
+	"      [--enforce off|dry-run|on] [--hooks auto|fentry|tracepoint]\n"
+	"      [--verbose]\n"
 	"                         attach to the kernel and report classified data flows\n"
 	"  inventory check FILE   validate an inventory and print a summary\n"
 	"  trace verify DIR|FILE [--key FILE]\n"
@@ -87,18 +87,22 @@ static int cmd_run(int argc, char **argv)
 		{ "rotate-mb", required_argument, NULL, 'o' },
 		{ "rotate-keep", required_argument, NULL, 'k' },
 		{ "log-format", required_argument, NULL, 'L' },
+		{ "node-name", required_argument, NULL, 'N' },
 		{ "verbose", no_argument, NULL, 'v' },
+		{ "enforce", required_argument, NULL, 'E' },
+		{ "hooks", required_argument, NULL, 'H' },
 		{ "help", no_argument, NULL, 'h' },
 		{},
 	};
 	struct agent_opts o = { .flush_ms = 1000, .pin_dir = DT_PIN_DIR,
-				.status_file = DT_STATUS_FILE, .rotate_keep = 5 };
+				.status_file = DT_STATUS_FILE, .rotate_keep = 5,
+				.enforce = DT_ENF_ON };
 	struct errbuf eb;
 	unsigned long n;
 	char *end;
 	int c;
 
-	while ((c = getopt_long(argc, argv, "i:e:f:r:F:t:K:c:P:R:S:M:o:k:L:vh", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "i:e:f:r:F:t:K:c:P:R:S:M:o:k:L:N:E:H:vh", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'i':
 			o.inventory = optarg;
@@ -180,9 +184,43 @@ static int cmd_run(int argc, char **argv)
 			else
 				o.rotate_keep = n;
 			break;
+		case 'N':
+			if (!optarg[0] || strlen(optarg) > 253 ||
+			    strspn(optarg, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+					   "0123456789-._") != strlen(optarg)) {
+				fprintf(stderr, "datatrail: option '--node-name': bad value '%s' "
+						"(1..253 of letters, digits, '-', '.', '_')\n", optarg);
+				return 2;
+			}
+			o.node_name = optarg;
+			break;
 		case 'v':
 			o.verbose = true;
 			break;
+		case 'E':
+			if (!strcmp(optarg, "off")) {
+				o.enforce = DT_ENF_OFF;
+			} else if (!strcmp(optarg, "dry-run")) {
+				o.enforce = DT_ENF_DRY_RUN;
+			} else if (!strcmp(optarg, "on")) {
+				o.enforce = DT_ENF_ON;
+			} else {
+				fprintf(stderr, "datatrail: option '--enforce': bad value '%s' "
+						"(off, dry-run or on)\n", optarg);
+				return 2;
+			}
+			break;
+		case 'H': {
+			enum hooks_mode m;
+
+			if (hooks_mode_parse(optarg, &m)) {
+				fprintf(stderr, "datatrail: option '--hooks': bad value '%s' "
+						"(auto, fentry or tracepoint)\n", optarg);
+				return 2;
+			}
+			o.hooks = m;
+			break;
+		}
 		case 'h':
 			return usage(stdout, 0);
 		default:
@@ -210,7 +248,6 @@ static int cmd_status(int argc, char **argv)
 	char buf[8192], proc[32];
 	cJSON *doc, *pid, *running;
 	double age_ms, flush_ms;
-	struct timespec ts;
 	size_t n;
 	FILE *f;
 	int alive;
@@ -242,8 +279,7 @@ static int cmd_status(int argc, char **argv)
 	running = cJSON_GetObjectItem(doc, "running");
 	snprintf(proc, sizeof(proc), "/proc/%.0f", cJSON_GetNumberValue(pid));
 	alive = cJSON_IsTrue(running) && !access(proc, F_OK);
-	clock_gettime(CLOCK_REALTIME, &ts);
-	age_ms = ts.tv_sec * 1e3 + ts.tv_nsec / 1e6 -
+	age_ms = now_ns(CLOCK_REALTIME) / 1e6 -
 		 cJSON_GetNumberValue(cJSON_GetObjectItem(doc, "updated_ms"));
 	flush_ms = cJSON_GetNumberValue(cJSON_GetObjectItem(doc, "flush_ms"));
 	fputs(buf, stdout);

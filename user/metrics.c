@@ -14,6 +14,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "base.h"
 #include "metrics.h"
 
 /* Upper bounds of the flush duration histogram, in seconds. */
@@ -23,14 +24,6 @@ static const double flush_bounds[METRICS_FLUSH_BUCKETS] = {
 
 /* The Prometheus text format's content type. */
 #define METRICS_CONTENT_TYPE "text/plain; version=0.0.4; charset=utf-8"
-
-static uint64_t mono_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ULL + ts.tv_nsec;
-}
 
 int metrics_parse_listen(const char *what, const char *s, struct sockaddr_storage *ss,
 			 socklen_t *len, struct errbuf *eb)

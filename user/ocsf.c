@@ -5,13 +5,10 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "base.h"
 #include "hmap.h"
 #include "inventory.h"
 #include "ocsf.h"
-
-#ifndef DT_VERSION
-#define DT_VERSION "0.1.0"
-#endif
 
 const char *dt_access_name(uint32_t access)
 {
@@ -142,7 +139,8 @@ const char *ocsf_base_name(const char *path)
 }
 
 /* metadata.profiles: one name per enum ocsf_profile bit, in bit order. */
-static const char *const profile_names[] = { "host", "data_classification", "container" };
+static const char *const profile_names[] = { "host", "data_classification", "container",
+					      "security_control" };
 
 /* A 64-bit id as 16 lowercase hex digits into @out (no NUL). */
 static void hex64(char *out, uint64_t v)
@@ -219,8 +217,13 @@ size_t ocsf_begin(struct jbuf *jb, const struct ocsf_ctx *ctx, const struct ocsf
 
 	jb_obj_open(jb, "device");
 	jb_str(jb, "hostname", ctx->hostname);
-	hex64(uid, host_hash(ctx));
-	jb_strn(jb, "uid", uid, sizeof(uid));
+	/* /etc/machine-id where known (live, or a trace's NODE record), else the node name's hash. */
+	if (ctx->device_uid && ctx->device_uid[0]) {
+		jb_str(jb, "uid", ctx->device_uid);
+	} else {
+		hex64(uid, host_hash(ctx));
+		jb_strn(jb, "uid", uid, sizeof(uid));
+	}
 	/* The agent watches Linux servers (training and inference nodes). */
 	jb_u64(jb, "type_id", 1);
 	jb_str(jb, "type", "Server");
@@ -356,8 +359,15 @@ static void process_body(struct jbuf *jb, const struct ocsf_ctx *ctx, const stru
 void ocsf_process(struct jbuf *jb, const char *key, const struct ocsf_ctx *ctx,
 		  const struct proc_info *p, uint32_t uid)
 {
+	ocsf_process_id(jb, key, ctx, p, uid, NULL);
+}
+
+void ocsf_process_id(struct jbuf *jb, const char *key, const struct ocsf_ctx *ctx,
+		     const struct proc_info *p, uint32_t uid, const struct wl_identity *id)
+{
 	jb_obj_open(jb, key);
 	process_body(jb, ctx, p, 1, uid);
+	ocsf_container(jb, id);
 	jb_obj_close(jb);
 }
 
@@ -372,7 +382,7 @@ int ocsf_file_read(struct jbuf *jb, const struct ocsf_ctx *ctx, const struct fil
 		.status_id = 1,
 		.status = "Success",
 		.time_ms = ocsf_wall_ms(ctx, r->ts_ns),
-		.profiles = OCSF_PROFILE_HOST,
+		.profiles = OCSF_PROFILE_HOST | ocsf_profile_of(r->ident),
 	};
 	char uid[48], *end = uid + sizeof(uid), *p;
 	const char *conf;
@@ -401,13 +411,14 @@ int ocsf_file_read(struct jbuf *jb, const struct ocsf_ctx *ctx, const struct fil
 	jb_obj_close(jb);
 
 	jb_obj_open(jb, "actor");
-	ocsf_process(jb, "process", ctx, r->proc, r->uid);
+	ocsf_process_id(jb, "process", ctx, r->proc, r->uid, r->ident);
 	jb_obj_close(jb);
 
 	jb_obj_open(jb, "unmapped");
 	jb_str(jb, "dataset", r->dataset);
 	jb_u64(jb, "bytes", r->bytes);
 	jb_str(jb, "access", dt_access_name(r->access));
+	ocsf_workload(jb, r->ident);
 	jb_obj_close(jb);
 	return ocsf_end(jb, at, r->ts_ns);
 }
@@ -511,6 +522,30 @@ void ocsf_attacks(struct jbuf *jb, const char *const *attacks)
 	jb_arr_close(jb);
 }
 
+/*
+ * The security_control profile's action and disposition of a finding the kernel enforced:
+ * blocked is Denied/Blocked, killed Denied/Other "Killed"; dry-run let it through, Allowed,
+ * with what it would have done as an Other disposition. The counts go to unmapped.
+ */
+static void ocsf_enforcement(struct jbuf *jb, const struct finding_record *f, bool unmapped)
+{
+	bool dry = !strncmp(f->enforcement, "would_", 6), killed = strstr(f->enforcement, "kill");
+
+	if (unmapped) {
+		jb_obj_open(jb, "enforcement");
+		jb_str(jb, "disposition", f->enforcement);
+		jb_u64(jb, "attempts", f->enf_attempts);
+		jb_u64(jb, "bytes_refused", f->enf_bytes);
+		jb_obj_close(jb);
+		return;
+	}
+	jb_u64(jb, "action_id", dry ? 1 : 2);
+	jb_str(jb, "action", dry ? "Allowed" : "Denied");
+	jb_u64(jb, "disposition_id", dry || killed ? 99 : 2);
+	jb_str(jb, "disposition", dry ? (killed ? "Would Kill" : "Would Block")
+				      : (killed ? "Killed" : "Blocked"));
+}
+
 int ocsf_finding(struct jbuf *jb, const struct ocsf_ctx *ctx, const struct finding_record *f)
 {
 	static const char *const activities[] = { "Unknown", "Create", "Update", "Close" };
@@ -525,7 +560,9 @@ int ocsf_finding(struct jbuf *jb, const struct ocsf_ctx *ctx, const struct findi
 		.status = "New",
 		.time_ms = ocsf_wall_ms(ctx, f->last_ns),
 		.message = f->title,
-		.profiles = OCSF_PROFILE_HOST | OCSF_PROFILE_DATA_CLASSIFICATION,
+		.profiles = OCSF_PROFILE_HOST | OCSF_PROFILE_DATA_CLASSIFICATION |
+			    ocsf_profile_of(f->ident) |
+			    (f->enforcement ? OCSF_PROFILE_SECURITY_CONTROL : 0),
 	};
 	const char *conf;
 	char addr[64], ifuid[16];
@@ -536,6 +573,8 @@ int ocsf_finding(struct jbuf *jb, const struct ocsf_ctx *ctx, const struct findi
 	jb_u64(jb, "count", f->ops);
 	jb_u64(jb, "start_time", ocsf_wall_ms(ctx, f->first_ns));
 	jb_u64(jb, "end_time", ocsf_wall_ms(ctx, f->last_ns));
+	if (f->enforcement)
+		ocsf_enforcement(jb, f, false);
 
 	jb_obj_open(jb, "finding_info");
 	jb_str(jb, "uid", f->uid);
@@ -556,6 +595,7 @@ int ocsf_finding(struct jbuf *jb, const struct ocsf_ctx *ctx, const struct findi
 	jb_obj_open(jb, NULL);
 	jb_obj_open(jb, "process");
 	process_body(jb, ctx, f->chain, f->chain_len, f->actor_uid);
+	ocsf_container(jb, f->ident);
 	jb_obj_close(jb);
 	if (f->dst_link) {
 		/* Around the socket layer: the interface, and the address where one was given. */
@@ -633,6 +673,9 @@ int ocsf_finding(struct jbuf *jb, const struct ocsf_ctx *ctx, const struct findi
 		jb_u64(jb, "from_pid", f->via_pid);
 		jb_obj_close(jb);
 	}
+	ocsf_workload(jb, f->ident);
+	if (f->enforcement)
+		ocsf_enforcement(jb, f, true);
 	jb_obj_close(jb);
 	return ocsf_end(jb, at, f->last_ns ^ ((uint64_t)f->activity_id << 62));
 }

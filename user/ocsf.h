@@ -23,6 +23,7 @@ enum ocsf_profile {
 	OCSF_PROFILE_HOST = 1u << 0,                /* device, actor */
 	OCSF_PROFILE_DATA_CLASSIFICATION = 1u << 1, /* resources[].data_classifications */
 	OCSF_PROFILE_CONTAINER = 1u << 2,           /* process.container, device.container */
+	OCSF_PROFILE_SECURITY_CONTROL = 1u << 3,    /* action, disposition (enforcement) */
 };
 
 /* An OCSF event class, with its category. */
@@ -48,8 +49,11 @@ struct ocsf_head {
 	unsigned int profiles; /* enum ocsf_profile bits */
 };
 
+struct wl_identity;
+
 struct ocsf_ctx {
-	const char *hostname;
+	const char *hostname; /* the node name (--node-name, $NODE_NAME, else the host name) */
+	const char *device_uid; /* /etc/machine-id, or NULL */
 	int64_t mono_to_real_ns; /* add to a CLOCK_MONOTONIC time to get the wall-clock time */
 };
 
@@ -67,6 +71,7 @@ struct file_record {
 	uint32_t access; /* one enum dt_access bit */
 	uint64_t bytes;  /* in this record */
 	uint64_t ops;    /* syscalls (or completions) in this record */
+	const struct wl_identity *ident; /* the reader's workload, or NULL */
 };
 
 /* A gap in what the agent saw: records lost in the kernel, or output it could not deliver. */
@@ -111,6 +116,10 @@ struct finding_record {
 	const char *via_hop;    /* how the taint reached the process, or NULL */
 	uint32_t via_pid;
 	const char *const *attacks; /* pairs: technique uid, name; NULL-terminated */
+	const struct wl_identity *ident; /* chain[0]'s workload, or NULL */
+	const char *enforcement; /* blocked, killed, would_block, would_kill; NULL: monitored */
+	uint64_t enf_attempts;
+	uint64_t enf_bytes; /* refused */
 };
 
 const char *dt_access_name(uint32_t access);
@@ -147,5 +156,19 @@ void ocsf_file_open(struct jbuf *jb, const char *key, const char *path);
 int ocsf_confidentiality(enum dt_label label, const char **name);
 /* The attacks array of a technique table (pairs of uid, name; tactic uid, name). */
 void ocsf_attacks(struct jbuf *jb, const char *const *attacks);
+/* The same with the container profile's attributes of @id (NULL: none). */
+void ocsf_process_id(struct jbuf *jb, const char *key, const struct ocsf_ctx *ctx,
+		     const struct proc_info *p, uint32_t uid, const struct wl_identity *id);
+
+/*
+ * The workload identity (ocsf_workload.c), each a no-op without one: the container profile's
+ * attributes inside a process object, and what OCSF has no attribute for (pod, namespace,
+ * Slurm job) as unmapped.workload. A line that carries a container sets
+ * OCSF_PROFILE_CONTAINER (ocsf_profile_of()).
+ */
+void ocsf_container(struct jbuf *jb, const struct wl_identity *id);
+void ocsf_workload(struct jbuf *jb, const struct wl_identity *id);
+/* OCSF_PROFILE_CONTAINER when @id names a container, else 0. */
+unsigned int ocsf_profile_of(const struct wl_identity *id);
 
 #endif /* DT_OCSF_H */

@@ -1,19 +1,13 @@
 // SPDX-License-Identifier: GPL-2.0
 /* pipeline.c - records to event and finding lines, recorded on the way; see pipeline.h. */
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
+#include "base.h"
 #include "pipeline.h"
-
-static uint64_t mono_now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ULL + ts.tv_nsec;
-}
 
 const char *pl_inode_path(struct pipeline *pl, uint32_t dev, uint64_t ino, char *buf, size_t n)
 {
@@ -96,6 +90,18 @@ static void observe_cb(void *ctx, const struct proc_info *pi)
 	pl->pending_len += sizeof(*pi);
 }
 
+static void record(struct pipeline *pl, uint16_t type, const void *data, size_t len, uint64_t ts);
+
+/* A workload identity resolved live: recorded at once, so that replay names the same pods. */
+static void identity_cb(void *ctx, uint32_t pid, const struct wl_identity *id)
+{
+	struct pipeline *pl = ctx;
+	struct dt_rec_identity rec = { .pid = pid, .id = *id };
+
+	if (pl->trace && trace_write(pl->trace, DT_REC_IDENTITY, &rec, sizeof(rec), mono_ns()) < 0)
+		pl->trace_errors++;
+}
+
 /* Writes the answers the record needed, then the record itself. */
 static void record(struct pipeline *pl, uint16_t type, const void *data, size_t len, uint64_t ts)
 {
@@ -108,6 +114,38 @@ static void record(struct pipeline *pl, uint16_t type, const void *data, size_t 
 	pl->pending_len = 0;
 	if (trace_write(pl->trace, type, data, len, ts) < 0)
 		pl->trace_errors++;
+}
+
+static void device_record_cb(void *ctx, const struct dt_rec_device *r)
+{
+	record(ctx, DT_REC_DEVICE, r, sizeof(*r), mono_ns());
+}
+
+static void device_gap_cb(void *ctx, const struct gap_record *g)
+{
+	fprintf(stderr, "datatrail: %s: lost %llu records on cpu %d\n", g->source,
+		(unsigned long long)g->lost, g->cpu);
+	pl_gap(ctx, g);
+}
+
+static void device_event_cb(void *ctx, const char *line, size_t len)
+{
+	struct pipeline *pl = ctx;
+
+	if (pl->event_out)
+		pl->event_out(pl->out_ctx, line, len);
+}
+
+static void device_output(struct pipeline *pl)
+{
+	gpu_set_output(&pl->gpu, &(struct gpu_out){ .inv = pl->inv, .pt = pl->pt,
+						    .octx = &pl->octx,
+						    .taints = &pl->corr.taints,
+						    .event_out = device_event_cb,
+						    .finding_out = finding_cb, .ctx = pl,
+						    .ids = &pl->ids,
+						    .record = device_record_cb,
+						    .gap = device_gap_cb });
 }
 
 int pl_init(struct pipeline *pl, const struct inventory *inv, struct proctab *pt, bool live,
@@ -128,9 +166,75 @@ int pl_init(struct pipeline *pl, const struct inventory *inv, struct proctab *pt
 	hmap_init(&pl->recorded, sizeof(uint32_t), sizeof(struct proc_info));
 	jb_init(&pl->jb);
 	corr_init(&pl->corr, inv, pt, &pl->octx, finding_cb, path_cb, pl);
+	idtab_init(&pl->ids, !live);
+	pl->ids.observe = identity_cb;
+	pl->ids.observe_ctx = pl;
+	pl->corr.ids = &pl->ids;
 	pt->observe = observe_cb;
 	pt->observe_ctx = pl;
+	gpu_init_empty(&pl->gpu);
+	device_output(pl);
 	return 0;
+}
+
+/* The nodes' names, which replay has no /dev to find. */
+static void record_device_paths(struct pipeline *pl)
+{
+	uint64_t *rdev;
+	char **path;
+
+	for (size_t it = 0; hmap_next(&pl->gpu.paths, &it, (void **)&rdev, (void **)&path);)
+		if (*path)
+			pl_device_path(pl, *rdev, *path);
+}
+
+int pl_devices(struct pipeline *pl, const struct config_device *devices, size_t n_devices,
+	       struct errbuf *err)
+{
+	int ret;
+
+	gpu_free(&pl->gpu);
+	ret = gpu_init(&pl->gpu, devices, n_devices, err);
+	device_output(pl);
+	if (ret)
+		return ret;
+	record_device_paths(pl);
+	return 0;
+}
+
+int pl_device_maps(struct pipeline *pl, int devs_fd, int acc_fd, int taint_fd, int stats_fd)
+{
+	return gpu_load_maps(&pl->gpu, devs_fd, acc_fd, taint_fd, stats_fd);
+}
+
+void pl_device_flush(struct pipeline *pl, uint32_t tgid, bool final)
+{
+	gpu_flush(&pl->gpu, tgid, final);
+}
+
+void pl_device_step(struct pipeline *pl, const struct dt_rec_device *r)
+{
+	gpu_replay(&pl->gpu, r);
+}
+
+void pl_device_path(struct pipeline *pl, uint32_t rdev, const char *path)
+{
+	size_t len = strlen(path);
+	char *rec;
+
+	if (!pl->live)
+		gpu_add_path(&pl->gpu, rdev, path);
+	if (!pl->trace)
+		return;
+	rec = malloc(sizeof(rdev) + len + 1);
+	if (!rec) {
+		pl->trace_errors++;
+		return;
+	}
+	memcpy(rec, &rdev, sizeof(rdev));
+	memcpy(rec + sizeof(rdev), path, len + 1);
+	record(pl, DT_REC_DEVPATH, rec, sizeof(rdev) + len + 1, mono_ns());
+	free(rec);
 }
 
 void pl_free(struct pipeline *pl)
@@ -142,6 +246,8 @@ void pl_free(struct pipeline *pl)
 	hmap_free(&pl->paths);
 	hmap_free(&pl->recorded);
 	corr_free(&pl->corr);
+	gpu_free(&pl->gpu);
+	idtab_free(&pl->ids);
 	jb_free(&pl->jb);
 	free(pl->pending);
 	if (pl->pt && pl->pt->observe_ctx == pl)
@@ -169,21 +275,39 @@ int pl_record_to(struct pipeline *pl, struct trace_writer *w)
 {
 	struct dt_rec_meta m = { .mono_to_real_ns = pl->octx.mono_to_real_ns,
 				 .abi_version = DT_ABI_VERSION };
-	uint64_t now = mono_now();
+	uint64_t now = mono_ns();
 
 	pl->trace = w;
 	snprintf(m.hostname, sizeof(m.hostname), "%s", pl->hostname);
 	record(pl, DT_REC_META, &m, sizeof(m), now);
 	record(pl, DT_REC_INVENTORY, pl->inv->text, pl->inv->text_len, now);
 	pl_exes(pl);
+	if (pl->machine_id[0]) {
+		struct dt_rec_node n = {};
+
+		snprintf(n.machine_id, sizeof(n.machine_id), "%s", pl->machine_id);
+		record(pl, DT_REC_NODE, &n, sizeof(n), now);
+	}
+	record_device_paths(pl);
 	return pl->trace_errors ? -EIO : 0;
+}
+
+void pl_set_machine_id(struct pipeline *pl, const char *machine_id)
+{
+	struct dt_rec_node n = {};
+
+	snprintf(pl->machine_id, sizeof(pl->machine_id), "%s", machine_id);
+	pl->octx.device_uid = pl->machine_id[0] ? pl->machine_id : NULL;
+	snprintf(n.machine_id, sizeof(n.machine_id), "%s", pl->machine_id);
+	record(pl, DT_REC_NODE, &n, sizeof(n), mono_ns());
 }
 
 void pl_set_inventory(struct pipeline *pl, const struct inventory *inv)
 {
 	pl->inv = inv;
 	corr_set_inventory(&pl->corr, inv);
-	record(pl, DT_REC_INVENTORY, inv->text, inv->text_len, mono_now());
+	pl->gpu.out.inv = inv;
+	record(pl, DT_REC_INVENTORY, inv->text, inv->text_len, mono_ns());
 	pl_exes(pl);
 }
 
@@ -213,7 +337,7 @@ void pl_exes(struct pipeline *pl)
 			}
 		}
 	}
-	record(pl, DT_REC_EXES, buf ? buf : "", len, mono_now());
+	record(pl, DT_REC_EXES, buf ? buf : "", len, mono_ns());
 	free(buf);
 }
 
@@ -232,7 +356,7 @@ void pl_slots(struct pipeline *pl)
 			return;
 		}
 	}
-	record(pl, DT_REC_SLOTS, ids ? ids : "", len, mono_now());
+	record(pl, DT_REC_SLOTS, ids ? ids : "", len, mono_ns());
 	free(ids);
 }
 
@@ -284,16 +408,28 @@ void pl_raw(struct pipeline *pl, const void *rec, size_t size)
 			on_derived(pl, rec);
 		break;
 	case DT_EV_TAINT:
-		if (h->size >= sizeof(struct dt_ev_taint))
+		if (h->size >= sizeof(struct dt_ev_taint)) {
 			corr_taint(&pl->corr, rec);
+			/* First sight of a receiver (nc reading a pipe): it is alive now, not later. */
+			if (pl->live)
+				idtab_get(&pl->ids, ((const struct dt_ev_taint *)rec)->tgid);
+		}
 		break;
 	case DT_EV_AGENT:
 		if (h->size >= sizeof(struct dt_ev_agent))
 			corr_agent(&pl->corr, rec);
 		break;
+	case DT_EV_DEVICE:
+		/* Live only: its counter is read from the kernel, and the steps taken recorded. */
+		if (pl->live && h->size >= sizeof(struct dt_ev_device))
+			gpu_on_device(&pl->gpu, rec);
+		break;
 	case DT_EV_PROC_EXEC:
-		if (pl->live && h->size >= sizeof(struct dt_ev_proc_exec))
+		if (pl->live && h->size >= sizeof(struct dt_ev_proc_exec)) {
 			proctab_update(pl->pt, &((const struct dt_ev_proc_exec *)rec)->proc);
+			/* First sight: runc init has moved into the container's cgroup by now. */
+			idtab_exec(&pl->ids, ((const struct dt_ev_proc_exec *)rec)->proc.tgid);
+		}
 		break;
 	}
 	record(pl, h->type, rec, h->size, h->ts_ns);
@@ -352,6 +488,7 @@ void pl_file(struct pipeline *pl, const struct dt_acc_key *k, const struct dt_ac
 		r.label = DT_LABEL_NONE;
 	}
 	r.access = k->access;
+	r.ident = idtab_get(&pl->ids, k->tgid);
 	r.bytes = delta;
 	r.ops = dops;
 	if (v->dataset == DT_DATASET_AGENT)
@@ -381,16 +518,26 @@ void pl_egress(struct pipeline *pl, const struct dt_egress_key *k, const struct 
 	record(pl, DT_REC_EGRESS, &rec, sizeof(rec), v->last_ns);
 }
 
+void pl_enforce(struct pipeline *pl, const struct dt_egress_key *k, const struct dt_enf_val *v)
+{
+	struct dt_rec_enforce rec = { .key = *k, .val = *v };
+
+	corr_enforce(&pl->corr, k, v);
+	record(pl, DT_REC_ENFORCE, &rec, sizeof(rec), v->last_ns);
+}
+
 void pl_gone(struct pipeline *pl, uint32_t tgid)
 {
 	corr_proc_exit(&pl->corr, tgid);
-	record(pl, DT_REC_GONE, &tgid, sizeof(tgid), mono_now());
+	idtab_forget(&pl->ids, tgid);
+	record(pl, DT_REC_GONE, &tgid, sizeof(tgid), mono_ns());
 }
 
 void pl_stop(struct pipeline *pl)
 {
+	gpu_stop(&pl->gpu);
 	corr_flush(&pl->corr);
-	record(pl, DT_REC_STOP, "", 0, mono_now());
+	record(pl, DT_REC_STOP, "", 0, mono_ns());
 }
 
 void pl_gap(struct pipeline *pl, const struct gap_record *g)

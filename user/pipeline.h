@@ -9,7 +9,10 @@
 
 #include "correlator.h"
 #include "datatrail_abi.h"
+#include "errbuf.h"
+#include "gpu.h"
 #include "hmap.h"
+#include "identity.h"
 #include "inventory.h"
 #include "json.h"
 #include "ocsf.h"
@@ -39,8 +42,11 @@ struct pipeline {
 	bool live; /* exec records update the process table (replay has them recorded) */
 	struct ocsf_ctx octx;
 	char hostname[256];
+	char machine_id[64]; /* device.uid; "" unknown */
+	struct idtab ids;    /* workload identities: live from /proc, replayed from the trace */
 	struct hmap paths; /* struct dt_inode_key -> char *, inodes the inventory does not list */
 	struct correlator corr;
+	struct gpu gpu; /* device records: their events and findings */
 	struct jbuf jb;
 	pl_out_fn event_out; /* NULL: no event lines */
 	pl_out_fn finding_out;
@@ -65,6 +71,8 @@ int pl_record_to(struct pipeline *pl, struct trace_writer *w);
 void pl_set_inventory(struct pipeline *pl, const struct inventory *inv);
 /* Records the inventory's allowed executables as now resolved: replay judges with the same. */
 void pl_exes(struct pipeline *pl);
+/* Sets device.uid (the machine id) and records it. */
+void pl_set_machine_id(struct pipeline *pl, const char *machine_id);
 /* Records which dataset each index stands for (after kstate_align()): replay aligns alike. */
 void pl_slots(struct pipeline *pl);
 
@@ -74,9 +82,25 @@ void pl_raw(struct pipeline *pl, const void *rec, size_t size);
 void pl_file(struct pipeline *pl, const struct dt_acc_key *k, const struct dt_acc_val *v,
 	     uint64_t delta, uint64_t dops, const char *path);
 void pl_egress(struct pipeline *pl, const struct dt_egress_key *k, const struct dt_egress_val *v);
+/* What the kernel refused a tainted process towards one destination, as last read. */
+void pl_enforce(struct pipeline *pl, const struct dt_egress_key *k, const struct dt_enf_val *v);
 void pl_gone(struct pipeline *pl, uint32_t tgid);
 void pl_stop(struct pipeline *pl);
 void pl_gap(struct pipeline *pl, const struct gap_record *g);
+
+/*
+ * The device table (built-ins, /proc/devices, the configuration's devices, nodes under /dev),
+ * recorded by path. 0 or -errno with one message in @err.
+ */
+int pl_devices(struct pipeline *pl, const struct config_device *devices, size_t n_devices,
+	       struct errbuf *err);
+/* The kernel's device maps: the table goes in, counters, taint and losses are read out. */
+int pl_device_maps(struct pipeline *pl, int devs_fd, int acc_fd, int taint_fd, int stats_fd);
+/* What the kernel counted on devices: every process's (@tgid 0) or one's; @final: it is gone. */
+void pl_device_flush(struct pipeline *pl, uint32_t tgid, bool final);
+/* Replay: a recorded device step, and a recorded node name. */
+void pl_device_step(struct pipeline *pl, const struct dt_rec_device *r);
+void pl_device_path(struct pipeline *pl, uint32_t rdev, const char *path);
 
 /* The path of an inode: the inventory's, one the kernel reported, or "inode:MAJ:MIN:INO". */
 const char *pl_inode_path(struct pipeline *pl, uint32_t dev, uint64_t ino, char *buf, size_t n);

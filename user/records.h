@@ -7,6 +7,7 @@
 #include <stdint.h>
 
 #include "datatrail_abi.h"
+#include "identity.h"
 #include "proctab.h"
 
 /*
@@ -26,6 +27,11 @@ enum dt_rec_type {
 	DT_REC_GAP = 0x107,       /* struct dt_rec_gap: a visibility gap was reported */
 	DT_REC_SLOTS = 0x108,     /* dataset ids by kernel index, one per line, after each INVENTORY */
 	DT_REC_EXES = 0x109,      /* struct dt_rec_exe entries: allowed executables as resolved */
+	DT_REC_IDENTITY = 0x10a,  /* struct dt_rec_identity: a process's workload, when resolved */
+	DT_REC_NODE = 0x10b,      /* struct dt_rec_node: the node's identity, after META */
+	DT_REC_ENFORCE = 0x10c,   /* struct dt_rec_enforce: what the kernel refused, as last read */
+	DT_REC_DEVICE = 0x120,    /* struct dt_rec_device: one step of the device findings */
+	DT_REC_DEVPATH = 0x121,   /* uint32_t rdev, then the node's path, NUL-terminated */
 };
 
 /*
@@ -69,6 +75,11 @@ struct dt_rec_egress {
 	struct dt_egress_val val;
 };
 
+struct dt_rec_enforce {
+	struct dt_egress_key key;
+	struct dt_enf_val val;
+};
+
 struct dt_rec_gap {
 	uint64_t start_ns;
 	uint64_t end_ns;
@@ -78,5 +89,38 @@ struct dt_rec_gap {
 	uint32_t activity_id; /* 0 from older writers: Create; 2 Update */
 	char source[32];
 };
+
+struct dt_rec_identity {
+	uint32_t pid;
+	uint32_t pad;
+	struct wl_identity id;
+};
+
+_Static_assert(sizeof(struct dt_rec_identity) == 1252, "trace record layout");
+
+struct dt_rec_node {
+	char machine_id[64]; /* device.uid, "" unknown */
+};
+
+/*
+ * The device code (gpu.c) is a state machine fed in steps; live, each step it takes on what
+ * the kernel's maps and /proc said is recorded, so that replay takes the same steps.
+ */
+enum dt_dev_step {
+	DT_DSTEP_COUNTER = 1, /* key, val: a counter's totals as read */
+	DT_DSTEP_FORGET = 2,  /* key: the counter is gone */
+	DT_DSTEP_TAINT = 3,   /* tgid, val.taint: the kernel's taint of the process added this */
+	DT_DSTEP_EVAL = 4,    /* tgid: the finding rules ran on the process */
+	DT_DSTEP_FINISH = 5,  /* tgid (0: every), key.op 1: forget: the process's findings end */
+};
+
+struct dt_rec_device {
+	uint32_t step; /* enum dt_dev_step */
+	uint32_t tgid;
+	struct dt_dev_key key;
+	struct dt_dev_val val;
+};
+
+_Static_assert(sizeof(struct dt_rec_device) == 128, "trace record layout");
 
 #endif /* DT_RECORDS_H */

@@ -309,6 +309,19 @@ static int feed(struct replay *r, uint16_t type, const void *data, uint32_t len)
 		pl_egress(&r->pl, &e.key, &e.val);
 		return 0;
 	}
+	case DT_REC_ENFORCE: {
+		struct dt_rec_enforce e;
+		struct dt_taint t = {};
+
+		if (len < sizeof(e))
+			return 0;
+		memcpy(&e, data, sizeof(e));
+		memcpy(t.ds, e.val.ds, sizeof(t.ds));
+		remap_taint(r, &t);
+		memcpy(e.val.ds, t.ds, sizeof(t.ds));
+		pl_enforce(&r->pl, &e.key, &e.val);
+		return 0;
+	}
 	case DT_REC_PROC: {
 		struct proc_info pi = {};
 
@@ -325,6 +338,43 @@ static int feed(struct replay *r, uint16_t type, const void *data, uint32_t len)
 	case DT_REC_EXES:
 		on_exes(r, data, len);
 		return 0;
+	case DT_REC_IDENTITY:
+		if (len >= sizeof(struct dt_rec_identity)) {
+			struct dt_rec_identity ri;
+
+			memcpy(&ri, data, sizeof(ri));
+			idtab_put(&r->pl.ids, ri.pid, &ri.id);
+		}
+		return 0;
+	case DT_REC_NODE:
+		if (len >= sizeof(struct dt_rec_node)) {
+			struct dt_rec_node n;
+
+			memcpy(&n, data, sizeof(n));
+			n.machine_id[sizeof(n.machine_id) - 1] = 0;
+			snprintf(r->pl.machine_id, sizeof(r->pl.machine_id), "%s", n.machine_id);
+			r->pl.octx.device_uid = r->pl.machine_id[0] ? r->pl.machine_id : NULL;
+		}
+		return 0;
+	case DT_REC_DEVICE: {
+		struct dt_rec_device d;
+
+		if (len < sizeof(d))
+			return 0;
+		memcpy(&d, data, sizeof(d));
+		remap_taint(r, &d.val.taint);
+		pl_device_step(&r->pl, &d);
+		return 0;
+	}
+	case DT_REC_DEVPATH: {
+		uint32_t rdev;
+
+		if (len <= sizeof(rdev) || ((const char *)data)[len - 1])
+			return 0;
+		memcpy(&rdev, data, sizeof(rdev));
+		pl_device_path(&r->pl, rdev, (const char *)data + sizeof(rdev));
+		return 0;
+	}
 	case DT_REC_GONE:
 		if (len >= sizeof(uint32_t))
 			pl_gone(&r->pl, *(const uint32_t *)data);

@@ -18,6 +18,7 @@
 
 #include <zlib.h>
 
+#include "base.h"
 #include "outfile.h"
 #include "spool.h"
 
@@ -86,14 +87,6 @@ struct rec_hdr {
 	uint8_t flags;
 	uint16_t pad;
 };
-
-static uint64_t now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + ts.tv_nsec;
-}
 
 static uint64_t make_id(uint32_t seg, uint32_t off)
 {
@@ -340,7 +333,7 @@ static int persist_ack(struct spool *sp, bool sync)
 		goto out_report;
 	}
 	sp->ack_persisted = sp->ack_pos;
-	sp->ack_persist_ns = now_ns();
+	sp->ack_persist_ns = mono_ns();
 	return 0;
 
 out_report:
@@ -413,7 +406,7 @@ int spool_ack(struct spool *sp, uint64_t id)
 		sp->ack_pos = sp->recs[sp->head].id;
 	reclaim(sp);
 	/* at most one rename per interval however fast acks come; commit/close write the rest */
-	if (now_ns() - sp->ack_persist_ns >= SPOOL_ACK_PERSIST_MS * 1000000ull)
+	if (mono_ns() - sp->ack_persist_ns >= SPOOL_ACK_PERSIST_MS * 1000000ull)
 		persist_ack(sp, false);
 	return 0;
 }

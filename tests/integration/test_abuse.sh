@@ -369,4 +369,10 @@ test_full_spool_gap_findings_refused_too() {
 	ASSERT_HAS " $((dropped - 1)) $dropped " " $lost " "the Update's count against the status's $dropped"
 }
 
+
+# Every line the agent wrote in this suite is valid OCSF 1.8.0.
+test_ocsf_lines_valid() {
+	ASSERT_OCSF_DIR "$T" "$T"
+}
+
 run_tests abuse

@@ -246,4 +246,10 @@ test_replay_judges_alike() {
 		--where finding_info.types.0=unauthorized_read | wc -l)" 9 "nine readers caught"
 }
 
+
+# Every line the agent wrote in this suite is valid OCSF 1.8.0.
+test_ocsf_lines_valid() {
+	ASSERT_OCSF_DIR "$T" "$T"
+}
+
 run_tests evasion_exe

@@ -184,4 +184,10 @@ test_bind_mount_in_user_namespace() {
 	ASSERT_EQ "$(finding exfiltration "$nc3" resources.0.uid)" faces "dataset"
 }
 
+
+# Every line the agent wrote in this suite is valid OCSF 1.8.0.
+test_ocsf_lines_valid() {
+	ASSERT_OCSF_DIR "$T" "$T"
+}
+
 run_tests evasion_fs

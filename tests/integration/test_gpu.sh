@@ -82,7 +82,8 @@ chmod 644 "$T/bad.json"
 	--findings "$T/bad.fi" 2>"$T/bad.err"
 BAD_RC=$?
 
-agent_start "$T" "$T/inv.json" --config "$T/config.json" --flush-ms 200 || exit 1
+agent_start "$T" "$T/inv.json" --config "$T/config.json" --flush-ms 200 --trace "$T/trace" ||
+	exit 1
 
 # 1. every device, no dataset
 "$PROG" nv "$T/dev/nvidia0" uvm "$T/dev/nvidia-uvm" kfd "$T/dev/kfd" \
@@ -291,6 +292,28 @@ test_gds_read_of_dataset() {
 test_device_known_by_number() {
 	ASSERT_EQ "$(ops $BYNUM_PID nvidia nv_alloc)" 5 "same number, other name"
 	ASSERT_EQ "$($EVQ "$EV" count --where process.pid=$UNLISTED_PID)" 0 "number of no kind"
+}
+
+# Device records go through the pipeline like every other: recorded, and replayed to the same
+# events and findings, without the device table, /dev or the kernel's maps.
+test_replay_reproduces_gpu_findings() {
+	"$DATATRAIL" replay "$T/trace" >"$T/replay.jsonl"
+	ASSERT_EQ "$?" 0 "replay exit status"
+	ASSERT_EQ "$($EVQ "$T/replay.jsonl" count --where finding_info.types.0=gpu_policy)" \
+		"$($EVQ "$FI" count --where finding_info.types.0=gpu_policy)" "gpu_policy lines"
+	ASSERT_EQ "$(finding gpu_memory_read $MEMREAD_PID unmapped.bytes)" \
+		"$($EVQ "$T/replay.jsonl" last unmapped.bytes --where finding_info.types.0=gpu_memory_read \
+			--where evidences.0.process.pid=$MEMREAD_PID)" "gpu_memory_read bytes"
+	ASSERT_SAME_LINES "$FI" "$T/replay.jsonl" \
+		"replayed findings are the live ones, byte for byte"
+}
+
+test_trace_cat_reproduces_gpu_events() {
+	"$DATATRAIL" trace cat "$T/trace" >"$T/cat.jsonl"
+	ASSERT_EQ "$?" 0 "trace cat exit status"
+	ASSERT_EQ "$($EVQ "$T/cat.jsonl" count --where class_uid=1004)" \
+		"$($EVQ "$EV" count --where class_uid=1004)" "memory activity lines"
+	ASSERT_SAME_LINES "$EV" "$T/cat.jsonl" "trace cat prints the live event lines"
 }
 
 # GPU Memory Activity and the GPU findings are OCSF 1.8.0.

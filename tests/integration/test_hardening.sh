@@ -35,6 +35,8 @@ cp "$INV" "$T/ww.json"
 chmod 666 "$T/ww.json"
 WW_OUT=$("$DATATRAIL" run --inventory "$T/ww.json" --pin-dir "" 2>&1)
 WW_RC=$?
+HOOKS_OUT=$("$DATATRAIL" run --inventory "$T/ww.json" --pin-dir "" --hooks kprobe 2>&1)
+HOOKS_RC=$?
 
 # systemd's Type=notify: READY=1 on the socket it names, once attached.
 $PY -c "
@@ -100,6 +102,12 @@ kill -CONT "$AGENT_PID"
 sleep 1
 agent_stop
 RC2=$AGENT_RC
+
+test_bad_hooks_value_refused() {
+	ASSERT_EQ "$HOOKS_RC" 2 "exit status"
+	ASSERT_HAS "$HOOKS_OUT" "option '--hooks': bad value 'kprobe' (auto, fentry or tracepoint)" \
+		"names option, value and choices"
+}
 
 test_world_writable_inventory_refused() {
 	ASSERT_NEQ "$WW_RC" 0 "exit status"

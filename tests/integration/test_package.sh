@@ -220,7 +220,7 @@ unbind_kernel "$IR"
 
 test_make_install() {
 	ASSERT_EQ "$INSTALL_RC" 0 "make install: $(tail -3 "$T/install.log")"
-	ASSERT_EQ "$INSTALLED" "./etc/datatrail/config.json ./etc/datatrail/inventory.json ./usr/bin/datatrail ./usr/lib/systemd/system/datatrail.service ./usr/share/datatrail/examples/config.json ./usr/share/datatrail/examples/inventory.json ./usr/share/datatrail/prometheus/datatrail-rules.yml ./usr/share/doc/datatrail/README.md ./usr/share/doc/datatrail/architecture.md ./usr/share/doc/datatrail/config.md ./usr/share/doc/datatrail/findings.md ./usr/share/doc/datatrail/forensics.md ./usr/share/doc/datatrail/gpu.md ./usr/share/doc/datatrail/operations.md ./usr/share/doc/datatrail/performance.md ./usr/share/doc/datatrail/siem.md ./usr/share/man/man8/datatrail.8 " \
+	ASSERT_EQ "$INSTALLED" "./etc/datatrail/config.json ./etc/datatrail/inventory.json ./usr/bin/datatrail ./usr/lib/systemd/system/datatrail.service ./usr/share/datatrail/examples/config.json ./usr/share/datatrail/examples/inventory.json ./usr/share/datatrail/prometheus/datatrail-rules.yml ./usr/share/doc/datatrail/README.md ./usr/share/doc/datatrail/architecture.md ./usr/share/doc/datatrail/config.md ./usr/share/doc/datatrail/findings.md ./usr/share/doc/datatrail/forensics.md ./usr/share/doc/datatrail/gpu.md ./usr/share/doc/datatrail/identity.md ./usr/share/doc/datatrail/operations.md ./usr/share/doc/datatrail/performance.md ./usr/share/doc/datatrail/siem.md ./usr/share/man/man8/datatrail.8 " \
 		"installed files"
 	ASSERT_EQ "$UNIT_EXEC" 1 "the unit runs the installed binary"
 }

@@ -208,4 +208,10 @@ test_agent_itself_is_exempt() {
 	ASSERT_EQ "$($EVQ "$FI" count --where evidences.0.process.pid=$AGENT_PID)" 0 "no finding names the agent"
 }
 
+
+# Every line the agent wrote in this suite is valid OCSF 1.8.0.
+test_ocsf_lines_valid() {
+	ASSERT_OCSF_DIR "$T" "$T"
+}
+
 run_tests tamper_bpf

@@ -6,7 +6,8 @@
 FIELD is a dotted path (actor.process.pid, unmapped.bytes, finding_info.types.0).
 sum prints the sum of FIELD, count the number of matching records, values the
 distinct values of FIELD, sorted, one per line, last FIELD in the last matching
-record, max its largest value. A malformed line is an error."""
+record, max its largest value. A malformed line is an error; a last line without its
+newline is one the live agent is still writing, and is left out."""
 import json
 import sys
 
@@ -45,6 +46,8 @@ def main(argv):
     total, count, values, last, best = 0, 0, set(), None, None
     with open(path) as f:
         for n, line in enumerate(f, 1):
+            if not line.endswith("\n"):
+                break
             try:
                 rec = json.loads(line)
             except ValueError as e:

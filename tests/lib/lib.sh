@@ -57,6 +57,19 @@ ASSERT_OCSF() {
 		_fail "$tag: $(echo "$out" | tail -n 12)"
 }
 
+# ASSERT_OCSF_DIR TAG DIR: every non-empty events, findings and replay file the agent wrote
+# below DIR is valid OCSF (ASSERT_OCSF), and there is at least one.
+ASSERT_OCSF_DIR() {
+	local files
+	mapfile -t files < <(find "$2" \( -name 'events*.jsonl' -o -name 'findings*.jsonl' \
+		-o -name 'replay*.jsonl' \) -size +0 | sort)
+	if [ ${#files[@]} = 0 ]; then
+		_fail "$1: no output below '$2'"
+		return 1
+	fi
+	ASSERT_OCSF "$1" "${files[@]}"
+}
+
 # ASSERT_KINDS TAG FILE WHAT...: FILE has a line of each WHAT, "field=value[,field=value]".
 ASSERT_KINDS() {
 	local tag=$1 file=$2 w args

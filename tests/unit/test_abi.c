@@ -130,6 +130,8 @@ static void test_layouts(void)
 	CHECK(dt_dsname, F(struct dt_dsname, id));
 	CHECK(dt_obj_key, F(struct dt_obj_key, type), F(struct dt_obj_key, id));
 	CHECK(dt_obj_val, F(struct dt_obj_val, name));
+	CHECK(dt_cgpath, F(struct dt_cgpath, depth), F(struct dt_cgpath, truncated),
+	      F(struct dt_cgpath, names));
 	CHECK(dt_ev_agent, F(struct dt_ev_agent, hdr), F(struct dt_ev_agent, tgid),
 	      F(struct dt_ev_agent, uid), F(struct dt_ev_agent, kind), F(struct dt_ev_agent, sig),
 	      F(struct dt_ev_agent, comm), F(struct dt_ev_agent, path));
@@ -143,6 +145,18 @@ static void test_layouts(void)
 	      F(struct dt_ev_device, tid), F(struct dt_ev_device, uid), F(struct dt_ev_device, bytes),
 	      F(struct dt_ev_device, cmd), F(struct dt_ev_device, sub));
 	CHECK(dt_gpu_stats, F(struct dt_gpu_stats, acc_full), F(struct dt_gpu_stats, read_fault));
+	/* enforcement */
+	CHECK(dt_enf_rule, F(struct dt_enf_rule, addr), F(struct dt_enf_rule, mask),
+	      F(struct dt_enf_rule, port), F(struct dt_enf_rule, pad));
+	CHECK(dt_enf_policy, F(struct dt_enf_policy, action), F(struct dt_enf_policy, n_rules),
+	      F(struct dt_enf_policy, pad), F(struct dt_enf_policy, rules));
+	CHECK(dt_enf_val, F(struct dt_enf_val, attempts), F(struct dt_enf_val, bytes),
+	      F(struct dt_enf_val, first_ns), F(struct dt_enf_val, last_ns), F(struct dt_enf_val, ds),
+	      F(struct dt_enf_val, action), F(struct dt_enf_val, dry), F(struct dt_enf_val, hooks),
+	      F(struct dt_enf_val, pad));
+	CHECK(dt_ev_enforce, F(struct dt_ev_enforce, hdr), F(struct dt_ev_enforce, key),
+	      F(struct dt_ev_enforce, tid), F(struct dt_ev_enforce, action),
+	      F(struct dt_ev_enforce, dry), F(struct dt_ev_enforce, hook), F(struct dt_ev_enforce, pad));
 	btf__free(btf);
 }
 

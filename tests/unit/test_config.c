@@ -11,6 +11,7 @@
 
 #include "config.h"
 #include "test.h"
+#include "tmpdir.h"
 
 /* Each test that touches files gets its own directory under /tmp. */
 struct fx {
@@ -20,25 +21,15 @@ struct fx {
 
 static bool fx_init(struct fx *f)
 {
-	snprintf(f->dir, sizeof(f->dir), "/tmp/dt-config-XXXXXX");
-	if (!ASSERT_TRUE(mkdtemp(f->dir) != NULL, "mkdtemp"))
+	if (!ASSERT_TRUE(tmpdir_make(f->dir, sizeof(f->dir), "config"), "mkdtemp"))
 		return false;
 	snprintf(f->cfg, sizeof(f->cfg), "%s/datatrail.json", f->dir);
 	return true;
 }
 
-static int rm_one(const char *path, const struct stat *st, int type, struct FTW *ftw)
-{
-	(void)st;
-	(void)type;
-	(void)ftw;
-	remove(path);
-	return 0;
-}
-
 static void fx_fini(struct fx *f)
 {
-	nftw(f->dir, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+	tmpdir_remove(f->dir);
 }
 
 static const char *P(const struct fx *f, const char *rel)
@@ -93,6 +84,26 @@ static void test_nul_escape_refused(void)
 	expect_parse_error("{\"fl\\u0000ush_ms\": 5}", "line 1, column 5: \\u0000 in a string");
 }
 
+static void test_node_and_state_dirs(void)
+{
+	static const char ok[] = "{\"node_name\": \"gpu-node-17.example\","
+				 " \"container_state_dirs\": [\"/run/k3s/containerd\", \"/srv/docker\"]}";
+	struct config *cfg = NULL;
+	struct errbuf eb = { "" };
+
+	if (ASSERT_OK(config_parse(ok, strlen(ok), "t.json", &cfg, &eb), eb.msg)) {
+		ASSERT_STREQ(cfg->node_name, "gpu-node-17.example", "node_name");
+		ASSERT_EQ(cfg->n_container_state_dirs, 2, "state dirs");
+		ASSERT_STREQ(cfg->container_state_dirs[1], "/srv/docker", "second dir");
+	}
+	config_free(cfg);
+	expect_parse_error("{\"node_name\": \"bad name\"}", "field 'node_name': bad character ' '");
+	expect_parse_error("{\"node_name\": 7}", "field 'node_name'");
+	expect_parse_error("{\"container_state_dirs\": [\"run/containerd\"]}",
+			   "field 'container_state_dirs': 'run/containerd' is not an absolute path");
+	expect_parse_error("{\"container_state_dirs\": \"/run\"}", "field 'container_state_dirs'");
+}
+
 static void test_full_config(void)
 {
 	struct config *cfg = NULL;
@@ -115,7 +126,7 @@ static void test_full_config(void)
 		 "  \"topics\": {\"findings\": \"dt.f\", \"events\": \"dt.e\"},\n"
 		 "  \"send_events\": true, \"host_id\": \"node-7\",\n"
 		 "  \"spool\": {\"dir\": \"spool\", \"max_bytes\": 1048576}},\n"
-		 " \"flush_ms\": 250, \"devices\": {\"future\": 1}}\n",
+		 " \"flush_ms\": 250, \"sandbox\": {\"future\": 1}}\n",
 		 P(&f, "keypass"));
 	put(f.cfg, text, 0640);
 	if (!ASSERT_OK(config_load(f.cfg, &cfg, &eb), eb.msg))
@@ -147,7 +158,7 @@ out:
 
 static void test_defaults_and_unknown_keys(void)
 {
-	const char *text = "{\"trace\": [1, 2], \"devices\": {}}";
+	const char *text = "{\"trace\": [1, 2], \"sandbox\": {}}";
 	struct config *cfg = NULL;
 	struct errbuf eb = { "" };
 
@@ -388,4 +399,4 @@ TEST_MAIN("config", TEST_CASE(test_full_config), TEST_CASE(test_defaults_and_unk
 	  TEST_CASE(test_inline_secret_rejected), TEST_CASE(test_secret_files),
 	  TEST_CASE(test_copy_and_release), TEST_CASE(test_world_writable_refused),
 	  TEST_CASE(test_wrong_types), TEST_CASE(test_nul_escape_refused),
-	  TEST_CASE(test_metrics_listen))
+	  TEST_CASE(test_metrics_listen), TEST_CASE(test_node_and_state_dirs))

@@ -97,7 +97,7 @@ static int setup(struct fixture *f, const char *datasets_json)
 	memcpy(p.args, "nc\0-N\0host", 11);
 	p.args_len = 11;
 	proctab_update(&f->pt, &p);
-	f->octx.hostname = "node-1";
+	f->octx = (struct ocsf_ctx){ .hostname = "node-1" };
 	f->octx.mono_to_real_ns = 0;
 	corr_init(&f->c, f->inv, &f->pt, &f->octx, emit, path_of, NULL);
 	reset_lines();
@@ -200,6 +200,63 @@ static void test_exfiltration_not_raised(void)
 	teardown(&f);
 }
 
+/* A refused connect opens the finding with its disposition; dry-run says what it would do. */
+static void test_enforcement_disposition(void)
+{
+	struct dt_egress_key k = egress_key(192, 0, 2, 7, 4444);
+	struct dt_egress_key ok = egress_key(10, 20, 3, 4, 443);
+	struct dt_enf_val e = { .attempts = 1, .first_ns = 1000000, .last_ns = 1000000,
+				.action = DT_ENF_BLOCK, .hooks = DT_HOOK_CONNECT };
+	struct dt_egress_val v = egress_val(0, 0);
+	struct fixture f;
+
+	e.ds[0] = 1 | 2; /* faces, and the public docs: no finding for docs */
+	if (setup(&f, one_dataset))
+		return;
+	corr_enforce(&f.c, &ok, &e);
+	ASSERT_EQ(nlines, 0, "an allowed destination: nothing");
+	corr_enforce(&f.c, &k, &e);
+	if (!ASSERT_EQ(nlines, 1, "created by the refusal"))
+		goto out;
+	ASSERT_STREQ(field(0, "finding_info.types.0"), "exfiltration", "kind");
+	ASSERT_STREQ(field(0, "resources.0.uid"), "faces", "dataset");
+	ASSERT_STREQ(field(0, "action_id"), "2", "denied");
+	ASSERT_STREQ(field(0, "action"), "Denied", "action");
+	ASSERT_STREQ(field(0, "disposition_id"), "2", "blocked");
+	ASSERT_STREQ(field(0, "disposition"), "Blocked", "disposition");
+	ASSERT_STREQ(field(0, "unmapped.enforcement.disposition"), "blocked", "unmapped");
+	ASSERT_STREQ(field(0, "unmapped.enforcement.attempts"), "1", "attempts");
+	ASSERT_STREQ(field(0, "unmapped.bytes"), "0", "nothing sent");
+	ASSERT_HAS(field(0, "finding_info.title"), "(blocked: 1 attempts, 0 bytes refused)", "title");
+	/* The egress counter of the same destination joins the same finding. */
+	e.attempts = 3;
+	e.bytes = 1448;
+	e.action = DT_ENF_KILL;
+	corr_enforce(&f.c, &k, &e);
+	if (!ASSERT_EQ(nlines, 2, "a stricter action is news"))
+		goto out;
+	ASSERT_STREQ(field(1, "disposition_id"), "99", "other");
+	ASSERT_STREQ(field(1, "disposition"), "Killed", "killed");
+	ASSERT_STREQ(field(1, "unmapped.enforcement.bytes_refused"), "1448", "bytes refused");
+	v.bytes = 10;
+	corr_egress(&f.c, &k, &v);
+	corr_proc_exit(&f.c, 3999001);
+	if (ASSERT_EQ(nlines, 3, "final"))
+		ASSERT_STREQ(field(2, "finding_info.uid"), field(0, "finding_info.uid"), "one finding");
+	reset_lines();
+	/* dry-run */
+	e.dry = 1;
+	e.action = DT_ENF_BLOCK;
+	corr_enforce(&f.c, &k, &e);
+	if (ASSERT_EQ(nlines, 1, "dry-run finding")) {
+		ASSERT_STREQ(field(0, "action_id"), "1", "allowed");
+		ASSERT_STREQ(field(0, "disposition"), "Would Block", "would block");
+		ASSERT_STREQ(field(0, "unmapped.enforcement.disposition"), "would_block", "unmapped");
+	}
+out:
+	teardown(&f);
+}
+
 static void test_unauthorized_read(void)
 {
 	struct dt_acc_key k = { .tgid = 3999001, .dev = 1, .ino = 2, .access = DT_ACC_READ };
@@ -219,6 +276,93 @@ static void test_unauthorized_read(void)
 	corr_file(&f.c, &k, &v, 4096, 1);
 	ASSERT_EQ(nlines, 0, "uid 1001 is allowed");
 	teardown(&f);
+}
+
+static const char *workload_dataset =
+	"{\"datasets\": [{\"id\": \"faces\", \"classification\": \"restricted\", \"paths\": [\"%s/faces\"],"
+	" \"allowed_readers\": {\"namespaces\": [\"training\"], \"images\": [\"reg/trainer*\"]}},"
+	" {\"id\": \"docs\", \"classification\": \"public\", \"paths\": [\"%s/pub\"]}]}";
+
+/* Policy by workload: namespace and image from the identity table, as replay fills it. */
+static void test_workload_policy(void)
+{
+	struct dt_acc_key k = { .tgid = 3999001, .dev = 1, .ino = 2, .access = DT_ACC_READ };
+	struct dt_acc_val v = { .bytes = 4096, .ops = 1, .dataset = 0, .uid = 0 };
+	struct wl_identity id = {};
+	struct fixture f;
+	struct idtab t;
+
+	if (setup(&f, workload_dataset))
+		return;
+	idtab_init(&t, true);
+	f.c.ids = &t;
+	k.tgid = 3999002;
+	corr_file(&f.c, &k, &v, 4096, 1);
+	ASSERT_EQ(nlines, 1, "an unknown workload matches no selector");
+	reset_lines();
+
+	id_parse_cgroup("/kubepods/besteffort/pod0a1b2c3d-4e5f-6071-8293-a4b5c6d7e8f9/"
+			"1111111111111111111111111111111111111111111111111111111111111111", &id);
+	strcpy(id.pod_namespace, "training");
+	strcpy(id.pod_name, "trainer-0");
+	strcpy(id.image, "reg/trainer:v3");
+	idtab_put(&t, 3999000, &id);
+	k.tgid = 3999000;
+	corr_file(&f.c, &k, &v, 4096, 1);
+	ASSERT_EQ(nlines, 0, "namespace and image allowed");
+
+	strcpy(id.image, "reg/notebook:1");
+	idtab_put(&t, 3999001, &id);
+	k.tgid = 3999001;
+	corr_file(&f.c, &k, &v, 4096, 1);
+	if (ASSERT_EQ(nlines, 1, "an image the list does not match")) {
+		ASSERT_STREQ(field(0, "unmapped.workload.pod"), "trainer-0", "pod");
+		ASSERT_STREQ(field(0, "unmapped.workload.image"), "reg/notebook:1", "image");
+		ASSERT_STREQ(field(0, "evidences.0.process.container.image.name"), "reg/notebook",
+			     "image name");
+		ASSERT_STREQ(field(0, "evidences.0.process.container.image.tags.0.value"), "1", "tag");
+		ASSERT_STREQ(field(0, "evidences.0.process.container.pod_uuid"),
+			     "0a1b2c3d-4e5f-6071-8293-a4b5c6d7e8f9", "pod uid");
+		ASSERT_STREQ(field(0, "metadata.profiles.2"), "container", "profile (after host, data_classification)");
+		ASSERT_STREQ(field(0, "evidences.0.process.parent_process.pid"), "3999000",
+			     "container inside the process, before nothing else breaks");
+	}
+	teardown(&f);
+	idtab_free(&t);
+}
+
+static void test_acl_workload(void)
+{
+	char *ns[] = { "training" }, *img[] = { "reg/trainer*", "other:1" }, *acct[] = { "physics" },
+	     *users[] = { "alice", "1000" };
+	struct inv_acl a = { .present = true, .namespaces = ns, .n_namespaces = 1, .images = img,
+			     .n_images = 2 };
+	struct inv_acl s = { .present = true, .slurm_accounts = acct, .n_slurm_accounts = 1 };
+	struct inv_acl u = { .present = true, .slurm_users = users, .n_slurm_users = 2 };
+	struct wl_identity id = {};
+
+	ASSERT_TRUE(acl_allows(&a, 0, 8, 42), "workload lists alone: uid and exe unrestricted");
+	ASSERT_FALSE(acl_allows_workload(&a, NULL), "unknown workload");
+	strcpy(id.pod_namespace, "training");
+	strcpy(id.image, "reg/trainer:v3");
+	ASSERT_TRUE(acl_allows_workload(&a, &id), "prefix image");
+	strcpy(id.image, "other:1");
+	ASSERT_TRUE(acl_allows_workload(&a, &id), "exact image");
+	strcpy(id.image, "other:2");
+	ASSERT_FALSE(acl_allows_workload(&a, &id), "exact means exact");
+	strcpy(id.image, "reg/trainer:v3");
+	strcpy(id.pod_namespace, "default");
+	ASSERT_FALSE(acl_allows_workload(&a, &id), "both lists must match");
+	ASSERT_FALSE(acl_allows_workload(&s, &id), "no account");
+	strcpy(id.slurm_account, "physics");
+	ASSERT_TRUE(acl_allows_workload(&s, &id), "account");
+	ASSERT_FALSE(acl_allows_workload(&u, &id), "no user");
+	id.slurm_uid = 1000;
+	id.flags |= ID_SLURM_UID;
+	ASSERT_TRUE(acl_allows_workload(&u, &id), "uid from the cgroup path");
+	id.flags = 0;
+	strcpy(id.slurm_user, "alice");
+	ASSERT_TRUE(acl_allows_workload(&u, &id), "user name");
 }
 
 static void test_tamper_and_derived_copy(void)
@@ -471,7 +615,9 @@ static void test_teardown_dir(void)
 }
 
 TEST_MAIN("correlator", TEST_CASE(test_setup_dir), TEST_CASE(test_exfiltration_lifecycle),
-	  TEST_CASE(test_exfiltration_not_raised), TEST_CASE(test_unauthorized_read),
+	  TEST_CASE(test_exfiltration_not_raised), TEST_CASE(test_enforcement_disposition),
+	  TEST_CASE(test_unauthorized_read),
 	  TEST_CASE(test_tamper_and_derived_copy), TEST_CASE(test_agent_tamper_by_bpf),
 	  TEST_CASE(test_acl_and_severity), TEST_CASE(test_exe_acl_by_inode),
+	  TEST_CASE(test_workload_policy), TEST_CASE(test_acl_workload),
 	  TEST_CASE(test_teardown_dir))

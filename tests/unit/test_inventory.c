@@ -13,6 +13,7 @@
 
 #include "inventory.h"
 #include "test.h"
+#include "tmpdir.h"
 
 /*
  * Every test that touches the file system gets its own directory under /tmp. Inventories are
@@ -29,25 +30,15 @@ static struct inventory untouched;
 
 static bool fx_init(struct fx *f)
 {
-	snprintf(f->dir, sizeof(f->dir), "/tmp/dt-inventory-XXXXXX");
-	if (!ASSERT_TRUE(mkdtemp(f->dir) != NULL, "mkdtemp"))
+	if (!ASSERT_TRUE(tmpdir_make(f->dir, sizeof(f->dir), "inventory"), "mkdtemp"))
 		return false;
 	snprintf(f->inv, sizeof(f->inv), "%s/inv.json", f->dir);
 	return true;
 }
 
-static int rm_one(const char *path, const struct stat *st, int type, struct FTW *ftw)
-{
-	(void)st;
-	(void)type;
-	(void)ftw;
-	remove(path);
-	return 0;
-}
-
 static void fx_fini(struct fx *f)
 {
-	nftw(f->dir, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+	tmpdir_remove(f->dir);
 }
 
 /* A path below the fixture; a few rotating buffers so that one call may use several. */
@@ -787,6 +778,44 @@ out:
 	fx_fini(&f);
 }
 
+static void test_workload_selectors(void)
+{
+	struct fx f;
+
+	if (!fx_tree(&f))
+		goto out;
+	EXPECT_FAIL(&f,
+		    "{'datasets': [{'id': 'a', 'classification': 'public', 'paths': ['@/data'],"
+		    " 'allowed_readers': {'namespaces': ['Training']}}]}",
+		    -EINVAL, "dataset 'a': field 'allowed_readers.namespaces': bad selector 'Training'");
+	EXPECT_FAIL(&f,
+		    "{'datasets': [{'id': 'a', 'classification': 'public', 'paths': ['@/data'],"
+		    " 'allowed_readers': {'namespaces': ['-x']}}]}",
+		    -EINVAL, "bad selector '-x'");
+	EXPECT_FAIL(&f,
+		    "{'datasets': [{'id': 'a', 'classification': 'public', 'paths': ['@/data'],"
+		    " 'allowed_writers': {'images': ['reg/*/trainer']}}]}",
+		    -EINVAL, "field 'allowed_writers.images': bad selector 'reg/*/trainer': '*' only at the end");
+	EXPECT_FAIL(&f,
+		    "{'datasets': [{'id': 'a', 'classification': 'public', 'paths': ['@/data'],"
+		    " 'allowed_readers': {'slurm_accounts': ['phys ics']}}]}",
+		    -EINVAL, "bad selector 'phys ics': holds white space");
+	EXPECT_FAIL(&f,
+		    "{'datasets': [{'id': 'a', 'classification': 'public', 'paths': ['@/data'],"
+		    " 'allowed_readers': {'slurm_users': ['']}}]}",
+		    -EINVAL, "field 'allowed_readers.slurm_users': bad selector '': empty");
+	EXPECT_FAIL(&f,
+		    "{'datasets': [{'id': 'a', 'classification': 'public', 'paths': ['@/data'],"
+		    " 'allowed_readers': {'images': [7]}}]}",
+		    -EINVAL, "field 'allowed_readers.images': expected a string, got a number");
+	EXPECT_FAIL(&f,
+		    "{'datasets': [{'id': 'a', 'classification': 'public', 'paths': ['@/data'],"
+		    " 'allowed_readers': {'namespaces': ['a'], 'namespaces': ['b']}}]}",
+		    -EINVAL, "duplicate key 'namespaces'");
+out:
+	fx_fini(&f);
+}
+
 static void test_bad_cidr(void)
 {
 	struct fx f;
@@ -1085,6 +1114,56 @@ static void test_example_inventory(void)
 	inventory_free(inv);
 }
 
+static void test_enforce_field(void)
+{
+	struct inventory *inv = NULL;
+	struct errbuf err = { "" };
+	char want[3 * PATH_MAX];
+	struct fx f;
+
+	if (!fx_tree(&f))
+		goto out;
+	if (ASSERT_OK(load(&f,
+			   "{'datasets': [{'id': 'a', 'classification': 'restricted',"
+			   " 'paths': ['@/data'], 'enforce': 'kill'},"
+			   " {'id': 'b', 'classification': 'internal', 'paths': ['@/docs'],"
+			   " 'enforce': 'block', 'allowed_egress': ['10.0.0.0/8']},"
+			   " {'id': 'c', 'classification': 'internal', 'paths': ['@/single.csv']}]}",
+			   &inv, &err),
+		      err.msg)) {
+		ASSERT_EQ(inv->datasets[0].enforce, INV_ENFORCE_KILL, "kill");
+		ASSERT_EQ(inv->datasets[1].enforce, INV_ENFORCE_BLOCK, "block");
+		ASSERT_EQ(inv->datasets[2].enforce, INV_ENFORCE_MONITOR, "default: monitor");
+		ASSERT_STREQ(inv_enforce_name(inv->datasets[0].enforce), "kill", "name");
+		inventory_free(inv);
+	}
+	snprintf(want, sizeof(want),
+		 "inventory '%s': dataset 'a': field 'enforce': unknown action 'drop' "
+		 "(monitor, block or kill)",
+		 f.inv);
+	EXPECT_FAIL(&f,
+		    "{'datasets': [{'id': 'a', 'classification': 'restricted',"
+		    " 'paths': ['@/data'], 'enforce': 'drop'}]}",
+		    -EINVAL, want);
+	EXPECT_FAIL(&f,
+		    "{'datasets': [{'id': 'a', 'classification': 'restricted',"
+		    " 'paths': ['@/data'], 'enforce': true}]}",
+		    -EINVAL, "field 'enforce': expected a string, got a boolean");
+	EXPECT_FAIL(&f,
+		    "{'datasets': [{'id': 'a', 'classification': 'public',"
+		    " 'paths': ['@/data'], 'enforce': 'block'}]}",
+		    -EINVAL, "field 'enforce': 'block' on a public dataset");
+	EXPECT_FAIL(&f,
+		    "{'datasets': [{'id': 'a', 'classification': 'restricted', 'paths': ['@/data'],"
+		    " 'enforce': 'block', 'allowed_egress': ['10.0.0.1', '10.0.0.2', '10.0.0.3',"
+		    " '10.0.0.4', '10.0.0.5', '10.0.0.6', '10.0.0.7', '10.0.0.8', '10.0.0.9',"
+		    " '10.0.0.10', '10.0.0.11', '10.0.0.12', '10.0.0.13', '10.0.0.14', '10.0.0.15',"
+		    " '10.0.0.16', '10.0.0.17']}]}",
+		    -EINVAL, "'block' with 17 allowed_egress entries: the kernel checks at most 16");
+out:
+	fx_fini(&f);
+}
+
 static void test_world_writable_refused(void)
 {
 	char dir[] = "/tmp/dt-inv-ww.XXXXXX", file[64];
@@ -1119,7 +1198,8 @@ TEST_MAIN("inventory", TEST_CASE(test_world_writable_refused), TEST_CASE(test_lo
 	  TEST_CASE(test_relative_path), TEST_CASE(test_missing_path),
 	  TEST_CASE(test_special_file_path), TEST_CASE(test_duplicate_id),
 	  TEST_CASE(test_duplicate_key),
-	  TEST_CASE(test_bad_uid), TEST_CASE(test_bad_cidr), TEST_CASE(test_missing_inventory),
+	  TEST_CASE(test_bad_uid), TEST_CASE(test_workload_selectors), TEST_CASE(test_bad_cidr), TEST_CASE(test_missing_inventory),
 	  TEST_CASE(test_empty_datasets), TEST_CASE(test_many_files), TEST_CASE(test_cidr_parse),
 	  TEST_CASE(test_cidr_parse_invalid), TEST_CASE(test_cidr_match), TEST_CASE(test_summary),
-	  TEST_CASE(test_labels), TEST_CASE(test_free_null), TEST_CASE(test_example_inventory))
+	  TEST_CASE(test_labels), TEST_CASE(test_free_null), TEST_CASE(test_example_inventory),
+	  TEST_CASE(test_enforce_field))

@@ -18,6 +18,7 @@
 #include "ocsf.h"
 #include "spool.h"
 #include "test.h"
+#include "tmpdir.h"
 
 #define TOPIC_F "dt.findings"
 #define TOPIC_E "dt.events"
@@ -46,8 +47,7 @@ static bool fx_init(struct fx *f)
 	char errstr[256];
 
 	memset(f, 0, sizeof(*f));
-	snprintf(f->dir, sizeof(f->dir), "/tmp/dt-kafka-XXXXXX");
-	if (!ASSERT_TRUE(mkdtemp(f->dir) != NULL, "mkdtemp"))
+	if (!ASSERT_TRUE(tmpdir_make(f->dir, sizeof(f->dir), "kafka"), "mkdtemp"))
 		return false;
 	snprintf(f->spool, sizeof(f->spool), "%s/spool", f->dir);
 	rd_kafka_conf_set_log_cb(conf, quiet_log);
@@ -63,22 +63,13 @@ static bool fx_init(struct fx *f)
 	return true;
 }
 
-static int rm_one(const char *path, const struct stat *st, int type, struct FTW *ftw)
-{
-	(void)st;
-	(void)type;
-	(void)ftw;
-	remove(path);
-	return 0;
-}
-
 static void fx_fini(struct fx *f)
 {
 	if (f->mc)
 		rd_kafka_mock_cluster_destroy(f->mc);
 	if (f->rk)
 		rd_kafka_destroy(f->rk);
-	nftw(f->dir, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+	tmpdir_remove(f->dir);
 }
 
 /* A config for the fixture's cluster; @extra_props and @extra are spliced into the JSON. */
@@ -319,9 +310,17 @@ static void test_broker_down_then_up(void)
 
 	consume(&f, TOPIC_F, 6, 5000, &m);
 	ASSERT_EQ(m.n, 6, "exactly six on the topic");
-	for (i = 0; i < m.n; i++) {
+	/*
+	 * Each once. Not necessarily in order (docs/siem.md): records produced while older ones
+	 * waited out their timeout can be delivered before those are resent.
+	 */
+	for (i = 0; i < 6; i++) {
+		int seen = 0;
+
 		snprintf(want, sizeof(want), "{\"n\":%d}", i);
-		ASSERT_STREQ(m.val[i], want, "in order after the outage");
+		for (int j = 0; j < m.n; j++)
+			seen += !strcmp(m.val[j], want);
+		ASSERT_EQ(seen, 1, want);
 	}
 out:
 	kafka_sink_close(ks, 1000);

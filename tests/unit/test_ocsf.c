@@ -10,6 +10,7 @@
 #include "correlator.h"
 #include "gpu.h"
 #include "json.h"
+#include "identity.h"
 #include "ocsf.h"
 #include "test.h"
 
@@ -81,6 +82,48 @@ static void file_lines(FILE *f, struct jbuf *jb)
 			put(f, jb, ocsf_file_read(jb, &ctx, &r));
 		}
 	}
+}
+
+/* A Kubernetes container and a Slurm job (no container): the container profile, workload. */
+static void identity_lines(FILE *f, struct jbuf *jb)
+{
+	static const char *const tags[] = { "PII" };
+	static const uint8_t v4[16] = { [10] = 0xff, [11] = 0xff, 203, 0, 113, 10 };
+	struct wl_identity pod = { .runtime = "containerd", .container_id = "4f1c2d",
+				   .pod_uid = "0a1b2c3d-4e5f-6071-8293-a4b5c6d7e8f9",
+				   .qos = "burstable", .pod_name = "trainer-0",
+				   .pod_namespace = "training", .container_name = "main",
+				   .image = "registry/trainer:v3", .ns_pid = 7,
+				   .cgroup = "/kubepods/burstable/pod0a1b/4f1c2d" };
+	struct wl_identity job = { .slurm_job = "4242", .slurm_step = "0", .slurm_uid = 1000,
+				   .slurm_account = "physics", .flags = ID_SLURM_UID,
+				   .cgroup = "/slurm/uid_1000/job_4242/step_0" };
+	struct proc_info pi;
+	struct file_record r = { .ts_ns = 5000000, .path = "/data/faces/a.jpg", .dev = 259u << 20,
+				 .ino = 42, .proc = &pi, .uid = 1000, .dataset = "faces",
+				 .bytes = 4096, .ops = 1, .access = DT_ACC_READ,
+				 .label = DT_LABEL_RESTRICTED, .ident = &pod };
+	struct finding_record fr = {
+		.uid = "dt-0123456789abcdef", .title = "t", .severity_id = 4, .first_ns = 1000000,
+		.last_ns = 9000000, .chain = &pi, .chain_len = 1, .actor_uid = 1000,
+		.dataset = "faces", .tags = tags, .n_tags = 1, .bytes = 1 << 20, .ops = 256,
+		.kind = "exfiltration", .activity_id = 1, .label = "restricted", .dst_addr = v4,
+		.dst_port = 443, .dst_proto = "tcp", .ident = &pod,
+	};
+
+	fill_proc(&pi, 4242, 1000000, "python3", "/usr/bin/python3.11");
+	put(f, jb, ocsf_file_read(jb, &ctx, &r));
+	put(f, jb, ocsf_finding(jb, &ctx, &fr));
+	fr.ident = &job;
+	put(f, jb, ocsf_finding(jb, &ctx, &fr));
+	/* Enforcement: the security_control profile's action and disposition. */
+	fr.ident = NULL;
+	fr.enf_attempts = 3;
+	fr.enf_bytes = 4096;
+	fr.enforcement = "blocked";
+	put(f, jb, ocsf_finding(jb, &ctx, &fr));
+	fr.enforcement = "would_kill";
+	put(f, jb, ocsf_finding(jb, &ctx, &fr));
 }
 
 static void gap_lines(FILE *f, struct jbuf *jb)
@@ -201,12 +244,13 @@ static bool write_shapes(char *path)
 	jb_init(&jb);
 	n_lines = 0;
 	file_lines(f, &jb);
+	identity_lines(f, &jb);
 	gap_lines(f, &jb);
 	finding_lines(f, &jb);
 	gpu_lines(f, &jb);
 	jb_free(&jb);
 	fclose(f);
-	return ASSERT_EQ(n_lines, 15 * 5 + 3 + 5 * 3 + 4 + 3 * 3 + 64, "lines written");
+	return ASSERT_EQ(n_lines, 15 * 5 + 5 + 3 + 5 * 3 + 4 + 3 * 3 + 64, "lines written");
 }
 
 /* Every shape of every encoder, validated. */

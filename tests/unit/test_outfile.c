@@ -13,6 +13,7 @@
 
 #include "outfile.h"
 #include "test.h"
+#include "tmpdir.h"
 
 struct fx {
 	char dir[64];
@@ -22,22 +23,12 @@ struct fx {
 
 static bool fx_init(struct fx *f)
 {
-	snprintf(f->dir, sizeof(f->dir), "/tmp/dt-outfile-XXXXXX");
-	return ASSERT_TRUE(mkdtemp(f->dir) != NULL, "mkdtemp");
-}
-
-static int rm_one(const char *path, const struct stat *st, int type, struct FTW *ftw)
-{
-	(void)st;
-	(void)type;
-	(void)ftw;
-	remove(path);
-	return 0;
+	return ASSERT_TRUE(tmpdir_make(f->dir, sizeof(f->dir), "outfile"), "mkdtemp");
 }
 
 static void fx_fini(struct fx *f)
 {
-	nftw(f->dir, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+	tmpdir_remove(f->dir);
 }
 
 static const char *at(struct fx *f, const char *name)

@@ -15,6 +15,7 @@
 
 #include "spool.h"
 #include "test.h"
+#include "tmpdir.h"
 
 #define MAXREC 512
 
@@ -24,22 +25,12 @@ struct fx {
 
 static bool fx_init(struct fx *f)
 {
-	snprintf(f->dir, sizeof(f->dir), "/tmp/dt-spool-XXXXXX");
-	return ASSERT_TRUE(mkdtemp(f->dir) != NULL, "mkdtemp");
-}
-
-static int rm_one(const char *path, const struct stat *st, int type, struct FTW *ftw)
-{
-	(void)st;
-	(void)type;
-	(void)ftw;
-	remove(path);
-	return 0;
+	return ASSERT_TRUE(tmpdir_make(f->dir, sizeof(f->dir), "spool"), "mkdtemp");
 }
 
 static void fx_fini(struct fx *f)
 {
-	nftw(f->dir, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+	tmpdir_remove(f->dir);
 }
 
 static const char *seg_path(const struct fx *f, uint64_t id)

@@ -14,6 +14,7 @@
 #include <zlib.h>
 
 #include "test.h"
+#include "tmpdir.h"
 #include "trace.h"
 
 /* The format as docs/forensics.md describes it, for the tests that damage files by hand. */
@@ -27,25 +28,15 @@ struct fx {
 
 static bool fx_init(struct fx *f)
 {
-	snprintf(f->dir, sizeof(f->dir), "/tmp/dt-trace-XXXXXX");
-	if (!ASSERT_TRUE(mkdtemp(f->dir) != NULL, "mkdtemp"))
+	if (!ASSERT_TRUE(tmpdir_make(f->dir, sizeof(f->dir), "trace"), "mkdtemp"))
 		return false;
 	snprintf(f->trace, sizeof(f->trace), "%s/trace", f->dir);
 	return true;
 }
 
-static int rm_one(const char *path, const struct stat *st, int type, struct FTW *ftw)
-{
-	(void)st;
-	(void)type;
-	(void)ftw;
-	remove(path);
-	return 0;
-}
-
 static void fx_fini(struct fx *f)
 {
-	nftw(f->dir, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+	tmpdir_remove(f->dir);
 }
 
 static const char *seg_path(const struct fx *f, uint32_t seq)

@@ -1,0 +1,245 @@
+// SPDX-License-Identifier: GPL-2.0
+/* hooks.c - which of the BPF programs the running kernel can take, decided from its BTF. */
+#include <errno.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <bpf/bpf.h>
+
+#include <bpf/btf.h>
+#include <bpf/libbpf.h>
+
+#include "datatrail_abi.h"
+/* The skeleton needs the ABI types first. */
+#include "datatrail.skel.h"
+#include "datatrail_compat.skel.h"
+#include "hooks.h"
+
+/* The compat object is opened through the main skeleton: their global data must match. */
+_Static_assert(sizeof(struct datatrail_bpf__rodata) == sizeof(struct datatrail_compat_bpf__rodata),
+	       "rodata of the two builds");
+_Static_assert(sizeof(struct datatrail_bpf__bss) == sizeof(struct datatrail_compat_bpf__bss),
+	       "bss of the two builds");
+_Static_assert(offsetof(struct datatrail_bpf__bss, dt_walk_gen) ==
+		       offsetof(struct datatrail_compat_bpf__bss, dt_walk_gen),
+	       "bss layout of the two builds");
+
+int hooks_tp_nargs(const struct btf *vmlinux, const char *tp)
+{
+	const struct btf_type *t;
+	char name[128];
+	int id;
+
+	snprintf(name, sizeof(name), "btf_trace_%s", tp);
+	id = btf__find_by_name_kind(vmlinux, name, BTF_KIND_TYPEDEF);
+	if (id <= 0)
+		return -ENOENT;
+	/* typedef void (*btf_trace_X)(void *__data, args...) */
+	t = btf__type_by_id(vmlinux, btf__type_by_id(vmlinux, id)->type);
+	if (!t || !btf_is_ptr(t))
+		return -EINVAL;
+	t = btf__type_by_id(vmlinux, t->type);
+	if (!t || !btf_is_func_proto(t) || btf_vlen(t) < 1)
+		return -EINVAL;
+	return btf_vlen(t) - 1;
+}
+
+/*
+ * Why the compat build is needed, or NULL: bpf_rdonly_cast() came with Linux 6.2.
+ * DATATRAIL_BPF_COMPAT=1 forces it (tests run it on new kernels), =0 forbids it.
+ */
+static const char *need_compat(void)
+{
+	const char *force = getenv("DATATRAIL_BPF_COMPAT");
+	struct btf *vmlinux;
+	bool have;
+
+	if (force && *force)
+		return strcmp(force, "0") ? "DATATRAIL_BPF_COMPAT is set" : NULL;
+	vmlinux = btf__load_vmlinux_btf();
+	if (!vmlinux)
+		return NULL;
+	have = btf__find_by_name_kind(vmlinux, "bpf_rdonly_cast", BTF_KIND_FUNC) > 0;
+	btf__free(vmlinux);
+	return have ? NULL : "kernel has no bpf_rdonly_cast (< 6.2)";
+}
+
+struct datatrail_bpf *hooks_open(const char **compat)
+{
+	struct datatrail_bpf *obj = calloc(1, sizeof(*obj));
+	int err;
+
+	if (!obj) {
+		errno = ENOMEM;
+		return NULL;
+	}
+	err = datatrail_bpf__create_skeleton(obj);
+	if (err)
+		goto out_obj;
+	*compat = need_compat();
+	if (*compat)
+		obj->skeleton->data = datatrail_compat_bpf__elf_bytes(&obj->skeleton->data_sz);
+	err = bpf_object__open_skeleton(obj->skeleton, NULL);
+	if (err)
+		goto out_obj;
+	return obj;
+
+out_obj:
+	datatrail_bpf__destroy(obj);
+	errno = -err;
+	return NULL;
+}
+
+static void add_lost(char *lost, size_t len, const char *what)
+{
+	size_t n = strlen(lost);
+
+	snprintf(lost + n, len - n, "%s%s", n ? "\n" : "", what);
+}
+
+/*
+ * One program per argument list a tracepoint has had; the one matching the kernel loads.
+ * @progs[i] is for @nargs[i] arguments; none matching turns all off and records @what.
+ */
+static void pick_variant(const struct btf *vmlinux, const char *tp, struct bpf_program **progs,
+			 const int *nargs, int n, const char *what, char *lost, size_t len)
+{
+	int have = hooks_tp_nargs(vmlinux, tp), i, found = 0;
+
+	for (i = 0; i < n; i++) {
+		bpf_program__set_autoload(progs[i], have == nargs[i] && !found);
+		found |= have == nargs[i];
+	}
+	if (!found)
+		add_lost(lost, len, what);
+}
+
+/*
+ * Whether the kernel lets a program run on entry to @func: a two-instruction fentry program,
+ * loaded and attached for a moment. Some kernels refuse fentry (no direct-call trampolines,
+ * a lockdown or an LSM policy), whatever their BTF says.
+ */
+static bool fentry_works(const struct btf *vmlinux, const char *func)
+{
+	struct bpf_insn prog[] = {
+		{ .code = BPF_ALU64 | BPF_MOV | BPF_K, .dst_reg = BPF_REG_0, .imm = 0 },
+		{ .code = BPF_JMP | BPF_EXIT },
+	};
+	LIBBPF_OPTS(bpf_prog_load_opts, opts, .expected_attach_type = BPF_TRACE_FENTRY);
+	int id = btf__find_by_name_kind(vmlinux, func, BTF_KIND_FUNC), fd, link;
+
+	if (id <= 0)
+		return false;
+	opts.attach_btf_id = id;
+	fd = bpf_prog_load(BPF_PROG_TYPE_TRACING, "dt_probe", "GPL", prog, 2, &opts);
+	if (fd < 0)
+		return false;
+	link = bpf_raw_tracepoint_open(NULL, fd);
+	if (link >= 0)
+		close(link);
+	close(fd);
+	return link >= 0;
+}
+
+/* The VFS calls standing in for the ctime tracepoints (tamper.bpf.c). */
+static const char *const ctime_fentry_funcs[] = { "notify_change", "vfs_rename", "vfs_unlink",
+						  "vfs_rmdir", "vfs_link" };
+
+static bool ctime_fentry_works(const struct btf *vmlinux)
+{
+	size_t i;
+
+	for (i = 1; i < sizeof(ctime_fentry_funcs) / sizeof(ctime_fentry_funcs[0]); i++)
+		if (btf__find_by_name_kind(vmlinux, ctime_fentry_funcs[i], BTF_KIND_FUNC) <= 0)
+			return false;
+	return fentry_works(vmlinux, ctime_fentry_funcs[0]);
+}
+
+static const char *const mode_names[] = { "auto", "fentry", "tracepoint" };
+
+int hooks_mode_parse(const char *s, enum hooks_mode *mode)
+{
+	int i;
+
+	for (i = 0; i < (int)(sizeof(mode_names) / sizeof(mode_names[0])); i++) {
+		if (!strcmp(s, mode_names[i])) {
+			*mode = i;
+			return 0;
+		}
+	}
+	return -EINVAL;
+}
+
+const char *hooks_mode_name(enum hooks_mode mode)
+{
+	return mode_names[mode];
+}
+
+int hooks_select(struct datatrail_bpf *skel, enum hooks_mode mode, char *lost, size_t len)
+{
+	struct btf *vmlinux = btf__load_vmlinux_btf();
+	struct bpf_program *exitp[] = { skel->progs.dt_exit, skel->progs.dt_exit_v1 };
+	struct bpf_program *uring[] = { skel->progs.dt_io_uring_complete,
+					skel->progs.dt_io_uring_complete_v1 };
+	static const int exit_nargs[] = { 2, 1 }, uring_nargs[] = { 3, 7 };
+	bool ctime, fentry;
+
+	lost[0] = 0;
+	if (!vmlinux)
+		return -errno;
+	pick_variant(vmlinux, "sched_process_exit", exitp, exit_nargs, 2,
+		     "kernel has a sched_process_exit tracepoint of unknown arguments: exits are not "
+		     "seen, exited processes' taint stays until the agent restarts",
+		     lost, len);
+	pick_variant(vmlinux, "io_uring_complete", uring, uring_nargs, 2,
+		     "kernel has an io_uring_complete tracepoint of unknown arguments: reads through "
+		     "io_uring are not counted", lost, len);
+	/* Enforcement: what older kernels lack is lost there, the rest still enforces. */
+	if (btf__find_by_name_kind(vmlinux, "bpf_sock_destroy", BTF_KIND_FUNC) <= 0) {
+		bpf_program__set_autoload(skel->progs.dt_enf_reset_tcp, false);
+		add_lost(lost, len, "kernel has no bpf_sock_destroy (< 6.5): TCP connections "
+			 "enforcement stalled keep their queued bytes when the agent stops");
+	}
+	if (hooks_tp_nargs(vmlinux, "io_uring_submit_req") != 1) {
+		bpf_program__set_autoload(skel->progs.dt_enf_uring_submit, false);
+		add_lost(lost, len, "kernel has no io_uring_submit_req tracepoint (< 6.4): io_uring "
+			 "sends on connections opened before the taint are not enforced");
+	}
+	/*
+	 * The ctime tracepoints that reveal path-based changes (rename, unlink, chmod, truncate)
+	 * came with Linux 6.13. Before, fentry on the VFS calls behind those changes stands in
+	 * where the kernel allows it; else only writes are seen, at syscall exit.
+	 */
+	ctime = hooks_tp_nargs(vmlinux, "ctime_ns_xchg") > 0 && mode != HOOKS_FENTRY;
+	fentry = !ctime && mode != HOOKS_TRACEPOINT && ctime_fentry_works(vmlinux);
+	btf__free(vmlinux);
+	if (mode == HOOKS_FENTRY && !fentry)
+		return -EOPNOTSUPP;
+	bpf_program__set_autoload(skel->progs.dt_ctime_xchg, ctime);
+	bpf_program__set_autoload(skel->progs.dt_ctime_skip, ctime);
+	bpf_program__set_autoload(skel->progs.dt_ctime_set, ctime);
+	bpf_program__set_autoload(skel->progs.dt_fentry_setattr, fentry);
+	bpf_program__set_autoload(skel->progs.dt_fentry_rename, fentry);
+	bpf_program__set_autoload(skel->progs.dt_fentry_unlink, fentry);
+	bpf_program__set_autoload(skel->progs.dt_fentry_rmdir, fentry);
+	bpf_program__set_autoload(skel->progs.dt_fentry_link, fentry);
+	if (fentry)
+		add_lost(lost, len, mode == HOOKS_FENTRY ?
+			 "dataset changes are seen by fentry (--hooks fentry) on notify_change, "
+			 "vfs_rename, vfs_unlink, vfs_rmdir and vfs_link; xattr changes, fallocate "
+			 "and creations in dataset directories are not seen" :
+			 "kernel has no ctime tracepoints (< 6.13): dataset changes are seen by "
+			 "fentry on notify_change, vfs_rename, vfs_unlink, vfs_rmdir and vfs_link; "
+			 "xattr changes, fallocate and creations in dataset directories are not seen");
+	else if (!ctime)
+		add_lost(lost, len, mode == HOOKS_TRACEPOINT ?
+			 "kernel has no ctime tracepoints (< 6.13) and --hooks tracepoint: rename, "
+			 "unlink, chmod and truncate of dataset files are not seen" :
+			 "kernel has no ctime tracepoints (< 6.13) and refuses fentry: rename, "
+			 "unlink, chmod and truncate of dataset files are not seen");
+	return 0;
+}
