@@ -242,6 +242,8 @@ enum dt_link {
 	DT_LINK_RAW = 2,    /* AF_INET(6) other than TCP/UDP: raw IP, ICMP; addr is the address */
 	DT_LINK_XDP = 3,    /* AF_XDP: frames go from the umem, bytes unknown (0) */
 	DT_LINK_TUN = 4,    /* a write to a TUN/TAP device (/dev/net/tun) */
+	DT_LINK_MOUNT = 5,  /* a file system in egress_fs */
+	DT_LINK_BLOCKDEV = 6, /* a block device written directly */
 };
 
 /* Bytes a tainted process sent to one destination. */
