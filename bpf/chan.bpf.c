@@ -53,13 +53,13 @@ __noinline int dt_chan_raw_send(long fd, long nr, unsigned long a2, unsigned lon
 	sk = dt_file_sock(f);
 	if (!sk)
 		return 0;
-	family = sk->__sk_common.skc_family;
+	family = DT_KLOAD(sk, __sk_common.skc_family);
 	/* Only AF_XDP sends from elsewhere than the call's buffer; other empty sends move nothing. */
 	if (!bytes && family != DT_AF_XDP)
 		return 0;
 	if (family == DT_AF_INET || family == DT_AF_INET6) {
 		k.link = DT_LINK_RAW;
-		k.proto = sk->sk_protocol;
+		k.proto = DT_KLOAD(sk, sk_protocol);
 		if (dt_sock_dest(sk, family, nr, a2, a5, k.addr, &k.port))
 			dt_sk_addrs(sk, family, k.addr, saddr);
 		k.port = 0;
@@ -68,15 +68,17 @@ __noinline int dt_chan_raw_send(long fd, long nr, unsigned long a2, unsigned lon
 	}
 	if (family == DT_AF_XDP) {
 		k.link = DT_LINK_XDP;
-		ifindex = BPF_CORE_READ((struct xdp_sock *)sk, dev, ifindex);
+		/* Without the type (a kernel that relocates none), the interface is unknown (0). */
+		if (bpf_core_type_exists(struct xdp_sock))
+			ifindex = BPF_CORE_READ((struct xdp_sock *)sk, dev, ifindex);
 		dt_link_egress(&k, ifindex, dt_sk_netns(sk), bytes, t);
 		return 0;
 	}
 	if (family != DT_AF_PACKET)
 		return 0;
 	k.link = DT_LINK_PACKET;
-	k.proto = sk->sk_type;
-	k.port = bpf_ntohs(sk->sk_protocol);
+	k.proto = DT_KLOAD(sk, sk_type);
+	k.port = bpf_ntohs(DT_KLOAD(sk, sk_protocol));
 	if (nr == DT_NR_sendto)
 		name = (void *)a5;
 	else if ((nr == DT_NR_sendmsg || nr == DT_NR_sendmmsg) &&
@@ -87,7 +89,8 @@ __noinline int dt_chan_raw_send(long fd, long nr, unsigned long a2, unsigned lon
 		if (sll.sll_protocol)
 			k.port = bpf_ntohs(sll.sll_protocol);
 	}
-	if (!ifindex)
+	/* af_packet may be a module the agent loaded before: then only the sll names it. */
+	if (!ifindex && bpf_core_type_exists(struct packet_sock))
 		ifindex = BPF_CORE_READ((struct packet_sock *)sk, ifindex);
 	dt_link_egress(&k, ifindex, dt_sk_netns(sk), bytes, t);
 	return 0;
@@ -98,21 +101,31 @@ __noinline int dt_chan_tun_write(long fd, __u64 bytes)
 {
 	struct dt_egress_key k = {};
 	struct net_device *dev;
+	struct tun_file *tf;
 	struct dt_taint *t;
 	struct file *f;
 
 	f = dt_fd_file_btf(fd);
-	if (!f || f->f_inode->i_rdev != DT_TUN_RDEV)
+	if (!f || DT_KLOAD(f, f_inode, i_rdev) != DT_TUN_RDEV)
 		return 0;
 	k.tgid = bpf_get_current_pid_tgid() >> 32;
 	t = bpf_map_lookup_elem(&taint, &k.tgid);
 	if (!t)
 		return 0;
+	k.link = DT_LINK_TUN;
+	/*
+	 * tun is a module: loaded after the agent (opening /dev/net/tun loads it), its types were
+	 * not there to relocate against. The send counts, its interface unknown (0).
+	 */
+	if (!bpf_core_type_exists(struct tun_file)) {
+		dt_link_egress(&k, 0, 0, bytes, t);
+		return 0;
+	}
 	/* Not attached yet (no TUNSETIFF): the write fails anyway. */
-	dev = BPF_CORE_READ((struct tun_file *)f->private_data, tun, dev);
+	tf = DT_KLOAD(f, private_data);
+	dev = BPF_CORE_READ(tf, tun, dev);
 	if (!dev)
 		return 0;
-	k.link = DT_LINK_TUN;
 	dt_link_egress(&k, BPF_CORE_READ(dev, ifindex), BPF_CORE_READ(dev, nd_net.net, ns.inum),
 		       bytes, t);
 	return 0;
@@ -128,18 +141,17 @@ __noinline int dt_chan_tun_write(long fd, __u64 bytes)
 static __always_inline void dt_mem_pass(__u32 target, __u64 bytes, bool write)
 {
 	__u32 me = bpf_get_current_pid_tgid() >> 32;
-	struct dt_taint *t, c;
+	struct dt_taint *t;
 
 	if (!target || target == me)
 		return;
 	t = bpf_map_lookup_elem(&taint, write ? &me : &target);
 	if (!t)
 		return;
-	__builtin_memcpy(&c, t, sizeof(c));
 	if (write)
-		dt_taint_process(target, &c, DT_HOP_PROCMEM, me, me, bytes);
+		dt_taint_process(target, t, DT_HOP_PROCMEM, me, me, bytes);
 	else
-		dt_taint_process(me, &c, DT_HOP_PROCMEM, target, target, bytes);
+		dt_taint_process(me, t, DT_HOP_PROCMEM, target, target, bytes);
 }
 
 /*
@@ -156,12 +168,12 @@ __noinline int dt_chan_procmem(long fd, __u64 bytes, int write)
 	f = dt_fd_file_btf(fd);
 	if (!f)
 		return 0;
-	d = f->f_path.dentry;
-	if (!d || d->d_name.len != 3 ||
-	    bpf_probe_read_kernel(name, sizeof(name), d->d_name.name) ||
+	d = DT_KLOAD(f, f_path.dentry);
+	if (!d || DT_KLOAD(d, d_name.len) != 3 ||
+	    bpf_probe_read_kernel(name, sizeof(name), DT_KLOAD(d, d_name.name)) ||
 	    name[0] != 'm' || name[1] != 'e' || name[2] != 'm')
 		return 0;
-	pi = (struct proc_inode *)((unsigned long)f->f_inode -
+	pi = (struct proc_inode *)((unsigned long)DT_KLOAD(f, f_inode) -
 				   bpf_core_field_offset(struct proc_inode, vfs_inode));
 	dt_mem_pass(BPF_CORE_READ(pi, pid, numbers[0].nr), bytes, write);
 	return 0;
@@ -170,16 +182,20 @@ __noinline int dt_chan_procmem(long fd, __u64 bytes, int write)
 SEC("tracepoint/syscalls/sys_exit_process_vm_readv")
 int dt_exit_process_vm_readv(struct trace_event_raw_sys_exit *ctx)
 {
-	if (ctx->ret > 0)
+	if (ctx->ret > 0) {
 		dt_mem_pass(DT_SC_ARG1(dt_sc_regs()), ctx->ret, false);
+		dt_shm_flush();
+	}
 	return 0;
 }
 
 SEC("tracepoint/syscalls/sys_exit_process_vm_writev")
 int dt_exit_process_vm_writev(struct trace_event_raw_sys_exit *ctx)
 {
-	if (ctx->ret > 0)
+	if (ctx->ret > 0) {
 		dt_mem_pass(DT_SC_ARG1(dt_sc_regs()), ctx->ret, true);
+		dt_shm_flush();
+	}
 	return 0;
 }
 
@@ -250,6 +266,7 @@ int dt_exit_ptrace(struct trace_event_raw_sys_exit *ctx)
 		return 0;
 	}
 	dt_mem_pass(DT_SC_ARG2(regs), bytes, write);
+	dt_shm_flush();
 	return 0;
 }
 
@@ -265,18 +282,8 @@ int dt_exit_ptrace(struct trace_event_raw_sys_exit *ctx)
  * process is tainted, or that region is passed taint. munmap is not followed: a holder stays
  * one until it exits (more taint, never less).
  */
-#define DT_SHM_PER_PROC 8
 #define DT_SHM_MAPPERS 16
-#define DT_SHM_PROCS_MAX 16384
 #define DT_SHM_REGIONS_MAX 16384
-
-struct dt_shm_held {
-	struct dt_inode_key region[DT_SHM_PER_PROC];
-	__u32 writable; /* bit i: region[i] is mapped writable */
-	__u32 n;
-	__u32 lost; /* mappings not remembered, not yet counted in dt_shm_full */
-	__u32 pad;
-};
 
 struct dt_shm_mappers {
 	__u32 tgid[DT_SHM_MAPPERS];
@@ -284,21 +291,11 @@ struct dt_shm_mappers {
 };
 
 struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, DT_SHM_PROCS_MAX);
-	__type(key, __u32);
-	__type(value, struct dt_shm_held);
-} shm_held SEC(".maps");
-
-struct {
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);
 	__uint(max_entries, DT_SHM_REGIONS_MAX);
 	__type(key, struct dt_inode_key);
 	__type(value, struct dt_shm_mappers);
 } shm_mappers SEC(".maps");
-
-/* Mappings not remembered (a process's or a region's table full): the agent reports it. */
-__u64 dt_shm_full;
 
 /* Index of @rk in @h, or -1. */
 static __always_inline int dt_shm_find(const struct dt_shm_held *h, const struct dt_inode_key *rk)
@@ -333,18 +330,23 @@ static __always_inline bool dt_shm_holds(__u32 tgid, const struct dt_inode_key *
  * once, instead of once per call inside another loop (which exceeds its budget).
  */
 
+/* Entries start from here: at the stack's limit (before 6.13) 144 bytes count. */
+static const struct dt_shm_held dt_shm_held_empty;
+static const struct dt_shm_mappers dt_shm_mappers_empty;
+
 /* Adds @tgid to the holders of region (@dev, @ino). */
 __noinline int dt_shm_add_mapper(__u64 ino, __u32 dev, __u32 tgid)
 {
 	struct dt_inode_key rk = { .ino = ino, .dev = dev };
-	struct dt_shm_mappers nm = {}, *m;
+	struct dt_shm_mappers *m;
 	int i, free = -1;
 
 	m = bpf_map_lookup_elem(&shm_mappers, &rk);
 	if (!m) {
-		nm.tgid[0] = tgid;
-		bpf_map_update_elem(&shm_mappers, &rk, &nm, BPF_NOEXIST);
-		return 0;
+		bpf_map_update_elem(&shm_mappers, &rk, &dt_shm_mappers_empty, BPF_NOEXIST);
+		m = bpf_map_lookup_elem(&shm_mappers, &rk);
+		if (!m)
+			return 0;
 	}
 	for (i = 0; i < DT_SHM_MAPPERS; i++) {
 		__u32 o = m->tgid[i];
@@ -365,12 +367,12 @@ __noinline int dt_shm_add_mapper(__u64 ino, __u32 dev, __u32 tgid)
 __noinline int dt_shm_register(__u32 tgid, __u64 ino, __u32 dev, int writable)
 {
 	struct dt_inode_key rk = { .ino = ino, .dev = dev };
-	struct dt_shm_held nh = {}, *h;
+	struct dt_shm_held *h;
 	int i;
 
 	h = bpf_map_lookup_elem(&shm_held, &tgid);
 	if (!h) {
-		bpf_map_update_elem(&shm_held, &tgid, &nh, BPF_NOEXIST);
+		bpf_map_update_elem(&shm_held, &tgid, &dt_shm_held_empty, BPF_NOEXIST);
 		h = bpf_map_lookup_elem(&shm_held, &tgid);
 		if (!h) {
 			__sync_fetch_and_add(&dt_shm_full, 1);
@@ -395,23 +397,35 @@ __noinline int dt_shm_register(__u32 tgid, __u64 ino, __u32 dev, int writable)
 	return 0;
 }
 
+/*
+ * Holder @to of region @ino takes the taint of @from. Not passed on again from there: chains
+ * of regions stop at one (documented). Global: verified once, not once per holder.
+ */
+__noinline int dt_shm_give(__u32 to, __u32 from, __u64 ino)
+{
+	struct dt_taint *t = bpf_map_lookup_elem(&taint, &from);
+
+	if (t)
+		dt_taint_process_shm(to, t, DT_HOP_SHM, from, ino, 0, false);
+	return 0;
+}
+
 /* Region (@dev, @ino) carries the taint of @from, who can write it: its holders take it. */
 __noinline int dt_shm_pass(__u64 ino, __u32 dev, __u32 from)
 {
 	struct dt_inode_key rk = { .ino = ino, .dev = dev };
 	struct dt_chan_key ck = {};
 	struct dt_shm_mappers *m;
-	struct dt_taint *tp, t;
+	struct dt_taint *t;
 	int i;
 
-	tp = bpf_map_lookup_elem(&taint, &from);
-	if (!tp)
+	t = bpf_map_lookup_elem(&taint, &from);
+	if (!t)
 		return 0;
-	__builtin_memcpy(&t, tp, sizeof(t));
 	ck.kind = DT_CHAN_SHM;
 	ck.ns = dev;
 	ck.id = ino;
-	dt_chan_mark(&ck, &t, from);
+	dt_chan_mark(&ck, t, from);
 	m = bpf_map_lookup_elem(&shm_mappers, &rk);
 	if (!m)
 		return 0;
@@ -423,20 +437,19 @@ __noinline int dt_shm_pass(__u64 ino, __u32 dev, __u32 from)
 
 		if (!o || o == from || !dt_shm_holds(o, &rk))
 			continue;
-		/* Not passed on again from there: chains of regions stop at one (documented). */
-		dt_taint_process_shm(o, &t, DT_HOP_SHM, from, ino, 0, false);
+		dt_shm_give(o, from, ino);
 	}
 	return 0;
 }
 
-/* taint.bpf.h: @tgid gained taint; the regions it can write carry it to their holders. */
-__noinline int dt_chan_shm_tainted(__u32 tgid)
+/* @tgid gained taint (taint.bpf.h noted it): the regions it can write carry it to their holders. */
+static __always_inline void dt_shm_tainted(__u32 tgid)
 {
 	struct dt_shm_held *h = bpf_map_lookup_elem(&shm_held, &tgid);
 	int i;
 
 	if (!h)
-		return 0;
+		return;
 	/* Regions it mapped that did not fit may now carry the taint unseen. */
 	if (h->lost)
 		__sync_fetch_and_add(&dt_shm_full, __sync_lock_test_and_set(&h->lost, 0));
@@ -445,8 +458,50 @@ __noinline int dt_chan_shm_tainted(__u32 tgid)
 			continue;
 		dt_shm_pass(h->region[i].ino, h->region[i].dev, tgid);
 	}
+}
+
+/* Passes on the taint of the processes taint.bpf.h noted (dt_shm_note()). */
+__noinline int dt_shm_drain(void)
+{
+	__u32 tgid;
+	int i;
+
+	for (i = 0; i < DT_SHM_PENDING; i++) {
+		tgid = __sync_lock_test_and_set(&dt_shm_pending[i], 0);
+		if (!tgid)
+			continue;
+		__sync_fetch_and_sub(&dt_shm_npending, 1);
+		dt_shm_tainted(tgid);
+	}
 	return 0;
 }
+
+/*
+ * Noted taint is passed on at the entry of every write and send, before the programs that
+ * mark channels and count egress (send.bpf.c, linked after this file, attach after these):
+ * a holder of a region takes the taint before its bytes can leave. Programs of their own,
+ * because those at the entry of sendfile and splice have no stack left for the calls. One
+ * load while nothing is noted.
+ */
+#define DT_SHM_ENTER(name)                                                                         \
+	SEC("tracepoint/syscalls/sys_enter_" #name)                                                \
+	int dt_chan_enter_##name(struct trace_event_raw_sys_enter *ctx)                            \
+	{                                                                                          \
+		dt_shm_flush();                                                                    \
+		return 0;                                                                          \
+	}
+
+DT_SHM_ENTER(write)
+DT_SHM_ENTER(writev)
+DT_SHM_ENTER(pwrite64)
+DT_SHM_ENTER(pwritev)
+DT_SHM_ENTER(pwritev2)
+DT_SHM_ENTER(sendto)
+DT_SHM_ENTER(sendmsg)
+DT_SHM_ENTER(sendmmsg)
+DT_SHM_ENTER(sendfile64)
+DT_SHM_ENTER(splice)
+DT_SHM_ENTER(copy_file_range)
 
 struct dt_vma_ctx {
 	struct dt_inode_key rk;
@@ -462,7 +517,7 @@ static long dt_vma_cb(struct task_struct *task, struct vm_area_struct *vma, void
 	if (!f)
 		return 0;
 	c->file = f;
-	c->found = !dt_inode_key_of(f->f_inode, &c->rk);
+	c->found = !dt_inode_key_of(DT_KLOAD(f, f_inode), &c->rk);
 	return 0;
 }
 
@@ -476,7 +531,7 @@ static __always_inline int dt_shm_mapped(unsigned long addr, bool writable, long
 	__u32 tgid = bpf_get_current_pid_tgid() >> 32;
 	struct dt_vma_ctx vc = {};
 	struct dt_chan_key ck = {};
-	struct dt_taint *t, c;
+	struct dt_taint *t;
 	struct inode *inode;
 	struct file *f;
 
@@ -488,7 +543,10 @@ static __always_inline int dt_shm_mapped(unsigned long addr, bool writable, long
 	 * or a socket's rings are private to their opener whatever the inode says.
 	 */
 	f = dt_file_btf(vc.file);
-	if (!f || (f->f_inode->i_mode & DT_S_IFMT) != DT_S_IFREG || dt_pseudo_fs(f->f_inode))
+	if (!f)
+		return 0;
+	inode = DT_KLOAD(f, f_inode);
+	if ((DT_KLOAD(inode, i_mode) & DT_S_IFMT) != DT_S_IFREG || dt_pseudo_fs(inode))
 		return 0;
 	dt_shm_register(tgid, vc.rk.ino, vc.rk.dev, writable);
 	ck.kind = DT_CHAN_SHM;
@@ -498,16 +556,16 @@ static __always_inline int dt_shm_mapped(unsigned long addr, bool writable, long
 	t = bpf_map_lookup_elem(&taint, &tgid);
 	if (!t || !writable)
 		return 0;
-	__builtin_memcpy(&c, t, sizeof(c));
-	dt_shm_pass(vc.rk.ino, vc.rk.dev, tgid);
+	/* The region's other holders take the taint at the next write or send (dt_shm_drain()). */
+	dt_shm_note(tgid);
 	/* A file (memfd, /dev/shm, disk) written through memory is a derived file for read() too. */
 	if (fd < 0)
 		return 0;
 	f = dt_fd_file_btf(fd);
-	inode = f ? f->f_inode : NULL;
-	if (inode && (inode->i_mode & DT_S_IFMT) == DT_S_IFREG &&
+	inode = f ? DT_KLOAD(f, f_inode) : NULL;
+	if (inode && (DT_KLOAD(inode, i_mode) & DT_S_IFMT) == DT_S_IFREG &&
 	    !bpf_map_lookup_elem(&inodes, &vc.rk))
-		dt_mark_derived(f, &vc.rk, &c, tgid);
+		dt_mark_derived(f, &vc.rk, t, tgid);
 	return 0;
 }
 
@@ -561,12 +619,12 @@ int BPF_PROG(dt_chan_fork, struct task_struct *parent, struct task_struct *child
 	return 0;
 }
 
-SEC("tp_btf/sched_process_exit")
-int BPF_PROG(dt_chan_exit, struct task_struct *task, bool group_dead)
+/*
+ * proc.bpf.c: process @tgid is gone. Called from its exit program rather than from one of
+ * ours, which would need a variant per sched_process_exit argument list (user/hooks.c).
+ */
+__noinline int dt_chan_proc_exit(__u32 tgid)
 {
-	__u32 tgid = task->tgid;
-
-	if (group_dead)
-		bpf_map_delete_elem(&shm_held, &tgid);
+	bpf_map_delete_elem(&shm_held, &tgid);
 	return 0;
 }
