@@ -265,6 +265,9 @@ static __always_inline void dt_proc_track(__u32 tgid)
 		__sync_fetch_and_or(&p->flags, DT_PROC_TRACKED);
 		return;
 	}
+	/* Another process (tainted through its memory): only the current one can be described. */
+	if (tgid != bpf_get_current_pid_tgid() >> 32)
+		return;
 	p = bpf_map_lookup_elem(&scratch, &zero);
 	if (!p)
 		return;

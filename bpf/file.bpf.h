@@ -11,6 +11,17 @@
 #define DT_MAP_ANONYMOUS 0x20
 
 /*
+ * bpf/chan.bpf.c: sends that bypass the TCP/UDP layer (packet, raw, AF_XDP sockets; TUN/TAP
+ * writes) and cross-process memory through /proc/PID/mem. Called only for a tainted writer
+ * or a procfs file, so ordinary reads and writes pay nothing for them.
+ */
+extern int dt_chan_raw_send(long fd, long nr, unsigned long a2, unsigned long a5, __u64 bytes);
+extern int dt_chan_tun_write(long fd, __u64 bytes);
+extern int dt_chan_procmem(long fd, __u64 bytes, int write);
+
+#define DT_PROC_SUPER_MAGIC 0x9fa0
+
+/*
  * The channel that a receive from pipe or socket @f (inode @inode, key @ik) drains, in @ck
  * (zeroed by the caller), and its hop; -1 for a file of another kind.
  */
@@ -63,10 +74,11 @@ static __always_inline void dt_chan_recv_file(struct file *f, struct inode *inod
 }
 
 /*
- * Bytes came out of file @f: counted if its inode is classified (and the reader takes the
- * taint); otherwise, once any channel is tainted, a pipe or socket may pass a taint on.
+ * Bytes came out of file @f (@fd, or -1 where there is none: io_uring): counted if its inode
+ * is classified (and the reader takes the taint); otherwise, once any channel is tainted, a
+ * pipe or socket may pass a taint on.
  */
-static __always_inline int dt_file_read_f(struct file *f, __u32 access, __u64 bytes)
+static __always_inline int dt_file_read_f(struct file *f, long fd, __u32 access, __u64 bytes)
 {
 	struct dt_inode_key ik;
 	struct dt_inode_val *iv;
@@ -88,6 +100,10 @@ static __always_inline int dt_file_read_f(struct file *f, __u32 access, __u64 by
 			dt_taint_from_inode(&ik, iv, bytes);
 		return 0;
 	}
+	/* /proc/PID/mem has no splice or mmap: only read() moves its bytes. */
+	if (fd >= 0 && access == DT_ACC_READ &&
+	    DT_KLOAD(inode, i_sb, s_magic) == DT_PROC_SUPER_MAGIC)
+		return dt_chan_procmem(fd, bytes, 0);
 	if (dt_chan_count)
 		dt_chan_recv_file(f, inode, &ik, bytes);
 	return 0;
@@ -95,22 +111,22 @@ static __always_inline int dt_file_read_f(struct file *f, __u32 access, __u64 by
 
 static __always_inline int dt_file_read(long fd, __u32 access, __u64 bytes)
 {
-	return dt_file_read_f(dt_fd_file_btf(fd), access, bytes);
+	return dt_file_read_f(dt_fd_file_btf(fd), fd, access, bytes);
 }
 
 /*
- * Counts @bytes a tainted process sent off the node to destination @k (tgid filled here),
- * through inet socket @sk (NULL: a file system or block device).
+ * Counts @bytes a tainted process (taint @t) sent to destination @k, its tgid filled in by
+ * the caller; through inet socket @sk (NULL: another link, a file system, a block device).
  */
-static __always_inline void dt_egress_count(struct dt_egress_key *k, struct sock *sk,
-					    __u64 bytes, const struct dt_taint *t)
+static __always_inline void dt_egress_add(const struct dt_egress_key *k, struct sock *sk,
+					  __u64 bytes, const struct dt_taint *t)
 {
-	struct dt_egress_val *v, nv = {};
+	struct dt_egress_val *v, *nv;
 	struct dt_ev_egress *e;
 	struct dt_stats *st;
 	__u64 now = bpf_ktime_get_ns();
+	__u32 zero = 0;
 
-	k->tgid = bpf_get_current_pid_tgid() >> 32;
 	v = bpf_map_lookup_elem(&egress, k);
 	if (v) {
 		__sync_fetch_and_add(&v->bytes, bytes);
@@ -119,13 +135,18 @@ static __always_inline void dt_egress_count(struct dt_egress_key *k, struct sock
 		dt_taint_merge(&v->taint, t);
 		return;
 	}
-	nv.bytes = bytes;
-	nv.ops = 1;
-	nv.first_ns = now;
-	nv.last_ns = now;
-	__builtin_memcpy(&nv.taint, t, sizeof(nv.taint));
-	nv.uid = (__u32)bpf_get_current_uid_gid();
-	if (bpf_map_update_elem(&egress, k, &nv, BPF_NOEXIST)) {
+	/* Built off the stack: chan.bpf.c's senders run below programs near its limit. */
+	nv = bpf_map_lookup_elem(&egscratch, &zero);
+	if (!nv)
+		return;
+	__builtin_memset(nv, 0, sizeof(*nv));
+	nv->bytes = bytes;
+	nv->ops = 1;
+	nv->first_ns = now;
+	nv->last_ns = now;
+	__builtin_memcpy(&nv->taint, t, sizeof(nv->taint));
+	nv->uid = (__u32)bpf_get_current_uid_gid();
+	if (bpf_map_update_elem(&egress, k, nv, BPF_NOEXIST)) {
 		/* Lost the race to another thread: count it there. */
 		v = bpf_map_lookup_elem(&egress, k);
 		if (v) {
@@ -153,11 +174,12 @@ static __always_inline void dt_egress(struct sock *sk, __u16 family, long nr, un
 {
 	struct dt_egress_key k = {};
 
+	k.tgid = bpf_get_current_pid_tgid() >> 32;
 	k.proto = DT_KLOAD(sk, sk_protocol);
 	/* Loopback is a channel (marked at entry, send.bpf.c), not a way off the node. */
 	if (dt_sock_dest(sk, family, nr, a2, a5, k.addr, &k.port) || dt_addr_is_loopback(k.addr))
 		return;
-	dt_egress_count(&k, sk, bytes, t);
+	dt_egress_add(&k, sk, bytes, t);
 }
 
 /*
@@ -173,17 +195,22 @@ static __always_inline void dt_egress_fs_write(__u32 dev, __u8 link, __u64 bytes
 
 	if (!bpf_map_lookup_elem(&egress_fs, &dev))
 		return;
+	k.tgid = bpf_get_current_pid_tgid() >> 32;
 	k.link = link;
 	__builtin_memcpy(k.addr, &dev, sizeof(dev));
-	dt_egress_count(&k, NULL, bytes, t);
+	dt_egress_add(&k, NULL, bytes, t);
 }
 
 /*
- * Bytes went into @fd: a write to a classified or derived inode is counted (tamper, derived
- * copies), and a tainted process's send on an inet socket is egress.
+ * Bytes went into file @f (@fd; -1 for io_uring): a write to a classified or derived inode is
+ * counted (tamper, derived copies), and a tainted process's send on an inet socket, or its
+ * write to a file system or block device that leaves the node, is egress. @chan: also the
+ * sends chan.bpf.c follows (packet, raw, TUN, /proc/PID/mem); false for sendfile, splice,
+ * copy_file_range and io_uring, whose programs' stack is at the verifier's limit before 6.13
+ * (where every call's frame counts): such sends through them are not seen (docs/findings.md).
  */
-static __always_inline int dt_file_write_f(struct file *f, long nr, unsigned long a2,
-					   unsigned long a5, __u64 bytes)
+static __always_inline int dt_file_write_f(struct file *f, long fd, long nr, unsigned long a2,
+					   unsigned long a5, __u64 bytes, const bool chan)
 {
 	__u32 tgid = bpf_get_current_pid_tgid() >> 32;
 	struct dt_inode_key ik;
@@ -205,6 +232,12 @@ static __always_inline int dt_file_write_f(struct file *f, long nr, unsigned lon
 	}
 	t = bpf_map_lookup_elem(&taint, &tgid);
 	mode = DT_KLOAD(inode, i_mode) & DT_S_IFMT;
+	if (t && chan) {
+		if (mode == DT_S_IFCHR)
+			return dt_chan_tun_write(fd, bytes);
+		if (DT_KLOAD(inode, i_sb, s_magic) == DT_PROC_SUPER_MAGIC)
+			return dt_chan_procmem(fd, bytes, 1);
+	}
 	if (t && mode == DT_S_IFREG) {
 		dt_egress_fs_write(ik.dev, DT_LINK_MOUNT, bytes, t);
 		return 0;
@@ -226,14 +259,16 @@ static __always_inline int dt_file_write_f(struct file *f, long nr, unsigned lon
 	proto = DT_KLOAD(sk, sk_protocol);
 	if ((family != DT_AF_INET && family != DT_AF_INET6) ||
 	    (proto != DT_IPPROTO_TCP && proto != DT_IPPROTO_UDP))
-		return 0;
+		return !chan ? 0 : dt_chan_raw_send(fd, nr, a2, a5, bytes);
 	dt_egress(sk, family, nr, a2, a5, bytes, t);
 	return 0;
 }
 
-static __always_inline int dt_file_write(long fd, long nr, struct pt_regs *regs, __u64 bytes)
+static __always_inline int dt_file_write(long fd, long nr, struct pt_regs *regs, __u64 bytes,
+					 const bool chan)
 {
-	return dt_file_write_f(dt_fd_file_btf(fd), nr, DT_SC_ARG2(regs), DT_SC_ARG5(regs), bytes);
+	return dt_file_write_f(dt_fd_file_btf(fd), fd, nr, DT_SC_ARG2(regs), DT_SC_ARG5(regs),
+			       bytes, chan);
 }
 
 /* Total of msg_len over the first messages of a sendmmsg/recvmmsg that returned @n. */
@@ -426,25 +461,31 @@ static __always_inline int dt_file_sys_exit(struct pt_regs *regs, long nr, long 
 	case DT_NR_writev:
 	case DT_NR_pwritev:
 	case DT_NR_pwritev2:
+		if (ret > 0)
+			dt_file_write(DT_SC_ARG1(regs), nr, regs, ret, true);
+		break;
 	case DT_NR_sendto:
 	case DT_NR_sendmsg:
 		if (ret > 0)
-			dt_file_write(DT_SC_ARG1(regs), nr, regs, ret);
+			dt_file_write(DT_SC_ARG1(regs), nr, regs, ret, true);
+		/* An AF_XDP transmit kick sends frames from the umem and returns 0. */
+		else if (ret == 0)
+			dt_chan_raw_send(DT_SC_ARG1(regs), nr, DT_SC_ARG2(regs), DT_SC_ARG5(regs), 0);
 		break;
 	case DT_NR_sendmmsg:
 		if (ret > 0)
-			dt_file_write(DT_SC_ARG1(regs), nr, regs, dt_mmsg_bytes(DT_SC_ARG2(regs), ret));
+			dt_file_write(DT_SC_ARG1(regs), nr, regs, dt_mmsg_bytes(DT_SC_ARG2(regs), ret), true);
 		break;
 	case DT_NR_sendfile:
 		if (ret > 0) {
 			dt_file_read(DT_SC_ARG2(regs), DT_ACC_SENDFILE, ret);
-			dt_file_write(DT_SC_ARG1(regs), nr, regs, ret);
+			dt_file_write(DT_SC_ARG1(regs), nr, regs, ret, false);
 		}
 		break;
 	case DT_NR_splice:
 		if (ret > 0) {
 			dt_file_read(DT_SC_ARG1(regs), DT_ACC_SPLICE, ret);
-			dt_file_write(DT_SC_ARG3(regs), nr, regs, ret);
+			dt_file_write(DT_SC_ARG3(regs), nr, regs, ret, false);
 		}
 		break;
 	case DT_NR_tee:
@@ -455,7 +496,7 @@ static __always_inline int dt_file_sys_exit(struct pt_regs *regs, long nr, long 
 	case DT_NR_copy_file_range:
 		if (ret > 0) {
 			dt_file_read(DT_SC_ARG1(regs), DT_ACC_COPY_FILE_RANGE, ret);
-			dt_file_write(DT_SC_ARG3(regs), nr, regs, ret);
+			dt_file_write(DT_SC_ARG3(regs), nr, regs, ret, false);
 		}
 		break;
 	case DT_NR_mmap:

@@ -182,12 +182,12 @@ int BPF_PROG(dt_io_uring_submit_sqe, struct io_kiocb *req, bool force_nonblock)
  */
 static __noinline int dt_uring_read(struct file *f, __u32 access, __u64 bytes)
 {
-	return dt_file_read_f(f, access, bytes);
+	return dt_file_read_f(f, -1, access, bytes);
 }
 
 static __noinline int dt_uring_write(struct file *f, long nr, unsigned long dest, __u64 bytes)
 {
-	return dt_file_write_f(f, nr, 0, dest, bytes);
+	return dt_file_write_f(f, -1, nr, 0, dest, bytes, false);
 }
 
 /*

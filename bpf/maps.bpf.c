@@ -10,6 +10,9 @@
 const volatile struct dt_config dt_cfg = {};
 __u64 dt_chan_count = 0;
 __u64 dt_walk_gen = 0;
+__u64 dt_shm_full = 0;
+__u32 dt_shm_pending[DT_SHM_PENDING] = {};
+__u32 dt_shm_npending = 0;
 
 /* Keep the event layouts in the object's BTF: tests/unit/test_abi.c checks them there. */
 struct dt_ev_file_access *dt_abi_file_access __attribute__((unused));

@@ -71,6 +71,19 @@ DT_MAP(stats, __uint(type, BPF_MAP_TYPE_PERCPU_ARRAY); __uint(max_entries, 1); _
 DT_MAP(scratch, __uint(type, BPF_MAP_TYPE_PERCPU_ARRAY); __uint(max_entries, 1); __type(key, __u32);
        __type(value, struct dt_proc););
 
+/*
+ * A new taint entry is built here (slot DT_TS_PROCESS for processes, DT_TS_CHAN for channels):
+ * on the stack it counted against programs at the verifier's limit (before 6.13).
+ */
+#define DT_TS_PROCESS 0
+#define DT_TS_CHAN 1
+DT_MAP(taintscratch, __uint(type, BPF_MAP_TYPE_PERCPU_ARRAY); __uint(max_entries, 2);
+       __type(key, __u32); __type(value, struct dt_taint););
+
+/* A new egress entry is built here, for the same reason (file.bpf.h, dt_egress_add()). */
+DT_MAP(egscratch, __uint(type, BPF_MAP_TYPE_PERCPU_ARRAY); __uint(max_entries, 1);
+       __type(key, __u32); __type(value, struct dt_egress_val););
+
 DT_MAP(events, __uint(type, BPF_MAP_TYPE_RINGBUF); __uint(max_entries, DT_EVENTS_BYTES););
 
 /* Taint of each tainted process (thread group); removed when it exits. */
@@ -112,8 +125,35 @@ DT_MAP(dsnames, __uint(type, BPF_MAP_TYPE_ARRAY); __uint(max_entries, DT_TAINT_W
 DT_MAP(agentobj, __uint(type, BPF_MAP_TYPE_HASH); __uint(max_entries, DT_AGENTOBJ_MAX);
        __type(key, struct dt_obj_key); __type(value, struct dt_obj_val););
 
+/*
+ * Shared memory mappings (bpf/chan.bpf.c): the regions each process holds. Here, not there,
+ * because taint.bpf.h looks a process up when its taint changes.
+ */
+#define DT_SHM_PER_PROC 8
+#define DT_SHM_PROCS_MAX 16384
+#define DT_SHM_PENDING 8
+
+struct dt_shm_held {
+	struct dt_inode_key region[DT_SHM_PER_PROC];
+	__u32 writable; /* bit i: region[i] is mapped writable */
+	__u32 n;
+	__u32 lost; /* mappings not remembered, not yet counted in dt_shm_full */
+	__u32 pad;
+};
+
+DT_MAP(shm_held, __uint(type, BPF_MAP_TYPE_HASH); __uint(max_entries, DT_SHM_PROCS_MAX);
+       __type(key, __u32); __type(value, struct dt_shm_held););
+
 #ifndef DT_MAPS_DEFINE
 extern const volatile struct dt_config dt_cfg;
+/* Mappings not remembered (a table full): the agent reports them as shm_table_full. */
+extern __u64 dt_shm_full;
+/*
+ * Processes holding shared mappings whose taint changed and is not passed on to the other
+ * holders yet (taint.bpf.h notes them, chan.bpf.c's dt_shm_drain() passes it), and how many.
+ */
+extern __u32 dt_shm_pending[DT_SHM_PENDING];
+extern __u32 dt_shm_npending;
 /* Channels ever tainted: while 0, reads skip the channel lookup entirely. */
 extern __u64 dt_chan_count;
 extern __u64 dt_walk_gen;

@@ -99,6 +99,9 @@ int BPF_PROG(dt_exec, struct task_struct *task, pid_t old_pid, struct linux_binp
 	return 0;
 }
 
+/* chan.bpf.c: forgets the shared mappings a process held. */
+extern int dt_chan_proc_exit(__u32 tgid);
+
 static __always_inline int dt_on_exit(struct task_struct *task, bool group_dead)
 {
 	__u32 tgid = BPF_CORE_READ(task, tgid);
@@ -108,6 +111,7 @@ static __always_inline int dt_on_exit(struct task_struct *task, bool group_dead)
 	if (!group_dead)
 		return 0;
 	bpf_map_delete_elem(&taint, &tgid);
+	dt_chan_proc_exit(tgid);
 	p = bpf_map_lookup_elem(&procs, &tgid);
 	if (!p || !(p->flags & DT_PROC_TRACKED))
 		return 0;

@@ -68,7 +68,7 @@ static __always_inline int dt_vmsplice_exit(struct pt_regs *regs, long ret)
 		return 0;
 	f = dt_fd_file_btf(DT_SC_ARG1(regs));
 	if (f && (DT_KLOAD(f, f_mode) & (DT_FMODE_READ | DT_FMODE_WRITE)) == DT_FMODE_READ)
-		dt_file_read_f(f, DT_ACC_READ, ret);
+		dt_file_read_f(f, -1, DT_ACC_READ, ret);
 	return 0;
 }
 

@@ -55,15 +55,50 @@ static __always_inline void dt_taint_event(__u32 tgid, const struct dt_taint *t,
 }
 
 /*
+ * @tgid gained taint: if it holds shared memory mappings, their regions and the processes that
+ * map them are to take it too (one lookup for everyone else). Noted here and passed on by
+ * bpf/chan.bpf.c (dt_shm_drain()) at the entry of the next write or send, by any process:
+ * passing it here would add its calls to every taint path's stack, and before 6.13 (one stack
+ * for all of a program's calls) some are at the verifier's limit.
+ */
+static __always_inline void dt_shm_note(__u32 tgid)
+{
+	int i;
+
+	if (!bpf_map_lookup_elem(&shm_held, &tgid))
+		return;
+	for (i = 0; i < DT_SHM_PENDING; i++) {
+		if (!__sync_val_compare_and_swap(&dt_shm_pending[i], 0, tgid)) {
+			__sync_fetch_and_add(&dt_shm_npending, 1);
+			return;
+		}
+	}
+	__sync_fetch_and_add(&dt_shm_full, 1);
+}
+
+/* bpf/chan.bpf.c: passes on the taint dt_shm_note() noted. */
+extern int dt_shm_drain(void);
+
+/* What shared memory carried, passed on (taint reaches holders before their writes). */
+static __always_inline void dt_shm_flush(void)
+{
+	if (dt_shm_npending)
+		dt_shm_drain();
+}
+
+/*
  * Taints process @tgid with @src, received through @hop from @src_pid (a parent, a channel's
  * last writer, or 0 for a direct read) via inode or channel @src_id, with @bytes.
  * User space hears of it only when something changes: first taint, new dataset, higher label.
+ * @shm: pass a change on through shared memory (false only inside chan.bpf.c's own passing:
+ * chains of regions stop at one).
  */
-static __always_inline void dt_taint_process(__u32 tgid, const struct dt_taint *src, __u8 hop,
-					     __u32 src_pid, __u64 src_id, __u64 bytes)
+static __always_inline void dt_taint_process_shm(__u32 tgid, const struct dt_taint *src, __u8 hop,
+						 __u32 src_pid, __u64 src_id, __u64 bytes,
+						 const bool shm)
 {
-	struct dt_taint *t = bpf_map_lookup_elem(&taint, &tgid);
-	struct dt_taint nt;
+	struct dt_taint *t = bpf_map_lookup_elem(&taint, &tgid), *nt;
+	__u32 slot = DT_TS_PROCESS;
 	struct dt_stats *st;
 	long err;
 
@@ -72,16 +107,22 @@ static __always_inline void dt_taint_process(__u32 tgid, const struct dt_taint *
 	if (t) {
 		if (bytes)
 			__sync_fetch_and_add(&t->bytes, bytes);
-		if (dt_taint_merge(t, src))
+		if (dt_taint_merge(t, src)) {
 			dt_taint_event(tgid, t, hop, src_pid, src_id);
+			if (shm)
+				dt_shm_note(tgid);
+		}
 		return;
 	}
-	__builtin_memcpy(&nt, src, sizeof(nt));
-	nt.bytes = bytes;
-	nt.first_ns = bpf_ktime_get_ns();
-	nt.hop = hop;
-	nt.src_pid = src_pid;
-	err = bpf_map_update_elem(&taint, &tgid, &nt, BPF_NOEXIST);
+	nt = bpf_map_lookup_elem(&taintscratch, &slot);
+	if (!nt)
+		return;
+	__builtin_memcpy(nt, src, sizeof(*nt));
+	nt->bytes = bytes;
+	nt->first_ns = bpf_ktime_get_ns();
+	nt->hop = hop;
+	nt->src_pid = src_pid;
+	err = bpf_map_update_elem(&taint, &tgid, nt, BPF_NOEXIST);
 	if (err == -EEXIST) {
 		t = bpf_map_lookup_elem(&taint, &tgid);
 		if (t && dt_taint_merge(t, src))
@@ -95,7 +136,15 @@ static __always_inline void dt_taint_process(__u32 tgid, const struct dt_taint *
 		return;
 	}
 	dt_proc_track(tgid);
-	dt_taint_event(tgid, &nt, hop, src_pid, src_id);
+	dt_taint_event(tgid, nt, hop, src_pid, src_id);
+	if (shm)
+		dt_shm_note(tgid);
+}
+
+static __always_inline void dt_taint_process(__u32 tgid, const struct dt_taint *src, __u8 hop,
+					     __u32 src_pid, __u64 src_id, __u64 bytes)
+{
+	dt_taint_process_shm(tgid, src, hop, src_pid, src_id, bytes, true);
 }
 
 /* The taint a read of classified inode @ik carries: its dataset's, or a derived file's own. */
@@ -134,19 +183,22 @@ static __always_inline void dt_taint_from_inode(const struct dt_inode_key *ik,
 static __always_inline void dt_chan_mark(const struct dt_chan_key *key, const struct dt_taint *t,
 					 __u32 writer)
 {
-	struct dt_taint *ct = bpf_map_lookup_elem(&chan, key);
-	struct dt_taint nt;
+	struct dt_taint *ct = bpf_map_lookup_elem(&chan, key), *nt;
+	__u32 slot = DT_TS_CHAN;
 
 	if (ct) {
 		dt_taint_merge(ct, t);
 		ct->src_pid = writer;
 		return;
 	}
-	__builtin_memcpy(&nt, t, sizeof(nt));
-	nt.src_pid = writer;
-	nt.bytes = 0;
-	nt.first_ns = bpf_ktime_get_ns();
-	if (!bpf_map_update_elem(&chan, key, &nt, BPF_NOEXIST))
+	nt = bpf_map_lookup_elem(&taintscratch, &slot);
+	if (!nt)
+		return;
+	__builtin_memcpy(nt, t, sizeof(*nt));
+	nt->src_pid = writer;
+	nt->bytes = 0;
+	nt->first_ns = bpf_ktime_get_ns();
+	if (!bpf_map_update_elem(&chan, key, nt, BPF_NOEXIST))
 		__sync_fetch_and_add(&dt_chan_count, 1);
 }
 

@@ -86,6 +86,9 @@ enum dt_hop {
 	DT_HOP_UNIX = 4, /* UNIX socket or socketpair */
 	DT_HOP_INET = 5, /* TCP or UDP over loopback */
 	DT_HOP_REMOTE = 6, /* a flow from another node, by its advisory (user/fleet.c) */
+	/* Values 10+: bpf/chan.bpf.c (memory channels). */
+	DT_HOP_PROCMEM = 10, /* process_vm_readv/writev, ptrace peeks and pokes, /proc/PID/mem */
+	DT_HOP_SHM = 11,     /* a shared memory mapping held with a tainted writer */
 };
 
 enum dt_chan_kind {
@@ -94,6 +97,7 @@ enum dt_chan_kind {
 	DT_CHAN_TCP = 3,  /* keyed by the receiver's 4-tuple and network namespace */
 	DT_CHAN_UDP = 4,  /* keyed by the receiver's port and network namespace */
 	DT_CHAN_FILE = 5, /* a derived file, keyed by its inode */
+	DT_CHAN_SHM = 10, /* a shared memory region (shmem inode of the mapping), by (dev, ino) */
 };
 
 enum dt_proc_flags {

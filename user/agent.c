@@ -89,6 +89,7 @@ struct agent {
 	char hostname[256];
 	int ncpus;
 	struct dt_stats *stats_prev; /* per CPU, as last reported */
+	uint64_t shm_full_prev;      /* chan.bpf.c's dt_shm_full, as last reported */
 	struct dt_stats *stats_cur;
 	uint64_t *next_seq; /* per CPU: the sequence number the next record should carry */
 	uint64_t last_check_ns;
@@ -435,7 +436,7 @@ static void report_gap(struct agent *a, const char *source, int cpu, uint64_t lo
 static void check_stats(struct agent *a)
 {
 	uint32_t zero = 0;
-	uint64_t now = now_ns(CLOCK_MONOTONIC);
+	uint64_t now = now_ns(CLOCK_MONOTONIC), shm_full;
 
 	if (bpf_map_lookup_elem(bpf_map__fd(a->skel->maps.stats), &zero, a->stats_cur))
 		return;
@@ -462,6 +463,12 @@ static void check_stats(struct agent *a)
 		a->enf_full_seen = a->skel->bss->dt_enf_full;
 	}
 	memcpy(a->stats_prev, a->stats_cur, a->ncpus * sizeof(*a->stats_cur));
+	/* Shared mappings not remembered: one global counter (bpf/chan.bpf.c). */
+	shm_full = __atomic_load_n(&a->skel->bss->dt_shm_full, __ATOMIC_RELAXED);
+	if (shm_full > a->shm_full_prev) {
+		report_gap(a, "shm_table_full", -1, shm_full - a->shm_full_prev, now);
+		a->shm_full_prev = shm_full;
+	}
 	a->last_check_ns = now;
 }
 

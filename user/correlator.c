@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 /* correlator.c - findings from aggregates; see correlator.h and docs/findings.md. */
 #include <arpa/inet.h>
+#include <net/if.h>
+#include <sys/stat.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -277,8 +279,63 @@ const char *corr_hop_name(uint8_t hop)
 		return "loopback";
 	case DT_HOP_REMOTE:
 		return "remote";
+	case DT_HOP_PROCMEM:
+		return "process_memory";
+	case DT_HOP_SHM:
+		return "shared_memory";
 	}
 	return NULL;
+}
+
+static const char *link_name(uint8_t link)
+{
+	switch (link) {
+	case DT_LINK_PACKET:
+		return "packet";
+	case DT_LINK_RAW:
+		return "raw";
+	case DT_LINK_XDP:
+		return "xdp";
+	case DT_LINK_TUN:
+		return "tun";
+	}
+	return "unknown";
+}
+
+/* The inode of the agent's network namespace: interfaces of others are not named here. */
+static uint32_t own_netns(void)
+{
+	static uint32_t ino;
+	struct stat st;
+
+	if (!ino && !stat("/proc/self/ns/net", &st))
+		ino = (uint32_t)st.st_ino;
+	return ino;
+}
+
+/*
+ * Fills @f's destination for a send around the TCP/UDP layer (finding target: addr[16] with
+ * ifindex and netns for interface links, port, proto, link); @ifname receives the name.
+ */
+static void link_dest(struct finding_record *f, const uint8_t *target, char *ifname)
+{
+	uint8_t link = target[19];
+	uint32_t ifindex, netns;
+
+	f->dst_link = link_name(link);
+	f->dst_proto_num = -1;
+	if (link == DT_LINK_RAW) {
+		f->dst_addr = target;
+		f->dst_proto = "raw";
+		f->dst_proto_num = target[18];
+		return;
+	}
+	memcpy(&ifindex, target, 4);
+	memcpy(&netns, target + 4, 4);
+	f->dst_ifindex = ifindex;
+	f->dst_proto = f->dst_link;
+	if (ifindex && netns == own_netns() && if_indextoname(ifindex, ifname))
+		f->dst_ifname = ifname;
 }
 
 static void access_list(uint32_t mask, char *buf, size_t n)
@@ -360,7 +417,7 @@ static void emit_finding(struct correlator *c, const struct finding_key *k,
 	struct proc_info chain[CHAIN_MAX];
 	struct finding_record f = {};
 	const struct dt_taint *via;
-	char title[512], ops[160], addr[64];
+	char title[512], ops[160], addr[64], ifname[IF_NAMESIZE];
 	size_t n = proctab_chain(c->pt, k->tgid, chain, CHAIN_MAX);
 	uint16_t port;
 
@@ -429,6 +486,23 @@ static void emit_finding(struct correlator *c, const struct finding_key *k,
 				 (unsigned long long)s->bytes, f.label, ds->id,
 				 m ? m->fstype : "an unknown",
 				 m ? m->source : "?", f.mount_point ? f.mount_point : "?");
+			break;
+		}
+		if (k->target[19]) {
+			link_dest(&f, k->target, ifname);
+			if (f.dst_ifname)
+				snprintf(addr, sizeof(addr), "interface %s (%s)", f.dst_ifname,
+					 f.dst_link);
+			else if (f.dst_ifindex)
+				snprintf(addr, sizeof(addr), "interface index %u (%s)",
+					 f.dst_ifindex, f.dst_link);
+			else if (f.dst_addr)
+				dt_addr_str(f.dst_addr, addr, sizeof(addr));
+			else
+				snprintf(addr, sizeof(addr), "an unknown interface (%s)", f.dst_link);
+			snprintf(title, sizeof(title), "%s sent %llu bytes of %s dataset '%s' to %s",
+				 chain[0].comm[0] ? chain[0].comm : "a process",
+				 (unsigned long long)s->bytes, f.label, ds->id, addr);
 			break;
 		}
 		memcpy(&port, k->target + 16, 2);
@@ -666,9 +740,13 @@ static const struct inv_dataset *exfil_key(struct correlator *c, const struct dt
 	ds = &c->inv->datasets[i];
 	if (ds->retired || ds->label == DT_LABEL_PUBLIC)
 		return NULL;
-	/* No rule allows a raw write to a block device: it is no mount. */
-	if (k->link == DT_LINK_SOCKET ? egress_allowed(ds, k->addr, k->port) :
-	    k->link == DT_LINK_MOUNT && egress_mount_allowed(ds, m))
+	/*
+	 * A socket's or a raw socket's address may be allowed, a mount by its rules; an
+	 * interface never, nor a raw write to a block device (it is no mount).
+	 */
+	if ((k->link == DT_LINK_SOCKET || k->link == DT_LINK_RAW) ?
+		    egress_allowed(ds, k->addr, k->port) :
+		    k->link == DT_LINK_MOUNT && egress_mount_allowed(ds, m))
 		return NULL;
 	fk->dataset = i;
 	memcpy(fk->target, k->addr, 16);
@@ -688,6 +766,7 @@ void corr_egress(struct correlator *c, const struct dt_egress_key *k, const stru
 		memcpy(&dev, k->addr, sizeof(dev));
 		m = mounts_find(c->mounts, dev, k->link == DT_LINK_BLOCKDEV);
 	} else if (k->link == DT_LINK_SOCKET && is_loopback(k->addr)) {
+		/* Raw sockets to loopback are not followed as a channel: reported, not dropped. */
 		return;
 	}
 	start = proc_start(c, k->tgid);

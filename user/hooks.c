@@ -322,6 +322,15 @@ int hooks_select(struct datatrail_bpf *skel, enum hooks_mode mode, struct hooks_
 		     "kernel has an io_uring_complete tracepoint of unknown arguments: reads through "
 		     "io_uring are not counted, nor writes, sends, splices or tees", lost, len);
 	uring_submit_select(skel, vmlinux, lost, len);
+	/* chan.bpf.c finds a new shared mapping's file with bpf_find_vma() (Linux 5.17). */
+	if (libbpf_probe_bpf_helper(BPF_PROG_TYPE_TRACEPOINT, BPF_FUNC_find_vma, NULL) <= 0) {
+		bpf_program__set_autoload(skel->progs.dt_chan_exit_mmap, false);
+		bpf_program__set_autoload(skel->progs.dt_chan_exit_shmat, false);
+		bpf_program__set_autoload(skel->progs.dt_chan_fexit_mmap, false);
+		bpf_program__set_autoload(skel->progs.dt_chan_fexit_shmat, false);
+		add_lost(lost, len, "kernel has no bpf_find_vma (< 5.17): shared memory mappings "
+			 "do not pass taint between the processes that map them");
+	}
 	/* Enforcement: what older kernels lack is lost there, the rest still enforces. */
 	if (btf__find_by_name_kind(vmlinux, "bpf_sock_destroy", BTF_KIND_FUNC) <= 0) {
 		bpf_program__set_autoload(skel->progs.dt_enf_reset_tcp, false);

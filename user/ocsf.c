@@ -565,7 +565,7 @@ int ocsf_finding(struct jbuf *jb, const struct ocsf_ctx *ctx, const struct findi
 			    (f->enforcement ? OCSF_PROFILE_SECURITY_CONTROL : 0),
 	};
 	const char *conf;
-	char addr[64];
+	char addr[64], ifuid[16];
 	size_t at;
 	int conf_id;
 
@@ -597,7 +597,28 @@ int ocsf_finding(struct jbuf *jb, const struct ocsf_ctx *ctx, const struct findi
 	process_body(jb, ctx, f->chain, f->chain_len, f->actor_uid);
 	ocsf_container(jb, f->ident);
 	jb_obj_close(jb);
-	if (f->dst_addr) {
+	if (f->dst_link) {
+		/* Around the socket layer: the interface, and the address where one was given. */
+		jb_obj_open(jb, "dst_endpoint");
+		if (f->dst_addr)
+			jb_str(jb, "ip", dt_addr_str(f->dst_addr, addr, sizeof(addr)));
+		if (f->dst_ifindex) {
+			snprintf(ifuid, sizeof(ifuid), "%u", f->dst_ifindex);
+			jb_str(jb, "interface_uid", ifuid);
+		}
+		if (f->dst_ifname)
+			jb_str(jb, "interface_name", f->dst_ifname);
+		if (!f->dst_addr && !f->dst_ifindex)
+			jb_str(jb, "interface_uid", "unknown");
+		jb_obj_close(jb);
+		jb_obj_open(jb, "connection_info");
+		jb_u64(jb, "direction_id", 2);
+		jb_str(jb, "direction", "Outbound");
+		jb_str(jb, "protocol_name", f->dst_proto);
+		if (f->dst_proto_num >= 0)
+			jb_u64(jb, "protocol_num", f->dst_proto_num);
+		jb_obj_close(jb);
+	} else if (f->dst_addr) {
 		bool udp = f->dst_proto && !strcmp(f->dst_proto, "udp");
 
 		jb_obj_open(jb, "dst_endpoint");
@@ -678,6 +699,8 @@ int ocsf_finding(struct jbuf *jb, const struct ocsf_ctx *ctx, const struct findi
 		jb_str(jb, "operations", f->operations);
 	if (f->object)
 		jb_str(jb, "object", f->object);
+	if (f->dst_link)
+		jb_str(jb, "link", f->dst_link);
 	if (f->via_hop) {
 		jb_obj_open(jb, "via");
 		jb_str(jb, "hop", f->via_hop);

@@ -112,6 +112,10 @@ struct finding_record {
 	const char *mount_kind; /* network, fuse, removable */
 	uint32_t mount_dev;     /* s_dev, the kernel's encoding */
 	const char *device_path; /* exfiltration by a raw write to a block device: /dev/NAME */
+	const char *dst_link;   /* sent around TCP/UDP (enum dt_link): "packet", "raw", "xdp", "tun" */
+	uint32_t dst_ifindex;   /* interface links: the interface (0: unknown) */
+	const char *dst_ifname; /* its name, where the agent could resolve it, or NULL */
+	int dst_proto_num;      /* raw IP: the IP protocol; -1 for none */
 	uint64_t bytes;
 	uint64_t ops;
 	const char *operations; /* dataset_tamper: "write,truncate" */

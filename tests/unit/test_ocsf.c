@@ -175,6 +175,25 @@ static void finding_lines(FILE *f, struct jbuf *jb)
 			put(f, jb, ocsf_finding(jb, &ctx, &fr));
 		}
 	}
+	/* Sends around TCP/UDP: a named interface, an unnamed one, a raw address, no address. */
+	fr.kind = finding_kind_name(FK_EXFILTRATION);
+	fr.attacks = finding_kind_attacks(FK_EXFILTRATION);
+	fr.file_path = NULL;
+	fr.operations = NULL;
+	for (int shape = 0; shape < 4; shape++) {
+		fr.activity_id = 1 + shape % 3;
+		fr.dst_link = shape == 2 ? "raw" : shape == 3 ? "xdp" : "packet";
+		fr.dst_proto = fr.dst_link;
+		fr.dst_proto_num = shape == 2 ? 253 : -1;
+		fr.dst_addr = shape == 2 ? v4 : NULL;
+		fr.dst_ifindex = shape < 2 ? 7 : 0;
+		fr.dst_ifname = shape == 0 ? "eth0" : NULL;
+		fr.via_hop = shape % 2 ? "process_memory" : "shared_memory";
+		put(f, jb, ocsf_finding(jb, &ctx, &fr));
+	}
+	fr.dst_link = NULL;
+	fr.dst_ifindex = 0;
+	fr.dst_ifname = NULL;
 	for (uint32_t kind = GF_POLICY; kind <= GF_MEMORY_READ; kind++) {
 		for (int act = 1; act <= 3; act++) {
 			fr.kind = gpu_finding_name(kind);
@@ -231,7 +250,7 @@ static bool write_shapes(char *path)
 	gpu_lines(f, &jb);
 	jb_free(&jb);
 	fclose(f);
-	return ASSERT_EQ(n_lines, 15 * 5 + 5 + 3 + 5 * 3 + 3 * 3 + 64, "lines written");
+	return ASSERT_EQ(n_lines, 15 * 5 + 5 + 3 + 5 * 3 + 4 + 3 * 3 + 64, "lines written");
 }
 
 /* Every shape of every encoder, validated. */

@@ -1,0 +1,679 @@
+// SPDX-License-Identifier: GPL-2.0
+/* chan.bpf.c - channels around the socket layer: packet/raw/TUN sends, process memory, shared mappings. */
+#include "common.bpf.h"
+#include "sock.bpf.h"
+#include "syscall_nr.bpf.h"
+#include "taint.bpf.h"
+#include "file.bpf.h"
+
+#define DT_AF_PACKET 17
+#define DT_AF_XDP 44
+#define DT_TUN_RDEV ((10 << 20) | 200) /* /dev/net/tun: misc 10:200, kernel encoding */
+#define DT_MAP_TYPE 0x0f
+#define DT_MAP_SHARED 0x01
+#define DT_MAP_SHARED_VALIDATE 0x03
+#define DT_PROT_WRITE 0x2
+#define DT_SHM_RDONLY 010000
+
+/* Sends that bypass TCP/UDP */
+
+/* Counts a tainted process's send on an interface: addr holds the ifindex and the netns. */
+static __always_inline void dt_link_egress(struct dt_egress_key *k, __u32 ifindex, __u32 netns,
+					   __u64 bytes, const struct dt_taint *t)
+{
+	__builtin_memcpy(k->addr, &ifindex, 4);
+	__builtin_memcpy(k->addr + 4, &netns, 4);
+	dt_egress_add(k, NULL, bytes, t);
+}
+
+/*
+ * A tainted process sent on a socket that is neither TCP nor UDP (file.bpf.h calls this only
+ * then). Packet sockets are named by the interface: the sockaddr_ll of sendto/sendmsg, else the
+ * one the socket is bound to. AF_XDP by the interface of its umem; raw IP by the address.
+ */
+__noinline int dt_chan_raw_send(long fd, long nr, unsigned long a2, unsigned long a5, __u64 bytes)
+{
+	struct dt_egress_key k = {};
+	struct sockaddr_ll sll = {};
+	struct dt_taint *t;
+	struct sock *sk;
+	struct file *f;
+	void *name = NULL;
+	__u8 saddr[16];
+	__u32 ifindex = 0;
+	__u16 family;
+
+	k.tgid = bpf_get_current_pid_tgid() >> 32;
+	t = bpf_map_lookup_elem(&taint, &k.tgid);
+	if (!t)
+		return 0;
+	f = dt_fd_file_btf(fd);
+	if (!f)
+		return 0;
+	sk = dt_file_sock(f);
+	if (!sk)
+		return 0;
+	family = DT_KLOAD(sk, __sk_common.skc_family);
+	/* Only AF_XDP sends from elsewhere than the call's buffer; other empty sends move nothing. */
+	if (!bytes && family != DT_AF_XDP)
+		return 0;
+	if (family == DT_AF_INET || family == DT_AF_INET6) {
+		k.link = DT_LINK_RAW;
+		k.proto = DT_KLOAD(sk, sk_protocol);
+		if (dt_sock_dest(sk, family, nr, a2, a5, k.addr, &k.port))
+			dt_sk_addrs(sk, family, k.addr, saddr);
+		k.port = 0;
+		dt_egress_add(&k, NULL, bytes, t);
+		return 0;
+	}
+	if (family == DT_AF_XDP) {
+		k.link = DT_LINK_XDP;
+		/* Without the type (a kernel that relocates none), the interface is unknown (0). */
+		if (bpf_core_type_exists(struct xdp_sock))
+			ifindex = BPF_CORE_READ((struct xdp_sock *)sk, dev, ifindex);
+		dt_link_egress(&k, ifindex, dt_sk_netns(sk), bytes, t);
+		return 0;
+	}
+	if (family != DT_AF_PACKET)
+		return 0;
+	k.link = DT_LINK_PACKET;
+	k.proto = DT_KLOAD(sk, sk_type);
+	k.port = bpf_ntohs(DT_KLOAD(sk, sk_protocol));
+	if (nr == DT_NR_sendto)
+		name = (void *)a5;
+	else if ((nr == DT_NR_sendmsg || nr == DT_NR_sendmmsg) &&
+		 bpf_probe_read_user(&name, sizeof(name), (void *)a2))
+		name = NULL;
+	if (name && !bpf_probe_read_user(&sll, 8, name) && sll.sll_family == DT_AF_PACKET) {
+		ifindex = sll.sll_ifindex;
+		if (sll.sll_protocol)
+			k.port = bpf_ntohs(sll.sll_protocol);
+	}
+	/* af_packet may be a module the agent loaded before: then only the sll names it. */
+	if (!ifindex && bpf_core_type_exists(struct packet_sock))
+		ifindex = BPF_CORE_READ((struct packet_sock *)sk, ifindex);
+	dt_link_egress(&k, ifindex, dt_sk_netns(sk), bytes, t);
+	return 0;
+}
+
+/* A tainted process wrote to a character device: a TUN/TAP queue injects into its interface. */
+__noinline int dt_chan_tun_write(long fd, __u64 bytes)
+{
+	struct dt_egress_key k = {};
+	struct net_device *dev;
+	struct tun_file *tf;
+	struct dt_taint *t;
+	struct file *f;
+
+	f = dt_fd_file_btf(fd);
+	if (!f || DT_KLOAD(f, f_inode, i_rdev) != DT_TUN_RDEV)
+		return 0;
+	k.tgid = bpf_get_current_pid_tgid() >> 32;
+	t = bpf_map_lookup_elem(&taint, &k.tgid);
+	if (!t)
+		return 0;
+	k.link = DT_LINK_TUN;
+	/*
+	 * tun is a module: loaded after the agent (opening /dev/net/tun loads it), its types were
+	 * not there to relocate against. The send counts, its interface unknown (0).
+	 */
+	if (!bpf_core_type_exists(struct tun_file)) {
+		dt_link_egress(&k, 0, 0, bytes, t);
+		return 0;
+	}
+	/* Not attached yet (no TUNSETIFF): the write fails anyway. */
+	tf = DT_KLOAD(f, private_data);
+	dev = BPF_CORE_READ(tf, tun, dev);
+	if (!dev)
+		return 0;
+	dt_link_egress(&k, BPF_CORE_READ(dev, ifindex), BPF_CORE_READ(dev, nd_net.net, ns.inum),
+		       bytes, t);
+	return 0;
+}
+
+/* Cross-process memory */
+
+/*
+ * @bytes moved between the current process and process @target's memory: a reader takes the
+ * target's taint, a tainted writer taints the target. @target is a pid in the initial pid
+ * namespace, taken as a thread group id (a thread's own id finds no taint: docs/findings.md).
+ */
+static __always_inline void dt_mem_pass(__u32 target, __u64 bytes, bool write)
+{
+	__u32 me = bpf_get_current_pid_tgid() >> 32;
+	struct dt_taint *t;
+
+	if (!target || target == me)
+		return;
+	t = bpf_map_lookup_elem(&taint, write ? &me : &target);
+	if (!t)
+		return;
+	if (write)
+		dt_taint_process(target, t, DT_HOP_PROCMEM, me, me, bytes);
+	else
+		dt_taint_process(me, t, DT_HOP_PROCMEM, target, target, bytes);
+}
+
+/*
+ * A read or write on a procfs file (file.bpf.h calls this only for procfs): /proc/PID/mem
+ * is told by its name and its inode's pid, so other procfs files cost a name compare.
+ */
+__noinline int dt_chan_procmem(long fd, __u64 bytes, int write)
+{
+	struct proc_inode *pi;
+	struct dentry *d;
+	struct file *f;
+	char name[4];
+
+	f = dt_fd_file_btf(fd);
+	if (!f)
+		return 0;
+	d = DT_KLOAD(f, f_path.dentry);
+	if (!d || DT_KLOAD(d, d_name.len) != 3 ||
+	    bpf_probe_read_kernel(name, sizeof(name), DT_KLOAD(d, d_name.name)) ||
+	    name[0] != 'm' || name[1] != 'e' || name[2] != 'm')
+		return 0;
+	pi = (struct proc_inode *)((unsigned long)DT_KLOAD(f, f_inode) -
+				   bpf_core_field_offset(struct proc_inode, vfs_inode));
+	dt_mem_pass(BPF_CORE_READ(pi, pid, numbers[0].nr), bytes, write);
+	return 0;
+}
+
+static __always_inline int dt_process_vm_exit(struct pt_regs *regs, long ret, bool write)
+{
+	if (ret > 0) {
+		dt_mem_pass(DT_SC_ARG1(regs), ret, write);
+		dt_shm_flush();
+	}
+	return 0;
+}
+
+/* Each with its fexit twin for the fentry backend (user/hooks.c loads one of the two). */
+SEC("tracepoint/syscalls/sys_exit_process_vm_readv")
+int dt_exit_process_vm_readv(struct trace_event_raw_sys_exit *ctx)
+{
+	return dt_process_vm_exit(dt_sc_regs(), ctx->ret, false);
+}
+
+SEC("fexit/" DT_SYSCALL_FN(process_vm_readv))
+int BPF_PROG(dt_fexit_process_vm_readv, struct pt_regs *regs, long ret)
+{
+	return dt_process_vm_exit(regs, ret, false);
+}
+
+SEC("tracepoint/syscalls/sys_exit_process_vm_writev")
+int dt_exit_process_vm_writev(struct trace_event_raw_sys_exit *ctx)
+{
+	return dt_process_vm_exit(dt_sc_regs(), ctx->ret, true);
+}
+
+SEC("fexit/" DT_SYSCALL_FN(process_vm_writev))
+int BPF_PROG(dt_fexit_process_vm_writev, struct pt_regs *regs, long ret)
+{
+	return dt_process_vm_exit(regs, ret, true);
+}
+
+/* ptrace requests that copy a tracee's memory or registers (uapi numbers, x86-64). */
+enum {
+	DT_PTRACE_PEEKTEXT = 1,
+	DT_PTRACE_PEEKDATA = 2,
+	DT_PTRACE_PEEKUSR = 3,
+	DT_PTRACE_POKETEXT = 4,
+	DT_PTRACE_POKEDATA = 5,
+	DT_PTRACE_POKEUSR = 6,
+	DT_PTRACE_GETREGS = 12,
+	DT_PTRACE_SETREGS = 13,
+	DT_PTRACE_GETFPREGS = 14,
+	DT_PTRACE_SETFPREGS = 15,
+	DT_PTRACE_GETREGSET = 0x4204,
+	DT_PTRACE_SETREGSET = 0x4205,
+	DT_PTRACE_PEEKSIGINFO = 0x4209,
+};
+
+static __always_inline int dt_ptrace_exit(struct pt_regs *regs, long ret)
+{
+	__u64 bytes, len = 0;
+	bool write = false;
+	long req;
+
+	if (ret < 0)
+		return 0;
+	req = DT_SC_ARG1(regs);
+	switch (req) {
+	case DT_PTRACE_POKETEXT:
+	case DT_PTRACE_POKEDATA:
+	case DT_PTRACE_POKEUSR:
+		write = true;
+		/* fallthrough */
+	case DT_PTRACE_PEEKTEXT:
+	case DT_PTRACE_PEEKDATA:
+	case DT_PTRACE_PEEKUSR:
+		bytes = 8;
+		break;
+	case DT_PTRACE_SETREGS:
+		write = true;
+		/* fallthrough */
+	case DT_PTRACE_GETREGS:
+		bytes = sizeof(struct user_regs_struct);
+		break;
+	case DT_PTRACE_SETFPREGS:
+		write = true;
+		/* fallthrough */
+	case DT_PTRACE_GETFPREGS:
+		bytes = 512; /* struct user_i387_struct */
+		break;
+	case DT_PTRACE_SETREGSET:
+		write = true;
+		/* fallthrough */
+	case DT_PTRACE_GETREGSET:
+		/* data is a struct iovec; its iov_len says what was copied. */
+		bpf_probe_read_user(&len, sizeof(len), (void *)(DT_SC_ARG4(regs) + 8));
+		bytes = len;
+		break;
+	case DT_PTRACE_PEEKSIGINFO:
+		bytes = ret * sizeof(struct siginfo);
+		break;
+	default:
+		return 0;
+	}
+	dt_mem_pass(DT_SC_ARG2(regs), bytes, write);
+	dt_shm_flush();
+	return 0;
+}
+
+SEC("tracepoint/syscalls/sys_exit_ptrace")
+int dt_exit_ptrace(struct trace_event_raw_sys_exit *ctx)
+{
+	return dt_ptrace_exit(dt_sc_regs(), ctx->ret);
+}
+
+SEC("fexit/" DT_SYSCALL_FN(ptrace))
+int BPF_PROG(dt_fexit_ptrace, struct pt_regs *regs, long ret)
+{
+	return dt_ptrace_exit(regs, ret);
+}
+
+/* Shared memory mappings */
+
+/*
+ * Memory stores make no syscall, so a shared mapping is judged by who holds it: a process
+ * that holds a writable shared mapping of a region while tainted marks the region (chan
+ * DT_CHAN_SHM, by the shmem or file inode behind the mapping), and every process that maps
+ * it, before or after, takes the taint. Holders are remembered per process (DT_SHM_PER_PROC
+ * regions) and per region (DT_SHM_MAPPERS processes). What does not fit is noted where it
+ * happened and counted in dt_shm_full (reported by the agent) only when it matters: when that
+ * process is tainted, or that region is passed taint. munmap is not followed: a holder stays
+ * one until it exits (more taint, never less).
+ */
+#define DT_SHM_MAPPERS 16
+#define DT_SHM_REGIONS_MAX 16384
+
+struct dt_shm_mappers {
+	__u32 tgid[DT_SHM_MAPPERS];
+	__u32 lost; /* holders not remembered, not yet counted in dt_shm_full */
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, DT_SHM_REGIONS_MAX);
+	__type(key, struct dt_inode_key);
+	__type(value, struct dt_shm_mappers);
+} shm_mappers SEC(".maps");
+
+/* Index of @rk in @h, or -1. */
+static __always_inline int dt_shm_find(const struct dt_shm_held *h, const struct dt_inode_key *rk)
+{
+	int i;
+
+	for (i = 0; i < DT_SHM_PER_PROC; i++)
+		if (i < h->n && h->region[i].ino == rk->ino && h->region[i].dev == rk->dev)
+			return i;
+	return -1;
+}
+
+/*
+ * Whether @tgid (still) holds a mapping of region (@dev, @ino): stale entries of exited
+ * processes fail this. Global, so the verifier checks it once rather than in every loop.
+ */
+__noinline int dt_shm_holds_(__u32 tgid, __u64 ino, __u32 dev)
+{
+	struct dt_shm_held *h = bpf_map_lookup_elem(&shm_held, &tgid);
+	struct dt_inode_key rk = { .ino = ino, .dev = dev };
+
+	return h && dt_shm_find(h, &rk) >= 0;
+}
+
+static __always_inline bool dt_shm_holds(__u32 tgid, const struct dt_inode_key *rk)
+{
+	return dt_shm_holds_(tgid, rk->ino, rk->dev);
+}
+
+/*
+ * The helpers below are global functions with scalar arguments: the verifier checks each
+ * once, instead of once per call inside another loop (which exceeds its budget).
+ */
+
+/* Entries start from here: at the stack's limit (before 6.13) 144 bytes count. */
+static const struct dt_shm_held dt_shm_held_empty;
+static const struct dt_shm_mappers dt_shm_mappers_empty;
+
+/* Adds @tgid to the holders of region (@dev, @ino). */
+__noinline int dt_shm_add_mapper(__u64 ino, __u32 dev, __u32 tgid)
+{
+	struct dt_inode_key rk = { .ino = ino, .dev = dev };
+	struct dt_shm_mappers *m;
+	int i, free = -1;
+
+	m = bpf_map_lookup_elem(&shm_mappers, &rk);
+	if (!m) {
+		bpf_map_update_elem(&shm_mappers, &rk, &dt_shm_mappers_empty, BPF_NOEXIST);
+		m = bpf_map_lookup_elem(&shm_mappers, &rk);
+		if (!m)
+			return 0;
+	}
+	for (i = 0; i < DT_SHM_MAPPERS; i++) {
+		__u32 o = m->tgid[i];
+
+		if (o == tgid)
+			return 0;
+		if (free < 0 && (!o || !dt_shm_holds(o, &rk)))
+			free = i;
+	}
+	if (free >= 0 && free < DT_SHM_MAPPERS)
+		m->tgid[free] = tgid;
+	else
+		__sync_fetch_and_add(&m->lost, 1);
+	return 0;
+}
+
+/* Remembers that @tgid maps region (@dev, @ino) (@writable: with PROT_WRITE). */
+__noinline int dt_shm_register(__u32 tgid, __u64 ino, __u32 dev, int writable)
+{
+	struct dt_inode_key rk = { .ino = ino, .dev = dev };
+	struct dt_shm_held *h;
+	int i;
+
+	h = bpf_map_lookup_elem(&shm_held, &tgid);
+	if (!h) {
+		bpf_map_update_elem(&shm_held, &tgid, &dt_shm_held_empty, BPF_NOEXIST);
+		h = bpf_map_lookup_elem(&shm_held, &tgid);
+		if (!h) {
+			__sync_fetch_and_add(&dt_shm_full, 1);
+			return 0;
+		}
+	}
+	i = dt_shm_find(h, &rk);
+	if (i < 0) {
+		__u32 n = h->n;
+
+		if (n >= DT_SHM_PER_PROC) {
+			__sync_fetch_and_add(&h->lost, 1);
+			return 0;
+		}
+		h->region[n & (DT_SHM_PER_PROC - 1)] = rk;
+		h->n = n + 1;
+		i = n;
+	}
+	if (writable)
+		h->writable |= 1U << (i & 31);
+	dt_shm_add_mapper(ino, dev, tgid);
+	return 0;
+}
+
+/*
+ * Holder @to of region @ino takes the taint of @from. Not passed on again from there: chains
+ * of regions stop at one (documented). Global: verified once, not once per holder.
+ */
+__noinline int dt_shm_give(__u32 to, __u32 from, __u64 ino)
+{
+	struct dt_taint *t = bpf_map_lookup_elem(&taint, &from);
+
+	if (t)
+		dt_taint_process_shm(to, t, DT_HOP_SHM, from, ino, 0, false);
+	return 0;
+}
+
+/* Region (@dev, @ino) carries the taint of @from, who can write it: its holders take it. */
+__noinline int dt_shm_pass(__u64 ino, __u32 dev, __u32 from)
+{
+	struct dt_inode_key rk = { .ino = ino, .dev = dev };
+	struct dt_chan_key ck = {};
+	struct dt_shm_mappers *m;
+	struct dt_taint *t;
+	int i;
+
+	t = bpf_map_lookup_elem(&taint, &from);
+	if (!t)
+		return 0;
+	ck.kind = DT_CHAN_SHM;
+	ck.ns = dev;
+	ck.id = ino;
+	dt_chan_mark(&ck, t, from);
+	m = bpf_map_lookup_elem(&shm_mappers, &rk);
+	if (!m)
+		return 0;
+	/* Holders that did not fit may have read the taint: now the loss counts. */
+	if (m->lost)
+		__sync_fetch_and_add(&dt_shm_full, __sync_lock_test_and_set(&m->lost, 0));
+	for (i = 0; i < DT_SHM_MAPPERS; i++) {
+		__u32 o = m->tgid[i];
+
+		if (!o || o == from || !dt_shm_holds(o, &rk))
+			continue;
+		dt_shm_give(o, from, ino);
+	}
+	return 0;
+}
+
+/* @tgid gained taint (taint.bpf.h noted it): the regions it can write carry it to their holders. */
+static __always_inline void dt_shm_tainted(__u32 tgid)
+{
+	struct dt_shm_held *h = bpf_map_lookup_elem(&shm_held, &tgid);
+	int i;
+
+	if (!h)
+		return;
+	/* Regions it mapped that did not fit may now carry the taint unseen. */
+	if (h->lost)
+		__sync_fetch_and_add(&dt_shm_full, __sync_lock_test_and_set(&h->lost, 0));
+	for (i = 0; i < DT_SHM_PER_PROC; i++) {
+		if (i >= h->n || !(h->writable & (1U << i)))
+			continue;
+		dt_shm_pass(h->region[i].ino, h->region[i].dev, tgid);
+	}
+}
+
+/* Passes on the taint of the processes taint.bpf.h noted (dt_shm_note()). */
+__noinline int dt_shm_drain(void)
+{
+	__u32 tgid;
+	int i;
+
+	for (i = 0; i < DT_SHM_PENDING; i++) {
+		tgid = __sync_lock_test_and_set(&dt_shm_pending[i], 0);
+		if (!tgid)
+			continue;
+		__sync_fetch_and_sub(&dt_shm_npending, 1);
+		dt_shm_tainted(tgid);
+	}
+	return 0;
+}
+
+/*
+ * Noted taint is passed on at the entry of every write and send, before the programs that
+ * mark channels and count egress (send.bpf.c, linked after this file, attach after these):
+ * a holder of a region takes the taint before its bytes can leave. Programs of their own,
+ * because those at the entry of sendfile and splice have no stack left for the calls. One
+ * load while nothing is noted.
+ */
+#define DT_SHM_ENTER(name)                                                                         \
+	SEC("tracepoint/syscalls/sys_enter_" #name)                                                \
+	int dt_chan_enter_##name(struct trace_event_raw_sys_enter *ctx)                            \
+	{                                                                                          \
+		dt_shm_flush();                                                                    \
+		return 0;                                                                          \
+	}                                                                                          \
+	SEC("fentry/" DT_SYSCALL_FN(name))                                                         \
+	int BPF_PROG(dt_chan_fentry_##name, struct pt_regs *regs)                                  \
+	{                                                                                          \
+		dt_shm_flush();                                                                    \
+		return 0;                                                                          \
+	}
+
+DT_SHM_ENTER(write)
+DT_SHM_ENTER(writev)
+DT_SHM_ENTER(pwrite64)
+DT_SHM_ENTER(pwritev)
+DT_SHM_ENTER(pwritev2)
+DT_SHM_ENTER(sendto)
+DT_SHM_ENTER(sendmsg)
+DT_SHM_ENTER(sendmmsg)
+DT_SHM_ENTER(sendfile64)
+DT_SHM_ENTER(splice)
+DT_SHM_ENTER(copy_file_range)
+
+struct dt_vma_ctx {
+	struct dt_inode_key rk;
+	struct file *file;
+	int found;
+};
+
+static long dt_vma_cb(struct task_struct *task, struct vm_area_struct *vma, void *data)
+{
+	struct dt_vma_ctx *c = data;
+	struct file *f = vma->vm_file;
+
+	if (!f)
+		return 0;
+	c->file = f;
+	c->found = !dt_inode_key_of(DT_KLOAD(f, f_inode), &c->rk);
+	return 0;
+}
+
+/*
+ * The current process mapped shared memory at @addr: anonymous shared memory (the kernel backs
+ * it with a shmem file too), SysV shm, a memfd, a /dev/shm or other file. @fd: the mapped fd,
+ * -1 for anonymous memory and shmat.
+ */
+static __always_inline int dt_shm_mapped(unsigned long addr, bool writable, long fd)
+{
+	__u32 tgid = bpf_get_current_pid_tgid() >> 32;
+	struct dt_vma_ctx vc = {};
+	struct dt_chan_key ck = {};
+	struct dt_taint *t;
+	struct inode *inode;
+	struct file *f;
+
+	bpf_find_vma(bpf_get_current_task_btf(), addr, dt_vma_cb, &vc, 0);
+	if (!vc.found)
+		return 0;
+	/*
+	 * Shared memory is a regular shmem, tmpfs or disk file; a device's mappings (a GPU's, say)
+	 * or a socket's rings are private to their opener whatever the inode says.
+	 */
+	f = dt_file_btf(vc.file);
+	if (!f)
+		return 0;
+	inode = DT_KLOAD(f, f_inode);
+	if ((DT_KLOAD(inode, i_mode) & DT_S_IFMT) != DT_S_IFREG || dt_pseudo_fs(inode))
+		return 0;
+	dt_shm_register(tgid, vc.rk.ino, vc.rk.dev, writable);
+	ck.kind = DT_CHAN_SHM;
+	ck.ns = vc.rk.dev;
+	ck.id = vc.rk.ino;
+	dt_chan_receive(&ck, DT_HOP_SHM, 0);
+	t = bpf_map_lookup_elem(&taint, &tgid);
+	if (!t || !writable)
+		return 0;
+	/* The region's other holders take the taint at the next write or send (dt_shm_drain()). */
+	dt_shm_note(tgid);
+	/* A file (memfd, /dev/shm, disk) written through memory is a derived file for read() too. */
+	if (fd < 0)
+		return 0;
+	f = dt_fd_file_btf(fd);
+	inode = f ? DT_KLOAD(f, f_inode) : NULL;
+	if (inode && (DT_KLOAD(inode, i_mode) & DT_S_IFMT) == DT_S_IFREG &&
+	    !bpf_map_lookup_elem(&inodes, &vc.rk))
+		dt_mark_derived(f, &vc.rk, t, tgid);
+	return 0;
+}
+
+static __always_inline int dt_chan_mmap_exit(struct pt_regs *regs, long ret)
+{
+	unsigned long flags;
+
+	if ((unsigned long)ret >= (unsigned long)-4095)
+		return 0;
+	flags = DT_SC_ARG4(regs) & DT_MAP_TYPE;
+	if (flags != DT_MAP_SHARED && flags != DT_MAP_SHARED_VALIDATE)
+		return 0;
+	return dt_shm_mapped(ret, DT_SC_ARG3(regs) & DT_PROT_WRITE,
+			     DT_SC_ARG4(regs) & DT_MAP_ANONYMOUS ? -1 : (long)DT_SC_ARG5(regs));
+}
+
+static __always_inline int dt_chan_shmat_exit(struct pt_regs *regs, long ret)
+{
+	if ((unsigned long)ret >= (unsigned long)-4095)
+		return 0;
+	return dt_shm_mapped(ret, !(DT_SC_ARG3(regs) & DT_SHM_RDONLY), -1);
+}
+
+SEC("tracepoint/syscalls/sys_exit_mmap")
+int dt_chan_exit_mmap(struct trace_event_raw_sys_exit *ctx)
+{
+	return dt_chan_mmap_exit(dt_sc_regs(), ctx->ret);
+}
+
+SEC("fexit/" DT_SYSCALL_FN(mmap))
+int BPF_PROG(dt_chan_fexit_mmap, struct pt_regs *regs, long ret)
+{
+	return dt_chan_mmap_exit(regs, ret);
+}
+
+SEC("tracepoint/syscalls/sys_exit_shmat")
+int dt_chan_exit_shmat(struct trace_event_raw_sys_exit *ctx)
+{
+	return dt_chan_shmat_exit(dt_sc_regs(), ctx->ret);
+}
+
+SEC("fexit/" DT_SYSCALL_FN(shmat))
+int BPF_PROG(dt_chan_fexit_shmat, struct pt_regs *regs, long ret)
+{
+	return dt_chan_shmat_exit(regs, ret);
+}
+
+/* A child inherits its parent's shared mappings (not MADV_DONTFORK ones: taint errs wide). */
+SEC("tp_btf/sched_process_fork")
+int BPF_PROG(dt_chan_fork, struct task_struct *parent, struct task_struct *child)
+{
+	__u32 ptgid = parent->tgid, tgid = child->tgid;
+	struct dt_shm_held *h, nh;
+	int i;
+
+	if (child->pid != tgid)
+		return 0;
+	h = bpf_map_lookup_elem(&shm_held, &ptgid);
+	if (!h)
+		return 0;
+	__builtin_memcpy(&nh, h, sizeof(nh));
+	if (bpf_map_update_elem(&shm_held, &tgid, &nh, BPF_ANY)) {
+		__sync_fetch_and_add(&dt_shm_full, 1);
+		return 0;
+	}
+	for (i = 0; i < DT_SHM_PER_PROC; i++) {
+		if (i >= nh.n)
+			break;
+		dt_shm_add_mapper(nh.region[i].ino, nh.region[i].dev, tgid);
+	}
+	return 0;
+}
+
+/*
+ * proc.bpf.c: process @tgid is gone. Called from its exit program rather than from one of
+ * ours, which would need a variant per sched_process_exit argument list (user/hooks.c).
+ */
+__noinline int dt_chan_proc_exit(__u32 tgid)
+{
+	bpf_map_delete_elem(&shm_held, &tgid);
+	return 0;
+}
