@@ -5,7 +5,20 @@ ARCH ?= x86
 CLANG ?= clang
 BPFTOOL ?= bpftool
 CC ?= gcc
+# ARCH=arm64 cross-builds into build-arm64/ with Debian's cross gcc against the multiarch
+# (:arm64) libraries that `make deps` installs; the BPF objects get vmlinux/arm64/vmlinux.h.
+ifeq ($(ARCH),arm64)
+CROSS_COMPILE ?= aarch64-linux-gnu-
+ifeq ($(origin CC),default)
+CC := $(CROSS_COMPILE)gcc
+endif
+ifeq ($(origin AR),default)
+AR := $(CROSS_COMPILE)ar
+endif
+BUILD ?= build-arm64
+else
 BUILD ?= build
+endif
 VERSION := 0.1.0
 
 # SAN=1 builds user space with AddressSanitizer and UndefinedBehaviorSanitizer.

@@ -38,10 +38,14 @@ DT_SYS_EXIT(sendfile64, DT_NR_sendfile)
 DT_SYS_EXIT(splice, DT_NR_splice)
 DT_SYS_EXIT(copy_file_range, DT_NR_copy_file_range)
 DT_SYS_EXIT(mmap, DT_NR_mmap)
+#if DT_LEGACY_SYSCALLS
 DT_SYS_EXIT(open, DT_NR_open)
+#endif
 DT_SYS_EXIT(openat, DT_NR_openat)
 DT_SYS_EXIT(openat2, DT_NR_openat2)
+#if DT_LEGACY_SYSCALLS
 DT_SYS_EXIT(creat, DT_NR_creat)
+#endif
 
 #define DT_SYS_EXIT_WALK(name)                                                                     \
 	SEC("tracepoint/syscalls/sys_exit_" #name)                                                 \
@@ -50,8 +54,12 @@ DT_SYS_EXIT(creat, DT_NR_creat)
 		return dt_walk_invalidate(ctx->ret);                                               \
 	}
 
+#if DT_LEGACY_SYSCALLS
 DT_SYS_EXIT_WALK(rename)
+#endif
 DT_SYS_EXIT_WALK(renameat)
 DT_SYS_EXIT_WALK(renameat2)
+#if DT_LEGACY_SYSCALLS
 DT_SYS_EXIT_WALK(mkdir)
+#endif
 DT_SYS_EXIT_WALK(mkdirat)
