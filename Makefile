@@ -105,8 +105,12 @@ test: deps all
 	@BUILD=$(BUILD) ./tests/run.sh
 
 # tests/kernel/smoke.sh on pinned Debian kernels under qemu (TCG); KM_KERNELS="6.1" picks some.
+# The arm64 guests (KM_KERNELS naming a *-arm64 kernel, or none named) need the ARCH=arm64 build.
+BUILD_ARM64 ?= build-arm64
 kernel-matrix: deps all
-	@BUILD=$(BUILD) ./tools/kernel-matrix/kernel-matrix.sh $(KM_KERNELS)
+	$(if $(if $(KM_KERNELS),$(filter %-arm64,$(KM_KERNELS)),all),\
+		@$(MAKE) --no-print-directory ARCH=arm64 BUILD=$(BUILD_ARM64) all)
+	@BUILD=$(BUILD) BUILD_ARM64=$(BUILD_ARM64) ./tools/kernel-matrix/kernel-matrix.sh $(KM_KERNELS)
 
 unit: all
 	@./tests/run.sh --unit-only
