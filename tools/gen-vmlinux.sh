@@ -36,6 +36,7 @@ EOF
 
 # arm64_btf OUT: the pinned package's BTF.
 arm64_btf() {
+	out=$1
 	cache=${DATATRAIL_CACHE:-$HOME/.cache/datatrail}/kernels
 	a=$cache/apt-vmlinux-arm64
 	deb="$cache/debs/${ARM64_PKG}_$(echo "$ARM64_VER" | sed 's/:/%3a/')_arm64.deb"
@@ -51,7 +52,7 @@ arm64_btf() {
 	fi
 	tmp=$(mktemp -d)
 	dpkg-deb --fsys-tarfile "$deb" | tar -x -C "$tmp" --wildcards './boot/vmlinuz-*'
-	btf_from_image "$tmp"/boot/vmlinuz-* "$1" || { rm -rf "$tmp"; return 1; }
+	btf_from_image "$tmp"/boot/vmlinuz-* "$out" || { rm -rf "$tmp"; return 1; }
 	rm -rf "$tmp"
 }
 
