@@ -204,21 +204,27 @@ install: $(BUILD)/datatrail
 		$(INSTALL) -m 0600 examples/config.json $(DESTDIR)$(SYSCONFDIR)/datatrail/
 
 # A Debian package built with dpkg-deb alone (no debhelper): build/datatrail_VERSION_ARCH.deb.
+ifeq ($(ARCH),arm64)
+DEB_ARCH := arm64
+STRIP := $(CROSS_COMPILE)strip
+else
 DEB_ARCH := $(shell dpkg --print-architecture 2>/dev/null || echo amd64)
+STRIP ?= strip
+endif
 DEB := $(BUILD)/datatrail_$(VERSION)_$(DEB_ARCH).deb
 deb: $(DEB)
 $(DEB): $(BUILD)/datatrail docs/datatrail.8 deploy/datatrail.service examples/inventory.json \
 	examples/config.json deploy/prometheus/datatrail-rules.yml $(wildcard deploy/debian/*)
 	rm -rf $(BUILD)/deb $(BUILD)/shlibs
 	$(MAKE) --no-print-directory install DESTDIR=$(abspath $(BUILD))/deb PREFIX=/usr
-	strip --strip-unneeded $(BUILD)/deb/usr/bin/datatrail
+	$(STRIP) --strip-unneeded $(BUILD)/deb/usr/bin/datatrail
 	gzip -9n $(BUILD)/deb/usr/share/man/man8/datatrail.8
 	$(INSTALL) -d -m 0755 $(BUILD)/deb/DEBIAN $(BUILD)/shlibs/debian
 	printf 'Source: datatrail\n\nPackage: datatrail\nArchitecture: any\n' \
 		>$(BUILD)/shlibs/debian/control
 	# Depends: the packages of the shared libraries the binary links, at the versions whose
 	# symbols it uses (dpkg-shlibdeps, as debhelper would do).
-	deps=$$(cd $(BUILD)/shlibs && dpkg-shlibdeps -O $(abspath $(BUILD))/deb/usr/bin/datatrail \
+	deps=$$(cd $(BUILD)/shlibs && DEB_HOST_ARCH=$(DEB_ARCH) dpkg-shlibdeps -O $(abspath $(BUILD))/deb/usr/bin/datatrail \
 		2>/dev/null | sed -n 's/^shlibs:Depends=//p'); \
 	[ -n "$$deps" ] || { echo "deb: dpkg-shlibdeps found no dependencies" >&2; exit 1; }; \
 	sed -e 's/@VERSION@/$(VERSION)/' -e 's/@ARCH@/$(DEB_ARCH)/' -e "s|@DEPENDS@|$$deps|" \
