@@ -62,6 +62,8 @@
 #define DT_NR_openat2 437
 #define DT_NR_fchmodat2 452
 
+/* DT_SYSCALL_NR_ONLY: the numbers alone, for tests/unit/test_syscall_nr.c. */
+#ifndef DT_SYSCALL_NR_ONLY
 /* The syscall's arguments are still in pt_regs at sys_exit; only ax holds the result. */
 static __always_inline struct pt_regs *dt_sc_regs(void)
 {
@@ -81,6 +83,7 @@ static __always_inline long dt_current_syscall(void)
 {
 	return DT_SC_NR(dt_sc_regs());
 }
+#endif /* DT_SYSCALL_NR_ONLY */
 #elif defined(__TARGET_ARCH_arm64)
 /*
  * The asm-generic table. arm64 has only the *at forms of the path syscalls: the legacy names
@@ -144,6 +147,7 @@ static __always_inline long dt_current_syscall(void)
 #define DT_NR_openat2 437
 #define DT_NR_fchmodat2 452
 
+#ifndef DT_SYSCALL_NR_ONLY
 static __always_inline struct pt_regs *dt_sc_regs(void)
 {
 	return (struct pt_regs *)bpf_task_pt_regs(bpf_get_current_task_btf());
@@ -161,6 +165,7 @@ static __always_inline long dt_current_syscall(void)
 {
 	return DT_SC_NR(dt_sc_regs());
 }
+#endif /* DT_SYSCALL_NR_ONLY */
 #else
 #error "datatrail: unsupported architecture (define __TARGET_ARCH_x86 or __TARGET_ARCH_arm64)"
 #endif
