@@ -1,12 +1,13 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
-# kernel-matrix.sh - boots pinned Debian kernels under qemu (TCG) and runs tests/kernel/smoke.sh in each.
+# kernel-matrix.sh - boots pinned Debian kernels (x86-64, arm64) under qemu (TCG) and runs tests/kernel/smoke.sh in each.
 #
 # usage: tools/kernel-matrix/kernel-matrix.sh [KERNEL...]   (default: every kernel in KERNELS)
 # Environment: BUILD (default build), BUILD_ARM64 (the ARCH=arm64 build, default build-arm64),
 # DATATRAIL_CACHE (default ~/.cache/datatrail), KM_TIMEOUT (seconds per kernel, default 240;
-# arm64 kernels get twice that: aarch64 under TCG is slower).
-# Prints "RESULT kernel-X: N passed, N failed, N lost" per kernel and "N passed, N failed" last.
+# twice that for arm64 kernels: a whole other CPU emulated, slower under load).
+# Prints "RESULT kernel-X: N passed, N failed, N lost (Ns)" per kernel (X names the architecture)
+# and "N passed, N failed" last.
 set -u
 cd "$(dirname "$0")/../.." || exit 2
 BUILD=${BUILD:-build}
