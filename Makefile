@@ -5,7 +5,20 @@ ARCH ?= x86
 CLANG ?= clang
 BPFTOOL ?= bpftool
 CC ?= gcc
+# ARCH=arm64 cross-builds into build-arm64/ with Debian's cross gcc against the multiarch
+# (:arm64) libraries that `make deps` installs; the BPF objects get vmlinux/arm64/vmlinux.h.
+ifeq ($(ARCH),arm64)
+CROSS_COMPILE ?= aarch64-linux-gnu-
+ifeq ($(origin CC),default)
+CC := $(CROSS_COMPILE)gcc
+endif
+ifeq ($(origin AR),default)
+AR := $(CROSS_COMPILE)ar
+endif
+BUILD ?= build-arm64
+else
 BUILD ?= build
+endif
 VERSION := 0.1.0
 
 # SAN=1 builds user space with AddressSanitizer and UndefinedBehaviorSanitizer.
@@ -92,8 +105,12 @@ test: deps all
 	@BUILD=$(BUILD) ./tests/run.sh
 
 # tests/kernel/smoke.sh on pinned Debian kernels under qemu (TCG); KM_KERNELS="6.1" picks some.
+# The arm64 guests (KM_KERNELS naming a *-arm64 kernel, or none named) need the ARCH=arm64 build.
+BUILD_ARM64 ?= build-arm64
 kernel-matrix: deps all
-	@BUILD=$(BUILD) ./tools/kernel-matrix/kernel-matrix.sh $(KM_KERNELS)
+	$(if $(if $(KM_KERNELS),$(filter %-arm64,$(KM_KERNELS)),all),\
+		@$(MAKE) --no-print-directory ARCH=arm64 BUILD=$(BUILD_ARM64) all)
+	@BUILD=$(BUILD) BUILD_ARM64=$(BUILD_ARM64) ./tools/kernel-matrix/kernel-matrix.sh $(KM_KERNELS)
 
 unit: all
 	@./tests/run.sh --unit-only
@@ -187,21 +204,27 @@ install: $(BUILD)/datatrail
 		$(INSTALL) -m 0600 examples/config.json $(DESTDIR)$(SYSCONFDIR)/datatrail/
 
 # A Debian package built with dpkg-deb alone (no debhelper): build/datatrail_VERSION_ARCH.deb.
+ifeq ($(ARCH),arm64)
+DEB_ARCH := arm64
+STRIP := $(CROSS_COMPILE)strip
+else
 DEB_ARCH := $(shell dpkg --print-architecture 2>/dev/null || echo amd64)
+STRIP ?= strip
+endif
 DEB := $(BUILD)/datatrail_$(VERSION)_$(DEB_ARCH).deb
 deb: $(DEB)
 $(DEB): $(BUILD)/datatrail docs/datatrail.8 deploy/datatrail.service examples/inventory.json \
 	examples/config.json deploy/prometheus/datatrail-rules.yml $(wildcard deploy/debian/*)
 	rm -rf $(BUILD)/deb $(BUILD)/shlibs
 	$(MAKE) --no-print-directory install DESTDIR=$(abspath $(BUILD))/deb PREFIX=/usr
-	strip --strip-unneeded $(BUILD)/deb/usr/bin/datatrail
+	$(STRIP) --strip-unneeded $(BUILD)/deb/usr/bin/datatrail
 	gzip -9n $(BUILD)/deb/usr/share/man/man8/datatrail.8
 	$(INSTALL) -d -m 0755 $(BUILD)/deb/DEBIAN $(BUILD)/shlibs/debian
 	printf 'Source: datatrail\n\nPackage: datatrail\nArchitecture: any\n' \
 		>$(BUILD)/shlibs/debian/control
 	# Depends: the packages of the shared libraries the binary links, at the versions whose
 	# symbols it uses (dpkg-shlibdeps, as debhelper would do).
-	deps=$$(cd $(BUILD)/shlibs && dpkg-shlibdeps -O $(abspath $(BUILD))/deb/usr/bin/datatrail \
+	deps=$$(cd $(BUILD)/shlibs && DEB_HOST_ARCH=$(DEB_ARCH) dpkg-shlibdeps -O $(abspath $(BUILD))/deb/usr/bin/datatrail \
 		2>/dev/null | sed -n 's/^shlibs:Depends=//p'); \
 	[ -n "$$deps" ] || { echo "deb: dpkg-shlibdeps found no dependencies" >&2; exit 1; }; \
 	sed -e 's/@VERSION@/$(VERSION)/' -e 's/@ARCH@/$(DEB_ARCH)/' -e "s|@DEPENDS@|$$deps|" \

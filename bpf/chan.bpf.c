@@ -97,11 +97,24 @@ __noinline int dt_chan_raw_send(long fd, long nr, unsigned long a2, unsigned lon
 }
 
 /* A tainted process wrote to a character device: a TUN/TAP queue injects into its interface. */
+/*
+ * tun's types, as far as they are read: CO-RE relocates them against the kernel's (or the tun
+ * module's) BTF. Declared here because a kernel built with tun as a module (Debian's arm64)
+ * leaves them out of vmlinux.h.
+ */
+struct tun_struct___dt {
+	struct net_device *dev;
+} __attribute__((preserve_access_index));
+
+struct tun_file___dt {
+	struct tun_struct___dt *tun;
+} __attribute__((preserve_access_index));
+
 __noinline int dt_chan_tun_write(long fd, __u64 bytes)
 {
 	struct dt_egress_key k = {};
 	struct net_device *dev;
-	struct tun_file *tf;
+	struct tun_file___dt *tf;
 	struct dt_taint *t;
 	struct file *f;
 
@@ -117,7 +130,7 @@ __noinline int dt_chan_tun_write(long fd, __u64 bytes)
 	 * tun is a module: loaded after the agent (opening /dev/net/tun loads it), its types were
 	 * not there to relocate against. The send counts, its interface unknown (0).
 	 */
-	if (!bpf_core_type_exists(struct tun_file)) {
+	if (!bpf_core_type_exists(struct tun_file___dt)) {
 		dt_link_egress(&k, 0, 0, bytes, t);
 		return 0;
 	}
@@ -250,6 +263,8 @@ static __always_inline int dt_ptrace_exit(struct pt_regs *regs, long ret)
 	case DT_PTRACE_PEEKUSR:
 		bytes = 8;
 		break;
+#if defined(__TARGET_ARCH_x86)
+	/* arm64 has no GETREGS or GETFPREGS: GETREGSET only. */
 	case DT_PTRACE_SETREGS:
 		write = true;
 		/* fallthrough */
@@ -262,6 +277,7 @@ static __always_inline int dt_ptrace_exit(struct pt_regs *regs, long ret)
 	case DT_PTRACE_GETFPREGS:
 		bytes = 512; /* struct user_i387_struct */
 		break;
+#endif
 	case DT_PTRACE_SETREGSET:
 		write = true;
 		/* fallthrough */

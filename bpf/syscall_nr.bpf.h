@@ -4,6 +4,8 @@
 #define DT_SYSCALL_NR_BPF_H
 
 #if defined(__TARGET_ARCH_x86)
+/* The pre-*at path syscalls (open, creat, rename, mkdir, ...): their tracepoints exist. */
+#define DT_LEGACY_SYSCALLS 1
 #define DT_NR_read 0
 #define DT_NR_write 1
 #define DT_NR_open 2
@@ -62,6 +64,8 @@
 #define DT_NR_openat2 437
 #define DT_NR_fchmodat2 452
 
+/* DT_SYSCALL_NR_ONLY: the numbers alone, for tests/unit/test_syscall_nr.c. */
+#ifndef DT_SYSCALL_NR_ONLY
 /* The syscall's arguments are still in pt_regs at sys_exit; only ax holds the result. */
 static __always_inline struct pt_regs *dt_sc_regs(void)
 {
@@ -88,8 +92,96 @@ static __always_inline long dt_current_syscall(void)
 {
 	return DT_SC_NR(dt_sc_regs());
 }
+#endif /* DT_SYSCALL_NR_ONLY */
+#elif defined(__TARGET_ARCH_arm64)
+/*
+ * The asm-generic table. arm64 has only the *at forms of the path syscalls: the legacy names
+ * get distinct negative numbers no syscall has (-1 is "not in a syscall"), so the switches
+ * that name them stay as they are, and their sys_exit tracepoints are not built.
+ */
+#define DT_LEGACY_SYSCALLS 0
+#define DT_NR_open (-100)
+#define DT_NR_rename (-101)
+#define DT_NR_mkdir (-102)
+#define DT_NR_rmdir (-103)
+#define DT_NR_creat (-104)
+#define DT_NR_link (-105)
+#define DT_NR_unlink (-106)
+#define DT_NR_symlink (-107)
+#define DT_NR_chmod (-108)
+#define DT_NR_chown (-109)
+#define DT_NR_lchown (-110)
+#define DT_NR_utime (-111)
+#define DT_NR_mknod (-112)
+#define DT_NR_utimes (-113)
+#define DT_NR_futimesat (-114)
+#define DT_NR_setxattr 5
+#define DT_NR_removexattr 14 /* 5..16: the xattr family */
+#define DT_NR_mknodat 33
+#define DT_NR_mkdirat 34
+#define DT_NR_unlinkat 35
+#define DT_NR_symlinkat 36
+#define DT_NR_linkat 37
+#define DT_NR_renameat 38
+#define DT_NR_truncate 45
+#define DT_NR_ftruncate 46
+#define DT_NR_fallocate 47
+#define DT_NR_fchmod 52
+#define DT_NR_fchmodat 53
+#define DT_NR_fchownat 54
+#define DT_NR_fchown 55
+#define DT_NR_openat 56
+#define DT_NR_read 63
+#define DT_NR_write 64
+#define DT_NR_readv 65
+#define DT_NR_writev 66
+#define DT_NR_pread64 67
+#define DT_NR_pwrite64 68
+#define DT_NR_preadv 69
+#define DT_NR_pwritev 70
+#define DT_NR_sendfile 71
+#define DT_NR_vmsplice 75
+#define DT_NR_splice 76
+#define DT_NR_tee 77
+#define DT_NR_utimensat 88
+#define DT_NR_sendto 206
+#define DT_NR_recvfrom 207
+#define DT_NR_sendmsg 211
+#define DT_NR_recvmsg 212
+#define DT_NR_mmap 222
+#define DT_NR_recvmmsg 243
+#define DT_NR_sendmmsg 269
+#define DT_NR_renameat2 276
+#define DT_NR_copy_file_range 285
+#define DT_NR_preadv2 286
+#define DT_NR_pwritev2 287
+#define DT_NR_openat2 437
+#define DT_NR_fchmodat2 452
+
+#ifndef DT_SYSCALL_NR_ONLY
+static __always_inline struct pt_regs *dt_sc_regs(void)
+{
+	return (struct pt_regs *)bpf_task_pt_regs(bpf_get_current_task_btf());
+}
+
+/* At sys_exit x0 holds the result; the first argument is kept in orig_x0. */
+#define DT_SC_NR(regs) ((regs)->syscallno)
+#define DT_SC_ARG1(regs) ((regs)->orig_x0)
+#define DT_SC_ARG2(regs) ((regs)->regs[1])
+#define DT_SC_ARG3(regs) ((regs)->regs[2])
+#define DT_SC_ARG4(regs) ((regs)->regs[3])
+#define DT_SC_ARG5(regs) ((regs)->regs[4])
+
+/* The fentry backend's attach points, as DT_SYSCALL_FN above; arm64 since 6.4 (direct calls). */
+#define DT_SYSCALL_FN(name) "__arm64_sys_" #name
+
+static __always_inline long dt_current_syscall(void)
+{
+	return DT_SC_NR(dt_sc_regs());
+}
+#endif /* DT_SYSCALL_NR_ONLY */
 #else
-#error "datatrail: unsupported architecture (define __TARGET_ARCH_x86)"
+#error "datatrail: unsupported architecture (define __TARGET_ARCH_x86 or __TARGET_ARCH_arm64)"
 #endif
 
 #endif /* DT_SYSCALL_NR_BPF_H */

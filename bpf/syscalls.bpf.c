@@ -50,10 +50,14 @@ DT_SYS_EXIT(splice, DT_NR_splice)
 DT_SYS_EXIT(copy_file_range, DT_NR_copy_file_range)
 DT_SYS_EXIT(tee, DT_NR_tee)
 DT_SYS_EXIT(mmap, DT_NR_mmap)
+#if DT_LEGACY_SYSCALLS
 DT_SYS_EXIT(open, DT_NR_open)
+#endif
 DT_SYS_EXIT(openat, DT_NR_openat)
 DT_SYS_EXIT(openat2, DT_NR_openat2)
+#if DT_LEGACY_SYSCALLS
 DT_SYS_EXIT(creat, DT_NR_creat)
+#endif
 
 /*
  * vmsplice() on a pipe's read end copies its bytes into the caller's memory: a read. On the
@@ -96,8 +100,12 @@ int BPF_PROG(dt_fexit_vmsplice, struct pt_regs *regs, long ret)
 		return dt_walk_invalidate(ret);                                                    \
 	}
 
+#if DT_LEGACY_SYSCALLS
 DT_SYS_EXIT_WALK(rename)
+#endif
 DT_SYS_EXIT_WALK(renameat)
 DT_SYS_EXIT_WALK(renameat2)
+#if DT_LEGACY_SYSCALLS
 DT_SYS_EXIT_WALK(mkdir)
+#endif
 DT_SYS_EXIT_WALK(mkdirat)
