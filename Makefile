@@ -76,7 +76,7 @@ $(BUILD)/datatrail_compat.skel.h: $(BUILD)/datatrail-compat.bpf.o
 $(BUILD)/obj/%.o: user/%.c $(USER_HDRS) | $(BUILD)/obj
 	$(CC) $(CFLAGS) -c $< -o $@
 
-$(BUILD)/obj/agent.o: $(BUILD)/datatrail.skel.h
+$(BUILD)/obj/agent.o $(BUILD)/obj/agent_bpf.o: $(BUILD)/datatrail.skel.h
 $(BUILD)/obj/hooks.o: $(BUILD)/datatrail.skel.h $(BUILD)/datatrail_compat.skel.h
 
 $(BUILD)/libdatatrail.a: $(USER_OBJS)
