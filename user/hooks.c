@@ -293,6 +293,27 @@ static int pick_backend(struct datatrail_bpf *skel, const struct btf *vmlinux,
 	return 0;
 }
 
+/*
+ * Whether the kernel knows BPF helper @name (BPF_FUNC_...): its enum bpf_func_id in BTF. Read
+ * from BTF rather than by loading a probe program, whose verifier log valgrind cannot see
+ * the kernel fill.
+ */
+static bool kernel_has_helper(const struct btf *vmlinux, const char *name)
+{
+	int id = btf__find_by_name_kind(vmlinux, "bpf_func_id", BTF_KIND_ENUM);
+	const struct btf_type *t;
+	const struct btf_enum *e;
+
+	if (id <= 0)
+		return false;
+	t = btf__type_by_id(vmlinux, id);
+	e = btf_enum(t);
+	for (int i = 0; i < btf_vlen(t); i++)
+		if (!strcmp(btf__name_by_offset(vmlinux, e[i].name_off), name))
+			return true;
+	return false;
+}
+
 int hooks_select(struct datatrail_bpf *skel, enum hooks_mode mode, struct hooks_backend *be,
 		 char *lost, size_t len)
 {
@@ -323,7 +344,7 @@ int hooks_select(struct datatrail_bpf *skel, enum hooks_mode mode, struct hooks_
 		     "io_uring are not counted, nor writes, sends, splices or tees", lost, len);
 	uring_submit_select(skel, vmlinux, lost, len);
 	/* chan.bpf.c finds a new shared mapping's file with bpf_find_vma() (Linux 5.17). */
-	if (libbpf_probe_bpf_helper(BPF_PROG_TYPE_TRACEPOINT, BPF_FUNC_find_vma, NULL) <= 0) {
+	if (!kernel_has_helper(vmlinux, "BPF_FUNC_find_vma")) {
 		bpf_program__set_autoload(skel->progs.dt_chan_exit_mmap, false);
 		bpf_program__set_autoload(skel->progs.dt_chan_exit_shmat, false);
 		bpf_program__set_autoload(skel->progs.dt_chan_fexit_mmap, false);
