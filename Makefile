@@ -89,9 +89,11 @@ $(BUILD)/tests/%: tests/unit/%.c tests/test.h $(BUILD)/libdatatrail.a $(USER_HDR
 	$(CC) $(CFLAGS) -Itests -DDT_BUILD_DIR='"$(BUILD)"' $< $(BUILD)/libdatatrail.a \
 		$(LDFLAGS) $(LDLIBS) -o $@
 
-# Workloads for the integration tests.
+# Workloads for the integration tests. Never sanitized (SAN=1 is for the agent): they stand
+# in for users' programs, and LeakSanitizer's tracer, a forked child sharing the workload's
+# memory, would itself be a tainted holder of its shared mappings.
 $(BUILD)/tests/progs/%: tests/progs/%.c | $(BUILD)/tests/progs
-	$(CC) $(CFLAGS) $< $(LDFLAGS) -luring -o $@
+	$(CC) $(filter-out $(SANFLAGS),$(CFLAGS)) $< $(filter-out $(SANFLAGS),$(LDFLAGS)) -luring -o $@
 
 $(BUILD)/bpf $(BUILD)/bpf-compat $(BUILD)/obj $(BUILD)/tests $(BUILD)/tests/progs:
 	@mkdir -p $@
