@@ -19,8 +19,9 @@ REQ=$TOP/tests/corpus/requirements.txt
 VENV=${DATATRAIL_VENV:-/var/cache/datatrail/corpus-venv}
 PYTHON=${DATATRAIL_VENV_PYTHON:-/usr/bin/python3}
 
-# the pins, not the comments, decide whether the venv is current
-want=$(grep -v '^#' "$REQ" | sha256sum | cut -c1-64)
+# the pins and the interpreter (its copy in the venv), not the comments, decide whether the
+# venv is current
+want=$({ grep -v '^#' "$REQ"; "$PYTHON" --version; } | sha256sum | cut -c1-64)
 done_msg() {
 	[ "${1:-}" = --print ] && echo "$VENV/bin/python"
 	return 0
