@@ -25,6 +25,7 @@ corpus_setup() {
 	CORPUS_NS_1=dt-cp1-$s CORPUS_VETH_1=dtcp1$s
 	CORPUS_NS_X=dt-cpx-$s CORPUS_VETH_X=dtcpx$s
 	CORPUS_PY=$("$TOP/tools/venv.sh" --print) || return 1
+	mkdir -p "$CORPUS_T"
 	chmod 755 "$CORPUS_T"
 	mkdir -p "$CORPUS_T/ds" "$CORPUS_T/out" "$CORPUS_T/home"
 	/usr/bin/python3 "$CORPUS_DIR/mkdata.py" "$CORPUS_T/ds" || return 1
