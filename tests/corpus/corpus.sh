@@ -27,7 +27,10 @@ corpus_setup() {
 	CORPUS_PY=$("$TOP/tools/venv.sh" --print) || return 1
 	mkdir -p "$CORPUS_T"
 	chmod 755 "$CORPUS_T"
-	mkdir -p "$CORPUS_T/ds" "$CORPUS_T/out" "$CORPUS_T/home"
+	mkdir -p "$CORPUS_T/ds" "$CORPUS_T/out" "$CORPUS_T/home" "$CORPUS_T/jobs"
+	# the jobs' uid may not reach the checkout (a clone below /root): they run from a copy
+	cp "$CORPUS_DIR"/*.py "$CORPUS_T/jobs/"
+	chmod -R a+rX "$CORPUS_T/jobs"
 	/usr/bin/python3 "$CORPUS_DIR/mkdata.py" "$CORPUS_T/ds" || return 1
 	chmod -R a+rX "$CORPUS_T/ds"
 	chown "$CORPUS_UID:$CORPUS_UID" "$CORPUS_T/out" "$CORPUS_T/home"
@@ -96,15 +99,16 @@ corpus_as_job() {
 # reads them while the agent runs is tainted in turn (and the shell by the pipe of a $(...)).
 CORPUS_TAG=""
 corpus_run() {
-	local name=$1 steps=$2 out res
+	local name=$1 steps=$2 out res job
 	shift 2
+	job=$CORPUS_T/jobs/$name.py
 	out=$CORPUS_T/out/$name$CORPUS_TAG
 	res=$CORPUS_T/$name$CORPUS_TAG
 	mkdir -p "$out"
 	chown "$CORPUS_UID:$CORPUS_UID" "$out"
 	CORPUS_PIDS=""
 	if [ "$name" = ddp_pair ]; then
-		corpus_as_job "$CORPUS_PY" "$CORPUS_DIR/ddp_pair.py" --data "$CORPUS_T/ds" --out "$out/0" \
+		corpus_as_job "$CORPUS_PY" "$job" --data "$CORPUS_T/ds" --out "$out/0" \
 			--metrics "$CORPUS_METRICS" --steps "$steps" --rank 0 --listen "$CORPUS_NODE0:9710" "$@" \
 			>"$res.json" 2>"$res.err" &
 		CORPUS_PIDS=$!
@@ -113,19 +117,19 @@ corpus_run() {
 			ss -ltn | grep -q "$CORPUS_NODE0:9710 " && break
 			sleep 0.05
 		done
-		corpus_as_job --netns "$CORPUS_NS_1" "$CORPUS_PY" "$CORPUS_DIR/ddp_pair.py" --data "$CORPUS_T/ds" --out "$out/1" \
-			--steps "$steps" --rank 1 --peer "$CORPUS_NODE0:9710" "$@" \
+		corpus_as_job --netns "$CORPUS_NS_1" "$CORPUS_PY" "$job" --data "$CORPUS_T/ds" \
+			--out "$out/1" --steps "$steps" --rank 1 --peer "$CORPUS_NODE0:9710" "$@" \
 			>"$res.1.json" 2>"$res.1.err" &
 		CORPUS_PIDS="$CORPUS_PIDS $!"
 		return 0
 	fi
-	corpus_as_job "$CORPUS_PY" "$CORPUS_DIR/$name.py" --data "$CORPUS_T/ds" --out "$out" \
+	corpus_as_job "$CORPUS_PY" "$job" --data "$CORPUS_T/ds" --out "$out" \
 		--metrics "$CORPUS_METRICS" --steps "$steps" "$@" \
 		>"$res.json" 2>"$res.err" &
 	CORPUS_PIDS=$!
 }
 
-# corpus_wait: waits for CORPUS_PIDS; non-zero if one failed (its stderr on ours).
+# corpus_wait: waits for CORPUS_PIDS; non-zero if one failed (its stderr is in NAME.err).
 corpus_wait() {
 	local p rc=0
 	for p in $CORPUS_PIDS; do
