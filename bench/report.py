@@ -80,6 +80,7 @@ def corpus_report(rows):
             w, med(a_all), med(b_all), "%.3f" % med(ratios) if ratios else "-",
             "[%.3f..%.3f]" % (min(ratios), max(ratios)) if ratios else "-", na, nb))
     total = sum(int(r[3]) for r in finds)
+    jobs = sum(int(r[5]) for r in finds if len(r) >= 6)
     kinds = {}
     for r in finds:
         for kvp in r[4].split(","):
@@ -92,6 +93,10 @@ def corpus_report(rows):
               total, with_s, per_h, "PASS" if total == 0 else "MISS",
               "  (%s)" % ", ".join("%s %d" % kv for kv in sorted(kinds.items()))
               if kinds else ""))
+    if finds and all(len(r) >= 6 for r in finds):
+        print("    of which the jobs' own (their uid, or a visibility_gap): %d = %.0f per "
+              "hour; the rest is other processes on the node" % (
+                  jobs, jobs * 3600.0 / with_s if with_s else float("nan")))
     print("    step time ratio = the job's median step time with the agent / without (1.0 = "
           "no overhead); python's start-up is not a step")
 

@@ -762,10 +762,11 @@ print("C\tstep\t%s\t%s\t%s\t%s\t%s\t%s" % (r["workload"], sys.argv[2], sys.argv[
 			done
 			printf 'C\trun\t%s\t%s\t%s\t%s\t%s\n' "$p" "$mode" "$n" "$i" "$DISTURBED" >>"$RES"
 			if [ "$mode" = B ]; then
-				"$PY" - "$dir/findings.jsonl" "$$" "$p" >>"$RES" <<'EOF'
+				"$PY" - "$dir/findings.jsonl" "$$" "$p" "$CORPUS_UID" >>"$RES" <<'EOF'
 import collections, json, sys
-path, me, pair = sys.argv[1:]
+path, me, pair, job_uid = sys.argv[1:]
 kinds = collections.Counter()
+jobs = 0
 for line in open(path):
     r = json.loads(line)
     if r.get("activity_id") != 1:
@@ -775,12 +776,14 @@ for line in open(path):
     if kind == "agent_tamper" and str(p.get("pid")) == me:
         continue  # agent_stop's SIGINT
     kinds[kind] += 1
-print("C\tfindings\t%s\t%d\t%s" % (pair, sum(kinds.values()),
-      ",".join("%s=%d" % kv for kv in sorted(kinds.items())) or "-"))
+    # the jobs' own, and the gaps (they name no process); the rest is other tools on the node
+    jobs += str((p.get("user") or {}).get("uid")) == job_uid or not p
+print("C\tfindings\t%s\t%d\t%s\t%d" % (pair, sum(kinds.values()),
+      ",".join("%s=%d" % kv for kv in sorted(kinds.items())) or "-", jobs))
 EOF
 			fi
 			log "  pair $p $mode: ${n}s, $i jobs$([ "$mode" = B ] &&
-				echo ", findings $(tail -n 1 "$RES" | cut -f4,5)")"
+				echo ", findings $(tail -n 1 "$RES" | cut -f4-6)")"
 			rm -rf "$CORPUS_T/out" "$CORPUS_T"/*-"$p$mode"-*.*
 			mkdir -p "$CORPUS_T/out"
 			chown "$CORPUS_UID:$CORPUS_UID" "$CORPUS_T/out"
