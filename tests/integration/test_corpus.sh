@@ -53,8 +53,9 @@ done
 CORPUS_TAG=-leak
 t0=$(date +%s%3N)
 corpus_run st_checkpoint 20 --every 10
-corpus_wait
+pids=$CORPUS_PIDS
 corpus_run hf_datasets 10
+CORPUS_PIDS="$pids $CORPUS_PIDS"
 corpus_wait
 echo "0 $t0 $(date +%s%3N)" >"$T/leak.run"
 CORPUS_TAG=""
