@@ -891,6 +891,7 @@ static void write_status(struct agent *a, bool running)
 	jb_u64(&jb, "failed", a->pl.ids.failed);
 	jb_u64(&jb, "cgroups_resolved", a->pl.ids.cgroup_reads);
 	jb_u64(&jb, "from_kernel", a->pl.ids.by_cgroup_id);
+	jb_u64(&jb, "unverified", a->pl.ids.unverified);
 	jb_u64(&jb, "resolve_ns", a->pl.ids.resolve_ns);
 	jb_u64(&jb, "cache_resets", a->pl.ids.resets);
 	jb_obj_close(&jb);
@@ -1122,6 +1123,8 @@ static int agent_open(struct agent *a)
 	if (a->cfg) {
 		a->pl.ids.dirs = a->cfg->container_state_dirs;
 		a->pl.ids.n_dirs = a->cfg->n_container_state_dirs;
+		a->pl.ids.roots = a->cfg->cgroup_roots;
+		a->pl.ids.n_roots = a->cfg->n_cgroup_roots;
 	}
 	if (a->opts->trace_dir) {
 		err = open_trace(a);

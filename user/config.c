@@ -607,36 +607,51 @@ static int parse_node_name(const struct loader *l, const cJSON *root, struct con
 	return 0;
 }
 
-static int parse_state_dirs(const struct loader *l, const cJSON *root, struct config *cfg)
+/* An array of absolute paths of at most @max bytes, for @field, into *@out (n in *@n). */
+static int parse_paths(const struct loader *l, const cJSON *root, const char *field,
+		       const char *what, size_t max, char ***out, size_t *n)
 {
-	static const char field[] = "container_state_dirs";
 	const cJSON *arr = get(root, field), *it;
 
 	if (!arr)
 		return 0;
 	if (!cJSON_IsArray(arr))
-		return wrong_type(l, field, "an array of directories", arr);
-	cfg->container_state_dirs = calloc(cJSON_GetArraySize(arr) + 1, sizeof(char *));
-	if (!cfg->container_state_dirs)
+		return wrong_type(l, field, what, arr);
+	*out = calloc(cJSON_GetArraySize(arr) + 1, sizeof(char *));
+	if (!*out)
 		return fail_nomem(l);
 	cJSON_ArrayForEach(it, arr) {
 		if (!cJSON_IsString(it))
 			return wrong_type(l, field, "a string", it);
-		if (it->valuestring[0] != '/' || strlen(it->valuestring) > 1024)
-			return fail(l, -EINVAL, field, "'%s' is not an absolute path of at most 1024 bytes",
-				    it->valuestring);
-		cfg->container_state_dirs[cfg->n_container_state_dirs] = strdup(it->valuestring);
-		if (!cfg->container_state_dirs[cfg->n_container_state_dirs])
+		if (it->valuestring[0] != '/' || strlen(it->valuestring) > max ||
+		    strstr(it->valuestring, "/.."))
+			return fail(l, -EINVAL, field,
+				    "'%s' is not an absolute path of at most %zu bytes without '..'",
+				    it->valuestring, max);
+		(*out)[*n] = strdup(it->valuestring);
+		if (!(*out)[*n])
 			return fail_nomem(l);
-		cfg->n_container_state_dirs++;
+		(*n)++;
 	}
 	return 0;
+}
+
+static int parse_state_dirs(const struct loader *l, const cJSON *root, struct config *cfg)
+{
+	int ret = parse_paths(l, root, "container_state_dirs", "an array of directories", 1024,
+			      &cfg->container_state_dirs, &cfg->n_container_state_dirs);
+
+	/* Cgroups where a runtime's own root also sits (a kind node's /docker/<id>). */
+	if (!ret)
+		ret = parse_paths(l, root, "cgroup_roots", "an array of cgroup paths", 200,
+				  &cfg->cgroup_roots, &cfg->n_cgroup_roots);
+	return ret;
 }
 
 static int parse_root(const struct loader *l, const cJSON *root, struct config *cfg)
 {
 	static const char *const keys[] = { "kafka", "flush_ms", "metrics", "node_name",
-					    "container_state_dirs", "devices",
+					    "container_state_dirs", "cgroup_roots", "devices",
 					    "egress_block_devices", NULL };
 	uint64_t flush_ms = cfg->flush_ms;
 	const cJSON *j;
@@ -987,6 +1002,9 @@ void config_free(struct config *cfg)
 	for (size_t i = 0; i < cfg->n_container_state_dirs; i++)
 		free(cfg->container_state_dirs[i]);
 	free(cfg->container_state_dirs);
+	for (size_t i = 0; i < cfg->n_cgroup_roots; i++)
+		free(cfg->cgroup_roots[i]);
+	free(cfg->cgroup_roots);
 	for (size_t i = 0; i < cfg->n_devices; i++)
 		free(cfg->devices[i].path);
 	free(cfg->devices);

@@ -74,6 +74,8 @@ struct config {
 	char *node_name;	     /* NULL: --node-name, $NODE_NAME, else the host name */
 	char **container_state_dirs; /* runtime state roots beside the defaults (docs/identity.md) */
 	size_t n_container_state_dirs;
+	char **cgroup_roots; /* cgroups below which runtimes' roots are trusted (docs/identity.md) */
+	size_t n_cgroup_roots;
 	struct config_device *devices; /* "devices" (docs/gpu.md) */
 	size_t n_devices;
 };
