@@ -945,6 +945,7 @@ static int open_metrics(struct agent *a)
 {
 	const char *listen = a->opts->metrics_listen;
 	const char *what = "option '--metrics'";
+	struct metrics_auth auth = {};
 	struct errbuf eb = {};
 	void *pos;
 	int err;
@@ -955,7 +956,12 @@ static int open_metrics(struct agent *a)
 	}
 	if (!listen || !*listen)
 		return 0;
-	err = metrics_open(&a->metrics, what, listen, &eb);
+	if (a->cfg)
+		auth = (struct metrics_auth){ .token_file = a->cfg->metrics_token_file,
+					      .tls_cert_file = a->cfg->metrics_tls_cert_file,
+					      .tls_key_file = a->cfg->metrics_tls_key_file,
+					      .tls_client_ca_file = a->cfg->metrics_tls_ca_file };
+	err = metrics_open(&a->metrics, what, listen, &auth, &eb);
 	if (err) {
 		fprintf(stderr, "datatrail: %s\n", eb.msg);
 		return err;
@@ -965,7 +971,10 @@ static int open_metrics(struct agent *a)
 		   bpf_map__fd(a->skel->maps.events), 0);
 	if (pos != MAP_FAILED)
 		a->rb_pos = pos;
-	fprintf(stderr, "datatrail: metrics on http://%s/metrics\n", listen);
+	fprintf(stderr, "datatrail: metrics on %s://%s/metrics%s%s\n",
+		a->metrics.tls ? "https" : "http", listen,
+		a->metrics.token ? ", bearer token required" : "",
+		a->metrics.tls_ca ? ", client certificate required" : "");
 	return 0;
 }
 

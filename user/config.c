@@ -443,10 +443,24 @@ static int parse_kafka(const struct loader *l, const cJSON *obj, struct config *
 	return 0;
 }
 
+/* An absolute path for metrics.@key into *@out; the file itself is read when the server starts. */
+static int metrics_file(const struct loader *l, const cJSON *obj, const char *key, char **out)
+{
+	char field[64];
+	int ret;
+
+	snprintf(field, sizeof(field), "metrics.%s", key);
+	ret = get_str(l, obj, key, field, PATH_MAX, out);
+	if (!ret && *out && (*out)[0] != '/')
+		return fail(l, -EINVAL, field, "'%s' is not an absolute path", *out);
+	return ret;
+}
+
 /* The address itself is checked when the agent binds it (metrics_parse_listen()). */
 static int parse_metrics(const struct loader *l, const cJSON *obj, struct config *cfg)
 {
-	static const char *const keys[] = { "listen", NULL };
+	static const char *const keys[] = { "listen", "bearer_token_file", "tls_cert_file",
+					     "tls_key_file", "tls_client_ca_file", NULL };
 	const char *colon;
 	char *end;
 	unsigned long port;
@@ -457,8 +471,25 @@ static int parse_metrics(const struct loader *l, const cJSON *obj, struct config
 	ret = check_known_keys(l, obj, "metrics", keys);
 	if (!ret)
 		ret = get_str(l, obj, "listen", "metrics.listen", 63, &cfg->metrics_listen);
-	if (ret || !cfg->metrics_listen)
+	if (!ret)
+		ret = metrics_file(l, obj, "bearer_token_file", &cfg->metrics_token_file);
+	if (!ret)
+		ret = metrics_file(l, obj, "tls_cert_file", &cfg->metrics_tls_cert_file);
+	if (!ret)
+		ret = metrics_file(l, obj, "tls_key_file", &cfg->metrics_tls_key_file);
+	if (!ret)
+		ret = metrics_file(l, obj, "tls_client_ca_file", &cfg->metrics_tls_ca_file);
+	if (ret)
 		return ret;
+	if (!cfg->metrics_tls_cert_file != !cfg->metrics_tls_key_file)
+		return fail(l, -EINVAL, cfg->metrics_tls_cert_file ? "metrics.tls_key_file" :
+			    "metrics.tls_cert_file", "required with metrics.%s",
+			    cfg->metrics_tls_cert_file ? "tls_cert_file" : "tls_key_file");
+	if (cfg->metrics_tls_ca_file && !cfg->metrics_tls_cert_file)
+		return fail(l, -EINVAL, "metrics.tls_client_ca_file",
+			    "needs metrics.tls_cert_file and tls_key_file");
+	if (!cfg->metrics_listen)
+		return 0;
 	colon = strrchr(cfg->metrics_listen, ':');
 	port = colon ? strtoul(colon + 1, &end, 10) : 0;
 	if (!colon || !colon[1] || *end || !port || port > 65535)
@@ -995,6 +1026,10 @@ void config_free(struct config *cfg)
 		return;
 	config_kafka_release(&cfg->kafka);
 	free(cfg->metrics_listen);
+	free(cfg->metrics_token_file);
+	free(cfg->metrics_tls_cert_file);
+	free(cfg->metrics_tls_key_file);
+	free(cfg->metrics_tls_ca_file);
 	for (size_t i = 0; i < cfg->n_egress_block_devices; i++)
 		free(cfg->egress_block_devices[i]);
 	free(cfg->egress_block_devices);

@@ -68,6 +68,10 @@ struct config {
 	char *file; /* the name it was loaded from, for messages */
 	uint32_t flush_ms;
 	char *metrics_listen; /* metrics.listen: ADDR:PORT, or NULL (no metrics endpoint) */
+	char *metrics_token_file;    /* metrics.bearer_token_file: read at start (0600) */
+	char *metrics_tls_cert_file; /* metrics.tls_cert_file, tls_key_file: HTTPS */
+	char *metrics_tls_key_file;
+	char *metrics_tls_ca_file;   /* metrics.tls_client_ca_file: client certificates required */
 	char **egress_block_devices; /* removable media besides sysfs's: device name patterns */
 	size_t n_egress_block_devices;
 	struct config_kafka kafka;

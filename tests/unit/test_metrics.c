@@ -19,8 +19,10 @@ static void test_parse_listen(void)
 	ASSERT_EQ(ntohs(a4->sin_port), 9464, "v4 port");
 	ASSERT_EQ(ntohl(a4->sin_addr.s_addr), 0x7f000001, "v4 address");
 	ASSERT_EQ(len, sizeof(*a4), "v4 length");
-	ASSERT_OK(metrics_parse_listen("x", ":9464", &ss, &len, &eb), "any");
-	ASSERT_EQ(a4->sin_addr.s_addr, 0, "any address");
+	ASSERT_OK(metrics_parse_listen("x", ":9464", &ss, &len, &eb), "no address");
+	ASSERT_EQ(ntohl(a4->sin_addr.s_addr), 0x7f000001, "no address: loopback");
+	ASSERT_OK(metrics_parse_listen("x", "0.0.0.0:9464", &ss, &len, &eb), "any");
+	ASSERT_EQ(a4->sin_addr.s_addr, 0, "every address, when named");
 	ASSERT_OK(metrics_parse_listen("x", "[::1]:10000", &ss, &len, &eb), "v6");
 	ASSERT_EQ(a6->sin6_family, AF_INET6, "v6 family");
 	ASSERT_EQ(ntohs(a6->sin6_port), 10000, "v6 port");
@@ -33,6 +35,22 @@ static void test_parse_listen(void)
 	ASSERT_ERR(metrics_parse_listen("opt", "1.2.3.4:9x", &ss, &len, &eb), "port text");
 	ASSERT_STREQ(eb.msg, "opt: bad address '1.2.3.4:9x' (ADDR:PORT, e.g. 127.0.0.1:9464 or "
 			     "[::1]:9464)", "message");
+}
+
+/* Authorization: Bearer <token>, exactly the token, whatever the case of "Bearer". */
+static void test_bearer(void)
+{
+	static const char tok[] = "0123456789abcdef0123";
+
+	ASSERT_TRUE(metrics_bearer_ok("Bearer 0123456789abcdef0123", tok, 20), "the token");
+	ASSERT_TRUE(metrics_bearer_ok("bearer  0123456789abcdef0123 ", tok, 20), "spaces, case");
+	ASSERT_FALSE(metrics_bearer_ok(NULL, tok, 20), "no header");
+	ASSERT_FALSE(metrics_bearer_ok("Bearer 0123456789abcdef012", tok, 20), "shorter");
+	ASSERT_FALSE(metrics_bearer_ok("Bearer 0123456789abcdef01234", tok, 20), "longer");
+	ASSERT_FALSE(metrics_bearer_ok("Bearer 0123456789abcdef0124", tok, 20), "one byte off");
+	ASSERT_FALSE(metrics_bearer_ok("Basic 0123456789abcdef0123", tok, 20), "another scheme");
+	ASSERT_FALSE(metrics_bearer_ok("0123456789abcdef0123", tok, 20), "no scheme");
+	ASSERT_FALSE(metrics_bearer_ok("Bearer ", tok, 20), "empty");
 }
 
 #define EVENT(act) \
@@ -148,5 +166,5 @@ static void test_render(void)
 	free(c);
 }
 
-TEST_MAIN("metrics", TEST_CASE(test_parse_listen), TEST_CASE(test_count_lines),
+TEST_MAIN("metrics", TEST_CASE(test_bearer), TEST_CASE(test_parse_listen), TEST_CASE(test_count_lines),
 	  TEST_CASE(test_render))
