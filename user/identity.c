@@ -846,6 +846,7 @@ struct id_src {
 	size_t n_roots;
 	const char *ctrl; /* the hierarchy the path is in, or NULL: @mnt_fd */
 	int mnt_fd;	  /* with ctrl NULL: that hierarchy's mount, -1 none (a recorded path) */
+	bool from_kernel; /* the path is the kernel's record of the cgroup, whole */
 };
 
 /*
@@ -858,6 +859,7 @@ static void resolve_cgroup(const struct id_src *src, const char *path, struct wl
 {
 	struct id_check rt = { .path = path };
 	int own = -ENOENT, fd = src->mnt_fd;
+	bool verified;
 
 	memset(id, 0, sizeof(*id));
 	id->flags = ID_RESOLVED;
@@ -883,11 +885,17 @@ static void resolve_cgroup(const struct id_src *src, const char *path, struct wl
 		read_runtime(id, src->dirs, src->n_dirs, &rt);
 	if (id->slurm_job[0])
 		read_slurm_env(src->proc_root, src->pid, id);
-	/* A cgroup gone, or a path the kernel recorded: nothing to check it against. */
-	if (own || (id->container_id[0] ? !(id->flags & ID_VERIFIED) : !id->slurm_job[0]))
-		id->flags &= ~ID_VERIFIED;
+	/*
+	 * No mount shows the cgroup (a private cgroup namespace's, one removed since): the
+	 * owners cannot be read, but the kernel's own record of the whole path puts it at the
+	 * runtime's root, and the runtime's record names it: a container is the runtime's.
+	 * A job has no such record: it needs the owners.
+	 */
+	if (id->container_id[0])
+		verified = (id->flags & ID_VERIFIED) && (!own || src->from_kernel);
 	else
-		id->flags |= ID_VERIFIED;
+		verified = id->slurm_job[0] && !own;
+	id->flags = (id->flags & ~ID_VERIFIED) | (verified ? ID_VERIFIED : 0);
 }
 
 int id_resolve_pid(const char *proc_root, uint32_t pid, char *const *dirs, size_t n_dirs,
@@ -1072,11 +1080,13 @@ static const struct wl_identity *resolve(struct idtab *t, uint32_t pid)
 		if (path_from_kernel(t, pid, path, sizeof(path), &live))
 			goto out_failed;
 		src.mnt_fd = live ? t->cg2_fd : -1;
+		src.from_kernel = true;
 		t->by_cgroup_id++;
 	} else if (has_dotdot(path) && !path_from_kernel(t, pid, kpath, sizeof(kpath), &live)) {
 		/* Seen from another cgroup namespace: the kernel's id gives the whole path. */
 		snprintf(path, sizeof(path), "%s", kpath);
 		src.mnt_fd = live ? t->cg2_fd : -1;
+		src.from_kernel = true;
 		t->by_cgroup_id++;
 	} else {
 		src.ctrl = ctrl;

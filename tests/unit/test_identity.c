@@ -451,7 +451,111 @@ static void test_proc_and_cache(void)
 	ASSERT_OK(system(path), "cleanup");
 }
 
+/* The kernel's record of each test pid's cgroup, as the agent's BPF maps would give it. */
+static const char *const records[] = {
+	"/kubepods/besteffort/pod" UID "/" CID,
+	"/kubepods/besteffort/pod" UID "/" "eeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeee",
+	"/user.slice/user-1000.slice/user@1000.service/kubepods/besteffort/pod" UID "/" CID,
+	"/system.slice/slurmstepd.scope/job_7/step_0",
+	"/../kubepods/besteffort/pod" UID "/" CID,
+};
+#define REC_ID(pid) (0x7ff0000000000000ULL + (pid))
+
+static int rec_id_of(void *ctx, uint32_t pid, uint64_t *id)
+{
+	(void)ctx;
+	*id = REC_ID(pid);
+	return 0;
+}
+
+static int rec_path_of(void *ctx, uint64_t id, char *out, size_t n)
+{
+	(void)ctx;
+	snprintf(out, n, "%s", records[id - REC_ID(300)]);
+	return 0;
+}
+
+/*
+ * Seen from another cgroup namespace (a DaemonSet's), /proc says "/../..": the kernel's record
+ * gives the whole path; no mount shows it, so the runtime's record must name it.
+ */
+static void test_kernel_record_trust(void)
+{
+	char root[] = "/tmp/dt-idrec-XXXXXX", path[512], text[512], *dirs[1];
+	const struct wl_identity *got;
+	struct idtab t;
+
+	if (!ASSERT_TRUE(mkdtemp(root) != NULL, "mkdtemp"))
+		return;
+	for (int pid = 300; pid <= 304; pid++) {
+		snprintf(path, sizeof(path), "%s/proc/%d", root, pid);
+		mkdirs(path);
+		snprintf(path, sizeof(path), "%s/proc/%d/cgroup", root, pid);
+		snprintf(text, sizeof(text), "0::/../..%s\n", records[pid - 300]);
+		write_file(path, text, strlen(text));
+	}
+	/* The runtime's records: the first names its cgroup, the second another one. */
+	snprintf(path, sizeof(path), "%s/state/io.containerd.runtime.v2.task/k8s.io/%s", root, CID);
+	mkdirs(path);
+	strcat(path, "/config.json");
+	snprintf(text, sizeof(text), "{\"linux\":{\"cgroupsPath\":\"%s\"},\"annotations\":"
+		 "{\"io.kubernetes.cri.sandbox-namespace\":\"ns1\"}}", records[0]);
+	write_file(path, text, strlen(text));
+	snprintf(path, sizeof(path), "%s/state/io.containerd.runtime.v2.task/k8s.io/%s", root,
+		 records[1] + strlen(records[1]) - 64);
+	mkdirs(path);
+	strcat(path, "/config.json");
+	snprintf(text, sizeof(text), "{\"linux\":{\"cgroupsPath\":\"/kubepods/besteffort/pod%s/x\"},"
+		 "\"annotations\":{\"io.kubernetes.cri.sandbox-namespace\":\"ns1\"}}", UID);
+	write_file(path, text, strlen(text));
+
+	idtab_init(&t, false);
+	snprintf(path, sizeof(path), "%s/proc", root);
+	t.proc_root = path;
+	snprintf(text, sizeof(text), "%s/state", root);
+	dirs[0] = text;
+	t.dirs = dirs;
+	t.n_dirs = 1;
+	t.cgroup_id_of = rec_id_of;
+	t.cgroup_path_of = rec_path_of;
+
+	got = idtab_get(&t, 300);
+	if (ASSERT_TRUE(got != NULL, "resolved")) {
+		ASSERT_STREQ(got->cgroup, records[0], "the kernel's whole path");
+		ASSERT_STREQ(got->pod_namespace, "ns1", "the runtime's record");
+		ASSERT_TRUE(got->flags & ID_VERIFIED, "named by the runtime: verified");
+	}
+	got = idtab_get(&t, 301);
+	if (ASSERT_TRUE(got != NULL, "resolved")) {
+		ASSERT_STREQ(got->container_id, records[1] + strlen(records[1]) - 64, "its id");
+		ASSERT_STREQ(got->pod_namespace, "", "a record of another cgroup is not taken");
+		ASSERT_FALSE(got->flags & ID_VERIFIED, "unverified");
+	}
+	got = idtab_get(&t, 302);
+	if (ASSERT_TRUE(got != NULL, "resolved")) {
+		ASSERT_STREQ(got->container_id, "", "below a user's subtree: nothing taken");
+		ASSERT_STREQ(got->pod_uid, "", "no pod");
+		ASSERT_STREQ(got->cgroup, records[2], "the path reported");
+		ASSERT_TRUE(got->flags & ID_UNTRUSTED, "untrusted");
+		ASSERT_TRUE(wl_has_workload(got), "still written out, as unverified");
+	}
+	got = idtab_get(&t, 303);
+	if (ASSERT_TRUE(got != NULL, "resolved")) {
+		ASSERT_STREQ(got->slurm_job, "7", "the job");
+		ASSERT_FALSE(got->flags & ID_VERIFIED, "a job needs its owners read");
+	}
+	got = idtab_get(&t, 304);
+	if (ASSERT_TRUE(got != NULL, "resolved")) {
+		ASSERT_STREQ(got->container_id, "", "a cut record is at no root");
+		ASSERT_TRUE(got->flags & ID_UNTRUSTED, "untrusted");
+	}
+	ASSERT_EQ(t.unverified, 4, "counted");
+	idtab_free(&t);
+	snprintf(path, sizeof(path), "rm -rf '%s'", root);
+	ASSERT_OK(system(path), "cleanup");
+}
+
 TEST_MAIN("identity", TEST_CASE(test_parse_table), TEST_CASE(test_pick_line),
 	  TEST_CASE(test_trusted_paths), TEST_CASE(test_cgroups_path_match),
-	  TEST_CASE(test_owned_by_root),
+	  TEST_CASE(test_owned_by_root), TEST_CASE(test_kernel_record_trust),
 	  TEST_CASE(test_runtime_json), TEST_CASE(test_state_dirs), TEST_CASE(test_proc_and_cache))
