@@ -847,7 +847,29 @@ struct id_src {
 	const char *ctrl; /* the hierarchy the path is in, or NULL: @mnt_fd */
 	int mnt_fd;	  /* with ctrl NULL: that hierarchy's mount, -1 none (a recorded path) */
 	bool from_kernel; /* the path is the kernel's record of the cgroup, whole */
+	struct idtab *cache; /* open hierarchies kept, or NULL: opened and closed each time */
 };
+
+/* @ctrl's hierarchy, from @t's cache (kept open), else opened for the caller to close. */
+static int hierarchy(struct idtab *t, const char *ctrl, bool *keep)
+{
+	int fd;
+
+	*keep = false;
+	for (size_t i = 0; t && i < t->n_hier; i++)
+		if (!strcmp(t->hier[i].ctrl, ctrl)) {
+			*keep = true;
+			return t->hier[i].fd;
+		}
+	fd = open_hierarchy(ctrl);
+	if (t && t->n_hier < sizeof(t->hier) / sizeof(t->hier[0]) &&
+	    strlen(ctrl) < sizeof(t->hier[0].ctrl)) {
+		snprintf(t->hier[t->n_hier].ctrl, sizeof(t->hier[0].ctrl), "%s", ctrl);
+		t->hier[t->n_hier++].fd = fd;
+		*keep = true;
+	}
+	return fd;
+}
 
 /*
  * Everything the cgroup @path says and the runtime's files tell of it, and whether it is the
@@ -859,7 +881,7 @@ static void resolve_cgroup(const struct id_src *src, const char *path, struct wl
 {
 	struct id_check rt = { .path = path };
 	int own = -ENOENT, fd = src->mnt_fd;
-	bool verified;
+	bool verified, keep = true;
 
 	memset(id, 0, sizeof(*id));
 	id->flags = ID_RESOLVED;
@@ -869,10 +891,10 @@ static void resolve_cgroup(const struct id_src *src, const char *path, struct wl
 		own = -EPERM;
 	} else {
 		if (src->ctrl)
-			fd = open_hierarchy(src->ctrl);
+			fd = hierarchy(src->cache, src->ctrl, &keep);
 		if (fd >= 0)
 			own = id_path_owned_by_root(fd, path);
-		if (src->ctrl && fd >= 0)
+		if (!keep && fd >= 0)
 			close(fd);
 	}
 	if (own == -EPERM) {
@@ -935,6 +957,10 @@ void idtab_free(struct idtab *t)
 	if (t->cg2_fd >= 0)
 		close(t->cg2_fd);
 	t->cg2_fd = -2;
+	for (size_t i = 0; i < t->n_hier; i++)
+		if (t->hier[i].fd >= 0)
+			close(t->hier[i].fd);
+	t->n_hier = 0;
 	hmap_free(&t->pids);
 	hmap_free(&t->cgroups);
 }
@@ -1068,7 +1094,7 @@ static const struct wl_identity *resolve(struct idtab *t, uint32_t pid)
 	const struct wl_identity *out = NULL;
 	struct id_src src = { .proc_root = t->proc_root, .pid = pid, .dirs = t->dirs,
 			      .n_dirs = t->n_dirs, .roots = t->roots, .n_roots = t->n_roots,
-			      .mnt_fd = -1 };
+			      .mnt_fd = -1, .cache = t };
 	char path[256], kpath[256], ctrl[64];
 	bool live;
 	int err;

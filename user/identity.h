@@ -148,6 +148,12 @@ struct idtab {
 	void *cgroup_id_ctx;
 	int cg2_fd;	   /* the cgroup2 mount (a directory fd), -1 none, -2 not looked for yet */
 	char cg2_mnt[256]; /* where it is mounted */
+	/* The hierarchies the trust check stat()s in, by controller list ("" v2): open fds, -1. */
+	struct {
+		char ctrl[48];
+		int fd;
+	} hier[8];
+	size_t n_hier;
 	uint64_t by_cgroup_id; /* resolutions that needed the kernel's cgroup id */
 	/* Told of each pid's identity when resolved live, so that a trace can replay it. */
 	void (*observe)(void *ctx, uint32_t pid, const struct wl_identity *id);
