@@ -151,7 +151,8 @@ bool acl_allows_workload(const struct inv_acl *acl, const struct wl_identity *id
 
 	if (!inv_acl_has_workload(acl))
 		return true;
-	if (!id)
+	/* A workload the runtime does not vouch for is anyone's claim (docs/identity.md). */
+	if (!id || !(id->flags & ID_VERIFIED))
 		return false;
 	if (!in_list(acl->namespaces, acl->n_namespaces, id->pod_namespace, false) ||
 	    !in_list(acl->images, acl->n_images, id->image, true) ||

@@ -59,6 +59,8 @@ static const char *field(int i, const char *path)
 		snprintf(out, sizeof(out), "%s", cur->valuestring);
 	else if (cJSON_IsNumber(cur))
 		snprintf(out, sizeof(out), "%.0f", cur->valuedouble);
+	else if (cJSON_IsBool(cur))
+		snprintf(out, sizeof(out), "%s", cJSON_IsTrue(cur) ? "true" : "false");
 	cJSON_Delete(doc);
 	return out;
 }
@@ -364,6 +366,14 @@ static void test_workload_policy(void)
 	strcpy(id.pod_namespace, "training");
 	strcpy(id.pod_name, "trainer-0");
 	strcpy(id.image, "reg/trainer:v3");
+	/* The same claim, not vouched for by the runtime: anyone could have made it. */
+	idtab_put(&t, 3999003, &id);
+	k.tgid = 3999003;
+	corr_file(&f.c, &k, &v, 4096, 1);
+	if (ASSERT_EQ(nlines, 1, "an unverified identity satisfies no list"))
+		ASSERT_STREQ(field(0, "unmapped.workload.verified"), "false", "says so");
+	reset_lines();
+	id.flags |= ID_VERIFIED;
 	idtab_put(&t, 3999000, &id);
 	k.tgid = 3999000;
 	corr_file(&f.c, &k, &v, 4096, 1);
@@ -403,6 +413,8 @@ static void test_acl_workload(void)
 	ASSERT_FALSE(acl_allows_workload(&a, NULL), "unknown workload");
 	strcpy(id.pod_namespace, "training");
 	strcpy(id.image, "reg/trainer:v3");
+	ASSERT_FALSE(acl_allows_workload(&a, &id), "unverified: anyone's claim");
+	id.flags = ID_VERIFIED;
 	ASSERT_TRUE(acl_allows_workload(&a, &id), "prefix image");
 	strcpy(id.image, "other:1");
 	ASSERT_TRUE(acl_allows_workload(&a, &id), "exact image");
@@ -418,7 +430,9 @@ static void test_acl_workload(void)
 	id.slurm_uid = 1000;
 	id.flags |= ID_SLURM_UID;
 	ASSERT_TRUE(acl_allows_workload(&u, &id), "uid from the cgroup path");
-	id.flags = 0;
+	id.flags = ID_SLURM_UID;
+	ASSERT_FALSE(acl_allows_workload(&u, &id), "unverified job");
+	id.flags = ID_VERIFIED;
 	strcpy(id.slurm_user, "alice");
 	ASSERT_TRUE(acl_allows_workload(&u, &id), "user name");
 }
