@@ -1164,7 +1164,7 @@ static void test_example_inventory(void)
 		return;
 	if (!ASSERT_OK(inventory_load(path, &inv, &err), err.msg))
 		return;
-	if (ASSERT_EQ(inv->n_datasets, 2, "n_datasets")) {
+	if (ASSERT_EQ(inv->n_datasets, 3, "n_datasets")) {
 		ds = &inv->datasets[0];
 		ASSERT_STREQ(ds->id, "system-credentials", "id");
 		ASSERT_EQ(ds->label, DT_LABEL_RESTRICTED, "label");
@@ -1172,6 +1172,12 @@ static void test_example_inventory(void)
 		ASSERT_TRUE(ds->egress_present && !ds->n_egress, "no egress at all");
 		ASSERT_FALSE(ds->gpu_allowed, "gpu_allowed");
 		ds = &inv->datasets[1];
+		ASSERT_STREQ(ds->id, "training-corpus", "id");
+		ASSERT_EQ(ds->label, DT_LABEL_CONFIDENTIAL, "label");
+		ASSERT_GE(ds->n_files, 1, "the stand-in corpus exists on every Debian");
+		ASSERT_EQ(ds->n_derived_places, 2, "where its derived files may live");
+		ASSERT_EQ(ds->derived_report, INV_DERIVED_OUTSIDE, "copies elsewhere reported");
+		ds = &inv->datasets[2];
 		ASSERT_STREQ(ds->id, "host-config", "id");
 		ASSERT_EQ(ds->label, DT_LABEL_INTERNAL, "label");
 		ASSERT_EQ(ds->n_files, 2, "n_files");
