@@ -373,12 +373,16 @@ static int parse_enforce(const struct loader *l, const cJSON *v, struct inv_data
  */
 static const char *bad_glob(const char *v)
 {
+	int deep = 0;
+
 	for (const char *p = v; *p; p++) {
 		if (*p == '[' || *p == ']' || *p == '\\')
 			return "'[', ']' and '\\' are not supported";
 		if (p[0] == '*' && p[1] == '*' &&
 		    (p == v || p[-1] != '/' || (p[2] && p[2] != '/')))
 			return "'**' must be a whole name ('/**/' or a trailing '/**')";
+		if (p[0] == '*' && p[1] == '*' && ++deep > 2)
+			return "more than two '**' (each tries every depth)";
 		if (p[0] == '*' && p[1] == '*')
 			p++;
 	}
@@ -1315,31 +1319,62 @@ void inventory_set_exe(struct inventory *inv, const char *path, uint32_t dev, ui
 	}
 }
 
+/*
+ * '*' and '?' within one name: greedy, going back only to the last '*', so a file name an
+ * attacker chose costs at most name length times pattern length, never a backtracking blow-up.
+ */
+static bool name_match(const char *p, size_t pn, const char *s, size_t sn)
+{
+	size_t pi = 0, si = 0, star = SIZE_MAX, mark = 0;
+
+	while (si < sn) {
+		if (pi < pn && p[pi] == '*') {
+			star = pi++;
+			mark = si;
+		} else if (pi < pn && (p[pi] == '?' || p[pi] == s[si])) {
+			pi++;
+			si++;
+		} else if (star != SIZE_MAX) {
+			pi = star + 1;
+			si = ++mark;
+		} else {
+			return false;
+		}
+	}
+	while (pi < pn && p[pi] == '*')
+		pi++;
+	return pi == pn;
+}
+
+/* @p and @s each at a '/' (or their end): the rest of the names match. */
+static bool glob_names(const char *p, const char *s)
+{
+	const char *pe, *se;
+	size_t pn, sn;
+
+	if (!*p)
+		return !*s;
+	pe = strchr(p + 1, '/');
+	pn = pe ? (size_t)(pe - p - 1) : strlen(p + 1);
+	if (pn == 2 && p[1] == '*' && p[2] == '*') {
+		/* A trailing "**": anything below (or the directory itself); else any names. */
+		if (!p[3])
+			return !*s || *s == '/';
+		for (const char *t = s; t; t = *t ? strchr(t + 1, '/') : NULL)
+			if (glob_names(p + 3, t))
+				return true;
+		return false;
+	}
+	if (*s != '/')
+		return false;
+	se = strchr(s + 1, '/');
+	sn = se ? (size_t)(se - s - 1) : strlen(s + 1);
+	return name_match(p + 1, pn, s + 1, sn) && glob_names(p + 1 + pn, s + 1 + sn);
+}
+
 bool inv_glob_match(const char *p, const char *s)
 {
-	for (;; p++, s++) {
-		if (p[0] == '/' && p[1] == '*' && p[2] == '*' && (!p[3] || p[3] == '/')) {
-			/* A trailing slash-star-star: anything below; in the middle: any names. */
-			if (!p[3])
-				return !*s || *s == '/';
-			for (; *s; s++)
-				if (*s == '/' && inv_glob_match(p + 3, s))
-					return true;
-			return false;
-		}
-		if (*p == '*') {
-			for (;; s++) {
-				if (inv_glob_match(p + 1, s))
-					return true;
-				if (!*s || *s == '/')
-					return false;
-			}
-		}
-		if (!*p)
-			return !*s;
-		if (!*s || (*p == '?' ? *s == '/' : *p != *s))
-			return false;
-	}
+	return p[0] == '/' && s[0] == '/' && glob_names(p, s);
 }
 
 bool inv_place_match(const struct inv_place *p, uint32_t dev, const char *path)

@@ -1339,6 +1339,8 @@ static void test_derived_field(void)
 		    "bad place '/a/../etc': empty, '.' or '..' names");
 	EXPECT_FAIL(&f, DS_A READERS " 'derived': {'paths': ['/runs/a**/x']}}]}", -EINVAL,
 		    "bad place '/runs/a**/x': '**' must be a whole name");
+	EXPECT_FAIL(&f, DS_A READERS " 'derived': {'paths': ['/**/a/**/b/**/c']}}]}", -EINVAL,
+		    "bad place '/**/a/**/b/**/c': more than two '**'");
 	EXPECT_FAIL(&f, DS_A READERS " 'derived': {'paths': ['/runs/[ab]/x']}}]}", -EINVAL,
 		    "bad place '/runs/[ab]/x': '[', ']' and '\\' are not supported");
 	EXPECT_FAIL(&f, DS_A READERS " 'derived': {'paths': ['mount:/mnt/*']}}]}", -EINVAL,
@@ -1379,6 +1381,16 @@ static void test_glob_match(void)
 		{ "/**/events.out.*", "/home/u/tb/events.out.tfevents.1", true },
 		{ "/tmp/*.log", "/tmp/.log", true },
 		{ "/tmp/?", "/tmp/", false },
+		{ "/tmp/*", "/tmp/*x", true },
+		{ "/a/*b*c", "/a/xbyc", true },
+		{ "/a/*b*c", "/a/xbycz", false },
+		{ "/**/x/**/y", "/p/x/q/r/y", true },
+		{ "/**/x/**/y", "/x/y", true },
+		{ "/**/x/**/y", "/p/y", false },
+		{ "/runs/**", "...s/a", false },
+		/* What a file name could make a backtracking matcher chew on. */
+		{ "/a/*a*a*a*a*a*a*a*a*a*a*a*b",
+		  "/a/aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa", false },
 	};
 
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
