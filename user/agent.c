@@ -859,6 +859,9 @@ static void write_status(struct agent *a, bool running)
 	jb_u64(&jb, "findings_written", a->findings.lines);
 	jb_u64(&jb, "events_write_errors", a->events.errors);
 	jb_u64(&jb, "findings_write_errors", a->findings.errors);
+	/* What the correlator counted instead of a finding (docs/findings.md, lifecycle). */
+	jb_u64(&jb, "late_after_close", a->pl.corr.late_after_close);
+	jb_u64(&jb, "derived_copies_expected", a->pl.corr.derived_expected);
 	jb_obj_close(&jb);
 	write_enforce_status(a, &jb);
 	write_fleet_status(a, &jb);
