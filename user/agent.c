@@ -258,6 +258,39 @@ static void restore_inodes(struct agent *a)
 		fprintf(stderr, "datatrail: inodes: inventory entries written back after another process changed them\n");
 }
 
+/* A process's looks at the agent's objects are reported once per this window at most. */
+#define INSPECT_WINDOW_NS (60ULL * 1000000000ULL)
+
+/*
+ * The inspect map: each process whose minute of looking is over, or that is gone, becomes one
+ * agent_inspect finding, and its entry goes (a later look starts the next minute). Looks
+ * counted between the read and the delete are lost: informational, never taint.
+ */
+static void flush_inspect(struct agent *a)
+{
+	static uint32_t keys[DT_INSPECT_MAX];
+	int fd = bpf_map__fd(a->skel->maps.inspect);
+	uint64_t now = now_ns(CLOCK_MONOTONIC);
+	uint32_t key, *prev = NULL;
+	size_t n = 0;
+
+	while (n < DT_INSPECT_MAX && !bpf_map_get_next_key(fd, prev, &key)) {
+		keys[n] = key;
+		prev = &keys[n++];
+	}
+	for (size_t i = 0; i < n; i++) {
+		struct dt_inspect v;
+
+		if (bpf_map_lookup_elem(fd, &keys[i], &v))
+			continue;
+		if (!a->rc.stopping && now - v.first_ns < INSPECT_WINDOW_NS &&
+		    !(kill((pid_t)keys[i], 0) && errno == ESRCH))
+			continue;
+		bpf_map_delete_elem(fd, &keys[i]);
+		pl_inspect(&a->pl, keys[i], &v);
+	}
+}
+
 /* The periodic flush: every counter, and the final reports of processes found gone. */
 static void flush_periodic(struct agent *a)
 {
@@ -271,6 +304,7 @@ static void flush_periodic(struct agent *a)
 		a->restore_inodes--;
 	}
 	reconcile_walk(&a->rc);
+	flush_inspect(a);
 	/* Before the gone processes' pl_gone(): it drops the taint their device findings need. */
 	pl_device_flush(&a->pl, 0, false);
 	while (hmap_next(&a->rc.dead, &it, (void **)&tgid, NULL))

@@ -120,6 +120,7 @@ struct finding_record {
 	uint64_t ops;
 	const char *operations; /* dataset_tamper: "write,truncate" */
 	const char *object;     /* agent_tamper by bpf(): "map 'taint' (id 42)" */
+	uint64_t objects;       /* agent_inspect: the objects looked at */
 	const char *via_hop;    /* how the taint reached the process, or NULL */
 	uint32_t via_pid;
 	const char *via_node;   /* hop "remote": the sending node, its process and the flow */

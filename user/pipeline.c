@@ -551,6 +551,14 @@ void pl_enforce(struct pipeline *pl, const struct dt_egress_key *k, const struct
 	record(pl, DT_REC_ENFORCE, &rec, sizeof(rec), v->last_ns);
 }
 
+void pl_inspect(struct pipeline *pl, uint32_t tgid, const struct dt_inspect *v)
+{
+	struct dt_rec_inspect rec = { .tgid = tgid, .val = *v };
+
+	corr_inspect(&pl->corr, tgid, v);
+	record(pl, DT_REC_INSPECT, &rec, sizeof(rec), v->last_ns);
+}
+
 void pl_gone(struct pipeline *pl, uint32_t tgid)
 {
 	corr_proc_exit(&pl->corr, tgid);

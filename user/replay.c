@@ -345,6 +345,15 @@ static int feed(struct replay *r, uint16_t type, const void *data, uint32_t len)
 		pl_enforce(&r->pl, &e.key, &e.val);
 		return 0;
 	}
+	case DT_REC_INSPECT: {
+		struct dt_rec_inspect ri;
+
+		if (len < sizeof(ri))
+			return 0;
+		memcpy(&ri, data, sizeof(ri));
+		pl_inspect(&r->pl, ri.tgid, &ri.val);
+		return 0;
+	}
 	case DT_REC_PROC: {
 		struct proc_info pi = {};
 
