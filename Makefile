@@ -27,7 +27,7 @@ SANFLAGS := $(if $(SAN),-fsanitize=$(SANITIZERS) -fno-sanitize-recover=all -fno-
 CFLAGS ?= -g -O2
 CFLAGS += -std=gnu11 -Wall -Wextra -Werror -DDT_VERSION='"$(VERSION)"' \
 	  -Iinclude -Iuser -I$(BUILD) $(SANFLAGS)
-LDLIBS := -lbpf -lelf -lz -lcjson -lcrypto -lrdkafka -lmicrohttpd -lpthread
+LDLIBS := -lbpf -lelf -lz -lcjson -lcrypto -lrdkafka -lmicrohttpd -lgnutls -lpthread
 LDFLAGS += $(SANFLAGS)
 BPF_CFLAGS := -g -O2 -Wall -Werror -mcpu=v3 -target bpf -D__TARGET_ARCH_$(ARCH) \
 	      -Iinclude -Ivmlinux/$(ARCH) -Ibpf

@@ -905,6 +905,9 @@ static void write_status(struct agent *a, bool running)
 	jb_u64(&jb, "findings_written", a->findings.lines);
 	jb_u64(&jb, "events_write_errors", a->events.errors);
 	jb_u64(&jb, "findings_write_errors", a->findings.errors);
+	/* What the correlator counted instead of a finding (docs/findings.md, lifecycle). */
+	jb_u64(&jb, "late_after_close", a->pl.corr.late_after_close);
+	jb_u64(&jb, "derived_copies_expected", a->pl.corr.derived_expected);
 	jb_obj_close(&jb);
 	write_enforce_status(a, &jb);
 	write_fleet_status(a, &jb);
@@ -937,6 +940,7 @@ static void write_status(struct agent *a, bool running)
 	jb_u64(&jb, "failed", a->pl.ids.failed);
 	jb_u64(&jb, "cgroups_resolved", a->pl.ids.cgroup_reads);
 	jb_u64(&jb, "from_kernel", a->pl.ids.by_cgroup_id);
+	jb_u64(&jb, "unverified", a->pl.ids.unverified);
 	jb_u64(&jb, "resolve_ns", a->pl.ids.resolve_ns);
 	jb_u64(&jb, "cache_resets", a->pl.ids.resets);
 	jb_obj_close(&jb);
@@ -990,6 +994,7 @@ static int open_metrics(struct agent *a)
 {
 	const char *listen = a->opts->metrics_listen;
 	const char *what = "option '--metrics'";
+	struct metrics_auth auth = {};
 	struct errbuf eb = {};
 	void *pos;
 	int err;
@@ -1000,7 +1005,12 @@ static int open_metrics(struct agent *a)
 	}
 	if (!listen || !*listen)
 		return 0;
-	err = metrics_open(&a->metrics, what, listen, &eb);
+	if (a->cfg)
+		auth = (struct metrics_auth){ .token_file = a->cfg->metrics_token_file,
+					      .tls_cert_file = a->cfg->metrics_tls_cert_file,
+					      .tls_key_file = a->cfg->metrics_tls_key_file,
+					      .tls_client_ca_file = a->cfg->metrics_tls_ca_file };
+	err = metrics_open(&a->metrics, what, listen, &auth, &eb);
 	if (err) {
 		dt_log("datatrail: %s\n", eb.msg);
 		return err;
@@ -1010,7 +1020,10 @@ static int open_metrics(struct agent *a)
 		   bpf_map__fd(a->skel->maps.events), 0);
 	if (pos != MAP_FAILED)
 		a->rb_pos = pos;
-	dt_log("datatrail: metrics on http://%s/metrics\n", listen);
+	dt_log("datatrail: metrics on %s://%s/metrics%s%s\n",
+	       a->metrics.tls ? "https" : "http", listen,
+	       a->metrics.token ? ", bearer token required" : "",
+	       a->metrics.tls_ca ? ", client certificate required" : "");
 	return 0;
 }
 
@@ -1168,6 +1181,8 @@ static int agent_open(struct agent *a)
 	if (a->cfg) {
 		a->pl.ids.dirs = a->cfg->container_state_dirs;
 		a->pl.ids.n_dirs = a->cfg->n_container_state_dirs;
+		a->pl.ids.roots = a->cfg->cgroup_roots;
+		a->pl.ids.n_roots = a->cfg->n_cgroup_roots;
 	}
 	if (a->opts->trace_dir) {
 		err = open_trace(a);

@@ -58,7 +58,18 @@ struct correlator {
 	struct idtab *ids; /* workload identities, borrowed; NULL: none */
 	/* Egress file systems by superblock: the pipeline's (scanned live, recorded, replayed). */
 	const struct mount_table *mounts;
+	/*
+	 * Processes that ended ({tgid, start_ns} -> the order they ended in): their findings were
+	 * closed, and what the kernel still counts for them (an orphaned socket's retransmits
+	 * refused) opens none again. Bounded: the oldest half goes at CORR_CLOSED_MAX.
+	 */
+	struct hmap closed;
+	uint64_t closed_seq;
+	uint64_t late_after_close; /* counter reports of ended processes, not reopened */
+	uint64_t derived_expected; /* derived-copy reports judged expected (allowed readers) */
 };
+
+#define CORR_CLOSED_MAX 65536
 
 void corr_init(struct correlator *c, const struct inventory *inv, struct proctab *pt,
 	       const struct ocsf_ctx *octx, corr_emit_fn emit, corr_path_fn path, void *ctx);

@@ -332,16 +332,29 @@ void pl_exes(struct pipeline *pl)
 							.len = strlen(acl->exes[j]) + 1 };
 
 				if (grow_append(&buf, &len, &cap, &e, sizeof(e)) ||
-				    grow_append(&buf, &len, &cap, acl->exes[j], e.len)) {
-					free(buf);
-					pl->trace_errors++;
-					return;
-				}
+				    grow_append(&buf, &len, &cap, acl->exes[j], e.len))
+					goto err;
 			}
+		}
+		/* The file systems at derived "mount:" places, as stat() found them: the same form. */
+		for (size_t j = 0; j < pl->inv->datasets[i].n_derived_places; j++) {
+			const struct inv_place *p = &pl->inv->datasets[i].derived_places[j];
+			struct dt_rec_exe e = { .ino = p->ino, .dev = p->dev,
+						.len = strlen(p->value) + 1 };
+
+			if (p->by != INV_PLACE_MOUNT)
+				continue;
+			if (grow_append(&buf, &len, &cap, &e, sizeof(e)) ||
+			    grow_append(&buf, &len, &cap, p->value, e.len))
+				goto err;
 		}
 	}
 	record(pl, DT_REC_EXES, buf ? buf : "", len, mono_ns());
 	free(buf);
+	return;
+err:
+	free(buf);
+	pl->trace_errors++;
 }
 
 void pl_slots(struct pipeline *pl)

@@ -119,8 +119,16 @@ agent_start() { # dir
 		--findings "$1/findings.jsonl" --ready-file "$1/ready" --pin-dir "$PIN" \
 		--status-file "$1/status.json" --hooks "$HOOKS" --flush-ms 200 2>"$1/agent.err" &
 	AGENT_PID=$!
-	wait_for test -s "$1/ready" && return 0
-	echo "agent did not become ready:"
+	# Loading the programs under TCG on a busy host can take a minute or more: wait while
+	# the agent lives, up to 5 minutes, and give up at once when it exits.
+	i=0
+	while [ $i -lt 3000 ] && kill -0 "$AGENT_PID" 2>/dev/null; do
+		test -s "$1/ready" && return 0
+		sleep 0.1
+		i=$((i + 1))
+	done
+	test -s "$1/ready" && return 0
+	echo "agent did not become ready (after $((i / 10)) s):"
 	cat "$1/agent.err"
 	return 1
 }
