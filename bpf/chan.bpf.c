@@ -9,10 +9,6 @@
 #define DT_AF_PACKET 17
 #define DT_AF_XDP 44
 #define DT_TUN_RDEV ((10 << 20) | 200) /* /dev/net/tun: misc 10:200, kernel encoding */
-#define DT_MAP_TYPE 0x0f
-#define DT_MAP_SHARED 0x01
-#define DT_MAP_SHARED_VALIDATE 0x03
-#define DT_PROT_WRITE 0x2
 #define DT_SHM_RDONLY 010000
 
 /* Sends that bypass TCP/UDP */

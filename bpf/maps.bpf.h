@@ -126,6 +126,13 @@ DT_MAP(agentobj, __uint(type, BPF_MAP_TYPE_HASH); __uint(max_entries, DT_AGENTOB
        __type(key, struct dt_obj_key); __type(value, struct dt_obj_val););
 
 /*
+ * Read-only looks at those objects, per process (struct dt_inspect). LRU: an evicted entry
+ * loses an informational record, never taint; the agent empties it every flush.
+ */
+DT_MAP(inspect, __uint(type, BPF_MAP_TYPE_LRU_HASH); __uint(max_entries, DT_INSPECT_MAX);
+       __type(key, __u32); __type(value, struct dt_inspect););
+
+/*
  * Shared memory mappings (bpf/chan.bpf.c): the regions each process holds. Here, not there,
  * because taint.bpf.h looks a process up when its taint changes.
  */

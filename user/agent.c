@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /* agent.c - the node agent's main loop: maps in, ring buffer and aggregates out; see agent.h. */
+#define _GNU_SOURCE /* vasprintf */
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -39,6 +40,7 @@
 #include "fleet.h"
 #include "kafka.h"
 #include "kstate.h"
+#include "log.h"
 #include "metrics.h"
 #include "mounts.h"
 #include "ocsf.h"
@@ -67,11 +69,21 @@ static void on_signal(int sig)
 
 static bool libbpf_verbose;
 
+/* libbpf's messages, a verifier log among them, escaped as the agent's own, line by line. */
 static int libbpf_print(enum libbpf_print_level level, const char *fmt, va_list ap)
 {
+	char *msg = NULL, *line, *save = NULL;
+	int n;
+
 	if (level == LIBBPF_DEBUG && !libbpf_verbose)
 		return 0;
-	return vfprintf(stderr, fmt, ap);
+	n = vasprintf(&msg, fmt, ap);
+	if (n < 0)
+		return n;
+	for (line = strtok_r(msg, "\n", &save); line; line = strtok_r(NULL, "\n", &save))
+		dt_log("%s\n", line);
+	free(msg);
+	return n;
 }
 
 static void event_out(void *ctx, const char *line, size_t len)
@@ -166,8 +178,8 @@ static void restore_taints(struct agent *a)
 	}
 	if (n) {
 		a->taints_restored += n;
-		fprintf(stderr, "datatrail: taint: restored %llu entries another process removed or changed\n",
-			(unsigned long long)n);
+		dt_log("datatrail: taint: restored %llu entries another process removed or changed\n",
+		       (unsigned long long)n);
 	}
 }
 
@@ -182,15 +194,15 @@ static void egress_mount_add(void *ctx, const struct mount_ent *e)
 
 	if (bpf_map_update_elem(bpf_map__fd(a->skel->maps.egress_fs), &e->dev, &kind, BPF_ANY)) {
 		/* Its writes would pass as local copies: a blind spot, reported as one. */
-		fprintf(stderr, "datatrail: map 'egress_fs': mount '%s': %s; its writes are not "
-			"counted\n", e->point, strerror(errno));
+		dt_log("datatrail: map 'egress_fs': mount '%s': %s; its writes are not "
+		       "counted\n", e->point, strerror(errno));
 		report_gap(a, "egress_fs_map_full", -1, 1, now_ns(CLOCK_MONOTONIC));
 	} else if (!e->point[0]) {
-		fprintf(stderr, "datatrail: egress block device '%s' (%s)\n", e->source,
-			mount_kind_name(e->kind));
+		dt_log("datatrail: egress block device '%s' (%s)\n", e->source,
+		       mount_kind_name(e->kind));
 	} else {
-		fprintf(stderr, "datatrail: egress mount '%s' (%s, '%s', %s)\n", e->point,
-			e->fstype, e->source, mount_kind_name(e->kind));
+		dt_log("datatrail: egress mount '%s' (%s, '%s', %s)\n", e->point,
+		       e->fstype, e->source, mount_kind_name(e->kind));
 	}
 	pl_mount(&a->pl, e, false);
 }
@@ -200,8 +212,8 @@ static void egress_mount_del(void *ctx, const struct mount_ent *e)
 	struct agent *a = ctx;
 
 	bpf_map_delete_elem(bpf_map__fd(a->skel->maps.egress_fs), &e->dev);
-	fprintf(stderr, "datatrail: egress %s '%s' gone\n", e->point[0] ? "mount" : "block device",
-		e->point[0] ? e->point : e->source);
+	dt_log("datatrail: egress %s '%s' gone\n", e->point[0] ? "mount" : "block device",
+	       e->point[0] ? e->point : e->source);
 	pl_mount(&a->pl, e, false);
 }
 
@@ -214,7 +226,7 @@ static void scan_devices(struct agent *a)
 	int ret = mounts_scan_devices(&a->pl.mounts, egress_mount_add, egress_mount_del, a);
 
 	if (ret < 0 && !a->devices_warned) {
-		fprintf(stderr, "datatrail: block devices '/sys/class/block': %s\n", strerror(-ret));
+		dt_log("datatrail: block devices '/sys/class/block': %s\n", strerror(-ret));
 		a->devices_warned = true;
 	}
 }
@@ -234,7 +246,7 @@ static void scan_mounts(struct agent *a, bool first)
 	ret = mounts_scan(&a->pl.mounts, "/proc/self/mountinfo", egress_mount_add, egress_mount_del,
 			  a);
 	if (ret < 0)
-		fprintf(stderr, "datatrail: mounts '/proc/self/mountinfo': %s\n", strerror(-ret));
+		dt_log("datatrail: mounts '/proc/self/mountinfo': %s\n", strerror(-ret));
 	scan_devices(a);
 }
 
@@ -253,9 +265,42 @@ static void restore_inodes(struct agent *a)
 		err = agent_mark_files(a);
 	forget_walks(a);
 	if (err)
-		fprintf(stderr, "datatrail: inodes: write back: %s\n", strerror(-err));
+		dt_log("datatrail: inodes: write back: %s\n", strerror(-err));
 	else if (a->restore_inodes == 1)
-		fprintf(stderr, "datatrail: inodes: inventory entries written back after another process changed them\n");
+		dt_log("datatrail: inodes: inventory entries written back after another process changed them\n");
+}
+
+/* A process's looks at the agent's objects are reported once per this window at most. */
+#define INSPECT_WINDOW_NS (60ULL * 1000000000ULL)
+
+/*
+ * The inspect map: each process whose minute of looking is over, or that is gone, becomes one
+ * agent_inspect finding, and its entry goes (a later look starts the next minute). Looks
+ * counted between the read and the delete are lost: informational, never taint.
+ */
+static void flush_inspect(struct agent *a)
+{
+	static uint32_t keys[DT_INSPECT_MAX];
+	int fd = bpf_map__fd(a->skel->maps.inspect);
+	uint64_t now = now_ns(CLOCK_MONOTONIC);
+	uint32_t key, *prev = NULL;
+	size_t n = 0;
+
+	while (n < DT_INSPECT_MAX && !bpf_map_get_next_key(fd, prev, &key)) {
+		keys[n] = key;
+		prev = &keys[n++];
+	}
+	for (size_t i = 0; i < n; i++) {
+		struct dt_inspect v;
+
+		if (bpf_map_lookup_elem(fd, &keys[i], &v))
+			continue;
+		if (!a->rc.stopping && now - v.first_ns < INSPECT_WINDOW_NS &&
+		    !(kill((pid_t)keys[i], 0) && errno == ESRCH))
+			continue;
+		bpf_map_delete_elem(fd, &keys[i]);
+		pl_inspect(&a->pl, keys[i], &v);
+	}
 }
 
 /* The periodic flush: every counter, and the final reports of processes found gone. */
@@ -271,6 +316,7 @@ static void flush_periodic(struct agent *a)
 		a->restore_inodes--;
 	}
 	reconcile_walk(&a->rc);
+	flush_inspect(a);
 	/* Before the gone processes' pl_gone(): it drops the taint their device findings need. */
 	pl_device_flush(&a->pl, 0, false);
 	while (hmap_next(&a->rc.dead, &it, (void **)&tgid, NULL))
@@ -354,8 +400,8 @@ static void report_gap(struct agent *a, const char *source, int cpu, uint64_t lo
 		.seq = ++a->gap_seq,
 	};
 
-	fprintf(stderr, "datatrail: %s: lost %llu records on cpu %d\n", source,
-		(unsigned long long)lost, cpu);
+	dt_log("datatrail: %s: lost %llu records on cpu %d\n", source,
+	       (unsigned long long)lost, cpu);
 	reconcile_loss(&a->rc);
 	pl_gap(&a->pl, &g);
 }
@@ -420,7 +466,7 @@ static void spool_gap_step(struct agent *a, struct spool_gap *g, uint64_t refuse
 		*g = (struct spool_gap){ .source = g->source, .open = true, .seq = ++a->gap_seq,
 					 .start_ns = a->kafka_check_ns, .lost = refused };
 		r.activity_id = 1;
-		fprintf(stderr, "datatrail: %s: the spool refuses records\n", g->source);
+		dt_log("datatrail: %s: the spool refuses records\n", g->source);
 	} else if (g->open) {
 		g->lost += refused;
 	} else {
@@ -439,8 +485,8 @@ static void spool_gap_step(struct agent *a, struct spool_gap *g, uint64_t refuse
 	g->reported_ns = now;
 out:
 	if (ends) {
-		fprintf(stderr, "datatrail: %s: %llu records refused in all\n", g->source,
-			(unsigned long long)g->lost);
+		dt_log("datatrail: %s: %llu records refused in all\n", g->source,
+		       (unsigned long long)g->lost);
 		g->open = false;
 	}
 }
@@ -495,7 +541,7 @@ static void reload_inventory(struct agent *a)
 			inventory_free(inv);
 	}
 	if (err) {
-		fprintf(stderr, "datatrail: reload: %s; the inventory in force stays\n", eb.msg);
+		dt_log("datatrail: reload: %s; the inventory in force stays\n", eb.msg);
 		a->metrics.c.reload_failures++;
 		return;
 	}
@@ -503,8 +549,8 @@ static void reload_inventory(struct agent *a)
 	err = kstate_sync_inodes(ifd, dfd, inv);
 	if (err) {
 		/* The map may now hold part of each: put the old inventory back in full. */
-		fprintf(stderr, "datatrail: reload: inode map: %s; the inventory in force stays\n",
-			strerror(-err));
+		dt_log("datatrail: reload: inode map: %s; the inventory in force stays\n",
+		       strerror(-err));
 		kstate_sync_inodes(ifd, dfd, a->inv);
 		forget_walks(a);
 		inventory_free(inv);
@@ -522,9 +568,9 @@ static void reload_inventory(struct agent *a)
 	a->inventory_version++;
 	err = agent_enf_load_policy(a);
 	if (err)
-		fprintf(stderr, "datatrail: reload: enforcement policy: %s\n", strerror(-err));
-	fprintf(stderr, "datatrail: inventory '%s' reloaded: %zu datasets, %zu inodes\n",
-		a->opts->inventory, inv->n_datasets, inv->n_inodes);
+		dt_log("datatrail: reload: enforcement policy: %s\n", strerror(-err));
+	dt_log("datatrail: inventory '%s' reloaded: %zu datasets, %zu inodes\n",
+	       a->opts->inventory, inv->n_datasets, inv->n_inodes);
 }
 
 /* Watches the inventory's directory: editors replace files rather than write them in place. */
@@ -541,8 +587,8 @@ static void watch_inventory(struct agent *a)
 	a->inotify_fd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
 	if (a->inotify_fd >= 0 &&
 	    inotify_add_watch(a->inotify_fd, dir, IN_CLOSE_WRITE | IN_MOVED_TO | IN_CREATE) < 0) {
-		fprintf(stderr, "datatrail: watch '%s': %s; reload with SIGHUP\n", dir,
-			strerror(errno));
+		dt_log("datatrail: watch '%s': %s; reload with SIGHUP\n", dir,
+		       strerror(errno));
 		close(a->inotify_fd);
 		a->inotify_fd = -1;
 	}
@@ -578,12 +624,12 @@ static void reload(struct agent *a)
 	reload_inventory(a);
 	/* logrotate renames the outputs, then signals: new files under the old names. */
 	if (sink_reopen(&a->events, &eb) || sink_reopen(&a->findings, &eb))
-		fprintf(stderr, "datatrail: reopen: %s\n", eb.msg);
+		dt_log("datatrail: reopen: %s\n", eb.msg);
 
 	if (a->kafka && kafka_sink_reload_secrets(a->kafka, &eb))
-		fprintf(stderr, "datatrail: %s\n", eb.msg);
+		dt_log("datatrail: %s\n", eb.msg);
 	else if (a->kafka)
-		fprintf(stderr, "datatrail: kafka: secrets re-read\n");
+		dt_log("datatrail: kafka: secrets re-read\n");
 }
 
 /* Opens the config and, where it enables Kafka, the sink with its spool. */
@@ -624,14 +670,14 @@ static int open_config(struct agent *a)
 
 	err = config_load(a->opts->config_path, &a->cfg, &eb);
 	if (err) {
-		fprintf(stderr, "datatrail: %s\n", eb.msg);
+		dt_log("datatrail: %s\n", eb.msg);
 		return err;
 	}
 	if (!a->cfg->kafka.present || !a->cfg->kafka.enabled)
 		return 0;
 	err = kafka_sink_open(a->cfg, NULL, &a->kafka, &eb);
 	if (err)
-		fprintf(stderr, "datatrail: %s\n", eb.msg);
+		dt_log("datatrail: %s\n", eb.msg);
 	a->kafka_check_ns = now_ns(CLOCK_MONOTONIC);
 	return err;
 }
@@ -661,7 +707,7 @@ static void notify_systemd(const char *msg)
 		return;
 	/* Once: a watchdog ping that fails would otherwise say so every few seconds. */
 	if (sendto(fd, msg, strlen(msg), 0, (struct sockaddr *)&sa, len) < 0 && !warned) {
-		fprintf(stderr, "datatrail: notify socket '%s': %s\n", sock, strerror(errno));
+		dt_log("datatrail: notify socket '%s': %s\n", sock, strerror(errno));
 		warned = true;
 	}
 	close(fd);
@@ -723,7 +769,7 @@ static int open_trace(struct agent *a)
 	if (o->trace_key) {
 		err = trace_key_load(o->trace_key, key, &eb);
 		if (err) {
-			fprintf(stderr, "datatrail: %s\n", eb.msg);
+			dt_log("datatrail: %s\n", eb.msg);
 			return err;
 		}
 		to.key = key;
@@ -731,13 +777,13 @@ static int open_trace(struct agent *a)
 	err = trace_writer_open(o->trace_dir, &to, &a->trace, &eb);
 	explicit_bzero(key, sizeof(key));
 	if (err) {
-		fprintf(stderr, "datatrail: %s\n", eb.msg);
+		dt_log("datatrail: %s\n", eb.msg);
 		return err;
 	}
 	err = pl_record_to(&a->pl, a->trace);
 	if (err)
-		fprintf(stderr, "datatrail: trace '%s': %s\n", o->trace_dir,
-			trace_writer_error(a->trace));
+		dt_log("datatrail: trace '%s': %s\n", o->trace_dir,
+		       trace_writer_error(a->trace));
 	return err;
 }
 
@@ -915,7 +961,7 @@ static void write_status(struct agent *a, bool running)
 		}
 	}
 	if (!ok && !a->status_warned) {
-		fprintf(stderr, "datatrail: %s\n", eb.msg);
+		dt_log("datatrail: %s\n", eb.msg);
 		a->status_warned = true;
 	}
 	jb_free(&jb);
@@ -936,8 +982,8 @@ static uint64_t watchdog_period_ns(void)
 	errno = 0;
 	v = strtoull(usec, &end, 10);
 	if (errno || *end || !v) {
-		fprintf(stderr, "datatrail: WATCHDOG_USEC '%s': not a number of microseconds\n",
-			usec);
+		dt_log("datatrail: WATCHDOG_USEC '%s': not a number of microseconds\n",
+		       usec);
 		return 0;
 	}
 	return v * 1000 / 2;
@@ -966,7 +1012,7 @@ static int open_metrics(struct agent *a)
 					      .tls_client_ca_file = a->cfg->metrics_tls_ca_file };
 	err = metrics_open(&a->metrics, what, listen, &auth, &eb);
 	if (err) {
-		fprintf(stderr, "datatrail: %s\n", eb.msg);
+		dt_log("datatrail: %s\n", eb.msg);
 		return err;
 	}
 	/* The consumer and producer positions, read-only: how full the ring buffer is. */
@@ -974,10 +1020,10 @@ static int open_metrics(struct agent *a)
 		   bpf_map__fd(a->skel->maps.events), 0);
 	if (pos != MAP_FAILED)
 		a->rb_pos = pos;
-	fprintf(stderr, "datatrail: metrics on %s://%s/metrics%s%s\n",
-		a->metrics.tls ? "https" : "http", listen,
-		a->metrics.token ? ", bearer token required" : "",
-		a->metrics.tls_ca ? ", client certificate required" : "");
+	dt_log("datatrail: metrics on %s://%s/metrics%s%s\n",
+	       a->metrics.tls ? "https" : "http", listen,
+	       a->metrics.token ? ", bearer token required" : "",
+	       a->metrics.tls_ca ? ", client certificate required" : "");
 	return 0;
 }
 
@@ -1039,8 +1085,8 @@ static void fleet_tainted(void *ctx, const struct dt_ev_taint *e, const struct r
 
 	corr_remote(&a->pl.corr, e->tgid, o);
 	pl_raw(&a->pl, e, sizeof(*e));
-	fprintf(stderr, "datatrail: fleet: pid %u tainted by %s pid %u (%s)\n", e->tgid, o->node,
-		o->pid, o->flow);
+	dt_log("datatrail: fleet: pid %u tainted by %s pid %u (%s)\n", e->tgid, o->node,
+	       o->pid, o->flow);
 }
 
 /*
@@ -1061,8 +1107,8 @@ static int fleet_foreign(void *ctx, const char *id, enum dt_label label,
 	if (bpf_map_update_elem(bpf_map__fd(a->skel->maps.dsnames), index, &dn, BPF_ANY))
 		return -errno;
 	pl_slots(&a->pl);
-	fprintf(stderr, "datatrail: fleet: dataset '%s' (%s) is another node's: slot %u\n", id,
-		dt_label_name(label), *index);
+	dt_log("datatrail: fleet: dataset '%s' (%s) is another node's: slot %u\n", id,
+	       dt_label_name(label), *index);
 	return 0;
 }
 
@@ -1081,25 +1127,25 @@ static int agent_open(struct agent *a)
 	if ((a->opts->ready_file && outfile_check("ready file", a->opts->ready_file, &eb)) ||
 	    (a->opts->status_file && *a->opts->status_file &&
 	     outfile_check("status", a->opts->status_file, &eb))) {
-		fprintf(stderr, "datatrail: %s\n", eb.msg);
+		dt_log("datatrail: %s\n", eb.msg);
 		return -EPERM;
 	}
 	if (a->opts->ready_file)
 		unlink(a->opts->ready_file); /* a stale one would claim readiness too early */
 	err = inventory_load(a->opts->inventory, &a->inv, &eb);
 	if (err) {
-		fprintf(stderr, "datatrail: %s\n", eb.msg);
+		dt_log("datatrail: %s\n", eb.msg);
 		return err;
 	}
 	inventory_resolve_exes(a->inv, stderr, "datatrail: ");
 	err = sink_open(&a->events, "events", a->opts->events_path, &eb);
 	if (err) {
-		fprintf(stderr, "datatrail: %s\n", eb.msg);
+		dt_log("datatrail: %s\n", eb.msg);
 		return err;
 	}
 	err = sink_open(&a->findings, "findings", a->opts->findings_path, &eb);
 	if (err) {
-		fprintf(stderr, "datatrail: %s\n", eb.msg);
+		dt_log("datatrail: %s\n", eb.msg);
 		return err;
 	}
 	if (a->opts->rotate_mb) {
@@ -1120,7 +1166,7 @@ static int agent_open(struct agent *a)
 	/* Before capabilities are dropped: the scope's namespaces are entered for addresses. */
 	err = fleet_open(a->opts->config_path, a->cfg, a->hostname, &a->opts->scope, &a->fleet, &eb);
 	if (err) {
-		fprintf(stderr, "datatrail: %s\n", eb.msg);
+		dt_log("datatrail: %s\n", eb.msg);
 		return err;
 	}
 	pl_init(&a->pl, a->inv, &a->pt, true, a->hostname,
@@ -1145,13 +1191,13 @@ static int agent_open(struct agent *a)
 	}
 	err = pl_devices(&a->pl, a->cfg ? a->cfg->devices : NULL, a->cfg ? a->cfg->n_devices : 0, &eb);
 	if (err) {
-		fprintf(stderr, "datatrail: %s\n", eb.msg);
+		dt_log("datatrail: %s\n", eb.msg);
 		return err;
 	}
 	a->ncpus = libbpf_num_possible_cpus();
 	if (a->ncpus <= 0) {
 		err = a->ncpus ? a->ncpus : -EINVAL;
-		fprintf(stderr, "datatrail: cannot count cpus: %s\n", strerror(-err));
+		dt_log("datatrail: cannot count cpus: %s\n", strerror(-err));
 		return err;
 	}
 	a->stats_prev = calloc(a->ncpus, sizeof(*a->stats_prev));
@@ -1179,7 +1225,7 @@ static int agent_attach(struct agent *a)
 			     bpf_map__fd(a->skel->maps.gpu_acc), bpf_map__fd(a->skel->maps.taint),
 			     bpf_map__fd(a->skel->maps.gpu_stats));
 	if (err) {
-		fprintf(stderr, "datatrail: fill device map: %s\n", strerror(-err));
+		dt_log("datatrail: fill device map: %s\n", strerror(-err));
 		return err;
 	}
 	a->pt.procs_fd = bpf_map__fd(a->skel->maps.procs);
@@ -1203,7 +1249,7 @@ static int agent_attach(struct agent *a)
 	scan_mounts(a, true);
 	err = agent_enf_load_policy(a);
 	if (err) {
-		fprintf(stderr, "datatrail: enforcement policy: %s\n", strerror(-err));
+		dt_log("datatrail: enforcement policy: %s\n", strerror(-err));
 		return err;
 	}
 	scope_load(&a->opts->scope, a->skel->bss->dt_scope);
@@ -1254,7 +1300,7 @@ static int agent_ready(struct agent *a)
 	if (a->opts->ready_file) {
 		err = touch_ready(a->opts->ready_file, &eb);
 		if (err) {
-			fprintf(stderr, "datatrail: %s\n", eb.msg);
+			dt_log("datatrail: %s\n", eb.msg);
 			return err;
 		}
 	}
@@ -1269,8 +1315,8 @@ static int agent_ready(struct agent *a)
 	}
 	write_status(a, true);
 	notify_systemd("READY=1");
-	fprintf(stderr, "datatrail: watching %zu datasets, %zu inodes\n", a->inv->n_datasets,
-		a->inv->n_inodes);
+	dt_log("datatrail: watching %zu datasets, %zu inodes\n", a->inv->n_datasets,
+	       a->inv->n_inodes);
 
 	return 0;
 }
@@ -1296,7 +1342,7 @@ static void agent_loop(struct agent *a)
 		scan_mounts(a, false);
 		err = ring_buffer__poll(a->rb, timeout > 100 ? 100 : timeout);
 		if (err < 0 && err != -EINTR) {
-			fprintf(stderr, "datatrail: ring buffer poll: %s\n", strerror(-err));
+			dt_log("datatrail: ring buffer poll: %s\n", strerror(-err));
 			break;
 		}
 		/* The kernel wakes us only once data piles up; the rest is collected here. */
@@ -1362,18 +1408,18 @@ static int agent_stop(struct agent *a)
 	if (a->opts->ready_file)
 		unlink(a->opts->ready_file);
 	if (a->seq_lost)
-		fprintf(stderr, "datatrail: %llu records missing by sequence number\n",
-			(unsigned long long)a->seq_lost);
-	fprintf(stderr, "datatrail: stopped: %llu events, %llu findings written\n",
-		(unsigned long long)a->events.lines, (unsigned long long)a->findings.lines);
+		dt_log("datatrail: %llu records missing by sequence number\n",
+		       (unsigned long long)a->seq_lost);
+	dt_log("datatrail: stopped: %llu events, %llu findings written\n",
+	       (unsigned long long)a->events.lines, (unsigned long long)a->findings.lines);
 	err = (a->events.errors || a->findings.errors) ? -EIO : 0;
 	if (a->trace) {
 		struct trace_writer_stats ts;
 
 		trace_writer_stats(a->trace, &ts);
 		if (ts.dropped_records || ts.write_errors || a->pl.trace_errors) {
-			fprintf(stderr, "datatrail: trace '%s': %llu records lost\n", a->opts->trace_dir,
-				(unsigned long long)(ts.dropped_records + a->pl.trace_errors));
+			dt_log("datatrail: trace '%s': %llu records lost\n", a->opts->trace_dir,
+			       (unsigned long long)(ts.dropped_records + a->pl.trace_errors));
 			err = -EIO;
 		}
 	}
@@ -1395,8 +1441,8 @@ static int agent_close(struct agent *a, int err)
 	kafka_sink_close(a->kafka, 0);
 	config_free(a->cfg);
 	if (a->trace && trace_writer_close(a->trace) && !err) {
-		fprintf(stderr, "datatrail: trace '%s': %s\n", a->opts->trace_dir,
-			trace_writer_error(a->trace));
+		dt_log("datatrail: trace '%s': %s\n", a->opts->trace_dir,
+		       trace_writer_error(a->trace));
 		err = -EIO;
 	}
 	sink_close(&a->findings);

@@ -89,6 +89,10 @@ static const char *const attacks_agent[] = {
 	"T1489", "Service Stop", "TA0040", "Impact",
 	NULL,
 };
+static const char *const attacks_inspect[] = {
+	"T1518.001", "Software Discovery: Security Software Discovery", "TA0007", "Discovery",
+	NULL,
+};
 static const char *const attacks_tamper[] = {
 	"T1565.001", "Data Manipulation: Stored Data Manipulation", "TA0040", "Impact",
 	"AML.T0020", "Poison Training Data", "AML.TA0006", "Persistence",
@@ -108,6 +112,8 @@ const char *finding_kind_name(enum finding_kind k)
 		return "dataset_tamper";
 	case FK_AGENT_TAMPER:
 		return "agent_tamper";
+	case FK_AGENT_INSPECT:
+		return "agent_inspect";
 	}
 	return "unknown";
 }
@@ -125,6 +131,8 @@ const char *const *finding_kind_attacks(enum finding_kind k)
 		return attacks_tamper;
 	case FK_AGENT_TAMPER:
 		return attacks_agent;
+	case FK_AGENT_INSPECT:
+		return attacks_inspect;
 	}
 	return NULL;
 }
@@ -242,6 +250,9 @@ int finding_severity(enum finding_kind k, enum dt_label label, uint64_t bytes)
 		break;
 	case FK_AGENT_TAMPER:
 		sev = 4;
+		break;
+	case FK_AGENT_INSPECT:
+		sev = 1;
 		break;
 	}
 	return sev < 1 ? 1 : sev > 5 ? 5 : sev;
@@ -416,6 +427,10 @@ static const char *bpf_cmd_name(unsigned int cmd)
 		return "link_get_fd_by_id";
 	case DT_BPF_LINK_DETACH:
 		return "link_detach";
+	case DT_BPF_PROG_DETACH:
+		return "prog_detach";
+	case DT_BPF_PROG_TEST_RUN:
+		return "prog_test_run";
 	}
 	return "unknown";
 }
@@ -444,6 +459,20 @@ static void enforcement_title(const struct finding_state *s, struct finding_reco
 		 (unsigned long long)s->enf_bytes);
 }
 
+/* The bpf() commands of enum dt_inspect_op bits, comma-separated. */
+static void inspect_ops(uint32_t bits, char *buf, size_t n)
+{
+	static const char *const names[] = { "map_get_fd_by_id", "prog_get_fd_by_id",
+					     "link_get_fd_by_id", "obj_get_rdonly" };
+	size_t len = 0;
+
+	buf[0] = 0;
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+		if (bits & (1U << i))
+			len += snprintf(buf + len, len < n ? n - len : 0, "%s%s", len ? "," : "",
+					names[i]);
+}
+
 /* " and N more files" for a finding over several files, else "". */
 static const char *more_files(const struct finding_state *s, char *buf, size_t n)
 {
@@ -460,8 +489,8 @@ static void emit_finding(struct correlator *c, const struct finding_key *k,
 {
 	static const struct inv_dataset agent_ds = { .id = "datatrail-agent",
 						     .label = DT_LABEL_RESTRICTED };
-	const struct inv_dataset *ds = k->kind == FK_AGENT_TAMPER ? &agent_ds
-								: &c->inv->datasets[k->dataset];
+	const struct inv_dataset *ds = k->kind == FK_AGENT_TAMPER || k->kind == FK_AGENT_INSPECT ?
+					       &agent_ds : &c->inv->datasets[k->dataset];
 	struct proc_info chain[CHAIN_MAX];
 	struct finding_record f = {};
 	const struct dt_taint *via;
@@ -615,6 +644,17 @@ static void emit_finding(struct correlator *c, const struct finding_key *k,
 				f.severity_id = 3;
 			break;
 		}
+		if (k->target[0] == DT_AGENT_MAP_MMAP) {
+			/* Its .data or .bss, writable: enforcement's masks live there. */
+			f.operations = "map_mmap_write";
+			f.object = s->path;
+			f.severity_id = 5;
+			snprintf(title, sizeof(title),
+				 "%s (uid %u) mapped the datatrail agent's %s shared and writable",
+				 chain[0].comm[0] ? chain[0].comm : "a process", s->actor_uid,
+				 s->path);
+			break;
+		}
 		f.file_path = s->path;
 		if (k->target[0] == DT_AGENT_PIN_OPEN) {
 			f.operations = "open_pinned_map";
@@ -625,6 +665,17 @@ static void emit_finding(struct correlator *c, const struct finding_key *k,
 		snprintf(title, sizeof(title), "%s (uid %u) %s the datatrail agent's '%s'",
 			 chain[0].comm[0] ? chain[0].comm : "a process", s->actor_uid,
 			 k->target[0] == DT_AGENT_PIN_OPEN ? "opened" : "modified", s->path);
+		break;
+	case FK_AGENT_INSPECT:
+		inspect_ops(s->access, ops, sizeof(ops));
+		f.operations = ops;
+		f.object = s->path;
+		f.objects = s->ops;
+		snprintf(title, sizeof(title),
+			 "%s (uid %u) looked at %llu of the datatrail agent's BPF objects, "
+			 "read-only, first %s",
+			 chain[0].comm[0] ? chain[0].comm : "a process", s->actor_uid,
+			 (unsigned long long)s->ops, s->path);
 		break;
 	case FK_DATASET_TAMPER:
 		f.file_path = s->path;
@@ -1026,7 +1077,8 @@ void corr_agent(struct correlator *c, const struct dt_ev_agent *e)
 	fk.target[1] = (uint8_t)e->sig;
 	memcpy(path, e->path, sizeof(e->path));
 	path[sizeof(e->path)] = 0;
-	if (e->kind == DT_AGENT_PIN_OPEN || e->kind == DT_AGENT_BPF_OBJ) {
+	if (e->kind == DT_AGENT_PIN_OPEN || e->kind == DT_AGENT_BPF_OBJ ||
+	    e->kind == DT_AGENT_MAP_MMAP) {
 		/*
 		 * One finding per pinned map, or per bpf() command and object: the path's (the
 		 * object's name's) hash, as pin paths share long prefixes.
@@ -1041,6 +1093,32 @@ void corr_agent(struct correlator *c, const struct dt_ev_agent *e)
 	s->ops++;
 	s->last_ns = e->hdr.ts_ns;
 	finding_progress(c, &fk, s);
+}
+
+void corr_inspect(struct correlator *c, uint32_t tgid, const struct dt_inspect *v)
+{
+	struct finding_key fk = { .kind = FK_AGENT_INSPECT, .tgid = tgid };
+	struct finding_state s = {};
+	char first[sizeof(v->first) + 1];
+	uint64_t h;
+
+	fk.start_ns = proc_start(c, tgid);
+	/* One finding per process and minute: the minute's start tells them apart. */
+	memcpy(fk.target, &v->first_ns, sizeof(v->first_ns));
+	memcpy(first, v->first, sizeof(v->first));
+	first[sizeof(v->first)] = 0;
+	h = hash_fnv1a(HASH_FNV1A_INIT, c->octx->hostname, strlen(c->octx->hostname));
+	h = hash_fnv1a(h, &fk, sizeof(fk));
+	finding_uid(s.uid, h);
+	s.first_ns = v->first_ns;
+	s.last_ns = v->last_ns;
+	s.next_threshold = FINDING_FIRST_BYTES;
+	s.actor_uid = v->uid;
+	s.ops = v->objects;
+	s.access = v->ops;
+	s.path = first;
+	/* Not kept: there is nothing to update or close. */
+	emit_finding(c, &fk, &s, false);
 }
 
 void corr_taint(struct correlator *c, const struct dt_ev_taint *e)

@@ -23,6 +23,7 @@
 #include "inventory.h"
 #include "json.h"
 #include "json_load.h"
+#include "log.h"
 
 /* Far beyond any real inventory; only stops a mistaken /dev/zero from eating all memory. */
 #define INV_MAX_SIZE (64u << 20)
@@ -1188,19 +1189,24 @@ static bool exe_seen_before(const struct inventory *inv, size_t ds, int which, s
 static void log_exe(const struct inventory *inv, FILE *log, const char *prefix, const char *path,
 		    const struct inv_exe *was, const struct inv_exe *now)
 {
-	fprintf(log, "%sinventory '%s': allowed executable '%s': ", prefix, inv->file, path);
+	char what[160];
+
 	if (now->err)
-		fprintf(log, "%s: allows no process\n", strerror(-now->err));
+		snprintf(what, sizeof(what), "%s: allows no process", strerror(-now->err));
 	else if (was->ino == now->ino && was->dev == now->dev)
-		fprintf(log, "changed in place (device %u:%u inode %" PRIu64 ")\n", now->dev >> 20,
-			now->dev & 0xfffff, now->ino);
+		snprintf(what, sizeof(what), "changed in place (device %u:%u inode %" PRIu64 ")",
+			 now->dev >> 20, now->dev & 0xfffff, now->ino);
 	else if (!was->ino)
-		fprintf(log, "device %u:%u inode %" PRIu64 "\n", now->dev >> 20, now->dev & 0xfffff,
-			now->ino);
+		snprintf(what, sizeof(what), "device %u:%u inode %" PRIu64, now->dev >> 20,
+			 now->dev & 0xfffff, now->ino);
 	else
-		fprintf(log, "device %u:%u inode %" PRIu64 " (was %u:%u inode %" PRIu64 ")\n",
-			now->dev >> 20, now->dev & 0xfffff, now->ino, was->dev >> 20,
-			was->dev & 0xfffff, was->ino);
+		snprintf(what, sizeof(what),
+			 "device %u:%u inode %" PRIu64 " (was %u:%u inode %" PRIu64 ")",
+			 now->dev >> 20, now->dev & 0xfffff, now->ino, was->dev >> 20,
+			 was->dev & 0xfffff, was->ino);
+	/* The inventory's path as written: escaped with the rest of the message. */
+	dt_flog(log, "%sinventory '%s': allowed executable '%s': %s\n", prefix, inv->file, path,
+		what);
 }
 
 /* The file system mounted exactly at @p's path now: its device and root inode, or -errno. */

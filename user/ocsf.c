@@ -703,6 +703,8 @@ int ocsf_finding(struct jbuf *jb, const struct ocsf_ctx *ctx, const struct findi
 		jb_str(jb, "last_file", f->last_file);
 	if (f->object)
 		jb_str(jb, "object", f->object);
+	if (f->objects)
+		jb_u64(jb, "objects", f->objects);
 	if (f->dst_link)
 		jb_str(jb, "link", f->dst_link);
 	if (f->via_hop) {

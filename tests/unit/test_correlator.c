@@ -510,6 +510,51 @@ static void agent_event(struct fixture *f, uint32_t kind, int32_t cmd, const cha
 	corr_agent(&f->c, &e);
 }
 
+/* bpftool map show: 137 of the agent's objects in one minute, one Informational line, no state. */
+static void test_agent_inspect(void)
+{
+	struct dt_inspect v = { .first_ns = 5000000, .last_ns = 6000000, .objects = 137,
+				.ops = DT_INSPECT_MAP | DT_INSPECT_PROG };
+	char uid[64];
+	struct fixture f;
+
+	if (setup(&f, one_dataset))
+		return;
+	strcpy(v.comm, "nc");
+	strcpy(v.first, "map 'taint' (id 42)");
+	corr_inspect(&f.c, 3999001, &v);
+	if (ASSERT_EQ(nlines, 1, "one line")) {
+		ASSERT_STREQ(field(0, "finding_info.types.0"), "agent_inspect", "kind");
+		ASSERT_STREQ(field(0, "severity_id"), "1", "informational");
+		ASSERT_STREQ(field(0, "activity_id"), "1", "Create");
+		ASSERT_STREQ(field(0, "count"), "137", "count");
+		ASSERT_STREQ(field(0, "unmapped.objects"), "137", "objects");
+		ASSERT_STREQ(field(0, "unmapped.operations"), "map_get_fd_by_id,prog_get_fd_by_id",
+			     "operations");
+		ASSERT_STREQ(field(0, "unmapped.object"), "map 'taint' (id 42)", "first object");
+		ASSERT_STREQ(field(0, "resources.0.uid"), "datatrail-agent", "the agent");
+		ASSERT_STREQ(field(0, "evidences.0.process.pid"), "3999001", "pid");
+		ASSERT_STREQ(field(0, "evidences.0.process.file.path"), "/usr/bin/nc", "exe");
+		ASSERT_STREQ(field(0, "finding_info.attacks.0.sub_technique.uid"), "T1518.001",
+			     "security software discovery");
+		ASSERT_STREQ(field(0, "finding_info.title"),
+			     "nc (uid 0) looked at 137 of the datatrail agent's BPF objects, read-only, "
+			     "first map 'taint' (id 42)", "title");
+		snprintf(uid, sizeof(uid), "%s", field(0, "finding_info.uid"));
+	}
+	reset_lines();
+	corr_proc_exit(&f.c, 3999001);
+	ASSERT_EQ(nlines, 0, "nothing kept to close");
+	v.first_ns += 60000000000ULL;
+	v.ops = DT_INSPECT_PIN;
+	corr_inspect(&f.c, 3999001, &v);
+	if (ASSERT_EQ(nlines, 1, "the next minute")) {
+		ASSERT_NEQ(strcmp(field(0, "finding_info.uid"), uid), 0, "another finding");
+		ASSERT_STREQ(field(0, "unmapped.operations"), "obj_get_rdonly", "operations");
+	}
+	teardown(&f);
+}
+
 static void test_agent_tamper_by_bpf(void)
 {
 	struct fixture f;
@@ -933,6 +978,7 @@ TEST_MAIN("correlator", TEST_CASE(test_setup_dir), TEST_CASE(test_exfiltration_l
 	  TEST_CASE(test_exfiltration_not_raised), TEST_CASE(test_enforcement_disposition),
 	  TEST_CASE(test_exfiltration_to_mounts), TEST_CASE(test_unauthorized_read),
 	  TEST_CASE(test_tamper_and_derived_copy), TEST_CASE(test_agent_tamper_by_bpf),
+	  TEST_CASE(test_agent_inspect),
 	  TEST_CASE(test_acl_and_severity), TEST_CASE(test_exe_acl_by_inode),
 	  TEST_CASE(test_workload_policy), TEST_CASE(test_acl_workload),
 	  TEST_CASE(test_derived_by_allowed_reader), TEST_CASE(test_copies_aggregate),
