@@ -67,6 +67,10 @@ static __always_inline void dt_shm_note(__u32 tgid)
 
 	if (!bpf_map_lookup_elem(&shm_held, &tgid))
 		return;
+	/* Noted already (a tainted loader maps a region per batch): passed on once. */
+	for (i = 0; i < DT_SHM_PENDING; i++)
+		if (dt_shm_pending[i] == tgid)
+			return;
 	for (i = 0; i < DT_SHM_PENDING; i++) {
 		if (!__sync_val_compare_and_swap(&dt_shm_pending[i], 0, tgid)) {
 			__sync_fetch_and_add(&dt_shm_npending, 1);
