@@ -507,8 +507,9 @@ static int do_loader(char **av)
 
 /*
  * shmrunner N FILE ADDR PORT: a long-lived process, as a test runner or a shell session: it
- * first maps and unmaps 300 anonymous shared regions, then runs "chan_mem shmfork FILE ADDR
- * PORT" N times in a row (fork and exec, one after the other). Their output is its output.
+ * first maps and unmaps 300 shared regions read-only (memfds, as a shell maps locale caches),
+ * then runs "chan_mem shmfork FILE ADDR PORT" N times in a row (fork and exec, one after the
+ * other). Their output is its output.
  */
 static int do_shmrunner(char **av)
 {
@@ -522,13 +523,18 @@ static int do_shmrunner(char **av)
 		die("readlink");
 	self[sl] = 0;
 	for (i = 0; i < 300; i++) {
-		char *m = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+		int fd = memfd_create("dt-runner", 0);
+		volatile char *m;
 
+		if (fd < 0 || ftruncate(fd, 4096))
+			die("memfd");
+		m = mmap(NULL, 4096, PROT_READ, MAP_SHARED, fd, 0);
 		if (m == MAP_FAILED)
 			die("mmap");
-		m[0] = 1;
-		if (munmap(m, 4096))
+		(void)m[0];
+		if (munmap((void *)m, 4096))
 			die("munmap");
+		close(fd);
 	}
 	for (i = 0; i < n; i++) {
 		c = fork();
