@@ -375,20 +375,9 @@ static __always_inline int dt_shm_find(struct dt_shm_held *h, __u64 ino, __u32 d
 __noinline int dt_shm_holds_(__u32 tgid, __u64 ino, __u32 dev)
 {
 	struct dt_shm_held *h = bpf_map_lookup_elem(&shm_held, &tgid);
-	__u32 n;
-	int i;
+	int free;
 
-	if (!h)
-		return 0;
-	/* A plain loop (no callback frame): this is the deepest call of the passing chains. */
-	n = dt_shm_nslots(h);
-	for (i = 0; i < DT_SHM_PER_PROC; i++) {
-		if (i >= n)
-			break;
-		if (h->slot[i].ino == ino && h->slot[i].dev == dev)
-			return 1;
-	}
-	return 0;
+	return h && dt_shm_find(h, ino, dev, &free) >= 0;
 }
 
 /*
@@ -424,10 +413,11 @@ static __always_inline int dt_shm_add_mapper_try(const struct dt_inode_key *rk, 
 		if (free < 0 && !o)
 			free = i;
 	}
-	/* Holders are removed as they go; one that was missed (a lost entry) is stale here. */
-	for (i = 0; free < 0 && i < DT_SHM_MAPPERS; i++)
-		if (!dt_shm_holds_(m->tgid[i], rk->ino, rk->dev))
-			free = i;
+	/*
+	 * Holders leave as their holdings end (munmap, shmdt, exec, exit), so a full set is 16
+	 * live holders. Not checked for stale ones here: that call took the mmap program past
+	 * the 512-byte stack of its call chain.
+	 */
 	if (free < 0 || free >= DT_SHM_MAPPERS) {
 		__sync_fetch_and_add(&m->lost, 1);
 		return 0;
@@ -815,35 +805,48 @@ int BPF_PROG(dt_chan_fexit_shmat, struct pt_regs *regs, long ret)
 }
 
 /*
+ * Whether the mapping at @at, outside the range being unmapped, maps region @rk too: a part
+ * of the same mapping split off by mprotect or madvise, still held after this part goes.
+ */
+static __always_inline bool dt_shm_sibling(unsigned long at, const struct dt_inode_key *rk)
+{
+	struct dt_vma_ctx nc = {};
+
+	if (bpf_find_vma(bpf_get_current_task_btf(), at, dt_vma_cb, &nc, 0))
+		return false;
+	return nc.found && nc.rk.ino == rk->ino && nc.rk.dev == rk->dev;
+}
+
+/*
  * munmap(@addr, @len) (@len 0: shmdt(@addr), the mapping there) is about to run in a process
- * that holds shared mappings: the regions of the shared mappings it removes whole are kept
- * for the exit (the mappings are gone by then). Partly unmapped ones stay held (more taint,
- * never less). Other processes pay one lookup.
+ * that holds shared mappings: the region of the shared mapping it removes whole is kept for
+ * the exit (the mapping is gone by then). A partly unmapped one stays held (more taint, never
+ * less). Other processes pay one lookup.
  */
 __noinline int dt_shm_unmap_collect(unsigned long addr, unsigned long len)
 {
 	__u64 id = bpf_get_current_pid_tgid();
-	struct dt_shm_unmap u = {};
-	struct dt_vma_ctx vc;
 	unsigned long end = addr + len;
-	int i;
+	struct dt_vma_ctx vc = {};
 
-	for (i = 0; i < DT_SHM_UNMAP_VMAS; i++) {
-		__builtin_memset(&vc, 0, sizeof(vc));
-		if (bpf_find_vma(bpf_get_current_task_btf(), addr, dt_vma_cb, &vc, 0))
-			break;
-		if (!len)
-			end = vc.end;
-		if (vc.start < addr || vc.end > end)
-			break;
-		if (vc.found && vc.shared && dt_shm_region_file(vc.file) && u.n < DT_SHM_UNMAP_VMAS)
-			u.rk[u.n++ & (DT_SHM_UNMAP_VMAS - 1)] = vc.rk;
-		if (vc.end >= end)
-			break;
-		addr = vc.end;
-	}
-	if (u.n)
-		bpf_map_update_elem(&shm_unmap, &id, &u, BPF_ANY);
+	/* The mapping at @addr only (no loop: the verifier's budget); later ones stay held. */
+	if (bpf_find_vma(bpf_get_current_task_btf(), addr, dt_vma_cb, &vc, 0))
+		return 0;
+	if (!len)
+		end = vc.end;
+	if (vc.start != addr || vc.end > end || !vc.found || !vc.shared ||
+	    !dt_shm_region_file(vc.file))
+		return 0;
+	/*
+	 * A neighbour outside the range that maps the region too may be a part split off this
+	 * mapping (mprotect, madvise), which the count does not know of: the holding stays (a
+	 * part moved away by mremap is not seen here).
+	 */
+	if (addr && dt_shm_sibling(addr - 1, &vc.rk))
+		return 0;
+	if (vc.end >= end && dt_shm_sibling(vc.end, &vc.rk))
+		return 0;
+	bpf_map_update_elem(&shm_unmap, &id, &vc.rk, BPF_ANY);
 	return 0;
 }
 
@@ -862,16 +865,12 @@ static __always_inline int dt_shm_unmap_enter(unsigned long addr, unsigned long 
 static __always_inline int dt_shm_unmap_exit(long ret)
 {
 	__u64 id = bpf_get_current_pid_tgid();
-	struct dt_shm_unmap *u = bpf_map_lookup_elem(&shm_unmap, &id);
-	int i;
+	struct dt_inode_key *rk = bpf_map_lookup_elem(&shm_unmap, &id);
 
-	if (!u)
+	if (!rk)
 		return 0;
-	for (i = 0; !ret && i < DT_SHM_UNMAP_VMAS; i++) {
-		if (i >= u->n)
-			break;
-		dt_shm_unregister(id >> 32, u->rk[i].ino, u->rk[i].dev);
-	}
+	if (!ret)
+		dt_shm_unregister(id >> 32, rk->ino, rk->dev);
 	bpf_map_delete_elem(&shm_unmap, &id);
 	return 0;
 }

@@ -169,20 +169,12 @@ DT_MAP(shm_mappers, __uint(type, BPF_MAP_TYPE_HASH); __uint(max_entries, DT_SHM_
        __type(value, struct dt_shm_mappers););
 
 /*
- * The regions a thread's munmap or shmdt in flight unmaps whole, found at entry (the mappings
- * are gone at exit), dropped at exit if the call succeeded. LRU: an entry left by a thread
+ * The region a thread's munmap or shmdt in flight unmaps whole, found at entry (the mapping
+ * is gone at exit), dropped at exit if the call succeeded. LRU: an entry left by a thread
  * that died in the call only keeps a holding (more taint, never less).
  */
-#define DT_SHM_UNMAP_VMAS 4
-
-struct dt_shm_unmap {
-	__u32 n;
-	__u32 pad;
-	struct dt_inode_key rk[DT_SHM_UNMAP_VMAS];
-};
-
 DT_MAP(shm_unmap, __uint(type, BPF_MAP_TYPE_LRU_HASH); __uint(max_entries, 4096);
-       __type(key, __u64); __type(value, struct dt_shm_unmap););
+       __type(key, __u64); __type(value, struct dt_inode_key););
 
 #ifndef DT_MAPS_DEFINE
 extern const volatile struct dt_config dt_cfg;

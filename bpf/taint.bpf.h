@@ -83,10 +83,14 @@ static __always_inline void dt_shm_note(__u32 tgid)
 /* bpf/chan.bpf.c: passes on the taint dt_shm_note() noted. */
 extern int dt_shm_drain(void);
 
-/* What shared memory carried, passed on (taint reaches holders before their writes). */
+/*
+ * What shared memory carried, passed on (taint reaches holders before their writes). Only by
+ * a process in the agent's scope (--scope): dt_taint_process_shm() judges the scope of the
+ * current process, so one outside it would take the noted holders and pass nothing.
+ */
 static __always_inline void dt_shm_flush(void)
 {
-	if (dt_shm_npending)
+	if (dt_shm_npending && dt_in_scope())
 		dt_shm_drain();
 }
 

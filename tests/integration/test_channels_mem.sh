@@ -147,6 +147,8 @@ run loader loader "$T/ds/mem.bin" 3000 "$DST" 9410
 # mapped and freed 300 shared regions (its stale holdings, inherited across fork and exec,
 # used to fill every child's table: the child was never a holder, its send unseen).
 run shmrunner shmrunner 5 "$T/ds/mem.bin" "$DST" 9406
+# A holder that split its mapping and unmapped one part still holds the other.
+run shmsplit shmsplit "$T/ds/mem.bin" "$DST" 9407
 # Losses (none expected) of the runs above close their episode before the next one opens.
 sleep 1
 # More shared regions than a process's table holds (240), then tainted: the 60 left out count.
@@ -286,6 +288,15 @@ test_shared_anonymous_fork_repeated() {
 		ASSERT_EQ "$(finding exfiltration "$child" unmapped.bytes)" 2048 "bytes ($n)"
 	done <"$T/shmrunner.out"
 	ASSERT_EQ "$n" 5 "runs"
+}
+
+test_shared_split_then_partly_unmapped() {
+	local parent child len
+	read -r parent child len <"$T/shmsplit.out"
+	ASSERT_EQ "$len" 2048 "workload ran"
+	ASSERT_EQ "$(finding exfiltration "$child" unmapped.via.hop)" shared_memory "hop"
+	ASSERT_EQ "$(finding exfiltration "$child" unmapped.via.from_pid)" "$parent" "from"
+	ASSERT_EQ "$(finding exfiltration "$child" unmapped.bytes)" 2048 "bytes"
 }
 
 # The one table that really filled is one visibility_gap with the count; nothing else is.

@@ -550,6 +550,53 @@ static int do_shmrunner(char **av)
 	return 0;
 }
 
+/*
+ * shmsplit FILE ADDR PORT: two pages of anonymous MAP_SHARED memory, then fork. The child
+ * splits the mapping (mprotect of the second page), unmaps the first page and only then tells
+ * the parent (a pipe: nothing tainted goes through it), which reads FILE into the second page.
+ * The child, still holding that page, sends it. Prints "parent child length".
+ */
+static int do_shmsplit(char **av)
+{
+	char *m, *p2, c = 1;
+	int i, st, pfd[2];
+	pid_t child;
+	size_t len;
+
+	m = mmap(NULL, 8192, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	if (m == MAP_FAILED || pipe(pfd))
+		die("mmap");
+	p2 = m + 4096;
+	child = fork();
+	if (child < 0)
+		die("fork");
+	if (!child) {
+		if (mprotect(p2, 4096, PROT_READ) || munmap(m, 4096))
+			die("split");
+		if (write(pfd[1], &c, 1) != 1)
+			die("pipe");
+		for (i = 0; i < 2000 && !__atomic_load_n(&p2[4000], __ATOMIC_ACQUIRE); i++)
+			sleep_ms(10);
+		if (!p2[4000])
+			_exit(2);
+		memcpy(&len, p2 + 3000, sizeof(len));
+		send_udp(av[3], atoi(av[4]), p2, len);
+		_exit(0);
+	}
+	if (read(pfd[0], &c, 1) != 1)
+		die("pipe");
+	len = slurp(av[2], buf);
+	if (len > 2048)
+		len = 2048;
+	memcpy(p2, buf, len);
+	memcpy(p2 + 3000, &len, sizeof(len));
+	__atomic_store_n(&p2[4000], 1, __ATOMIC_RELEASE);
+	if (waitpid(child, &st, 0) != child || !WIFEXITED(st) || WEXITSTATUS(st))
+		die("child");
+	printf("%d %d %zu\n", getpid(), child, len);
+	return 0;
+}
+
 /* shmmany N FILE: holds N anonymous shared regions, then reads FILE (is tainted). */
 static int do_shmmany(char **av)
 {
@@ -623,6 +670,8 @@ int main(int ac, char **av)
 		return do_shmfork(ac, av);
 	if (ac >= 6 && !strcmp(av[1], "loader"))
 		return do_loader(av);
+	if (ac >= 5 && !strcmp(av[1], "shmsplit"))
+		return do_shmsplit(av);
 	if (ac >= 6 && !strcmp(av[1], "shmrunner"))
 		return do_shmrunner(av);
 	if (ac >= 4 && !strcmp(av[1], "shmmany"))
@@ -632,6 +681,6 @@ int main(int ac, char **av)
 	if (ac >= 6 && !strcmp(av[1], "sysvget"))
 		return do_sysvget(av);
 	fprintf(stderr, "usage: chan_mem packet|raw|xdp|tun|hold|vmread|peek|procmem|vmwrite|procmemw|"
-			"shmfork|loader|shmrunner|shmmany|sysvput|sysvget ARGS...\n");
+			"shmfork|shmsplit|loader|shmrunner|shmmany|sysvput|sysvget ARGS...\n");
 	return 2;
 }
