@@ -406,6 +406,9 @@ static void report_gap(struct agent *a, const char *source, int cpu, uint64_t lo
 	pl_gap(&a->pl, &g);
 }
 
+static void spool_gap_step(struct agent *a, struct spool_gap *g, uint64_t refused,
+			   uint64_t taken, uint64_t since, uint64_t now);
+
 /* Turns every new kernel-side loss since the last check into a visibility_gap finding. */
 static void check_stats(struct agent *a)
 {
@@ -437,12 +440,14 @@ static void check_stats(struct agent *a)
 		a->enf_full_seen = a->skel->bss->dt_enf_full;
 	}
 	memcpy(a->stats_prev, a->stats_cur, a->ncpus * sizeof(*a->stats_cur));
-	/* Shared mappings not remembered: one global counter (bpf/chan.bpf.c). */
+	/*
+	 * Shared mappings not remembered: one global counter (bpf/chan.bpf.c). A table that
+	 * fills stays full while the workload runs: one episode with the running count, not a
+	 * finding per check; it closes at the first check without a new loss.
+	 */
 	shm_full = __atomic_load_n(&a->skel->bss->dt_shm_full, __ATOMIC_RELAXED);
-	if (shm_full > a->shm_full_prev) {
-		report_gap(a, "shm_table_full", -1, shm_full - a->shm_full_prev, now);
-		a->shm_full_prev = shm_full;
-	}
+	spool_gap_step(a, &a->shm_gap, shm_full - a->shm_full_prev, 1, a->last_check_ns, now);
+	a->shm_full_prev = shm_full;
 	a->last_check_ns = now;
 }
 
@@ -457,16 +462,17 @@ static void check_stats(struct agent *a)
  * in the episode instead of raising one new gap per flush.
  */
 static void spool_gap_step(struct agent *a, struct spool_gap *g, uint64_t refused,
-			   uint64_t taken, uint64_t now)
+			   uint64_t taken, uint64_t since, uint64_t now)
 {
 	struct gap_record r = { .source = g->source, .cpu = -1, .end_ns = now };
 	bool ends;
 
 	if (refused && !g->open) {
-		*g = (struct spool_gap){ .source = g->source, .open = true, .seq = ++a->gap_seq,
-					 .start_ns = a->kafka_check_ns, .lost = refused };
+		*g = (struct spool_gap){ .source = g->source, .opening = g->opening,
+					 .total = g->total, .open = true, .seq = ++a->gap_seq,
+					 .start_ns = since, .lost = refused };
 		r.activity_id = 1;
-		dt_log("datatrail: %s: the spool refuses records\n", g->source);
+		dt_log("datatrail: %s: %s\n", g->source, g->opening);
 	} else if (g->open) {
 		g->lost += refused;
 	} else {
@@ -485,8 +491,7 @@ static void spool_gap_step(struct agent *a, struct spool_gap *g, uint64_t refuse
 	g->reported_ns = now;
 out:
 	if (ends) {
-		dt_log("datatrail: %s: %llu records refused in all\n", g->source,
-		       (unsigned long long)g->lost);
+		dt_log("datatrail: %s: %llu %s\n", g->source, (unsigned long long)g->lost, g->total);
 		g->open = false;
 	}
 }
@@ -501,9 +506,9 @@ static void check_kafka(struct agent *a)
 		return;
 	kafka_sink_stats(a->kafka, &st);
 	spool_gap_step(a, &a->spool_gap[0], st.dropped_findings - a->kstats.dropped_findings,
-		       st.taken_findings - a->kstats.taken_findings, now);
+		       st.taken_findings - a->kstats.taken_findings, a->kafka_check_ns, now);
 	spool_gap_step(a, &a->spool_gap[1], st.dropped_events - a->kstats.dropped_events,
-		       st.taken_events - a->kstats.taken_events, now);
+		       st.taken_events - a->kstats.taken_events, a->kafka_check_ns, now);
 	/* taken before the gap findings went out: what they cost counts in the next check */
 	a->kstats = st;
 	a->kafka_check_ns = now;
@@ -1474,6 +1479,13 @@ int agent_run(const struct agent_opts *opts)
 	a.flush_ms = opts->flush_ms;
 	a.spool_gap[0].source = "kafka_spool_full_findings";
 	a.spool_gap[1].source = "kafka_spool_full_events";
+	for (int i = 0; i < 2; i++) {
+		a.spool_gap[i].opening = "the spool refuses records";
+		a.spool_gap[i].total = "records refused in all";
+	}
+	a.shm_gap.source = "shm_table_full";
+	a.shm_gap.opening = "shared mappings not remembered (taint may not reach every holder)";
+	a.shm_gap.total = "shared mappings not remembered in all";
 
 	err = agent_open(&a);
 	if (!err)

@@ -27,9 +27,14 @@
 #include "trace.h"
 
 /* Private to the agent: one struct agent per `datatrail run`, owned by agent_run(). */
-/* A stretch of records refused by the Kafka spool, reported as one visibility_gap. */
+/*
+ * A stretch of losses reported as one visibility_gap: records refused by the Kafka spool,
+ * shared mappings not remembered (spool_gap_step()).
+ */
 struct spool_gap {
 	const char *source;
+	const char *opening; /* said on stderr when it opens, */
+	const char *total;   /* and with the count when it closes */
 	bool open;
 	uint64_t seq; /* the finding's uid for the whole episode */
 	uint64_t start_ns;
@@ -67,7 +72,8 @@ struct agent {
 	char hostname[256];
 	int ncpus;
 	struct dt_stats *stats_prev; /* per CPU, as last reported */
-	uint64_t shm_full_prev;      /* chan.bpf.c's dt_shm_full, as last reported */
+	uint64_t shm_full_prev;      /* chan.bpf.c's dt_shm_full, as last checked */
+	struct spool_gap shm_gap;    /* shared mappings not remembered: one episode */
 	struct dt_stats *stats_cur;
 	uint64_t *next_seq; /* per CPU: the sequence number the next record should carry */
 	uint64_t last_check_ns;
