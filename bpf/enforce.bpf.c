@@ -82,7 +82,7 @@ __attribute__((noinline)) int dt_enf_decide(const struct dt_enf_query *q)
 			p = bpf_map_lookup_elem(&enf_policy, &slot);
 			if (!p || p->action <= act)
 				continue;
-			if (!dt_enf_allowed(p, q))
+			if (q->strict || !dt_enf_allowed(p, q))
 				act = p->action;
 		}
 	}
@@ -100,7 +100,7 @@ __hidden int dt_enf_account(const struct dt_egress_key *k,
 	struct dt_enf_val *v, nv = {};
 	struct dt_ev_enforce *e;
 	__u64 now = bpf_ktime_get_ns();
-	__u64 attempt = !!(hook & (DT_HOOK_CONNECT | DT_HOOK_SENDMSG | DT_HOOK_SEND));
+	__u64 attempt = !!(hook & (DT_HOOK_CONNECT | DT_HOOK_SENDMSG | DT_HOOK_SEND | DT_HOOK_CREATE));
 	int i;
 
 	if (!k || !q)
@@ -148,20 +148,26 @@ __hidden int dt_enf_account(const struct dt_egress_key *k,
 	return 0;
 }
 
-/* connect() or an unconnected UDP send by a tainted process: 1 lets it through, 0 is EPERM. */
+/*
+ * connect() or an unconnected datagram by a tainted process: 1 lets it through, 0 is EPERM.
+ * Every inet kind that reaches these hooks is judged by its destination: TCP and UDP, and
+ * the kinds whose later traffic enforcement cannot follow (UDP-Lite, ping, MPTCP, SCTP...),
+ * whose refusal is keyed as their egress is (the raw link).
+ */
 static __always_inline int dt_enf_sock_addr(struct bpf_sock_addr *ctx, bool v6, __u32 hook)
 {
 	struct dt_enf_query q = {};
 	struct dt_egress_key ek = {};
 	__u64 id = bpf_get_current_pid_tgid();
 	__u32 tgid = id >> 32, proto = ctx->protocol;
+	bool judged = dt_enf_judged(ctx->type, proto);
 	struct dt_taint *t;
 	int act;
 
 	if (dt_enf_mode == DT_ENF_OFF)
 		return 1;
 	t = bpf_map_lookup_elem(&taint, &tgid);
-	if (!t || (proto != DT_IPPROTO_TCP && proto != DT_IPPROTO_UDP))
+	if (!t)
 		return 1;
 	if (v6) {
 		/* Context fields take constant offsets only. */
@@ -174,7 +180,7 @@ static __always_inline int dt_enf_sock_addr(struct bpf_sock_addr *ctx, bool v6, 
 	}
 	if (dt_addr_is_loopback(q.addr))
 		return 1;
-	q.port = bpf_ntohs((__u16)ctx->user_port);
+	q.port = judged ? bpf_ntohs((__u16)ctx->user_port) : 0;
 	q.tid = (__u32)id;
 	__builtin_memcpy(q.ds, t->ds, sizeof(q.ds));
 	act = dt_enf_decide(&q);
@@ -182,7 +188,8 @@ static __always_inline int dt_enf_sock_addr(struct bpf_sock_addr *ctx, bool v6, 
 		return 1;
 	ek.tgid = tgid;
 	ek.port = q.port;
-	ek.proto = proto;
+	ek.proto = (__u8)proto;
+	ek.link = judged ? DT_LINK_SOCKET : DT_LINK_RAW;
 	__builtin_memcpy(ek.addr, q.addr, 16);
 	dt_enf_account(&ek, &q, act, hook, 0);
 	return dt_enf_mode == DT_ENF_ON ? 0 : 1;
@@ -213,6 +220,53 @@ int dt_enf_sendmsg6(struct bpf_sock_addr *ctx)
 }
 
 /*
+ * A new inet socket. A kind enforcement does not judge (raw, ping, SCTP, UDP-Lite, MPTCP) is
+ * refused to a process holding a dataset that blocks or kills: its destination is not known
+ * yet, and what it would send could not be followed (deny by default). For everyone else it
+ * gets its cookie now, so that a send after a later taint can mark it for cgroup_skb
+ * (dt_enforce_send()). TCP and UDP sockets cost two context loads.
+ */
+SEC("cgroup/sock_create")
+int dt_enf_sock_create(struct bpf_sock *ctx)
+{
+	struct dt_enf_query q = {};
+	struct dt_egress_key ek = {};
+	__u64 id = bpf_get_current_pid_tgid();
+	__u32 tgid = id >> 32, proto = ctx->protocol;
+	struct dt_taint *t;
+	int act;
+
+	if (dt_enf_judged(ctx->type, proto))
+		return 1;
+	t = dt_enf_active ? bpf_map_lookup_elem(&taint, &tgid) : NULL;
+	if (!t) {
+		bpf_get_socket_cookie(ctx);
+		return 1;
+	}
+	q.strict = 1;
+	q.tid = (__u32)id;
+	__builtin_memcpy(q.ds, t->ds, sizeof(q.ds));
+	act = dt_enf_decide(&q);
+	if (act <= DT_ENF_MONITOR) {
+		bpf_get_socket_cookie(ctx);
+		return 1;
+	}
+	/*
+	 * No destination yet: the finding names :: and the socket's protocol on the raw link.
+	 * Nothing is sent, so kill kills nothing here (no signal from this hook): blocked.
+	 */
+	ek.tgid = tgid;
+	ek.proto = (__u8)proto;
+	ek.link = DT_LINK_RAW;
+	dt_enf_account(&ek, &q, DT_ENF_BLOCK, DT_HOOK_CREATE, 0);
+	if (dt_enf_mode != DT_ENF_ON) {
+		bpf_get_socket_cookie(ctx);
+		return 1;
+	}
+	return 0;
+}
+
+/*
  * The payload @skb carries past what @v already counted: TCP retransmits the sequence space
  * it could not send, which is one refusal, not several.
  */
@@ -232,8 +286,10 @@ static __always_inline __u64 dt_enf_payload(struct __sk_buff *skb, struct dt_enf
 	}
 	if (hlen < 20 || hlen > 60 || skb->len <= hlen)
 		return 0;
-	if (proto == DT_IPPROTO_UDP)
+	if (proto == DT_IPPROTO_UDP || proto == DT_IPPROTO_UDPLITE)
 		return skb->len > hlen + 8 ? skb->len - hlen - 8 : 0;
+	if (proto != DT_IPPROTO_TCP)
+		return skb->len - hlen;
 	if (bpf_skb_load_bytes(skb, hlen, b, 20))
 		return 0;
 	__builtin_memcpy(&seq, b + 4, 4);
@@ -279,19 +335,28 @@ int dt_enf_skb(struct __sk_buff *skb)
 		return 1;
 	family = sk->family;
 	proto = sk->protocol;
-	if (proto != DT_IPPROTO_TCP && proto != DT_IPPROTO_UDP)
+	if (family != DT_AF_INET && family != DT_AF_INET6)
 		return 1;
+	if (!dt_enf_judged(sk->type, proto)) {
+		/* Marked by its cookie (dt_enforce_send()); MPTCP sends from TCP subflows. */
+		__u64 cookie = bpf_get_socket_cookie(skb);
+
+		__builtin_memcpy(key.saddr, &cookie, sizeof(cookie));
+		key.pad[0] = DT_ENF_KEY_COOKIE;
+		v = bpf_map_lookup_elem(&enf_socks, &key);
+		if (!v)
+			return 1;
+		goto marked;
+	}
 	if (family == DT_AF_INET) {
 		dt_addr_v4(key.saddr, sk->src_ip4);
 		dt_addr_v4(key.daddr, sk->dst_ip4);
-	} else if (family == DT_AF_INET6) {
+	} else {
 		__u32 s[4] = { sk->src_ip6[0], sk->src_ip6[1], sk->src_ip6[2], sk->src_ip6[3] };
 		__u32 d[4] = { sk->dst_ip6[0], sk->dst_ip6[1], sk->dst_ip6[2], sk->dst_ip6[3] };
 
 		__builtin_memcpy(key.saddr, s, 16);
 		__builtin_memcpy(key.daddr, d, 16);
-	} else {
-		return 1;
 	}
 	key.sport = sk->src_port;
 	key.dport = bpf_ntohs(sk->dst_port);
@@ -299,10 +364,12 @@ int dt_enf_skb(struct __sk_buff *skb)
 	v = bpf_map_lookup_elem(&enf_socks, &key);
 	if (!v)
 		return 1;
+marked:
 	if (v->gen != dt_enf_gen) {
 		__builtin_memcpy(q.ds, v->ds, sizeof(q.ds));
-		__builtin_memcpy(q.addr, key.daddr, 16);
-		q.port = key.dport;
+		/* Decided again as it was decided: the enforce entry holds the destination. */
+		__builtin_memcpy(q.addr, v->ek.addr, 16);
+		q.port = v->ek.port;
 		act = dt_enf_decide(&q);
 		if (act <= DT_ENF_MONITOR) {
 			bpf_map_delete_elem(&enf_socks, &key);
@@ -385,46 +452,123 @@ int BPF_PROG(dt_enf_fentry_connect, struct pt_regs *regs)
 	return dt_enf_connect(DT_SC_ARG1(regs), DT_SC_ARG2(regs));
 }
 
+/* io_uring.bpf.c: the file a request names (a fd, or a registered file); send.bpf.c: takes
+ * the taint of a file about to be read. */
+extern struct file *dt_uring_req_file(struct io_kiocb *req) __hidden;
+extern int dt_uring_take_in(struct file *f) __hidden;
+
+/* The inet socket behind @f, with its family, protocol and type; NULL for anything else. */
+static __always_inline struct sock *dt_enf_inet_sock(struct file *f, __u16 *family, __u16 *proto,
+						     __u16 *type)
+{
+	struct sock *sk = dt_enf_file_sock(f);
+
+	if (!sk)
+		return NULL;
+	*family = DT_KLOAD(sk, __sk_common.skc_family);
+	if (*family != DT_AF_INET && *family != DT_AF_INET6)
+		return NULL;
+	*proto = DT_KLOAD(sk, sk_protocol);
+	*type = DT_KLOAD(sk, sk_type);
+	return sk;
+}
+
 /*
  * io_uring sends make no send syscall: a connection opened before its process was tainted is
  * marked here, when the request is submitted and before it is issued. New connections and
- * unconnected datagrams go through the cgroup hooks like any other. A request on a registered
- * (fixed) file has no file yet at submission and is not seen (docs/findings.md).
+ * unconnected datagrams go through the cgroup hooks like any other.
+ *
+ * A read submitted in the same io_uring_enter() as a send (linked or only batched) is issued,
+ * and its bytes copied, before that send runs, but its completion (which taints) is posted
+ * only after it. So while a dataset blocks or kills, a read of a classified file or of a
+ * tainted pipe or socket taints its submitter here, at submission, before the requests
+ * behind it are submitted (over-tainting a read that then fails). Sends submitted before the
+ * taint and run after it (a link behind another request, a poll retry, io-wq) are judged when
+ * they run, by dt_enf_tcp_sendmsg (TCP, Linux 6.11+).
  */
 SEC("tp_btf/io_uring_submit_req")
 int BPF_PROG(dt_enf_uring_submit, struct io_kiocb *req)
 {
 	__u32 tgid = bpf_get_current_pid_tgid() >> 32;
-	__u16 family, proto, port;
+	__u16 family, proto, type, port;
 	struct dt_taint *t;
 	struct file *f;
 	struct sock *sk;
 	__u8 daddr[16];
 	__u8 op;
 
+	op = req->opcode;
+	if (op == IORING_OP_READ || op == IORING_OP_READV || op == IORING_OP_READ_FIXED ||
+	    op == IORING_OP_READV_FIXED || op == IORING_OP_READ_MULTISHOT ||
+	    op == IORING_OP_RECV || op == IORING_OP_RECVMSG) {
+		if (dt_enf_active)
+			dt_uring_take_in(dt_uring_req_file(req));
+		return 0;
+	}
 	t = bpf_map_lookup_elem(&taint, &tgid);
 	if (!t)
 		return 0;
-	op = req->opcode;
 	if (op != IORING_OP_SEND && op != IORING_OP_SENDMSG && op != IORING_OP_SEND_ZC &&
 	    op != IORING_OP_SENDMSG_ZC && op != IORING_OP_WRITE && op != IORING_OP_WRITEV &&
 	    op != IORING_OP_WRITE_FIXED && op != IORING_OP_SPLICE && op != IORING_OP_TEE)
 		return 0;
-	f = req->file;
-	/* REQ_F_FIXED_FILE is bit 0, as IOSQE_FIXED_FILE. */
-	if (!f && !(req->flags & 1))
-		f = dt_fd_file_btf(req->cqe.fd);
-	sk = dt_enf_file_sock(f);
+	f = dt_uring_req_file(req);
+	sk = dt_enf_inet_sock(f, &family, &proto, &type);
 	if (!sk)
 		return 0;
+	if (dt_sock_dest(sk, family, -1, 0, 0, daddr, &port)) {
+		/* A raw socket has no port: its peer, if it has one. */
+		if (dt_enf_judged(type, proto))
+			return 0;
+		dt_sk_addrs(sk, family, daddr, (__u8[16]){});
+		if (dt_addr_is_unspec(daddr))
+			return 0;
+	}
+	if (dt_addr_is_loopback(daddr))
+		return 0;
+	dt_enforce_send(sk, family, proto, type, daddr, port, t, -1, NULL);
+	return 0;
+}
+
+/*
+ * A TCP send as it runs (Linux 6.11+), in the sender's context: a syscall, io_uring's task
+ * work or io-wq worker (threads of the submitter). Before any byte of the call is queued, a
+ * tainted sender's socket that is not marked yet is decided and marked, so that an io_uring
+ * send submitted before its process was tainted, and run after, is stopped like the rest.
+ * Sockets marked already (every send syscall marks at entry) cost one lookup more; untainted
+ * senders the taint lookup, and nothing while no dataset blocks or kills.
+ */
+SEC("tp_btf/tcp_sendmsg_locked")
+int BPF_PROG(dt_enf_tcp_sendmsg, struct sock *sk, struct msghdr *msg, struct sk_buff *skb,
+	     int size_goal)
+{
+	__u32 tgid = bpf_get_current_pid_tgid() >> 32;
+	struct dt_enf_sock_key key = {};
+	struct dt_enf_sock *v;
+	struct dt_taint *t;
+	__u16 family;
+	__u8 daddr[16];
+
+	if (!dt_enf_active)
+		return 0;
+	t = bpf_map_lookup_elem(&taint, &tgid);
+	if (!t)
+		return 0;
 	family = DT_KLOAD(sk, __sk_common.skc_family);
-	proto = DT_KLOAD(sk, sk_protocol);
 	if ((family != DT_AF_INET && family != DT_AF_INET6) ||
-	    (proto != DT_IPPROTO_TCP && proto != DT_IPPROTO_UDP))
+	    DT_KLOAD(sk, sk_type) != DT_SOCK_STREAM || DT_KLOAD(sk, sk_protocol) != DT_IPPROTO_TCP)
 		return 0;
-	if (dt_sock_dest(sk, family, -1, 0, 0, daddr, &port) || dt_addr_is_loopback(daddr))
+	dt_sk_addrs(sk, family, daddr, key.saddr);
+	if (dt_addr_is_loopback(daddr))
 		return 0;
-	dt_enforce_send(sk, family, proto, daddr, port, t, -1, NULL);
+	__builtin_memcpy(key.daddr, daddr, 16);
+	key.sport = DT_KLOAD(sk, __sk_common.skc_num);
+	key.dport = bpf_ntohs(DT_KLOAD(sk, __sk_common.skc_dport));
+	key.proto = DT_IPPROTO_TCP;
+	v = bpf_map_lookup_elem(&enf_socks, &key);
+	if (v && v->gen == dt_enf_gen)
+		return 0;
+	dt_enforce_send(sk, family, DT_IPPROTO_TCP, DT_SOCK_STREAM, daddr, key.dport, t, -1, NULL);
 	return 0;
 }
 

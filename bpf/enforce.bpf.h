@@ -61,6 +61,8 @@ struct dt_enf_query {
 	__u8 addr[16];
 	__u32 port;
 	__u32 tid; /* the sender's thread, 0 where unknown (cgroup_skb) */
+	__u32 strict; /* no destination to judge (a socket being created): every enforced dataset */
+	__u32 pad;
 };
 
 /*
@@ -85,6 +87,29 @@ DT_EMAP(enfwork, __uint(type, BPF_MAP_TYPE_PERCPU_ARRAY); __uint(max_entries, 1)
 DT_EVAR(volatile __u32 dt_enf_mode); /* enum dt_enf_mode, set before load */
 DT_EVAR(volatile __u32 dt_enf_gen);  /* moved on at each policy load */
 DT_EVAR(volatile __u64 dt_enf_socks_n); /* sockets ever marked: 0 lets cgroup_skb return at once */
+DT_EVAR(volatile __u32 dt_enf_active); /* a dataset blocks or kills: set with each policy load */
+
+#define DT_SOCK_STREAM 1
+#define DT_SOCK_DGRAM 2
+#define DT_IPPROTO_MPTCP 262
+#define DT_IPPROTO_UDPLITE 136
+
+/*
+ * The inet socket kinds enforcement judges: TCP and UDP. Every other kind (raw, ping, SCTP,
+ * UDP-Lite, MPTCP, a raw socket of protocol 17) is refused to a tainted process under block
+ * or kill (deny by default), and never passes for TCP or UDP.
+ */
+static __always_inline bool dt_enf_judged(__u32 type, __u32 proto)
+{
+	return (type == DT_SOCK_STREAM && proto == DT_IPPROTO_TCP) ||
+	       (type == DT_SOCK_DGRAM && proto == DT_IPPROTO_UDP);
+}
+
+/*
+ * The enf_socks key of a socket of a kind that is not judged: its cookie (made at creation by
+ * dt_enf_sock_create, read back by cgroup_skb), flagged apart from the 5-tuples. 0: none.
+ */
+#define DT_ENF_KEY_COOKIE 1
 
 /* The strictest action of @q->ds's datasets whose allowed_egress lacks the destination. */
 extern int dt_enf_decide(const struct dt_enf_query *q);
@@ -168,19 +193,25 @@ static __always_inline void dt_enf_mark(const struct dt_enf_sock_key *sk_key,
 }
 
 /*
- * A tainted process (@t) sends on inet socket @sk to the non-loopback (@daddr, @dport),
- * @bytes at most (syscall @nr, arguments in @regs as for dt_enf_req_bytes()). Refusing at the syscall is impossible from a tracepoint, so a connected
+ * A tainted process (@t) sends on inet socket @sk (@type, @proto) to the non-loopback
+ * (@daddr, @dport), @bytes at most (syscall @nr, arguments in @regs as for
+ * dt_enf_req_bytes()). Refusing at the syscall is impossible from a tracepoint, so a connected
  * socket is marked here, before the kernel builds a packet, and cgroup_skb drops what it
  * sends; an unconnected UDP send is refused by cgroup sendmsg4/6, counted here. kill also
  * sends SIGKILL, delivered when the syscall returns; the marked socket stops its bytes.
+ * A kind enforcement does not judge (dt_enf_judged()) is marked by its cookie, or for MPTCP
+ * by the 5-tuple its first subflow sends with; one that cannot be marked (no cookie: made
+ * before the agent) is neither counted as refused nor killed: its bytes leave, and the
+ * egress counted at the syscall's exit reports them as sent.
  */
 static __always_inline void dt_enforce_send(struct sock *sk, __u16 family, __u16 proto,
-					    const __u8 *daddr, __u16 dport,
+					    __u16 type, const __u8 *daddr, __u16 dport,
 					    const struct dt_taint *t, long nr, struct pt_regs *regs)
 {
 	struct dt_enf_send_work *w;
+	bool judged = dt_enf_judged(type, proto);
 	__u32 zero = 0;
-	__u64 bytes;
+	__u64 bytes, cookie;
 	int act;
 
 	if (dt_enf_mode == DT_ENF_OFF)
@@ -191,25 +222,45 @@ static __always_inline void dt_enforce_send(struct sock *sk, __u16 family, __u16
 	__builtin_memset(w, 0, sizeof(*w));
 	__builtin_memcpy(w->q.ds, t->ds, sizeof(w->q.ds));
 	__builtin_memcpy(w->q.addr, daddr, 16);
-	w->q.port = dport;
+	w->q.port = judged ? dport : 0;
 	w->q.tid = (__u32)bpf_get_current_pid_tgid();
 	act = dt_enf_decide(&w->q);
 	if (act <= DT_ENF_MONITOR)
 		return;
 	bytes = dt_enf_req_bytes(nr, regs);
 	w->ek.tgid = bpf_get_current_pid_tgid() >> 32;
-	w->ek.port = dport;
-	w->ek.proto = proto;
 	__builtin_memcpy(w->ek.addr, daddr, 16);
-	w->sk_key.dport = bpf_ntohs(DT_KLOAD(sk, __sk_common.skc_dport));
-	if (!w->sk_key.dport) {
+	if (judged) {
+		w->ek.port = dport;
+		w->ek.proto = proto;
+		w->sk_key.dport = bpf_ntohs(DT_KLOAD(sk, __sk_common.skc_dport));
+	} else {
+		/* Keyed as its egress is (chan.bpf.c): the raw link, by address and protocol. */
+		w->ek.proto = (__u8)proto;
+		w->ek.link = DT_LINK_RAW;
+		if (proto == DT_IPPROTO_MPTCP) {
+			w->sk_key.dport = bpf_ntohs(DT_KLOAD(sk, __sk_common.skc_dport));
+			if (!w->sk_key.dport)
+				return;
+			proto = DT_IPPROTO_TCP;
+		} else {
+			cookie = DT_KLOAD(sk, __sk_common.skc_cookie.counter);
+			if (!cookie)
+				return;
+			__builtin_memcpy(w->sk_key.saddr, &cookie, sizeof(cookie));
+			w->sk_key.pad[0] = DT_ENF_KEY_COOKIE;
+		}
+	}
+	if (judged && !w->sk_key.dport) {
 		/* Unconnected UDP: cgroup sendmsg counts the attempt; the bytes are known here. */
 		dt_enf_account(&w->ek, &w->q, act, 0, bytes);
 	} else {
-		dt_sk_addrs(sk, family, w->peer, w->sk_key.saddr);
-		__builtin_memcpy(w->sk_key.daddr, w->peer, 16);
-		w->sk_key.sport = DT_KLOAD(sk, __sk_common.skc_num);
-		w->sk_key.proto = proto;
+		if (!w->sk_key.pad[0]) {
+			dt_sk_addrs(sk, family, w->peer, w->sk_key.saddr);
+			__builtin_memcpy(w->sk_key.daddr, w->peer, 16);
+			w->sk_key.sport = DT_KLOAD(sk, __sk_common.skc_num);
+			w->sk_key.proto = proto;
+		}
 		/* Under dry-run nothing is dropped: what the call asked to send is what passed. */
 		dt_enf_account(&w->ek, &w->q, act, DT_HOOK_SEND,
 			       dt_enf_mode == DT_ENF_ON ? 0 : bytes);

@@ -263,6 +263,9 @@ static __always_inline int dt_file_write_f(struct file *f, long fd, long nr, uns
 	if ((family != DT_AF_INET && family != DT_AF_INET6) ||
 	    (proto != DT_IPPROTO_TCP && proto != DT_IPPROTO_UDP))
 		return !chan ? 0 : dt_chan_raw_send(fd, nr, a2, a5, bytes);
+	/* A raw socket of protocol 6 or 17 builds its own headers: the raw link, not TCP/UDP. */
+	if (chan && DT_KLOAD(sk, sk_type) == DT_SOCK_RAW)
+		return dt_chan_raw_send(fd, nr, a2, a5, bytes);
 	dt_egress(sk, family, nr, a2, a5, bytes, t);
 	return 0;
 }

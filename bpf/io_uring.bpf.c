@@ -127,6 +127,19 @@ static __always_inline struct file *dt_uring_splice_in(struct io_kiocb *req)
 }
 
 /*
+ * The file @req names, as it will be when the request is issued: from the fd table, or the
+ * ring's table of registered files (enforce.bpf.c). NULL if there is none yet.
+ */
+__hidden struct file *dt_uring_req_file(struct io_kiocb *req)
+{
+	if (!req)
+		return NULL;
+	if (req->flags & REQ_F_FIXED_FILE)
+		return dt_uring_fixed_file(req, req->cqe.fd);
+	return dt_fd_file_btf(req->cqe.fd);
+}
+
+/*
  * The race of sys_enter (docs/architecture.md §1.2) exists for the ring too: a send's bytes
  * can be read by the peer before its completion runs. So a tainted submitter's target is
  * marked here, when the request is submitted (prep has run; the file itself is looked up only

@@ -73,7 +73,7 @@ static __always_inline int dt_send_mark(long nr, long fd_out, struct file *f_out
 	struct inode *inode;
 	struct sock *sk, *peer;
 	struct file *f;
-	__u16 family, proto, port;
+	__u16 family, proto, type, port;
 	__u8 daddr[16];
 	umode_t mode;
 
@@ -129,16 +129,32 @@ static __always_inline int dt_send_mark(long nr, long fd_out, struct file *f_out
 		dt_chan_mark(&ck, t, tgid);
 		return 0;
 	}
-	proto = DT_KLOAD(sk, sk_protocol);
-	if ((family != DT_AF_INET && family != DT_AF_INET6) ||
-	    (proto != DT_IPPROTO_TCP && proto != DT_IPPROTO_UDP))
+	if (family != DT_AF_INET && family != DT_AF_INET6)
 		return 0;
+	proto = DT_KLOAD(sk, sk_protocol);
+	type = DT_KLOAD(sk, sk_type);
+	if (!dt_enf_judged(type, proto)) {
+		/*
+		 * Raw, ping, SCTP, UDP-Lite, MPTCP: no channel; egress counted at exit as the raw
+		 * link (chan.bpf.c). Under block a tainted sender's socket is marked if it can be.
+		 */
+		if (!enforce || !dt_enf_active)
+			return 0;
+		if (dt_sock_dest(sk, family, nr, a2, a5, daddr, &port)) {
+			dt_sk_addrs(sk, family, daddr, ck.laddr);
+			if (dt_addr_is_unspec(daddr))
+				return 0;
+		}
+		if (!dt_addr_is_loopback(daddr))
+			dt_enforce_send(sk, family, proto, type, daddr, port, t, nr, regs);
+		return 0;
+	}
 	if (dt_sock_dest(sk, family, nr, a2, a5, daddr, &port))
 		return 0;
 	if (!dt_addr_is_loopback(daddr)) {
 		/* Off the node: the inventory may refuse it (enforce.bpf.h). */
 		if (enforce)
-			dt_enforce_send(sk, family, proto, daddr, port, t, nr, regs);
+			dt_enforce_send(sk, family, proto, type, daddr, port, t, nr, regs);
 		return 0;
 	}
 	dt_chan_key_send(sk, family, proto, daddr, port, &ck);
@@ -162,6 +178,20 @@ __hidden int dt_uring_send_mark(long nr, long fd_out, struct file *f_out, struct
 				unsigned long dest)
 {
 	return dt_send_mark(nr, fd_out, f_out, f_in, 0, dest, false, NULL);
+}
+
+/*
+ * io_uring (enforce.bpf.c): a read of @f is about to be submitted; its submitter takes @f's
+ * taint now, before the sends submitted behind it (dt_send_take_in()).
+ */
+__hidden int dt_uring_take_in(struct file *f)
+{
+	struct dt_inode_key ik;
+	struct inode *inode = f ? dt_file_key_btf(f, &ik) : NULL;
+
+	if (inode)
+		dt_send_take_in(f, inode, &ik, bpf_get_current_pid_tgid() >> 32);
+	return 0;
 }
 
 /* The twins read the same arguments: @out and @in are argument numbers (0: none). */

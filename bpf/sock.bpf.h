@@ -11,6 +11,7 @@
 #define DT_AF_INET6 10
 #define DT_IPPROTO_TCP 6
 #define DT_IPPROTO_UDP 17
+#define DT_SOCK_RAW 3
 #define DT_S_IFMT 00170000
 #define DT_S_IFSOCK 0140000
 #define DT_S_IFIFO 0010000

@@ -608,6 +608,7 @@ enum dt_enf_hook {
 	DT_HOOK_SEND = 4,    /* a send syscall on a connected socket: marked, its packets dropped */
 	DT_HOOK_SKB = 8,     /* cgroup_skb egress dropped packets of a marked socket */
 	DT_HOOK_SIGNAL = 16, /* the sender was sent SIGKILL */
+	DT_HOOK_CREATE = 32, /* cgroup sock_create: a socket kind enforcement cannot judge, EPERM */
 };
 
 #define DT_ENF_RULES 16 /* allowed_egress entries of a dataset the kernel checks */

@@ -62,6 +62,8 @@ static void enf_set_mode(struct agent *a)
 	bpf_program__set_autoload(skel->progs.dt_enf_enter_connect, false);
 	bpf_program__set_autoload(skel->progs.dt_enf_fentry_connect, false);
 	bpf_program__set_autoload(skel->progs.dt_enf_uring_submit, false);
+	bpf_program__set_autoload(skel->progs.dt_enf_tcp_sendmsg, false);
+	bpf_program__set_autoload(skel->progs.dt_enf_sock_create, false);
 	bpf_program__set_autoload(skel->progs.dt_enf_reset_tcp, false);
 }
 
@@ -185,7 +187,7 @@ int agent_enf_load_policy(struct agent *a)
 {
 	static struct dt_enf_policy pol[ENF_SLOTS];
 	int fd = bpf_map__fd(a->skel->maps.enf_policy);
-	uint64_t mask[DT_TAINT_WORDS];
+	uint64_t mask[DT_TAINT_WORDS], any = 0;
 
 	if (a->opts->enforce == DT_ENF_OFF)
 		return 0;
@@ -193,8 +195,12 @@ int agent_enf_load_policy(struct agent *a)
 	for (uint32_t i = 0; i < ENF_SLOTS; i++)
 		if (bpf_map_update_elem(fd, &i, &pol[i], BPF_ANY))
 			return -errno;
-	for (int w = 0; w < DT_TAINT_WORDS; w++)
+	for (int w = 0; w < DT_TAINT_WORDS; w++) {
 		__atomic_store_n(&a->skel->bss->dt_enf_mask[w], mask[w], __ATOMIC_SEQ_CST);
+		any |= mask[w];
+	}
+	/* What only enforcement needs (io_uring reads taint at submission) waits for a dataset. */
+	__atomic_store_n(&a->skel->bss->dt_enf_active, any != 0, __ATOMIC_SEQ_CST);
 	__atomic_fetch_add(&a->skel->bss->dt_enf_gen, 1, __ATOMIC_SEQ_CST);
 	a->enf_gen++;
 	return 0;
@@ -210,7 +216,8 @@ static int enf_attach(struct agent *a)
 	struct bpf_program *progs[] = { a->skel->progs.dt_enf_connect4,
 					a->skel->progs.dt_enf_connect6,
 					a->skel->progs.dt_enf_sendmsg4,
-					a->skel->progs.dt_enf_sendmsg6, a->skel->progs.dt_enf_skb };
+					a->skel->progs.dt_enf_sendmsg6, a->skel->progs.dt_enf_skb,
+					a->skel->progs.dt_enf_sock_create };
 	int fd, err = 0;
 
 	if (a->opts->enforce == DT_ENF_OFF)

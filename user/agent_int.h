@@ -97,7 +97,7 @@ struct agent {
 	int mountinfo_fd;          /* POLLPRI when the mount table changes; -1 without */
 	bool devices_warned;       /* /sys/class/block unreadable: said once */
 	/* enforcement (bpf/enforce.bpf.c): the cgroup programs' links, held until exit */
-	struct bpf_link *enf_links[5];
+	struct bpf_link *enf_links[6];
 	struct bpf_link *enf_reset; /* iter/tcp: resets marked connections at stop */
 	char enf_cgroup[256]; /* the cgroup2 root they are attached to */
 	uint64_t enf_gen;     /* policies loaded */

@@ -580,6 +580,8 @@ static void emit_finding(struct correlator *c, const struct finding_key *k,
 			snprintf(title, sizeof(title), "%s sent %llu bytes of %s dataset '%s' to %s",
 				 chain[0].comm[0] ? chain[0].comm : "a process",
 				 (unsigned long long)s->bytes, f.label, ds->id, addr);
+			/* A raw-link kind refused by the kernel (bpf/enforce.bpf.c, deny by default). */
+			enforcement_title(s, &f, title, sizeof(title));
 			break;
 		}
 		memcpy(&port, k->target + 16, 2);

@@ -371,6 +371,13 @@ int hooks_select(struct datatrail_bpf *skel, enum hooks_mode mode, struct hooks_
 		add_lost(lost, len, "kernel has no io_uring_submit_req tracepoint (< 6.4): io_uring "
 			 "sends on connections opened before the taint are not enforced");
 	}
+	if (hooks_tp_nargs(vmlinux, "tcp_sendmsg_locked") != 4) {
+		bpf_program__set_autoload(skel->progs.dt_enf_tcp_sendmsg, false);
+		add_lost(lost, len, "kernel has no tcp_sendmsg_locked tracepoint (< 6.11): an "
+			 "io_uring TCP send submitted before its process was tainted and run after "
+			 "(linked behind another request, retried on poll, run by io-wq) is not "
+			 "enforced; it is reported as sent");
+	}
 	/*
 	 * The ctime tracepoints that reveal path-based changes (rename, unlink, chmod, truncate)
 	 * came with Linux 6.13. Before, fentry on the VFS calls behind those changes stands in

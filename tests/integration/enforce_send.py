@@ -92,3 +92,67 @@ elif mode == "udp":
         done("sent")
     except PermissionError:
         done("EPERM")
+elif mode in ("mptcp_after_read", "udplite_after_read"):
+    # A socket kind enforcement does not judge, made after the read: refused at creation.
+    data = open(path, "rb").read()
+    kind = 262 if mode.startswith("mptcp") else 136
+    try:
+        s = socket.socket(fam, socket.SOCK_STREAM if kind == 262 else socket.SOCK_DGRAM, kind)
+    except PermissionError:
+        done("EPERM")
+        sys.exit(0)
+    s.settimeout(5)
+    try:
+        s.connect((host, port))
+        s.send(data[:1000])
+        done("sent")
+    except PermissionError:
+        done("EPERM")
+elif mode == "mptcp_pre":
+    # Connected before the read: its first subflow's packets are dropped.
+    s = socket.socket(fam, socket.SOCK_STREAM, 262)
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+    s.settimeout(10)
+    s.connect((host, port))
+    s.sendall(b"hello")
+    data = open(path, "rb").read()
+    send_some(s, data)
+    done("sent")
+elif mode in ("udplite_pre", "udplite_conn"):
+    # Made before the read; udplite_conn connects it, udplite_pre sends with an address.
+    u = socket.socket(fam, socket.SOCK_DGRAM, 136)
+    if mode == "udplite_conn":
+        u.connect((host, port))
+        u.send(b"hello")
+    else:
+        u.sendto(b"hello", (host, port))
+    data = open(path, "rb").read()[:1000]
+    try:
+        if mode == "udplite_conn":
+            u.send(data)
+        else:
+            u.sendto(data, (host, port))
+        done("sent")
+    except PermissionError:
+        done("EPERM")
+elif mode == "raw_udp":
+    # SOCK_RAW of protocol 17, made before the read (CAP_NET_RAW of a user+net namespace),
+    # once the namespace has a way out (READY-go): a hand-made UDP header, then the bytes.
+    r = socket.socket(fam, socket.SOCK_RAW, socket.IPPROTO_UDP)
+    for _ in range(200):
+        if os.path.exists(ready + "-go"):
+            break
+        time.sleep(0.05)
+    data = open(path, "rb").read()[:1000]
+    msg = "sent"
+    try:
+        r.sendto(struct.pack("!HHHH", 40000, port, 8 + len(data), 0) + data, (host, 0))
+    except PermissionError:
+        msg = "EPERM"
+    # The same kind, made after the read: refused at creation.
+    try:
+        socket.socket(fam, socket.SOCK_RAW, socket.IPPROTO_UDP)
+        msg += "-created"
+    except PermissionError:
+        msg += "-refused"
+    done(msg)

@@ -337,6 +337,53 @@ out:
 	teardown(&f);
 }
 
+/*
+ * A socket kind enforcement does not judge (a raw IPPROTO_UDP socket, UDP-Lite, MPTCP) is
+ * refused on the raw link: the finding says blocked, and a raw egress to the same address
+ * joins it; a refused creation names the unknown destination ::.
+ */
+static void test_enforcement_raw_link(void)
+{
+	struct dt_egress_key k = egress_key(192, 0, 2, 7, 0);
+	struct dt_egress_key created = { .tgid = k.tgid, .proto = 136, .link = DT_LINK_RAW };
+	struct dt_enf_val e = { .attempts = 1, .bytes = 1000, .first_ns = 1000000,
+				.last_ns = 1000000, .action = DT_ENF_BLOCK, .hooks = DT_HOOK_SEND };
+	struct dt_egress_val v = egress_val(0, 0);
+	struct fixture f;
+
+	k.proto = 17;
+	k.link = DT_LINK_RAW;
+	e.ds[0] = 1;
+	if (setup(&f, one_dataset))
+		return;
+	corr_enforce(&f.c, &k, &e);
+	if (!ASSERT_EQ(nlines, 1, "created by the refusal"))
+		goto out;
+	ASSERT_STREQ(field(0, "disposition"), "Blocked", "disposition");
+	ASSERT_STREQ(field(0, "unmapped.link"), "raw", "raw link");
+	ASSERT_STREQ(field(0, "evidences.0.connection_info.protocol_num"), "17", "protocol");
+	ASSERT_STREQ(field(0, "unmapped.enforcement.bytes_refused"), "1000", "bytes refused");
+	ASSERT_HAS(field(0, "finding_info.title"), "(blocked: 1 attempts, 1000 bytes refused)",
+		   "title");
+	v.bytes = 0;
+	corr_egress(&f.c, &k, &v);
+	corr_proc_exit(&f.c, k.tgid);
+	if (ASSERT_GE(nlines, 2, "final"))
+		ASSERT_STREQ(field(nlines - 1, "finding_info.uid"), field(0, "finding_info.uid"),
+			     "one finding");
+	reset_lines();
+	e.hooks = DT_HOOK_CREATE;
+	e.bytes = 0;
+	corr_enforce(&f.c, &created, &e);
+	if (ASSERT_EQ(nlines, 1, "a refused creation")) {
+		ASSERT_STREQ(field(0, "disposition"), "Blocked", "disposition");
+		ASSERT_STREQ(field(0, "evidences.0.dst_endpoint.ip"), "::", "no destination yet");
+		ASSERT_STREQ(field(0, "evidences.0.connection_info.protocol_num"), "136", "UDP-Lite");
+	}
+out:
+	teardown(&f);
+}
+
 static void test_unauthorized_read(void)
 {
 	struct dt_acc_key k = { .tgid = 3999001, .dev = 1, .ino = 2, .access = DT_ACC_READ };
@@ -976,6 +1023,7 @@ static void test_teardown_dir(void)
 
 TEST_MAIN("correlator", TEST_CASE(test_setup_dir), TEST_CASE(test_exfiltration_lifecycle),
 	  TEST_CASE(test_exfiltration_not_raised), TEST_CASE(test_enforcement_disposition),
+	  TEST_CASE(test_enforcement_raw_link),
 	  TEST_CASE(test_exfiltration_to_mounts), TEST_CASE(test_unauthorized_read),
 	  TEST_CASE(test_tamper_and_derived_copy), TEST_CASE(test_agent_tamper_by_bpf),
 	  TEST_CASE(test_agent_inspect),
