@@ -164,6 +164,17 @@ __hidden int dt_uring_send_mark(long nr, long fd_out, struct file *f_out, struct
 	return dt_send_mark(nr, fd_out, f_out, f_in, 0, dest, false, NULL);
 }
 
+/*
+ * A send made without its syscall's own hooks: an AIO write (io_submit.bpf.c, @nr DT_NR_AIO), an ia32
+ * system call (ia32.bpf.c), with the arguments as a sys_enter tracepoint gives them. Global:
+ * verified once, on its own.
+ */
+__noinline int dt_send_enter_args(long nr, long fd_out, long fd_in, unsigned long a2,
+				  unsigned long a5)
+{
+	return dt_send_enter(nr, fd_out, fd_in, a2, a5, NULL);
+}
+
 /* The twins read the same arguments: @out and @in are argument numbers (0: none). */
 #define DT_TP_ARG_0 -1L
 #define DT_TP_ARG_1 (long)ctx->args[0]

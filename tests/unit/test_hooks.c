@@ -56,9 +56,9 @@ static void test_every_syscall_hook_has_a_twin(void)
 		if (!ASSERT_TRUE(by_section(skel->obj, twin), "twin in the object"))
 			fprintf(stderr, "  '%s' has no '%s'\n", sec, twin);
 	}
-	/* 29 exits, 11 send entries, bpf, connect, ioctl, mmap (the bpf/ sources). */
-	ASSERT_EQ(tps, 66, "syscall tracepoint programs");
-	ASSERT_EQ(twins, 66, "fentry and fexit twins");
+	/* 29 exits, 11 send entries, bpf, connect, ioctl, mmap, io_submit entry and exit. */
+	ASSERT_EQ(tps, 68, "syscall tracepoint programs");
+	ASSERT_EQ(twins, 68, "fentry and fexit twins");
 	datatrail_bpf__destroy(skel);
 }
 
@@ -113,7 +113,7 @@ static void check_one_of_each(enum hooks_mode mode)
 		if (!be.kept_tracepoints[0])
 			ASSERT_EQ(bpf_program__autoload(p), fentry, "the backend's family loads");
 	}
-	ASSERT_EQ(n, 66, "pairs");
+	ASSERT_EQ(n, 68, "pairs");
 	datatrail_bpf__destroy(skel);
 }
 
