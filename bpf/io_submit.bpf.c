@@ -30,6 +30,7 @@
 /* send.bpf.c: marks what a tainted process writes to @fd, as sys_enter does. */
 extern int dt_send_enter_args(long nr, long fd_out, long fd_in, unsigned long a2,
 			      unsigned long a5);
+extern int dt_send_mark_fd(long nr, long fd_out);
 
 /* The fields of struct iocb (include/uapi/linux/aio_abi.h) from aio_lio_opcode to aio_offset. */
 #define DT_IOCB_OPCODE_OFF 16
@@ -46,7 +47,6 @@ struct dt_aio_walk {
 	unsigned long iocbpp; /* the caller's array of iocb pointers */
 	unsigned long p;      /* the current iocb (here, not on the callback's stack) */
 	__u32 ptr_size;       /* 8, or 4 for an ia32 caller (compat_uptr_t, compat_iovec) */
-	__u32 exit;           /* 0: entry, mark; 1: exit, count */
 };
 
 struct dt_iov_walk {
@@ -127,45 +127,102 @@ __noinline int dt_aio_read(long fd, __s64 off, __u64 asked)
 	return 0;
 }
 
+/*
+ * A write of @bytes to @fd. The sends chan.bpf.c follows (TUN, packet, raw, AF_XDP) by
+ * dt_aio_write_chan(), beside this rather than below it: one frame less on the deepest chain.
+ * /proc/PID/mem has no write_iter, which AIO needs.
+ */
 __noinline int dt_aio_write(long fd, __u64 bytes)
 {
 	if (bytes && bytes != ~0ULL)
-		dt_file_write_f(dt_fd_file_btf(fd), fd, DT_NR_AIO, 0, 0, bytes, true);
+		dt_file_write_f(dt_fd_file_btf(fd), fd, DT_NR_AIO, 0, 0, bytes, false);
 	return 0;
 }
 
-/* One request: at entry a tainted caller's write marks its target; at exit it is counted. */
-static long dt_aio_step(__u32 i, void *data)
+/* What dt_file_write_f() hands chan.bpf.c for a tainted writer, for an AIO write. */
+__noinline int dt_aio_write_chan(long fd, __u64 bytes)
+{
+	__u32 tgid = bpf_get_current_pid_tgid() >> 32;
+	struct file *f;
+	struct sock *sk;
+	__u16 family, proto, mode;
+
+	if (!bytes || bytes == ~0ULL || !bpf_map_lookup_elem(&taint, &tgid))
+		return 0;
+	f = dt_fd_file_btf(fd);
+	if (!f)
+		return 0;
+	mode = DT_KLOAD(f, f_inode, i_mode) & DT_S_IFMT;
+	if (mode == DT_S_IFCHR)
+		return dt_chan_tun_write(fd, bytes);
+	if (mode != DT_S_IFSOCK)
+		return 0;
+	sk = dt_file_sock(f);
+	if (!sk)
+		return 0;
+	family = DT_KLOAD(sk, __sk_common.skc_family);
+	proto = DT_KLOAD(sk, sk_protocol);
+	if ((family == DT_AF_INET || family == DT_AF_INET6) &&
+	    (proto == DT_IPPROTO_TCP || proto == DT_IPPROTO_UDP))
+		return 0;
+	return dt_chan_raw_send(fd, DT_NR_AIO, 0, 0, bytes);
+}
+
+/* Reads the @i-th request's fields (from aio_lio_opcode on) into @cb. */
+static __always_inline int dt_aio_iocb(struct dt_aio_walk *w, __u32 i, struct dt_iocb *cb)
+{
+	w->p = 0;
+	if (w->ptr_size == 4) {
+		if (bpf_probe_read_user(&w->p, 4, (void *)(w->iocbpp + i * 4)))
+			return -1;
+	} else if (bpf_probe_read_user(&w->p, 8, (void *)(w->iocbpp + i * 8))) {
+		return -1;
+	}
+	return bpf_probe_read_user(cb, sizeof(*cb), (void *)(w->p + DT_IOCB_OPCODE_OFF));
+}
+
+/* At entry: a tainted caller's write marks what it writes. */
+static long dt_aio_step_enter(__u32 i, void *data)
+{
+	struct dt_iocb cb;
+
+	if (dt_aio_iocb(data, i, &cb))
+		return 1;
+	if (cb.opcode == DT_IOCB_CMD_PWRITE || cb.opcode == DT_IOCB_CMD_PWRITEV)
+		dt_send_enter_args(DT_NR_AIO, (int)cb.fildes, -1, 0, 0);
+	return 0;
+}
+
+/* The same for an ia32 caller, without enforcement (dt_send_mark_fd()). */
+static long dt_aio_step_enter32(__u32 i, void *data)
+{
+	struct dt_iocb cb;
+
+	if (dt_aio_iocb(data, i, &cb))
+		return 1;
+	if (cb.opcode == DT_IOCB_CMD_PWRITE || cb.opcode == DT_IOCB_CMD_PWRITEV)
+		dt_send_mark_fd(DT_NR_AIO, (int)cb.fildes);
+	return 0;
+}
+
+/* At exit: each request the kernel took is counted. */
+static long dt_aio_step_exit(__u32 i, void *data)
 {
 	struct dt_aio_walk *w = data;
 	struct dt_iocb cb;
 	__u64 asked;
-	bool rd;
 
-	w->p = 0;
-	if (w->ptr_size == 4) {
-		if (bpf_probe_read_user(&w->p, 4, (void *)(w->iocbpp + i * 4)))
-			return 1;
-	} else if (bpf_probe_read_user(&w->p, 8, (void *)(w->iocbpp + i * 8))) {
+	if (dt_aio_iocb(w, i, &cb))
 		return 1;
-	}
-	if (bpf_probe_read_user(&cb, sizeof(cb), (void *)(w->p + DT_IOCB_OPCODE_OFF)))
-		return 1;
-	rd = cb.opcode == DT_IOCB_CMD_PREAD || cb.opcode == DT_IOCB_CMD_PREADV;
-	if (!rd && cb.opcode != DT_IOCB_CMD_PWRITE && cb.opcode != DT_IOCB_CMD_PWRITEV)
-		return 0;
-	if (!w->exit) {
-		if (!rd)
-			dt_send_enter_args(DT_NR_AIO, (int)cb.fildes, -1, 0, 0);
-		return 0;
-	}
 	asked = cb.nbytes;
 	if (cb.opcode == DT_IOCB_CMD_PREADV || cb.opcode == DT_IOCB_CMD_PWRITEV)
 		asked = dt_aio_iov_bytes(cb.buf, cb.nbytes, w->ptr_size);
-	if (rd)
+	if (cb.opcode == DT_IOCB_CMD_PREAD || cb.opcode == DT_IOCB_CMD_PREADV) {
 		dt_aio_read((int)cb.fildes, cb.offset, asked);
-	else
+	} else if (cb.opcode == DT_IOCB_CMD_PWRITE || cb.opcode == DT_IOCB_CMD_PWRITEV) {
 		dt_aio_write((int)cb.fildes, asked);
+		dt_aio_write_chan((int)cb.fildes, asked);
+	}
 	return 0;
 }
 
@@ -181,19 +238,31 @@ static __always_inline int dt_aio_submit_enter(unsigned long iocbpp, long nr, __
 	dt_shm_flush();
 	if (nr <= 0 || !bpf_map_lookup_elem(&taint, &tgid))
 		return 0;
-	bpf_loop(nr < DT_AIO_MAX ? nr : DT_AIO_MAX, dt_aio_step, &w, 0);
+	bpf_loop(nr < DT_AIO_MAX ? nr : DT_AIO_MAX,
+		 ptr_size == 4 ? dt_aio_step_enter32 : dt_aio_step_enter, &w, 0);
 	return 0;
 }
 
 /* io_submit() returned @ret: that many requests, from the first, were taken. */
 static __always_inline int dt_aio_submit_exit(unsigned long iocbpp, long ret, __u32 ptr_size)
 {
-	struct dt_aio_walk w = { .iocbpp = iocbpp, .ptr_size = ptr_size, .exit = 1 };
+	struct dt_aio_walk w = { .iocbpp = iocbpp, .ptr_size = ptr_size };
 
 	if (ret <= 0)
 		return 0;
-	bpf_loop(ret < DT_AIO_MAX ? ret : DT_AIO_MAX, dt_aio_step, &w, 0);
+	bpf_loop(ret < DT_AIO_MAX ? ret : DT_AIO_MAX, dt_aio_step_exit, &w, 0);
 	return 0;
+}
+
+/* An ia32 caller's (ia32.bpf.c): iocb pointers and iovecs of 32 bits. */
+__noinline int dt_aio_submit_enter32(unsigned long iocbpp, long nr)
+{
+	return dt_aio_submit_enter(iocbpp, nr, 4);
+}
+
+__noinline int dt_aio_submit_exit32(unsigned long iocbpp, long ret)
+{
+	return dt_aio_submit_exit(iocbpp, ret, 4);
 }
 
 SEC("tracepoint/syscalls/sys_enter_io_submit")
