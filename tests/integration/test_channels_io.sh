@@ -1,6 +1,6 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
-# test_channels_io.sh - io_uring sends, receives, splice and tee; native AIO reads and writes; sendmmsg, recvmmsg, vmsplice, tee, socket splice, MSG_ZEROCOPY, SCM_RIGHTS, connected UDP.
+# test_channels_io.sh - io_uring sends, receives, splice and tee; native AIO reads and writes; ia32 calls; sendmmsg, recvmmsg, vmsplice, tee, socket splice, MSG_ZEROCOPY, SCM_RIGHTS, connected UDP.
 set -u
 . "$(dirname "$0")/../lib/lib.sh"
 need_root channels_io
@@ -165,6 +165,22 @@ listen "$EXT" tcp "$HOST" 9145 "$T/recv-aio-block" || exit 1
 $NOBODY "$PROGS/aio_rw" pread "$T/vault/v.bin" "$HOST" 9145 >"$T/aio-block.out" &
 AIO_PID[block]=$!
 wait "${AIO_PID[block]}"
+
+# ia32 system calls (`int $0x80` from a 64-bit program), as nobody: an open and read of the
+# dataset then write(); read() then an ia32 write() and an ia32 socketcall(SYS_SEND); read()
+# then an ia32 ptrace(), which is not followed.
+declare -A IA32_PID
+port=9150
+for op in read write socketcall; do
+	port=$((port + 1))
+	listen "$EXT" tcp "$HOST" $port "$T/recv-ia32-$op" || exit 1
+	$NOBODY "$PROGS/ia32_io" $op "$T/ds/a.bin" "$HOST" $port &
+	IA32_PID[$op]=$!
+	wait "${IA32_PID[$op]}"
+done
+$NOBODY "$PROGS/ia32_io" ptrace "$T/ds/b.bin" &
+IA32_PID[ptrace]=$!
+wait "${IA32_PID[ptrace]}"
 
 # Channel 5. sendmmsg straight out, five datagrams a call, each addressed by msg_name.
 listen "$EXT" udp "$HOST" 9121 "$T/recv-smmsg" || exit 1
@@ -394,6 +410,28 @@ test_aio_read_of_a_block_dataset() {
 	ASSERT_EQ "$(finding exfiltration $pid resources.0.uid)" vault "dataset"
 	ASSERT_EQ "$($EVQ "$EV" sum unmapped.bytes --where actor.process.pid=$pid \
 		--where unmapped.access=read --where unmapped.dataset=vault)" 4000 "the read's exact bytes"
+}
+
+test_ia32_calls() {
+	local op port=9150
+	for op in read write socketcall; do
+		port=$((port + 1))
+		ASSERT_EQ "$(stat -c %s "$T/recv-ia32-$op")" 5000 "ia32 $op: bytes arrived"
+		exfil_ok "ia32 $op" "${IA32_PID[$op]}" 5000 $port
+		ASSERT_EQ "$($EVQ "$EV" sum unmapped.bytes --where actor.process.pid="${IA32_PID[$op]}" \
+			--where unmapped.access=read --where unmapped.dataset=scans)" 5000 \
+			"ia32 $op: the read's exact bytes"
+	done
+	ASSERT_EQ "$($EVQ "$EV" last actor.process.user.uid \
+		--where actor.process.pid="${IA32_PID[read]}")" "$(id -u nobody)" "ia32 read: uid"
+}
+
+test_ia32_unfollowed_call_is_a_gap() {
+	ASSERT_EQ "$($EVQ "$EV" sum unmapped.bytes --where actor.process.pid="${IA32_PID[ptrace]}" \
+		--where unmapped.access=read)" 3000 "the 64-bit read before it"
+	ASSERT_GE "$($EVQ "$FI" count --where finding_info.types.0=visibility_gap \
+		--where unmapped.source=ia32_syscall)" 1 "visibility_gap ia32_syscall"
+	ASSERT_HAS "$(cat "$T/agent.err")" "datatrail: ia32 system calls: followed by" "said at start"
 }
 
 test_sendmmsg() {

@@ -117,6 +117,51 @@ static void check_one_of_each(enum hooks_mode mode)
 	datatrail_bpf__destroy(skel);
 }
 
+static int autoload_of(struct datatrail_bpf *skel, const char *name)
+{
+	struct bpf_program *p = bpf_object__find_program_by_name(skel->obj, name);
+
+	return p ? bpf_program__autoload(p) : 0;
+}
+
+/* ia32 calls: tp_btf sys_enter/sys_exit with tracepoints, never beside the ia32_sys_call pair. */
+static void check_ia32(enum hooks_mode mode)
+{
+	const char *compat;
+	struct datatrail_bpf *skel = hooks_open(&compat);
+	struct hooks_backend be;
+	char lost[1024];
+	int tp, fe;
+
+	if (!ASSERT_TRUE(skel, "open the object"))
+		return;
+	if (!ASSERT_OK(hooks_select(skel, mode, &be, lost, sizeof(lost)), "hooks_select"))
+		goto out;
+	/* By name: the programs are x86's only. */
+	tp = autoload_of(skel, "dt_ia32_sys_enter");
+	fe = autoload_of(skel, "dt_ia32_fentry");
+	ASSERT_EQ(tp, autoload_of(skel, "dt_ia32_sys_exit"), "sys_enter with sys_exit");
+	ASSERT_EQ(fe, autoload_of(skel, "dt_ia32_fexit"), "fentry with fexit");
+	if (!strncmp(be.ia32, "none", 4)) {
+		ASSERT_EQ(tp + fe, 0, "no ia32 emulation: neither");
+		goto out;
+	}
+	ASSERT_EQ(tp + fe, 1, "exactly one pair loads");
+	if (mode == HOOKS_TRACEPOINT) {
+		ASSERT_EQ(tp, 1, "tracepoint backend: tp_btf sys_enter/sys_exit");
+		ASSERT_STREQ(be.ia32, "followed by tp_btf sys_enter/sys_exit", "said");
+	}
+	ASSERT_TRUE(strstr(lost, "(source 'ia32_syscall')"), "the unfollowed calls are said");
+out:
+	datatrail_bpf__destroy(skel);
+}
+
+static void test_ia32_pairs(void)
+{
+	check_ia32(HOOKS_TRACEPOINT);
+	check_ia32(HOOKS_AUTO);
+}
+
 static void test_tracepoint_mode_loads_tracepoints(void)
 {
 	check_one_of_each(HOOKS_TRACEPOINT);
@@ -129,4 +174,4 @@ static void test_auto_mode_loads_one_of_each(void)
 
 TEST_MAIN("hooks", TEST_CASE(test_every_syscall_hook_has_a_twin),
 	  TEST_CASE(test_tracepoint_mode_loads_tracepoints),
-	  TEST_CASE(test_auto_mode_loads_one_of_each))
+	  TEST_CASE(test_auto_mode_loads_one_of_each), TEST_CASE(test_ia32_pairs))
