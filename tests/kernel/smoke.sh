@@ -72,7 +72,7 @@ lost() { # name reason
 # wait_for CMD...: polls CMD every 0.1 s, at most 30 s (TCG is slow).
 wait_for() {
 	i=0
-	while [ $i -lt 300 ]; do
+	while [ $i -lt "${WAIT_TICKS:-300}" ]; do
 		"$@" && return 0
 		sleep 0.1
 		i=$((i + 1))
@@ -119,7 +119,8 @@ agent_start() { # dir
 		--findings "$1/findings.jsonl" --ready-file "$1/ready" --pin-dir "$PIN" \
 		--status-file "$1/status.json" --hooks "$HOOKS" --flush-ms 200 2>"$1/agent.err" &
 	AGENT_PID=$!
-	wait_for test -s "$1/ready" && return 0
+	# Loading is the verifier's work, slow under TCG on a loaded host: 90 s.
+	WAIT_TICKS=900 wait_for test -s "$1/ready" && return 0
 	echo "agent did not become ready:"
 	cat "$1/agent.err"
 	return 1
