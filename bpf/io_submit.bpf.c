@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0
-/* io_submit.bpf.c - native AIO (io_submit): its reads and writes counted and marked like their syscall twins. */
+/* io_submit.bpf.c - native AIO (io_submit) reads and writes, followed like their syscall twins. */
 #include "common.bpf.h"
 #include "file.bpf.h"
 #include "taint.bpf.h"

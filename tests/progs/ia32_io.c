@@ -75,7 +75,7 @@ static int connect_to(const char *host, const char *port)
 	return connect(s, (struct sockaddr *)&sa, sizeof(sa)) ? -1 : s;
 }
 
-/* Sends @n bytes from low memory on @s: by write() (@how 0), ia32 write (1), ia32 socketcall (2). */
+/* Sends @n bytes of low memory on @s: write() (@how 0), ia32 write (1) or socketcall (2). */
 static int send_all(int s, long n, int how)
 {
 	unsigned int *args = (unsigned int *)low;
