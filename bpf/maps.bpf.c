@@ -11,6 +11,7 @@ const volatile struct dt_config dt_cfg = {};
 __u64 dt_chan_count = 0;
 __u64 dt_walk_gen = 0;
 __u64 dt_shm_full = 0;
+__u64 dt_ia32_gap = 0;
 __u32 dt_shm_pending[DT_SHM_PENDING] = {};
 __u32 dt_shm_npending = 0;
 

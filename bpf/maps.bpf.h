@@ -187,6 +187,8 @@ DT_MAP(shm_unmap, __uint(type, BPF_MAP_TYPE_LRU_HASH); __uint(max_entries, 4096)
 extern const volatile struct dt_config dt_cfg;
 /* Mappings not remembered (a table full): the agent reports them as shm_table_full. */
 extern __u64 dt_shm_full;
+/* Tainted processes that made an ia32 call not followed (ia32.bpf.c): ia32_syscall gaps. */
+extern __u64 dt_ia32_gap;
 /*
  * Processes holding shared mappings whose taint changed and is not passed on to the other
  * holders yet (taint.bpf.h notes them, chan.bpf.c's dt_shm_drain() passes it), and how many.

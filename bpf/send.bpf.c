@@ -194,6 +194,27 @@ __hidden int dt_uring_take_in(struct file *f)
 	return 0;
 }
 
+/*
+ * A send made without its syscall's own hooks: an AIO write (io_submit.bpf.c, @nr DT_NR_AIO), an ia32
+ * system call (ia32.bpf.c), with the arguments as a sys_enter tracepoint gives them. Global:
+ * verified once, on its own.
+ */
+__noinline int dt_send_enter_args(long nr, long fd_out, long fd_in, unsigned long a2,
+				  unsigned long a5)
+{
+	return dt_send_enter(nr, fd_out, fd_in, a2, a5, NULL);
+}
+
+/*
+ * The same without enforcement, for an ia32 caller's AIO writes (io_submit.bpf.c): under the
+ * ia32 dispatcher and the request loop, dt_enforce_send()'s calls would pass the 512 bytes
+ * of stack kernels before 6.13 allow. New connections are still refused by cgroup connect.
+ */
+__noinline int dt_send_mark_fd(long nr, long fd_out)
+{
+	return dt_send_mark(nr, fd_out, NULL, NULL, 0, 0, false, NULL);
+}
+
 /* The twins read the same arguments: @out and @in are argument numbers (0: none). */
 #define DT_TP_ARG_0 -1L
 #define DT_TP_ARG_1 (long)ctx->args[0]
@@ -256,6 +277,12 @@ static __always_inline int dt_vmsplice_enter(long fd, struct pt_regs *regs)
 	if (!f || !(DT_KLOAD(f, f_mode) & DT_FMODE_WRITE))
 		return 0;
 	return dt_send_mark(DT_NR_vmsplice, -1, f, NULL, 0, 0, true, regs);
+}
+
+/* The same for an ia32 vmsplice() (ia32.bpf.c). */
+__noinline int dt_vmsplice_enter_fd(long fd)
+{
+	return dt_vmsplice_enter(fd, NULL);
 }
 
 SEC("tracepoint/syscalls/sys_enter_vmsplice")

@@ -70,6 +70,9 @@ static __always_inline void dt_sk_addrs(struct sock *sk, __u16 family, __u8 *dad
  */
 #define DT_NR_KSOCKADDR (-2)
 
+/* Not a syscall number: an AIO write (io_submit.bpf.c); its destination is the socket's peer. */
+#define DT_NR_AIO (-3)
+
 /* A sockaddr_in or sockaddr_in6 copied into @sa: its address (IPv6 or v4-mapped) and port. */
 static __always_inline int dt_sockaddr_decode(const struct sockaddr_in6 *sa, __u8 *addr,
 					      __u16 *port)

@@ -64,6 +64,56 @@
 #define DT_NR_openat2 437
 #define DT_NR_fchmodat2 452
 
+/*
+ * The ia32 table (arch/x86/entry/syscalls/syscall_32.tbl, <asm/unistd_32.h>): `int $0x80`
+ * from any process, and 32-bit programs, enter the kernel with these numbers, which the
+ * sys_enter_* tracepoints do not report and which do not go through __x64_sys_* (ia32.bpf.c).
+ */
+#define DT_NR32_ptrace 26
+#define DT_NR32_read 3
+#define DT_NR32_write 4
+#define DT_NR32_open 5
+#define DT_NR32_creat 8
+#define DT_NR32_rename 38
+#define DT_NR32_mkdir 39
+#define DT_NR32_mmap 90 /* old_mmap: its arguments in a struct mmap_arg_struct */
+#define DT_NR32_socketcall 102
+#define DT_NR32_ipc 117
+#define DT_NR32_readv 145
+#define DT_NR32_writev 146
+#define DT_NR32_pread64 180
+#define DT_NR32_pwrite64 181
+#define DT_NR32_sendfile 187
+#define DT_NR32_mmap2 192
+#define DT_NR32_sendfile64 239
+#define DT_NR32_io_submit 248
+#define DT_NR32_mq_timedsend 279
+#define DT_NR32_openat 295
+#define DT_NR32_mkdirat 296
+#define DT_NR32_renameat 302
+#define DT_NR32_splice 313
+#define DT_NR32_tee 315
+#define DT_NR32_vmsplice 316
+#define DT_NR32_preadv 333
+#define DT_NR32_pwritev 334
+#define DT_NR32_recvmmsg 337
+#define DT_NR32_sendmmsg 345
+#define DT_NR32_process_vm_readv 347
+#define DT_NR32_process_vm_writev 348
+#define DT_NR32_renameat2 353
+#define DT_NR32_sendto 369
+#define DT_NR32_sendmsg 370
+#define DT_NR32_recvfrom 371
+#define DT_NR32_recvmsg 372
+#define DT_NR32_copy_file_range 377
+#define DT_NR32_preadv2 378
+#define DT_NR32_pwritev2 379
+#define DT_NR32_shmat 397
+#define DT_NR32_msgsnd 400
+#define DT_NR32_recvmmsg_time64 417
+#define DT_NR32_mq_timedsend_time64 418
+#define DT_NR32_openat2 437
+
 /* DT_SYSCALL_NR_ONLY: the numbers alone, for tests/unit/test_syscall_nr.c. */
 #ifndef DT_SYSCALL_NR_ONLY
 /* The syscall's arguments are still in pt_regs at sys_exit; only ax holds the result. */

@@ -103,6 +103,7 @@ enum dt_chan_kind {
 enum dt_proc_flags {
 	DT_PROC_TRACKED = 1, /* touched classified data: its exec and exit are reported */
 	DT_PROC_EXECED = 2,  /* exe and args were taken at an exec the agent saw */
+	DT_PROC_IA32_GAP = 4, /* tainted, made an ia32 call that is not followed (counted once) */
 };
 
 /* Common header of every ring buffer record. */

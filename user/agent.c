@@ -413,7 +413,7 @@ static void spool_gap_step(struct agent *a, struct spool_gap *g, uint64_t refuse
 static void check_stats(struct agent *a)
 {
 	uint32_t zero = 0;
-	uint64_t now = now_ns(CLOCK_MONOTONIC), shm_full;
+	uint64_t now = now_ns(CLOCK_MONOTONIC), shm_full, ia32;
 
 	if (bpf_map_lookup_elem(bpf_map__fd(a->skel->maps.stats), &zero, a->stats_cur))
 		return;
@@ -448,6 +448,12 @@ static void check_stats(struct agent *a)
 	shm_full = __atomic_load_n(&a->skel->bss->dt_shm_full, __ATOMIC_RELAXED);
 	spool_gap_step(a, &a->shm_gap, shm_full - a->shm_full_prev, 1, a->last_check_ns, now);
 	a->shm_full_prev = shm_full;
+	/* Tainted processes that made an ia32 call not followed (bpf/ia32.bpf.c), once each. */
+	ia32 = __atomic_load_n(&a->skel->bss->dt_ia32_gap, __ATOMIC_RELAXED);
+	if (ia32 > a->ia32_gap_prev) {
+		report_gap(a, "ia32_syscall", -1, ia32 - a->ia32_gap_prev, now);
+		a->ia32_gap_prev = ia32;
+	}
 	a->last_check_ns = now;
 }
 
@@ -751,6 +757,7 @@ static void status_kernel(struct agent *a, struct jbuf *jb)
 	jb_str(jb, "syscall_hooks_why", a->hooks_be.why);
 	jb_str(jb, "syscall_tracepoints_kept", a->hooks_be.kept_tracepoints);
 	jb_str(jb, "path_changes_seen_by", agent_path_changes_seen_by(a));
+	jb_str(jb, "ia32_syscalls", a->hooks_be.ia32);
 	jb_arr_open(jb, "notes");
 	while (*p) {
 		nl = strchr(p, '\n');

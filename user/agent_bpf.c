@@ -103,6 +103,7 @@ static int probe_optional_hooks(struct agent *a)
 	       hooks_mode_name(a->opts->hooks), a->hooks_be.name, a->hooks_be.why,
 	       a->hooks_be.kept_tracepoints[0] ? "; tracepoints kept for " : "",
 	       a->hooks_be.kept_tracepoints, strcmp(seen, "not seen") ? "by " : "", seen);
+	dt_log("datatrail: ia32 system calls: %s\n", a->hooks_be.ia32);
 	return 0;
 }
 

@@ -74,6 +74,7 @@ struct agent {
 	struct dt_stats *stats_prev; /* per CPU, as last reported */
 	uint64_t shm_full_prev;      /* chan.bpf.c's dt_shm_full, as last checked */
 	struct spool_gap shm_gap;    /* shared mappings not remembered: one episode */
+	uint64_t ia32_gap_prev;      /* ia32.bpf.c's dt_ia32_gap, as last reported */
 	struct dt_stats *stats_cur;
 	uint64_t *next_seq; /* per CPU: the sequence number the next record should carry */
 	uint64_t last_check_ns;

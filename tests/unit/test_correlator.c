@@ -345,7 +345,8 @@ out:
 static void test_enforcement_raw_link(void)
 {
 	struct dt_egress_key k = egress_key(192, 0, 2, 7, 0);
-	struct dt_egress_key created = { .tgid = k.tgid, .proto = 136, .link = DT_LINK_RAW };
+	/* Another process: the first one's findings closed at its exit and stay closed. */
+	struct dt_egress_key created = { .tgid = k.tgid + 1, .proto = 136, .link = DT_LINK_RAW };
 	struct dt_enf_val e = { .attempts = 1, .bytes = 1000, .first_ns = 1000000,
 				.last_ns = 1000000, .action = DT_ENF_BLOCK, .hooks = DT_HOOK_SEND };
 	struct dt_egress_val v = egress_val(0, 0);

@@ -56,9 +56,9 @@ static void test_every_syscall_hook_has_a_twin(void)
 		if (!ASSERT_TRUE(by_section(skel->obj, twin), "twin in the object"))
 			fprintf(stderr, "  '%s' has no '%s'\n", sec, twin);
 	}
-	/* 29 exits, 11 send entries, bpf, connect, ioctl, mmap (the bpf/ sources). */
-	ASSERT_EQ(tps, 70, "syscall tracepoint programs");
-	ASSERT_EQ(twins, 70, "fentry and fexit twins");
+	/* 29 exits, 11 send entries, bpf, connect, ioctl, mmap, munmap, shmdt, io_submit (entry and exit). */
+	ASSERT_EQ(tps, 72, "syscall tracepoint programs");
+	ASSERT_EQ(twins, 72, "fentry and fexit twins");
 	datatrail_bpf__destroy(skel);
 }
 
@@ -113,8 +113,53 @@ static void check_one_of_each(enum hooks_mode mode)
 		if (!be.kept_tracepoints[0])
 			ASSERT_EQ(bpf_program__autoload(p), fentry, "the backend's family loads");
 	}
-	ASSERT_EQ(n, 70, "pairs");
+	ASSERT_EQ(n, 72, "pairs");
 	datatrail_bpf__destroy(skel);
+}
+
+static int autoload_of(struct datatrail_bpf *skel, const char *name)
+{
+	struct bpf_program *p = bpf_object__find_program_by_name(skel->obj, name);
+
+	return p ? bpf_program__autoload(p) : 0;
+}
+
+/* ia32 calls: tp_btf sys_enter/sys_exit with tracepoints, never beside the ia32_sys_call pair. */
+static void check_ia32(enum hooks_mode mode)
+{
+	const char *compat;
+	struct datatrail_bpf *skel = hooks_open(&compat);
+	struct hooks_backend be;
+	char lost[1024];
+	int tp, fe;
+
+	if (!ASSERT_TRUE(skel, "open the object"))
+		return;
+	if (!ASSERT_OK(hooks_select(skel, mode, &be, lost, sizeof(lost)), "hooks_select"))
+		goto out;
+	/* By name: the programs are x86's only. */
+	tp = autoload_of(skel, "dt_ia32_sys_enter");
+	fe = autoload_of(skel, "dt_ia32_fentry");
+	ASSERT_EQ(tp, autoload_of(skel, "dt_ia32_sys_exit"), "sys_enter with sys_exit");
+	ASSERT_EQ(fe, autoload_of(skel, "dt_ia32_fexit"), "fentry with fexit");
+	if (!strncmp(be.ia32, "none", 4)) {
+		ASSERT_EQ(tp + fe, 0, "no ia32 emulation: neither");
+		goto out;
+	}
+	ASSERT_EQ(tp + fe, 1, "exactly one pair loads");
+	if (mode == HOOKS_TRACEPOINT) {
+		ASSERT_EQ(tp, 1, "tracepoint backend: tp_btf sys_enter/sys_exit");
+		ASSERT_STREQ(be.ia32, "followed by tp_btf sys_enter/sys_exit", "said");
+	}
+	ASSERT_TRUE(strstr(lost, "(source 'ia32_syscall')"), "the unfollowed calls are said");
+out:
+	datatrail_bpf__destroy(skel);
+}
+
+static void test_ia32_pairs(void)
+{
+	check_ia32(HOOKS_TRACEPOINT);
+	check_ia32(HOOKS_AUTO);
 }
 
 static void test_tracepoint_mode_loads_tracepoints(void)
@@ -129,4 +174,4 @@ static void test_auto_mode_loads_one_of_each(void)
 
 TEST_MAIN("hooks", TEST_CASE(test_every_syscall_hook_has_a_twin),
 	  TEST_CASE(test_tracepoint_mode_loads_tracepoints),
-	  TEST_CASE(test_auto_mode_loads_one_of_each))
+	  TEST_CASE(test_auto_mode_loads_one_of_each), TEST_CASE(test_ia32_pairs))

@@ -2,6 +2,9 @@
 /* test_syscall_nr.c - bpf/syscall_nr.bpf.h's numbers against the kernel's <asm/unistd.h>. */
 #include <asm/unistd.h>
 #include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 
 #include "test.h"
 
@@ -60,6 +63,54 @@ static void test_numbers_are_the_kernels(void)
 	ASSERT_EQ(DT_NR_fchmodat2, 452, "DT_NR_fchmodat2");
 }
 
+#if defined(__x86_64__)
+/* X(name): an ia32 syscall bpf/ia32.bpf.c follows or reports. */
+#define DT_IA32_SYSCALLS(X)                                                                        \
+	X(ptrace) X(read) X(write) X(open) X(creat) X(rename) X(mkdir) X(mmap) X(socketcall)       \
+	X(ipc) X(readv) X(writev) X(pread64) X(pwrite64) X(sendfile) X(mmap2) X(sendfile64)        \
+	X(io_submit) X(mq_timedsend) X(openat) X(mkdirat) X(renameat) X(splice) X(tee)             \
+	X(vmsplice) X(preadv) X(pwritev) X(recvmmsg) X(sendmmsg) X(process_vm_readv)               \
+	X(process_vm_writev) X(renameat2) X(sendto) X(sendmsg) X(recvfrom) X(recvmsg)              \
+	X(copy_file_range) X(preadv2) X(pwritev2) X(shmat) X(msgsnd) X(recvmmsg_time64)             \
+	X(mq_timedsend_time64) X(openat2)
+
+/*
+ * <asm/unistd_32.h> defines the same __NR_ names as the 64-bit <asm/unistd.h> included above,
+ * so it cannot be included here: its lines are read instead.
+ */
+static long nr32_of(const char *text, const char *name)
+{
+	char pat[64];
+	const char *p;
+	size_t n;
+
+	n = (size_t)snprintf(pat, sizeof(pat), "#define __NR_%s ", name);
+	for (p = strstr(text, pat); p; p = strstr(p + 1, pat))
+		if (p == text || p[-1] == '\n')
+			return strtol(p + n, NULL, 10);
+	return -1;
+}
+
+static void test_ia32_numbers_are_the_kernels(void)
+{
+	static const char *const paths[] = { "/usr/include/x86_64-linux-gnu/asm/unistd_32.h",
+					     "/usr/include/asm/unistd_32.h" };
+	static char text[64 << 10];
+	size_t i, n = 0;
+	FILE *f = NULL;
+
+	for (i = 0; i < sizeof(paths) / sizeof(paths[0]) && !f; i++)
+		f = fopen(paths[i], "r");
+	if (!ASSERT_TRUE(f, "the kernel's <asm/unistd_32.h> (linux-libc-dev)"))
+		return;
+	n = fread(text, 1, sizeof(text) - 1, f);
+	fclose(f);
+	text[n] = 0;
+#define DT_CHECK_NR32(name) ASSERT_EQ((long)DT_NR32_##name, nr32_of(text, #name), "DT_NR32_" #name);
+	DT_IA32_SYSCALLS(DT_CHECK_NR32)
+}
+#endif
+
 /* The xattr family is matched as a range (bpf/tamper.bpf.c): removexattr + 2 is fremovexattr. */
 static void test_xattr_range(void)
 {
@@ -82,4 +133,7 @@ static void test_absent_are_distinct(void)
 }
 
 TEST_MAIN("syscall_nr", TEST_CASE(test_numbers_are_the_kernels), TEST_CASE(test_xattr_range),
+#if defined(__x86_64__)
+	  TEST_CASE(test_ia32_numbers_are_the_kernels),
+#endif
 	  TEST_CASE(test_absent_are_distinct))
