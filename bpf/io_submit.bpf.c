@@ -43,6 +43,13 @@ struct dt_iocb {
 	__s64 offset;
 };
 
+/* Its first 8 bytes: all the entry needs, and 32 bytes less on a stack that is at its limit. */
+struct dt_iocb_head {
+	__u16 opcode;
+	__s16 reqprio;
+	__u32 fildes;
+};
+
 struct dt_aio_walk {
 	unsigned long iocbpp; /* the caller's array of iocb pointers */
 	unsigned long p;      /* the current iocb (here, not on the callback's stack) */
@@ -168,8 +175,8 @@ __noinline int dt_aio_write_chan(long fd, __u64 bytes)
 	return dt_chan_raw_send(fd, DT_NR_AIO, 0, 0, bytes);
 }
 
-/* Reads the @i-th request's fields (from aio_lio_opcode on) into @cb. */
-static __always_inline int dt_aio_iocb(struct dt_aio_walk *w, __u32 i, struct dt_iocb *cb)
+/* Reads the @i-th request's first @len bytes from aio_lio_opcode on into @cb. */
+static __always_inline int dt_aio_iocb(struct dt_aio_walk *w, __u32 i, void *cb, __u32 len)
 {
 	w->p = 0;
 	if (w->ptr_size == 4) {
@@ -178,15 +185,15 @@ static __always_inline int dt_aio_iocb(struct dt_aio_walk *w, __u32 i, struct dt
 	} else if (bpf_probe_read_user(&w->p, 8, (void *)(w->iocbpp + i * 8))) {
 		return -1;
 	}
-	return bpf_probe_read_user(cb, sizeof(*cb), (void *)(w->p + DT_IOCB_OPCODE_OFF));
+	return bpf_probe_read_user(cb, len, (void *)(w->p + DT_IOCB_OPCODE_OFF));
 }
 
 /* At entry: a tainted caller's write marks what it writes. */
 static long dt_aio_step_enter(__u32 i, void *data)
 {
-	struct dt_iocb cb;
+	struct dt_iocb_head cb;
 
-	if (dt_aio_iocb(data, i, &cb))
+	if (dt_aio_iocb(data, i, &cb, sizeof(cb)))
 		return 1;
 	if (cb.opcode == DT_IOCB_CMD_PWRITE || cb.opcode == DT_IOCB_CMD_PWRITEV)
 		dt_send_enter_args(DT_NR_AIO, (int)cb.fildes, -1, 0, 0);
@@ -196,9 +203,9 @@ static long dt_aio_step_enter(__u32 i, void *data)
 /* The same for an ia32 caller, without enforcement (dt_send_mark_fd()). */
 static long dt_aio_step_enter32(__u32 i, void *data)
 {
-	struct dt_iocb cb;
+	struct dt_iocb_head cb;
 
-	if (dt_aio_iocb(data, i, &cb))
+	if (dt_aio_iocb(data, i, &cb, sizeof(cb)))
 		return 1;
 	if (cb.opcode == DT_IOCB_CMD_PWRITE || cb.opcode == DT_IOCB_CMD_PWRITEV)
 		dt_send_mark_fd(DT_NR_AIO, (int)cb.fildes);
@@ -212,7 +219,7 @@ static long dt_aio_step_exit(__u32 i, void *data)
 	struct dt_iocb cb;
 	__u64 asked;
 
-	if (dt_aio_iocb(w, i, &cb))
+	if (dt_aio_iocb(w, i, &cb, sizeof(cb)))
 		return 1;
 	asked = cb.nbytes;
 	if (cb.opcode == DT_IOCB_CMD_PREADV || cb.opcode == DT_IOCB_CMD_PWRITEV)
