@@ -360,6 +360,35 @@ static void report_gap(struct agent *a, const char *source, int cpu, uint64_t lo
 	pl_gap(&a->pl, &g);
 }
 
+static void gap_episode_step(struct agent *a, struct gap_episode *g, uint64_t refused,
+			     uint64_t taken, uint64_t since, uint64_t now);
+
+/*
+ * The tables that lose live taint when full (docs/architecture.md, "What a flood can do"):
+ * chan evicts (LRU: lru_watch counts it when it may) or refuses an insert; inodes refuses a
+ * derived file. Reported by episode: a flood goes on for many flushes.
+ */
+static void check_tables(struct agent *a, uint64_t now)
+{
+	int fd = bpf_map__fd(a->skel->maps.chan);
+	uint64_t before, after, n, lost = 0, v;
+
+	before = __atomic_load_n(&a->skel->bss->dt_chan_count, __ATOMIC_RELAXED);
+	if (lru_watch_due(&a->chan_watch, before) &&
+	    !kstate_count(fd, sizeof(struct dt_chan_key), sizeof(struct dt_taint), &n)) {
+		after = __atomic_load_n(&a->skel->bss->dt_chan_count, __ATOMIC_RELAXED);
+		a->chan_entries = n;
+		lost = lru_watch_counted(&a->chan_watch, before, n, after);
+	}
+	v = __atomic_load_n(&a->skel->bss->dt_chan_fail, __ATOMIC_RELAXED);
+	lost += v - a->chan_fail_prev;
+	a->chan_fail_prev = v;
+	gap_episode_step(a, &a->chan_gap, lost, 1, a->last_check_ns, now);
+	v = __atomic_load_n(&a->skel->bss->dt_derived_full, __ATOMIC_RELAXED);
+	gap_episode_step(a, &a->derived_gap, v - a->derived_full_prev, 1, a->last_check_ns, now);
+	a->derived_full_prev = v;
+}
+
 /* Turns every new kernel-side loss since the last check into a visibility_gap finding. */
 static void check_stats(struct agent *a)
 {
@@ -397,6 +426,7 @@ static void check_stats(struct agent *a)
 		report_gap(a, "shm_table_full", -1, shm_full - a->shm_full_prev, now);
 		a->shm_full_prev = shm_full;
 	}
+	check_tables(a, now);
 	a->last_check_ns = now;
 }
 
@@ -410,17 +440,18 @@ static void check_stats(struct agent *a)
  * stream and refused none, or at stop. A full spool refuses the gap findings too; they count
  * in the episode instead of raising one new gap per flush.
  */
-static void spool_gap_step(struct agent *a, struct spool_gap *g, uint64_t refused,
-			   uint64_t taken, uint64_t now)
+static void gap_episode_step(struct agent *a, struct gap_episode *g, uint64_t refused,
+			     uint64_t taken, uint64_t since, uint64_t now)
 {
 	struct gap_record r = { .source = g->source, .cpu = -1, .end_ns = now };
 	bool ends;
 
 	if (refused && !g->open) {
-		*g = (struct spool_gap){ .source = g->source, .open = true, .seq = ++a->gap_seq,
-					 .start_ns = a->kafka_check_ns, .lost = refused };
+		*g = (struct gap_episode){ .source = g->source, .opens = g->opens, .unit = g->unit,
+					   .open = true, .seq = ++a->gap_seq, .start_ns = since,
+					   .lost = refused };
 		r.activity_id = 1;
-		fprintf(stderr, "datatrail: %s: the spool refuses records\n", g->source);
+		fprintf(stderr, "datatrail: %s: %s\n", g->source, g->opens);
 	} else if (g->open) {
 		g->lost += refused;
 	} else {
@@ -439,8 +470,8 @@ static void spool_gap_step(struct agent *a, struct spool_gap *g, uint64_t refuse
 	g->reported_ns = now;
 out:
 	if (ends) {
-		fprintf(stderr, "datatrail: %s: %llu records refused in all\n", g->source,
-			(unsigned long long)g->lost);
+		fprintf(stderr, "datatrail: %s: %llu %s in all\n", g->source,
+			(unsigned long long)g->lost, g->unit);
 		g->open = false;
 	}
 }
@@ -454,10 +485,10 @@ static void check_kafka(struct agent *a)
 	if (!a->kafka)
 		return;
 	kafka_sink_stats(a->kafka, &st);
-	spool_gap_step(a, &a->spool_gap[0], st.dropped_findings - a->kstats.dropped_findings,
-		       st.taken_findings - a->kstats.taken_findings, now);
-	spool_gap_step(a, &a->spool_gap[1], st.dropped_events - a->kstats.dropped_events,
-		       st.taken_events - a->kstats.taken_events, now);
+	gap_episode_step(a, &a->spool_gap[0], st.dropped_findings - a->kstats.dropped_findings,
+			 st.taken_findings - a->kstats.taken_findings, a->kafka_check_ns, now);
+	gap_episode_step(a, &a->spool_gap[1], st.dropped_events - a->kstats.dropped_events,
+			 st.taken_events - a->kstats.taken_events, a->kafka_check_ns, now);
 	/* taken before the gap findings went out: what they cost counts in the next check */
 	a->kstats = st;
 	a->kafka_check_ns = now;
@@ -851,6 +882,9 @@ static void write_status(struct agent *a, bool running)
 	jb_u64(&jb, "inode_or_proc_map_full", totals[3]);
 	jb_u64(&jb, "taint_map_full", totals[4]);
 	jb_u64(&jb, "egress_map_full", totals[5]);
+	jb_u64(&jb, "chan_entries", a->chan_entries);
+	jb_u64(&jb, "chan_table_full", a->chan_watch.evicted + a->chan_fail_prev);
+	jb_u64(&jb, "derived_table_full", a->derived_full_prev);
 	jb_u64(&jb, "seq_lost", a->seq_lost);
 	jb_u64(&jb, "taints_restored", a->taints_restored);
 	jb_u64(&jb, "shadow_errors", a->rc.shadow_errors);
@@ -1173,6 +1207,7 @@ static int agent_attach(struct agent *a)
 	a->pl.ids.cgroup_id_ctx = a;
 	proctab_seed(bpf_map__fd(a->skel->maps.procs));
 	agent_seed_taints(a);
+	agent_chan_watch(a);
 	a->rc_fds[RC_ACC] = bpf_map__fd(a->skel->maps.acc);
 	a->rc_fds[RC_ACC_SEEN] = bpf_map__fd(a->skel->maps.acc_seen);
 	a->rc_fds[RC_EGRESS] = bpf_map__fd(a->skel->maps.egress);
@@ -1411,8 +1446,17 @@ int agent_run(const struct agent_opts *opts)
 	reconcile_init(&a.rc, &reconcile_bpf_ops, a.rc_fds, &rc_to_pipeline, &a.pl);
 	proctab_init(&a.pt, -1);
 	a.flush_ms = opts->flush_ms;
-	a.spool_gap[0].source = "kafka_spool_full_findings";
+	a.spool_gap[0] = (struct gap_episode){ .source = "kafka_spool_full_findings",
+					       .opens = "the spool refuses records",
+					       .unit = "records refused" };
+	a.spool_gap[1] = a.spool_gap[0];
 	a.spool_gap[1].source = "kafka_spool_full_events";
+	a.chan_gap = (struct gap_episode){ .source = "chan_table_full",
+					   .opens = "channels evicted or refused: their taint may be lost",
+					   .unit = "channels lost" };
+	a.derived_gap = (struct gap_episode){ .source = "derived_table_full",
+					      .opens = "derived files not remembered: the inode map is full",
+					      .unit = "derived files lost" };
 
 	err = agent_open(&a);
 	if (!err)
