@@ -180,14 +180,15 @@ static __always_inline void dt_taint_from_inode(const struct dt_inode_key *ik,
 }
 
 /*
- * Whether taint @t is worth a channel or derived-file entry: taint of `public` datasets alone
- * raises no finding anywhere (docs/findings.md#public-datasets), and the tables it would fill
- * are ones an unprivileged reader of public data could flood to push out live taint
- * (architecture.md, "What a flood can do"). A tainted path's one compare.
+ * Whether taint @t is worth a channel, derived-file or egress entry: taint of `public`
+ * datasets alone raises no finding anywhere (docs/findings.md#public-datasets), and the
+ * tables it would fill are ones an unprivileged reader of public data could flood to push
+ * live taint out (architecture.md, "What a flood can do"). A tainted path's one compare.
+ * DT_LABEL_NONE passes: a fleet receiver's taint is empty until its advisory arrives.
  */
 static __always_inline bool dt_taint_carried(const struct dt_taint *t)
 {
-	return t->label > DT_LABEL_PUBLIC;
+	return t->label != DT_LABEL_PUBLIC;
 }
 
 /*

@@ -21,6 +21,7 @@ NOBODY="setpriv --reuid=nobody --regid=nogroup --clear-groups"
 FLOOD="$PY $TOP/tests/integration/floods.py"
 PIPES=100000
 MEMFDS=70000
+DESTS=17000 # egress holds 16384
 SECRET_BYTES=3000
 PIDS_TO_KILL=""
 cleanup() {
@@ -91,6 +92,7 @@ mkdir -p "$A"
 S0=$SECONDS; agent_start "$A" "$T/inv.json" --flush-ms 200 || exit 1; echo "start: $((SECONDS - S0)) s" >&2
 relay "$A" pipe pipe "$T/pub/pub.bin" $PIPES 9501
 relay "$A" file file "$T/pub/pub.bin" $MEMFDS 9502
+relay "$A" egress egress "$T/pub/pub.bin" $DESTS 9505
 sleep 0.5
 S0=$SECONDS; agent_stop; echo "stop: $((SECONDS - S0)) s" >&2
 A1_RC=$AGENT_RC
@@ -153,9 +155,23 @@ test_public_memfd_flood_relay_found() {
 		$SECRET_BYTES "the relay file is a derived copy"
 }
 
+# Public taint counts no egress: a process holding counters for 17000 destinations does not
+# keep the next sender's bytes out of the map.
+test_public_egress_flood_relay_found() {
+	local w
+	w=$(val "$A" egress writer)
+	ASSERT_EQ "$(val "$A" egress flooded)" $DESTS "destinations flooded"
+	ASSERT_EQ "$(wc -c <"$A/egress.rx")" $SECRET_BYTES "test host got the send"
+	ASSERT_EQ "$(finding "$A" exfiltration "$w" resources.0.uid)" secrets "dataset"
+	ASSERT_EQ "$(finding "$A" exfiltration "$w" unmapped.bytes)" $SECRET_BYTES "bytes"
+	ASSERT_EQ "$(finding "$A" exfiltration "$(val "$A" egress flooder)" resources.0.uid)" "" \
+		"the flooder's public sends: nothing"
+}
+
 test_public_floods_lose_nothing() {
 	ASSERT_EQ "$(gaps "$A" chan_table_full)" 0 "no channel lost"
 	ASSERT_EQ "$(gaps "$A" derived_table_full)" 0 "no derived file lost"
+	ASSERT_EQ "$(gaps "$A" egress_map_full)" 0 "no send lost"
 }
 
 # 100000 channels and the relay's own into 65536 entries: at least 34465 pushed out, the
