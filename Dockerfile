@@ -11,7 +11,7 @@ COPY examples/config.json /etc/datatrail/config.json
 LABEL org.opencontainers.image.title="datatrail" \
       org.opencontainers.image.description="kernel-level monitor of classified training-data flows (eBPF)" \
       org.opencontainers.image.licenses="GPL-2.0"
-# The metrics endpoint when enabled (--metrics 0.0.0.0:9464 or metrics.listen).
+# The metrics endpoint when enabled (--metrics "$POD_IP:9464" or metrics.listen).
 EXPOSE 9464
 ENTRYPOINT ["/usr/local/bin/datatrail"]
 CMD ["run", "--inventory", "/etc/datatrail/inventory.json", "--config", "/etc/datatrail/config.json", \

@@ -27,7 +27,7 @@ SANFLAGS := $(if $(SAN),-fsanitize=$(SANITIZERS) -fno-sanitize-recover=all -fno-
 CFLAGS ?= -g -O2
 CFLAGS += -std=gnu11 -Wall -Wextra -Werror -DDT_VERSION='"$(VERSION)"' \
 	  -Iinclude -Iuser -I$(BUILD) $(SANFLAGS)
-LDLIBS := -lbpf -lelf -lz -lcjson -lcrypto -lrdkafka -lmicrohttpd -lpthread
+LDLIBS := -lbpf -lelf -lz -lcjson -lcrypto -lrdkafka -lmicrohttpd -lgnutls -lpthread
 LDFLAGS += $(SANFLAGS)
 BPF_CFLAGS := -g -O2 -Wall -Werror -mcpu=v3 -target bpf -D__TARGET_ARCH_$(ARCH) \
 	      -Iinclude -Ivmlinux/$(ARCH) -Ibpf
@@ -46,13 +46,18 @@ UNIT_BINS := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRCS))
 PROG_SRCS := $(wildcard tests/progs/*.c)
 PROG_BINS := $(patsubst tests/progs/%.c,$(BUILD)/tests/progs/%,$(PROG_SRCS))
 
-.PHONY: all deps run test unit clean vmlinux kernel-matrix
+.PHONY: all deps venv run test unit clean vmlinux kernel-matrix
 .DELETE_ON_ERROR:
 
 all: $(BUILD)/datatrail $(UNIT_BINS) $(PROG_BINS)
 
 deps:
 	@./tools/deps.sh
+
+# The benign corpus's Python packages (tests/corpus/requirements.txt), installed once into
+# /var/cache/datatrail/corpus-venv (DATATRAIL_VENV); quiet when present.
+venv: deps
+	@./tools/venv.sh
 
 $(BUILD)/bpf/%.bpf.o: bpf/%.bpf.c $(BPF_HDRS) | $(BUILD)/bpf
 	$(CLANG) $(BPF_CFLAGS) -c $< -o $@
@@ -103,7 +108,7 @@ run: deps all
 	$(BUILD)/datatrail run --inventory examples/inventory.json
 
 # Unit tests (no root needed) and integration tests (root, real BPF, real programs).
-test: deps all
+test: deps all venv
 	@BUILD=$(BUILD) ./tests/run.sh
 
 # tests/kernel/smoke.sh on pinned Debian kernels under qemu (TCG); KM_KERNELS="6.1" picks some.

@@ -3,7 +3,8 @@
 """report.py - the final table of `make bench` from build/bench/results.tsv (bench/run.sh).
 
 Ratio = throughput with the agent / throughput without, per ABAB pair; the table shows the
-median over pairs and the min..max. 1.0 means no overhead.
+median over pairs and the min..max. 1.0 means no overhead. C1 (the benign corpus) reports
+findings per hour of training and step times (time, so its ratio is with / without too).
 """
 import statistics
 import sys
@@ -49,11 +50,63 @@ def med(xs):
     return statistics.median(xs) if xs else float("nan")
 
 
+def corpus_report(rows):
+    """C1: findings per hour of benign training (target 0) and the jobs' step times."""
+    runs = [r for r in rows if r[1] == "run" and len(r) >= 7]
+    steps = [r for r in rows if r[1] == "step" and len(r) >= 8]
+    finds = [r for r in rows if r[1] == "findings" and len(r) >= 5]
+    with_s = sum(int(r[4]) for r in runs if r[3] == "B")
+    without_s = sum(int(r[4]) for r in runs if r[3] == "A")
+    print()
+    print("C1: precision on the benign corpus (tests/corpus/): allowed training jobs, %d s "
+          "with the agent, %d s without, %d pairs" % (with_s, without_s,
+                                                      len([r for r in runs if r[3] == "B"])))
+    print("    %-14s %16s %16s %7s %15s %9s" % ("job", "step without", "step with", "ratio",
+                                               "[min..max]", "jobs A/B"))
+    for w in sorted(set(r[2] for r in steps)):
+        # per pair: the median step time of the job's runs without and with the agent
+        ratios, a_all, b_all, na, nb = [], [], [], 0, 0
+        for pair in sorted(set(r[3] for r in steps if r[2] == w), key=int):
+            a = [float(r[5]) for r in steps if r[2] == w and r[3] == pair and r[4] == "A"
+                 and int(r[6]) > 0]
+            b = [float(r[5]) for r in steps if r[2] == w and r[3] == pair and r[4] == "B"
+                 and int(r[6]) > 0]
+            na, nb = na + len(a), nb + len(b)
+            a_all += a
+            b_all += b
+            if a and b and med(a) > 0:
+                ratios.append(med(b) / med(a))
+        print("    %-14s %13.3f ms %13.3f ms %7s %15s %4d/%-4d" % (
+            w, med(a_all), med(b_all), "%.3f" % med(ratios) if ratios else "-",
+            "[%.3f..%.3f]" % (min(ratios), max(ratios)) if ratios else "-", na, nb))
+    total = sum(int(r[3]) for r in finds)
+    jobs = sum(int(r[5]) for r in finds if len(r) >= 6)
+    kinds = {}
+    for r in finds:
+        for kvp in r[4].split(","):
+            if "=" in kvp:
+                k, v = kvp.split("=")
+                kinds[k] = kinds.get(k, 0) + int(v)
+    per_h = total * 3600.0 / with_s if with_s else float("nan")
+    print("C1  findings during training: %d in %d s with the agent = %.0f per hour of "
+          "training; target 0  %s%s" % (
+              total, with_s, per_h, "PASS" if total == 0 else "MISS",
+              "  (%s)" % ", ".join("%s %d" % kv for kv in sorted(kinds.items()))
+              if kinds else ""))
+    if finds and all(len(r) >= 6 for r in finds):
+        print("    of which the jobs' own (their uid, or a visibility_gap): %d = %.0f per "
+              "hour; the rest is other processes on the node" % (
+                  jobs, jobs * 3600.0 / with_s if with_s else float("nan")))
+    print("    step time ratio = the job's median step time with the agent / without (1.0 = "
+          "no overhead); python's start-up is not a step")
+
+
 def main():
     header, runs, diag, hooks, pipe, sload, slook, hstats = [], [], [], [], [], [], [], []
     ident = []
     enf = []
     fleet = []
+    corpus = []
     for line in open(sys.argv[1], encoding="utf-8"):
         line = line.rstrip("\n")
         if not line:
@@ -78,6 +131,8 @@ def main():
             pipe.append((f[1], kv(f[2])))
         elif f[0] == "F" and len(f) >= 3:
             fleet.append(kv(f[2]))
+        elif f[0] == "C" and len(f) >= 5:
+            corpus.append(f)
         elif f[0] == "S" and f[1] == "load":
             sload.append((int(f[2]), f[3], kv(f[4])))
         elif f[0] == "S" and f[1] == "lookup":
@@ -293,6 +348,9 @@ def main():
                 # ops are bytes: runs per 64 KiB write, and what they cost per MiB sent
                 print("%-3s %-24s %10.3f runs/64KiB write %8.1f ns/run %10.1f ns/MiB" % (
                     d[1], d[2], float(d[3]) * 65536, float(d[4]), float(d[5]) * 2**20))
+
+    if corpus:
+        corpus_report(corpus)
 
     if sload or slook:
         print()

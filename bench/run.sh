@@ -6,7 +6,10 @@
 # Environment:
 #   BENCH_QUICK=1        a smoke run: 2 pairs, small sizes (about 2 minutes)
 #   BENCH_PAIRS=N        ABAB pairs per workload (default 7, quick 2)
-#   BENCH_ONLY="T1 P1"   run only these sections (T1..T5, D, H, E, P1, S1, F1)
+#   BENCH_ONLY="T1 P1"   run only these sections (T1..T5, D, H, E, P1, S1, F1, C1)
+#   BENCH_CORPUS_SECONDS=S  C1: seconds of benign training with the agent, in all (default
+#                        360, quick 60); as many again without it
+#   BENCH_CORPUS_PAIRS=N C1: ABAB pairs the seconds are split into (default 3, quick 2)
 #   BENCH_KEEP=1         keep the scratch directory (/var/tmp/dt-bench.*)
 #   BENCH_QUIET_WAIT=S   before each run, wait up to S seconds (default 60) while another
 #                        datatrail agent runs or the CPUs are more than 15 % busy; a run that
@@ -23,6 +26,10 @@ set -u
 export LC_ALL=C
 
 TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+# C1's fixtures (tests/corpus/corpus.sh) make their test hosts with lib.sh's setup_host; the
+# bench's own agent_start and agent_stop below replace lib.sh's.
+. "$TOP/tests/lib/lib.sh"
+. "$TOP/tests/corpus/corpus.sh"
 BUILD=${BUILD:-build}
 case $BUILD in /*) ;; *) BUILD=$TOP/$BUILD ;; esac
 DT=$BUILD/datatrail
@@ -43,12 +50,14 @@ if [ "$QUICK" = 1 ]; then
 	P1_SECONDS=1 P1_KAFKA_RECORDS=30000
 	S1_SIZES="1000 10000" S1_PAIRS=1 S1_PASSES=4 H_PAIRS=1 H_N=2000000 E_PAIRS=2
 	PAIRS_EXTRA=1 QUIET_BUDGET=${QUIET_BUDGET:-60}
+	C1_SECONDS=${BENCH_CORPUS_SECONDS:-60} C1_PAIRS=${BENCH_CORPUS_PAIRS:-2}
 else
 	PAIRS=${BENCH_PAIRS:-7}
 	T1_N=20000000 T2_PASSES=60 T4_FILES=100000 T4_EPOCHS=3 T5_BYTES=$((4 << 30))
 	P1_SECONDS=3 P1_KAFKA_RECORDS=300000
 	S1_SIZES="1000 100000 1000000" S1_PAIRS=3 S1_PASSES=30 H_PAIRS=3 H_N=10000000 E_PAIRS=5
 	PAIRS_EXTRA=3 QUIET_BUDGET=${QUIET_BUDGET:-240}
+	C1_SECONDS=${BENCH_CORPUS_SECONDS:-360} C1_PAIRS=${BENCH_CORPUS_PAIRS:-3}
 fi
 T4_WORKERS=4 T4_CLS_EVERY=10
 RUN_LIMIT=60 # seconds any one workload may run
@@ -86,6 +95,7 @@ cleanup() {
 	[ -n "$AGENT_PID" ] && kill -KILL "$AGENT_PID" 2>/dev/null
 	sysctl -q -w kernel.bpf_stats_enabled="$STATS_OLD" 2>/dev/null
 	pins_clear
+	[ -n "${CORPUS_T:-}" ] && corpus_teardown
 	[ -n "$KAFKA_UP" ] && "$TOP/tools/kafka-local" stop --port "$KPORT" --dir "$T/kafka" \
 		>/dev/null 2>&1
 	if [ "${BENCH_KEEP:-0}" != 0 ]; then
@@ -707,6 +717,83 @@ EOF
 	INV=$inv_saved
 }
 
+# C1: precision on the benign corpus (tests/corpus/): training jobs that are the allowed
+# readers of their dataset, run over and over for C1_SECONDS with the agent and as long
+# without it, in ABAB pairs. What counts: the findings the agent raised (target 0), put per
+# hour of training, and each job's step time (the median of its steps, python's start-up left
+# out) with and without the agent. The agent's stop (SIGINT from this shell) is not counted.
+section_C1() {
+	local p mode run_s t0 i w dir n f
+	run_s=$((C1_SECONDS / C1_PAIRS))
+	[ "$run_s" -ge 10 ] || run_s=10
+	log "C1: benign corpus, $C1_PAIRS pairs of ${run_s}s without and with the agent"
+	# the jobs run as their own uid: let it through the scratch directory (not list it)
+	chmod 711 "$T"
+	corpus_setup "$T/corpus" || { log "C1: corpus setup failed"; return 1; }
+	for ((p = 1; p <= C1_PAIRS; p++)); do
+		for mode in A B; do
+			dir=$T/corpus/run-$p$mode
+			quiet_wait
+			if [ "$mode" = B ]; then
+				agent_start "$CORPUS_INV" "$dir" || return 1
+			fi
+			mkdir -p "$dir"
+			t0=$SECONDS
+			i=0
+			# whole rounds of the corpus, so that every run has every job
+			while [ $((SECONDS - t0)) -lt "$run_s" ]; do
+				for w in $CORPUS_WORKLOADS; do
+					i=$((i + 1))
+					CORPUS_TAG=-$p$mode-$i
+					corpus_run "$w" 200 --seconds 20
+					corpus_wait || log "C1: $w failed: $(tail -n 2 "$CORPUS_T/$w$CORPUS_TAG.err")"
+				done
+			done
+			n=$((SECONDS - t0))
+			[ "$mode" = B ] && agent_stop
+			CORPUS_TAG=""
+			# the jobs' results are read once no agent runs (a reader of them is tainted)
+			for f in "$CORPUS_T"/*-"$p$mode"-*.json; do
+				"$PY" -c 'import json, sys
+r = json.load(open(sys.argv[1]))
+print("C\tstep\t%s\t%s\t%s\t%s\t%s\t%s" % (r["workload"], sys.argv[2], sys.argv[3],
+      r["step_ms"], r["steps"], sys.argv[4]))' "$f" "$p" "$mode" "$DISTURBED" >>"$RES" ||
+					log "C1: no result in '$f'"
+			done
+			printf 'C\trun\t%s\t%s\t%s\t%s\t%s\n' "$p" "$mode" "$n" "$i" "$DISTURBED" >>"$RES"
+			if [ "$mode" = B ]; then
+				"$PY" - "$dir/findings.jsonl" "$$" "$p" "$CORPUS_UID" >>"$RES" <<'EOF'
+import collections, json, sys
+path, me, pair, job_uid = sys.argv[1:]
+kinds = collections.Counter()
+jobs = 0
+for line in open(path):
+    r = json.loads(line)
+    if r.get("activity_id") != 1:
+        continue
+    kind = r["finding_info"]["types"][0]
+    p = (r.get("evidences") or [{}])[0].get("process") or {}
+    if kind == "agent_tamper" and str(p.get("pid")) == me:
+        continue  # agent_stop's SIGINT
+    kinds[kind] += 1
+    # the jobs' own, and the gaps (they name no process); the rest is other tools on the node
+    jobs += str((p.get("user") or {}).get("uid")) == job_uid or not p
+print("C\tfindings\t%s\t%d\t%s\t%d" % (pair, sum(kinds.values()),
+      ",".join("%s=%d" % kv for kv in sorted(kinds.items())) or "-", jobs))
+EOF
+			fi
+			log "  pair $p $mode: ${n}s, $i jobs$([ "$mode" = B ] &&
+				echo ", findings $(tail -n 1 "$RES" | cut -f4-6)")"
+			rm -rf "$CORPUS_T/out" "$CORPUS_T"/*-"$p$mode"-*.*
+			mkdir -p "$CORPUS_T/out"
+			chown "$CORPUS_UID:$CORPUS_UID" "$CORPUS_T/out"
+			[ "${BENCH_KEEP:-0}" = 0 ] && rm -rf "$dir"
+		done
+	done
+	corpus_teardown
+	CORPUS_T=""
+}
+
 # --- main ---
 
 {
@@ -728,6 +815,7 @@ want E && section_E
 want P1 && section_P1
 want S1 && section_S1
 want F1 && section_F1
+want C1 && section_C1
 echo "# elapsed_s $((SECONDS - START))" >>"$RES"
 
 "$PY" "$TOP/bench/report.py" "$RES" | tee "$OUT/report.txt"

@@ -9,10 +9,6 @@
 #define DT_AF_PACKET 17
 #define DT_AF_XDP 44
 #define DT_TUN_RDEV ((10 << 20) | 200) /* /dev/net/tun: misc 10:200, kernel encoding */
-#define DT_MAP_TYPE 0x0f
-#define DT_MAP_SHARED 0x01
-#define DT_MAP_SHARED_VALIDATE 0x03
-#define DT_PROT_WRITE 0x2
 #define DT_SHM_RDONLY 010000
 
 /* Sends that bypass TCP/UDP */
@@ -315,53 +311,69 @@ int BPF_PROG(dt_fexit_ptrace, struct pt_regs *regs, long ret)
  * Memory stores make no syscall, so a shared mapping is judged by who holds it: a process
  * that holds a writable shared mapping of a region while tainted marks the region (chan
  * DT_CHAN_SHM, by the shmem or file inode behind the mapping), and every process that maps
- * it, before or after, takes the taint. Holders are remembered per process (DT_SHM_PER_PROC
- * regions) and per region (DT_SHM_MAPPERS processes). What does not fit is noted where it
- * happened and counted in dt_shm_full (reported by the agent) only when it matters: when that
- * process is tainted, or that region is passed taint. munmap is not followed: a holder stays
- * one until it exits (more taint, never less).
+ * it, before or after, takes the taint. Holders are remembered per process (shm_held,
+ * DT_SHM_PER_PROC regions at once) and per region (shm_mappers, DT_SHM_MAPPERS processes);
+ * munmap and shmdt end a holding, exec and exit end them all. What does not fit is noted
+ * where it happened and counted in dt_shm_full (reported by the agent) only when it matters:
+ * when that process is tainted, or that region is passed taint.
  */
-#define DT_SHM_MAPPERS 16
-#define DT_SHM_REGIONS_MAX 16384
 
-struct dt_shm_mappers {
-	__u32 tgid[DT_SHM_MAPPERS];
-	__u32 lost; /* holders not remembered, not yet counted in dt_shm_full */
+/* A walk over a process's slots (bpf_loop: the verifier checks the step once). */
+struct dt_shm_scan {
+	struct dt_shm_held *h;
+	__u64 ino;
+	__u32 dev;
+	__u32 tgid;
+	int found;
+	int free;
 };
 
-struct {
-	__uint(type, BPF_MAP_TYPE_LRU_HASH);
-	__uint(max_entries, DT_SHM_REGIONS_MAX);
-	__type(key, struct dt_inode_key);
-	__type(value, struct dt_shm_mappers);
-} shm_mappers SEC(".maps");
-
-/* Index of @rk in @h, or -1. */
-static __always_inline int dt_shm_find(const struct dt_shm_held *h, const struct dt_inode_key *rk)
+static long dt_shm_find_cb(__u64 i, void *data)
 {
-	int i;
+	struct dt_shm_scan *c = data;
+	struct dt_shm_slot *s;
 
-	for (i = 0; i < DT_SHM_PER_PROC; i++)
-		if (i < h->n && h->region[i].ino == rk->ino && h->region[i].dev == rk->dev)
-			return i;
-	return -1;
+	if (i >= DT_SHM_PER_PROC)
+		return 1;
+	s = &c->h->slot[i];
+	if (s->ino == c->ino && s->dev == c->dev) {
+		c->found = i;
+		return 1;
+	}
+	if (c->free < 0 && !s->ino)
+		c->free = i;
+	return 0;
+}
+
+/* Slots in use or used before: walks stop there. */
+static __always_inline __u32 dt_shm_nslots(const struct dt_shm_held *h)
+{
+	__u32 n = h->n;
+
+	return n < DT_SHM_PER_PROC ? n : DT_SHM_PER_PROC;
+}
+
+/* The slot of region (@dev, @ino) in @h, or -1; *@free: the first free slot, or -1. */
+static __always_inline int dt_shm_find(struct dt_shm_held *h, __u64 ino, __u32 dev, int *free)
+{
+	struct dt_shm_scan c = { .h = h, .ino = ino, .dev = dev, .found = -1, .free = -1 };
+
+	bpf_loop(dt_shm_nslots(h), dt_shm_find_cb, &c, 0);
+	*free = c.free;
+	return c.found;
 }
 
 /*
- * Whether @tgid (still) holds a mapping of region (@dev, @ino): stale entries of exited
- * processes fail this. Global, so the verifier checks it once rather than in every loop.
+ * Whether @tgid (still) holds a mapping of region (@dev, @ino): entries of processes that
+ * unmapped it, exec'd or exited fail this. Global, so the verifier checks it once rather
+ * than in every loop.
  */
 __noinline int dt_shm_holds_(__u32 tgid, __u64 ino, __u32 dev)
 {
 	struct dt_shm_held *h = bpf_map_lookup_elem(&shm_held, &tgid);
-	struct dt_inode_key rk = { .ino = ino, .dev = dev };
+	int free;
 
-	return h && dt_shm_find(h, &rk) >= 0;
-}
-
-static __always_inline bool dt_shm_holds(__u32 tgid, const struct dt_inode_key *rk)
-{
-	return dt_shm_holds_(tgid, rk->ino, rk->dev);
+	return h && dt_shm_find(h, ino, dev, &free) >= 0;
 }
 
 /*
@@ -369,45 +381,90 @@ static __always_inline bool dt_shm_holds(__u32 tgid, const struct dt_inode_key *
  * once, instead of once per call inside another loop (which exceeds its budget).
  */
 
-/* Entries start from here: at the stack's limit (before 6.13) 144 bytes count. */
+/* Entries start from here: a dt_shm_held is far larger than the BPF stack. */
 static const struct dt_shm_held dt_shm_held_empty;
 static const struct dt_shm_mappers dt_shm_mappers_empty;
+
+/* One try at adding @tgid to the holders of region @rk; 0 once it is there. */
+static __always_inline int dt_shm_add_mapper_try(const struct dt_inode_key *rk, __u32 tgid)
+{
+	struct dt_shm_mappers *m;
+	int i, free = -1;
+	__u32 o;
+
+	m = bpf_map_lookup_elem(&shm_mappers, rk);
+	if (!m) {
+		bpf_map_update_elem(&shm_mappers, rk, &dt_shm_mappers_empty, BPF_NOEXIST);
+		m = bpf_map_lookup_elem(&shm_mappers, rk);
+		if (!m) {
+			/* Every region slot is taken by a live region: counted at once. */
+			__sync_fetch_and_add(&dt_shm_full, 1);
+			return 0;
+		}
+	}
+	for (i = 0; i < DT_SHM_MAPPERS; i++) {
+		o = m->tgid[i];
+		if (o == tgid)
+			return 0;
+		if (free < 0 && !o)
+			free = i;
+	}
+	/*
+	 * Holders leave as their holdings end (munmap, shmdt, exec, exit), so a full set is 16
+	 * live holders. Not checked for stale ones here: that call took the mmap program past
+	 * the 512-byte stack of its call chain.
+	 */
+	if (free < 0 || free >= DT_SHM_MAPPERS) {
+		__sync_fetch_and_add(&m->lost, 1);
+		return 0;
+	}
+	o = m->tgid[free];
+	/* Taken by another CPU meanwhile: again. */
+	if (__sync_val_compare_and_swap(&m->tgid[free], o, tgid) != o)
+		return 1;
+	/* The last holder may have deleted the entry meanwhile (dt_shm_del_mapper()): again. */
+	m = bpf_map_lookup_elem(&shm_mappers, rk);
+	return m && m->tgid[free & (DT_SHM_MAPPERS - 1)] == tgid ? 0 : 1;
+}
 
 /* Adds @tgid to the holders of region (@dev, @ino). */
 __noinline int dt_shm_add_mapper(__u64 ino, __u32 dev, __u32 tgid)
 {
 	struct dt_inode_key rk = { .ino = ino, .dev = dev };
-	struct dt_shm_mappers *m;
-	int i, free = -1;
 
-	m = bpf_map_lookup_elem(&shm_mappers, &rk);
-	if (!m) {
-		bpf_map_update_elem(&shm_mappers, &rk, &dt_shm_mappers_empty, BPF_NOEXIST);
-		m = bpf_map_lookup_elem(&shm_mappers, &rk);
-		if (!m)
-			return 0;
-	}
-	for (i = 0; i < DT_SHM_MAPPERS; i++) {
-		__u32 o = m->tgid[i];
-
-		if (o == tgid)
-			return 0;
-		if (free < 0 && (!o || !dt_shm_holds(o, &rk)))
-			free = i;
-	}
-	if (free >= 0 && free < DT_SHM_MAPPERS)
-		m->tgid[free] = tgid;
-	else
-		__sync_fetch_and_add(&m->lost, 1);
+	if (dt_shm_add_mapper_try(&rk, tgid))
+		dt_shm_add_mapper_try(&rk, tgid);
 	return 0;
 }
 
-/* Remembers that @tgid maps region (@dev, @ino) (@writable: with PROT_WRITE). */
-__noinline int dt_shm_register(__u32 tgid, __u64 ino, __u32 dev, int writable)
+/* @tgid no longer holds region (@dev, @ino); the entry goes with its last holder. */
+__noinline int dt_shm_del_mapper(__u64 ino, __u32 dev, __u32 tgid)
 {
 	struct dt_inode_key rk = { .ino = ino, .dev = dev };
-	struct dt_shm_held *h;
+	struct dt_shm_mappers *m;
+	bool empty = true;
 	int i;
+
+	m = bpf_map_lookup_elem(&shm_mappers, &rk);
+	if (!m)
+		return 0;
+	for (i = 0; i < DT_SHM_MAPPERS; i++) {
+		if (m->tgid[i] == tgid)
+			__sync_val_compare_and_swap(&m->tgid[i], tgid, 0);
+		if (m->tgid[i])
+			empty = false;
+	}
+	/* Holders that did not fit may still hold it: the entry keeps their count. */
+	if (empty && !m->lost)
+		bpf_map_delete_elem(&shm_mappers, &rk);
+	return 0;
+}
+
+/* Remembers that @tgid maps region (@dev, @ino) once more (@writable: with PROT_WRITE). */
+__noinline int dt_shm_register(__u32 tgid, __u64 ino, __u32 dev, int writable)
+{
+	struct dt_shm_held *h;
+	int i, free;
 
 	h = bpf_map_lookup_elem(&shm_held, &tgid);
 	if (!h) {
@@ -418,21 +475,79 @@ __noinline int dt_shm_register(__u32 tgid, __u64 ino, __u32 dev, int writable)
 			return 0;
 		}
 	}
-	i = dt_shm_find(h, &rk);
-	if (i < 0) {
-		__u32 n = h->n;
-
-		if (n >= DT_SHM_PER_PROC) {
+	i = dt_shm_find(h, ino, dev, &free);
+	if (i >= 0) {
+		if (i >= DT_SHM_PER_PROC)
+			return 0;
+		__sync_fetch_and_add(&h->slot[i].state, 1);
+		if (writable)
+			__sync_fetch_and_or(&h->slot[i].state, DT_SHM_W);
+		return 0;
+	}
+	/* A freed slot first (lock-free: another thread of the process may claim it too). */
+	if (free >= 0 && free < DT_SHM_PER_PROC &&
+	    __sync_val_compare_and_swap(&h->slot[free].ino, 0, ino) == 0) {
+		i = free;
+	} else {
+		i = __sync_fetch_and_add(&h->n, 1);
+		if ((__u32)i >= DT_SHM_PER_PROC) {
 			__sync_fetch_and_add(&h->lost, 1);
 			return 0;
 		}
-		h->region[n & (DT_SHM_PER_PROC - 1)] = rk;
-		h->n = n + 1;
-		i = n;
+		h->slot[i].ino = ino;
 	}
-	if (writable)
-		h->writable |= 1U << (i & 31);
+	h->slot[i].dev = dev;
+	h->slot[i].state = 1 | (writable ? DT_SHM_W : 0);
 	dt_shm_add_mapper(ino, dev, tgid);
+	return 0;
+}
+
+/* One mapping of region (@dev, @ino) by @tgid is gone; the holding ends with its last one. */
+__noinline int dt_shm_unregister(__u32 tgid, __u64 ino, __u32 dev)
+{
+	struct dt_shm_held *h = bpf_map_lookup_elem(&shm_held, &tgid);
+	__u32 st;
+	int i, free;
+
+	if (!h)
+		return 0;
+	i = dt_shm_find(h, ino, dev, &free);
+	if (i < 0 || i >= DT_SHM_PER_PROC)
+		return 0;
+	st = __sync_fetch_and_add(&h->slot[i].state, -1);
+	if ((st & ~DT_SHM_W) > 1)
+		return 0;
+	h->slot[i].state = 0;
+	h->slot[i].dev = 0;
+	__sync_lock_test_and_set(&h->slot[i].ino, 0);
+	dt_shm_del_mapper(ino, dev, tgid);
+	return 0;
+}
+
+static long dt_shm_forget_cb(__u64 i, void *data)
+{
+	struct dt_shm_scan *c = data;
+	struct dt_shm_slot *s;
+
+	if (i >= DT_SHM_PER_PROC)
+		return 1;
+	s = &c->h->slot[i];
+	if (s->ino)
+		dt_shm_del_mapper(s->ino, s->dev, c->tgid);
+	return 0;
+}
+
+/* Process @tgid holds nothing any more (exit, exec): every region forgets it. */
+__noinline int dt_shm_forget(__u32 tgid)
+{
+	struct dt_shm_held *h = bpf_map_lookup_elem(&shm_held, &tgid);
+	struct dt_shm_scan c = { .tgid = tgid };
+
+	if (!h)
+		return 0;
+	c.h = h;
+	bpf_loop(dt_shm_nslots(h), dt_shm_forget_cb, &c, 0);
+	bpf_map_delete_elem(&shm_held, &tgid);
 	return 0;
 }
 
@@ -474,10 +589,23 @@ __noinline int dt_shm_pass(__u64 ino, __u32 dev, __u32 from)
 	for (i = 0; i < DT_SHM_MAPPERS; i++) {
 		__u32 o = m->tgid[i];
 
-		if (!o || o == from || !dt_shm_holds(o, &rk))
+		if (!o || o == from || !dt_shm_holds_(o, ino, dev))
 			continue;
 		dt_shm_give(o, from, ino);
 	}
+	return 0;
+}
+
+static long dt_shm_tainted_cb(__u64 i, void *data)
+{
+	struct dt_shm_scan *c = data;
+	struct dt_shm_slot *s;
+
+	if (i >= DT_SHM_PER_PROC)
+		return 1;
+	s = &c->h->slot[i];
+	if (s->ino && (s->state & DT_SHM_W))
+		dt_shm_pass(s->ino, s->dev, c->tgid);
 	return 0;
 }
 
@@ -485,18 +613,15 @@ __noinline int dt_shm_pass(__u64 ino, __u32 dev, __u32 from)
 static __always_inline void dt_shm_tainted(__u32 tgid)
 {
 	struct dt_shm_held *h = bpf_map_lookup_elem(&shm_held, &tgid);
-	int i;
+	struct dt_shm_scan c = { .tgid = tgid };
 
 	if (!h)
 		return;
 	/* Regions it mapped that did not fit may now carry the taint unseen. */
 	if (h->lost)
 		__sync_fetch_and_add(&dt_shm_full, __sync_lock_test_and_set(&h->lost, 0));
-	for (i = 0; i < DT_SHM_PER_PROC; i++) {
-		if (i >= h->n || !(h->writable & (1U << i)))
-			continue;
-		dt_shm_pass(h->region[i].ino, h->region[i].dev, tgid);
-	}
+	c.h = h;
+	bpf_loop(dt_shm_nslots(h), dt_shm_tainted_cb, &c, 0);
 }
 
 /* Passes on the taint of the processes taint.bpf.h noted (dt_shm_note()). */
@@ -548,10 +673,14 @@ DT_SHM_ENTER(sendfile64)
 DT_SHM_ENTER(splice)
 DT_SHM_ENTER(copy_file_range)
 
+#define DT_VM_MAYSHARE 0x80
+
 struct dt_vma_ctx {
 	struct dt_inode_key rk;
 	struct file *file;
+	unsigned long start, end;
 	int found;
+	int shared;
 };
 
 static long dt_vma_cb(struct task_struct *task, struct vm_area_struct *vma, void *data)
@@ -559,11 +688,30 @@ static long dt_vma_cb(struct task_struct *task, struct vm_area_struct *vma, void
 	struct dt_vma_ctx *c = data;
 	struct file *f = vma->vm_file;
 
+	c->start = vma->vm_start;
+	c->end = vma->vm_end;
+	c->shared = !!(vma->vm_flags & DT_VM_MAYSHARE);
 	if (!f)
 		return 0;
 	c->file = f;
 	c->found = !dt_inode_key_of(DT_KLOAD(f, f_inode), &c->rk);
 	return 0;
+}
+
+/*
+ * Whether @f, a mapping's file, is a region: a regular shmem, tmpfs or disk file. A device's
+ * mappings (a GPU's, say) or a socket's rings are private to their opener whatever the inode
+ * says.
+ */
+static __always_inline bool dt_shm_region_file(struct file *vm_file)
+{
+	struct file *f = dt_file_btf(vm_file);
+	struct inode *inode;
+
+	if (!f)
+		return false;
+	inode = DT_KLOAD(f, f_inode);
+	return (DT_KLOAD(inode, i_mode) & DT_S_IFMT) == DT_S_IFREG && !dt_pseudo_fs(inode);
 }
 
 /*
@@ -581,18 +729,12 @@ static __always_inline int dt_shm_mapped(unsigned long addr, bool writable, long
 	struct file *f;
 
 	bpf_find_vma(bpf_get_current_task_btf(), addr, dt_vma_cb, &vc, 0);
-	if (!vc.found)
+	if (!vc.found || !dt_shm_region_file(vc.file))
 		return 0;
 	/*
-	 * Shared memory is a regular shmem, tmpfs or disk file; a device's mappings (a GPU's, say)
-	 * or a socket's rings are private to their opener whatever the inode says.
+	 * Taint noted and not passed on yet marks the region at the next drain, when this
+	 * process is one of its holders: in time (munmap drains before a holding ends).
 	 */
-	f = dt_file_btf(vc.file);
-	if (!f)
-		return 0;
-	inode = DT_KLOAD(f, f_inode);
-	if ((DT_KLOAD(inode, i_mode) & DT_S_IFMT) != DT_S_IFREG || dt_pseudo_fs(inode))
-		return 0;
 	dt_shm_register(tgid, vc.rk.ino, vc.rk.dev, writable);
 	ck.kind = DT_CHAN_SHM;
 	ck.ns = vc.rk.dev;
@@ -658,38 +800,178 @@ int BPF_PROG(dt_chan_fexit_shmat, struct pt_regs *regs, long ret)
 	return dt_chan_shmat_exit(regs, ret);
 }
 
-/* A child inherits its parent's shared mappings (not MADV_DONTFORK ones: taint errs wide). */
+/*
+ * Whether the mapping at @at, outside the range being unmapped, maps region @rk too: a part
+ * of the same mapping split off by mprotect or madvise, still held after this part goes.
+ */
+static __always_inline bool dt_shm_sibling(unsigned long at, const struct dt_inode_key *rk)
+{
+	struct dt_vma_ctx nc = {};
+
+	if (bpf_find_vma(bpf_get_current_task_btf(), at, dt_vma_cb, &nc, 0))
+		return false;
+	return nc.found && nc.rk.ino == rk->ino && nc.rk.dev == rk->dev;
+}
+
+/*
+ * munmap(@addr, @len) (@len 0: shmdt(@addr), the mapping there) is about to run in a process
+ * that holds shared mappings: the region of the shared mapping it removes whole is kept for
+ * the exit (the mapping is gone by then). A partly unmapped one stays held (more taint, never
+ * less). Other processes pay one lookup.
+ */
+__noinline int dt_shm_unmap_collect(unsigned long addr, unsigned long len)
+{
+	__u64 id = bpf_get_current_pid_tgid();
+	unsigned long end = addr + len;
+	struct dt_vma_ctx vc = {};
+
+	/* The mapping at @addr only (no loop: the verifier's budget); later ones stay held. */
+	if (bpf_find_vma(bpf_get_current_task_btf(), addr, dt_vma_cb, &vc, 0))
+		return 0;
+	if (!len)
+		end = vc.end;
+	if (vc.start != addr || vc.end > end || !vc.found || !vc.shared ||
+	    !dt_shm_region_file(vc.file))
+		return 0;
+	/*
+	 * A neighbour outside the range that maps the region too may be a part split off this
+	 * mapping (mprotect, madvise), which the count does not know of: the holding stays (a
+	 * part moved away by mremap is not seen here).
+	 */
+	if (addr && dt_shm_sibling(addr - 1, &vc.rk))
+		return 0;
+	if (vc.end >= end && dt_shm_sibling(vc.end, &vc.rk))
+		return 0;
+	bpf_map_update_elem(&shm_unmap, &id, &vc.rk, BPF_ANY);
+	return 0;
+}
+
+static __always_inline int dt_shm_unmap_enter(unsigned long addr, unsigned long len)
+{
+	__u32 tgid = bpf_get_current_pid_tgid() >> 32;
+
+	if (!bpf_map_lookup_elem(&shm_held, &tgid) || (addr & 4095))
+		return 0;
+	/* A holder is to take noted taint before its holding ends. */
+	dt_shm_flush();
+	/* A call of its own: its frame and the drain's are not on the stack together. */
+	return dt_shm_unmap_collect(addr, len);
+}
+
+static __always_inline int dt_shm_unmap_exit(long ret)
+{
+	__u64 id = bpf_get_current_pid_tgid();
+	struct dt_inode_key *rk = bpf_map_lookup_elem(&shm_unmap, &id);
+
+	if (!rk)
+		return 0;
+	if (!ret)
+		dt_shm_unregister(id >> 32, rk->ino, rk->dev);
+	bpf_map_delete_elem(&shm_unmap, &id);
+	return 0;
+}
+
+SEC("tracepoint/syscalls/sys_enter_munmap")
+int dt_chan_enter_munmap(struct trace_event_raw_sys_enter *ctx)
+{
+	return dt_shm_unmap_enter(ctx->args[0], ctx->args[1]);
+}
+
+SEC("fentry/" DT_SYSCALL_FN(munmap))
+int BPF_PROG(dt_chan_fentry_munmap, struct pt_regs *regs)
+{
+	return dt_shm_unmap_enter(DT_SC_ARG1(regs), DT_SC_ARG2(regs));
+}
+
+SEC("tracepoint/syscalls/sys_exit_munmap")
+int dt_chan_exit_munmap(struct trace_event_raw_sys_exit *ctx)
+{
+	return dt_shm_unmap_exit(ctx->ret);
+}
+
+SEC("fexit/" DT_SYSCALL_FN(munmap))
+int BPF_PROG(dt_chan_fexit_munmap, struct pt_regs *regs, long ret)
+{
+	return dt_shm_unmap_exit(ret);
+}
+
+SEC("tracepoint/syscalls/sys_enter_shmdt")
+int dt_chan_enter_shmdt(struct trace_event_raw_sys_enter *ctx)
+{
+	return dt_shm_unmap_enter(ctx->args[0], 0);
+}
+
+SEC("fentry/" DT_SYSCALL_FN(shmdt))
+int BPF_PROG(dt_chan_fentry_shmdt, struct pt_regs *regs)
+{
+	return dt_shm_unmap_enter(DT_SC_ARG1(regs), 0);
+}
+
+SEC("tracepoint/syscalls/sys_exit_shmdt")
+int dt_chan_exit_shmdt(struct trace_event_raw_sys_exit *ctx)
+{
+	return dt_shm_unmap_exit(ctx->ret);
+}
+
+SEC("fexit/" DT_SYSCALL_FN(shmdt))
+int BPF_PROG(dt_chan_fexit_shmdt, struct pt_regs *regs, long ret)
+{
+	return dt_shm_unmap_exit(ret);
+}
+
+/*
+ * A child inherits its parent's shared mappings, with their counts (not MADV_DONTFORK ones:
+ * taint errs wide).
+ */
+static long dt_shm_fork_cb(__u64 i, void *data)
+{
+	struct dt_shm_scan *c = data;
+	struct dt_shm_slot *s;
+
+	if (i >= DT_SHM_PER_PROC)
+		return 1;
+	s = &c->h->slot[i];
+	if (s->ino)
+		dt_shm_add_mapper(s->ino, s->dev, c->tgid);
+	return 0;
+}
+
 SEC("tp_btf/sched_process_fork")
 int BPF_PROG(dt_chan_fork, struct task_struct *parent, struct task_struct *child)
 {
 	__u32 ptgid = parent->tgid, tgid = child->tgid;
-	struct dt_shm_held *h, nh;
-	int i;
+	struct dt_shm_scan c = {};
+	struct dt_shm_held *h;
 
 	if (child->pid != tgid)
 		return 0;
 	h = bpf_map_lookup_elem(&shm_held, &ptgid);
 	if (!h)
 		return 0;
-	__builtin_memcpy(&nh, h, sizeof(nh));
-	if (bpf_map_update_elem(&shm_held, &tgid, &nh, BPF_ANY)) {
+	if (bpf_map_update_elem(&shm_held, &tgid, h, BPF_ANY)) {
 		__sync_fetch_and_add(&dt_shm_full, 1);
 		return 0;
 	}
-	for (i = 0; i < DT_SHM_PER_PROC; i++) {
-		if (i >= nh.n)
-			break;
-		dt_shm_add_mapper(nh.region[i].ino, nh.region[i].dev, tgid);
-	}
+	h = bpf_map_lookup_elem(&shm_held, &tgid);
+	if (!h)
+		return 0;
+	c.h = h;
+	c.tgid = tgid;
+	bpf_loop(dt_shm_nslots(h), dt_shm_fork_cb, &c, 0);
 	return 0;
 }
 
 /*
- * proc.bpf.c: process @tgid is gone. Called from its exit program rather than from one of
- * ours, which would need a variant per sched_process_exit argument list (user/hooks.c).
+ * proc.bpf.c: process @tgid is gone, or exec'd (a new address space: no mapping is left).
+ * Called from its programs rather than from ones of ours, which would need a variant per
+ * sched_process_exit argument list (user/hooks.c).
  */
 __noinline int dt_chan_proc_exit(__u32 tgid)
 {
-	bpf_map_delete_elem(&shm_held, &tgid);
+	/* Taint noted and not passed on yet reaches the holders while they still hold. */
+	if (bpf_map_lookup_elem(&shm_held, &tgid)) {
+		dt_shm_flush();
+		dt_shm_forget(tgid);
+	}
 	return 0;
 }

@@ -85,8 +85,16 @@ static __always_inline void dt_submit(void *rec)
 /* The agent's scope and fleet maps: after DT_KLOAD, before dt_account(), which checks scope. */
 #include "fleet.bpf.h"
 
+/* mmap() flags and protection bits, by their uapi values. */
+#define DT_MAP_TYPE 0x0f
+#define DT_MAP_SHARED 0x01
+#define DT_MAP_SHARED_VALIDATE 0x03
+#define DT_PROT_WRITE 0x2
+
 /* The current task's file behind @fd, or NULL. */
 extern struct file *dt_fd_file_btf(long fd) __hidden;
+/* A shared writable mmap of @fd: agent_tamper if it is one of the agent's maps (agent.bpf.c). */
+extern int dt_agent_mmap(long fd) __hidden;
 /* @f (from a probe read) as a BTF pointer, or NULL. */
 extern struct file *dt_file_btf(struct file *f) __hidden;
 /* The socket of socket file @f, or NULL. */

@@ -275,13 +275,20 @@ int BPF_PROG(dt_gpu_fentry_ioctl, struct pt_regs *regs)
 
 #define DT_MAP_ANONYMOUS_FLAG 0x20
 
-/* Counted at entry, as asked: a failed mmap of a device node is an attempt worth seeing. */
-static __always_inline int dt_gpu_mmap_do(long fd, unsigned long len, unsigned long flags)
+/*
+ * Counted at entry, as asked: a failed mmap of a device node is an attempt worth seeing. The
+ * agent's own maps are checked here too (one mmap entry hook, not two), for shared writable
+ * mappings only.
+ */
+static __always_inline int dt_gpu_mmap_do(long fd, unsigned long len, unsigned long prot,
+					  unsigned long flags)
 {
-	__u32 rdev = 0, kind;
+	__u32 rdev = 0, kind, type = flags & DT_MAP_TYPE;
 
 	if (fd < 0 || (flags & DT_MAP_ANONYMOUS_FLAG))
 		return 0;
+	if ((prot & DT_PROT_WRITE) && (type == DT_MAP_SHARED || type == DT_MAP_SHARED_VALIDATE))
+		dt_agent_mmap(fd);
 	kind = dt_gpu_fd(fd, &rdev);
 	if (kind)
 		dt_gpu_count(rdev, kind, DT_DOP_MMAP, len, 0, 0);
@@ -291,13 +298,14 @@ static __always_inline int dt_gpu_mmap_do(long fd, unsigned long len, unsigned l
 SEC("tracepoint/syscalls/sys_enter_mmap")
 int dt_gpu_mmap(struct trace_event_raw_sys_enter *ctx)
 {
-	return dt_gpu_mmap_do(ctx->args[4], ctx->args[1], ctx->args[3]);
+	return dt_gpu_mmap_do(ctx->args[4], ctx->args[1], ctx->args[2], ctx->args[3]);
 }
 
 SEC("fentry/" DT_SYSCALL_FN(mmap))
 int BPF_PROG(dt_gpu_fentry_mmap, struct pt_regs *regs)
 {
-	return dt_gpu_mmap_do(DT_SC_ARG5(regs), DT_SC_ARG2(regs), DT_SC_ARG4(regs));
+	return dt_gpu_mmap_do(DT_SC_ARG5(regs), DT_SC_ARG2(regs), DT_SC_ARG3(regs),
+			      DT_SC_ARG4(regs));
 }
 
 /*

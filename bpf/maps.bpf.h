@@ -126,23 +126,62 @@ DT_MAP(agentobj, __uint(type, BPF_MAP_TYPE_HASH); __uint(max_entries, DT_AGENTOB
        __type(key, struct dt_obj_key); __type(value, struct dt_obj_val););
 
 /*
- * Shared memory mappings (bpf/chan.bpf.c): the regions each process holds. Here, not there,
- * because taint.bpf.h looks a process up when its taint changes.
+ * Read-only looks at those objects, per process (struct dt_inspect). LRU: an evicted entry
+ * loses an informational record, never taint; the agent empties it every flush.
  */
-#define DT_SHM_PER_PROC 8
-#define DT_SHM_PROCS_MAX 16384
-#define DT_SHM_PENDING 8
+DT_MAP(inspect, __uint(type, BPF_MAP_TYPE_LRU_HASH); __uint(max_entries, DT_INSPECT_MAX);
+       __type(key, __u32); __type(value, struct dt_inspect););
+
+/*
+ * Shared memory mappings (bpf/chan.bpf.c). shm_held: the regions each process holds, one slot
+ * per region with its mapping count (munmap and shmdt drop one, exec and exit all). Here, not
+ * there, because taint.bpf.h looks a process up when its taint changes. Not preallocated: a
+ * process pays its slots (about 4 KiB) only while it holds a shared mapping.
+ */
+#define DT_SHM_PER_PROC 240
+#define DT_SHM_PROCS_MAX 65536
+#define DT_SHM_PENDING 16
+#define DT_SHM_W 0x80000000U /* dt_shm_slot.state: mapped writable; the low bits count mappings */
+
+struct dt_shm_slot {
+	__u64 ino; /* 0: free */
+	__u32 dev;
+	__u32 state;
+};
 
 struct dt_shm_held {
-	struct dt_inode_key region[DT_SHM_PER_PROC];
-	__u32 writable; /* bit i: region[i] is mapped writable */
-	__u32 n;
-	__u32 lost; /* mappings not remembered, not yet counted in dt_shm_full */
-	__u32 pad;
+	__u32 n;    /* slots ever used: loops stop here (freed ones are reused first) */
+	__u32 lost; /* mappings not remembered (every slot taken), not yet counted in dt_shm_full */
+	__u64 pad;
+	struct dt_shm_slot slot[DT_SHM_PER_PROC];
 };
 
 DT_MAP(shm_held, __uint(type, BPF_MAP_TYPE_HASH); __uint(max_entries, DT_SHM_PROCS_MAX);
-       __type(key, __u32); __type(value, struct dt_shm_held););
+       __uint(map_flags, BPF_F_NO_PREALLOC); __type(key, __u32); __type(value, struct dt_shm_held););
+
+/*
+ * The holders of each region (DT_SHM_MAPPERS processes), removed with their holding, the entry
+ * with its last holder. A hash, not LRU: an evicted region would stop passing taint unseen.
+ */
+#define DT_SHM_MAPPERS 16
+#define DT_SHM_REGIONS_MAX 65536
+
+struct dt_shm_mappers {
+	__u32 tgid[DT_SHM_MAPPERS];
+	__u32 lost; /* holders not remembered, not yet counted in dt_shm_full */
+};
+
+DT_MAP(shm_mappers, __uint(type, BPF_MAP_TYPE_HASH); __uint(max_entries, DT_SHM_REGIONS_MAX);
+       __uint(map_flags, BPF_F_NO_PREALLOC); __type(key, struct dt_inode_key);
+       __type(value, struct dt_shm_mappers););
+
+/*
+ * The region a thread's munmap or shmdt in flight unmaps whole, found at entry (the mapping
+ * is gone at exit), dropped at exit if the call succeeded. LRU: an entry left by a thread
+ * that died in the call only keeps a holding (more taint, never less).
+ */
+DT_MAP(shm_unmap, __uint(type, BPF_MAP_TYPE_LRU_HASH); __uint(max_entries, 4096);
+       __type(key, __u64); __type(value, struct dt_inode_key););
 
 #ifndef DT_MAPS_DEFINE
 extern const volatile struct dt_config dt_cfg;

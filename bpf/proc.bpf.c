@@ -21,6 +21,9 @@ static __always_inline void dt_proc_store(__u32 tgid, struct dt_proc *p)
 	}
 }
 
+/* chan.bpf.c: forgets the shared mappings a process held (exit, exec). */
+extern int dt_chan_proc_exit(__u32 tgid);
+
 /* A new process inherits its parent's identity (exe, args) until it execs. */
 SEC("tp_btf/sched_process_fork")
 int BPF_PROG(dt_fork, struct task_struct *parent, struct task_struct *child)
@@ -88,6 +91,8 @@ int BPF_PROG(dt_exec, struct task_struct *task, pid_t old_pid, struct linux_binp
 	if (bpf_probe_read_user(p->args, len & (DT_ARGS_LEN - 1 | DT_ARGS_LEN), (void *)start) == 0)
 		p->args_len = len;
 	dt_proc_store(tgid, p);
+	/* The old address space is gone, and with it every shared mapping. */
+	dt_chan_proc_exit(tgid);
 
 	if (!(flags & DT_PROC_TRACKED))
 		return 0;
@@ -98,9 +103,6 @@ int BPF_PROG(dt_exec, struct task_struct *task, pid_t old_pid, struct linux_binp
 	dt_submit(e);
 	return 0;
 }
-
-/* chan.bpf.c: forgets the shared mappings a process held. */
-extern int dt_chan_proc_exit(__u32 tgid);
 
 static __always_inline int dt_on_exit(struct task_struct *task, bool group_dead)
 {

@@ -67,6 +67,10 @@ static __always_inline void dt_shm_note(__u32 tgid)
 
 	if (!bpf_map_lookup_elem(&shm_held, &tgid))
 		return;
+	/* Noted already (a tainted loader maps a region per batch): passed on once. */
+	for (i = 0; i < DT_SHM_PENDING; i++)
+		if (dt_shm_pending[i] == tgid)
+			return;
 	for (i = 0; i < DT_SHM_PENDING; i++) {
 		if (!__sync_val_compare_and_swap(&dt_shm_pending[i], 0, tgid)) {
 			__sync_fetch_and_add(&dt_shm_npending, 1);
@@ -79,10 +83,14 @@ static __always_inline void dt_shm_note(__u32 tgid)
 /* bpf/chan.bpf.c: passes on the taint dt_shm_note() noted. */
 extern int dt_shm_drain(void);
 
-/* What shared memory carried, passed on (taint reaches holders before their writes). */
+/*
+ * What shared memory carried, passed on (taint reaches holders before their writes). Only by
+ * a process in the agent's scope (--scope): dt_taint_process_shm() judges the scope of the
+ * current process, so one outside it would take the noted holders and pass nothing.
+ */
 static __always_inline void dt_shm_flush(void)
 {
-	if (dt_shm_npending)
+	if (dt_shm_npending && dt_in_scope())
 		dt_shm_drain();
 }
 

@@ -349,6 +349,7 @@ enum dt_agent_access {
 	DT_AGENT_SIGNAL = 1,  /* another process signalled the agent */
 	DT_AGENT_PIN_OPEN = 2, /* another process opened one of the agent's pinned maps */
 	DT_AGENT_BPF_OBJ = 3, /* another process used bpf() on one of the agent's maps, programs or links */
+	DT_AGENT_MAP_MMAP = 4, /* another process mapped one of the agent's maps shared and writable */
 };
 
 /* bpf() commands agent.bpf.c watches, by their uapi numbers (enum bpf_cmd). */
@@ -356,6 +357,8 @@ enum dt_bpf_cmd {
 	DT_BPF_MAP_UPDATE_ELEM = 2,
 	DT_BPF_MAP_DELETE_ELEM = 3,
 	DT_BPF_OBJ_GET = 7,
+	DT_BPF_PROG_DETACH = 9,
+	DT_BPF_PROG_TEST_RUN = 10,
 	DT_BPF_PROG_GET_FD_BY_ID = 13,
 	DT_BPF_MAP_GET_FD_BY_ID = 14,
 	DT_BPF_MAP_LOOKUP_AND_DELETE_ELEM = 21,
@@ -382,6 +385,36 @@ struct dt_obj_key {
 
 struct dt_obj_val {
 	char name[64]; /* how findings name it: "map 'taint' (id 42)" */
+};
+
+/* What a process did to look at the agent's objects (struct dt_inspect.ops, bits). */
+enum dt_inspect_op {
+	DT_INSPECT_MAP = 1,  /* BPF_MAP_GET_FD_BY_ID */
+	DT_INSPECT_PROG = 2, /* BPF_PROG_GET_FD_BY_ID */
+	DT_INSPECT_LINK = 4, /* BPF_LINK_GET_FD_BY_ID */
+	DT_INSPECT_PIN = 8,  /* BPF_OBJ_GET of a pinned map with BPF_F_RDONLY */
+};
+
+/* BPF_OBJ_GET's file_flags: a read-only fd, which the kernel refuses to write through. */
+#define DT_BPF_F_RDONLY (1U << 3)
+#define DT_BPF_F_WRONLY (1U << 4)
+
+/*
+ * Map inspect, by tgid: another process looking at the agent's objects (`bpftool map show`
+ * opens every map by id). No ring buffer record: the kernel counts, and user space reports
+ * each process once its minute is over or it is gone (one agent_inspect finding).
+ */
+#define DT_INSPECT_MAX 1024 /* processes; user space reads them all each flush */
+
+struct dt_inspect {
+	__u64 first_ns;
+	__u64 last_ns;
+	__u32 uid;
+	__u32 objects; /* objects opened */
+	__u32 ops;     /* enum dt_inspect_op bits */
+	__u32 pad;
+	char comm[DT_COMM_LEN];
+	char first[64]; /* the first object: its dt_obj_val.name, or the pinned path */
 };
 
 /* DT_EV_AGENT: something another process did to the agent itself. */
@@ -419,6 +452,7 @@ DT_STATIC_SIZE(struct dt_shadow, 16);
 DT_STATIC_SIZE(struct dt_dsname, 64);
 DT_STATIC_SIZE(struct dt_obj_key, 8);
 DT_STATIC_SIZE(struct dt_obj_val, 64);
+DT_STATIC_SIZE(struct dt_inspect, 112);
 DT_STATIC_SIZE(struct dt_cgpath, 776);
 DT_STATIC_SIZE(struct dt_ev_agent, 120);
 

@@ -5,11 +5,11 @@
 set -eu
 
 pkgs="make gcc clang llvm bpftool libbpf-dev libelf-dev zlib1g-dev libcjson-dev librdkafka-dev liburing-dev
-pkg-config python3 iproute2 netcat-openbsd coreutils procps maven openssl kcat libssl-dev libclang-rt-14-dev valgrind
-libmicrohttpd-dev prometheus busybox-static buildah python3-yaml man-db systemd dpkg-dev curl
+pkg-config python3 python3-venv iproute2 netcat-openbsd coreutils procps maven openssl kcat libssl-dev libclang-rt-14-dev valgrind
+libmicrohttpd-dev libgnutls28-dev prometheus busybox-static buildah python3-yaml man-db systemd dpkg-dev curl
 containerd runc qemu-system-x86 cpio xz-utils sshfs openssh-server e2fsprogs mount
 gcc-aarch64-linux-gnu libc6-dev-arm64-cross qemu-system-arm libbpf-dev:arm64 libelf-dev:arm64 zlib1g-dev:arm64
-libcjson-dev:arm64 librdkafka-dev:arm64 libssl-dev:arm64 libmicrohttpd-dev:arm64 liburing-dev:arm64"
+libcjson-dev:arm64 librdkafka-dev:arm64 libssl-dev:arm64 libmicrohttpd-dev:arm64 libgnutls28-dev:arm64 liburing-dev:arm64"
 
 missing=""
 for p in $pkgs; do

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /* agent.c - the node agent's main loop: maps in, ring buffer and aggregates out; see agent.h. */
+#define _GNU_SOURCE /* vasprintf */
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -39,6 +40,7 @@
 #include "fleet.h"
 #include "kafka.h"
 #include "kstate.h"
+#include "log.h"
 #include "metrics.h"
 #include "mounts.h"
 #include "ocsf.h"
@@ -67,11 +69,21 @@ static void on_signal(int sig)
 
 static bool libbpf_verbose;
 
+/* libbpf's messages, a verifier log among them, escaped as the agent's own, line by line. */
 static int libbpf_print(enum libbpf_print_level level, const char *fmt, va_list ap)
 {
+	char *msg = NULL, *line, *save = NULL;
+	int n;
+
 	if (level == LIBBPF_DEBUG && !libbpf_verbose)
 		return 0;
-	return vfprintf(stderr, fmt, ap);
+	n = vasprintf(&msg, fmt, ap);
+	if (n < 0)
+		return n;
+	for (line = strtok_r(msg, "\n", &save); line; line = strtok_r(NULL, "\n", &save))
+		dt_log("%s\n", line);
+	free(msg);
+	return n;
 }
 
 static void event_out(void *ctx, const char *line, size_t len)
@@ -166,8 +178,8 @@ static void restore_taints(struct agent *a)
 	}
 	if (n) {
 		a->taints_restored += n;
-		fprintf(stderr, "datatrail: taint: restored %llu entries another process removed or changed\n",
-			(unsigned long long)n);
+		dt_log("datatrail: taint: restored %llu entries another process removed or changed\n",
+		       (unsigned long long)n);
 	}
 }
 
@@ -182,15 +194,15 @@ static void egress_mount_add(void *ctx, const struct mount_ent *e)
 
 	if (bpf_map_update_elem(bpf_map__fd(a->skel->maps.egress_fs), &e->dev, &kind, BPF_ANY)) {
 		/* Its writes would pass as local copies: a blind spot, reported as one. */
-		fprintf(stderr, "datatrail: map 'egress_fs': mount '%s': %s; its writes are not "
-			"counted\n", e->point, strerror(errno));
+		dt_log("datatrail: map 'egress_fs': mount '%s': %s; its writes are not "
+		       "counted\n", e->point, strerror(errno));
 		report_gap(a, "egress_fs_map_full", -1, 1, now_ns(CLOCK_MONOTONIC));
 	} else if (!e->point[0]) {
-		fprintf(stderr, "datatrail: egress block device '%s' (%s)\n", e->source,
-			mount_kind_name(e->kind));
+		dt_log("datatrail: egress block device '%s' (%s)\n", e->source,
+		       mount_kind_name(e->kind));
 	} else {
-		fprintf(stderr, "datatrail: egress mount '%s' (%s, '%s', %s)\n", e->point,
-			e->fstype, e->source, mount_kind_name(e->kind));
+		dt_log("datatrail: egress mount '%s' (%s, '%s', %s)\n", e->point,
+		       e->fstype, e->source, mount_kind_name(e->kind));
 	}
 	pl_mount(&a->pl, e, false);
 }
@@ -200,8 +212,8 @@ static void egress_mount_del(void *ctx, const struct mount_ent *e)
 	struct agent *a = ctx;
 
 	bpf_map_delete_elem(bpf_map__fd(a->skel->maps.egress_fs), &e->dev);
-	fprintf(stderr, "datatrail: egress %s '%s' gone\n", e->point[0] ? "mount" : "block device",
-		e->point[0] ? e->point : e->source);
+	dt_log("datatrail: egress %s '%s' gone\n", e->point[0] ? "mount" : "block device",
+	       e->point[0] ? e->point : e->source);
 	pl_mount(&a->pl, e, false);
 }
 
@@ -214,7 +226,7 @@ static void scan_devices(struct agent *a)
 	int ret = mounts_scan_devices(&a->pl.mounts, egress_mount_add, egress_mount_del, a);
 
 	if (ret < 0 && !a->devices_warned) {
-		fprintf(stderr, "datatrail: block devices '/sys/class/block': %s\n", strerror(-ret));
+		dt_log("datatrail: block devices '/sys/class/block': %s\n", strerror(-ret));
 		a->devices_warned = true;
 	}
 }
@@ -234,7 +246,7 @@ static void scan_mounts(struct agent *a, bool first)
 	ret = mounts_scan(&a->pl.mounts, "/proc/self/mountinfo", egress_mount_add, egress_mount_del,
 			  a);
 	if (ret < 0)
-		fprintf(stderr, "datatrail: mounts '/proc/self/mountinfo': %s\n", strerror(-ret));
+		dt_log("datatrail: mounts '/proc/self/mountinfo': %s\n", strerror(-ret));
 	scan_devices(a);
 }
 
@@ -253,9 +265,42 @@ static void restore_inodes(struct agent *a)
 		err = agent_mark_files(a);
 	forget_walks(a);
 	if (err)
-		fprintf(stderr, "datatrail: inodes: write back: %s\n", strerror(-err));
+		dt_log("datatrail: inodes: write back: %s\n", strerror(-err));
 	else if (a->restore_inodes == 1)
-		fprintf(stderr, "datatrail: inodes: inventory entries written back after another process changed them\n");
+		dt_log("datatrail: inodes: inventory entries written back after another process changed them\n");
+}
+
+/* A process's looks at the agent's objects are reported once per this window at most. */
+#define INSPECT_WINDOW_NS (60ULL * 1000000000ULL)
+
+/*
+ * The inspect map: each process whose minute of looking is over, or that is gone, becomes one
+ * agent_inspect finding, and its entry goes (a later look starts the next minute). Looks
+ * counted between the read and the delete are lost: informational, never taint.
+ */
+static void flush_inspect(struct agent *a)
+{
+	static uint32_t keys[DT_INSPECT_MAX];
+	int fd = bpf_map__fd(a->skel->maps.inspect);
+	uint64_t now = now_ns(CLOCK_MONOTONIC);
+	uint32_t key, *prev = NULL;
+	size_t n = 0;
+
+	while (n < DT_INSPECT_MAX && !bpf_map_get_next_key(fd, prev, &key)) {
+		keys[n] = key;
+		prev = &keys[n++];
+	}
+	for (size_t i = 0; i < n; i++) {
+		struct dt_inspect v;
+
+		if (bpf_map_lookup_elem(fd, &keys[i], &v))
+			continue;
+		if (!a->rc.stopping && now - v.first_ns < INSPECT_WINDOW_NS &&
+		    !(kill((pid_t)keys[i], 0) && errno == ESRCH))
+			continue;
+		bpf_map_delete_elem(fd, &keys[i]);
+		pl_inspect(&a->pl, keys[i], &v);
+	}
 }
 
 /* The periodic flush: every counter, and the final reports of processes found gone. */
@@ -271,6 +316,7 @@ static void flush_periodic(struct agent *a)
 		a->restore_inodes--;
 	}
 	reconcile_walk(&a->rc);
+	flush_inspect(a);
 	/* Before the gone processes' pl_gone(): it drops the taint their device findings need. */
 	pl_device_flush(&a->pl, 0, false);
 	while (hmap_next(&a->rc.dead, &it, (void **)&tgid, NULL))
@@ -354,14 +400,14 @@ static void report_gap(struct agent *a, const char *source, int cpu, uint64_t lo
 		.seq = ++a->gap_seq,
 	};
 
-	fprintf(stderr, "datatrail: %s: lost %llu records on cpu %d\n", source,
-		(unsigned long long)lost, cpu);
+	dt_log("datatrail: %s: lost %llu records on cpu %d\n", source,
+	       (unsigned long long)lost, cpu);
 	reconcile_loss(&a->rc);
 	pl_gap(&a->pl, &g);
 }
 
-static void gap_episode_step(struct agent *a, struct gap_episode *g, uint64_t refused,
-			     uint64_t taken, uint64_t since, uint64_t now);
+static void spool_gap_step(struct agent *a, struct spool_gap *g, uint64_t refused,
+			   uint64_t taken, uint64_t since, uint64_t now);
 
 /*
  * The tables that lose live taint when full (docs/architecture.md, "What a flood can do"):
@@ -383,9 +429,9 @@ static void check_tables(struct agent *a, uint64_t now)
 	v = __atomic_load_n(&a->skel->bss->dt_chan_fail, __ATOMIC_RELAXED);
 	lost += v - a->chan_fail_prev;
 	a->chan_fail_prev = v;
-	gap_episode_step(a, &a->chan_gap, lost, 1, a->last_check_ns, now);
+	spool_gap_step(a, &a->chan_gap, lost, 1, a->last_check_ns, now);
 	v = __atomic_load_n(&a->skel->bss->dt_derived_full, __ATOMIC_RELAXED);
-	gap_episode_step(a, &a->derived_gap, v - a->derived_full_prev, 1, a->last_check_ns, now);
+	spool_gap_step(a, &a->derived_gap, v - a->derived_full_prev, 1, a->last_check_ns, now);
 	a->derived_full_prev = v;
 }
 
@@ -420,12 +466,14 @@ static void check_stats(struct agent *a)
 		a->enf_full_seen = a->skel->bss->dt_enf_full;
 	}
 	memcpy(a->stats_prev, a->stats_cur, a->ncpus * sizeof(*a->stats_cur));
-	/* Shared mappings not remembered: one global counter (bpf/chan.bpf.c). */
+	/*
+	 * Shared mappings not remembered: one global counter (bpf/chan.bpf.c). A table that
+	 * fills stays full while the workload runs: one episode with the running count, not a
+	 * finding per check; it closes at the first check without a new loss.
+	 */
 	shm_full = __atomic_load_n(&a->skel->bss->dt_shm_full, __ATOMIC_RELAXED);
-	if (shm_full > a->shm_full_prev) {
-		report_gap(a, "shm_table_full", -1, shm_full - a->shm_full_prev, now);
-		a->shm_full_prev = shm_full;
-	}
+	spool_gap_step(a, &a->shm_gap, shm_full - a->shm_full_prev, 1, a->last_check_ns, now);
+	a->shm_full_prev = shm_full;
 	check_tables(a, now);
 	a->last_check_ns = now;
 }
@@ -440,18 +488,18 @@ static void check_stats(struct agent *a)
  * stream and refused none, or at stop. A full spool refuses the gap findings too; they count
  * in the episode instead of raising one new gap per flush.
  */
-static void gap_episode_step(struct agent *a, struct gap_episode *g, uint64_t refused,
-			     uint64_t taken, uint64_t since, uint64_t now)
+static void spool_gap_step(struct agent *a, struct spool_gap *g, uint64_t refused,
+			   uint64_t taken, uint64_t since, uint64_t now)
 {
 	struct gap_record r = { .source = g->source, .cpu = -1, .end_ns = now };
 	bool ends;
 
 	if (refused && !g->open) {
-		*g = (struct gap_episode){ .source = g->source, .opens = g->opens, .unit = g->unit,
-					   .open = true, .seq = ++a->gap_seq, .start_ns = since,
-					   .lost = refused };
+		*g = (struct spool_gap){ .source = g->source, .opening = g->opening,
+					 .total = g->total, .open = true, .seq = ++a->gap_seq,
+					 .start_ns = since, .lost = refused };
 		r.activity_id = 1;
-		fprintf(stderr, "datatrail: %s: %s\n", g->source, g->opens);
+		dt_log("datatrail: %s: %s\n", g->source, g->opening);
 	} else if (g->open) {
 		g->lost += refused;
 	} else {
@@ -470,8 +518,7 @@ static void gap_episode_step(struct agent *a, struct gap_episode *g, uint64_t re
 	g->reported_ns = now;
 out:
 	if (ends) {
-		fprintf(stderr, "datatrail: %s: %llu %s in all\n", g->source,
-			(unsigned long long)g->lost, g->unit);
+		dt_log("datatrail: %s: %llu %s\n", g->source, (unsigned long long)g->lost, g->total);
 		g->open = false;
 	}
 }
@@ -485,10 +532,10 @@ static void check_kafka(struct agent *a)
 	if (!a->kafka)
 		return;
 	kafka_sink_stats(a->kafka, &st);
-	gap_episode_step(a, &a->spool_gap[0], st.dropped_findings - a->kstats.dropped_findings,
-			 st.taken_findings - a->kstats.taken_findings, a->kafka_check_ns, now);
-	gap_episode_step(a, &a->spool_gap[1], st.dropped_events - a->kstats.dropped_events,
-			 st.taken_events - a->kstats.taken_events, a->kafka_check_ns, now);
+	spool_gap_step(a, &a->spool_gap[0], st.dropped_findings - a->kstats.dropped_findings,
+		       st.taken_findings - a->kstats.taken_findings, a->kafka_check_ns, now);
+	spool_gap_step(a, &a->spool_gap[1], st.dropped_events - a->kstats.dropped_events,
+		       st.taken_events - a->kstats.taken_events, a->kafka_check_ns, now);
 	/* taken before the gap findings went out: what they cost counts in the next check */
 	a->kstats = st;
 	a->kafka_check_ns = now;
@@ -526,7 +573,7 @@ static void reload_inventory(struct agent *a)
 			inventory_free(inv);
 	}
 	if (err) {
-		fprintf(stderr, "datatrail: reload: %s; the inventory in force stays\n", eb.msg);
+		dt_log("datatrail: reload: %s; the inventory in force stays\n", eb.msg);
 		a->metrics.c.reload_failures++;
 		return;
 	}
@@ -534,8 +581,8 @@ static void reload_inventory(struct agent *a)
 	err = kstate_sync_inodes(ifd, dfd, inv);
 	if (err) {
 		/* The map may now hold part of each: put the old inventory back in full. */
-		fprintf(stderr, "datatrail: reload: inode map: %s; the inventory in force stays\n",
-			strerror(-err));
+		dt_log("datatrail: reload: inode map: %s; the inventory in force stays\n",
+		       strerror(-err));
 		kstate_sync_inodes(ifd, dfd, a->inv);
 		forget_walks(a);
 		inventory_free(inv);
@@ -553,9 +600,9 @@ static void reload_inventory(struct agent *a)
 	a->inventory_version++;
 	err = agent_enf_load_policy(a);
 	if (err)
-		fprintf(stderr, "datatrail: reload: enforcement policy: %s\n", strerror(-err));
-	fprintf(stderr, "datatrail: inventory '%s' reloaded: %zu datasets, %zu inodes\n",
-		a->opts->inventory, inv->n_datasets, inv->n_inodes);
+		dt_log("datatrail: reload: enforcement policy: %s\n", strerror(-err));
+	dt_log("datatrail: inventory '%s' reloaded: %zu datasets, %zu inodes\n",
+	       a->opts->inventory, inv->n_datasets, inv->n_inodes);
 }
 
 /* Watches the inventory's directory: editors replace files rather than write them in place. */
@@ -572,8 +619,8 @@ static void watch_inventory(struct agent *a)
 	a->inotify_fd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
 	if (a->inotify_fd >= 0 &&
 	    inotify_add_watch(a->inotify_fd, dir, IN_CLOSE_WRITE | IN_MOVED_TO | IN_CREATE) < 0) {
-		fprintf(stderr, "datatrail: watch '%s': %s; reload with SIGHUP\n", dir,
-			strerror(errno));
+		dt_log("datatrail: watch '%s': %s; reload with SIGHUP\n", dir,
+		       strerror(errno));
 		close(a->inotify_fd);
 		a->inotify_fd = -1;
 	}
@@ -609,12 +656,12 @@ static void reload(struct agent *a)
 	reload_inventory(a);
 	/* logrotate renames the outputs, then signals: new files under the old names. */
 	if (sink_reopen(&a->events, &eb) || sink_reopen(&a->findings, &eb))
-		fprintf(stderr, "datatrail: reopen: %s\n", eb.msg);
+		dt_log("datatrail: reopen: %s\n", eb.msg);
 
 	if (a->kafka && kafka_sink_reload_secrets(a->kafka, &eb))
-		fprintf(stderr, "datatrail: %s\n", eb.msg);
+		dt_log("datatrail: %s\n", eb.msg);
 	else if (a->kafka)
-		fprintf(stderr, "datatrail: kafka: secrets re-read\n");
+		dt_log("datatrail: kafka: secrets re-read\n");
 }
 
 /* Opens the config and, where it enables Kafka, the sink with its spool. */
@@ -655,14 +702,14 @@ static int open_config(struct agent *a)
 
 	err = config_load(a->opts->config_path, &a->cfg, &eb);
 	if (err) {
-		fprintf(stderr, "datatrail: %s\n", eb.msg);
+		dt_log("datatrail: %s\n", eb.msg);
 		return err;
 	}
 	if (!a->cfg->kafka.present || !a->cfg->kafka.enabled)
 		return 0;
 	err = kafka_sink_open(a->cfg, NULL, &a->kafka, &eb);
 	if (err)
-		fprintf(stderr, "datatrail: %s\n", eb.msg);
+		dt_log("datatrail: %s\n", eb.msg);
 	a->kafka_check_ns = now_ns(CLOCK_MONOTONIC);
 	return err;
 }
@@ -692,7 +739,7 @@ static void notify_systemd(const char *msg)
 		return;
 	/* Once: a watchdog ping that fails would otherwise say so every few seconds. */
 	if (sendto(fd, msg, strlen(msg), 0, (struct sockaddr *)&sa, len) < 0 && !warned) {
-		fprintf(stderr, "datatrail: notify socket '%s': %s\n", sock, strerror(errno));
+		dt_log("datatrail: notify socket '%s': %s\n", sock, strerror(errno));
 		warned = true;
 	}
 	close(fd);
@@ -754,7 +801,7 @@ static int open_trace(struct agent *a)
 	if (o->trace_key) {
 		err = trace_key_load(o->trace_key, key, &eb);
 		if (err) {
-			fprintf(stderr, "datatrail: %s\n", eb.msg);
+			dt_log("datatrail: %s\n", eb.msg);
 			return err;
 		}
 		to.key = key;
@@ -762,13 +809,13 @@ static int open_trace(struct agent *a)
 	err = trace_writer_open(o->trace_dir, &to, &a->trace, &eb);
 	explicit_bzero(key, sizeof(key));
 	if (err) {
-		fprintf(stderr, "datatrail: %s\n", eb.msg);
+		dt_log("datatrail: %s\n", eb.msg);
 		return err;
 	}
 	err = pl_record_to(&a->pl, a->trace);
 	if (err)
-		fprintf(stderr, "datatrail: trace '%s': %s\n", o->trace_dir,
-			trace_writer_error(a->trace));
+		dt_log("datatrail: trace '%s': %s\n", o->trace_dir,
+		       trace_writer_error(a->trace));
 	return err;
 }
 
@@ -893,6 +940,9 @@ static void write_status(struct agent *a, bool running)
 	jb_u64(&jb, "findings_written", a->findings.lines);
 	jb_u64(&jb, "events_write_errors", a->events.errors);
 	jb_u64(&jb, "findings_write_errors", a->findings.errors);
+	/* What the correlator counted instead of a finding (docs/findings.md, lifecycle). */
+	jb_u64(&jb, "late_after_close", a->pl.corr.late_after_close);
+	jb_u64(&jb, "derived_copies_expected", a->pl.corr.derived_expected);
 	jb_obj_close(&jb);
 	write_enforce_status(a, &jb);
 	write_fleet_status(a, &jb);
@@ -925,6 +975,7 @@ static void write_status(struct agent *a, bool running)
 	jb_u64(&jb, "failed", a->pl.ids.failed);
 	jb_u64(&jb, "cgroups_resolved", a->pl.ids.cgroup_reads);
 	jb_u64(&jb, "from_kernel", a->pl.ids.by_cgroup_id);
+	jb_u64(&jb, "unverified", a->pl.ids.unverified);
 	jb_u64(&jb, "resolve_ns", a->pl.ids.resolve_ns);
 	jb_u64(&jb, "cache_resets", a->pl.ids.resets);
 	jb_obj_close(&jb);
@@ -945,7 +996,7 @@ static void write_status(struct agent *a, bool running)
 		}
 	}
 	if (!ok && !a->status_warned) {
-		fprintf(stderr, "datatrail: %s\n", eb.msg);
+		dt_log("datatrail: %s\n", eb.msg);
 		a->status_warned = true;
 	}
 	jb_free(&jb);
@@ -966,8 +1017,8 @@ static uint64_t watchdog_period_ns(void)
 	errno = 0;
 	v = strtoull(usec, &end, 10);
 	if (errno || *end || !v) {
-		fprintf(stderr, "datatrail: WATCHDOG_USEC '%s': not a number of microseconds\n",
-			usec);
+		dt_log("datatrail: WATCHDOG_USEC '%s': not a number of microseconds\n",
+		       usec);
 		return 0;
 	}
 	return v * 1000 / 2;
@@ -978,6 +1029,7 @@ static int open_metrics(struct agent *a)
 {
 	const char *listen = a->opts->metrics_listen;
 	const char *what = "option '--metrics'";
+	struct metrics_auth auth = {};
 	struct errbuf eb = {};
 	void *pos;
 	int err;
@@ -988,9 +1040,14 @@ static int open_metrics(struct agent *a)
 	}
 	if (!listen || !*listen)
 		return 0;
-	err = metrics_open(&a->metrics, what, listen, &eb);
+	if (a->cfg)
+		auth = (struct metrics_auth){ .token_file = a->cfg->metrics_token_file,
+					      .tls_cert_file = a->cfg->metrics_tls_cert_file,
+					      .tls_key_file = a->cfg->metrics_tls_key_file,
+					      .tls_client_ca_file = a->cfg->metrics_tls_ca_file };
+	err = metrics_open(&a->metrics, what, listen, &auth, &eb);
 	if (err) {
-		fprintf(stderr, "datatrail: %s\n", eb.msg);
+		dt_log("datatrail: %s\n", eb.msg);
 		return err;
 	}
 	/* The consumer and producer positions, read-only: how full the ring buffer is. */
@@ -998,7 +1055,10 @@ static int open_metrics(struct agent *a)
 		   bpf_map__fd(a->skel->maps.events), 0);
 	if (pos != MAP_FAILED)
 		a->rb_pos = pos;
-	fprintf(stderr, "datatrail: metrics on http://%s/metrics\n", listen);
+	dt_log("datatrail: metrics on %s://%s/metrics%s%s\n",
+	       a->metrics.tls ? "https" : "http", listen,
+	       a->metrics.token ? ", bearer token required" : "",
+	       a->metrics.tls_ca ? ", client certificate required" : "");
 	return 0;
 }
 
@@ -1060,8 +1120,8 @@ static void fleet_tainted(void *ctx, const struct dt_ev_taint *e, const struct r
 
 	corr_remote(&a->pl.corr, e->tgid, o);
 	pl_raw(&a->pl, e, sizeof(*e));
-	fprintf(stderr, "datatrail: fleet: pid %u tainted by %s pid %u (%s)\n", e->tgid, o->node,
-		o->pid, o->flow);
+	dt_log("datatrail: fleet: pid %u tainted by %s pid %u (%s)\n", e->tgid, o->node,
+	       o->pid, o->flow);
 }
 
 /*
@@ -1082,8 +1142,8 @@ static int fleet_foreign(void *ctx, const char *id, enum dt_label label,
 	if (bpf_map_update_elem(bpf_map__fd(a->skel->maps.dsnames), index, &dn, BPF_ANY))
 		return -errno;
 	pl_slots(&a->pl);
-	fprintf(stderr, "datatrail: fleet: dataset '%s' (%s) is another node's: slot %u\n", id,
-		dt_label_name(label), *index);
+	dt_log("datatrail: fleet: dataset '%s' (%s) is another node's: slot %u\n", id,
+	       dt_label_name(label), *index);
 	return 0;
 }
 
@@ -1102,25 +1162,25 @@ static int agent_open(struct agent *a)
 	if ((a->opts->ready_file && outfile_check("ready file", a->opts->ready_file, &eb)) ||
 	    (a->opts->status_file && *a->opts->status_file &&
 	     outfile_check("status", a->opts->status_file, &eb))) {
-		fprintf(stderr, "datatrail: %s\n", eb.msg);
+		dt_log("datatrail: %s\n", eb.msg);
 		return -EPERM;
 	}
 	if (a->opts->ready_file)
 		unlink(a->opts->ready_file); /* a stale one would claim readiness too early */
 	err = inventory_load(a->opts->inventory, &a->inv, &eb);
 	if (err) {
-		fprintf(stderr, "datatrail: %s\n", eb.msg);
+		dt_log("datatrail: %s\n", eb.msg);
 		return err;
 	}
 	inventory_resolve_exes(a->inv, stderr, "datatrail: ");
 	err = sink_open(&a->events, "events", a->opts->events_path, &eb);
 	if (err) {
-		fprintf(stderr, "datatrail: %s\n", eb.msg);
+		dt_log("datatrail: %s\n", eb.msg);
 		return err;
 	}
 	err = sink_open(&a->findings, "findings", a->opts->findings_path, &eb);
 	if (err) {
-		fprintf(stderr, "datatrail: %s\n", eb.msg);
+		dt_log("datatrail: %s\n", eb.msg);
 		return err;
 	}
 	if (a->opts->rotate_mb) {
@@ -1141,7 +1201,7 @@ static int agent_open(struct agent *a)
 	/* Before capabilities are dropped: the scope's namespaces are entered for addresses. */
 	err = fleet_open(a->opts->config_path, a->cfg, a->hostname, &a->opts->scope, &a->fleet, &eb);
 	if (err) {
-		fprintf(stderr, "datatrail: %s\n", eb.msg);
+		dt_log("datatrail: %s\n", eb.msg);
 		return err;
 	}
 	pl_init(&a->pl, a->inv, &a->pt, true, a->hostname,
@@ -1156,6 +1216,8 @@ static int agent_open(struct agent *a)
 	if (a->cfg) {
 		a->pl.ids.dirs = a->cfg->container_state_dirs;
 		a->pl.ids.n_dirs = a->cfg->n_container_state_dirs;
+		a->pl.ids.roots = a->cfg->cgroup_roots;
+		a->pl.ids.n_roots = a->cfg->n_cgroup_roots;
 	}
 	if (a->opts->trace_dir) {
 		err = open_trace(a);
@@ -1164,13 +1226,13 @@ static int agent_open(struct agent *a)
 	}
 	err = pl_devices(&a->pl, a->cfg ? a->cfg->devices : NULL, a->cfg ? a->cfg->n_devices : 0, &eb);
 	if (err) {
-		fprintf(stderr, "datatrail: %s\n", eb.msg);
+		dt_log("datatrail: %s\n", eb.msg);
 		return err;
 	}
 	a->ncpus = libbpf_num_possible_cpus();
 	if (a->ncpus <= 0) {
 		err = a->ncpus ? a->ncpus : -EINVAL;
-		fprintf(stderr, "datatrail: cannot count cpus: %s\n", strerror(-err));
+		dt_log("datatrail: cannot count cpus: %s\n", strerror(-err));
 		return err;
 	}
 	a->stats_prev = calloc(a->ncpus, sizeof(*a->stats_prev));
@@ -1198,7 +1260,7 @@ static int agent_attach(struct agent *a)
 			     bpf_map__fd(a->skel->maps.gpu_acc), bpf_map__fd(a->skel->maps.taint),
 			     bpf_map__fd(a->skel->maps.gpu_stats));
 	if (err) {
-		fprintf(stderr, "datatrail: fill device map: %s\n", strerror(-err));
+		dt_log("datatrail: fill device map: %s\n", strerror(-err));
 		return err;
 	}
 	a->pt.procs_fd = bpf_map__fd(a->skel->maps.procs);
@@ -1223,7 +1285,7 @@ static int agent_attach(struct agent *a)
 	scan_mounts(a, true);
 	err = agent_enf_load_policy(a);
 	if (err) {
-		fprintf(stderr, "datatrail: enforcement policy: %s\n", strerror(-err));
+		dt_log("datatrail: enforcement policy: %s\n", strerror(-err));
 		return err;
 	}
 	scope_load(&a->opts->scope, a->skel->bss->dt_scope);
@@ -1274,7 +1336,7 @@ static int agent_ready(struct agent *a)
 	if (a->opts->ready_file) {
 		err = touch_ready(a->opts->ready_file, &eb);
 		if (err) {
-			fprintf(stderr, "datatrail: %s\n", eb.msg);
+			dt_log("datatrail: %s\n", eb.msg);
 			return err;
 		}
 	}
@@ -1289,8 +1351,8 @@ static int agent_ready(struct agent *a)
 	}
 	write_status(a, true);
 	notify_systemd("READY=1");
-	fprintf(stderr, "datatrail: watching %zu datasets, %zu inodes\n", a->inv->n_datasets,
-		a->inv->n_inodes);
+	dt_log("datatrail: watching %zu datasets, %zu inodes\n", a->inv->n_datasets,
+	       a->inv->n_inodes);
 
 	return 0;
 }
@@ -1316,7 +1378,7 @@ static void agent_loop(struct agent *a)
 		scan_mounts(a, false);
 		err = ring_buffer__poll(a->rb, timeout > 100 ? 100 : timeout);
 		if (err < 0 && err != -EINTR) {
-			fprintf(stderr, "datatrail: ring buffer poll: %s\n", strerror(-err));
+			dt_log("datatrail: ring buffer poll: %s\n", strerror(-err));
 			break;
 		}
 		/* The kernel wakes us only once data piles up; the rest is collected here. */
@@ -1382,18 +1444,18 @@ static int agent_stop(struct agent *a)
 	if (a->opts->ready_file)
 		unlink(a->opts->ready_file);
 	if (a->seq_lost)
-		fprintf(stderr, "datatrail: %llu records missing by sequence number\n",
-			(unsigned long long)a->seq_lost);
-	fprintf(stderr, "datatrail: stopped: %llu events, %llu findings written\n",
-		(unsigned long long)a->events.lines, (unsigned long long)a->findings.lines);
+		dt_log("datatrail: %llu records missing by sequence number\n",
+		       (unsigned long long)a->seq_lost);
+	dt_log("datatrail: stopped: %llu events, %llu findings written\n",
+	       (unsigned long long)a->events.lines, (unsigned long long)a->findings.lines);
 	err = (a->events.errors || a->findings.errors) ? -EIO : 0;
 	if (a->trace) {
 		struct trace_writer_stats ts;
 
 		trace_writer_stats(a->trace, &ts);
 		if (ts.dropped_records || ts.write_errors || a->pl.trace_errors) {
-			fprintf(stderr, "datatrail: trace '%s': %llu records lost\n", a->opts->trace_dir,
-				(unsigned long long)(ts.dropped_records + a->pl.trace_errors));
+			dt_log("datatrail: trace '%s': %llu records lost\n", a->opts->trace_dir,
+			       (unsigned long long)(ts.dropped_records + a->pl.trace_errors));
 			err = -EIO;
 		}
 	}
@@ -1415,8 +1477,8 @@ static int agent_close(struct agent *a, int err)
 	kafka_sink_close(a->kafka, 0);
 	config_free(a->cfg);
 	if (a->trace && trace_writer_close(a->trace) && !err) {
-		fprintf(stderr, "datatrail: trace '%s': %s\n", a->opts->trace_dir,
-			trace_writer_error(a->trace));
+		dt_log("datatrail: trace '%s': %s\n", a->opts->trace_dir,
+		       trace_writer_error(a->trace));
 		err = -EIO;
 	}
 	sink_close(&a->findings);
@@ -1446,17 +1508,22 @@ int agent_run(const struct agent_opts *opts)
 	reconcile_init(&a.rc, &reconcile_bpf_ops, a.rc_fds, &rc_to_pipeline, &a.pl);
 	proctab_init(&a.pt, -1);
 	a.flush_ms = opts->flush_ms;
-	a.spool_gap[0] = (struct gap_episode){ .source = "kafka_spool_full_findings",
-					       .opens = "the spool refuses records",
-					       .unit = "records refused" };
-	a.spool_gap[1] = a.spool_gap[0];
+	a.spool_gap[0].source = "kafka_spool_full_findings";
 	a.spool_gap[1].source = "kafka_spool_full_events";
-	a.chan_gap = (struct gap_episode){ .source = "chan_table_full",
-					   .opens = "channels evicted or refused: their taint may be lost",
-					   .unit = "channels lost" };
-	a.derived_gap = (struct gap_episode){ .source = "derived_table_full",
-					      .opens = "derived files not remembered: the inode map is full",
-					      .unit = "derived files lost" };
+	for (int i = 0; i < 2; i++) {
+		a.spool_gap[i].opening = "the spool refuses records";
+		a.spool_gap[i].total = "records refused in all";
+	}
+	a.shm_gap.source = "shm_table_full";
+	a.shm_gap.opening = "shared mappings not remembered (taint may not reach every holder)";
+	a.shm_gap.total = "shared mappings not remembered in all";
+	a.chan_gap = (struct spool_gap){ .source = "chan_table_full",
+					 .opening = "channels evicted or refused: their taint may be lost",
+					 .total = "channels lost in all" };
+	a.derived_gap = (struct spool_gap){
+		.source = "derived_table_full",
+		.opening = "derived files not remembered: the inode map is full",
+		.total = "derived files lost in all" };
 
 	err = agent_open(&a);
 	if (!err)

@@ -19,6 +19,7 @@
 #include "enforce.h"
 #include "hooks.h"
 #include "kstate.h"
+#include "log.h"
 #include "proctab.h"
 
 /* Syscall tracepoints attach through tracefs; mount it where it is missing. */
@@ -84,22 +85,22 @@ static int probe_optional_hooks(struct agent *a)
 	err = hooks_select(a->skel, a->opts->hooks, &a->hooks_be, a->kernel_notes,
 			   sizeof(a->kernel_notes));
 	if (err && a->hooks_be.why[0]) {
-		fprintf(stderr, "datatrail: option '--hooks': 'fentry': %s\n", a->hooks_be.why);
+		dt_log("datatrail: option '--hooks': 'fentry': %s\n", a->hooks_be.why);
 		return err;
 	}
 	if (err) {
-		fprintf(stderr, "datatrail: kernel BTF '/sys/kernel/btf/vmlinux': %s\n",
-			strerror(-err));
+		dt_log("datatrail: kernel BTF '/sys/kernel/btf/vmlinux': %s\n",
+		       strerror(-err));
 		return err;
 	}
 	memcpy(lines, a->kernel_notes, sizeof(lines));
 	for (line = strtok_r(lines, "\n", &save); line; line = strtok_r(NULL, "\n", &save))
-		fprintf(stderr, "datatrail: %s\n", line);
+		dt_log("datatrail: %s\n", line);
 	seen = agent_path_changes_seen_by(a);
-	fprintf(stderr, "datatrail: hooks %s: syscalls by %s (%s%s%s); path changes %s%s\n",
-		hooks_mode_name(a->opts->hooks), a->hooks_be.name, a->hooks_be.why,
-		a->hooks_be.kept_tracepoints[0] ? "; tracepoints kept for " : "",
-		a->hooks_be.kept_tracepoints, strcmp(seen, "not seen") ? "by " : "", seen);
+	dt_log("datatrail: hooks %s: syscalls by %s (%s%s%s); path changes %s%s\n",
+	       hooks_mode_name(a->opts->hooks), a->hooks_be.name, a->hooks_be.why,
+	       a->hooks_be.kept_tracepoints[0] ? "; tracepoints kept for " : "",
+	       a->hooks_be.kept_tracepoints, strcmp(seen, "not seen") ? "by " : "", seen);
 	return 0;
 }
 
@@ -135,7 +136,7 @@ static int load_inodes(struct agent *a)
 
 	err = kstate_align(bpf_map__fd(a->skel->maps.dsnames), a->inv, &eb);
 	if (err) {
-		fprintf(stderr, "datatrail: %s\n", eb.msg);
+		dt_log("datatrail: %s\n", eb.msg);
 		return err;
 	}
 	pl_slots(&a->pl);
@@ -231,15 +232,15 @@ static int enf_attach(struct agent *a)
 		return 0;
 	err = enf_cgroup_root("/run/datatrail-cgroup2", a->enf_cgroup, sizeof(a->enf_cgroup));
 	if (err) {
-		fprintf(stderr, "datatrail: enforce: no cgroup2 hierarchy, and mounting one at "
-				"'/run/datatrail-cgroup2' failed: %s\n", strerror(-err));
+		dt_log("datatrail: enforce: no cgroup2 hierarchy, and mounting one at "
+			       "'/run/datatrail-cgroup2' failed: %s\n", strerror(-err));
 		return err;
 	}
 	fd = open(a->enf_cgroup, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (fd < 0) {
 		err = -errno;
-		fprintf(stderr, "datatrail: enforce: cgroup '%s': %s\n", a->enf_cgroup,
-			strerror(-err));
+		dt_log("datatrail: enforce: cgroup '%s': %s\n", a->enf_cgroup,
+		       strerror(-err));
 		return err;
 	}
 	/* Attached now, while the agent may still create links; read at stop. */
@@ -247,15 +248,15 @@ static int enf_attach(struct agent *a)
 	if (bpf_program__autoload(a->skel->progs.dt_enf_reset_tcp))
 		a->enf_reset = bpf_program__attach_iter(a->skel->progs.dt_enf_reset_tcp, NULL);
 	if (!a->enf_reset && bpf_program__autoload(a->skel->progs.dt_enf_reset_tcp))
-		fprintf(stderr, "datatrail: enforce: attach 'dt_enf_reset_tcp': %s; blocked "
-				"connections keep their queued bytes when the agent stops\n",
-			strerror(errno));
+		dt_log("datatrail: enforce: attach 'dt_enf_reset_tcp': %s; blocked "
+			       "connections keep their queued bytes when the agent stops\n",
+		       strerror(errno));
 	for (size_t i = 0; i < sizeof(progs) / sizeof(progs[0]); i++) {
 		a->enf_links[i] = bpf_program__attach_cgroup(progs[i], fd);
 		if (!a->enf_links[i]) {
 			err = -errno;
-			fprintf(stderr, "datatrail: enforce: attach '%s' to cgroup '%s': %s\n",
-				bpf_program__name(progs[i]), a->enf_cgroup, strerror(-err));
+			dt_log("datatrail: enforce: attach '%s' to cgroup '%s': %s\n",
+			       bpf_program__name(progs[i]), a->enf_cgroup, strerror(-err));
 			break;
 		}
 	}
@@ -277,8 +278,8 @@ static void enf_reset_marked(struct agent *a)
 		return;
 	fd = bpf_iter_create(bpf_link__fd(a->enf_reset));
 	if (fd < 0) {
-		fprintf(stderr, "datatrail: enforce: reset blocked connections: %s\n",
-			strerror(errno));
+		dt_log("datatrail: enforce: reset blocked connections: %s\n",
+		       strerror(errno));
 		return;
 	}
 	/* Bounded: one pass over the TCP sockets, then EOF. */
@@ -286,8 +287,8 @@ static void enf_reset_marked(struct agent *a)
 		;
 	close(fd);
 	if (a->skel->bss->dt_enf_reset)
-		fprintf(stderr, "datatrail: enforce: %llu blocked connections reset before detaching\n",
-			(unsigned long long)a->skel->bss->dt_enf_reset);
+		dt_log("datatrail: enforce: %llu blocked connections reset before detaching\n",
+		       (unsigned long long)a->skel->bss->dt_enf_reset);
 }
 
 void agent_enf_detach(struct agent *a)
@@ -410,19 +411,19 @@ int agent_bpf_load(struct agent *a)
 
 	err = ensure_tracefs();
 	if (err) {
-		fprintf(stderr, "datatrail: mount tracefs at '/sys/kernel/tracing': %s\n",
-			strerror(-err));
+		dt_log("datatrail: mount tracefs at '/sys/kernel/tracing': %s\n",
+		       strerror(-err));
 		return err;
 	}
 	a->skel = hooks_open(&compat);
 	if (!a->skel) {
 		err = -errno;
-		fprintf(stderr, "datatrail: open bpf object: %s\n", strerror(-err));
+		dt_log("datatrail: open bpf object: %s\n", strerror(-err));
 		return err;
 	}
 	if (compat)
-		fprintf(stderr, "datatrail: %s: the compat programs read kernel objects with helper "
-				"calls (slower)\n", compat);
+		dt_log("datatrail: %s: the compat programs read kernel objects with helper "
+			       "calls (slower)\n", compat);
 	a->skel->rodata->dt_cfg.agent_tgid = getpid();
 	a->bpf_compat = compat;
 	err = probe_optional_hooks(a);
@@ -444,18 +445,18 @@ int agent_bpf_load(struct agent *a)
 			snprintf(eb.msg, sizeof(eb.msg), "mount bpffs at '/sys/fs/bpf': %s",
 				 strerror(-err));
 		if (err) {
-			fprintf(stderr, "datatrail: %s\n", eb.msg);
+			dt_log("datatrail: %s\n", eb.msg);
 			return err;
 		}
 	}
 	err = datatrail_bpf__load(a->skel);
 	if (err) {
-		fprintf(stderr, "datatrail: load bpf programs: %s\n", strerror(-err));
+		dt_log("datatrail: load bpf programs: %s\n", strerror(-err));
 		return err;
 	}
 	err = load_inodes(a);
 	if (err)
-		fprintf(stderr, "datatrail: fill inode map: %s\n", strerror(-err));
+		dt_log("datatrail: fill inode map: %s\n", strerror(-err));
 	return err;
 }
 
@@ -466,12 +467,12 @@ int agent_bpf_attach(struct agent *a, ring_buffer_sample_fn on_event)
 	a->rb = ring_buffer__new(bpf_map__fd(a->skel->maps.events), on_event, a, NULL);
 	if (!a->rb) {
 		err = -errno;
-		fprintf(stderr, "datatrail: ring buffer: %s\n", strerror(-err));
+		dt_log("datatrail: ring buffer: %s\n", strerror(-err));
 		return err;
 	}
 	err = datatrail_bpf__attach(a->skel);
 	if (err) {
-		fprintf(stderr, "datatrail: attach bpf programs: %s\n", strerror(-err));
+		dt_log("datatrail: attach bpf programs: %s\n", strerror(-err));
 		return err;
 	}
 	err = enf_attach(a);
@@ -480,12 +481,12 @@ int agent_bpf_attach(struct agent *a, ring_buffer_sample_fn on_event)
 	/* After enf_attach(): the enforcement links are the agent's too. */
 	err = register_objects(a);
 	if (err) {
-		fprintf(stderr, "datatrail: map 'agentobj': %s\n", strerror(-err));
+		dt_log("datatrail: map 'agentobj': %s\n", strerror(-err));
 		return err;
 	}
 	err = drop_caps();
 	if (err) {
-		fprintf(stderr, "datatrail: drop capabilities: %s\n", strerror(-err));
+		dt_log("datatrail: drop capabilities: %s\n", strerror(-err));
 		return err;
 	}
 	return 0;

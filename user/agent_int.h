@@ -30,12 +30,13 @@
 /* Private to the agent: one struct agent per `datatrail run`, owned by agent_run(). */
 /*
  * A stretch of losses reported as one visibility_gap: records refused by the Kafka spool,
- * taint a full table may have lost (chan_table_full, derived_table_full).
+ * shared mappings not remembered, taint a full table may have lost (chan_table_full,
+ * derived_table_full) (spool_gap_step()).
  */
-struct gap_episode {
+struct spool_gap {
 	const char *source;
-	const char *opens; /* stderr when it opens: "the spool refuses records" */
-	const char *unit;  /* stderr when it ends: "N <unit> in all" */
+	const char *opening; /* said on stderr when it opens, */
+	const char *total;   /* and with the count when it closes */
 	bool open;
 	uint64_t seq; /* the finding's uid for the whole episode */
 	uint64_t start_ns;
@@ -60,9 +61,9 @@ struct agent {
 	struct kafka_sink *kafka;  /* when the config enables Kafka */
 	struct fleet *fleet;       /* when the config has a "fleet" section */
 	struct kafka_stats kstats; /* as last checked, for new drops */
-	struct gap_episode spool_gap[2]; /* findings, events: see gap_episode_step() */
+	struct spool_gap spool_gap[2]; /* findings, events: see spool_gap_step() */
 	/* chan evictions (lru_watch) and refused inserts, derived files not remembered */
-	struct gap_episode chan_gap, derived_gap;
+	struct spool_gap chan_gap, derived_gap;
 	struct lru_watch chan_watch;
 	uint64_t chan_fail_prev, derived_full_prev;
 	uint64_t chan_entries; /* as last counted */
@@ -78,7 +79,8 @@ struct agent {
 	char hostname[256];
 	int ncpus;
 	struct dt_stats *stats_prev; /* per CPU, as last reported */
-	uint64_t shm_full_prev;      /* chan.bpf.c's dt_shm_full, as last reported */
+	uint64_t shm_full_prev;      /* chan.bpf.c's dt_shm_full, as last checked */
+	struct spool_gap shm_gap;    /* shared mappings not remembered: one episode */
 	struct dt_stats *stats_cur;
 	uint64_t *next_seq; /* per CPU: the sequence number the next record should carry */
 	uint64_t last_check_ns;

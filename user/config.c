@@ -443,10 +443,24 @@ static int parse_kafka(const struct loader *l, const cJSON *obj, struct config *
 	return 0;
 }
 
+/* An absolute path for metrics.@key into *@out; the file itself is read when the server starts. */
+static int metrics_file(const struct loader *l, const cJSON *obj, const char *key, char **out)
+{
+	char field[64];
+	int ret;
+
+	snprintf(field, sizeof(field), "metrics.%s", key);
+	ret = get_str(l, obj, key, field, PATH_MAX, out);
+	if (!ret && *out && (*out)[0] != '/')
+		return fail(l, -EINVAL, field, "'%s' is not an absolute path", *out);
+	return ret;
+}
+
 /* The address itself is checked when the agent binds it (metrics_parse_listen()). */
 static int parse_metrics(const struct loader *l, const cJSON *obj, struct config *cfg)
 {
-	static const char *const keys[] = { "listen", NULL };
+	static const char *const keys[] = { "listen", "bearer_token_file", "tls_cert_file",
+					     "tls_key_file", "tls_client_ca_file", NULL };
 	const char *colon;
 	char *end;
 	unsigned long port;
@@ -457,8 +471,25 @@ static int parse_metrics(const struct loader *l, const cJSON *obj, struct config
 	ret = check_known_keys(l, obj, "metrics", keys);
 	if (!ret)
 		ret = get_str(l, obj, "listen", "metrics.listen", 63, &cfg->metrics_listen);
-	if (ret || !cfg->metrics_listen)
+	if (!ret)
+		ret = metrics_file(l, obj, "bearer_token_file", &cfg->metrics_token_file);
+	if (!ret)
+		ret = metrics_file(l, obj, "tls_cert_file", &cfg->metrics_tls_cert_file);
+	if (!ret)
+		ret = metrics_file(l, obj, "tls_key_file", &cfg->metrics_tls_key_file);
+	if (!ret)
+		ret = metrics_file(l, obj, "tls_client_ca_file", &cfg->metrics_tls_ca_file);
+	if (ret)
 		return ret;
+	if (!cfg->metrics_tls_cert_file != !cfg->metrics_tls_key_file)
+		return fail(l, -EINVAL, cfg->metrics_tls_cert_file ? "metrics.tls_key_file" :
+			    "metrics.tls_cert_file", "required with metrics.%s",
+			    cfg->metrics_tls_cert_file ? "tls_cert_file" : "tls_key_file");
+	if (cfg->metrics_tls_ca_file && !cfg->metrics_tls_cert_file)
+		return fail(l, -EINVAL, "metrics.tls_client_ca_file",
+			    "needs metrics.tls_cert_file and tls_key_file");
+	if (!cfg->metrics_listen)
+		return 0;
 	colon = strrchr(cfg->metrics_listen, ':');
 	port = colon ? strtoul(colon + 1, &end, 10) : 0;
 	if (!colon || !colon[1] || *end || !port || port > 65535)
@@ -607,36 +638,51 @@ static int parse_node_name(const struct loader *l, const cJSON *root, struct con
 	return 0;
 }
 
-static int parse_state_dirs(const struct loader *l, const cJSON *root, struct config *cfg)
+/* An array of absolute paths of at most @max bytes, for @field, into *@out (n in *@n). */
+static int parse_paths(const struct loader *l, const cJSON *root, const char *field,
+		       const char *what, size_t max, char ***out, size_t *n)
 {
-	static const char field[] = "container_state_dirs";
 	const cJSON *arr = get(root, field), *it;
 
 	if (!arr)
 		return 0;
 	if (!cJSON_IsArray(arr))
-		return wrong_type(l, field, "an array of directories", arr);
-	cfg->container_state_dirs = calloc(cJSON_GetArraySize(arr) + 1, sizeof(char *));
-	if (!cfg->container_state_dirs)
+		return wrong_type(l, field, what, arr);
+	*out = calloc(cJSON_GetArraySize(arr) + 1, sizeof(char *));
+	if (!*out)
 		return fail_nomem(l);
 	cJSON_ArrayForEach(it, arr) {
 		if (!cJSON_IsString(it))
 			return wrong_type(l, field, "a string", it);
-		if (it->valuestring[0] != '/' || strlen(it->valuestring) > 1024)
-			return fail(l, -EINVAL, field, "'%s' is not an absolute path of at most 1024 bytes",
-				    it->valuestring);
-		cfg->container_state_dirs[cfg->n_container_state_dirs] = strdup(it->valuestring);
-		if (!cfg->container_state_dirs[cfg->n_container_state_dirs])
+		if (it->valuestring[0] != '/' || strlen(it->valuestring) > max ||
+		    strstr(it->valuestring, "/.."))
+			return fail(l, -EINVAL, field,
+				    "'%s' is not an absolute path of at most %zu bytes without '..'",
+				    it->valuestring, max);
+		(*out)[*n] = strdup(it->valuestring);
+		if (!(*out)[*n])
 			return fail_nomem(l);
-		cfg->n_container_state_dirs++;
+		(*n)++;
 	}
 	return 0;
+}
+
+static int parse_state_dirs(const struct loader *l, const cJSON *root, struct config *cfg)
+{
+	int ret = parse_paths(l, root, "container_state_dirs", "an array of directories", 1024,
+			      &cfg->container_state_dirs, &cfg->n_container_state_dirs);
+
+	/* Cgroups where a runtime's own root also sits (a kind node's /docker/<id>). */
+	if (!ret)
+		ret = parse_paths(l, root, "cgroup_roots", "an array of cgroup paths", 200,
+				  &cfg->cgroup_roots, &cfg->n_cgroup_roots);
+	return ret;
 }
 
 static int parse_root(const struct loader *l, const cJSON *root, struct config *cfg)
 {
 	static const char *const keys[] = { "kafka", "flush_ms", "metrics", "node_name",
-					    "container_state_dirs", "devices",
+					    "container_state_dirs", "cgroup_roots", "devices",
 					    "egress_block_devices", NULL };
 	uint64_t flush_ms = cfg->flush_ms;
 	const cJSON *j;
@@ -980,6 +1026,10 @@ void config_free(struct config *cfg)
 		return;
 	config_kafka_release(&cfg->kafka);
 	free(cfg->metrics_listen);
+	free(cfg->metrics_token_file);
+	free(cfg->metrics_tls_cert_file);
+	free(cfg->metrics_tls_key_file);
+	free(cfg->metrics_tls_ca_file);
 	for (size_t i = 0; i < cfg->n_egress_block_devices; i++)
 		free(cfg->egress_block_devices[i]);
 	free(cfg->egress_block_devices);
@@ -987,6 +1037,9 @@ void config_free(struct config *cfg)
 	for (size_t i = 0; i < cfg->n_container_state_dirs; i++)
 		free(cfg->container_state_dirs[i]);
 	free(cfg->container_state_dirs);
+	for (size_t i = 0; i < cfg->n_cgroup_roots; i++)
+		free(cfg->cgroup_roots[i]);
+	free(cfg->cgroup_roots);
 	for (size_t i = 0; i < cfg->n_devices; i++)
 		free(cfg->devices[i].path);
 	free(cfg->devices);

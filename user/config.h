@@ -68,12 +68,18 @@ struct config {
 	char *file; /* the name it was loaded from, for messages */
 	uint32_t flush_ms;
 	char *metrics_listen; /* metrics.listen: ADDR:PORT, or NULL (no metrics endpoint) */
+	char *metrics_token_file;    /* metrics.bearer_token_file: read at start (0600) */
+	char *metrics_tls_cert_file; /* metrics.tls_cert_file, tls_key_file: HTTPS */
+	char *metrics_tls_key_file;
+	char *metrics_tls_ca_file;   /* metrics.tls_client_ca_file: client certificates required */
 	char **egress_block_devices; /* removable media besides sysfs's: device name patterns */
 	size_t n_egress_block_devices;
 	struct config_kafka kafka;
 	char *node_name;	     /* NULL: --node-name, $NODE_NAME, else the host name */
 	char **container_state_dirs; /* runtime state roots beside the defaults (docs/identity.md) */
 	size_t n_container_state_dirs;
+	char **cgroup_roots; /* cgroups below which runtimes' roots are trusted (docs/identity.md) */
+	size_t n_cgroup_roots;
 	struct config_device *devices; /* "devices" (docs/gpu.md) */
 	size_t n_devices;
 };

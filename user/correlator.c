@@ -34,6 +34,15 @@ struct finding_state {
 	uint32_t actor_uid;
 	bool created;
 	char *path; /* whole, however long: evidences[].file.path; NULL without a file */
+	/*
+	 * derived_copy, dataset_tamper: one finding per process and dataset, however many files.
+	 * @path is the file whose counter began first, @last_path the one that began last.
+	 */
+	struct hmap *files; /* struct file_id -> nothing: the files counted */
+	uint64_t n_files;
+	uint64_t first_file_ns;
+	uint64_t last_file_ns;
+	char *last_path;
 	/* exfiltration the kernel refused (corr_enforce) */
 	uint8_t enf_action; /* enum dt_enf_action; DT_ENF_MONITOR: nothing refused */
 	bool enf_dry;
@@ -41,6 +50,22 @@ struct finding_state {
 	uint64_t enf_bytes;
 	uint64_t reported_enf; /* enf_attempts + enf_bytes as last emitted */
 };
+
+/* A file a finding counted, and a process that ended (the correlator's closed set). */
+struct file_id {
+	uint64_t ino;
+	uint32_t dev;
+	uint32_t pad;
+};
+
+struct closed_key {
+	uint32_t tgid;
+	uint32_t pad;
+	uint64_t start_ns;
+};
+
+/* Files remembered per finding; past it a file counts when its counter first reports. */
+#define FILES_TRACKED_MAX 65536
 
 /* Technique uid, name, tactic uid, name: ATT&CK first, then ATLAS. */
 static const char *const attacks_exfil[] = {
@@ -64,6 +89,10 @@ static const char *const attacks_agent[] = {
 	"T1489", "Service Stop", "TA0040", "Impact",
 	NULL,
 };
+static const char *const attacks_inspect[] = {
+	"T1518.001", "Software Discovery: Security Software Discovery", "TA0007", "Discovery",
+	NULL,
+};
 static const char *const attacks_tamper[] = {
 	"T1565.001", "Data Manipulation: Stored Data Manipulation", "TA0040", "Impact",
 	"AML.T0020", "Poison Training Data", "AML.TA0006", "Persistence",
@@ -83,6 +112,8 @@ const char *finding_kind_name(enum finding_kind k)
 		return "dataset_tamper";
 	case FK_AGENT_TAMPER:
 		return "agent_tamper";
+	case FK_AGENT_INSPECT:
+		return "agent_inspect";
 	}
 	return "unknown";
 }
@@ -100,6 +131,8 @@ const char *const *finding_kind_attacks(enum finding_kind k)
 		return attacks_tamper;
 	case FK_AGENT_TAMPER:
 		return attacks_agent;
+	case FK_AGENT_INSPECT:
+		return attacks_inspect;
 	}
 	return NULL;
 }
@@ -151,7 +184,8 @@ bool acl_allows_workload(const struct inv_acl *acl, const struct wl_identity *id
 
 	if (!inv_acl_has_workload(acl))
 		return true;
-	if (!id)
+	/* A workload the runtime does not vouch for is anyone's claim (docs/identity.md). */
+	if (!id || !(id->flags & ID_VERIFIED))
 		return false;
 	if (!in_list(acl->namespaces, acl->n_namespaces, id->pod_namespace, false) ||
 	    !in_list(acl->images, acl->n_images, id->image, true) ||
@@ -217,6 +251,9 @@ int finding_severity(enum finding_kind k, enum dt_label label, uint64_t bytes)
 	case FK_AGENT_TAMPER:
 		sev = 4;
 		break;
+	case FK_AGENT_INSPECT:
+		sev = 1;
+		break;
 	}
 	return sev < 1 ? 1 : sev > 5 ? 5 : sev;
 }
@@ -242,7 +279,18 @@ void corr_init(struct correlator *c, const struct inventory *inv, struct proctab
 	hmap_init(&c->findings, sizeof(struct finding_key), sizeof(struct finding_state));
 	hmap_init(&c->taints, sizeof(uint32_t), sizeof(struct dt_taint));
 	hmap_init(&c->remotes, sizeof(uint32_t), sizeof(struct remote_origin));
+	hmap_init(&c->closed, sizeof(struct closed_key), sizeof(uint64_t));
 	jb_init(&c->jb);
+}
+
+static void state_free(struct finding_state *s)
+{
+	free(s->path);
+	free(s->last_path);
+	if (s->files) {
+		hmap_free(s->files);
+		free(s->files);
+	}
 }
 
 void corr_free(struct correlator *c)
@@ -252,10 +300,11 @@ void corr_free(struct correlator *c)
 	void *k;
 
 	while (hmap_next(&c->findings, &it, &k, (void **)&s))
-		free(s->path);
+		state_free(s);
 	hmap_free(&c->findings);
 	hmap_free(&c->taints);
 	hmap_free(&c->remotes);
+	hmap_free(&c->closed);
 	jb_free(&c->jb);
 }
 
@@ -378,6 +427,10 @@ static const char *bpf_cmd_name(unsigned int cmd)
 		return "link_get_fd_by_id";
 	case DT_BPF_LINK_DETACH:
 		return "link_detach";
+	case DT_BPF_PROG_DETACH:
+		return "prog_detach";
+	case DT_BPF_PROG_TEST_RUN:
+		return "prog_test_run";
 	}
 	return "unknown";
 }
@@ -406,18 +459,42 @@ static void enforcement_title(const struct finding_state *s, struct finding_reco
 		 (unsigned long long)s->enf_bytes);
 }
 
+/* The bpf() commands of enum dt_inspect_op bits, comma-separated. */
+static void inspect_ops(uint32_t bits, char *buf, size_t n)
+{
+	static const char *const names[] = { "map_get_fd_by_id", "prog_get_fd_by_id",
+					     "link_get_fd_by_id", "obj_get_rdonly" };
+	size_t len = 0;
+
+	buf[0] = 0;
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+		if (bits & (1U << i))
+			len += snprintf(buf + len, len < n ? n - len : 0, "%s%s", len ? "," : "",
+					names[i]);
+}
+
+/* " and N more files" for a finding over several files, else "". */
+static const char *more_files(const struct finding_state *s, char *buf, size_t n)
+{
+	buf[0] = 0;
+	if (s->n_files > 1)
+		snprintf(buf, n, " and %llu more file%s", (unsigned long long)s->n_files - 1,
+			 s->n_files > 2 ? "s" : "");
+	return buf;
+}
+
 /* Create, Update or, when @end (the process is gone), Close with the final figures. */
 static void emit_finding(struct correlator *c, const struct finding_key *k,
 			 struct finding_state *s, bool end)
 {
 	static const struct inv_dataset agent_ds = { .id = "datatrail-agent",
 						     .label = DT_LABEL_RESTRICTED };
-	const struct inv_dataset *ds = k->kind == FK_AGENT_TAMPER ? &agent_ds
-								: &c->inv->datasets[k->dataset];
+	const struct inv_dataset *ds = k->kind == FK_AGENT_TAMPER || k->kind == FK_AGENT_INSPECT ?
+					       &agent_ds : &c->inv->datasets[k->dataset];
 	struct proc_info chain[CHAIN_MAX];
 	struct finding_record f = {};
 	const struct dt_taint *via;
-	char title[512], ops[160], addr[64], ifname[IF_NAMESIZE];
+	char title[512], ops[160], addr[64], ifname[IF_NAMESIZE], more[48];
 	size_t n = proctab_chain(c->pt, k->tgid, chain, CHAIN_MAX);
 	uint16_t port;
 
@@ -525,9 +602,12 @@ static void emit_finding(struct correlator *c, const struct finding_key *k,
 		break;
 	case FK_DERIVED_COPY:
 		f.file_path = s->path;
-		snprintf(title, sizeof(title), "%s wrote %llu bytes of %s dataset '%s' into '%s'",
+		f.file_count = s->n_files;
+		f.last_file = s->last_path;
+		snprintf(title, sizeof(title), "%s wrote %llu bytes of %s dataset '%s' into '%s'%s",
 			 chain[0].comm[0] ? chain[0].comm : "a process",
-			 (unsigned long long)s->bytes, f.label, ds->id, s->path);
+			 (unsigned long long)s->bytes, f.label, ds->id, s->path,
+			 more_files(s, more, sizeof(more)));
 		break;
 	case FK_AGENT_TAMPER:
 		if (k->target[0] == DT_AGENT_SIGNAL) {
@@ -564,6 +644,17 @@ static void emit_finding(struct correlator *c, const struct finding_key *k,
 				f.severity_id = 3;
 			break;
 		}
+		if (k->target[0] == DT_AGENT_MAP_MMAP) {
+			/* Its .data or .bss, writable: enforcement's masks live there. */
+			f.operations = "map_mmap_write";
+			f.object = s->path;
+			f.severity_id = 5;
+			snprintf(title, sizeof(title),
+				 "%s (uid %u) mapped the datatrail agent's %s shared and writable",
+				 chain[0].comm[0] ? chain[0].comm : "a process", s->actor_uid,
+				 s->path);
+			break;
+		}
 		f.file_path = s->path;
 		if (k->target[0] == DT_AGENT_PIN_OPEN) {
 			f.operations = "open_pinned_map";
@@ -575,13 +666,26 @@ static void emit_finding(struct correlator *c, const struct finding_key *k,
 			 chain[0].comm[0] ? chain[0].comm : "a process", s->actor_uid,
 			 k->target[0] == DT_AGENT_PIN_OPEN ? "opened" : "modified", s->path);
 		break;
+	case FK_AGENT_INSPECT:
+		inspect_ops(s->access, ops, sizeof(ops));
+		f.operations = ops;
+		f.object = s->path;
+		f.objects = s->ops;
+		snprintf(title, sizeof(title),
+			 "%s (uid %u) looked at %llu of the datatrail agent's BPF objects, "
+			 "read-only, first %s",
+			 chain[0].comm[0] ? chain[0].comm : "a process", s->actor_uid,
+			 (unsigned long long)s->ops, s->path);
+		break;
 	case FK_DATASET_TAMPER:
 		f.file_path = s->path;
+		f.file_count = s->n_files;
+		f.last_file = s->last_path;
 		access_list(s->access, ops, sizeof(ops));
 		f.operations = ops;
-		snprintf(title, sizeof(title), "%s (uid %u) modified %s dataset '%s' (%s of '%s')",
+		snprintf(title, sizeof(title), "%s (uid %u) modified %s dataset '%s' (%s of '%s'%s)",
 			 chain[0].comm[0] ? chain[0].comm : "a process", s->actor_uid, f.label,
-			 ds->id, ops, s->path);
+			 ds->id, ops, s->path, more_files(s, more, sizeof(more)));
 		break;
 	}
 	f.title = title;
@@ -600,10 +704,22 @@ static void emit_finding(struct correlator *c, const struct finding_key *k,
 static struct finding_state *finding_get(struct correlator *c, struct finding_key *k,
 					 uint64_t now, uint32_t actor_uid, const char *path)
 {
+	struct closed_key ck = { .tgid = k->tgid, .start_ns = k->start_ns };
 	struct finding_state *s;
 	bool created;
 	uint64_t h;
 
+	s = hmap_get(&c->findings, k);
+	if (s)
+		return s;
+	/*
+	 * The process ended and its findings were closed: what the kernel still counts for it
+	 * (retransmits of an orphaned socket, refused) is counted here, never a new Create.
+	 */
+	if (k->start_ns && hmap_get(&c->closed, &ck)) {
+		c->late_after_close++;
+		return NULL;
+	}
 	s = hmap_put(&c->findings, k, &created);
 	if (!s || !created)
 		return s;
@@ -642,6 +758,55 @@ static uint64_t proc_start(struct correlator *c, uint32_t tgid)
 	return proctab_get(c->pt, tgid, &pi) ? 0 : pi.start_ns;
 }
 
+/*
+ * Counts @k's file in @s once, whichever of its counters (write, sendfile, ...) reports, and
+ * keeps the files whose counters began first and last. Past FILES_TRACKED_MAX files, a file
+ * counts when one of its counters reports for the first time (its delta is its whole total).
+ */
+static void count_file(struct finding_state *s, const struct dt_acc_key *k,
+		       const struct dt_acc_val *v, uint64_t delta, uint64_t dops, const char *path)
+{
+	struct file_id id = { .ino = k->ino, .dev = k->dev };
+	bool created = false;
+	char *copy;
+
+	if (!s->files) {
+		s->files = calloc(1, sizeof(*s->files));
+		if (s->files)
+			hmap_init(s->files, sizeof(struct file_id), 1);
+	}
+	if (s->files && (hmap_get(s->files, &id) || hmap_count(s->files) < FILES_TRACKED_MAX))
+		hmap_put(s->files, &id, &created);
+	else
+		created = delta == v->bytes && dops == v->ops;
+	if (!created)
+		return;
+	if (!s->n_files++) {
+		s->first_file_ns = s->last_file_ns = v->first_ns;
+		return;
+	}
+	if (v->first_ns < s->first_file_ns && (copy = strdup(path))) {
+		/* The earlier file becomes the first; the old first may be the last now. */
+		if (!s->last_path || s->first_file_ns >= s->last_file_ns) {
+			free(s->last_path);
+			s->last_path = s->path;
+			s->last_file_ns = s->first_file_ns;
+		} else {
+			free(s->path);
+		}
+		s->path = copy;
+		s->first_file_ns = v->first_ns;
+	} else if (v->first_ns >= s->last_file_ns && (copy = strdup(path))) {
+		free(s->last_path);
+		s->last_path = copy;
+		s->last_file_ns = v->first_ns;
+	}
+}
+
+/*
+ * One finding per process and dataset, or with @per_file (agent files) per file too. Those of
+ * derived_copy and dataset_tamper count their files.
+ */
 static void file_finding(struct correlator *c, enum finding_kind kind, const struct dt_acc_key *k,
 			 const struct dt_acc_val *v, uint32_t dataset, uint64_t delta,
 			 uint64_t dops, bool per_file, uint64_t start_ns)
@@ -659,11 +824,96 @@ static void file_finding(struct correlator *c, enum finding_kind kind, const str
 	s = finding_get(c, &fk, v->first_ns, v->uid, path);
 	if (!s)
 		return;
+	if (kind == FK_DERIVED_COPY || kind == FK_DATASET_TAMPER)
+		count_file(s, k, v, delta, dops, path);
 	s->bytes += delta;
 	s->ops += dops;
 	s->access |= k->access;
-	s->last_ns = v->last_ns;
+	if (v->last_ns > s->last_ns)
+		s->last_ns = v->last_ns;
 	finding_progress(c, &fk, s);
+}
+
+/* Whether the process passes dataset @ds's allowed_readers, as a read of it is judged. */
+static bool reader_ok(struct correlator *c, const struct inv_dataset *ds, uint32_t tgid,
+		      uint32_t uid, const struct proc_info *pi)
+{
+	return ds->readers.present && acl_allows(&ds->readers, uid, pi->exe_dev, pi->exe_ino) &&
+	       workload_ok(c, &ds->readers, tgid);
+}
+
+/* The datasets of taint @t that copies report: each bit, the overflow one for those past it. */
+static bool taint_has(const struct dt_taint *t, uint32_t i)
+{
+	uint32_t bit = i < DT_TAINT_OVERFLOW ? i : DT_TAINT_OVERFLOW;
+
+	return (t->ds[bit / 64] >> (bit % 64)) & 1;
+}
+
+static bool copy_reportable(const struct inv_dataset *ds)
+{
+	return !ds->retired && ds->label != DT_LABEL_PUBLIC;
+}
+
+/*
+ * Whether a copy of dataset @ds that an allowed reader of every dataset of its taint wrote
+ * into (@dev, @path) is a finding: the dataset reports every copy, or names places for them
+ * and this is none of them.
+ */
+static bool allowed_copy_reported(const struct inv_dataset *ds, uint32_t dev, const char *path)
+{
+	if (ds->derived_report == INV_DERIVED_ALWAYS)
+		return true;
+	for (size_t i = 0; i < ds->n_derived_places; i++)
+		if (inv_place_match(&ds->derived_places[i], dev, path))
+			return false;
+	return ds->n_derived_places > 0;
+}
+
+/*
+ * Writes into a copy: one derived_copy per dataset the writer carries. An untainted process
+ * writing there (a log rotated by cron) copies nothing. A writer allowed to read every dataset
+ * it carries (public ones aside) writes what its job makes of them, checkpoints and logs:
+ * expected, unless the dataset asks otherwise (derived.report, derived.paths). The file stays
+ * derived and tainted either way; only the finding is judged here.
+ */
+static void derived_write(struct correlator *c, const struct dt_acc_key *k,
+			  const struct dt_acc_val *v, uint64_t delta, uint64_t dops)
+{
+	const struct dt_taint *t = hmap_get(&c->taints, &k->tgid);
+	bool allowed = true, any = false;
+	struct proc_info pi;
+	const char *path;
+	char buf[64];
+	uint32_t n;
+
+	if (!(k->access & DT_ACC_WRITE) || !t)
+		return;
+	if (proctab_get(c->pt, k->tgid, &pi))
+		memset(&pi, 0, sizeof(pi));
+	n = c->inv->n_datasets < DT_TAINT_WORDS * 64 ? c->inv->n_datasets : DT_TAINT_WORDS * 64;
+	for (uint32_t i = 0; i < n && allowed; i++) {
+		const struct inv_dataset *ds = &c->inv->datasets[i];
+
+		if (!taint_has(t, i) || !copy_reportable(ds))
+			continue;
+		any = true;
+		allowed = reader_ok(c, ds, k->tgid, v->uid, &pi);
+	}
+	if (!any)
+		return;
+	path = c->path(c->ctx, k->dev, k->ino, buf, sizeof(buf));
+	for (uint32_t i = 0; i < n; i++) {
+		const struct inv_dataset *ds = &c->inv->datasets[i];
+
+		if (!taint_has(t, i) || !copy_reportable(ds))
+			continue;
+		if (allowed && !allowed_copy_reported(ds, k->dev, path)) {
+			c->derived_expected++;
+			continue;
+		}
+		file_finding(c, FK_DERIVED_COPY, k, v, i, delta, dops, false, pi.start_ns);
+	}
 }
 
 void corr_file(struct correlator *c, const struct dt_acc_key *k, const struct dt_acc_val *v,
@@ -686,24 +936,7 @@ void corr_file(struct correlator *c, const struct dt_acc_key *k, const struct dt
 	if (ds->retired)
 		return;
 	if (v->iflags & DT_INODE_DERIVED) {
-		/*
-		 * Writes into a copy: one derived_copy per dataset the writer carries. An
-		 * untainted process writing there (a log rotated by cron) copies nothing.
-		 */
-		const struct dt_taint *t = hmap_get(&c->taints, &k->tgid);
-
-		if (!(k->access & DT_ACC_WRITE) || !t)
-			return;
-		start = proc_start(c, k->tgid);
-		for (uint32_t i = 0; i < c->inv->n_datasets && i < DT_TAINT_WORDS * 64; i++) {
-			uint32_t bit = i < DT_TAINT_OVERFLOW ? i : DT_TAINT_OVERFLOW;
-
-			if (!((t->ds[bit / 64] >> (bit % 64)) & 1))
-				continue;
-			if (!c->inv->datasets[i].retired &&
-			    c->inv->datasets[i].label != DT_LABEL_PUBLIC)
-				file_finding(c, FK_DERIVED_COPY, k, v, i, delta, dops, true, start);
-		}
+		derived_write(c, k, v, delta, dops);
 		return;
 	}
 	/* Unknown to the process table: no start time, no executable, so no executable ACL. */
@@ -712,8 +945,7 @@ void corr_file(struct correlator *c, const struct dt_acc_key *k, const struct dt
 	start = pi.start_ns;
 	if (k->access & DT_ACC_READS) {
 		if (ds->readers.present && ds->label != DT_LABEL_PUBLIC &&
-		    !(acl_allows(&ds->readers, v->uid, pi.exe_dev, pi.exe_ino) &&
-		      workload_ok(c, &ds->readers, k->tgid)))
+		    !reader_ok(c, ds, k->tgid, v->uid, &pi))
 			file_finding(c, FK_UNAUTHORIZED_READ, k, v, v->dataset, delta, dops, false,
 				     start);
 		return;
@@ -721,7 +953,7 @@ void corr_file(struct correlator *c, const struct dt_acc_key *k, const struct dt
 	/* Without allowed_writers a dataset is immutable: every change is tampering. */
 	if (!(acl_allows(&ds->writers, v->uid, pi.exe_dev, pi.exe_ino) &&
 	      workload_ok(c, &ds->writers, k->tgid)))
-		file_finding(c, FK_DATASET_TAMPER, k, v, v->dataset, delta, dops, true, start);
+		file_finding(c, FK_DATASET_TAMPER, k, v, v->dataset, delta, dops, false, start);
 }
 
 /*
@@ -845,7 +1077,8 @@ void corr_agent(struct correlator *c, const struct dt_ev_agent *e)
 	fk.target[1] = (uint8_t)e->sig;
 	memcpy(path, e->path, sizeof(e->path));
 	path[sizeof(e->path)] = 0;
-	if (e->kind == DT_AGENT_PIN_OPEN || e->kind == DT_AGENT_BPF_OBJ) {
+	if (e->kind == DT_AGENT_PIN_OPEN || e->kind == DT_AGENT_BPF_OBJ ||
+	    e->kind == DT_AGENT_MAP_MMAP) {
 		/*
 		 * One finding per pinned map, or per bpf() command and object: the path's (the
 		 * object's name's) hash, as pin paths share long prefixes.
@@ -860,6 +1093,32 @@ void corr_agent(struct correlator *c, const struct dt_ev_agent *e)
 	s->ops++;
 	s->last_ns = e->hdr.ts_ns;
 	finding_progress(c, &fk, s);
+}
+
+void corr_inspect(struct correlator *c, uint32_t tgid, const struct dt_inspect *v)
+{
+	struct finding_key fk = { .kind = FK_AGENT_INSPECT, .tgid = tgid };
+	struct finding_state s = {};
+	char first[sizeof(v->first) + 1];
+	uint64_t h;
+
+	fk.start_ns = proc_start(c, tgid);
+	/* One finding per process and minute: the minute's start tells them apart. */
+	memcpy(fk.target, &v->first_ns, sizeof(v->first_ns));
+	memcpy(first, v->first, sizeof(v->first));
+	first[sizeof(v->first)] = 0;
+	h = hash_fnv1a(HASH_FNV1A_INIT, c->octx->hostname, strlen(c->octx->hostname));
+	h = hash_fnv1a(h, &fk, sizeof(fk));
+	finding_uid(s.uid, h);
+	s.first_ns = v->first_ns;
+	s.last_ns = v->last_ns;
+	s.next_threshold = FINDING_FIRST_BYTES;
+	s.actor_uid = v->uid;
+	s.ops = v->objects;
+	s.access = v->ops;
+	s.path = first;
+	/* Not kept: there is nothing to update or close. */
+	emit_finding(c, &fk, &s, false);
 }
 
 void corr_taint(struct correlator *c, const struct dt_ev_taint *e)
@@ -887,10 +1146,30 @@ static void finish(struct correlator *c, uint32_t tgid, bool forget)
 		    s->ops != s->reported_ops || s->enf_attempts + s->enf_bytes != s->reported_enf)
 			emit_finding(c, k, s, forget);
 		if (forget) {
-			free(s->path);
+			state_free(s);
 			hmap_del(&c->findings, k);
 		}
 	}
+}
+
+/* @tgid, started at @start_ns, ended: nothing counted for it later opens a finding. */
+static void note_closed(struct correlator *c, uint32_t tgid, uint64_t start_ns)
+{
+	struct closed_key ck = { .tgid = tgid, .start_ns = start_ns };
+	struct closed_key *k;
+	uint64_t *seq;
+	size_t it = 0;
+
+	/* Unknown start: a reused pid could not be told apart, so it is not remembered. */
+	if (!start_ns)
+		return;
+	if (hmap_count(&c->closed) >= CORR_CLOSED_MAX)
+		while (hmap_next(&c->closed, &it, (void **)&k, (void **)&seq))
+			if (*seq + CORR_CLOSED_MAX / 2 <= c->closed_seq)
+				hmap_del(&c->closed, k);
+	seq = hmap_put(&c->closed, &ck, NULL);
+	if (seq)
+		*seq = c->closed_seq++;
 }
 
 void corr_remote(struct correlator *c, uint32_t tgid, const struct remote_origin *o)
@@ -903,6 +1182,7 @@ void corr_remote(struct correlator *c, uint32_t tgid, const struct remote_origin
 
 void corr_proc_exit(struct correlator *c, uint32_t tgid)
 {
+	note_closed(c, tgid, proc_start(c, tgid));
 	finish(c, tgid, true);
 	hmap_del(&c->taints, &tgid);
 	hmap_del(&c->remotes, &tgid);

@@ -22,6 +22,7 @@ enum finding_kind {
 	FK_DERIVED_COPY = 3,
 	FK_DATASET_TAMPER = 4,
 	FK_AGENT_TAMPER = 5, /* another process signalled the agent or changed its files or maps */
+	FK_AGENT_INSPECT = 6, /* another process looked at the agent's maps, programs or links */
 };
 
 /* Where findings go: one complete JSON line per call. */
@@ -57,7 +58,18 @@ struct correlator {
 	struct idtab *ids; /* workload identities, borrowed; NULL: none */
 	/* Egress file systems by superblock: the pipeline's (scanned live, recorded, replayed). */
 	const struct mount_table *mounts;
+	/*
+	 * Processes that ended ({tgid, start_ns} -> the order they ended in): their findings were
+	 * closed, and what the kernel still counts for them (an orphaned socket's retransmits
+	 * refused) opens none again. Bounded: the oldest half goes at CORR_CLOSED_MAX.
+	 */
+	struct hmap closed;
+	uint64_t closed_seq;
+	uint64_t late_after_close; /* counter reports of ended processes, not reopened */
+	uint64_t derived_expected; /* derived-copy reports judged expected (allowed readers) */
 };
+
+#define CORR_CLOSED_MAX 65536
 
 void corr_init(struct correlator *c, const struct inventory *inv, struct proctab *pt,
 	       const struct ocsf_ctx *octx, corr_emit_fn emit, corr_path_fn path, void *ctx);
@@ -78,6 +90,12 @@ void corr_enforce(struct correlator *c, const struct dt_egress_key *k, const str
 void corr_agent(struct correlator *c, const struct dt_ev_agent *e);
 /* Whether bpf() command @cmd (enum dt_bpf_cmd) changes an object rather than opening it. */
 bool corr_bpf_cmd_changes(unsigned int cmd);
+
+/*
+ * @tgid's looks at the agent's objects over its minute (or its life, if shorter): one
+ * agent_inspect finding, Informational, emitted at once and never updated or closed.
+ */
+void corr_inspect(struct correlator *c, uint32_t tgid, const struct dt_inspect *v);
 /* @tgid is gone: its findings get their final update, and are forgotten. */
 void corr_proc_exit(struct correlator *c, uint32_t tgid);
 /* Final updates of every open finding (agent stop, end of replay). */

@@ -28,6 +28,7 @@
 #include "json.h"
 #include "json_load.h"
 #include "kafka.h"
+#include "log.h"
 #include "ocsf.h"
 
 #define FLEET_MAX_ADDRS 64
@@ -951,9 +952,9 @@ int fleet_ingest(struct fleet *f, const char *payload, size_t len, const char *s
 	if (ret) {
 		f->st.rejected_sig++;
 		if (f->st.rejected_sig <= 10)
-			fprintf(stderr, "datatrail: fleet: advisory at offset %lld of '%s' "
-				"refused: %s\n", offset, f->topic,
-				sig ? "bad signature" : "unsigned");
+			dt_log("datatrail: fleet: advisory at offset %lld of '%s' "
+			       "refused: %s\n", offset, f->topic,
+			       sig ? "bad signature" : "unsigned");
 		return ret;
 	}
 	/*
@@ -978,8 +979,8 @@ int fleet_ingest(struct fleet *f, const char *payload, size_t len, const char *s
 	if (advisory_parse(payload, len, ad)) {
 		f->st.rejected_bad++;
 		if (f->st.rejected_bad <= 10)
-			fprintf(stderr, "datatrail: fleet: advisory at offset %lld of '%s' "
-				"refused: malformed\n", offset, f->topic);
+			dt_log("datatrail: fleet: advisory at offset %lld of '%s' "
+			       "refused: malformed\n", offset, f->topic);
 		free(ad);
 		return -EINVAL;
 	}

@@ -17,6 +17,7 @@
 #include "base.h"
 #include "finding.h"
 #include "gpu.h"
+#include "log.h"
 #include "proctab.h"
 
 #define KIND_MAX DT_DEV_NVIDIA_FS
@@ -961,8 +962,8 @@ static void report_gap(struct gpu *g, const char *source, int cpu, uint64_t lost
 		g->out.gap(g->out.ctx, &gr);
 		return;
 	}
-	fprintf(stderr, "datatrail: %s: lost %llu records on cpu %d\n", source,
-		(unsigned long long)lost, cpu);
+	dt_log("datatrail: %s: lost %llu records on cpu %d\n", source,
+	       (unsigned long long)lost, cpu);
 	if (g->out.finding_out && g->out.octx && !ocsf_visibility_gap(&g->jb, g->out.octx, &gr))
 		g->out.finding_out(g->out.ctx, g->jb.buf, g->jb.len);
 }

@@ -349,6 +349,14 @@ int hooks_select(struct datatrail_bpf *skel, enum hooks_mode mode, struct hooks_
 		bpf_program__set_autoload(skel->progs.dt_chan_exit_shmat, false);
 		bpf_program__set_autoload(skel->progs.dt_chan_fexit_mmap, false);
 		bpf_program__set_autoload(skel->progs.dt_chan_fexit_shmat, false);
+		bpf_program__set_autoload(skel->progs.dt_chan_enter_munmap, false);
+		bpf_program__set_autoload(skel->progs.dt_chan_exit_munmap, false);
+		bpf_program__set_autoload(skel->progs.dt_chan_fentry_munmap, false);
+		bpf_program__set_autoload(skel->progs.dt_chan_fexit_munmap, false);
+		bpf_program__set_autoload(skel->progs.dt_chan_enter_shmdt, false);
+		bpf_program__set_autoload(skel->progs.dt_chan_exit_shmdt, false);
+		bpf_program__set_autoload(skel->progs.dt_chan_fentry_shmdt, false);
+		bpf_program__set_autoload(skel->progs.dt_chan_fexit_shmdt, false);
 		add_lost(lost, len, "kernel has no bpf_find_vma (< 5.17): shared memory mappings "
 			 "do not pass taint between the processes that map them");
 	}

@@ -42,6 +42,17 @@ enum wl_flags {
 	ID_RESOLVED = 1,   /* /proc/PID/cgroup was read */
 	ID_SLURM_UID = 2,  /* slurm_uid is set */
 	ID_META = 4,	   /* the runtime's files for the container were found */
+	/*
+	 * The workload is the runtime's own: its cgroup is at the runtime's root, every directory
+	 * of its path is root's, and a container's runtime state names this very cgroup. Only a
+	 * verified identity satisfies an inventory's workload lists (docs/identity.md).
+	 */
+	ID_VERIFIED = 8,
+	/*
+	 * The path looked like a runtime's but is not at a runtime's root or not root's all the
+	 * way down (a delegated subtree): nothing of it is taken, only the path is reported.
+	 */
+	ID_UNTRUSTED = 16,
 };
 
 /* Whether @id names a container, a Slurm job: what makes an identity worth printing. */
@@ -52,7 +63,8 @@ static inline bool wl_has_container(const struct wl_identity *id)
 
 static inline bool wl_has_workload(const struct wl_identity *id)
 {
-	return id && (id->container_id[0] || id->slurm_job[0] || id->pod_uid[0]);
+	return id && (id->container_id[0] || id->slurm_job[0] || id->pod_uid[0] ||
+		      (id->flags & ID_UNTRUSTED));
 }
 
 /*
@@ -68,6 +80,35 @@ bool id_parse_cgroup(const char *path, struct wl_identity *id);
  * order. Copies it into @out and returns 0, or -ENOENT when every line is the root.
  */
 int id_pick_cgroup(const char *text, char *out, size_t n);
+
+/* As id_pick_cgroup(), and the line's controller list into @ctrl ("" for the v2 line). */
+int id_pick_cgroup_ctrl(const char *text, char *out, size_t n, char *ctrl, size_t ctrl_n);
+
+/*
+ * Whether the workload @path names sits at its runtime's own root: kubelet's kubepods (or
+ * kubepods.slice), Docker's /docker or system.slice/docker-<id>.scope, Podman's machine.slice
+ * and libpod_parent, slurmstepd's /slurm[_node]/uid_N/job_N or system.slice/[node_]slurmstepd
+ * .scope/job_N, right at the cgroup root or right below one of @roots (config cgroup_roots),
+ * with nothing below the container or job that names another. A path with ".." components
+ * (another cgroup namespace's view, a cut kernel record) is never at a root. On success,
+ * *@prefix_len is the length of the root prefix taken (0 at the cgroup root).
+ */
+bool id_path_trusted(const char *path, char *const *roots, size_t n_roots, size_t *prefix_len);
+
+/*
+ * Whether every directory of @path below the cgroup mount @mnt_fd is owned by root: a
+ * delegated subtree (systemd Delegate=yes) is its user's. 0, -EPERM (a directory of another
+ * owner), or -errno (gone).
+ */
+int id_path_owned_by_root(int mnt_fd, const char *path);
+
+/*
+ * Whether an OCI runtime spec's linux.cgroupsPath @spec names the cgroup @path: a cgroupfs
+ * path ("/kubepods/...") or systemd's "slice:prefix:name", as it is or below the root
+ * prefix @prefix (a runtime in a nested cgroup namespace, config cgroup_roots).
+ */
+bool id_cgroups_path_match(const char *spec, const char *path, const char *prefix,
+			   size_t prefix_len);
 
 /*
  * Reads the runtime's own record of @id's container (containerd's OCI bundle, CRI-O's and
@@ -89,6 +130,9 @@ struct idtab {
 	bool offline;
 	char **dirs;	/* container_state_dirs, borrowed */
 	size_t n_dirs;
+	char **roots;	/* cgroup_roots, borrowed: where runtimes' roots are also trusted */
+	size_t n_roots;
+	uint64_t unverified; /* identities resolved that are not verified (a workload named) */
 	const char *proc_root; /* "/proc" unless a test says otherwise */
 	struct hmap pids;    /* uint32_t pid -> struct id_pid */
 	struct hmap cgroups; /* uint64_t hash of the cgroup path -> struct wl_identity */
@@ -104,6 +148,12 @@ struct idtab {
 	void *cgroup_id_ctx;
 	int cg2_fd;	   /* the cgroup2 mount (a directory fd), -1 none, -2 not looked for yet */
 	char cg2_mnt[256]; /* where it is mounted */
+	/* The hierarchies the trust check stat()s in, by controller list ("" v2): open fds, -1. */
+	struct {
+		char ctrl[48];
+		int fd;
+	} hier[8];
+	size_t n_hier;
 	uint64_t by_cgroup_id; /* resolutions that needed the kernel's cgroup id */
 	/* Told of each pid's identity when resolved live, so that a trace can replay it. */
 	void (*observe)(void *ctx, uint32_t pid, const struct wl_identity *id);

@@ -14,6 +14,7 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <unistd.h>
 
 #include <cjson/cJSON.h>
@@ -22,6 +23,7 @@
 #include "inventory.h"
 #include "json.h"
 #include "json_load.h"
+#include "log.h"
 
 /* Far beyond any real inventory; only stops a mistaken /dev/zero from eating all memory. */
 #define INV_MAX_SIZE (64u << 20)
@@ -366,6 +368,141 @@ static int parse_enforce(const struct loader *l, const cJSON *v, struct inv_data
 	return 0;
 }
 
+/*
+ * Why @v is no valid glob of derived.paths, or NULL. "**" only as a whole name, and no
+ * brackets or escapes: a pattern that meant more than it says could hide copies.
+ */
+static const char *bad_glob(const char *v)
+{
+	int deep = 0;
+
+	for (const char *p = v; *p; p++) {
+		if (*p == '[' || *p == ']' || *p == '\\')
+			return "'[', ']' and '\\' are not supported";
+		if (p[0] == '*' && p[1] == '*' &&
+		    (p == v || p[-1] != '/' || (p[2] && p[2] != '/')))
+			return "'**' must be a whole name ('/**/' or a trailing '/**')";
+		if (p[0] == '*' && p[1] == '*' && ++deep > 2)
+			return "more than two '**' (each tries every depth)";
+		if (p[0] == '*' && p[1] == '*')
+			p++;
+	}
+	return NULL;
+}
+
+/* Why @v (after "mount:" is taken off) is no absolute, clean path, or NULL. */
+static const char *bad_place_path(const char *v)
+{
+	size_t n = strlen(v);
+
+	if (v[0] != '/')
+		return "not an absolute path";
+	/* The kernel's walk writes none of these: a place with them would never match. */
+	if (strstr(v, "//") || strstr(v, "/./") || strstr(v, "/../") ||
+	    (n >= 2 && !strcmp(v + n - 2, "/.")) || (n >= 3 && !strcmp(v + n - 3, "/..")))
+		return "empty, '.' or '..' names";
+	return NULL;
+}
+
+static int parse_place(const struct loader *l, const char *field, const char *v,
+		       struct inv_place *out)
+{
+	const char *why, *path = v;
+	size_t n;
+
+	out->by = INV_PLACE_DIR;
+	if (!strncmp(v, "mount:", 6)) {
+		out->by = INV_PLACE_MOUNT;
+		path = v + 6;
+	} else if (strpbrk(v, "*?[]\\")) {
+		/* Brackets and escapes read as a pattern, and are refused there: not literal. */
+		out->by = INV_PLACE_GLOB;
+	}
+	why = bad_place_path(path);
+	if (!why && out->by == INV_PLACE_GLOB)
+		why = bad_glob(path);
+	if (!why && out->by == INV_PLACE_MOUNT && strpbrk(path, "*?[]\\"))
+		why = "a mount point is a path, not a pattern";
+	if (why)
+		return fail(l, -EINVAL, field, "bad place '%s': %s", v, why);
+	out->value = strdup(path);
+	if (!out->value)
+		return fail_nomem(l);
+	/* "/ckpt/" is the directory "/ckpt"; "/" stays itself. */
+	n = strlen(out->value);
+	if (out->by != INV_PLACE_GLOB)
+		while (n > 1 && out->value[n - 1] == '/')
+			out->value[--n] = 0;
+	return 0;
+}
+
+/*
+ * "derived": {"report": "outside" | "always", "paths": [...]}: which copies by allowed readers
+ * are findings. Unlike the dataset's own keys, an unknown key here is an error: a misspelt
+ * "paths" would silently allow copies anywhere.
+ */
+static int parse_derived(const struct loader *l, const cJSON *obj, struct inv_dataset *ds)
+{
+	static const char *const keys[] = { "report", "paths", NULL };
+	const cJSON *v, *it;
+	int ret;
+
+	if (!obj)
+		return 0;
+	if (!cJSON_IsObject(obj))
+		return fail(l, -EINVAL, "derived", "expected an object, got %s", json_kind(obj));
+	ret = check_dup_keys(l, obj, "derived", keys);
+	if (ret)
+		return ret;
+	cJSON_ArrayForEach(it, obj)
+		if (strcmp(it->string, "report") && strcmp(it->string, "paths"))
+			return fail(l, -EINVAL, "derived", "unknown key '%s' (report, paths)",
+				    it->string);
+	if (ds->label == DT_LABEL_PUBLIC)
+		return fail(l, -EINVAL, "derived",
+			    "on a public dataset, whose copies are never reported");
+	if (!ds->readers.present)
+		return fail(l, -EINVAL, "derived",
+			    "without allowed_readers: no process is an allowed reader, so every "
+			    "copy is reported anyway");
+	v = get(obj, "report");
+	if (v) {
+		if (!cJSON_IsString(v))
+			return fail(l, -EINVAL, "derived.report", "expected a string, got %s",
+				    json_kind(v));
+		if (!strcmp(v->valuestring, "always"))
+			ds->derived_report = INV_DERIVED_ALWAYS;
+		else if (strcmp(v->valuestring, "outside"))
+			return fail(l, -EINVAL, "derived.report",
+				    "unknown value '%s' (outside or always)", v->valuestring);
+	}
+	v = get(obj, "paths");
+	if (!v)
+		return 0;
+	if (ds->derived_report == INV_DERIVED_ALWAYS)
+		return fail(l, -EINVAL, "derived.paths",
+			    "with report 'always', which reports copies wherever they are");
+	if (!cJSON_IsArray(v))
+		return fail(l, -EINVAL, "derived.paths", "expected an array, got %s", json_kind(v));
+	if (!cJSON_GetArraySize(v))
+		return fail(l, -EINVAL, "derived.paths",
+			    "empty (leave it out for anywhere, or use report 'always')");
+	ds->derived_places = alloc_for(v, sizeof(*ds->derived_places));
+	if (!ds->derived_places)
+		return fail_nomem(l);
+	cJSON_ArrayForEach(it, v) {
+		if (!cJSON_IsString(it))
+			return fail(l, -EINVAL, "derived.paths", "expected a string, got %s",
+				    json_kind(it));
+		/* counted first, so that inventory_free() sees a half-parsed one */
+		ret = parse_place(l, "derived.paths", it->valuestring,
+				  &ds->derived_places[ds->n_derived_places++]);
+		if (ret)
+			return ret;
+	}
+	return 0;
+}
+
 static int parse_id(struct loader *l, const cJSON *j, struct inv_dataset *ds)
 {
 	const cJSON *id = get(j, "id");
@@ -392,7 +529,7 @@ static int parse_dataset(struct loader *l, const cJSON *j, struct inv_dataset *d
 {
 	static const char *const keys[] = { "id", "classification", "paths", "tags", "owner",
 					    "allowed_readers", "allowed_writers", "allowed_egress",
-					    "gpu_allowed", "enforce", NULL };
+					    "gpu_allowed", "enforce", "derived", NULL };
 	const cJSON *v;
 	int ret;
 
@@ -463,6 +600,9 @@ static int parse_dataset(struct loader *l, const cJSON *j, struct inv_dataset *d
 				    json_kind(v));
 		ds->gpu_allowed = cJSON_IsTrue(v);
 	}
+	ret = parse_derived(l, get(j, "derived"), ds);
+	if (ret)
+		return ret;
 	return parse_enforce(l, get(j, "enforce"), ds);
 }
 
@@ -1049,19 +1189,80 @@ static bool exe_seen_before(const struct inventory *inv, size_t ds, int which, s
 static void log_exe(const struct inventory *inv, FILE *log, const char *prefix, const char *path,
 		    const struct inv_exe *was, const struct inv_exe *now)
 {
-	fprintf(log, "%sinventory '%s': allowed executable '%s': ", prefix, inv->file, path);
+	char what[160];
+
 	if (now->err)
-		fprintf(log, "%s: allows no process\n", strerror(-now->err));
+		snprintf(what, sizeof(what), "%s: allows no process", strerror(-now->err));
 	else if (was->ino == now->ino && was->dev == now->dev)
-		fprintf(log, "changed in place (device %u:%u inode %" PRIu64 ")\n", now->dev >> 20,
-			now->dev & 0xfffff, now->ino);
+		snprintf(what, sizeof(what), "changed in place (device %u:%u inode %" PRIu64 ")",
+			 now->dev >> 20, now->dev & 0xfffff, now->ino);
 	else if (!was->ino)
-		fprintf(log, "device %u:%u inode %" PRIu64 "\n", now->dev >> 20, now->dev & 0xfffff,
-			now->ino);
+		snprintf(what, sizeof(what), "device %u:%u inode %" PRIu64, now->dev >> 20,
+			 now->dev & 0xfffff, now->ino);
 	else
-		fprintf(log, "device %u:%u inode %" PRIu64 " (was %u:%u inode %" PRIu64 ")\n",
-			now->dev >> 20, now->dev & 0xfffff, now->ino, was->dev >> 20,
-			was->dev & 0xfffff, was->ino);
+		snprintf(what, sizeof(what),
+			 "device %u:%u inode %" PRIu64 " (was %u:%u inode %" PRIu64 ")",
+			 now->dev >> 20, now->dev & 0xfffff, now->ino, was->dev >> 20,
+			 was->dev & 0xfffff, was->ino);
+	/* The inventory's path as written: escaped with the rest of the message. */
+	dt_flog(log, "%sinventory '%s': allowed executable '%s': %s\n", prefix, inv->file, path,
+		what);
+}
+
+/* The file system mounted exactly at @p's path now: its device and root inode, or -errno. */
+static struct inv_place look_mount(const struct inv_place *p)
+{
+	struct inv_place now = *p;
+	struct statx stx;
+
+	now.dev = 0;
+	now.ino = 0;
+	now.err = 0;
+	if (statx(AT_FDCWD, p->value, 0, STATX_INO, &stx)) {
+		now.err = -errno;
+	} else if (!(stx.stx_attributes_mask & STATX_ATTR_MOUNT_ROOT) ||
+		   !(stx.stx_attributes & STATX_ATTR_MOUNT_ROOT)) {
+		/* A plain directory would stand for its whole file system, the root's say. */
+		now.err = -EINVAL;
+	} else {
+		now.ino = stx.stx_ino;
+		now.dev = dt_kdev(makedev(stx.stx_dev_major, stx.stx_dev_minor));
+	}
+	return now;
+}
+
+static size_t resolve_places(struct inventory *inv, FILE *log, const char *prefix)
+{
+	size_t changed = 0;
+
+	for (size_t i = 0; i < inv->n_datasets; i++) {
+		struct inv_dataset *ds = &inv->datasets[i];
+
+		for (size_t j = 0; j < ds->n_derived_places; j++) {
+			struct inv_place *p = &ds->derived_places[j], now;
+
+			if (p->by != INV_PLACE_MOUNT)
+				continue;
+			now = look_mount(p);
+			if (now.dev == p->dev && now.ino == p->ino && now.err == p->err &&
+			    (p->ino || p->err))
+				continue;
+			changed++;
+			if (log && now.err)
+				fprintf(log,
+					"%sinventory '%s': dataset '%s': derived mount '%s': %s: "
+					"allows no copy there\n",
+					prefix ? prefix : "", inv->file, ds->id, p->value,
+					now.err == -EINVAL ? "not a mount point" : strerror(-now.err));
+			else if (log)
+				fprintf(log, "%sinventory '%s': dataset '%s': derived mount '%s': "
+					     "device %u:%u\n",
+					prefix ? prefix : "", inv->file, ds->id, p->value,
+					now.dev >> 20, now.dev & 0xfffff);
+			*p = now;
+		}
+	}
+	return changed;
 }
 
 size_t inventory_resolve_exes(struct inventory *inv, FILE *log, const char *prefix)
@@ -1096,7 +1297,7 @@ size_t inventory_resolve_exes(struct inventory *inv, FILE *log, const char *pref
 			}
 		}
 	}
-	return changed;
+	return changed + resolve_places(inv, log, prefix);
 }
 
 void inventory_set_exe(struct inventory *inv, const char *path, uint32_t dev, uint64_t ino)
@@ -1112,7 +1313,94 @@ void inventory_set_exe(struct inventory *inv, const char *path, uint32_t dev, ui
 								    .err = ino ? 0 : -ENOENT };
 			}
 		}
+		for (size_t j = 0; j < inv->datasets[i].n_derived_places; j++) {
+			struct inv_place *p = &inv->datasets[i].derived_places[j];
+
+			if (p->by != INV_PLACE_MOUNT || strcmp(p->value, path))
+				continue;
+			p->dev = dev;
+			p->ino = ino;
+			p->err = ino ? 0 : -ENOENT;
+		}
 	}
+}
+
+/*
+ * '*' and '?' within one name: greedy, going back only to the last '*', so a file name an
+ * attacker chose costs at most name length times pattern length, never a backtracking blow-up.
+ */
+static bool name_match(const char *p, size_t pn, const char *s, size_t sn)
+{
+	size_t pi = 0, si = 0, star = SIZE_MAX, mark = 0;
+
+	while (si < sn) {
+		if (pi < pn && p[pi] == '*') {
+			star = pi++;
+			mark = si;
+		} else if (pi < pn && (p[pi] == '?' || p[pi] == s[si])) {
+			pi++;
+			si++;
+		} else if (star != SIZE_MAX) {
+			pi = star + 1;
+			si = ++mark;
+		} else {
+			return false;
+		}
+	}
+	while (pi < pn && p[pi] == '*')
+		pi++;
+	return pi == pn;
+}
+
+/* @p and @s each at a '/' (or their end): the rest of the names match. */
+static bool glob_names(const char *p, const char *s)
+{
+	const char *pe, *se;
+	size_t pn, sn;
+
+	if (!*p)
+		return !*s;
+	pe = strchr(p + 1, '/');
+	pn = pe ? (size_t)(pe - p - 1) : strlen(p + 1);
+	if (pn == 2 && p[1] == '*' && p[2] == '*') {
+		/* A trailing "**": anything below (or the directory itself); else any names. */
+		if (!p[3])
+			return !*s || *s == '/';
+		for (const char *t = s; t; t = *t ? strchr(t + 1, '/') : NULL)
+			if (glob_names(p + 3, t))
+				return true;
+		return false;
+	}
+	if (*s != '/')
+		return false;
+	se = strchr(s + 1, '/');
+	sn = se ? (size_t)(se - s - 1) : strlen(s + 1);
+	return name_match(p + 1, pn, s + 1, sn) && glob_names(p + 1 + pn, s + 1 + sn);
+}
+
+bool inv_glob_match(const char *p, const char *s)
+{
+	return p[0] == '/' && s[0] == '/' && glob_names(p, s);
+}
+
+bool inv_place_match(const struct inv_place *p, uint32_t dev, const char *path)
+{
+	size_t n;
+
+	switch (p->by) {
+	case INV_PLACE_MOUNT:
+		return p->ino && p->dev == dev;
+	case INV_PLACE_GLOB:
+		return path && inv_glob_match(p->value, path);
+	case INV_PLACE_DIR:
+		if (!path)
+			return false;
+		n = strlen(p->value);
+		if (n == 1)
+			return path[0] == '/';
+		return !strncmp(path, p->value, n) && (!path[n] || path[n] == '/');
+	}
+	return false;
 }
 
 void inventory_free(struct inventory *inv)
@@ -1134,6 +1422,9 @@ void inventory_free(struct inventory *inv)
 		for (size_t m = 0; m < ds->n_egress_mounts; m++)
 			free(ds->egress_mounts[m].value);
 		free(ds->egress_mounts);
+		for (size_t m = 0; m < ds->n_derived_places; m++)
+			free(ds->derived_places[m].value);
+		free(ds->derived_places);
 	}
 	free(inv->datasets);
 	for (i = 0; i < inv->n_inodes; i++)

@@ -69,6 +69,33 @@ static inline bool inv_acl_has_workload(const struct inv_acl *acl)
 {
 	return acl->n_namespaces || acl->n_images || acl->n_slurm_accounts || acl->n_slurm_users;
 }
+/*
+ * Where an allowed reader's derived copies of a dataset may live ("derived": {"paths": [...]}):
+ * a directory (the file's path below it), a glob over the whole path ('*' and '?' within a
+ * name, '**' across names), or the file system mounted at a path ("mount:/mnt/scratch"),
+ * matched by its device so that any path to it, in any mount namespace, is inside.
+ */
+enum inv_place_by {
+	INV_PLACE_DIR = 1,
+	INV_PLACE_GLOB = 2,
+	INV_PLACE_MOUNT = 3,
+};
+
+struct inv_place {
+	enum inv_place_by by;
+	char *value; /* the directory without a trailing '/', the glob, or the mount point */
+	/* INV_PLACE_MOUNT: the file system found mounted there (inventory_resolve_exes()) */
+	uint32_t dev; /* the kernel's encoding; valid when ino is not 0 */
+	uint64_t ino; /* the mount's root inode; 0: not resolved, or not a mount point */
+	int err;      /* the last look's -errno (-ENOTDIR... or -EINVAL: not a mount point) */
+};
+
+/* "derived.report": which derived copies by allowed readers are findings. */
+enum inv_derived_report {
+	INV_DERIVED_OUTSIDE = 0, /* those outside derived.paths (none without paths) */
+	INV_DERIVED_ALWAYS = 1,  /* every one */
+};
+
 /* "enforce": what the kernel does when the dataset is sent outside allowed_egress. */
 enum inv_enforce {
 	INV_ENFORCE_MONITOR = 0, /* report only */
@@ -93,6 +120,10 @@ struct inv_dataset {
 	size_t n_egress_mounts;
 	bool gpu_allowed; /* default true */
 	enum inv_enforce enforce; /* values equal enum dt_enf_action */
+	/* Derived copies written by allowed readers: report which (docs/findings.md#derived_copy) */
+	enum inv_derived_report derived_report;
+	struct inv_place *derived_places; /* NULL: anywhere */
+	size_t n_derived_places;
 	uint64_t n_files; /* regular files found under paths, hard links once */
 	uint64_t n_bytes; /* their sizes */
 	bool retired;     /* a slot kept for a dataset a reload removed; classifies nothing */
@@ -173,10 +204,20 @@ void inventory_summary(const struct inventory *inv, FILE *out);
  * after each load and then every few seconds, as a package upgrade replaces a program by a
  * new inode. Returns how many entries changed (device, inode or mtime; a first failure
  * counts too) and, with @log, writes one line per changed path, each prefixed by @prefix.
+ * The "mount:" places of derived.paths are looked up alike: the file system mounted exactly
+ * there (statx's STATX_ATTR_MOUNT_ROOT), else none (-EINVAL: not a mount point).
  */
 size_t inventory_resolve_exes(struct inventory *inv, FILE *log, const char *prefix);
 
-/* Replay: every allowed executable named @path is (@dev, @ino), as the recording agent saw it. */
+/* Whether @path (a derived file's, as the kernel walked it) on device @dev lies in @p. */
+bool inv_place_match(const struct inv_place *p, uint32_t dev, const char *path);
+/* '*' and '?' within a name, "**" across names, as derived.paths globs match. */
+bool inv_glob_match(const char *pattern, const char *path);
+
+/*
+ * Replay: every allowed executable, and every "mount:" place, named @path is (@dev, @ino), as
+ * the recording agent saw it.
+ */
 void inventory_set_exe(struct inventory *inv, const char *path, uint32_t dev, uint64_t ino);
 /* "monitor", "block", "kill". */
 const char *inv_enforce_name(enum inv_enforce e);

@@ -39,8 +39,7 @@ static void put(struct jbuf *jb, const char *s, size_t n)
 	jb->len += n;
 }
 
-/* Length of the valid UTF-8 sequence at @s (at most @n bytes), or 0 if it is not one. */
-static size_t utf8_len(const unsigned char *s, size_t n)
+size_t utf8_len(const unsigned char *s, size_t n)
 {
 	size_t len;
 	uint32_t cp;

@@ -32,6 +32,9 @@ void jb_free(struct jbuf *jb);
 /* Empties the buffer for the next record, keeping its memory. */
 void jb_reset(struct jbuf *jb);
 
+/* Length of the valid UTF-8 sequence at @s (at most @n bytes), or 0 if it is not one. */
+size_t utf8_len(const unsigned char *s, size_t n);
+
 /*
  * Appends "\n" and returns 0, or -EINVAL/-ENOMEM if the record is broken. The text is then in
  * buf[0..len), NUL-terminated.

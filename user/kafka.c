@@ -17,6 +17,7 @@
 #include "base.h"
 #include "identity.h"
 #include "kafka.h"
+#include "log.h"
 
 _Static_assert(sizeof(void *) >= sizeof(uint64_t), "spool ids travel in the message opaque");
 
@@ -107,7 +108,7 @@ static void note_error(struct kafka_sink *ks, const char *msg)
 		i = ks->n_seen++ % SEEN_ERRORS;
 	ks->seen[i].key = key;
 	ks->seen[i].printed_ns = now;
-	fprintf(stderr, "datatrail: %s\n", msg);
+	dt_log("datatrail: %s\n", msg);
 }
 
 static void __attribute__((format(printf, 2, 3))) note_errorf(struct kafka_sink *ks,
@@ -131,8 +132,8 @@ static void note_ok(struct kafka_sink *ks)
 	ks->backoff_ms = BACKOFF_MIN_MS;
 	if (!ks->failed_deliveries)
 		return;
-	fprintf(stderr, "datatrail: kafka: delivering again after %" PRIu64 " failed deliveries\n",
-		ks->failed_deliveries);
+	dt_log("datatrail: kafka: delivering again after %" PRIu64 " failed deliveries\n",
+	       ks->failed_deliveries);
 	ks->failed_deliveries = 0;
 	ks->n_seen = 0;
 }
@@ -217,7 +218,7 @@ static void log_cb(const rd_kafka_t *rk, int level, const char *fac, const char 
 	const struct kafka_sink *ks = rd_kafka_opaque(rk);
 
 	if (ks && ks->debug)
-		fprintf(stderr, "datatrail: librdkafka %d %s: %s\n", level, fac, buf);
+		dt_log("datatrail: librdkafka %d %s: %s\n", level, fac, buf);
 }
 
 /* A record the broker will never take as it is; resending it would wedge the spool. */

@@ -12,6 +12,7 @@
 
 #include "datatrail_abi.h"
 #include "kstate.h"
+#include "log.h"
 
 /* The maps whose contents must survive a restart; the ring buffer and counters need not. */
 static const char *const pinned[] = {
@@ -49,8 +50,8 @@ int kstate_pin(struct bpf_object *obj, const char *dir, size_t inodes_wanted, st
 				fits = false;
 			close(fd);
 			if (!fits) {
-				fprintf(stderr, "datatrail: pinned map '%s' does not fit this agent: "
-						"recreated, its state is lost\n", path);
+				dt_log("datatrail: pinned map '%s' does not fit this agent: "
+					       "recreated, its state is lost\n", path);
 				unlink(path);
 			}
 		}

@@ -2,6 +2,7 @@
 /* log.c - JSON lines on stderr for --log-format json; see log.h. */
 #define _GNU_SOURCE /* fopencookie, memmem */
 #include <errno.h>
+#include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -35,6 +36,93 @@ const char *log_level(const char *msg, size_t len)
 	if (len > 11 && !memcmp(msg, "inventory '", 11) && memmem(msg, len, "' reloaded:", 11))
 		return "info";
 	return "warning";
+}
+
+size_t log_escape(const char *in, size_t n, char *out)
+{
+	static const char hex[] = "0123456789abcdef";
+	const unsigned char *s = (const unsigned char *)in;
+	size_t i = 0, o = 0, l;
+
+	while (i < n) {
+		if (s[i] >= 0x20 && s[i] < 0x7f) {
+			out[o++] = (char)s[i++];
+			continue;
+		}
+		l = s[i] >= 0x80 ? utf8_len(s + i, n - i) : 0;
+		/* C1 controls are valid UTF-8 (c2 80..c2 9f): escaped, byte by byte. */
+		if (l && !(s[i] == 0xc2 && s[i + 1] < 0xa0)) {
+			memcpy(out + o, s + i, l);
+			o += l;
+			i += l;
+			continue;
+		}
+		out[o++] = '\\';
+		out[o++] = 'x';
+		out[o++] = hex[s[i] >> 4];
+		out[o++] = hex[s[i] & 15];
+		i++;
+	}
+	out[o] = 0;
+	return o;
+}
+
+void dt_vflog(FILE *f, const char *fmt, va_list ap)
+{
+	static const char oom[] = "datatrail: a message was lost: out of memory\n";
+	char small[512], *msg = small, *esc = NULL;
+	size_t len, o;
+	va_list ap2;
+	bool nl;
+	int n;
+
+	va_copy(ap2, ap);
+	n = vsnprintf(small, sizeof(small), fmt, ap);
+	if (n < 0)
+		goto out;
+	if ((size_t)n >= sizeof(small)) {
+		msg = malloc((size_t)n + 1);
+		if (!msg)
+			goto lost;
+		vsnprintf(msg, (size_t)n + 1, fmt, ap2);
+	}
+	len = (size_t)n;
+	nl = len && msg[len - 1] == '\n';
+	len -= nl;
+	esc = malloc(len * 4 + 2);
+	if (!esc)
+		goto lost;
+	o = log_escape(msg, len, esc);
+	if (nl)
+		esc[o++] = '\n';
+	/* One write: a line is never interleaved with another thread's, nor cut in two. */
+	fwrite(esc, 1, o, f);
+	goto out;
+lost:
+	fwrite(oom, 1, sizeof(oom) - 1, f);
+out:
+	free(esc);
+	if (msg != small)
+		free(msg);
+	va_end(ap2);
+}
+
+void dt_flog(FILE *f, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	dt_vflog(f, fmt, ap);
+	va_end(ap);
+}
+
+void dt_log(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	dt_vflog(stderr, fmt, ap);
+	va_end(ap);
 }
 
 /* A partial line waits here for its end; stdio's lock on stderr serializes the writers. */

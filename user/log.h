@@ -3,7 +3,9 @@
 #ifndef DT_LOG_H
 #define DT_LOG_H
 
+#include <stdarg.h>
 #include <stddef.h>
+#include <stdio.h>
 
 #include "errbuf.h"
 
@@ -21,5 +23,26 @@ int log_set_format(const char *format, struct errbuf *eb);
  * problem it reports or works around.
  */
 const char *log_level(const char *msg, size_t len);
+
+/*
+ * One message on stderr, the way every message of the agent is written: @fmt formatted, then
+ * the whole message escaped by log_escape() but for its final newline, and written in one
+ * call. Format strings are the program's own, arguments come from the system (mount points,
+ * FUSE source names, paths, comm, dataset ids): escaping the whole message means no call site
+ * can forget an argument, at the price that a format string can hold no control byte either
+ * (a message is one line). @f: where, for code that writes to a stream it is given.
+ */
+void dt_log(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void dt_flog(FILE *f, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void dt_vflog(FILE *f, const char *fmt, va_list ap) __attribute__((format(printf, 2, 0)));
+
+/*
+ * @in (@n bytes) into @out (room for 4 * @n + 1), NUL-terminated; returns the length. What
+ * could end a line, move a terminal's cursor or start an escape sequence becomes \xNN: C0
+ * controls (newline, tab, CR, ESC ...), DEL, C1 controls (U+0080..U+009F, CSI among them) and
+ * every byte that is not part of valid UTF-8 (a lone 0x9b is CSI to an 8-bit terminal). Valid
+ * UTF-8 text, and backslashes, pass as they are.
+ */
+size_t log_escape(const char *in, size_t n, char *out);
 
 #endif /* DT_LOG_H */

@@ -122,8 +122,8 @@ static int cmd_run(int argc, char **argv)
 			o.flush_ms = strtoul(optarg, &end, 10);
 			o.flush_ms_given = true;
 			if (errno || *end || o.flush_ms < 10 || o.flush_ms > 3600000) {
-				fprintf(stderr, "datatrail: option '--flush-ms': bad value '%s' "
-						"(10..3600000)\n", optarg);
+				dt_log("datatrail: option '--flush-ms': bad value '%s' "
+					       "(10..3600000)\n", optarg);
 				return 2;
 			}
 			break;
@@ -144,8 +144,8 @@ static int cmd_run(int argc, char **argv)
 			o.ringbuf_kb = strtoul(optarg, &end, 10);
 			if (errno || *end || o.ringbuf_kb < 4 || o.ringbuf_kb > (1 << 20) ||
 			    (o.ringbuf_kb & (o.ringbuf_kb - 1))) {
-				fprintf(stderr, "datatrail: option '--ringbuf-kb': bad value '%s' "
-						"(a power of 2, 4..1048576)\n", optarg);
+				dt_log("datatrail: option '--ringbuf-kb': bad value '%s' "
+					       "(a power of 2, 4..1048576)\n", optarg);
 				return 2;
 			}
 			break;
@@ -158,7 +158,7 @@ static int cmd_run(int argc, char **argv)
 
 			/* Syntax now; whether it can be bound, once attached (agent.c). */
 			if (metrics_parse_listen("option '--metrics'", optarg, &ss, &sl, &eb)) {
-				fprintf(stderr, "datatrail: %s\n", eb.msg);
+				dt_log("datatrail: %s\n", eb.msg);
 				return 2;
 			}
 			o.metrics_listen = optarg;
@@ -166,7 +166,7 @@ static int cmd_run(int argc, char **argv)
 		}
 		case 'L':
 			if (log_set_format(optarg, &eb)) {
-				fprintf(stderr, "datatrail: %s\n", eb.msg);
+				dt_log("datatrail: %s\n", eb.msg);
 				return 2;
 			}
 			break;
@@ -175,9 +175,9 @@ static int cmd_run(int argc, char **argv)
 			errno = 0;
 			n = strtoul(optarg, &end, 10);
 			if (errno || *end || n < 1 || n > (c == 'o' ? 1048576 : 1000)) {
-				fprintf(stderr, "datatrail: option '--%s': bad value '%s' (1..%d)\n",
-					c == 'o' ? "rotate-mb" : "rotate-keep", optarg,
-					c == 'o' ? 1048576 : 1000);
+				dt_log("datatrail: option '--%s': bad value '%s' (1..%d)\n",
+				       c == 'o' ? "rotate-mb" : "rotate-keep", optarg,
+				       c == 'o' ? 1048576 : 1000);
 				return 2;
 			}
 			if (c == 'o')
@@ -189,8 +189,8 @@ static int cmd_run(int argc, char **argv)
 			if (!optarg[0] || strlen(optarg) > 253 ||
 			    strspn(optarg, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
 					   "0123456789-._") != strlen(optarg)) {
-				fprintf(stderr, "datatrail: option '--node-name': bad value '%s' "
-						"(1..253 of letters, digits, '-', '.', '_')\n", optarg);
+				dt_log("datatrail: option '--node-name': bad value '%s' "
+					       "(1..253 of letters, digits, '-', '.', '_')\n", optarg);
 				return 2;
 			}
 			o.node_name = optarg;
@@ -206,8 +206,8 @@ static int cmd_run(int argc, char **argv)
 			} else if (!strcmp(optarg, "on")) {
 				o.enforce = DT_ENF_ON;
 			} else {
-				fprintf(stderr, "datatrail: option '--enforce': bad value '%s' "
-						"(off, dry-run or on)\n", optarg);
+				dt_log("datatrail: option '--enforce': bad value '%s' "
+					       "(off, dry-run or on)\n", optarg);
 				return 2;
 			}
 			break;
@@ -215,8 +215,8 @@ static int cmd_run(int argc, char **argv)
 			enum hooks_mode m;
 
 			if (hooks_mode_parse(optarg, &m)) {
-				fprintf(stderr, "datatrail: option '--hooks': bad value '%s' "
-						"(auto, fentry or tracepoint)\n", optarg);
+				dt_log("datatrail: option '--hooks': bad value '%s' "
+					       "(auto, fentry or tracepoint)\n", optarg);
 				return 2;
 			}
 			o.hooks = m;
@@ -226,7 +226,7 @@ static int cmd_run(int argc, char **argv)
 			struct errbuf eb = {};
 
 			if (scope_add(&o.scope, optarg, &eb)) {
-				fprintf(stderr, "datatrail: %s\n", eb.msg);
+				dt_log("datatrail: %s\n", eb.msg);
 				return 2;
 			}
 			break;
@@ -238,11 +238,11 @@ static int cmd_run(int argc, char **argv)
 		}
 	}
 	if (optind != argc) {
-		fprintf(stderr, "datatrail: run: unexpected argument '%s'\n", argv[optind]);
+		dt_log("datatrail: run: unexpected argument '%s'\n", argv[optind]);
 		return 2;
 	}
 	if (!o.inventory) {
-		fprintf(stderr, "datatrail: run: '--inventory FILE' is required\n");
+		dt_log("datatrail: run: '--inventory FILE' is required\n");
 		return 2;
 	}
 	return agent_run(&o);
@@ -273,8 +273,8 @@ static int cmd_status(int argc, char **argv)
 		return usage_of(stderr, 2, "status [--status-file PATH]", NULL);
 	f = fopen(path, "r");
 	if (!f) {
-		fprintf(stderr, "datatrail: status '%s': %s (is the agent running?)\n", path,
-			strerror(errno));
+		dt_log("datatrail: status '%s': %s (is the agent running?)\n", path,
+		       strerror(errno));
 		return 1;
 	}
 	n = fread(buf, 1, sizeof(buf) - 1, f);
@@ -282,7 +282,7 @@ static int cmd_status(int argc, char **argv)
 	buf[n] = 0;
 	doc = cJSON_Parse(buf);
 	if (!doc) {
-		fprintf(stderr, "datatrail: status '%s': not a status file\n", path);
+		dt_log("datatrail: status '%s': not a status file\n", path);
 		return 1;
 	}
 	pid = cJSON_GetObjectItem(doc, "pid");
@@ -319,7 +319,7 @@ static int cmd_cleanup(int argc, char **argv)
 	else if (argc != 1)
 		return usage_of(stderr, 2, "cleanup [--pin-dir DIR]", NULL);
 	if (kstate_cleanup(dir, &eb)) {
-		fprintf(stderr, "datatrail: %s\n", eb.msg);
+		dt_log("datatrail: %s\n", eb.msg);
 		return 1;
 	}
 	return 0;
@@ -338,7 +338,7 @@ static int cmd_inventory(int argc, char **argv)
 		return usage_of(stderr, 2, "inventory check FILE", NULL);
 	err = inventory_load(argv[2], &inv, &eb);
 	if (err) {
-		fprintf(stderr, "datatrail: %s\n", eb.msg);
+		dt_log("datatrail: %s\n", eb.msg);
 		return 1;
 	}
 	inventory_summary(inv, stdout);
@@ -370,6 +370,6 @@ int main(int argc, char **argv)
 	}
 	if (!strcmp(argv[1], "help") || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"))
 		return usage(stdout, 0);
-	fprintf(stderr, "datatrail: unknown command '%s'\n", argv[1]);
+	dt_log("datatrail: unknown command '%s'\n", argv[1]);
 	return usage(stderr, 2);
 }

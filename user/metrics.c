@@ -5,12 +5,17 @@
 #include <ctype.h>
 #include <dirent.h>
 #include <errno.h>
+#include <gnutls/gnutls.h>
+#include <limits.h>
 #include <microhttpd.h>
+#include <openssl/crypto.h>
 #include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/resource.h>
+#include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -62,8 +67,9 @@ int metrics_parse_listen(const char *what, const char *s, struct sockaddr_storag
 
 		a4->sin_family = AF_INET;
 		a4->sin_port = htons(port);
+		/* No address: loopback. Every address is asked for by name (0.0.0.0). */
 		if (!host[0])
-			h = "0.0.0.0";
+			h = "127.0.0.1";
 		if (inet_pton(AF_INET, h, &a4->sin_addr) != 1)
 			goto bad;
 		*len = sizeof(*a4);
@@ -345,6 +351,12 @@ char *metrics_render(const struct metrics_counts *c, const struct metrics_input 
 	    "Records found corrupt in the spool and skipped.", in->kstats.corrupt_records);
 	one(f, "datatrail_trace_records_lost_total", "counter",
 	    "Records the forensic trace could not keep.", in->trace_lost);
+	one(f, "datatrail_metrics_connections_cut_total", "counter",
+	    "Connections to this endpoint cut at their deadline (a slow or stalled client).",
+	    in->http_cut);
+	one(f, "datatrail_metrics_requests_refused_total", "counter",
+	    "Requests to this endpoint refused: no or a wrong bearer token or client certificate.",
+	    in->http_refused);
 	process_metrics(f);
 	if (fclose(f)) {
 		free(buf);
@@ -355,12 +367,17 @@ char *metrics_render(const struct metrics_counts *c, const struct metrics_input 
 
 void metrics_publish(struct metrics *m, const struct metrics_input *in)
 {
+	struct metrics_input own = *in;
 	size_t len;
 	char *text, *old;
 
 	if (!m->httpd)
 		return;
-	text = metrics_render(&m->c, in, &len);
+	pthread_mutex_lock(&m->conns_lock);
+	own.http_cut = m->cut;
+	own.http_refused = m->unauthorized;
+	pthread_mutex_unlock(&m->conns_lock);
+	text = metrics_render(&m->c, &own, &len);
 	if (!text)
 		return; /* the last text stays; /healthz goes stale if this persists */
 	pthread_mutex_lock(&m->lock);
@@ -389,11 +406,172 @@ static enum MHD_Result respond(struct MHD_Connection *conn, unsigned int code, c
 	return ret;
 }
 
+/* One connection the reaper watches: its socket and since when its clock runs. */
+struct metrics_conn {
+	struct metrics_conn *next, **pprev;
+	int fd;
+	bool in_request; /* answering: METRICS_RESPONSE_S, else METRICS_REQUEST_S */
+	bool cut;
+	uint64_t since_ns;
+};
+
+static void on_connection(void *cls, struct MHD_Connection *conn, void **socket_ctx,
+			  enum MHD_ConnectionNotificationCode code)
+{
+	const union MHD_ConnectionInfo *ci;
+	struct metrics *m = cls;
+	struct metrics_conn *mc;
+
+	if (code == MHD_CONNECTION_NOTIFY_STARTED) {
+		ci = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CONNECTION_FD);
+		mc = calloc(1, sizeof(*mc));
+		/* Untracked, it would have no deadline: on_request refuses it. */
+		if (!mc || !ci) {
+			free(mc);
+			*socket_ctx = NULL;
+			return;
+		}
+		mc->fd = ci->connect_fd;
+		mc->since_ns = mono_ns();
+		pthread_mutex_lock(&m->conns_lock);
+		mc->next = m->conns;
+		if (mc->next)
+			mc->next->pprev = &mc->next;
+		mc->pprev = &m->conns;
+		m->conns = mc;
+		pthread_mutex_unlock(&m->conns_lock);
+		*socket_ctx = mc;
+		return;
+	}
+	mc = *socket_ctx;
+	if (!mc)
+		return;
+	/* Unlinked before the library closes the socket: the reaper never sees a reused fd. */
+	pthread_mutex_lock(&m->conns_lock);
+	*mc->pprev = mc->next;
+	if (mc->next)
+		mc->next->pprev = mc->pprev;
+	pthread_mutex_unlock(&m->conns_lock);
+	free(mc);
+	*socket_ctx = NULL;
+}
+
+static void set_clock(struct metrics *m, struct MHD_Connection *conn, bool in_request)
+{
+	const union MHD_ConnectionInfo *ci =
+		MHD_get_connection_info(conn, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+	struct metrics_conn *mc = ci ? ci->socket_context : NULL;
+
+	if (!mc)
+		return;
+	pthread_mutex_lock(&m->conns_lock);
+	mc->in_request = in_request;
+	mc->since_ns = mono_ns();
+	pthread_mutex_unlock(&m->conns_lock);
+}
+
+/* An answer is out: the next request's clock starts now (keep-alive). */
+static void on_completed(void *cls, struct MHD_Connection *conn, void **req_cls,
+			 enum MHD_RequestTerminationCode code)
+{
+	(void)req_cls;
+	(void)code;
+	set_clock(cls, conn, false);
+}
+
+/*
+ * The library's timeout is per idle period: a client that sends a header line every few
+ * seconds would hold its connection for ever, and enough of them every slot. The reaper
+ * bounds the whole request instead, by shutting the socket down (the library then sees the
+ * end of the stream and closes it in its own thread).
+ */
+static void *reaper(void *arg)
+{
+	struct metrics *m = arg;
+	struct timespec ts;
+
+	pthread_mutex_lock(&m->conns_lock);
+	while (!m->stop) {
+		uint64_t now = mono_ns();
+
+		for (struct metrics_conn *mc = m->conns; mc; mc = mc->next) {
+			uint64_t limit = (mc->in_request ? METRICS_RESPONSE_S : METRICS_REQUEST_S) *
+					 1000000000ULL;
+
+			if (mc->cut || now - mc->since_ns < limit)
+				continue;
+			shutdown(mc->fd, SHUT_RDWR);
+			mc->cut = true;
+			m->cut++;
+		}
+		clock_gettime(CLOCK_MONOTONIC, &ts);
+		ts.tv_nsec += 200000000;
+		if (ts.tv_nsec >= 1000000000) {
+			ts.tv_sec++;
+			ts.tv_nsec -= 1000000000;
+		}
+		pthread_cond_timedwait(&m->wake, &m->conns_lock, &ts);
+	}
+	pthread_mutex_unlock(&m->conns_lock);
+	return NULL;
+}
+
+bool metrics_bearer_ok(const char *header, const char *token, size_t token_len)
+{
+	size_t n;
+
+	if (!header || strncasecmp(header, "Bearer ", 7))
+		return false;
+	header += 7;
+	while (*header == ' ')
+		header++;
+	n = strlen(header);
+	while (n && header[n - 1] == ' ')
+		n--;
+	return n == token_len && !CRYPTO_memcmp(header, token, n);
+}
+
+/* With a client CA: the peer's certificate, verified against it by the TLS library. */
+static bool client_cert_ok(struct MHD_Connection *conn)
+{
+	const union MHD_ConnectionInfo *ci =
+		MHD_get_connection_info(conn, MHD_CONNECTION_INFO_GNUTLS_SESSION);
+	unsigned int status = 0, n = 0;
+
+	if (!ci || !ci->tls_session)
+		return false;
+	if (!gnutls_certificate_get_peers(ci->tls_session, &n) || !n)
+		return false;
+	return !gnutls_certificate_verify_peers2(ci->tls_session, &status) && !status;
+}
+
+static enum MHD_Result refuse(struct metrics *m, struct MHD_Connection *conn, unsigned int code,
+			      const char *why)
+{
+	struct MHD_Response *r;
+	enum MHD_Result ret;
+
+	pthread_mutex_lock(&m->conns_lock);
+	m->unauthorized++;
+	pthread_mutex_unlock(&m->conns_lock);
+	r = MHD_create_response_from_buffer(strlen(why), (void *)why, MHD_RESPMEM_PERSISTENT);
+	if (!r)
+		return MHD_NO;
+	MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, "text/plain");
+	if (code == MHD_HTTP_UNAUTHORIZED)
+		MHD_add_response_header(r, MHD_HTTP_HEADER_WWW_AUTHENTICATE,
+					"Bearer realm=\"datatrail\"");
+	ret = MHD_queue_response(conn, code, r);
+	MHD_destroy_response(r);
+	return ret;
+}
+
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url,
 				  const char *method, const char *version,
 				  const char *upload_data, size_t *upload_data_size,
 				  void **req_cls)
 {
+	const union MHD_ConnectionInfo *ci;
 	struct metrics *m = cls;
 	char *body = NULL;
 	size_t len = 0;
@@ -402,7 +580,21 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 	(void)version;
 	(void)upload_data;
 	(void)upload_data_size;
-	(void)req_cls;
+	ci = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+	if (!ci || !ci->socket_context)
+		return MHD_NO;
+	if (!*req_cls) {
+		*req_cls = m;
+		set_clock(m, conn, true);
+	}
+	if (m->tls_ca && !client_cert_ok(conn))
+		return refuse(m, conn, MHD_HTTP_FORBIDDEN, "a client certificate is required\n");
+	/* /healthz says only ok or stale, for probes that carry no token. */
+	if (m->token && strcmp(url, "/healthz") &&
+	    !metrics_bearer_ok(MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
+							   MHD_HTTP_HEADER_AUTHORIZATION),
+			       m->token, m->token_len))
+		return refuse(m, conn, MHD_HTTP_UNAUTHORIZED, "a bearer token is required\n");
 	if (strcmp(method, MHD_HTTP_METHOD_GET) && strcmp(method, MHD_HTTP_METHOD_HEAD))
 		return respond(conn, MHD_HTTP_METHOD_NOT_ALLOWED, "text/plain",
 			       strdup("GET only\n"), 9);
@@ -434,8 +626,100 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 		       strdup("not found: /metrics, /healthz\n"), 30);
 }
 
-int metrics_open(struct metrics *m, const char *what, const char *addr, struct errbuf *eb)
+static void wipe_free(char **p)
 {
+	if (*p) {
+		explicit_bzero(*p, strlen(*p));
+		free(*p);
+		*p = NULL;
+	}
+}
+
+/* One PEM or token file, with @trust (FT_PRIVATE for keys and tokens). */
+static int read_auth_file(const char *what, const char *path, unsigned int trust, char **out,
+			  struct errbuf *eb)
+{
+	const struct file_policy policy = { .trust = FT_REGULAR | trust, .max = 1 << 20 };
+	char subject[PATH_MAX + 64];
+	size_t len;
+	int err;
+
+	snprintf(subject, sizeof(subject), "metrics %s '%s'", what, path);
+	err = read_file_trusted(path, &policy, subject, out, &len, eb);
+	if (err)
+		return err;
+	if (strlen(*out) != len) {
+		wipe_free(out);
+		return errbuf_set(eb, -EINVAL, "%s: holds a NUL byte", subject);
+	}
+	return 0;
+}
+
+/* The token: one line of visible characters, its trailing newline dropped. */
+static int read_token(struct metrics *m, const char *path, struct errbuf *eb)
+{
+	int err = read_auth_file("bearer token file", path, FT_PRIVATE, &m->token, eb);
+	size_t n;
+
+	if (err)
+		return err;
+	n = strlen(m->token);
+	while (n && (m->token[n - 1] == '\n' || m->token[n - 1] == '\r'))
+		m->token[--n] = 0;
+	for (size_t i = 0; i < n; i++)
+		if (m->token[i] <= ' ' || m->token[i] == 0x7f)
+			n = 0;
+	if (n < 16) {
+		wipe_free(&m->token);
+		return errbuf_set(eb, -EINVAL, "metrics bearer token file '%s': not one line of at "
+				  "least 16 visible characters", path);
+	}
+	m->token_len = n;
+	return 0;
+}
+
+static int read_auth(struct metrics *m, const struct metrics_auth *a, struct errbuf *eb)
+{
+	int err = 0;
+
+	if (a->token_file)
+		err = read_token(m, a->token_file, eb);
+	if (!err && a->tls_cert_file && !MHD_is_feature_supported(MHD_FEATURE_TLS))
+		err = errbuf_set(eb, -ENOTSUP, "metrics: TLS asked for, but libmicrohttpd is built "
+				 "without it");
+	if (!err && a->tls_cert_file)
+		err = read_auth_file("TLS certificate", a->tls_cert_file, FT_NOT_WORLD_WRITABLE,
+				     &m->tls_cert, eb);
+	if (!err && a->tls_key_file)
+		err = read_auth_file("TLS key", a->tls_key_file, FT_PRIVATE, &m->tls_key, eb);
+	if (!err && a->tls_client_ca_file)
+		err = read_auth_file("TLS client CA", a->tls_client_ca_file,
+				     FT_NOT_WORLD_WRITABLE, &m->tls_ca, eb);
+	if (!err && !m->tls_cert != !m->tls_key)
+		err = errbuf_set(eb, -EINVAL, "metrics: a TLS certificate needs its key, and a key "
+				 "its certificate");
+	if (!err && m->tls_ca && !m->tls_cert)
+		err = errbuf_set(eb, -EINVAL, "metrics: a client CA needs a TLS certificate and key");
+	m->tls = m->tls_cert;
+	return err;
+}
+
+static void free_auth(struct metrics *m)
+{
+	if (m->token)
+		explicit_bzero(m->token, m->token_len);
+	free(m->token);
+	m->token = NULL;
+	wipe_free(&m->tls_key);
+	free(m->tls_cert);
+	free(m->tls_ca);
+	m->tls_cert = m->tls_ca = NULL;
+}
+
+int metrics_open(struct metrics *m, const char *what, const char *addr,
+		 const struct metrics_auth *auth, struct errbuf *eb)
+{
+	struct MHD_OptionItem tls_opts[4] = {}, *o = tls_opts;
 	struct sockaddr_storage ss;
 	socklen_t sl;
 	int fd, one = 1, err;
@@ -443,12 +727,26 @@ int metrics_open(struct metrics *m, const char *what, const char *addr, struct e
 	err = metrics_parse_listen(what, addr, &ss, &sl, eb);
 	if (err)
 		return err;
+	if (auth) {
+		err = read_auth(m, auth, eb);
+		if (err)
+			goto err_auth;
+	}
+	if (m->tls) {
+		*o++ = (struct MHD_OptionItem){ MHD_OPTION_HTTPS_MEM_CERT, 0, m->tls_cert };
+		*o++ = (struct MHD_OptionItem){ MHD_OPTION_HTTPS_MEM_KEY, 0, m->tls_key };
+		if (m->tls_ca)
+			*o++ = (struct MHD_OptionItem){ MHD_OPTION_HTTPS_MEM_TRUST, 0, m->tls_ca };
+	}
+	*o = (struct MHD_OptionItem){ MHD_OPTION_END, 0, NULL };
 	/* Bound here rather than by the library, for an exact error (in use, not local). */
 	fd = socket(ss.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	if (fd < 0)
-		return errbuf_set(eb, -errno, "%s '%s': %s", what, addr, strerror(errno));
+	if (fd < 0) {
+		err = errbuf_set(eb, -errno, "%s '%s': %s", what, addr, strerror(errno));
+		goto err_auth;
+	}
 	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-	if (bind(fd, (struct sockaddr *)&ss, sl) || listen(fd, 16)) {
+	if (bind(fd, (struct sockaddr *)&ss, sl) || listen(fd, METRICS_MAX_CONNS)) {
 		err = errbuf_set(eb, -errno, "%s '%s': %s", what, addr, strerror(errno));
 		goto err_close;
 	}
@@ -457,23 +755,45 @@ int metrics_open(struct metrics *m, const char *what, const char *addr, struct e
 		err = errbuf_set(eb, -err, "%s: %s", what, strerror(err));
 		goto err_close;
 	}
+	pthread_mutex_init(&m->conns_lock, NULL);
+	pthread_cond_init(&m->wake, NULL);
 	snprintf(m->listen, sizeof(m->listen), "%s", addr);
 	m->httpd = MHD_start_daemon(MHD_USE_AUTO_INTERNAL_THREAD | MHD_USE_ERROR_LOG |
+				    (m->tls ? MHD_USE_TLS : 0) |
 				    (ss.ss_family == AF_INET6 ? MHD_USE_IPv6 : 0),
 				    0, NULL, NULL, on_request, m,
 				    MHD_OPTION_LISTEN_SOCKET, fd,
-				    MHD_OPTION_CONNECTION_LIMIT, 64u,
-				    MHD_OPTION_CONNECTION_TIMEOUT, 10u,
+				    MHD_OPTION_CONNECTION_LIMIT, (unsigned int)METRICS_MAX_CONNS,
+				    MHD_OPTION_PER_IP_CONNECTION_LIMIT,
+				    (unsigned int)METRICS_MAX_CONNS_PER_IP,
+				    MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)METRICS_IDLE_S,
+				    MHD_OPTION_NOTIFY_CONNECTION, on_connection, m,
+				    MHD_OPTION_NOTIFY_COMPLETED, on_completed, m,
+				    MHD_OPTION_ARRAY, tls_opts,
 				    MHD_OPTION_END);
 	if (!m->httpd) {
-		err = errbuf_set(eb, -EIO, "%s '%s': cannot start the HTTP server", what, addr);
-		pthread_mutex_destroy(&m->lock);
-		goto err_close;
+		err = errbuf_set(eb, -EIO, "%s '%s': cannot start the HTTP server%s", what, addr,
+				 m->tls ? " (is the TLS certificate or key bad?)" : "");
+		goto err_locks;
 	}
+	err = pthread_create(&m->reaper, NULL, reaper, m);
+	if (err) {
+		MHD_stop_daemon(m->httpd);
+		m->httpd = NULL;
+		err = errbuf_set(eb, -err, "%s: %s", what, strerror(err));
+		goto err_locks;
+	}
+	m->reaper_on = true;
 	return 0;
 
+err_locks:
+	pthread_cond_destroy(&m->wake);
+	pthread_mutex_destroy(&m->conns_lock);
+	pthread_mutex_destroy(&m->lock);
 err_close:
 	close(fd);
+err_auth:
+	free_auth(m);
 	return err;
 }
 
@@ -481,9 +801,20 @@ void metrics_close(struct metrics *m)
 {
 	if (!m->httpd)
 		return;
+	if (m->reaper_on) {
+		pthread_mutex_lock(&m->conns_lock);
+		m->stop = true;
+		pthread_cond_signal(&m->wake);
+		pthread_mutex_unlock(&m->conns_lock);
+		pthread_join(m->reaper, NULL);
+		m->reaper_on = false;
+	}
 	MHD_stop_daemon(m->httpd);
 	m->httpd = NULL;
+	pthread_cond_destroy(&m->wake);
+	pthread_mutex_destroy(&m->conns_lock);
 	pthread_mutex_destroy(&m->lock);
 	free(m->text);
 	m->text = NULL;
+	free_auth(m);
 }

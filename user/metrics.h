@@ -60,9 +60,26 @@ struct metrics_input {
 	unsigned int flush_ms;
 	const char *hooks_mode;    /* --hooks; NULL: no datatrail_hooks_info */
 	const char *syscall_hooks; /* the syscall hooks' backend: "fentry" or "tracepoint" */
+	uint64_t http_cut, http_refused; /* this endpoint's own (metrics_publish fills them) */
 };
 
 struct MHD_Daemon;
+struct metrics_conn;
+
+/* Connections at once, per client address, and how long one may take (docs/operations.md). */
+#define METRICS_MAX_CONNS 64
+#define METRICS_MAX_CONNS_PER_IP 32
+#define METRICS_IDLE_S 5	 /* no byte for this long: closed (the library's timeout) */
+#define METRICS_REQUEST_S 5	 /* a whole request, from connect or the last answer */
+#define METRICS_RESPONSE_S 30	 /* one answer, until its last byte is taken */
+
+/* Who may scrape: none of it set is plain HTTP to anyone who reaches the address. */
+struct metrics_auth {
+	const char *token_file;	   /* "Authorization: Bearer <its content>" required */
+	const char *tls_cert_file; /* HTTPS with this certificate (PEM) ... */
+	const char *tls_key_file;  /* ... and key (PEM, 0600) */
+	const char *tls_client_ca_file; /* a client certificate signed by this CA required */
+};
 
 struct metrics {
 	struct metrics_counts c;
@@ -72,17 +89,37 @@ struct metrics {
 	size_t len;
 	uint64_t fresh_until_ns; /* CLOCK_MONOTONIC: /healthz answers 503 after it */
 	char listen[64];
+	char *token; /* the bearer token, wiped on close; NULL: none asked */
+	size_t token_len;
+	char *tls_cert, *tls_key, *tls_ca; /* PEM text the library reads while it runs */
+	bool tls;
+	/* The reaper: cuts connections past METRICS_REQUEST_S / METRICS_RESPONSE_S. */
+	pthread_t reaper;
+	bool reaper_on;
+	bool stop;		  /* under conns_lock */
+	pthread_mutex_t conns_lock; /* guards conns, stop and the counters below */
+	pthread_cond_t wake;
+	struct metrics_conn *conns;
+	uint64_t cut;		  /* connections cut by the reaper */
+	uint64_t unauthorized;	  /* requests refused: no or a wrong token or certificate */
 };
 
 /*
- * Parses "ADDR:PORT" ("127.0.0.1:9464", "[::1]:9464", ":9464" for every address) into @ss;
- * 0 or -EINVAL with a message naming @what and the value in @eb.
+ * Parses "ADDR:PORT" ("127.0.0.1:9464", "[::1]:9464", "0.0.0.0:9464" for every address,
+ * ":9464" for loopback) into @ss; 0 or -EINVAL with a message naming @what and the value in @eb.
  */
 int metrics_parse_listen(const char *what, const char *s, struct sockaddr_storage *ss,
 			 socklen_t *len, struct errbuf *eb);
 
-/* Starts the server thread on @listen; 0 or -errno with a message in @eb. */
-int metrics_open(struct metrics *m, const char *what, const char *listen, struct errbuf *eb);
+/*
+ * Starts the server thread on @listen, with @auth's token and TLS files read now (NULL: plain
+ * HTTP, no token); 0 or -errno with a message naming the file or address in @eb.
+ */
+int metrics_open(struct metrics *m, const char *what, const char *listen,
+		 const struct metrics_auth *auth, struct errbuf *eb);
+
+/* Whether @header ("Authorization" value) carries the bearer @token, in constant time. */
+bool metrics_bearer_ok(const char *header, const char *token, size_t token_len);
 /* Stops the server (waiting for its thread) and frees the text; a zeroed one is fine. */
 void metrics_close(struct metrics *m);
 

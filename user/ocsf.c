@@ -697,8 +697,14 @@ int ocsf_finding(struct jbuf *jb, const struct ocsf_ctx *ctx, const struct findi
 	}
 	if (f->operations)
 		jb_str(jb, "operations", f->operations);
+	if (f->file_count)
+		jb_u64(jb, "file_count", f->file_count);
+	if (f->file_count > 1 && f->last_file)
+		jb_str(jb, "last_file", f->last_file);
 	if (f->object)
 		jb_str(jb, "object", f->object);
+	if (f->objects)
+		jb_u64(jb, "objects", f->objects);
 	if (f->dst_link)
 		jb_str(jb, "link", f->dst_link);
 	if (f->via_hop) {

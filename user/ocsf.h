@@ -119,7 +119,10 @@ struct finding_record {
 	uint64_t bytes;
 	uint64_t ops;
 	const char *operations; /* dataset_tamper: "write,truncate" */
+	uint64_t file_count;    /* derived_copy, dataset_tamper: files so far (0: not told) */
+	const char *last_file;  /* the newest of them when more than one (file_path: the first) */
 	const char *object;     /* agent_tamper by bpf(): "map 'taint' (id 42)" */
+	uint64_t objects;       /* agent_inspect: the objects looked at */
 	const char *via_hop;    /* how the taint reached the process, or NULL */
 	uint32_t via_pid;
 	const char *via_node;   /* hop "remote": the sending node, its process and the flow */

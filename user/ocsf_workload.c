@@ -69,6 +69,8 @@ void ocsf_workload(struct jbuf *jb, const struct wl_identity *id)
 		return;
 	jb_obj_open(jb, "workload");
 	jb_str(jb, "cgroup", id->cgroup);
+	/* false: not the runtime's own, or not checked; it then satisfies no workload list. */
+	jb_bool(jb, "verified", !!(id->flags & ID_VERIFIED));
 	if (id->pod_name[0])
 		jb_str(jb, "pod", id->pod_name);
 	if (id->pod_namespace[0])

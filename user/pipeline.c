@@ -7,6 +7,7 @@
 #include <time.h>
 
 #include "base.h"
+#include "log.h"
 #include "pipeline.h"
 
 const char *pl_inode_path(struct pipeline *pl, uint32_t dev, uint64_t ino, char *buf, size_t n)
@@ -123,8 +124,8 @@ static void device_record_cb(void *ctx, const struct dt_rec_device *r)
 
 static void device_gap_cb(void *ctx, const struct gap_record *g)
 {
-	fprintf(stderr, "datatrail: %s: lost %llu records on cpu %d\n", g->source,
-		(unsigned long long)g->lost, g->cpu);
+	dt_log("datatrail: %s: lost %llu records on cpu %d\n", g->source,
+	       (unsigned long long)g->lost, g->cpu);
 	pl_gap(ctx, g);
 }
 
@@ -331,16 +332,29 @@ void pl_exes(struct pipeline *pl)
 							.len = strlen(acl->exes[j]) + 1 };
 
 				if (grow_append(&buf, &len, &cap, &e, sizeof(e)) ||
-				    grow_append(&buf, &len, &cap, acl->exes[j], e.len)) {
-					free(buf);
-					pl->trace_errors++;
-					return;
-				}
+				    grow_append(&buf, &len, &cap, acl->exes[j], e.len))
+					goto err;
 			}
+		}
+		/* The file systems at derived "mount:" places, as stat() found them: the same form. */
+		for (size_t j = 0; j < pl->inv->datasets[i].n_derived_places; j++) {
+			const struct inv_place *p = &pl->inv->datasets[i].derived_places[j];
+			struct dt_rec_exe e = { .ino = p->ino, .dev = p->dev,
+						.len = strlen(p->value) + 1 };
+
+			if (p->by != INV_PLACE_MOUNT)
+				continue;
+			if (grow_append(&buf, &len, &cap, &e, sizeof(e)) ||
+			    grow_append(&buf, &len, &cap, p->value, e.len))
+				goto err;
 		}
 	}
 	record(pl, DT_REC_EXES, buf ? buf : "", len, mono_ns());
 	free(buf);
+	return;
+err:
+	free(buf);
+	pl->trace_errors++;
 }
 
 void pl_slots(struct pipeline *pl)
@@ -549,6 +563,14 @@ void pl_enforce(struct pipeline *pl, const struct dt_egress_key *k, const struct
 
 	corr_enforce(&pl->corr, k, v);
 	record(pl, DT_REC_ENFORCE, &rec, sizeof(rec), v->last_ns);
+}
+
+void pl_inspect(struct pipeline *pl, uint32_t tgid, const struct dt_inspect *v)
+{
+	struct dt_rec_inspect rec = { .tgid = tgid, .val = *v };
+
+	corr_inspect(&pl->corr, tgid, v);
+	record(pl, DT_REC_INSPECT, &rec, sizeof(rec), v->last_ns);
 }
 
 void pl_gone(struct pipeline *pl, uint32_t tgid)

@@ -92,6 +92,8 @@ void pl_egress(struct pipeline *pl, const struct dt_egress_key *k, const struct 
 /* What the kernel refused a tainted process towards one destination, as last read. */
 void pl_enforce(struct pipeline *pl, const struct dt_egress_key *k, const struct dt_enf_val *v);
 void pl_gone(struct pipeline *pl, uint32_t tgid);
+/* @tgid's looks at the agent's objects, as read from the inspect map: an agent_inspect finding. */
+void pl_inspect(struct pipeline *pl, uint32_t tgid, const struct dt_inspect *v);
 void pl_stop(struct pipeline *pl);
 void pl_gap(struct pipeline *pl, const struct gap_record *g);
 

@@ -7,6 +7,7 @@
 
 #include <bpf/bpf.h>
 
+#include "log.h"
 #include "proctab.h"
 #include "reconcile.h"
 
@@ -299,7 +300,7 @@ static void flush_map(struct reconcile *rc, enum rc_map m, size_t key_size, size
 		err = rc->ops->lookup_batch(rc->ops_ctx, m, in, &batch, keys + n * key_size,
 					    vals + n * val_size, &got);
 		if (err && err != -ENOENT) {
-			fprintf(stderr, "datatrail: read counters: %s\n", strerror(-err));
+			dt_log("datatrail: read counters: %s\n", strerror(-err));
 			rc->read_errors++;
 			break;
 		}

@@ -31,6 +31,7 @@ enum dt_rec_type {
 	DT_REC_NODE = 0x10b,      /* struct dt_rec_node: the node's identity, after META */
 	DT_REC_ENFORCE = 0x10c,   /* struct dt_rec_enforce: what the kernel refused, as last read */
 	DT_REC_MOUNT = 0x10d,     /* struct dt_rec_mount, then fstype, source, point */
+	DT_REC_INSPECT = 0x10e,   /* struct dt_rec_inspect: a process's looks at the agent's objects */
 	DT_REC_DEVICE = 0x120,    /* struct dt_rec_device: one step of the device findings */
 	DT_REC_DEVPATH = 0x121,   /* uint32_t rdev, then the node's path, NUL-terminated */
 };
@@ -86,6 +87,12 @@ struct dt_rec_mount {
 	uint32_t kind; /* enum dt_egress_fs_kind */
 	uint32_t gone;
 	uint32_t pad;
+};
+
+struct dt_rec_inspect {
+	uint32_t tgid;
+	uint32_t pad;
+	struct dt_inspect val;
 };
 
 struct dt_rec_enforce {

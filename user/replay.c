@@ -12,6 +12,7 @@
 
 #include "hmap.h"
 #include "inventory.h"
+#include "log.h"
 #include "pipeline.h"
 #include "records.h"
 #include "replay.h"
@@ -132,7 +133,7 @@ static int on_inventory(struct replay *r, const void *data, uint32_t len)
 
 	err = inventory_parse_offline(data, len, "recorded inventory", &inv, &eb);
 	if (err) {
-		fprintf(stderr, "datatrail: trace '%s': %s\n", r->path, eb.msg);
+		dt_log("datatrail: trace '%s': %s\n", r->path, eb.msg);
 		return err;
 	}
 	inventory_free(r->recorded);
@@ -345,6 +346,15 @@ static int feed(struct replay *r, uint16_t type, const void *data, uint32_t len)
 		pl_enforce(&r->pl, &e.key, &e.val);
 		return 0;
 	}
+	case DT_REC_INSPECT: {
+		struct dt_rec_inspect ri;
+
+		if (len < sizeof(ri))
+			return 0;
+		memcpy(&ri, data, sizeof(ri));
+		pl_inspect(&r->pl, ri.tgid, &ri.val);
+		return 0;
+	}
 	case DT_REC_PROC: {
 		struct proc_info pi = {};
 
@@ -504,8 +514,8 @@ static int explain(struct replay *r)
 	char a[64];
 
 	if (!r->finding) {
-		fprintf(stderr, "datatrail: replay '%s': no finding with uid '%s'\n", r->path,
-			r->explain);
+		dt_log("datatrail: replay '%s': no finding with uid '%s'\n", r->path,
+		       r->explain);
 		return 1;
 	}
 	doc = cJSON_Parse(r->finding);
@@ -549,7 +559,7 @@ static int load_key(const char *file, uint8_t *key)
 	struct errbuf eb = {};
 
 	if (trace_key_load(file, key, &eb)) {
-		fprintf(stderr, "datatrail: %s\n", eb.msg);
+		dt_log("datatrail: %s\n", eb.msg);
 		return -1;
 	}
 	return 0;
@@ -586,13 +596,14 @@ static int run_records(struct replay *r, const uint8_t *key, bool force)
 
 	err = trace_open_flags(r->path, key, force ? TRACE_OPEN_FORCE : 0, &rd, &eb);
 	if (err) {
-		fprintf(stderr, "datatrail: %s\n", eb.msg);
+		dt_log("datatrail: %s\n", eb.msg);
 		return err;
 	}
 	while ((err = trace_next(rd, &type, &data, &len, &ts)) == 1) {
 		err = feed(r, type, data, len);
 		if (err)
 			break;
+		/* Progress on a terminal: the program's text and a number, \r redraws it. */
 		if (tty && r->records >= next_progress) {
 			fprintf(stderr, "\rreplay: %llu records", (unsigned long long)r->records);
 			next_progress = r->records + 100000;
@@ -601,15 +612,15 @@ static int run_records(struct replay *r, const uint8_t *key, bool force)
 	if (tty)
 		fprintf(stderr, "\rreplay: %llu records\n", (unsigned long long)r->records);
 	if (err < 0)
-		fprintf(stderr, "datatrail: trace '%s': %s\n", r->path, trace_reader_error(rd));
+		dt_log("datatrail: trace '%s': %s\n", r->path, trace_reader_error(rd));
 	if (force) {
 		const struct trace_issue *is;
 		size_t n = trace_reader_issues(rd, &is);
 
 		for (size_t i = 0; i < n; i++)
-			fprintf(stderr, "datatrail: replay '%s': %s segment '%s' block %lld: %s\n",
-				r->path, is[i].skipped ? "skipped" : "noted", is[i].segment,
-				(long long)is[i].block, is[i].reason);
+			dt_log("datatrail: replay '%s': %s segment '%s' block %lld: %s\n",
+			       r->path, is[i].skipped ? "skipped" : "noted", is[i].segment,
+			       (long long)is[i].block, is[i].reason);
 	}
 	trace_close(rd);
 	return err < 0 ? err : 0;
@@ -647,14 +658,14 @@ static int check(const char *path, const uint8_t *key, bool force)
 	if (!err && rep.ok)
 		return 0;
 	if (rep.bad_segment[0])
-		fprintf(stderr, "datatrail: trace '%s': segment '%s' block %lld: %s\n", path,
-			rep.bad_segment, (long long)rep.bad_block, rep.reason);
+		dt_log("datatrail: trace '%s': segment '%s' block %lld: %s\n", path,
+		       rep.bad_segment, (long long)rep.bad_block, rep.reason);
 	else
-		fprintf(stderr, "datatrail: trace '%s': %s\n", path,
-			rep.reason[0] ? rep.reason : strerror(err < 0 ? -err : EINVAL));
+		dt_log("datatrail: trace '%s': %s\n", path,
+		       rep.reason[0] ? rep.reason : strerror(err < 0 ? -err : EINVAL));
 	if (!force) {
-		fprintf(stderr, "datatrail: trace '%s' failed verification; --force replays what "
-				"is intact\n", path);
+		dt_log("datatrail: trace '%s' failed verification; --force replays what "
+			       "is intact\n", path);
 		return -EBADMSG;
 	}
 	return 0;
@@ -710,7 +721,7 @@ int cmd_replay(int argc, char **argv)
 	if (inv_path) {
 		/* Another inventory asks "what would we have flagged": its policies, offline. */
 		if (inventory_load_offline(inv_path, &r.override, &eb)) {
-			fprintf(stderr, "datatrail: %s\n", eb.msg);
+			dt_log("datatrail: %s\n", eb.msg);
 			goto out;
 		}
 	}
@@ -808,9 +819,9 @@ static int trace_cat_cmd(int argc, char **argv)
 		case 's':
 		case 'u':
 			if (parse_time(optarg, c == 's' ? &f.since_ms : &f.until_ms)) {
-				fprintf(stderr, "datatrail: trace cat: option '--%s': bad time '%s' "
-						"(epoch ms or YYYY-MM-DDTHH:MM:SSZ)\n",
-					c == 's' ? "since" : "until", optarg);
+				dt_log("datatrail: trace cat: option '--%s': bad time '%s' "
+					       "(epoch ms or YYYY-MM-DDTHH:MM:SSZ)\n",
+				       c == 's' ? "since" : "until", optarg);
 				return 2;
 			}
 			break;
@@ -853,6 +864,6 @@ int cmd_trace(int argc, char **argv)
 		printf("usage: datatrail trace verify|cat DIR|FILE [options]\n");
 		return 0;
 	}
-	fprintf(stderr, "usage: datatrail trace verify|cat DIR|FILE [options]\n");
+	dt_log("usage: datatrail trace verify|cat DIR|FILE [options]\n");
 	return 2;
 }

@@ -7,6 +7,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "log.h"
 #include "outfile.h"
 #include "sink.h"
 
@@ -118,7 +119,7 @@ static void rotate(struct sink *s)
 	}
 	/* The file in use stays: lines go on into it, past the size. */
 	if (!s->rotate_warned)
-		fprintf(stderr, "datatrail: %s\n", eb.msg);
+		dt_log("datatrail: %s\n", eb.msg);
 	s->rotate_warned = true;
 }
 

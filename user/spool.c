@@ -19,6 +19,7 @@
 #include <zlib.h>
 
 #include "base.h"
+#include "log.h"
 #include "outfile.h"
 #include "spool.h"
 
@@ -116,7 +117,7 @@ report_corrupt(struct spool *sp, uint32_t seg, uint64_t off, const char *fmt, ..
 	snprintf(sp->last_error, sizeof(sp->last_error),
 		 "spool '%s/" SEG_FMT "': record at offset %" PRIu64 ": %s", sp->dir, seg, off,
 		 why);
-	fprintf(stderr, "datatrail: %s\n", sp->last_error);
+	dt_log("datatrail: %s\n", sp->last_error);
 	sp->st.corrupt_records++;
 }
 
@@ -131,7 +132,7 @@ static void __attribute__((format(printf, 2, 3))) report_io(struct spool *sp, co
 		vsnprintf(sp->last_error + len, sizeof(sp->last_error) - len, fmt, ap);
 		va_end(ap);
 	}
-	fprintf(stderr, "datatrail: %s\n", sp->last_error);
+	dt_log("datatrail: %s\n", sp->last_error);
 }
 
 static int grow(void **buf, size_t *cap, size_t need, size_t elem)

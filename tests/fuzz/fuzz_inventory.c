@@ -17,6 +17,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			for (size_t j = 0; j < inv->datasets[i].n_egress; j++)
 				inv_cidr_match(&inv->datasets[i].egress[j], inv->datasets[i].egress[j].family,
 					       inv->datasets[i].egress[j].addr, 443);
+		/* Every place against a path of 16 long names, as the kernel's walk writes them. */
+		for (size_t i = 0; i < inv->n_datasets; i++)
+			for (size_t j = 0; j < inv->datasets[i].n_derived_places; j++)
+				inv_place_match(&inv->datasets[i].derived_places[j], 1,
+						"/runs/aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa/b/c/d/e/f/g"
+						"/h/i/j/k/l/m/n/o/ckpt-0001.safetensors");
 		inventory_free(inv);
 	}
 	return 0;
@@ -33,6 +39,10 @@ __attribute__((constructor)) static void seeds(void)
 		" \"executables\": []}, \"allowed_egress\": [\"10.20.0.0/16\", \"192.168.7.10/32:443\","
 		 " \"fd00::/8\", \"[fd00::1]/128:443\"], \"gpu_allowed\": true}]}"),
 		"{\"datasets\": []}",
+		("{\"datasets\": [{\"id\": \"w\", \"classification\": \"confidential\","
+		 " \"paths\": [\"/data/w\"], \"allowed_readers\": {\"uids\": [1000]},"
+		 " \"derived\": {\"report\": \"outside\", \"paths\": [\"/ckpt/\","
+		 " \"/runs/**/*.safetensors\", \"mount:/mnt/scratch\"]}}]}"),
 		("{\"datasets\": [{\"id\": \"a\", \"classification\": \"public\", \"paths\": [\"/x\"]},"
 		 " {\"id\": \"a\", \"classification\": \"secret\", \"paths\": [\"y\"]}]}"),
 	};

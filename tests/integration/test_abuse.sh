@@ -32,7 +32,7 @@ mkdir -m 755 "$T/root/dir"
 printf 'inside\n' >"$T/root/dir/keep"
 cat >"$T/inv.json" <<EOF
 {"datasets": [{"id": "faces", "classification": "restricted", "paths": ["$T/ds"],
-  "allowed_readers": {"uids": [0]}}]}
+  "allowed_readers": {"uids": [0]}, "derived": {"report": "always"}}]}
 EOF
 
 # Kafka towards loopback port 1, where nothing listens: every record stays in the spool.

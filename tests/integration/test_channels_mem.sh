@@ -138,8 +138,21 @@ run sysvput sysvput "$T/ds/mem.bin" "$SYSV_KEY"
 SYSV_PUT=$RPID
 run sysvget sysvget "$SYSV_KEY" 2048 "$DST" 9403
 SYSV_GET=$RPID
-# More shared regions than a process's table holds (8), then tainted: the 2 left out count.
-run shmmany shmmany 10 "$T/ds/mem.bin"
+# Shared memory at a data loader's scale (issue 24): a tainted loader passes 3,000 batches to
+# two workers through a POSIX shm segment each (created, mapped, unmapped, unlinked); worker 0
+# sends the last batch it read out.
+listen "$EXT" tcp "$DST" 9410 "$T/recv_loader" || exit 1
+run loader loader "$T/ds/mem.bin" 3000 "$DST" 9410
+# Issue 25 item 6: the fork case five times in a row, run by one long-lived process that first
+# mapped and freed 300 shared regions (its stale holdings, inherited across fork and exec,
+# used to fill every child's table: the child was never a holder, its send unseen).
+run shmrunner shmrunner 5 "$T/ds/mem.bin" "$DST" 9406
+# A holder that split its mapping and unmapped one part still holds the other.
+run shmsplit shmsplit "$T/ds/mem.bin" "$DST" 9407
+# Losses (none expected) of the runs above close their episode before the next one opens.
+sleep 1
+# More shared regions than a process's table holds (240), then tainted: the 60 left out count.
+run shmmany shmmany 300 "$T/ds/mem.bin"
 
 agent_stop
 read -r SF_PARENT SF_CHILD SF_LEN <"$T/shmfork.out"
@@ -247,11 +260,54 @@ test_sysv_shm_mapped_after_taint() {
 	ASSERT_EQ "$(finding exfiltration "$SYSV_GET" resources.0.uid)" secrets "dataset"
 }
 
-test_shm_table_full_is_a_gap() {
-	ASSERT_EQ "$(cat "$T/shmmany.out")" "10 2048" "workload ran"
-	ASSERT_EQ "$($EVQ "$FI" sum count --where finding_info.types.0=visibility_gap \
-		--where unmapped.source=shm_table_full --where activity_id=1)" 2 \
-		"the two regions not remembered"
+# A loader's segments come and go: the tables follow munmap, and the taint still flows from
+# the loader to a worker that only mapped and read a segment. A segment the tainted loader
+# wrote through its mapping is a derived file, so the worker's mapping of it is a read of
+# derived data (hop read) before the region's own mark is looked at.
+test_loader_batches_through_shm() {
+	local ld w0 w1 len
+	read -r ld w0 w1 len <"$T/loader.out"
+	ASSERT_EQ "$len" 2048 "workload ran"
+	ASSERT_NEQ "$w0" "$ld" "the worker is a process of its own"
+	ASSERT_EQ "$(finding exfiltration "$w0" unmapped.via.hop)" read "hop: the derived segment"
+	ASSERT_EQ "$(finding exfiltration "$w0" unmapped.bytes)" 2048 "bytes"
+	ASSERT_EQ "$(finding exfiltration "$w0" resources.0.uid)" secrets "dataset"
+	ASSERT_EQ "$(finding exfiltration "$w0" evidences.0.dst_endpoint.ip)" "$DST" "destination"
+	ASSERT_EQ "$(nfindings exfiltration "$w1")" 0 "the worker that sent nothing"
+	cmp -s "$T/recv_loader" "$T/ds/mem.bin" || _fail "the receiver did not get the batch's bytes"
+}
+
+# Every run of the fork case by one long-lived process that mapped and freed many regions.
+test_shared_anonymous_fork_repeated() {
+	local parent child len n=0
+	while read -r parent child len; do
+		n=$((n + 1))
+		ASSERT_EQ "$len" 2048 "run $n ran"
+		ASSERT_EQ "$(finding exfiltration "$child" unmapped.via.hop)" shared_memory "hop ($n)"
+		ASSERT_EQ "$(finding exfiltration "$child" unmapped.via.from_pid)" "$parent" "from ($n)"
+		ASSERT_EQ "$(finding exfiltration "$child" unmapped.bytes)" 2048 "bytes ($n)"
+	done <"$T/shmrunner.out"
+	ASSERT_EQ "$n" 5 "runs"
+}
+
+test_shared_split_then_partly_unmapped() {
+	local parent child len
+	read -r parent child len <"$T/shmsplit.out"
+	ASSERT_EQ "$len" 2048 "workload ran"
+	ASSERT_EQ "$(finding exfiltration "$child" unmapped.via.hop)" shared_memory "hop"
+	ASSERT_EQ "$(finding exfiltration "$child" unmapped.via.from_pid)" "$parent" "from"
+	ASSERT_EQ "$(finding exfiltration "$child" unmapped.bytes)" 2048 "bytes"
+}
+
+# The one table that really filled is one visibility_gap with the count; nothing else is.
+test_shm_table_full_is_one_gap() {
+	ASSERT_EQ "$(cat "$T/shmmany.out")" "300 2048" "workload ran"
+	ASSERT_EQ "$($EVQ "$FI" count --where finding_info.types.0=visibility_gap)" 1 \
+		"one visibility_gap: no loss for the loader or the runner"
+	ASSERT_EQ "$($EVQ "$FI" last unmapped.source --where finding_info.types.0=visibility_gap)" \
+		shm_table_full "its source"
+	ASSERT_EQ "$($EVQ "$FI" last count --where finding_info.types.0=visibility_gap \
+		--where activity_id=1)" 60 "the 60 regions not remembered"
 }
 
 run_tests channels_mem

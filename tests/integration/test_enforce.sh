@@ -327,6 +327,47 @@ test_17_status_shows_enforcement() {
 	ASSERT_HAS "$out" '"refused_block":' "refusals counted"
 }
 
+# A blocked connection orphaned by its killed sender: the kernel refuses its retransmits after
+# the sender's findings closed. None of them opens the finding again (one Create, one Close);
+# the agent counts them in the status file.
+late_after_close() {
+	$PY -c "import json,sys; print(json.load(open(sys.argv[1]))['counters']['late_after_close'])" \
+		"$T/status" 2>/dev/null || echo 0
+}
+test_17b_orphaned_socket_stays_closed() {
+	local pid uid i late0 late
+	listen "$EXT" tcp 10.197.1.2 9225 "$T/r9225" || return 1
+	late0=$(late_after_close)
+	$SEND preconnect_keep 10.197.1.2 9225 "$T/ds/a.bin" "$T/s9225" &
+	pid=$!
+	PIDS_TO_KILL="$PIDS_TO_KILL $pid"
+	wait_said "$T/s9225"
+	ASSERT_EQ "$(said "$T/s9225")" "sent.$pid" "the sender stalled on its refused bytes"
+	wait_disposition $pid Blocked
+	uid=$(finding $pid finding_info.uid)
+	kill -KILL $pid
+	wait $pid 2>/dev/null
+	for i in $(seq 100); do
+		[ "$($EVQ "$FI" count --where finding_info.uid="$uid" --where activity_id=3)" -ge 1 ] && break
+		sleep 0.1
+	done
+	ASSERT_NEQ "$(ss -Htn state all dst 10.197.1.2 dport = :9225)" "" \
+		"the orphaned connection is still there, retransmitting"
+	# Retransmits back off from 200 ms: several within 8 s, each refused at cgroup_skb.
+	for i in $(seq 80); do
+		late=$(late_after_close)
+		[ "$late" -ge $((late0 + 3)) ] && break
+		sleep 0.1
+	done
+	ASSERT_GE "$late" $((late0 + 1)) "late refusals counted in the status file"
+	ASSERT_EQ "$($EVQ "$FI" count --where finding_info.uid="$uid" --where activity_id=1)" 1 \
+		"created once"
+	ASSERT_EQ "$($EVQ "$FI" count --where finding_info.uid="$uid" --where activity_id=3)" 1 \
+		"closed once, and it stays closed"
+	ASSERT_EQ "$(size "$T/r9225")" 5 "nothing but the preface reached the external host"
+	ss -K dst 10.197.1.2 dport = :9225 >/dev/null 2>&1
+}
+
 test_18_stop_and_replay() {
 	local pid sender i
 	# A stalled connection whose refused bytes sit in its send queue when the agent stops:

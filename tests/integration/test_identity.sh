@@ -14,6 +14,9 @@ CTD_PID=""
 CGROOT=dt-idtest-$$
 PIDS_TO_KILL=""
 SLURM_CG=""
+# The unprivileged user's delegated subtree (systemd Delegate=yes), in the v2 hierarchy.
+if [ -d /sys/fs/cgroup/unified ]; then CG2=/sys/fs/cgroup/unified; else CG2=/sys/fs/cgroup; fi
+DELEG=$CG2/dt-deleg-$$
 cleanup() {
 	for p in $PIDS_TO_KILL; do kill "$p" 2>/dev/null; done
 	[ -n "${AGENT_PID:-}" ] && kill -KILL "$AGENT_PID" 2>/dev/null
@@ -25,6 +28,7 @@ cleanup() {
 		wait "$CTD_PID" 2>/dev/null
 	fi
 	for d in $SLURM_CG; do rmdir "$d" 2>/dev/null; done
+	[ -d "$DELEG" ] && find "$DELEG" -depth -type d -exec rmdir {} \; 2>/dev/null
 	ip netns pids "$EXT" 2>/dev/null | xargs -r kill 2>/dev/null
 	ip link del "$VX" 2>/dev/null
 	ip netns del "$EXT" 2>/dev/null
@@ -58,8 +62,10 @@ cat >"$T/inv.json" <<EOF
 EOF
 mkdir -p "$T/jobds"
 head -c 30000 /dev/urandom >"$T/jobds/j.bin"
+chmod -R a+rX "$T/jobds"
+# The test's kubepods sit below a cgroup of its own: a root the runtimes' roots are trusted at.
 cat >"$T/config.json" <<EOF
-{"container_state_dirs": ["$T/ctd/state"]}
+{"container_state_dirs": ["$T/ctd/state"], "cgroup_roots": ["/$CGROOT"]}
 EOF
 chmod 600 "$T/config.json"
 
@@ -144,6 +150,48 @@ SLURM_JOB_ACCOUNT=physics /bin/sh -c \
 	'import sys, time; open(sys.argv[1], \"rb\").read(); time.sleep(1)' $T/jobds/j.bin" &
 PHYS_PID=$!
 wait $PHYS_PID
+
+# Cgroup spoofing (#25): while the training pod's container runs (its runtime state is on the
+# node), user nobody, in a subtree delegated to it, names cgroups after that container and
+# after a Slurm job of the allowed account, and reads both datasets.
+CID_VICTIM=$(printf '4%.0s' $(seq 64))
+CID_FAKE=$(printf '5%.0s' $(seq 64))
+POD_FAKE=0a1b2c3d-4e5f-6071-8293-000000000001
+ctr_run "$CID_VICTIM" training registry.local/trainer:v3 trainer-1 main \
+	/bin/sh -c 'sleep 30' >"$T/ctr4.out" 2>&1 &
+PIDS_TO_KILL="$PIDS_TO_KILL $!"
+for i in $(seq 100); do
+	ctr -a "$T/ctd.sock" task ls 2>/dev/null | grep -q "^$CID_VICTIM .*RUNNING" && break
+	sleep 0.1
+done
+mkdir -p "$DELEG" && chown -R nobody:nogroup "$DELEG"
+NOBODY="setpriv --reuid=nobody --regid=nogroup --clear-groups"
+printf 'import sys, time\nopen(sys.argv[1], "rb").read()\ntime.sleep(1)\n' >"$T/read1s.py"
+# spoof ROOT_CG SUBPATH FILE [ENV...]: root puts a shell in ROOT_CG (as systemd starts a user's
+# service there); as nobody it makes ROOT_CG/SUBPATH, moves itself in and reads FILE.
+spoof() {
+	local cg=$1 sub=$2 file=$3
+	shift 3
+	exec env "$@" /bin/sh -c "echo \$\$ >$cg/cgroup.procs && exec $NOBODY /bin/sh -c \
+		'mkdir -p $cg/$sub && echo \$\$ >$cg/$sub/cgroup.procs && exec $PY $T/read1s.py $file'"
+}
+spoof "$DELEG" "kubepods/besteffort/pod$POD_UID/$CID_VICTIM" "$T/ds/a.bin" &
+SPOOF_POD=$!
+wait $SPOOF_POD
+SPOOF_POD_RC=$?
+spoof "$DELEG" system.slice/slurmstepd.scope/job_4244/step_0 "$T/jobds/j.bin" \
+	SLURM_JOB_ACCOUNT=physics SLURM_JOB_USER=root &
+SPOOF_JOB=$!
+wait $SPOOF_JOB
+SPOOF_JOB_RC=$?
+# At a trusted place, but a pod level delegated to the user: not root's all the way down.
+mkdir -p "$CG2/$CGROOT/kubepods/besteffort/pod$POD_FAKE"
+chown -R nobody:nogroup "$CG2/$CGROOT/kubepods/besteffort/pod$POD_FAKE"
+spoof "$CG2/$CGROOT/kubepods/besteffort/pod$POD_FAKE" "$CID_FAKE" "$T/ds/a.bin" &
+SPOOF_OWN=$!
+wait $SPOOF_OWN
+SPOOF_OWN_RC=$?
+ctr -a "$T/ctd.sock" task kill -s KILL "$CID_VICTIM" >/dev/null 2>&1
 agent_stop
 
 # No polling needed past agent_stop: its final flush wrote everything.
@@ -308,6 +356,50 @@ EOF
 }
 
 # Every line with a container or a job is valid OCSF 1.8.0, the container profile declared.
+test_verified_only_at_the_runtimes_root() {
+	ASSERT_EQ "$(field exfiltration unmapped.workload.verified \
+		--where evidences.0.process.container.uid="$CID_OK")" True \
+		"the runtime's own container is verified"
+	ASSERT_EQ "$(field unauthorized_read unmapped.workload.verified \
+		--where evidences.0.process.pid="$CHEM_PID")" True "slurmstepd's job is verified"
+}
+
+test_spoofed_pod_is_not_the_victims() {
+	local w="--where evidences.0.process.pid=$SPOOF_POD"
+	ASSERT_EQ "$SPOOF_POD_RC" 0 "nobody made and joined its cgroup"
+	ASSERT_EQ "$(field unauthorized_read resources.0.uid $w)" weights \
+		"the namespaces ACL does not let it read"
+	ASSERT_EQ "$(field unauthorized_read unmapped.bytes $w)" 100000 "bytes read"
+	ASSERT_EQ "$(field unauthorized_read unmapped.workload.verified $w)" False "unverified"
+	ASSERT_EQ "$(field unauthorized_read unmapped.workload.cgroup $w)" \
+		"/dt-deleg-$$/kubepods/besteffort/pod$POD_UID/$CID_VICTIM" "its real cgroup"
+	ASSERT_EQ "$(field unauthorized_read unmapped.workload.namespace $w)" "" "no namespace"
+	ASSERT_EQ "$(field unauthorized_read unmapped.workload.pod $w)" "" "no pod"
+	ASSERT_EQ "$(field unauthorized_read evidences.0.process.container.uid $w)" "" \
+		"not the victim's container"
+	ASSERT_EQ "$(field unauthorized_read evidences.0.process.container.image.name $w)" "" \
+		"nor its image"
+}
+
+test_spoofed_slurm_job_is_no_job() {
+	local w="--where evidences.0.process.pid=$SPOOF_JOB"
+	ASSERT_EQ "$SPOOF_JOB_RC" 0 "nobody made and joined its cgroup"
+	ASSERT_EQ "$(field unauthorized_read resources.0.uid $w)" jobdata \
+		"the account's ACL does not let it read"
+	ASSERT_EQ "$(field unauthorized_read unmapped.bytes $w)" 30000 "bytes read"
+	ASSERT_EQ "$(field unauthorized_read unmapped.workload.verified $w)" False "unverified"
+	ASSERT_EQ "$(field unauthorized_read unmapped.workload.slurm.job_id $w)" "" "no job"
+}
+
+test_delegated_level_below_a_trusted_root() {
+	local w="--where evidences.0.process.pid=$SPOOF_OWN"
+	ASSERT_EQ "$SPOOF_OWN_RC" 0 "nobody made and joined its cgroup"
+	ASSERT_EQ "$(field unauthorized_read unmapped.bytes $w)" 100000 "an unauthorized read"
+	ASSERT_EQ "$(field unauthorized_read unmapped.workload.verified $w)" False "unverified"
+	ASSERT_EQ "$(field unauthorized_read evidences.0.process.container.uid $w)" "" \
+		"a cgroup not root's names no container"
+}
+
 test_ocsf_lines_valid() {
 	ASSERT_OCSF "events" "$EV"
 	ASSERT_OCSF "findings" "$FI"

@@ -1,6 +1,6 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
-# test_tamper_bpf.sh - bpftool on the agent's maps, programs and links (by id, by pin, on a fd): agent_tamper, and taint put back.
+# test_tamper_bpf.sh - bpftool on the agent's maps, programs and links: looks are one agent_inspect, changes agent_tamper, taint put back.
 set -u
 . "$(dirname "$0")/../lib/lib.sh"
 need_root tamper_bpf
@@ -31,6 +31,27 @@ FI=$T/findings.jsonl
 tamper() { # pid field: of the agent_tamper findings of one process, the field's values
 	$EVQ "$FI" values "$2" --where finding_info.types.0=agent_tamper --where evidences.0.process.pid="$1" |
 		paste -sd, -
+}
+inspect() { # pid field: the same for the agent_inspect findings
+	$EVQ "$FI" values "$2" --where finding_info.types.0=agent_inspect --where evidences.0.process.pid="$1" |
+		paste -sd, -
+}
+count_of() { # kind pid: how many lines of that kind name the process
+	$EVQ "$FI" count --where finding_info.types.0="$1" --where evidences.0.process.pid="$2"
+}
+# bpf(2) as a program without libbpf would call it: CMD with the attribute words given.
+bpfcall() { # then the python statements that use bpf(cmd, fmt, *values) -> fd
+	$PY -c "
+import ctypes, mmap, os, platform, struct, sys
+libc = ctypes.CDLL(None, use_errno=True)
+NR = {'x86_64': 321, 'aarch64': 280}[platform.machine()]
+def bpf(cmd, fmt, *vals):
+	attr = ctypes.create_string_buffer(struct.pack(fmt, *vals).ljust(128, b'\\0'), 128)
+	r = libc.syscall(NR, cmd, attr, 128)
+	if r < 0:
+		raise OSError(ctypes.get_errno(), 'bpf %d' % cmd)
+	return r
+$1"
 }
 # The agent's own object ids of one kind (map, prog, link), from its fd table.
 agent_ids() { # kind
@@ -122,11 +143,44 @@ wait $PROG_PID
 bpftool link show id "$LINK_ID" >/dev/null &
 LINKSHOW_PID=$!
 wait $LINKSHOW_PID
+# Listings as SREs run them: every map, program and link on the host, the agent's among them.
+bpftool map show >"$T/mapshow.out" &
+MAPSHOW_PID=$!
+wait $MAPSHOW_PID
+MAPSHOW_RC=$?
+bpftool prog show >"$T/progshow.out" &
+PROGSHOW_PID=$!
+wait $PROGSHOW_PID
+bpftool link show >"$T/linkshow.out" &
+LINKLIST_PID=$!
+wait $LINKLIST_PID
+# The pinned taint map opened read-only (BPF_F_RDONLY): the kernel refuses writes through it.
+bpfcall "
+fd = bpf(7, '=QII', ctypes.cast(ctypes.c_char_p(b'$(pin_dir)/taint'), ctypes.c_void_p).value, 0, 1 << 3)
+print(os.getpid())" >"$T/rdonly.pid"
+RDONLY_PID=$(cat "$T/rdonly.pid")
+# Opened by id, then changed: the change is tampering whatever the open was.
+bpftool map update id "$TAINT_ID" key 255 255 255 127 value $(printf '0 %.0s' $(seq 64)) &
+UPDATE_PID=$!
+wait $UPDATE_PID
+UPDATE_RC=$?
+# The agent's .bss (enforcement's masks) by id, then mapped shared and writable (nothing written).
+DATA_ID=$(for id in $(agent_ids map | sort -u); do
+	bpftool -j map show id "$id" | $PY -c "import json,sys; m=json.load(sys.stdin); print(m['id'] if m.get('name','').endswith('.bss') else '')"
+done | grep . | head -n 1)
+bpfcall "
+fd = bpf(14, '=III', $DATA_ID, 0, 0)
+m = mmap.mmap(fd, 4096, mmap.MAP_SHARED, mmap.PROT_READ | mmap.PROT_WRITE)
+m.close()
+print(os.getpid())" >"$T/mmap.pid"
+MMAP_PID=$(cat "$T/mmap.pid")
 # Last: it may really detach one of the agent's programs.
 bpftool link detach id "$LINK_ID" >/dev/null 2>&1 &
 DETACH_PID=$!
 wait $DETACH_PID
 
+N_MAPS=$(agent_ids map | sort -u | wc -l)
+N_LINKS=$(agent_ids link | sort -u | wc -l)
 sleep 0.5
 agent_stop
 
@@ -145,7 +199,7 @@ test_pinned_map_open() {
 
 test_map_delete_by_id() {
 	ASSERT_EQ "$DELETE_RC" 0 "bpftool deleted the entry"
-	ASSERT_EQ "$(tamper $DELETE_PID unmapped.operations)" map_delete_elem,map_get_fd_by_id "operations"
+	ASSERT_EQ "$(tamper $DELETE_PID unmapped.operations)" map_delete_elem "operations"
 	ASSERT_EQ "$(tamper $DELETE_PID unmapped.object)" "map 'taint' (id $TAINT_ID)" "object"
 	ASSERT_EQ "$(tamper $DELETE_PID evidences.0.process.file.path)" /usr/sbin/bpftool "exe"
 	ASSERT_EQ "$(tamper $DELETE_PID evidences.0.process.name)" bpftool "comm"
@@ -154,6 +208,8 @@ test_map_delete_by_id() {
 		"deleting is critical"
 	ASSERT_HAS "$(tamper $DELETE_PID finding_info.title)" \
 		"bpftool (uid 0) changed the datatrail agent's map 'taint' (id $TAINT_ID)" "title"
+	ASSERT_EQ "$(count_of agent_inspect $DELETE_PID)" 1 "its open by id: one look"
+	ASSERT_EQ "$(inspect $DELETE_PID unmapped.operations)" map_get_fd_by_id "the look"
 }
 
 test_deleted_taint_is_restored() {
@@ -176,32 +232,86 @@ test_deleted_inode_is_restored() {
 		faces "as the dataset's"
 }
 
+# A dump reads every entry: one look, nothing changed.
 test_map_dump_by_id() {
-	ASSERT_EQ "$(tamper $DUMP_PID unmapped.operations)" map_get_fd_by_id "operation"
-	ASSERT_EQ "$(tamper $DUMP_PID unmapped.object)" "map 'taint' (id $TAINT_ID)" "object"
-	ASSERT_EQ "$(tamper $DUMP_PID severity_id)" 4 "severity"
+	ASSERT_EQ "$(count_of agent_tamper $DUMP_PID)" 0 "no agent_tamper"
+	ASSERT_EQ "$(count_of agent_inspect $DUMP_PID)" 1 "one agent_inspect line"
+	ASSERT_EQ "$(inspect $DUMP_PID unmapped.operations)" map_get_fd_by_id "operation"
+	ASSERT_EQ "$(inspect $DUMP_PID unmapped.object)" "map 'taint' (id $TAINT_ID)" "object"
+	ASSERT_EQ "$(inspect $DUMP_PID unmapped.objects)" 1 "objects looked at"
+	ASSERT_EQ "$(inspect $DUMP_PID count)" 1 "count"
+	ASSERT_EQ "$(inspect $DUMP_PID severity_id)" 1 "informational"
+	ASSERT_EQ "$(inspect $DUMP_PID activity_id)" 1 "a Create, never closed"
+	ASSERT_EQ "$(inspect $DUMP_PID evidences.0.process.file.path)" /usr/sbin/bpftool "exe"
+	ASSERT_EQ "$(inspect $DUMP_PID finding_info.title)" \
+		"bpftool (uid 0) looked at 1 of the datatrail agent's BPF objects, read-only, first map 'taint' (id $TAINT_ID)" \
+		"title"
 }
 
 test_prog_by_id() {
-	# bpftool also opens the program's maps by id.
-	ASSERT_HAS "$(tamper $PROG_PID unmapped.operations)" prog_get_fd_by_id "operation"
-	ASSERT_HAS "$($EVQ "$FI" values unmapped.object --where finding_info.types.0=agent_tamper \
-		--where evidences.0.process.pid=$PROG_PID --where unmapped.operations=prog_get_fd_by_id)" \
-		"(id $PROG_ID)" "the program, by its id"
-	ASSERT_HAS "$(tamper $PROG_PID unmapped.object)" "program 'dt_" "object"
-	ASSERT_EQ "$(tamper $PROG_PID evidences.0.process.file.path)" /usr/sbin/bpftool "exe"
+	# bpftool also opens the program's maps by id (its metadata): still one line.
+	ASSERT_EQ "$(count_of agent_tamper $PROG_PID)" 0 "no agent_tamper"
+	ASSERT_EQ "$(count_of agent_inspect $PROG_PID)" 1 "one agent_inspect line"
+	ASSERT_HAS "$(inspect $PROG_PID unmapped.operations)" prog_get_fd_by_id "operation"
+	ASSERT_HAS "$(inspect $PROG_PID unmapped.object)" "program 'dt_" "object"
+	ASSERT_HAS "$(inspect $PROG_PID unmapped.object)" "(id $PROG_ID)" "the program, by its id"
+	ASSERT_EQ "$(inspect $PROG_PID evidences.0.process.file.path)" /usr/sbin/bpftool "exe"
 }
 
 test_link_by_id_and_detach() {
-	ASSERT_HAS "$(tamper $LINKSHOW_PID unmapped.operations)" link_get_fd_by_id "operation"
-	ASSERT_HAS "$(tamper $LINKSHOW_PID unmapped.object)" "link 'dt_" "object"
-	ASSERT_HAS "$(tamper $LINKSHOW_PID unmapped.object)" "(id $LINK_ID)" "object id"
-	ASSERT_HAS "$(tamper $DETACH_PID unmapped.operations)" link_detach "detach"
+	ASSERT_EQ "$(count_of agent_tamper $LINKSHOW_PID)" 0 "show: no agent_tamper"
+	ASSERT_EQ "$(count_of agent_inspect $LINKSHOW_PID)" 1 "show: one agent_inspect line"
+	ASSERT_HAS "$(inspect $LINKSHOW_PID unmapped.operations)" link_get_fd_by_id "operation"
+	ASSERT_HAS "$(inspect $LINKSHOW_PID unmapped.object)" "link 'dt_" "object"
+	ASSERT_HAS "$(inspect $LINKSHOW_PID unmapped.object)" "(id $LINK_ID)" "object id"
+	ASSERT_EQ "$(tamper $DETACH_PID unmapped.operations)" link_detach "detach"
+	ASSERT_EQ "$(inspect $DETACH_PID unmapped.operations)" link_get_fd_by_id "its open: a look"
 	ASSERT_HAS "$($EVQ "$FI" values unmapped.object --where finding_info.types.0=agent_tamper \
 		--where evidences.0.process.pid=$DETACH_PID --where unmapped.operations=link_detach)" \
 		"(id $LINK_ID)" "the link detached, by its id"
 	ASSERT_EQ "$($EVQ "$FI" max severity_id --where finding_info.types.0=agent_tamper \
 		--where evidences.0.process.pid=$DETACH_PID)" 5 "detaching is critical"
+}
+
+# bpftool map/prog/link show: every object on the host opened by id, the agent's among them.
+test_listings_are_one_look_each() {
+	ASSERT_EQ "$MAPSHOW_RC" 0 "bpftool map show"
+	ASSERT_HAS "$(cat "$T/mapshow.out")" "$TAINT_ID: hash  name taint" "the listing shows the taint map"
+	for p in $MAPSHOW_PID $PROGSHOW_PID $LINKLIST_PID; do
+		ASSERT_EQ "$(count_of agent_tamper $p)" 0 "pid $p: no agent_tamper"
+		ASSERT_EQ "$(count_of agent_inspect $p)" 1 "pid $p: one agent_inspect line"
+		ASSERT_EQ "$(inspect $p evidences.0.process.file.path)" /usr/sbin/bpftool "pid $p: exe"
+		ASSERT_EQ "$(inspect $p severity)" Informational "pid $p: severity"
+	done
+	ASSERT_EQ "$(inspect $MAPSHOW_PID unmapped.operations)" map_get_fd_by_id "map show: operations"
+	ASSERT_EQ "$(inspect $MAPSHOW_PID unmapped.objects)" "$N_MAPS" "map show: each of the agent's maps"
+	ASSERT_HAS "$(inspect $PROGSHOW_PID unmapped.operations)" prog_get_fd_by_id "prog show: operations"
+	ASSERT_EQ "$(inspect $LINKLIST_PID unmapped.operations)" link_get_fd_by_id "link show: operations"
+	ASSERT_EQ "$(inspect $LINKLIST_PID unmapped.objects)" "$N_LINKS" "link show: each of the agent's links"
+}
+
+test_pin_opened_read_only() {
+	ASSERT_NEQ "$RDONLY_PID" "" "the read-only open ran"
+	ASSERT_EQ "$(count_of agent_tamper $RDONLY_PID)" 0 "no agent_tamper"
+	ASSERT_EQ "$(inspect $RDONLY_PID unmapped.operations)" obj_get_rdonly "operation"
+	ASSERT_EQ "$(inspect $RDONLY_PID unmapped.object)" "$(pin_dir)/taint" "the pinned path"
+	ASSERT_EQ "$(inspect $RDONLY_PID evidences.0.process.file.path)" "$PY" "exe"
+}
+
+# A look does not excuse a change: the open is a look, the update or mmap tampering.
+test_open_then_change() {
+	ASSERT_EQ "$UPDATE_RC" 0 "bpftool updated an entry"
+	ASSERT_EQ "$(tamper $UPDATE_PID unmapped.operations)" map_update_elem "update"
+	ASSERT_EQ "$(tamper $UPDATE_PID severity_id)" 5 "critical"
+	ASSERT_EQ "$(tamper $UPDATE_PID evidences.0.process.pid)" "$UPDATE_PID" "pid"
+	ASSERT_EQ "$(tamper $UPDATE_PID evidences.0.process.file.path)" /usr/sbin/bpftool "exe"
+	ASSERT_EQ "$(inspect $UPDATE_PID unmapped.operations)" map_get_fd_by_id "its open"
+	ASSERT_NEQ "$DATA_ID" "" "the agent's .bss map"
+	ASSERT_EQ "$(tamper $MMAP_PID unmapped.operations)" map_mmap_write "writable mmap"
+	ASSERT_HAS "$(tamper $MMAP_PID unmapped.object)" "(id $DATA_ID)" "the .bss map"
+	ASSERT_EQ "$(tamper $MMAP_PID severity_id)" 5 "critical"
+	ASSERT_EQ "$(tamper $MMAP_PID evidences.0.process.file.path)" "$PY" "exe"
+	ASSERT_EQ "$(inspect $MMAP_PID unmapped.objects)" 1 "its open by id"
 }
 
 test_agent_itself_is_exempt() {

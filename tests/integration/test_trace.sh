@@ -147,12 +147,24 @@ test_previous_version_trace_replays() {
 	ASSERT_OCSF "replay" "$T/old-replay.jsonl"
 	ASSERT_OCSF "trace cat" "$T/old-cat.jsonl"
 	ASSERT_EQ "$($EVQ "$T/old-cat.jsonl" sum unmapped.bytes)" 157009 "bytes of the recorded events"
-	ASSERT_EQ "$($EVQ "$T/old-replay.jsonl" last unmapped.bytes --where finding_info.types.0=derived_copy)" \
-		50000 "derived_copy"
+	# cp ran as root, an allowed reader: its copy is expected data now, unless asked for.
+	ASSERT_EQ "$($EVQ "$T/old-replay.jsonl" count --where finding_info.types.0=derived_copy)" 0 \
+		"an allowed reader's copy"
 	ASSERT_EQ "$($EVQ "$T/old-replay.jsonl" last unmapped.bytes --where finding_info.types.0=unauthorized_read)" \
 		7000 "unauthorized_read"
 	ASSERT_KINDS "replay" "$T/old-replay.jsonl" finding_info.types.0=dataset_tamper \
-		finding_info.types.0=agent_tamper finding_info.types.0=derived_copy,activity_id=3
+		finding_info.types.0=agent_tamper
+	cat >"$T/old-inv.json" <<EOF
+{"datasets": [{"id": "faces", "classification": "restricted", "paths": ["/var/tmp/i13rec/ds"],
+  "allowed_readers": {"uids": [0]}, "derived": {"report": "always"}}]}
+EOF
+	"$DATATRAIL" replay "$old" --inventory "$T/old-inv.json" >"$T/old-replay2.jsonl"
+	ASSERT_EQ "$?" 0 "replay --inventory exit status"
+	ASSERT_OCSF "replay --inventory" "$T/old-replay2.jsonl"
+	ASSERT_EQ "$($EVQ "$T/old-replay2.jsonl" last unmapped.bytes --where finding_info.types.0=derived_copy)" \
+		50000 "derived_copy, with every copy reported"
+	ASSERT_KINDS "replay --inventory" "$T/old-replay2.jsonl" \
+		finding_info.types.0=derived_copy,activity_id=3
 }
 
 run_tests trace

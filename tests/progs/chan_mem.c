@@ -354,6 +354,249 @@ static int do_shmfork(int ac, char **av)
 	return 0;
 }
 
+/* One TCP connection to @addr:@port carrying @len bytes of @p; exits unless all of it went. */
+static void send_tcp(const char *addr, int port, const void *p, size_t len)
+{
+	struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = htons(port) };
+	int s = socket(AF_INET, SOCK_STREAM, 0);
+
+	if (s < 0 || inet_pton(AF_INET, addr, &sa.sin_addr) != 1)
+		die("tcp socket");
+	if (connect(s, (struct sockaddr *)&sa, sizeof(sa)))
+		die("connect");
+	if (write(s, p, len) != (ssize_t)len)
+		die("write");
+	close(s);
+}
+
+/* A loader batch: the header, then the bytes, in a POSIX shm segment of its own. */
+#define BATCH_SEG 8192
+#define BATCH_WINDOW 4
+
+struct batch {
+	volatile uint32_t ready, done;
+	uint64_t seq, len;
+	char data[MAXLEN];
+};
+
+static void batch_name(char *name, size_t sz, pid_t loader, int n)
+{
+	snprintf(name, sz, "/dt-ld-%d-%d", loader, n);
+}
+
+/*
+ * Worker @w of 2: maps batches w, w+2, ... as the loader publishes them (the name is the only
+ * thing they share, so no pipe or socket carries taint), copies each out, marks it done, unmaps
+ * it. Worker 0 then sends the last batch it read to @addr:@port.
+ */
+static void loader_worker(int w, pid_t loader, int nbatch, const char *addr, int port)
+{
+	char name[64];
+	struct batch *b;
+	size_t len = 0;
+	int n, fd, i;
+
+	for (n = w; n < nbatch; n += 2) {
+		batch_name(name, sizeof(name), loader, n);
+		/* Until it exists and has its size (a mapping past the end faults). */
+		for (i = 0;; i++) {
+			struct stat st;
+
+			fd = shm_open(name, O_RDWR, 0);
+			if (fd >= 0 && !fstat(fd, &st) && st.st_size >= BATCH_SEG)
+				break;
+			if (fd >= 0)
+				close(fd);
+			else if (errno != ENOENT)
+				die("worker shm_open");
+			if (i > 200000)
+				die("worker: no batch");
+			usleep(20);
+		}
+		b = mmap(NULL, BATCH_SEG, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+		if (b == MAP_FAILED)
+			die("worker mmap");
+		close(fd);
+		for (i = 0; !__atomic_load_n(&b->ready, __ATOMIC_ACQUIRE); i++) {
+			if (i > 200000)
+				die("worker: batch not ready");
+			usleep(20);
+		}
+		if (b->seq != (uint64_t)n || b->len > MAXLEN)
+			die("worker: wrong batch");
+		len = b->len;
+		memcpy(buf, b->data, len);
+		__atomic_store_n(&b->done, 1, __ATOMIC_RELEASE);
+		if (munmap(b, BATCH_SEG))
+			die("worker munmap");
+	}
+	if (!w)
+		send_tcp(addr, port, buf, len);
+	_exit(0);
+}
+
+/* Waits until batch @n's worker is done with it, then unmaps and unlinks it. */
+static void loader_retire(struct batch **seg, pid_t me, int n)
+{
+	struct batch *b = seg[n % BATCH_WINDOW];
+	char name[64];
+	int i;
+
+	for (i = 0; !__atomic_load_n(&b->done, __ATOMIC_ACQUIRE); i++) {
+		if (i > 200000)
+			die("loader: batch not taken");
+		usleep(20);
+	}
+	if (munmap(b, BATCH_SEG))
+		die("loader munmap");
+	batch_name(name, sizeof(name), me, n);
+	shm_unlink(name);
+}
+
+/*
+ * loader FILE N ADDR PORT: a DataLoader-style pipeline. Two workers are forked before the
+ * loader reads FILE (so they inherit no taint); then the loader passes N batches of FILE's
+ * bytes through a POSIX shm segment each (shm_open, ftruncate, mmap, unmap, unlink; at most
+ * BATCH_WINDOW in flight), alternating between the workers. Worker 0 sends its last batch.
+ * Prints "loader worker0 worker1 length".
+ */
+static int do_loader(char **av)
+{
+	struct batch *seg[BATCH_WINDOW];
+	int nbatch = atoi(av[3]), n, fd, st, w;
+	pid_t me = getpid(), wk[2];
+	char name[64];
+	size_t len;
+
+	alarm(120);
+	for (w = 0; w < 2; w++) {
+		wk[w] = fork();
+		if (wk[w] < 0)
+			die("fork");
+		if (!wk[w])
+			loader_worker(w, me, nbatch, av[4], atoi(av[5]));
+	}
+	len = slurp(av[2], buf);
+	for (n = 0; n < nbatch; n++) {
+		struct batch *b;
+
+		if (n >= BATCH_WINDOW)
+			loader_retire(seg, me, n - BATCH_WINDOW);
+		batch_name(name, sizeof(name), me, n);
+		fd = shm_open(name, O_RDWR | O_CREAT | O_EXCL, 0600);
+		if (fd < 0 || ftruncate(fd, BATCH_SEG))
+			die("loader shm_open");
+		b = mmap(NULL, BATCH_SEG, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+		if (b == MAP_FAILED)
+			die("loader mmap");
+		close(fd);
+		b->seq = n;
+		b->len = len;
+		memcpy(b->data, buf, len);
+		__atomic_store_n(&b->ready, 1, __ATOMIC_RELEASE);
+		seg[n % BATCH_WINDOW] = b;
+	}
+	for (n = nbatch > BATCH_WINDOW ? nbatch - BATCH_WINDOW : 0; n < nbatch; n++)
+		loader_retire(seg, me, n);
+	for (w = 0; w < 2; w++)
+		if (waitpid(wk[w], &st, 0) != wk[w] || !WIFEXITED(st) || WEXITSTATUS(st))
+			die("worker");
+	printf("%d %d %d %zu\n", me, wk[0], wk[1], len);
+	return 0;
+}
+
+/*
+ * shmrunner N FILE ADDR PORT: a long-lived process, as a test runner or a shell session: it
+ * first maps and unmaps 300 shared regions read-only (memfds, as a shell maps locale caches),
+ * then runs "chan_mem shmfork FILE ADDR PORT" N times in a row (fork and exec, one after the
+ * other). Their output is its output.
+ */
+static int do_shmrunner(char **av)
+{
+	int n = atoi(av[2]), i, st;
+	char self[4096];
+	ssize_t sl;
+	pid_t c;
+
+	sl = readlink("/proc/self/exe", self, sizeof(self) - 1);
+	if (sl <= 0)
+		die("readlink");
+	self[sl] = 0;
+	for (i = 0; i < 300; i++) {
+		int fd = memfd_create("dt-runner", 0);
+		volatile char *m;
+
+		if (fd < 0 || ftruncate(fd, 4096))
+			die("memfd");
+		m = mmap(NULL, 4096, PROT_READ, MAP_SHARED, fd, 0);
+		if (m == MAP_FAILED)
+			die("mmap");
+		(void)m[0];
+		if (munmap((void *)m, 4096))
+			die("munmap");
+		close(fd);
+	}
+	for (i = 0; i < n; i++) {
+		c = fork();
+		if (c < 0)
+			die("fork");
+		if (!c) {
+			execl(self, self, "shmfork", av[3], av[4], av[5], (char *)NULL);
+			_exit(127);
+		}
+		if (waitpid(c, &st, 0) != c || !WIFEXITED(st) || WEXITSTATUS(st))
+			die("shmfork");
+	}
+	return 0;
+}
+
+/*
+ * shmsplit FILE ADDR PORT: two pages of anonymous MAP_SHARED memory, then fork. The child
+ * splits the mapping (mprotect of the second page), unmaps the first page and only then tells
+ * the parent (a pipe: nothing tainted goes through it), which reads FILE into the second page.
+ * The child, still holding that page, sends it. Prints "parent child length".
+ */
+static int do_shmsplit(char **av)
+{
+	char *m, *p2, c = 1;
+	int i, st, pfd[2];
+	pid_t child;
+	size_t len;
+
+	m = mmap(NULL, 8192, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	if (m == MAP_FAILED || pipe(pfd))
+		die("mmap");
+	p2 = m + 4096;
+	child = fork();
+	if (child < 0)
+		die("fork");
+	if (!child) {
+		if (mprotect(p2, 4096, PROT_READ) || munmap(m, 4096))
+			die("split");
+		if (write(pfd[1], &c, 1) != 1)
+			die("pipe");
+		for (i = 0; i < 2000 && !__atomic_load_n(&p2[4000], __ATOMIC_ACQUIRE); i++)
+			sleep_ms(10);
+		if (!p2[4000])
+			_exit(2);
+		memcpy(&len, p2 + 3000, sizeof(len));
+		send_udp(av[3], atoi(av[4]), p2, len);
+		_exit(0);
+	}
+	if (read(pfd[0], &c, 1) != 1)
+		die("pipe");
+	len = slurp(av[2], buf);
+	if (len > 2048)
+		len = 2048;
+	memcpy(p2, buf, len);
+	memcpy(p2 + 3000, &len, sizeof(len));
+	__atomic_store_n(&p2[4000], 1, __ATOMIC_RELEASE);
+	if (waitpid(child, &st, 0) != child || !WIFEXITED(st) || WEXITSTATUS(st))
+		die("child");
+	printf("%d %d %zu\n", getpid(), child, len);
+	return 0;
+}
+
 /* shmmany N FILE: holds N anonymous shared regions, then reads FILE (is tainted). */
 static int do_shmmany(char **av)
 {
@@ -425,6 +668,12 @@ int main(int ac, char **av)
 		return do_copy_in(av);
 	if (ac >= 5 && !strcmp(av[1], "shmfork"))
 		return do_shmfork(ac, av);
+	if (ac >= 6 && !strcmp(av[1], "loader"))
+		return do_loader(av);
+	if (ac >= 5 && !strcmp(av[1], "shmsplit"))
+		return do_shmsplit(av);
+	if (ac >= 6 && !strcmp(av[1], "shmrunner"))
+		return do_shmrunner(av);
 	if (ac >= 4 && !strcmp(av[1], "shmmany"))
 		return do_shmmany(av);
 	if (ac >= 4 && !strcmp(av[1], "sysvput"))
@@ -432,6 +681,6 @@ int main(int ac, char **av)
 	if (ac >= 6 && !strcmp(av[1], "sysvget"))
 		return do_sysvget(av);
 	fprintf(stderr, "usage: chan_mem packet|raw|xdp|tun|hold|vmread|peek|procmem|vmwrite|procmemw|"
-			"shmfork|shmmany|sysvput|sysvget ARGS...\n");
+			"shmfork|shmsplit|loader|shmrunner|shmmany|sysvput|sysvget ARGS...\n");
 	return 2;
 }

@@ -87,7 +87,8 @@ static void test_nul_escape_refused(void)
 static void test_node_and_state_dirs(void)
 {
 	static const char ok[] = "{\"node_name\": \"gpu-node-17.example\","
-				 " \"container_state_dirs\": [\"/run/k3s/containerd\", \"/srv/docker\"]}";
+				 " \"container_state_dirs\": [\"/run/k3s/containerd\", \"/srv/docker\"],"
+				 " \"cgroup_roots\": [\"/docker/kind-node\"]}";
 	struct config *cfg = NULL;
 	struct errbuf eb = { "" };
 
@@ -95,6 +96,8 @@ static void test_node_and_state_dirs(void)
 		ASSERT_STREQ(cfg->node_name, "gpu-node-17.example", "node_name");
 		ASSERT_EQ(cfg->n_container_state_dirs, 2, "state dirs");
 		ASSERT_STREQ(cfg->container_state_dirs[1], "/srv/docker", "second dir");
+		ASSERT_EQ(cfg->n_cgroup_roots, 1, "cgroup roots");
+		ASSERT_STREQ(cfg->cgroup_roots[0], "/docker/kind-node", "cgroup root");
 	}
 	config_free(cfg);
 	expect_parse_error("{\"node_name\": \"bad name\"}", "field 'node_name': bad character ' '");
@@ -102,6 +105,9 @@ static void test_node_and_state_dirs(void)
 	expect_parse_error("{\"container_state_dirs\": [\"run/containerd\"]}",
 			   "field 'container_state_dirs': 'run/containerd' is not an absolute path");
 	expect_parse_error("{\"container_state_dirs\": \"/run\"}", "field 'container_state_dirs'");
+	expect_parse_error("{\"cgroup_roots\": [\"/a/../b\"]}",
+			   "field 'cgroup_roots': '/a/../b' is not an absolute path of at most 200 "
+			   "bytes without '..'");
 }
 
 static void test_full_config(void)
@@ -393,6 +399,22 @@ static void test_metrics_listen(void)
 			   "field 'metrics.listen': '127.0.0.1:70000' is not ADDR:PORT");
 	expect_parse_error("{\"metrics\": {\"port\": 9464}}", "metrics");
 	expect_parse_error("{\"metrics\": {\"listen\": 9464}}", "metrics.listen");
+	text = "{\"metrics\": {\"listen\": \"10.0.0.7:9464\", \"bearer_token_file\": \"/etc/t\","
+	       " \"tls_cert_file\": \"/etc/c.pem\", \"tls_key_file\": \"/etc/k.pem\","
+	       " \"tls_client_ca_file\": \"/etc/ca.pem\"}}";
+	if (ASSERT_OK(config_parse(text, strlen(text), "m.json", &cfg, &eb), eb.msg)) {
+		ASSERT_STREQ(cfg->metrics_token_file, "/etc/t", "token file");
+		ASSERT_STREQ(cfg->metrics_tls_cert_file, "/etc/c.pem", "cert");
+		ASSERT_STREQ(cfg->metrics_tls_key_file, "/etc/k.pem", "key");
+		ASSERT_STREQ(cfg->metrics_tls_ca_file, "/etc/ca.pem", "client ca");
+	}
+	config_free(cfg);
+	expect_parse_error("{\"metrics\": {\"bearer_token_file\": \"t\"}}",
+			   "field 'metrics.bearer_token_file': 't' is not an absolute path");
+	expect_parse_error("{\"metrics\": {\"tls_cert_file\": \"/c\"}}",
+			   "field 'metrics.tls_key_file': required with metrics.tls_cert_file");
+	expect_parse_error("{\"metrics\": {\"tls_client_ca_file\": \"/c\"}}",
+			   "field 'metrics.tls_client_ca_file': needs metrics.tls_cert_file");
 }
 
 static void test_egress_block_devices(void)

@@ -12,6 +12,7 @@
 #include "test.h"
 
 #define MAXLINES 64
+#define NDIRS 5
 
 static char *lines[MAXLINES];
 static int nlines;
@@ -24,10 +25,16 @@ static void emit(void *ctx, const char *line, size_t len)
 		lines[nlines++] = strndup(line, len);
 }
 
+/* The paths the pipeline would know: set per test, as the kernel's walk would name the files. */
+static const char *path_fmt;
+
 static const char *path_of(void *ctx, uint32_t dev, uint64_t ino, char *buf, size_t n)
 {
 	(void)ctx;
-	snprintf(buf, n, "/copies/%u-%llu", dev, (unsigned long long)ino);
+	if (path_fmt)
+		snprintf(buf, n, path_fmt, (unsigned long long)ino);
+	else
+		snprintf(buf, n, "/copies/%u-%llu", dev, (unsigned long long)ino);
 	return buf;
 }
 
@@ -59,6 +66,8 @@ static const char *field(int i, const char *path)
 		snprintf(out, sizeof(out), "%s", cur->valuestring);
 	else if (cJSON_IsNumber(cur))
 		snprintf(out, sizeof(out), "%.0f", cur->valuedouble);
+	else if (cJSON_IsBool(cur))
+		snprintf(out, sizeof(out), "%s", cJSON_IsTrue(cur) ? "true" : "false");
 	cJSON_Delete(doc);
 	return out;
 }
@@ -77,7 +86,7 @@ static int setup(struct fixture *f, const char *datasets_json)
 	struct dt_proc p = {};
 	int err;
 
-	snprintf(text, sizeof(text), datasets_json, dir, dir, dir, dir);
+	snprintf(text, sizeof(text), datasets_json, dir, dir, dir, dir, dir, dir);
 	err = inventory_parse(text, strlen(text), "test.json", &f->inv, &eb);
 	if (!ASSERT_OK(err, eb.msg))
 		return -1;
@@ -101,6 +110,7 @@ static int setup(struct fixture *f, const char *datasets_json)
 	f->octx.mono_to_real_ns = 0;
 	corr_init(&f->c, f->inv, &f->pt, &f->octx, emit, path_of, NULL);
 	reset_lines();
+	path_fmt = NULL;
 	return 0;
 }
 
@@ -302,7 +312,19 @@ static void test_enforcement_disposition(void)
 	if (ASSERT_EQ(nlines, 3, "final"))
 		ASSERT_STREQ(field(2, "finding_info.uid"), field(0, "finding_info.uid"), "one finding");
 	reset_lines();
-	/* dry-run */
+	/* The ended process's socket is refused again (a retransmit): closed stays closed. */
+	e.bytes += 1448;
+	corr_enforce(&f.c, &k, &e);
+	ASSERT_EQ(nlines, 0, "no Create after Close");
+	ASSERT_EQ(f.c.late_after_close, 1, "counted instead");
+	/* dry-run, by a new process that reuses the pid: its own finding */
+	{
+		struct dt_proc p = { .tgid = 3999001, .ppid = 3999000, .start_ns = 300 };
+
+		strcpy(p.comm, "nc");
+		proctab_stale(&f.pt, 3999001);
+		proctab_update(&f.pt, &p);
+	}
 	e.dry = 1;
 	e.action = DT_ENF_BLOCK;
 	corr_enforce(&f.c, &k, &e);
@@ -364,6 +386,14 @@ static void test_workload_policy(void)
 	strcpy(id.pod_namespace, "training");
 	strcpy(id.pod_name, "trainer-0");
 	strcpy(id.image, "reg/trainer:v3");
+	/* The same claim, not vouched for by the runtime: anyone could have made it. */
+	idtab_put(&t, 3999003, &id);
+	k.tgid = 3999003;
+	corr_file(&f.c, &k, &v, 4096, 1);
+	if (ASSERT_EQ(nlines, 1, "an unverified identity satisfies no list"))
+		ASSERT_STREQ(field(0, "unmapped.workload.verified"), "false", "says so");
+	reset_lines();
+	id.flags |= ID_VERIFIED;
 	idtab_put(&t, 3999000, &id);
 	k.tgid = 3999000;
 	corr_file(&f.c, &k, &v, 4096, 1);
@@ -403,6 +433,8 @@ static void test_acl_workload(void)
 	ASSERT_FALSE(acl_allows_workload(&a, NULL), "unknown workload");
 	strcpy(id.pod_namespace, "training");
 	strcpy(id.image, "reg/trainer:v3");
+	ASSERT_FALSE(acl_allows_workload(&a, &id), "unverified: anyone's claim");
+	id.flags = ID_VERIFIED;
 	ASSERT_TRUE(acl_allows_workload(&a, &id), "prefix image");
 	strcpy(id.image, "other:1");
 	ASSERT_TRUE(acl_allows_workload(&a, &id), "exact image");
@@ -418,7 +450,9 @@ static void test_acl_workload(void)
 	id.slurm_uid = 1000;
 	id.flags |= ID_SLURM_UID;
 	ASSERT_TRUE(acl_allows_workload(&u, &id), "uid from the cgroup path");
-	id.flags = 0;
+	id.flags = ID_SLURM_UID;
+	ASSERT_FALSE(acl_allows_workload(&u, &id), "unverified job");
+	id.flags = ID_VERIFIED;
 	strcpy(id.slurm_user, "alice");
 	ASSERT_TRUE(acl_allows_workload(&u, &id), "user name");
 }
@@ -474,6 +508,51 @@ static void agent_event(struct fixture *f, uint32_t kind, int32_t cmd, const cha
 	strcpy(e.comm, "nc");
 	snprintf(e.path, sizeof(e.path), "%s", object);
 	corr_agent(&f->c, &e);
+}
+
+/* bpftool map show: 137 of the agent's objects in one minute, one Informational line, no state. */
+static void test_agent_inspect(void)
+{
+	struct dt_inspect v = { .first_ns = 5000000, .last_ns = 6000000, .objects = 137,
+				.ops = DT_INSPECT_MAP | DT_INSPECT_PROG };
+	char uid[64];
+	struct fixture f;
+
+	if (setup(&f, one_dataset))
+		return;
+	strcpy(v.comm, "nc");
+	strcpy(v.first, "map 'taint' (id 42)");
+	corr_inspect(&f.c, 3999001, &v);
+	if (ASSERT_EQ(nlines, 1, "one line")) {
+		ASSERT_STREQ(field(0, "finding_info.types.0"), "agent_inspect", "kind");
+		ASSERT_STREQ(field(0, "severity_id"), "1", "informational");
+		ASSERT_STREQ(field(0, "activity_id"), "1", "Create");
+		ASSERT_STREQ(field(0, "count"), "137", "count");
+		ASSERT_STREQ(field(0, "unmapped.objects"), "137", "objects");
+		ASSERT_STREQ(field(0, "unmapped.operations"), "map_get_fd_by_id,prog_get_fd_by_id",
+			     "operations");
+		ASSERT_STREQ(field(0, "unmapped.object"), "map 'taint' (id 42)", "first object");
+		ASSERT_STREQ(field(0, "resources.0.uid"), "datatrail-agent", "the agent");
+		ASSERT_STREQ(field(0, "evidences.0.process.pid"), "3999001", "pid");
+		ASSERT_STREQ(field(0, "evidences.0.process.file.path"), "/usr/bin/nc", "exe");
+		ASSERT_STREQ(field(0, "finding_info.attacks.0.sub_technique.uid"), "T1518.001",
+			     "security software discovery");
+		ASSERT_STREQ(field(0, "finding_info.title"),
+			     "nc (uid 0) looked at 137 of the datatrail agent's BPF objects, read-only, "
+			     "first map 'taint' (id 42)", "title");
+		snprintf(uid, sizeof(uid), "%s", field(0, "finding_info.uid"));
+	}
+	reset_lines();
+	corr_proc_exit(&f.c, 3999001);
+	ASSERT_EQ(nlines, 0, "nothing kept to close");
+	v.first_ns += 60000000000ULL;
+	v.ops = DT_INSPECT_PIN;
+	corr_inspect(&f.c, 3999001, &v);
+	if (ASSERT_EQ(nlines, 1, "the next minute")) {
+		ASSERT_NEQ(strcmp(field(0, "finding_info.uid"), uid), 0, "another finding");
+		ASSERT_STREQ(field(0, "unmapped.operations"), "obj_get_rdonly", "operations");
+	}
+	teardown(&f);
 }
 
 static void test_agent_tamper_by_bpf(void)
@@ -650,25 +729,248 @@ out_files:
 	rmdir(bin);
 }
 
+/*
+ * Copies by allowed readers (derived): faces names its places, logs reports every copy, notes
+ * says nothing (anywhere), open has no allowed_readers (nobody is an allowed reader).
+ */
+static const char *derived_datasets =
+	"{\"datasets\": [{\"id\": \"faces\", \"classification\": \"restricted\","
+	" \"paths\": [\"%s/faces\"], \"allowed_readers\": {\"uids\": [1001]},"
+	" \"derived\": {\"paths\": [\"/ckpt/\", \"/runs/**/*.safetensors\", \"mount:/mnt/scratch\"]}},"
+	" {\"id\": \"docs\", \"classification\": \"public\", \"paths\": [\"%s/pub\"]},"
+	" {\"id\": \"logs\", \"classification\": \"internal\", \"paths\": [\"%s/logs\"],"
+	" \"allowed_readers\": {\"uids\": [1001]}, \"derived\": {\"report\": \"always\"}},"
+	" {\"id\": \"notes\", \"classification\": \"confidential\", \"paths\": [\"%s/notes\"],"
+	" \"allowed_readers\": {\"uids\": [1001]}},"
+	" {\"id\": \"open\", \"classification\": \"confidential\", \"paths\": [\"%s/open\"]}]}";
+
+static void set_taint(struct fixture *f, uint32_t tgid, uint64_t datasets)
+{
+	struct dt_ev_taint te = { .tgid = tgid };
+
+	te.taint.ds[0] = datasets;
+	te.taint.label = DT_LABEL_RESTRICTED;
+	corr_taint(&f->c, &te);
+}
+
+/* @tgid (real uid @uid) wrote @bytes into derived file (@dev, @ino): a counter's whole life. */
+static int copy_write(struct fixture *f, uint32_t tgid, uint32_t uid, uint32_t dev, uint64_t ino,
+		      uint64_t bytes, uint64_t first_ns)
+{
+	struct dt_acc_key k = { .tgid = tgid, .dev = dev, .ino = ino, .access = DT_ACC_WRITE };
+	struct dt_acc_val v = { .bytes = bytes, .ops = 1, .uid = uid, .iflags = DT_INODE_DERIVED,
+				.first_ns = first_ns, .last_ns = first_ns + 1 };
+
+	reset_lines();
+	corr_file(&f->c, &k, &v, bytes, 1);
+	return nlines;
+}
+
+static void test_derived_by_allowed_reader(void)
+{
+	struct fixture f;
+
+	if (setup(&f, derived_datasets))
+		return;
+	add_proc(&f, 4100001, "/usr/bin/python3", NULL);
+	set_taint(&f, 4100001, 1); /* faces */
+	path_fmt = "/ckpt/run1/%llu.pt";
+	ASSERT_EQ(copy_write(&f, 4100001, 1001, 1, 11, 5000, 10), 0, "allowed reader, /ckpt");
+	ASSERT_EQ(f.c.derived_expected, 1, "counted as expected");
+	path_fmt = "/runs/e1/s7/%llu.safetensors";
+	ASSERT_EQ(copy_write(&f, 4100001, 1001, 1, 12, 5000, 11), 0, "a glob's place");
+	/* The scratch file system, by device, whatever its path here. */
+	inventory_set_exe(f.inv, "/mnt/scratch", 9 << 20 | 1, 2);
+	path_fmt = "/somewhere/%llu";
+	ASSERT_EQ(copy_write(&f, 4100001, 1001, 9 << 20 | 1, 13, 5000, 12), 0, "the mount");
+	ASSERT_EQ(copy_write(&f, 4100001, 1001, 9 << 20 | 2, 14, 5000, 13), 1,
+		  "another device: outside");
+	ASSERT_STREQ(field(0, "finding_info.types.0"), "derived_copy", "kind");
+	ASSERT_STREQ(field(0, "resources.0.uid"), "faces", "dataset");
+	ASSERT_STREQ(field(0, "evidences.0.file.path"), "/somewhere/14", "the outside file");
+	ASSERT_STREQ(field(0, "unmapped.file_count"), "1", "one file");
+	ASSERT_STREQ(field(0, "unmapped.last_file"), "", "no last file of one");
+	path_fmt = "/home/u/%llu.pt";
+	ASSERT_EQ(copy_write(&f, 4100001, 1001, 1, 15, 100, 14), 0,
+		  "the same finding grows below its threshold");
+	/* Not an allowed reader (uid 0): reported wherever the copy is. */
+	add_proc(&f, 4100002, "/usr/bin/cp", NULL);
+	set_taint(&f, 4100002, 1);
+	path_fmt = "/ckpt/run1/%llu.pt";
+	ASSERT_EQ(copy_write(&f, 4100002, 0, 1, 21, 5000, 20), 1, "not allowed, in /ckpt");
+	ASSERT_STREQ(field(0, "evidences.0.process.pid"), "4100002", "pid");
+	/* faces and logs: allowed for both; logs reports every copy, faces not in /ckpt. */
+	add_proc(&f, 4100003, "/usr/bin/python3", NULL);
+	set_taint(&f, 4100003, 1 | 4);
+	if (ASSERT_EQ(copy_write(&f, 4100003, 1001, 1, 31, 5000, 30), 1, "opt-in report"))
+		ASSERT_STREQ(field(0, "resources.0.uid"), "logs", "only logs");
+	/* notes alone: anywhere. notes and docs (public): docs does not count. */
+	add_proc(&f, 4100004, "/usr/bin/python3", NULL);
+	set_taint(&f, 4100004, 8 | 2);
+	path_fmt = "/tmp/%llu.log";
+	ASSERT_EQ(copy_write(&f, 4100004, 1001, 1, 41, 5000, 40), 0, "anywhere, public aside");
+	/* faces and open: not an allowed reader of open, so both are reported, /ckpt or not. */
+	add_proc(&f, 4100005, "/usr/bin/python3", NULL);
+	set_taint(&f, 4100005, 1 | 16);
+	path_fmt = "/ckpt/run1/%llu.pt";
+	if (ASSERT_EQ(copy_write(&f, 4100005, 1001, 1, 51, 5000, 50), 2, "mixed taint")) {
+		ASSERT_STREQ(field(0, "resources.0.uid"), "faces", "faces");
+		ASSERT_STREQ(field(1, "resources.0.uid"), "open", "open");
+	}
+	ASSERT_EQ(f.c.derived_expected, 5, "expected copies counted");
+	teardown(&f);
+}
+
+/* A job writing a thousand files is one finding: count, bytes, first and last file. */
+static void test_copies_aggregate(void)
+{
+	char uid[64];
+	struct fixture f;
+	int creates = 0;
+
+	if (setup(&f, derived_datasets))
+		return;
+	add_proc(&f, 4200001, "/usr/bin/tar", NULL);
+	set_taint(&f, 4200001, 1);
+	path_fmt = "/out/%llu.bin";
+	uid[0] = 0;
+	for (uint64_t i = 1; i <= 1000; i++) {
+		copy_write(&f, 4200001, 0, 1, i, 100, 1000 + i);
+		for (int l = 0; l < nlines; l++) {
+			creates += !strcmp(field(l, "activity_id"), "1");
+			if (!uid[0])
+				snprintf(uid, sizeof(uid), "%s", field(l, "finding_info.uid"));
+			ASSERT_STREQ(field(l, "finding_info.uid"), uid, "one uid");
+		}
+	}
+	ASSERT_EQ(creates, 1, "one Create for a thousand files");
+	/* A second delta of a file, and another counter of it: no new file. */
+	copy_write(&f, 4200001, 0, 1, 500, 100, 1500);
+	{
+		struct dt_acc_key k = { .tgid = 4200001, .dev = 1, .ino = 7,
+					.access = DT_ACC_WRITE | DT_ACC_SPLICE };
+		struct dt_acc_val v = { .bytes = 50, .ops = 1, .uid = 0,
+					.iflags = DT_INODE_DERIVED, .first_ns = 3000,
+					.last_ns = 3001 };
+
+		corr_file(&f.c, &k, &v, 50, 1);
+	}
+	reset_lines();
+	corr_proc_exit(&f.c, 4200001);
+	if (ASSERT_EQ(nlines, 1, "Close")) {
+		ASSERT_STREQ(field(0, "activity_id"), "3", "close");
+		ASSERT_STREQ(field(0, "finding_info.uid"), uid, "same uid");
+		ASSERT_STREQ(field(0, "unmapped.file_count"), "1000", "file count");
+		ASSERT_STREQ(field(0, "unmapped.bytes"), "100150", "total bytes");
+		ASSERT_STREQ(field(0, "evidences.0.file.path"), "/out/1.bin", "first file");
+		ASSERT_STREQ(field(0, "unmapped.last_file"), "/out/1000.bin", "last file");
+		ASSERT_HAS(field(0, "finding_info.title"), "into '/out/1.bin' and 999 more files",
+			   "title");
+	}
+	/* Counters reported out of order: the one that began first is the first file. */
+	add_proc(&f, 4200002, "/usr/bin/tar", NULL);
+	set_taint(&f, 4200002, 1);
+	copy_write(&f, 4200002, 0, 1, 2, 100, 200);
+	copy_write(&f, 4200002, 0, 1, 3, 100, 300);
+	copy_write(&f, 4200002, 0, 1, 1, 100, 100);
+	reset_lines();
+	corr_proc_exit(&f.c, 4200002);
+	if (ASSERT_EQ(nlines, 1, "Close")) {
+		ASSERT_STREQ(field(0, "evidences.0.file.path"), "/out/1.bin", "began first");
+		ASSERT_STREQ(field(0, "unmapped.last_file"), "/out/3.bin", "began last");
+		ASSERT_STREQ(field(0, "unmapped.file_count"), "3", "three");
+	}
+	teardown(&f);
+}
+
+/* dataset_tamper: one finding per process and dataset too, its operations over all files. */
+static void test_tamper_aggregate(void)
+{
+	struct dt_acc_key k = { .tgid = 4300001, .dev = 1, .access = DT_ACC_WRITE };
+	struct dt_acc_val v = { .bytes = 16, .ops = 1, .dataset = 0, .uid = 0 };
+	struct fixture f;
+
+	if (setup(&f, one_dataset))
+		return;
+	add_proc(&f, 4300001, "/usr/bin/sed", NULL);
+	path_fmt = "/data/faces/%llu.csv";
+	for (uint64_t i = 1; i <= 3; i++) {
+		k.ino = i;
+		v.first_ns = v.last_ns = 100 * i;
+		corr_file(&f.c, &k, &v, 16, 1);
+	}
+	k.access = DT_ACC_RENAME;
+	v.bytes = 0;
+	corr_file(&f.c, &k, &v, 0, 1); /* file 3 again, another kind of change */
+	ASSERT_EQ(nlines, 1, "one Create");
+	reset_lines();
+	corr_proc_exit(&f.c, 4300001);
+	if (ASSERT_EQ(nlines, 1, "one Close")) {
+		ASSERT_STREQ(field(0, "finding_info.types.0"), "dataset_tamper", "kind");
+		ASSERT_STREQ(field(0, "unmapped.file_count"), "3", "three files");
+		ASSERT_STREQ(field(0, "unmapped.bytes"), "48", "bytes");
+		ASSERT_STREQ(field(0, "count"), "4", "changes");
+		ASSERT_STREQ(field(0, "unmapped.operations"), "write,rename", "operations");
+		ASSERT_STREQ(field(0, "evidences.0.file.path"), "/data/faces/1.csv", "first");
+		ASSERT_STREQ(field(0, "unmapped.last_file"), "/data/faces/3.csv", "last");
+		ASSERT_HAS(field(0, "finding_info.title"),
+			   "(write,rename of '/data/faces/1.csv' and 2 more files)", "title");
+	}
+	teardown(&f);
+}
+
+/* After its Close, nothing counted for an ended process opens its findings again. */
+static void test_closed_stays_closed(void)
+{
+	struct fixture f;
+
+	if (setup(&f, derived_datasets))
+		return;
+	add_proc(&f, 4400001, "/usr/bin/cp", NULL);
+	set_taint(&f, 4400001, 1);
+	ASSERT_EQ(copy_write(&f, 4400001, 0, 1, 1, 5000, 10), 1, "created");
+	reset_lines();
+	corr_proc_exit(&f.c, 4400001);
+	ASSERT_EQ(nlines, 1, "closed");
+	set_taint(&f, 4400001, 1); /* a late taint record */
+	ASSERT_EQ(copy_write(&f, 4400001, 0, 1, 2, 5000, 20), 0, "a late write: no Create");
+	ASSERT_EQ(f.c.late_after_close, 1, "counted");
+	reset_lines();
+	corr_flush(&f.c);
+	ASSERT_EQ(nlines, 0, "nothing open at stop");
+	/* The pid again, a new process: its own findings. */
+	add_proc(&f, 4400001, "/usr/bin/cp", NULL);
+	{
+		struct dt_proc p = { .tgid = 4400001, .ppid = 1, .start_ns = 999 };
+
+		strcpy(p.comm, "cp");
+		proctab_update(&f.pt, &p);
+	}
+	ASSERT_EQ(copy_write(&f, 4400001, 0, 1, 3, 5000, 30), 1, "a reused pid is another");
+	teardown(&f);
+}
+
+static const char *const dirs[NDIRS] = { "pub", "faces", "logs", "notes", "open" };
+
 static void test_setup_dir(void)
 {
 	char pub[64];
 
 	ASSERT_TRUE(mkdtemp(dir) != NULL, "mkdtemp");
-	snprintf(pub, sizeof(pub), "%s/pub", dir);
-	ASSERT_OK(mkdir(pub, 0755), "mkdir pub");
-	snprintf(pub, sizeof(pub), "%s/faces", dir);
-	ASSERT_OK(mkdir(pub, 0755), "mkdir faces");
+	for (int i = 0; i < NDIRS; i++) {
+		snprintf(pub, sizeof(pub), "%s/%s", dir, dirs[i]);
+		ASSERT_OK(mkdir(pub, 0755), dirs[i]);
+	}
 }
 
 static void test_teardown_dir(void)
 {
 	char pub[64];
 
-	snprintf(pub, sizeof(pub), "%s/pub", dir);
-	rmdir(pub);
-	snprintf(pub, sizeof(pub), "%s/faces", dir);
-	rmdir(pub);
+	for (int i = 0; i < NDIRS; i++) {
+		snprintf(pub, sizeof(pub), "%s/%s", dir, dirs[i]);
+		rmdir(pub);
+	}
 	ASSERT_OK(rmdir(dir), "rmdir");
 }
 
@@ -676,6 +978,9 @@ TEST_MAIN("correlator", TEST_CASE(test_setup_dir), TEST_CASE(test_exfiltration_l
 	  TEST_CASE(test_exfiltration_not_raised), TEST_CASE(test_enforcement_disposition),
 	  TEST_CASE(test_exfiltration_to_mounts), TEST_CASE(test_unauthorized_read),
 	  TEST_CASE(test_tamper_and_derived_copy), TEST_CASE(test_agent_tamper_by_bpf),
+	  TEST_CASE(test_agent_inspect),
 	  TEST_CASE(test_acl_and_severity), TEST_CASE(test_exe_acl_by_inode),
 	  TEST_CASE(test_workload_policy), TEST_CASE(test_acl_workload),
+	  TEST_CASE(test_derived_by_allowed_reader), TEST_CASE(test_copies_aggregate),
+	  TEST_CASE(test_tamper_aggregate), TEST_CASE(test_closed_stays_closed),
 	  TEST_CASE(test_teardown_dir))

@@ -57,8 +57,8 @@ static void test_every_syscall_hook_has_a_twin(void)
 			fprintf(stderr, "  '%s' has no '%s'\n", sec, twin);
 	}
 	/* 29 exits, 11 send entries, bpf, connect, ioctl, mmap (the bpf/ sources). */
-	ASSERT_EQ(tps, 66, "syscall tracepoint programs");
-	ASSERT_EQ(twins, 66, "fentry and fexit twins");
+	ASSERT_EQ(tps, 70, "syscall tracepoint programs");
+	ASSERT_EQ(twins, 70, "fentry and fexit twins");
 	datatrail_bpf__destroy(skel);
 }
 
@@ -113,7 +113,7 @@ static void check_one_of_each(enum hooks_mode mode)
 		if (!be.kept_tracepoints[0])
 			ASSERT_EQ(bpf_program__autoload(p), fentry, "the backend's family loads");
 	}
-	ASSERT_EQ(n, 66, "pairs");
+	ASSERT_EQ(n, 70, "pairs");
 	datatrail_bpf__destroy(skel);
 }
 

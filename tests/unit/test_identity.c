@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /* test_identity.c - workload identity: cgroup paths of every runtime x driver, runtime files, the cache. */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -223,6 +224,114 @@ static void mkdirs(const char *path)
 	mkdir(buf, 0755);
 }
 
+/* Where a runtime's root may sit, and what may sit below a container (#25: cgroup spoofing). */
+static void test_trusted_paths(void)
+{
+	static const struct {
+		const char *path;
+		bool trusted;
+		size_t prefix;
+	} cases[] = {
+		{ "/kubepods/besteffort/pod" UID "/" CID, true, 0 },
+		{ "/kubepods/pod" UID "/" CID, true, 0 },
+		{ "/kubepods.slice/kubepods-burstable.slice/kubepods-burstable-pod" UID_
+		  ".slice/cri-containerd-" CID ".scope", true, 0 },
+		{ "/system.slice/docker-" CID ".scope", true, 0 },
+		{ "/docker/" CID, true, 0 },
+		{ "/machine.slice/libpod-" CID ".scope/container", true, 0 },
+		{ "/system.slice/slurmstepd.scope/job_4242/step_0/user/task_0", true, 0 },
+		{ "/system.slice/node07_slurmstepd.scope/job_5/step_0", true, 0 },
+		{ "/slurm/uid_1000/job_4242/step_0", true, 0 },
+		{ "/slurm_node07/uid_0/job_9/step_extern", true, 0 },
+		/* a configured root: a kind node's, the test's */
+		{ "/docker/" CID "/kubepods/besteffort/pod" UID "/" CID, true, 72 },
+		{ "/dt-test/kubepods/besteffort/pod" UID "/" CID, true, 8 },
+		/* below a user's delegated subtree: the spoofs of #25 */
+		{ "/user.slice/user-1000.slice/user@1000.service/app.slice/kubepods/besteffort/pod" UID
+		  "/" CID, false, 0 },
+		{ "/user.slice/user-1000.slice/user@1000.service/x/system.slice/slurmstepd.scope/job_4242",
+		  false, 0 },
+		{ "/dt-deleg/kubepods/besteffort/pod" UID "/" CID, false, 0 },
+		{ "/user.slice/user-1000.slice/user@1000.service/user.slice/libpod-" CID ".scope", false,
+		  0 },
+		/* a claim nested below a real container, or a configured root's stray child */
+		{ "/kubepods/besteffort/pod" UID "/" CID "/kubepods/besteffort/pod" UID "/" CID, false,
+		  0 },
+		{ "/system.slice/docker-" CID ".scope/slurm/uid_0/job_1", false, 0 },
+		{ "/system.slice/docker-" CID ".scope/" CID, false, 0 },
+		{ "/kubepods/besteffort/x/" CID, false, 0 },
+		{ "/dt-test/x/kubepods/pod" UID "/" CID, false, 0 },
+		{ "/dt-testx/kubepods/pod" UID "/" CID, false, 0 },
+		/* another cgroup namespace's view, a cut kernel record */
+		{ "/../../kubepods/besteffort/pod" UID "/" CID, false, 0 },
+		{ "/system.slice/slurmstepd.scope", false, 0 },
+		{ "/system.slice/ssh.service", false, 0 },
+		{ "/slurm/job_1", false, 0 },
+	};
+	char *roots[] = { "/docker/" CID, "/dt-test/" };
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		size_t plen = 99;
+		bool ok = id_path_trusted(cases[i].path, roots, 2, &plen);
+
+		ASSERT_EQ(ok, cases[i].trusted, cases[i].path);
+		if (ok)
+			ASSERT_EQ(plen, cases[i].prefix, cases[i].path);
+	}
+}
+
+/* linux.cgroupsPath as runc's cgroupfs and systemd drivers write it. */
+static void test_cgroups_path_match(void)
+{
+	static const char kube[] = "/kubepods/besteffort/pod" UID "/" CID;
+	static const char sd[] = "/kubepods.slice/kubepods-besteffort.slice/kubepods-besteffort-pod" UID_
+				 ".slice/cri-containerd-" CID ".scope";
+
+	ASSERT_TRUE(id_cgroups_path_match(kube, kube, kube, 0), "cgroupfs");
+	ASSERT_TRUE(id_cgroups_path_match("kubepods-besteffort-pod" UID_ ".slice:cri-containerd:" CID,
+					  sd, sd, 0), "systemd");
+	ASSERT_TRUE(id_cgroups_path_match("system.slice:docker:" CID,
+					  "/system.slice/docker-" CID ".scope", "", 0), "docker");
+	ASSERT_TRUE(id_cgroups_path_match("machine.slice:libpod:" CID,
+					  "/machine.slice/libpod-" CID ".scope/container", "", 0),
+		    "a runtime's own sub-cgroup");
+	ASSERT_TRUE(id_cgroups_path_match(kube, "/docker/x" "/kubepods/besteffort/pod" UID "/" CID,
+					  "/docker/x/kubepods/besteffort/pod" UID "/" CID, 9),
+		    "a nested runtime, below its configured root");
+	ASSERT_FALSE(id_cgroups_path_match(kube, "/dt-deleg/kubepods/besteffort/pod" UID "/" CID,
+					   "", 0), "the same id elsewhere");
+	ASSERT_FALSE(id_cgroups_path_match(kube, "/kubepods/besteffort/pod" UID "/" CID "x", "", 0),
+		     "a longer name");
+	ASSERT_FALSE(id_cgroups_path_match("/", "/anything", "", 0), "the root names nothing");
+	ASSERT_FALSE(id_cgroups_path_match("bad", sd, "", 0), "no driver form");
+}
+
+/* Every directory from the mount down must be root's; a delegated one is its user's. */
+static void test_owned_by_root(void)
+{
+	char root[] = "/tmp/dt-idown-XXXXXX", path[512];
+	int fd;
+
+	if (!ASSERT_TRUE(mkdtemp(root) != NULL, "mkdtemp"))
+		return;
+	snprintf(path, sizeof(path), "%s/kubepods/besteffort/pod1/ctr", root);
+	mkdirs(path);
+	fd = open(root, O_RDONLY | O_DIRECTORY);
+	if (geteuid() == 0 && ASSERT_TRUE(fd >= 0, "open")) {
+		ASSERT_OK(id_path_owned_by_root(fd, "/kubepods/besteffort/pod1/ctr"), "root's");
+		snprintf(path, sizeof(path), "%s/kubepods/besteffort/pod1", root);
+		ASSERT_OK(chown(path, 65534, 65534), "chown");
+		ASSERT_EQ(id_path_owned_by_root(fd, "/kubepods/besteffort/pod1/ctr"), -EPERM,
+			  "a delegated level");
+		ASSERT_OK(id_path_owned_by_root(fd, "/kubepods/besteffort"), "above it");
+		ASSERT_EQ(id_path_owned_by_root(fd, "/kubepods/gone"), -ENOENT, "gone");
+	}
+	if (fd >= 0)
+		close(fd);
+	snprintf(path, sizeof(path), "rm -rf '%s'", root);
+	ASSERT_OK(system(path), "cleanup");
+}
+
 /* The runtimes' state roots, laid out in a temporary directory. */
 static void test_state_dirs(void)
 {
@@ -342,5 +451,111 @@ static void test_proc_and_cache(void)
 	ASSERT_OK(system(path), "cleanup");
 }
 
+/* The kernel's record of each test pid's cgroup, as the agent's BPF maps would give it. */
+static const char *const records[] = {
+	"/kubepods/besteffort/pod" UID "/" CID,
+	"/kubepods/besteffort/pod" UID "/" "eeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeee",
+	"/user.slice/user-1000.slice/user@1000.service/kubepods/besteffort/pod" UID "/" CID,
+	"/system.slice/slurmstepd.scope/job_7/step_0",
+	"/../kubepods/besteffort/pod" UID "/" CID,
+};
+#define REC_ID(pid) (0x7ff0000000000000ULL + (pid))
+
+static int rec_id_of(void *ctx, uint32_t pid, uint64_t *id)
+{
+	(void)ctx;
+	*id = REC_ID(pid);
+	return 0;
+}
+
+static int rec_path_of(void *ctx, uint64_t id, char *out, size_t n)
+{
+	(void)ctx;
+	snprintf(out, n, "%s", records[id - REC_ID(300)]);
+	return 0;
+}
+
+/*
+ * Seen from another cgroup namespace (a DaemonSet's), /proc says "/../..": the kernel's record
+ * gives the whole path; no mount shows it, so the runtime's record must name it.
+ */
+static void test_kernel_record_trust(void)
+{
+	char root[] = "/tmp/dt-idrec-XXXXXX", path[512], text[512], *dirs[1];
+	const struct wl_identity *got;
+	struct idtab t;
+
+	if (!ASSERT_TRUE(mkdtemp(root) != NULL, "mkdtemp"))
+		return;
+	for (int pid = 300; pid <= 304; pid++) {
+		snprintf(path, sizeof(path), "%s/proc/%d", root, pid);
+		mkdirs(path);
+		snprintf(path, sizeof(path), "%s/proc/%d/cgroup", root, pid);
+		snprintf(text, sizeof(text), "0::/../..%s\n", records[pid - 300]);
+		write_file(path, text, strlen(text));
+	}
+	/* The runtime's records: the first names its cgroup, the second another one. */
+	snprintf(path, sizeof(path), "%s/state/io.containerd.runtime.v2.task/k8s.io/%s", root, CID);
+	mkdirs(path);
+	strcat(path, "/config.json");
+	snprintf(text, sizeof(text), "{\"linux\":{\"cgroupsPath\":\"%s\"},\"annotations\":"
+		 "{\"io.kubernetes.cri.sandbox-namespace\":\"ns1\"}}", records[0]);
+	write_file(path, text, strlen(text));
+	snprintf(path, sizeof(path), "%s/state/io.containerd.runtime.v2.task/k8s.io/%s", root,
+		 records[1] + strlen(records[1]) - 64);
+	mkdirs(path);
+	strcat(path, "/config.json");
+	snprintf(text, sizeof(text), "{\"linux\":{\"cgroupsPath\":\"/kubepods/besteffort/pod%s/x\"},"
+		 "\"annotations\":{\"io.kubernetes.cri.sandbox-namespace\":\"ns1\"}}", UID);
+	write_file(path, text, strlen(text));
+
+	idtab_init(&t, false);
+	snprintf(path, sizeof(path), "%s/proc", root);
+	t.proc_root = path;
+	snprintf(text, sizeof(text), "%s/state", root);
+	dirs[0] = text;
+	t.dirs = dirs;
+	t.n_dirs = 1;
+	t.cgroup_id_of = rec_id_of;
+	t.cgroup_path_of = rec_path_of;
+
+	got = idtab_get(&t, 300);
+	if (ASSERT_TRUE(got != NULL, "resolved")) {
+		ASSERT_STREQ(got->cgroup, records[0], "the kernel's whole path");
+		ASSERT_STREQ(got->pod_namespace, "ns1", "the runtime's record");
+		ASSERT_TRUE(got->flags & ID_VERIFIED, "named by the runtime: verified");
+	}
+	got = idtab_get(&t, 301);
+	if (ASSERT_TRUE(got != NULL, "resolved")) {
+		ASSERT_STREQ(got->container_id, records[1] + strlen(records[1]) - 64, "its id");
+		ASSERT_STREQ(got->pod_namespace, "", "a record of another cgroup is not taken");
+		ASSERT_FALSE(got->flags & ID_VERIFIED, "unverified");
+	}
+	got = idtab_get(&t, 302);
+	if (ASSERT_TRUE(got != NULL, "resolved")) {
+		ASSERT_STREQ(got->container_id, "", "below a user's subtree: nothing taken");
+		ASSERT_STREQ(got->pod_uid, "", "no pod");
+		ASSERT_STREQ(got->cgroup, records[2], "the path reported");
+		ASSERT_TRUE(got->flags & ID_UNTRUSTED, "untrusted");
+		ASSERT_TRUE(wl_has_workload(got), "still written out, as unverified");
+	}
+	got = idtab_get(&t, 303);
+	if (ASSERT_TRUE(got != NULL, "resolved")) {
+		ASSERT_STREQ(got->slurm_job, "7", "the job");
+		ASSERT_FALSE(got->flags & ID_VERIFIED, "a job needs its owners read");
+	}
+	got = idtab_get(&t, 304);
+	if (ASSERT_TRUE(got != NULL, "resolved")) {
+		ASSERT_STREQ(got->container_id, "", "a cut record is at no root");
+		ASSERT_TRUE(got->flags & ID_UNTRUSTED, "untrusted");
+	}
+	ASSERT_EQ(t.unverified, 4, "counted");
+	idtab_free(&t);
+	snprintf(path, sizeof(path), "rm -rf '%s'", root);
+	ASSERT_OK(system(path), "cleanup");
+}
+
 TEST_MAIN("identity", TEST_CASE(test_parse_table), TEST_CASE(test_pick_line),
+	  TEST_CASE(test_trusted_paths), TEST_CASE(test_cgroups_path_match),
+	  TEST_CASE(test_owned_by_root), TEST_CASE(test_kernel_record_trust),
 	  TEST_CASE(test_runtime_json), TEST_CASE(test_state_dirs), TEST_CASE(test_proc_and_cache))

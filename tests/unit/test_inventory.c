@@ -1164,7 +1164,7 @@ static void test_example_inventory(void)
 		return;
 	if (!ASSERT_OK(inventory_load(path, &inv, &err), err.msg))
 		return;
-	if (ASSERT_EQ(inv->n_datasets, 2, "n_datasets")) {
+	if (ASSERT_EQ(inv->n_datasets, 3, "n_datasets")) {
 		ds = &inv->datasets[0];
 		ASSERT_STREQ(ds->id, "system-credentials", "id");
 		ASSERT_EQ(ds->label, DT_LABEL_RESTRICTED, "label");
@@ -1172,6 +1172,12 @@ static void test_example_inventory(void)
 		ASSERT_TRUE(ds->egress_present && !ds->n_egress, "no egress at all");
 		ASSERT_FALSE(ds->gpu_allowed, "gpu_allowed");
 		ds = &inv->datasets[1];
+		ASSERT_STREQ(ds->id, "training-corpus", "id");
+		ASSERT_EQ(ds->label, DT_LABEL_CONFIDENTIAL, "label");
+		ASSERT_GE(ds->n_files, 1, "the stand-in corpus exists on every Debian");
+		ASSERT_EQ(ds->n_derived_places, 2, "where its derived files may live");
+		ASSERT_EQ(ds->derived_report, INV_DERIVED_OUTSIDE, "copies elsewhere reported");
+		ds = &inv->datasets[2];
 		ASSERT_STREQ(ds->id, "host-config", "id");
 		ASSERT_EQ(ds->label, DT_LABEL_INTERNAL, "label");
 		ASSERT_EQ(ds->n_files, 2, "n_files");
@@ -1229,6 +1235,169 @@ out:
 	fx_fini(&f);
 }
 
+/* derived: where an allowed reader's copies may live, and which are reported. */
+static void test_derived_field(void)
+{
+	struct inventory *inv = NULL;
+	struct errbuf err = { "" };
+	const struct inv_dataset *ds;
+	char want[3 * PATH_MAX];
+	struct fx f;
+
+	if (!fx_tree(&f))
+		goto out;
+	if (ASSERT_OK(load(&f,
+			   "{'datasets': [{'id': 'a', 'classification': 'restricted',"
+			   " 'paths': ['@/data'], 'allowed_readers': {'uids': [1001]},"
+			   " 'derived': {'paths': ['/ckpt/', '/runs/**/*.safetensors',"
+			   " 'mount:/mnt/scratch', '/']}},"
+			   " {'id': 'b', 'classification': 'internal', 'paths': ['@/docs'],"
+			   " 'allowed_readers': {'uids': [1001]}, 'derived': {'report': 'always'}},"
+			   " {'id': 'c', 'classification': 'internal', 'paths': ['@/single.csv'],"
+			   " 'allowed_readers': {'uids': [1001]}, 'derived': {'report': 'outside'}},"
+			   " {'id': 'd', 'classification': 'internal', 'paths': ['@/other.txt']}]}",
+			   &inv, &err),
+		      err.msg)) {
+		ds = &inv->datasets[0];
+		ASSERT_EQ(ds->derived_report, INV_DERIVED_OUTSIDE, "default: outside");
+		if (ASSERT_EQ(ds->n_derived_places, 4, "four places")) {
+			ASSERT_EQ(ds->derived_places[0].by, INV_PLACE_DIR, "a directory");
+			ASSERT_STREQ(ds->derived_places[0].value, "/ckpt", "trailing '/' dropped");
+			ASSERT_EQ(ds->derived_places[1].by, INV_PLACE_GLOB, "a glob");
+			ASSERT_EQ(ds->derived_places[2].by, INV_PLACE_MOUNT, "a mount");
+			ASSERT_STREQ(ds->derived_places[2].value, "/mnt/scratch", "mount point");
+			ASSERT_EQ(ds->derived_places[2].ino, 0, "not resolved before a look");
+			ASSERT_STREQ(ds->derived_places[3].value, "/", "the root stays");
+			ASSERT_TRUE(inv_place_match(&ds->derived_places[0], 1, "/ckpt/e1/w.pt"),
+				    "below the directory");
+			ASSERT_TRUE(inv_place_match(&ds->derived_places[0], 1, "/ckpt"), "itself");
+			ASSERT_FALSE(inv_place_match(&ds->derived_places[0], 1, "/ckpt2/w.pt"),
+				     "a sibling with the same prefix");
+			ASSERT_FALSE(inv_place_match(&ds->derived_places[0], 1, ".../ckpt/w.pt"),
+				     "a cut walk");
+			ASSERT_TRUE(inv_place_match(&ds->derived_places[1], 1,
+						    "/runs/a/b/model.safetensors"),
+				    "glob");
+			ASSERT_FALSE(inv_place_match(&ds->derived_places[2], 0, "/mnt/scratch/x"),
+				     "an unresolved mount matches nothing, not even its path");
+			inventory_set_exe(inv, "/mnt/scratch", 7 << 20 | 3, 2);
+			ASSERT_TRUE(inv_place_match(&ds->derived_places[2], 7 << 20 | 3, "/x/y"),
+				    "a resolved mount, by device, whatever the path");
+			ASSERT_FALSE(inv_place_match(&ds->derived_places[2], 7 << 20 | 4,
+						     "/mnt/scratch/x"),
+				     "another device under its path");
+			ASSERT_TRUE(inv_place_match(&ds->derived_places[3], 1, "/x"), "'/': all");
+			ASSERT_FALSE(inv_place_match(&ds->derived_places[3], 1, "inode:1:2:3"),
+				     "but not an unnamed file");
+		}
+		ASSERT_EQ(inv->datasets[1].derived_report, INV_DERIVED_ALWAYS, "always");
+		ASSERT_EQ(inv->datasets[2].derived_report, INV_DERIVED_OUTSIDE, "outside");
+		ASSERT_EQ(inv->datasets[2].n_derived_places, 0, "anywhere");
+		ASSERT_EQ(inv->datasets[3].n_derived_places, 0, "absent");
+		inventory_free(inv);
+	}
+	/* A directory that is no mount point stands for no file system. */
+	if (ASSERT_OK(load(&f,
+			   "{'datasets': [{'id': 'a', 'classification': 'restricted',"
+			   " 'paths': ['@/data'], 'allowed_readers': {'uids': [1001]},"
+			   " 'derived': {'paths': ['mount:/', 'mount:@/docs', 'mount:@/nope']}}]}",
+			   &inv, &err),
+		      err.msg)) {
+		ds = &inv->datasets[0];
+		ASSERT_EQ(inventory_resolve_exes(inv, NULL, NULL), 3, "three looked up");
+		ASSERT_NEQ(ds->derived_places[0].ino, 0, "'/' is a mount point");
+		ASSERT_EQ(ds->derived_places[1].ino, 0, "a directory is not");
+		ASSERT_EQ(ds->derived_places[1].err, -EINVAL, "said so");
+		ASSERT_EQ(ds->derived_places[2].err, -ENOENT, "missing");
+		ASSERT_EQ(inventory_resolve_exes(inv, NULL, NULL), 0, "unchanged");
+		inventory_free(inv);
+	}
+	snprintf(want, sizeof(want),
+		 "inventory '%s': dataset 'a': field 'derived.report': unknown value 'never' "
+		 "(outside or always)",
+		 f.inv);
+#define DS_A "{'datasets': [{'id': 'a', 'classification': 'restricted', 'paths': ['@/data'],"
+#define READERS " 'allowed_readers': {'uids': [1001]},"
+	EXPECT_FAIL(&f, DS_A READERS " 'derived': {'report': 'never'}}]}", -EINVAL, want);
+	EXPECT_FAIL(&f, DS_A READERS " 'derived': ['/ckpt']}]}", -EINVAL,
+		    "field 'derived': expected an object, got an array");
+	EXPECT_FAIL(&f, DS_A READERS " 'derived': {'path': ['/ckpt']}}]}", -EINVAL,
+		    "field 'derived': unknown key 'path' (report, paths)");
+	EXPECT_FAIL(&f, DS_A READERS " 'derived': {'report': 1}}]}", -EINVAL,
+		    "field 'derived.report': expected a string, got a number");
+	EXPECT_FAIL(&f, DS_A READERS " 'derived': {'report': 'always', 'paths': ['/c']}}]}",
+		    -EINVAL, "field 'derived.paths': with report 'always'");
+	EXPECT_FAIL(&f, DS_A READERS " 'derived': {'paths': []}}]}", -EINVAL,
+		    "field 'derived.paths': empty");
+	EXPECT_FAIL(&f, DS_A READERS " 'derived': {'paths': '/ckpt'}}]}", -EINVAL,
+		    "field 'derived.paths': expected an array, got a string");
+	EXPECT_FAIL(&f, DS_A READERS " 'derived': {'paths': [7]}}]}", -EINVAL,
+		    "field 'derived.paths': expected a string, got a number");
+	EXPECT_FAIL(&f, DS_A READERS " 'derived': {'paths': ['ckpt/']}}]}", -EINVAL,
+		    "field 'derived.paths': bad place 'ckpt/': not an absolute path");
+	EXPECT_FAIL(&f, DS_A READERS " 'derived': {'paths': ['/a/../etc']}}]}", -EINVAL,
+		    "bad place '/a/../etc': empty, '.' or '..' names");
+	EXPECT_FAIL(&f, DS_A READERS " 'derived': {'paths': ['/runs/a**/x']}}]}", -EINVAL,
+		    "bad place '/runs/a**/x': '**' must be a whole name");
+	EXPECT_FAIL(&f, DS_A READERS " 'derived': {'paths': ['/**/a/**/b/**/c']}}]}", -EINVAL,
+		    "bad place '/**/a/**/b/**/c': more than two '**'");
+	EXPECT_FAIL(&f, DS_A READERS " 'derived': {'paths': ['/runs/[ab]/x']}}]}", -EINVAL,
+		    "bad place '/runs/[ab]/x': '[', ']' and '\\' are not supported");
+	EXPECT_FAIL(&f, DS_A READERS " 'derived': {'paths': ['mount:/mnt/*']}}]}", -EINVAL,
+		    "bad place 'mount:/mnt/*': a mount point is a path, not a pattern");
+	EXPECT_FAIL(&f, DS_A READERS " 'derived': {'paths': ['mount:scratch']}}]}", -EINVAL,
+		    "bad place 'mount:scratch': not an absolute path");
+	EXPECT_FAIL(&f, DS_A " 'derived': {'report': 'always'}}]}", -EINVAL,
+		    "field 'derived': without allowed_readers");
+	EXPECT_FAIL(&f,
+		    "{'datasets': [{'id': 'a', 'classification': 'public', 'paths': ['@/data'],"
+		    READERS " 'derived': {'report': 'always'}}]}",
+		    -EINVAL, "field 'derived': on a public dataset");
+	EXPECT_FAIL(&f, DS_A READERS " 'derived': {'paths': ['/a'], 'paths': ['/b']}}]}",
+		    -EINVAL, "field 'derived': duplicate key 'paths'");
+#undef DS_A
+#undef READERS
+out:
+	fx_fini(&f);
+}
+
+static void test_glob_match(void)
+{
+	static const struct {
+		const char *pattern, *path;
+		bool match;
+	} cases[] = {
+		{ "/runs/**/*.safetensors", "/runs/model.safetensors", true },
+		{ "/runs/**/*.safetensors", "/runs/a/b/c/model.safetensors", true },
+		{ "/runs/**/*.safetensors", "/runs/a/model.bin", false },
+		{ "/runs/**/*.safetensors", "/other/runs/a/model.safetensors", false },
+		{ "/runs/*/ckpt-?.pt", "/runs/e1/ckpt-3.pt", true },
+		{ "/runs/*/ckpt-?.pt", "/runs/e1/x/ckpt-3.pt", false },
+		{ "/runs/*/ckpt-?.pt", "/runs/e1/ckpt-13.pt", false },
+		{ "/runs/*", "/runs/a", true },
+		{ "/runs/*", "/runs/a/b", false },
+		{ "/runs/**", "/runs/a/b", true },
+		{ "/runs/**", "/runsx/a", false },
+		{ "/**/events.out.*", "/home/u/tb/events.out.tfevents.1", true },
+		{ "/tmp/*.log", "/tmp/.log", true },
+		{ "/tmp/?", "/tmp/", false },
+		{ "/tmp/*", "/tmp/*x", true },
+		{ "/a/*b*c", "/a/xbyc", true },
+		{ "/a/*b*c", "/a/xbycz", false },
+		{ "/**/x/**/y", "/p/x/q/r/y", true },
+		{ "/**/x/**/y", "/x/y", true },
+		{ "/**/x/**/y", "/p/y", false },
+		{ "/runs/**", "...s/a", false },
+		/* What a file name could make a backtracking matcher chew on. */
+		{ "/a/*a*a*a*a*a*a*a*a*a*a*a*b",
+		  "/a/aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa", false },
+	};
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
+		ASSERT_EQ(inv_glob_match(cases[i].pattern, cases[i].path), cases[i].match,
+			  cases[i].path);
+}
+
 static void test_world_writable_refused(void)
 {
 	char dir[] = "/tmp/dt-inv-ww.XXXXXX", file[64];
@@ -1268,4 +1437,4 @@ TEST_MAIN("inventory", TEST_CASE(test_world_writable_refused), TEST_CASE(test_lo
 	  TEST_CASE(test_empty_datasets), TEST_CASE(test_many_files), TEST_CASE(test_cidr_parse),
 	  TEST_CASE(test_cidr_parse_invalid), TEST_CASE(test_cidr_match), TEST_CASE(test_summary),
 	  TEST_CASE(test_labels), TEST_CASE(test_free_null), TEST_CASE(test_example_inventory),
-	  TEST_CASE(test_enforce_field))
+	  TEST_CASE(test_enforce_field), TEST_CASE(test_derived_field), TEST_CASE(test_glob_match))

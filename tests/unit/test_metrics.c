@@ -1,6 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0
 /* test_metrics.c - Prometheus metrics: listen addresses, counting lines by kind, the text format. */
 #include <arpa/inet.h>
+#include <errno.h>
+#include <stdio.h>
+#include <sys/stat.h>
+#include <unistd.h>
 #include <stdlib.h>
 
 #include "metrics.h"
@@ -19,8 +23,10 @@ static void test_parse_listen(void)
 	ASSERT_EQ(ntohs(a4->sin_port), 9464, "v4 port");
 	ASSERT_EQ(ntohl(a4->sin_addr.s_addr), 0x7f000001, "v4 address");
 	ASSERT_EQ(len, sizeof(*a4), "v4 length");
-	ASSERT_OK(metrics_parse_listen("x", ":9464", &ss, &len, &eb), "any");
-	ASSERT_EQ(a4->sin_addr.s_addr, 0, "any address");
+	ASSERT_OK(metrics_parse_listen("x", ":9464", &ss, &len, &eb), "no address");
+	ASSERT_EQ(ntohl(a4->sin_addr.s_addr), 0x7f000001, "no address: loopback");
+	ASSERT_OK(metrics_parse_listen("x", "0.0.0.0:9464", &ss, &len, &eb), "any");
+	ASSERT_EQ(a4->sin_addr.s_addr, 0, "every address, when named");
 	ASSERT_OK(metrics_parse_listen("x", "[::1]:10000", &ss, &len, &eb), "v6");
 	ASSERT_EQ(a6->sin6_family, AF_INET6, "v6 family");
 	ASSERT_EQ(ntohs(a6->sin6_port), 10000, "v6 port");
@@ -33,6 +39,62 @@ static void test_parse_listen(void)
 	ASSERT_ERR(metrics_parse_listen("opt", "1.2.3.4:9x", &ss, &len, &eb), "port text");
 	ASSERT_STREQ(eb.msg, "opt: bad address '1.2.3.4:9x' (ADDR:PORT, e.g. 127.0.0.1:9464 or "
 			     "[::1]:9464)", "message");
+}
+
+/* Authorization: Bearer <token>, exactly the token, whatever the case of "Bearer". */
+static void test_bearer(void)
+{
+	static const char tok[] = "0123456789abcdef0123";
+
+	ASSERT_TRUE(metrics_bearer_ok("Bearer 0123456789abcdef0123", tok, 20), "the token");
+	ASSERT_TRUE(metrics_bearer_ok("bearer  0123456789abcdef0123 ", tok, 20), "spaces, case");
+	ASSERT_FALSE(metrics_bearer_ok(NULL, tok, 20), "no header");
+	ASSERT_FALSE(metrics_bearer_ok("Bearer 0123456789abcdef012", tok, 20), "shorter");
+	ASSERT_FALSE(metrics_bearer_ok("Bearer 0123456789abcdef01234", tok, 20), "longer");
+	ASSERT_FALSE(metrics_bearer_ok("Bearer 0123456789abcdef0124", tok, 20), "one byte off");
+	ASSERT_FALSE(metrics_bearer_ok("Basic 0123456789abcdef0123", tok, 20), "another scheme");
+	ASSERT_FALSE(metrics_bearer_ok("0123456789abcdef0123", tok, 20), "no scheme");
+	ASSERT_FALSE(metrics_bearer_ok("Bearer ", tok, 20), "empty");
+}
+
+/* The token file: private, one line of visible characters; the server starts and stops. */
+static void test_open_auth(void)
+{
+	char dir[] = "/tmp/dt-mauth-XXXXXX", path[256], addr[32], cmd[300];
+	struct metrics_auth auth = { .token_file = path };
+	struct errbuf eb = {};
+	struct metrics m = {};
+	FILE *f;
+
+	if (!ASSERT_TRUE(mkdtemp(dir) != NULL, "mkdtemp"))
+		return;
+	snprintf(path, sizeof(path), "%s/token", dir);
+	snprintf(addr, sizeof(addr), "127.0.0.1:%d", 30000 + getpid() % 20000);
+	f = fopen(path, "w");
+	if (!ASSERT_TRUE(f != NULL, "token file"))
+		return;
+	fputs("short\n", f);
+	fclose(f);
+	chmod(path, 0600);
+	ASSERT_EQ(metrics_open(&m, "x", addr, &auth, &eb), -EINVAL, "a short token");
+	ASSERT_HAS(eb.msg, "not one line of at least 16 visible characters", eb.msg);
+	f = fopen(path, "w");
+	fputs("0123456789abcdef0123\n", f);
+	fclose(f);
+	chmod(path, 0644);
+	ASSERT_EQ(metrics_open(&m, "x", addr, &auth, &eb), -EPERM, "readable by others");
+	ASSERT_HAS(eb.msg, "mode 0644 lets group or others at it", eb.msg);
+	chmod(path, 0600);
+	auth.tls_key_file = path;
+	ASSERT_EQ(metrics_open(&m, "x", addr, &auth, &eb), -EINVAL, "a key without certificate");
+	auth.tls_key_file = NULL;
+	if (ASSERT_OK(metrics_open(&m, "x", addr, &auth, &eb), eb.msg)) {
+		ASSERT_EQ(m.token_len, 20, "the newline dropped");
+		metrics_close(&m);
+		ASSERT_TRUE(m.token == NULL, "wiped and freed");
+	}
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+	ASSERT_OK(system(cmd), "cleanup");
 }
 
 #define EVENT(act) \
@@ -148,5 +210,5 @@ static void test_render(void)
 	free(c);
 }
 
-TEST_MAIN("metrics", TEST_CASE(test_parse_listen), TEST_CASE(test_count_lines),
+TEST_MAIN("metrics", TEST_CASE(test_bearer), TEST_CASE(test_open_auth), TEST_CASE(test_parse_listen), TEST_CASE(test_count_lines),
 	  TEST_CASE(test_render))

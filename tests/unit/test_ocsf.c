@@ -158,7 +158,7 @@ static void finding_lines(FILE *f, struct jbuf *jb)
 	fill_proc(&chain[0], 4242, 1000000, "python3", "/usr/bin/python3.11");
 	fill_proc(&chain[1], 4000, 900000, "bash", "/bin/bash");
 	fill_proc(&chain[2], 1, 0, "systemd", "/lib/systemd/systemd");
-	for (int kind = FK_EXFILTRATION; kind <= FK_AGENT_TAMPER; kind++) {
+	for (int kind = FK_EXFILTRATION; kind <= FK_AGENT_INSPECT; kind++) {
 		for (int act = 1; act <= 3; act++) {
 			fr.kind = finding_kind_name(kind);
 			fr.attacks = finding_kind_attacks(kind);
@@ -250,7 +250,7 @@ static bool write_shapes(char *path)
 	gpu_lines(f, &jb);
 	jb_free(&jb);
 	fclose(f);
-	return ASSERT_EQ(n_lines, 15 * 5 + 5 + 3 + 5 * 3 + 4 + 3 * 3 + 64, "lines written");
+	return ASSERT_EQ(n_lines, 15 * 5 + 5 + 3 + 6 * 3 + 4 + 3 * 3 + 64, "lines written");
 }
 
 /* Every shape of every encoder, validated. */
