@@ -127,6 +127,9 @@ static __always_inline void dt_egress_add(const struct dt_egress_key *k, struct 
 	__u64 now = bpf_ktime_get_ns();
 	__u32 zero = 0;
 
+	/* Sends of public data alone raise nothing, and must not fill the map for others. */
+	if (!dt_taint_carried(t))
+		return;
 	v = bpf_map_lookup_elem(&egress, k);
 	if (v) {
 		__sync_fetch_and_add(&v->bytes, bytes);

@@ -9,6 +9,8 @@
 
 const volatile struct dt_config dt_cfg = {};
 __u64 dt_chan_count = 0;
+__u64 dt_chan_fail = 0;
+__u64 dt_derived_full = 0;
 __u64 dt_walk_gen = 0;
 __u64 dt_shm_full = 0;
 __u64 dt_ia32_gap = 0;

@@ -195,8 +195,15 @@ extern __u64 dt_ia32_gap;
  */
 extern __u32 dt_shm_pending[DT_SHM_PENDING];
 extern __u32 dt_shm_npending;
-/* Channels ever tainted: while 0, reads skip the channel lookup entirely. */
+/*
+ * Channels ever tainted (inserts into chan, from the entries a pinned map held at start):
+ * while 0, reads skip the channel lookup entirely; inserts less entries is what the LRU
+ * evicted, which the agent reports as chan_table_full.
+ */
 extern __u64 dt_chan_count;
+/* Channel inserts the map refused, and derived files not remembered (inodes full). */
+extern __u64 dt_chan_fail;
+extern __u64 dt_derived_full;
 extern __u64 dt_walk_gen;
 #endif
 

@@ -187,14 +187,36 @@ static __always_inline void dt_taint_from_inode(const struct dt_inode_key *ik,
 	dt_taint_process(bpf_get_current_pid_tgid() >> 32, &t, DT_HOP_READ, 0, ik->ino, bytes);
 }
 
-/* A tainted process @writer is about to write into channel @key. */
+/*
+ * Whether taint @t is worth a channel, derived-file or egress entry: taint of `public`
+ * datasets alone raises no finding anywhere (docs/findings.md#public-datasets), and the
+ * tables it would fill are ones an unprivileged reader of public data could flood to push
+ * live taint out (architecture.md, "What a flood can do"). A tainted path's one compare.
+ * DT_LABEL_NONE passes: a fleet receiver's taint is empty until its advisory arrives.
+ */
+static __always_inline bool dt_taint_carried(const struct dt_taint *t)
+{
+	return t->label != DT_LABEL_PUBLIC;
+}
+
+/*
+ * A tainted process @writer is about to write into channel @key. Every successful insert
+ * counts in dt_chan_count: the agent sets it to the entries a pinned map already holds, so
+ * that inserts less entries is what the LRU evicted (chan_table_full); an insert the map
+ * refuses counts in dt_chan_fail.
+ */
 static __always_inline void dt_chan_mark(const struct dt_chan_key *key, const struct dt_taint *t,
 					 __u32 writer)
 {
-	struct dt_taint *ct = bpf_map_lookup_elem(&chan, key), *nt;
+	struct dt_taint *ct, *nt;
 	__u32 slot = DT_TS_CHAN;
+	long err;
 
+	if (!dt_taint_carried(t))
+		return;
+	ct = bpf_map_lookup_elem(&chan, key);
 	if (ct) {
+merge:
 		dt_taint_merge(ct, t);
 		ct->src_pid = writer;
 		return;
@@ -206,8 +228,18 @@ static __always_inline void dt_chan_mark(const struct dt_chan_key *key, const st
 	nt->src_pid = writer;
 	nt->bytes = 0;
 	nt->first_ns = bpf_ktime_get_ns();
-	if (!bpf_map_update_elem(&chan, key, nt, BPF_NOEXIST))
+	err = bpf_map_update_elem(&chan, key, nt, BPF_NOEXIST);
+	if (!err) {
 		__sync_fetch_and_add(&dt_chan_count, 1);
+		return;
+	}
+	/* Another CPU made it meanwhile: merge into that one, or the taint is lost. */
+	if (err == -EEXIST) {
+		ct = bpf_map_lookup_elem(&chan, key);
+		if (ct)
+			goto merge;
+	}
+	__sync_fetch_and_add(&dt_chan_fail, 1);
 }
 
 /* The current process read @bytes from channel @key: it takes the channel's taint. */
@@ -230,7 +262,10 @@ static __always_inline void dt_mark_derived(struct file *f, const struct dt_inod
 	struct dt_chan_key ck = {};
 	struct dt_ev_derived *e;
 	__u32 one = 1;
+	long err;
 
+	if (!dt_taint_carried(t))
+		return;
 	nv.dataset = t->primary;
 	nv.label = t->label;
 	nv.flags = DT_INODE_DERIVED;
@@ -238,8 +273,13 @@ static __always_inline void dt_mark_derived(struct file *f, const struct dt_inod
 	ck.ns = ik->dev;
 	ck.id = ik->ino;
 	dt_chan_mark(&ck, t, tgid);
-	if (bpf_map_update_elem(&inodes, ik, &nv, BPF_NOEXIST))
+	err = bpf_map_update_elem(&inodes, ik, &nv, BPF_NOEXIST);
+	if (err) {
+		/* Not derived: its readers would go untainted (derived_table_full). */
+		if (err != -EEXIST)
+			__sync_fetch_and_add(&dt_derived_full, 1);
 		return;
+	}
 	bpf_map_update_elem(&devs, &ik->dev, &one, BPF_ANY);
 
 	e = dt_reserve(DT_EV_DERIVED, sizeof(*e));

@@ -409,6 +409,32 @@ static void report_gap(struct agent *a, const char *source, int cpu, uint64_t lo
 static void spool_gap_step(struct agent *a, struct spool_gap *g, uint64_t refused,
 			   uint64_t taken, uint64_t since, uint64_t now);
 
+/*
+ * The tables that lose live taint when full (docs/architecture.md, "What a flood can do"):
+ * chan evicts (LRU: lru_watch counts it when it may) or refuses an insert; inodes refuses a
+ * derived file. Reported by episode: a flood goes on for many flushes.
+ */
+static void check_tables(struct agent *a, uint64_t now)
+{
+	int fd = bpf_map__fd(a->skel->maps.chan);
+	uint64_t before, after, n, lost = 0, v;
+
+	before = __atomic_load_n(&a->skel->bss->dt_chan_count, __ATOMIC_RELAXED);
+	if (lru_watch_due(&a->chan_watch, before) &&
+	    !kstate_count(fd, sizeof(struct dt_chan_key), sizeof(struct dt_taint), &n)) {
+		after = __atomic_load_n(&a->skel->bss->dt_chan_count, __ATOMIC_RELAXED);
+		a->chan_entries = n;
+		lost = lru_watch_counted(&a->chan_watch, before, n, after);
+	}
+	v = __atomic_load_n(&a->skel->bss->dt_chan_fail, __ATOMIC_RELAXED);
+	lost += v - a->chan_fail_prev;
+	a->chan_fail_prev = v;
+	spool_gap_step(a, &a->chan_gap, lost, 1, a->last_check_ns, now);
+	v = __atomic_load_n(&a->skel->bss->dt_derived_full, __ATOMIC_RELAXED);
+	spool_gap_step(a, &a->derived_gap, v - a->derived_full_prev, 1, a->last_check_ns, now);
+	a->derived_full_prev = v;
+}
+
 /* Turns every new kernel-side loss since the last check into a visibility_gap finding. */
 static void check_stats(struct agent *a)
 {
@@ -454,6 +480,7 @@ static void check_stats(struct agent *a)
 		report_gap(a, "ia32_syscall", -1, ia32 - a->ia32_gap_prev, now);
 		a->ia32_gap_prev = ia32;
 	}
+	check_tables(a, now);
 	a->last_check_ns = now;
 }
 
@@ -909,6 +936,9 @@ static void write_status(struct agent *a, bool running)
 	jb_u64(&jb, "inode_or_proc_map_full", totals[3]);
 	jb_u64(&jb, "taint_map_full", totals[4]);
 	jb_u64(&jb, "egress_map_full", totals[5]);
+	jb_u64(&jb, "chan_entries", a->chan_entries);
+	jb_u64(&jb, "chan_table_full", a->chan_watch.evicted + a->chan_fail_prev);
+	jb_u64(&jb, "derived_table_full", a->derived_full_prev);
 	jb_u64(&jb, "seq_lost", a->seq_lost);
 	jb_u64(&jb, "taints_restored", a->taints_restored);
 	jb_u64(&jb, "shadow_errors", a->rc.shadow_errors);
@@ -1246,6 +1276,7 @@ static int agent_attach(struct agent *a)
 	a->pl.ids.cgroup_id_ctx = a;
 	proctab_seed(bpf_map__fd(a->skel->maps.procs));
 	agent_seed_taints(a);
+	agent_chan_watch(a);
 	a->rc_fds[RC_ACC] = bpf_map__fd(a->skel->maps.acc);
 	a->rc_fds[RC_ACC_SEEN] = bpf_map__fd(a->skel->maps.acc_seen);
 	a->rc_fds[RC_EGRESS] = bpf_map__fd(a->skel->maps.egress);
@@ -1493,6 +1524,13 @@ int agent_run(const struct agent_opts *opts)
 	a.shm_gap.source = "shm_table_full";
 	a.shm_gap.opening = "shared mappings not remembered (taint may not reach every holder)";
 	a.shm_gap.total = "shared mappings not remembered in all";
+	a.chan_gap = (struct spool_gap){ .source = "chan_table_full",
+					 .opening = "channels evicted or refused: their taint may be lost",
+					 .total = "channels lost in all" };
+	a.derived_gap = (struct spool_gap){
+		.source = "derived_table_full",
+		.opening = "derived files not remembered: the inode map is full",
+		.total = "derived files lost in all" };
 
 	err = agent_open(&a);
 	if (!err)

@@ -179,6 +179,21 @@ void agent_seed_taints(struct agent *a)
 		bpf_map_delete_elem(fd, &stale[i]);
 }
 
+void agent_chan_watch(struct agent *a)
+{
+	struct bpf_map *m = a->skel->maps.chan;
+	uint64_t n = 0;
+	int err;
+
+	lru_watch_init(&a->chan_watch, bpf_map__max_entries(m), a->ncpus);
+	err = kstate_count(bpf_map__fd(m), sizeof(struct dt_chan_key), sizeof(struct dt_taint), &n);
+	if (err)
+		fprintf(stderr, "datatrail: pinned map 'chan': not counted: %s\n", strerror(-err));
+	a->skel->bss->dt_chan_count = n;
+	a->chan_entries = n;
+	lru_watch_counted(&a->chan_watch, n, n, n);
+}
+
 /*
  * Writes the inventory's enforcement policy into the kernel: each slot, then the mask of
  * enforcing slots, then the generation that makes marked sockets re-decide. Until the mask

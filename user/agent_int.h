@@ -19,6 +19,7 @@
 #include "hooks.h"
 #include "inventory.h"
 #include "kafka.h"
+#include "lruwatch.h"
 #include "metrics.h"
 #include "pipeline.h"
 #include "proctab.h"
@@ -29,7 +30,8 @@
 /* Private to the agent: one struct agent per `datatrail run`, owned by agent_run(). */
 /*
  * A stretch of losses reported as one visibility_gap: records refused by the Kafka spool,
- * shared mappings not remembered (spool_gap_step()).
+ * shared mappings not remembered, taint a full table may have lost (chan_table_full,
+ * derived_table_full) (spool_gap_step()).
  */
 struct spool_gap {
 	const char *source;
@@ -60,6 +62,11 @@ struct agent {
 	struct fleet *fleet;       /* when the config has a "fleet" section */
 	struct kafka_stats kstats; /* as last checked, for new drops */
 	struct spool_gap spool_gap[2]; /* findings, events: see spool_gap_step() */
+	/* chan evictions (lru_watch) and refused inserts, derived files not remembered */
+	struct spool_gap chan_gap, derived_gap;
+	struct lru_watch chan_watch;
+	uint64_t chan_fail_prev, derived_full_prev;
+	uint64_t chan_entries; /* as last counted */
 	uint64_t kafka_check_ns;
 	int inotify_fd;            /* the inventory's directory, for edits; -1 without */
 	char *inv_name;            /* the inventory's file name within it */
@@ -123,6 +130,11 @@ void agent_enf_detach(struct agent *a);
 int agent_mark_files(struct agent *a);
 /* A previous agent's taint of live processes, fed to the correlator. */
 void agent_seed_taints(struct agent *a);
+/*
+ * Before attach: the channels a pinned chan map holds count as inserted (dt_chan_count), so
+ * that reads look channels up again and later evictions are inserts less entries.
+ */
+void agent_chan_watch(struct agent *a);
 /* "ctime tracepoints", "fentry" or "not seen": what sees dataset path changes. */
 const char *agent_path_changes_seen_by(struct agent *a);
 

@@ -200,3 +200,40 @@ int kstate_add_agent_file(int ifd, int dfd, const char *path)
 		return -errno;
 	return 0;
 }
+
+/* Entries per batch: 4096 of the largest map counted (chan, 120 bytes) is under 0.5 MiB. */
+#define KSTATE_COUNT_BATCH 4096
+
+int kstate_count(int fd, size_t key_size, size_t value_size, uint64_t *n)
+{
+	char *keys = calloc(KSTATE_COUNT_BATCH, key_size);
+	char *vals = calloc(KSTATE_COUNT_BATCH, value_size);
+	uint64_t in = 0, out = 0, total = 0;
+	bool first = true, done = false;
+	__u32 count;
+	int err = 0;
+
+	if (!keys || !vals) {
+		err = -ENOMEM;
+		goto out;
+	}
+	/* The batch's position is an opaque bucket index, 32 bits for hash maps. */
+	while (!done) {
+		count = KSTATE_COUNT_BATCH;
+		err = bpf_map_lookup_batch(fd, first ? NULL : &in, &out, keys, vals, &count, NULL)
+			      ? -errno
+			      : 0;
+		if (err && err != -ENOENT)
+			goto out;
+		done = err == -ENOENT;
+		err = 0;
+		total += count;
+		in = out;
+		first = false;
+	}
+	*n = total;
+out:
+	free(keys);
+	free(vals);
+	return err;
+}

@@ -5,6 +5,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include <bpf/libbpf.h>
 
@@ -43,5 +44,11 @@ int kstate_fill_inodes(int inodes_fd, int devs_fd, const struct inventory *inv);
 
 /* Marks @path (and, for a directory, what is created below it) as the agent's own. */
 int kstate_add_agent_file(int inodes_fd, int devs_fd, const char *path);
+
+/*
+ * The entries of hash map @fd (@key_size, @value_size bytes each) into *@n, by batches of
+ * lookups (one walk of the map; the kernel copies every entry out). 0 or -errno.
+ */
+int kstate_count(int fd, size_t key_size, size_t value_size, uint64_t *n);
 
 #endif /* DT_KSTATE_H */

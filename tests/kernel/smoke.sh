@@ -226,9 +226,11 @@ rm "$T/ds/gone.txt" &
 RM_PID=$!
 wait $RM_PID
 
-# 5. tainted under this agent (the shell reads a dataset line), sending under the next one
+# 5. tainted under this agent (the shell reads a dataset line), sending under the next one;
+# it waits as long as agent_start may (5 minutes: the first agent's stop and the second's
+# load under TCG on a busy host took more than the minute it waited before)
 sh -c "read -r l <'$T/ds/line.txt'; i=0
-	while [ ! -e '$T/go' ] && [ \$i -lt 600 ]; do sleep 0.1; i=\$((i + 1)); done
+	while [ ! -e '$T/go' ] && [ \$i -lt 3000 ]; do sleep 0.1; i=\$((i + 1)); done
 	exec '$NC' -w 20 -N $HOST_IP 9002 <'$T/plain.bin'" &
 RS_PID=$!
 
