@@ -142,7 +142,7 @@ fuzz: $(FUZZ_BINS)
 $(BUILD)/fuzz/fuzz_trace: tests/fuzz/fuzz_trace.c user/base.c user/trace_format.c user/trace_read.c user/trace_write.c user/outfile.c $(USER_HDRS) | $(BUILD)/fuzz
 	$(CLANG) $(FUZZ_CFLAGS) $(filter %.c,$^) $(FUZZ_LDLIBS) -o $@
 
-$(BUILD)/fuzz/fuzz_inventory: tests/fuzz/fuzz_inventory.c user/inventory.c user/json.c user/json_load.c user/base.c $(USER_HDRS) | $(BUILD)/fuzz
+$(BUILD)/fuzz/fuzz_inventory: tests/fuzz/fuzz_inventory.c user/inventory.c user/json.c user/json_load.c user/base.c user/log.c $(USER_HDRS) | $(BUILD)/fuzz
 	$(CLANG) $(FUZZ_CFLAGS) $(filter %.c,$^) -lcjson -o $@
 
 $(BUILD)/fuzz/fuzz_config: tests/fuzz/fuzz_config.c user/config.c user/json.c user/json_load.c user/base.c user/devkind.c $(USER_HDRS) | $(BUILD)/fuzz
