@@ -40,8 +40,11 @@ if [ "$unit_only" = 0 ]; then
 	for t in tests/integration/test_*.sh; do
 		[ -f "$t" ] || continue
 		echo "== $t"
+		t0=$SECONDS
 		timeout 600 bash "$t" 2>&1 | tee "$out"
 		tally "$t" "$out" "${PIPESTATUS[0]}"
+		# Each suite's time, so that what makes `make test` long is in every log.
+		echo "time $t: $((SECONDS - t0)) s"
 	done
 fi
 # Short libFuzzer runs of the parsers that take hostile input (long runs: make fuzz).
