@@ -44,6 +44,10 @@ USER_HDRS := $(wildcard user/*.h) include/datatrail_abi.h
 UNIT_SRCS := $(wildcard tests/unit/test_*.c)
 UNIT_BINS := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRCS))
 PROG_SRCS := $(wildcard tests/progs/*.c)
+# int $0x80 from a 64-bit program: x86-64 only (arm64 has no ia32 system calls).
+ifeq ($(ARCH),arm64)
+PROG_SRCS := $(filter-out tests/progs/ia32_io.c,$(PROG_SRCS))
+endif
 PROG_BINS := $(patsubst tests/progs/%.c,$(BUILD)/tests/progs/%,$(PROG_SRCS))
 
 .PHONY: all deps venv run test unit clean vmlinux kernel-matrix
