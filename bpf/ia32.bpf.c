@@ -387,13 +387,16 @@ int BPF_PROG(dt_ia32_sys_exit, struct pt_regs *regs, long ret)
 SEC("fentry/ia32_sys_call")
 int BPF_PROG(dt_ia32_fentry, struct pt_regs *regs, unsigned int nr)
 {
-	return dt_ia32_enter(regs, nr);
+	/* Tracing programs must return 0 on kernels before 6.13 (the verifier checks it). */
+	dt_ia32_enter(regs, nr);
+	return 0;
 }
 
 SEC("fexit/ia32_sys_call")
 int BPF_PROG(dt_ia32_fexit, struct pt_regs *regs, unsigned int nr, long ret)
 {
-	return dt_ia32_exit(regs, nr, ret);
+	dt_ia32_exit(regs, nr, ret);
+	return 0;
 }
 
 #endif /* __TARGET_ARCH_x86 */

@@ -237,13 +237,25 @@ static long dt_aio_step_exit(__u32 i, void *data)
  * io_submit(ctx, @nr, @iocbpp) entry: only a tainted caller's writes have anything to mark,
  * so an untainted one pays one lookup.
  */
-static __always_inline int dt_aio_submit_enter(unsigned long iocbpp, long nr, __u32 ptr_size)
+/*
+ * Passes pending shared-memory taint on, then says whether the caller is tainted. Its own
+ * frame, not the entry's: the entry's stack adds up with the request loop's send path
+ * and enforcement, which together reach the 512 bytes kernels before 6.13 allow.
+ */
+static __noinline int dt_aio_caller_tainted(void)
 {
 	__u32 tgid = bpf_get_current_pid_tgid() >> 32;
-	struct dt_aio_walk w = { .iocbpp = iocbpp, .ptr_size = ptr_size };
 
 	dt_shm_flush();
-	if (nr <= 0 || !bpf_map_lookup_elem(&taint, &tgid))
+	return bpf_map_lookup_elem(&taint, &tgid) != NULL;
+}
+
+static __always_inline int dt_aio_submit_enter(unsigned long iocbpp, long nr, __u32 ptr_size)
+{
+	struct dt_aio_walk w = { .iocbpp = iocbpp, .ptr_size = ptr_size };
+
+	/* Pending shared-memory taint is passed on first (dt_shm_flush()), whatever @nr. */
+	if (!dt_aio_caller_tainted() || nr <= 0)
 		return 0;
 	bpf_loop(nr < DT_AIO_MAX ? nr : DT_AIO_MAX,
 		 ptr_size == 4 ? dt_aio_step_enter32 : dt_aio_step_enter, &w, 0);

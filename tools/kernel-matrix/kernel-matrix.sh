@@ -258,8 +258,9 @@ main() {
 		# One RESULT line per BPF build the guest ran; none at all is a failure.
 		p=0 f=0 l=0 n=0
 		while read -r line; do
-			[[ "$line" =~ ([0-9]+)\ passed,\ ([0-9]+)\ failed,\ ([0-9]+)\ lost ]] || continue
-			p=$((p + BASH_REMATCH[1])) f=$((f + BASH_REMATCH[2])) l=$((l + BASH_REMATCH[3]))
+			# A run that stopped early (the agent did not load) has no "lost": it counts too.
+			[[ "$line" =~ ([0-9]+)\ passed,\ ([0-9]+)\ failed(,\ ([0-9]+)\ lost)? ]] || continue
+			p=$((p + BASH_REMATCH[1])) f=$((f + BASH_REMATCH[2])) l=$((l + ${BASH_REMATCH[4]:-0}))
 			n=$((n + 1))
 			echo "$line"
 		done < <(tr -d '\r' <"$OUT/$kver.log" | grep -a '^RESULT kernel-')
