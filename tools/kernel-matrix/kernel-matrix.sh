@@ -4,7 +4,7 @@
 #
 # usage: tools/kernel-matrix/kernel-matrix.sh [KERNEL...]   (default: every kernel in KERNELS)
 # Environment: BUILD (default build), BUILD_ARM64 (the ARCH=arm64 build, default build-arm64),
-# DATATRAIL_CACHE (default ~/.cache/datatrail), KM_TIMEOUT (seconds per kernel, default 420;
+# DATATRAIL_CACHE (default ~/.cache/datatrail), KM_TIMEOUT (seconds per kernel, default 600;
 # twice that for arm64 kernels: a whole other CPU emulated, slower under load).
 # Prints "RESULT kernel-X: N passed, N failed, N lost (Ns)" per kernel (X names the architecture)
 # and "N passed, N failed" last.
@@ -13,7 +13,7 @@ cd "$(dirname "$0")/../.." || exit 2
 BUILD=${BUILD:-build}
 BUILD_ARM64=${BUILD_ARM64:-build-arm64}
 CACHE=${DATATRAIL_CACHE:-$HOME/.cache/datatrail}/kernels
-KM_TIMEOUT=${KM_TIMEOUT:-420}
+KM_TIMEOUT=${KM_TIMEOUT:-600}
 OUT=$BUILD/kernel-matrix
 
 # name  package  version (Debian's own builds, with BTF; exact versions so a run is repeatable).
